@@ -1,0 +1,5 @@
+import sys
+
+from heatmap.cli import main
+
+sys.exit(main())
