@@ -1,0 +1,139 @@
+"""S3 (or any S3-compatible server) as a store: paginated list, get, create-only put (If-None-Match: *)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from heatmap.errors import AlreadyExists, NotFound, StoreError
+from heatmap.stores.base import ObjectInfo
+
+
+@dataclass(frozen=True)
+class S3Options:
+    """Connection settings; credentials come from the standard AWS chain (env, profile, role)."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    retry_mode: str = "standard"
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_pool_connections: int = 16
+
+    @classmethod
+    def from_env(cls) -> S3Options:
+        env = os.environ
+        return cls(
+            endpoint_url=env.get("HEATMAP_S3_ENDPOINT_URL") or None,
+            region=env.get("HEATMAP_S3_REGION") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            retry_mode=env.get("HEATMAP_S3_RETRY_MODE", "standard"),
+            max_attempts=int(env.get("HEATMAP_S3_MAX_ATTEMPTS", "5")),
+        )
+
+
+def make_client(options: S3Options) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": options.retry_mode, "max_attempts": options.max_attempts},
+        connect_timeout=options.connect_timeout,
+        read_timeout=options.read_timeout,
+        max_pool_connections=options.max_pool_connections,
+        signature_version="s3v4",
+        s3={"addressing_style": "path"} if options.endpoint_url else {},
+    )
+    return boto3.client("s3", endpoint_url=options.endpoint_url, region_name=options.region, config=config)
+
+
+_MESSAGES = {
+    "NoSuchBucket": "bucket {bucket} does not exist (check the bucket name and region)",
+    "AccessDenied": "access denied to s3://{bucket}/{key} (check the credentials and the IAM policy)",
+    "InvalidAccessKeyId": "the AWS access key is not valid for {endpoint}",
+    "SignatureDoesNotMatch": "the AWS secret key does not match the access key for {endpoint}",
+    "ExpiredToken": "the AWS session token has expired; refresh the credentials",
+    "SlowDown": "S3 is throttling requests to {bucket} even after retries; try again in a minute",
+    "Throttling": "S3 is throttling requests to {bucket} even after retries; try again in a minute",
+}
+
+
+class S3Store:
+    def __init__(self, bucket: str, prefix: str = "", options: S3Options | None = None, client: Any = None):
+        self.bucket = bucket
+        self.prefix = prefix
+        self.options = options or S3Options()
+        self.uri = f"s3://{bucket}/{prefix}"
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self.options)
+        return self._client
+
+    def _explain(self, exc: Exception, key: str = "") -> StoreError:
+        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+        endpoint = self.options.endpoint_url or "AWS S3"
+        if isinstance(exc, NoCredentialsError):
+            return StoreError("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile")
+        if isinstance(exc, EndpointConnectionError):
+            return StoreError(f"cannot reach {endpoint} for bucket {self.bucket}: check the network and endpoint URL")
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in ("NoSuchKey", "404") and key:
+                return NotFound(f"s3://{self.bucket}/{self.prefix}{key} not found")
+            if code in _MESSAGES:
+                return StoreError(_MESSAGES[code].format(bucket=self.bucket, key=self.prefix + key, endpoint=endpoint))
+            if code == "403" or status == 403:
+                return StoreError(_MESSAGES["AccessDenied"].format(bucket=self.bucket, key=self.prefix + key))
+            if status and int(status) >= 500:
+                return StoreError(f"S3 server error {status} ({code}) for bucket {self.bucket} after retries; try again")
+            return StoreError(f"S3 error {code or status} for s3://{self.bucket}/{self.prefix}{key}")
+        name = type(exc).__name__
+        return StoreError(f"cannot reach {endpoint} for bucket {self.bucket}: {name}")
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(
+                        key=item["Key"][len(self.prefix) :],
+                        size=int(item["Size"]),
+                        etag=str(item.get("ETag", "")).strip('"'),
+                        last_modified=item["LastModified"],
+                    )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._explain(exc) from None
+
+    def read(self, key: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            return bytes(response["Body"].read())
+        except (ClientError, BotoCoreError) as exc:
+            raise self._explain(exc, key) from None
+
+    def create(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*", **extra)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                raise AlreadyExists(
+                    f"s3://{self.bucket}/{self.prefix}{key} already exists; nothing was overwritten"
+                ) from None
+            raise self._explain(exc, key) from None
+        except BotoCoreError as exc:
+            raise self._explain(exc, key) from None
