@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,16 +21,6 @@ class S3Options:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_pool_connections: int = 16
-
-    @classmethod
-    def from_env(cls) -> S3Options:
-        env = os.environ
-        return cls(
-            endpoint_url=env.get("HEATMAP_S3_ENDPOINT_URL") or None,
-            region=env.get("HEATMAP_S3_REGION") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-            retry_mode=env.get("HEATMAP_S3_RETRY_MODE", "standard"),
-            max_attempts=int(env.get("HEATMAP_S3_MAX_ATTEMPTS", "5")),
-        )
 
 
 def make_client(options: S3Options) -> Any:
@@ -92,7 +81,9 @@ class S3Store:
             if code == "403" or status == 403:
                 return StoreError(_MESSAGES["AccessDenied"].format(bucket=self.bucket, key=self.prefix + key))
             if status and int(status) >= 500:
-                return StoreError(f"S3 server error {status} ({code}) for bucket {self.bucket} after retries; try again")
+                return StoreError(
+                    f"S3 server error {status} ({code}) for bucket {self.bucket} after retries; try again"
+                )
             return StoreError(f"S3 error {code or status} for s3://{self.bucket}/{self.prefix}{key}")
         name = type(exc).__name__
         return StoreError(f"cannot reach {endpoint} for bucket {self.bucket}: {name}")

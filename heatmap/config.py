@@ -1,0 +1,56 @@
+"""Settings from the environment or a secrets mapping (secrets.toml / st.secrets), never from code.
+
+With nothing configured the product runs on the bundled demo data and writes to a local folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from heatmap.fields import FieldMap
+from heatmap.stores.s3 import S3Options
+
+DEFAULT_HOME = Path(os.environ.get("HEATMAP_HOME", Path.home() / ".cache" / "page-heatmaps"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str | None = None  # None: the embedded demo dataset
+    output: str = str(DEFAULT_HOME / "output")
+    cache_dir: str = str(DEFAULT_HOME / "cache")
+    s3: S3Options = field(default_factory=S3Options)
+    fields: FieldMap = field(default_factory=FieldMap)
+    min_page_views: int = 100
+
+    @property
+    def uses_demo(self) -> bool:
+        return self.source is None
+
+    @classmethod
+    def load(cls, secrets: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Environment first (HEATMAP_*), then a `[heatmap]` section of secrets; `[fields]` remaps roles."""
+        env = os.environ if env is None else env
+        section = dict((secrets or {}).get("heatmap", {}))
+
+        def pick(name: str, default: Any = None) -> Any:
+            return env.get(f"HEATMAP_{name.upper()}") or section.get(name) or default
+
+        s3 = S3Options(
+            endpoint_url=pick("s3_endpoint_url"),
+            region=pick("s3_region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+            retry_mode=pick("s3_retry_mode", "standard"),
+            max_attempts=int(pick("s3_max_attempts", 5)),
+        )
+        field_values = dict((secrets or {}).get("fields", {}))
+        return cls(
+            source=pick("source"),
+            output=pick("output", str(DEFAULT_HOME / "output")),
+            cache_dir=pick("cache_dir", str(DEFAULT_HOME / "cache")),
+            s3=s3,
+            fields=FieldMap.from_mapping(field_values) if field_values else FieldMap(),
+            min_page_views=int(pick("min_page_views", 100)),
+        )

@@ -1,0 +1,36 @@
+"""The canonical table: the one shape everything downstream of the readers sees (DESIGN §5).
+
+One row per (date, page, event, band | x,y, segment values) with summed `events` and `seconds`.
+Strings are categorical so ten million rows stay small.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+EVENT_KINDS = ("dwell", "click")
+
+BASE_SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date(),
+    "page": pl.Categorical(),
+    "event": pl.Enum(list(EVENT_KINDS)),
+    "band": pl.Int32(),
+    "x": pl.Int16(),
+    "y": pl.Int32(),
+}
+MEASURE_SCHEMA: dict[str, pl.DataType] = {"events": pl.Int64(), "seconds": pl.Float64()}
+
+
+def schema(segments: tuple[str, ...]) -> dict[str, pl.DataType]:
+    """Canonical column order: keys, segment dimensions (named as the export names them), measures."""
+    return {**BASE_SCHEMA, **{name: pl.Categorical() for name in segments}, **MEASURE_SCHEMA}
+
+
+def empty(segments: tuple[str, ...]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema(segments))
+
+
+def segment_columns(table: pl.DataFrame) -> list[str]:
+    """The segment dimensions a table carries, in order."""
+    fixed = set(BASE_SCHEMA) | set(MEASURE_SCHEMA)
+    return [name for name in table.columns if name not in fixed]
