@@ -44,7 +44,7 @@ def parse_location(uri: str) -> Location:
             raise LocationError(
                 f"{uri!r}: {bucket!r} is not a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-')"
             )
-        if "//" in prefix:
+        if "//" in prefix or prefix.startswith("/"):
             raise LocationError(f"{uri!r}: empty path segment '//' in the prefix")
         if prefix and not prefix.endswith("/"):
             prefix += "/"

@@ -19,8 +19,8 @@ class LocalStore:
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
-        if path != self.root and self.root not in path.parents:
-            raise StoreError(f"key {key!r} leaves the folder {self.root}")
+        if self.root not in path.parents:  # also refuses '', '.', 'a/..': the folder itself is not an object
+            raise StoreError(f"key {key!r} is not a file inside the folder {self.root}")
         return path
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
@@ -52,7 +52,12 @@ class LocalStore:
 
     def create(self, key: str, data: bytes, content_type: str | None = None) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot write {key} in {self.root}: {exc.strerror}") from None
+        if path.is_dir():
+            raise StoreError(f"cannot write {key} in {self.root}: a folder has that name")
         # Written beside the target, then hard-linked: link() fails if the target exists, so a reader
         # never sees a half-written file and a lost race never overwrites.
         partial = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.partial")

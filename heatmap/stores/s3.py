@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from heatmap.errors import AlreadyExists, NotFound, StoreError
 from heatmap.stores.base import ObjectInfo
@@ -23,19 +24,29 @@ class S3Options:
     max_pool_connections: int = 16
 
 
+_RETRY_MODES = ("standard", "adaptive", "legacy")
+
+
 def make_client(options: S3Options) -> Any:
     import boto3
     from botocore.config import Config
 
+    if options.retry_mode not in _RETRY_MODES:
+        raise StoreError(f"unknown S3 retry mode {options.retry_mode!r}; use one of {', '.join(_RETRY_MODES)}")
     config = Config(
-        retries={"mode": options.retry_mode, "max_attempts": options.max_attempts},
+        # botocore's retries["max_attempts"] counts *retries* (attempts - 1); total_max_attempts counts every
+        # attempt, which is what S3Options.max_attempts (and AWS_MAX_ATTEMPTS) mean.
+        retries={"mode": cast(Any, options.retry_mode), "total_max_attempts": max(1, options.max_attempts)},
         connect_timeout=options.connect_timeout,
         read_timeout=options.read_timeout,
         max_pool_connections=options.max_pool_connections,
         signature_version="s3v4",
         s3={"addressing_style": "path"} if options.endpoint_url else {},
     )
-    return boto3.client("s3", endpoint_url=options.endpoint_url, region_name=options.region, config=config)
+    # A fresh session per client: boto3's default session caches the credentials it first resolved, so
+    # later changes to the environment (new keys, a refreshed profile) would silently be ignored.
+    session = boto3.session.Session()
+    return session.client("s3", endpoint_url=options.endpoint_url, region_name=options.region, config=config)
 
 
 _MESSAGES = {
@@ -46,15 +57,25 @@ _MESSAGES = {
     "ExpiredToken": "the AWS session token has expired; refresh the credentials",
     "SlowDown": "S3 is throttling requests to {bucket} even after retries; try again in a minute",
     "Throttling": "S3 is throttling requests to {bucket} even after retries; try again in a minute",
+    "PermanentRedirect": "bucket {bucket} is in another region: set the region for it",
+    "AuthorizationHeaderMalformed": "bucket {bucket} is in another region: set the region for it",
+    "InvalidBucketName": "{bucket!r} is not a valid bucket name for {endpoint}",
 }
+
+# Codes that mean "a create-only put lost to an existing object".
+_EXISTS = ("PreconditionFailed", "412")
+# Codes that mean "another conditional write to this key is in flight": AWS asks to retry; the retry then
+# either succeeds (the other writer gave up) or gets 412 (it won). Never reported as AlreadyExists by itself.
+_CONFLICT = ("ConditionalRequestConflict", "409")
+_CONFLICT_RETRIES = 6
 
 
 class S3Store:
     def __init__(self, bucket: str, prefix: str = "", options: S3Options | None = None, client: Any = None):
         self.bucket = bucket
-        self.prefix = prefix
+        self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self.options = options or S3Options()
-        self.uri = f"s3://{bucket}/{prefix}"
+        self.uri = f"s3://{bucket}/{self.prefix}"
         self._client = client
 
     @property
@@ -64,13 +85,25 @@ class S3Store:
         return self._client
 
     def _explain(self, exc: Exception, key: str = "") -> StoreError:
-        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+        from botocore.exceptions import (
+            ClientError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            PartialCredentialsError,
+            ProfileNotFound,
+            ReadTimeoutError,
+        )
 
         endpoint = self.options.endpoint_url or "AWS S3"
         if isinstance(exc, NoCredentialsError):
             return StoreError("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile")
-        if isinstance(exc, EndpointConnectionError):
+        if isinstance(exc, PartialCredentialsError | ProfileNotFound):
+            return StoreError(f"AWS credentials are not usable: {exc}")
+        if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
             return StoreError(f"cannot reach {endpoint} for bucket {self.bucket}: check the network and endpoint URL")
+        if isinstance(exc, ReadTimeoutError):
+            return StoreError(f"{endpoint} did not answer in time for bucket {self.bucket} after retries; try again")
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -85,14 +118,13 @@ class S3Store:
                     f"S3 server error {status} ({code}) for bucket {self.bucket} after retries; try again"
                 )
             return StoreError(f"S3 error {code or status} for s3://{self.bucket}/{self.prefix}{key}")
-        name = type(exc).__name__
-        return StoreError(f"cannot reach {endpoint} for bucket {self.bucket}: {name}")
+        return StoreError(f"S3 request to {endpoint} for bucket {self.bucket} failed: {exc}")
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        paginator = self.client.get_paginator("list_objects_v2")
         try:
+            paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for item in page.get("Contents", []):
                     yield ObjectInfo(
@@ -117,14 +149,19 @@ class S3Store:
         from botocore.exceptions import BotoCoreError, ClientError
 
         extra = {"ContentType": content_type} if content_type else {}
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*", **extra)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
-                raise AlreadyExists(
-                    f"s3://{self.bucket}/{self.prefix}{key} already exists; nothing was overwritten"
-                ) from None
-            raise self._explain(exc, key) from None
-        except BotoCoreError as exc:
-            raise self._explain(exc, key) from None
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, IfNoneMatch="*", **extra)
+                return
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code in _EXISTS:
+                    raise AlreadyExists(
+                        f"s3://{self.bucket}/{self.prefix}{key} already exists; nothing was overwritten"
+                    ) from None
+                if code not in _CONFLICT:
+                    raise self._explain(exc, key) from None
+            except BotoCoreError as exc:
+                raise self._explain(exc, key) from None
+            time.sleep(0.05 * 2**attempt)
+        raise StoreError(f"s3://{self.bucket}/{self.prefix}{key}: other writes to this key kept conflicting; try again")
