@@ -1,0 +1,63 @@
+"""Which AppFlow execution an export object belongs to, and which execution wins each GA date.
+
+Incremental runs, manual re-runs and GA's 24-48 h revisions export the same GA date more than once.
+For each date only the newest execution holding it counts; summing them would double the numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from heatmap.stores.base import ObjectInfo
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def execution_of(key: str) -> str:
+    """The execution folder of an object key: `<flow>/[...]<executionId>/[field=value/...]<file>`.
+
+    The last UUID-shaped folder is the execution id when there is one (AppFlow's ids are UUIDs);
+    otherwise the object's folder minus partition (`k=v`) folders; a file at the top is its own execution.
+    """
+    folders = key.split("/")[:-1]
+    for index in range(len(folders) - 1, -1, -1):
+        if _UUID.match(folders[index]):
+            return "/".join(folders[: index + 1])
+    while folders and "=" in folders[-1]:
+        folders.pop()
+    return "/".join(folders) if folders else key
+
+
+@dataclass(frozen=True)
+class Execution:
+    name: str
+    last_modified: datetime
+    objects: tuple[str, ...]
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.last_modified, self.name)
+
+
+def group_executions(objects: Iterable[ObjectInfo]) -> dict[str, Execution]:
+    grouped: dict[str, list[ObjectInfo]] = {}
+    for info in objects:
+        grouped.setdefault(execution_of(info.key), []).append(info)
+    return {
+        name: Execution(name, max(o.last_modified for o in infos), tuple(o.key for o in infos))
+        for name, infos in grouped.items()
+    }
+
+
+def winners(dates_by_execution: Mapping[str, Iterable[date]], executions: Mapping[str, Execution]) -> dict[date, str]:
+    """For each GA date, the newest execution (by LastModified, then name) that exported it."""
+    best: dict[date, str] = {}
+    for name, days in dates_by_execution.items():
+        for day in days:
+            current = best.get(day)
+            if current is None or executions[name].order > executions[current].order:
+                best[day] = name
+    return best

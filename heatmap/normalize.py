@@ -1,0 +1,139 @@
+"""From an export's string records to canonical rows, counting what is excluded and why (DESIGN §4-5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from heatmap.contract import PLACEHOLDER_VALUES
+from heatmap.fields import FieldMap
+from heatmap.readers.base import Issue, RawBatch
+from heatmap.table import EVENT_KINDS, schema
+
+PLACEHOLDERS = sorted(PLACEHOLDER_VALUES)
+
+
+@dataclass
+class Normalized:
+    """One export object's contribution: canonical rows plus per-date bookkeeping for de-duplication."""
+
+    table: pl.DataFrame
+    day_rows: pl.DataFrame  # date, rows: records read per GA date (all of them, excluded included)
+    excluded: pl.DataFrame  # date, reason, rows
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _placeholder(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | pl.col(column).str.strip_chars().is_in(PLACEHOLDERS)
+
+
+def _integer(column: str) -> pl.Expr:
+    return pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
+    roles = fields.column_roles()
+    frame = batch.frame
+    segments = fields.segments
+    missing = [role for role in ("date", "page", "event_name", "events") if _column(roles, role) not in frame.columns]
+    if frame.height and missing:
+        return _empty(segments, [Issue(name, None, f"missing fields for roles {missing}; check the field mapping")])
+    if not frame.height:
+        return _empty(segments, list(batch.issues))
+    for plain in roles:
+        if plain not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(plain))
+    col = {role: plain for plain, role in roles.items()}
+    event = (
+        pl.when(pl.col(col["event_name"]) == fields.dwell_event)
+        .then(pl.lit("dwell"))
+        .when(pl.col(col["event_name"]) == fields.click_event)
+        .then(pl.lit("click"))
+        .otherwise(pl.lit(None))
+    )
+    date_text = pl.col(col["date"]).str.strip_chars().str.replace_all("-", "")
+    staged = frame.with_row_index("_row").with_columns(
+        _date=date_text.str.to_date("%Y%m%d", strict=False),
+        _event=event,
+        _band=_integer(col["band"]),
+        _x=_integer(col["x"]),
+        _y=_integer(col["y"]),
+        _events=_integer(col["events"]),
+        _seconds=_integer(col["seconds"]),
+    )
+    is_dwell = pl.col("_event") == "dwell"
+    is_click = pl.col("_event") == "click"
+    bad_reason = (
+        pl.when(pl.col("_date").is_null())
+        .then(pl.lit("date is not YYYYMMDD"))
+        .when(pl.col("_events").is_null() | (pl.col("_events") < 0))
+        .then(pl.lit("event count is not a non-negative number"))
+        .when(is_dwell & ~_placeholder(col["band"]) & (pl.col("_band").is_null() | (pl.col("_band") < 0)))
+        .then(pl.lit("band is not a non-negative integer"))
+        .when(is_dwell & ~_placeholder(col["seconds"]) & pl.col("_seconds").is_null())
+        .then(pl.lit("seconds is not a number"))
+        .when(is_click & ~_placeholder(col["x"]) & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 100)))
+        .then(pl.lit("click x is not a percentage"))
+        .when(is_click & ~_placeholder(col["y"]) & (pl.col("_y").is_null() | (pl.col("_y") < 0)))
+        .then(pl.lit("click y is not a non-negative integer"))
+        .otherwise(pl.lit(None))
+    )
+    excluded_reason = (
+        pl.when(pl.col("_event").is_null())
+        .then(pl.lit("not a heatmap event"))
+        .when(_placeholder(col["page"]))
+        .then(pl.lit("page is (other) or (not set)"))
+        .when(is_dwell & _placeholder(col["band"]))
+        .then(pl.lit("band is (other) or (not set)"))
+        .when(is_click & (_placeholder(col["x"]) | _placeholder(col["y"])))
+        .then(pl.lit("click position is (other) or (not set)"))
+        .otherwise(pl.lit(None))
+    )
+    staged = staged.with_columns(_bad=bad_reason).with_columns(
+        _excluded=pl.when(pl.col("_bad").is_null()).then(excluded_reason).otherwise(pl.lit(None))
+    )
+    issues = list(batch.issues)
+    bad = staged.filter(pl.col("_bad").is_not_null()).select("_row", "_bad")
+    for row, reason in bad.iter_rows():
+        issues.append(Issue(name, batch.line_of(row), reason))
+    valid = staged.filter(pl.col("_bad").is_null())
+    day_rows = valid.group_by(pl.col("_date").alias("date")).agg(pl.len().cast(pl.Int64).alias("rows"))
+    excluded = (
+        valid.filter(pl.col("_excluded").is_not_null())
+        .group_by(pl.col("_date").alias("date"), pl.col("_excluded").alias("reason"))
+        .agg(pl.len().cast(pl.Int64).alias("rows"))
+    )
+    kept = valid.filter(pl.col("_excluded").is_null())
+    target = schema(segments)
+    table = (
+        kept.select(
+            pl.col("_date").alias("date"),
+            pl.col(col["page"]).str.strip_chars().alias("page"),
+            pl.col("_event").cast(pl.Enum(list(EVENT_KINDS))).alias("event"),
+            pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32).alias("band"),
+            pl.when(is_click).then(pl.col("_x").clip(0, 99)).cast(pl.Int16).alias("x"),
+            pl.when(is_click).then(pl.col("_y")).cast(pl.Int32).alias("y"),
+            *[pl.col(col[s]).fill_null("(not set)").alias(s) for s in segments],
+            pl.col("_events").cast(pl.Int64).alias("events"),
+            pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
+        )
+        .group_by([c for c in target if c not in ("events", "seconds")], maintain_order=True)
+        .agg(pl.col("events").sum(), pl.col("seconds").sum())
+        .cast(target)  # type: ignore[arg-type]
+        .select(list(target))
+    )
+    return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues)
+
+
+def _column(roles: dict[str, str], role: str) -> str:
+    return next(plain for plain, r in roles.items() if r == role)
+
+
+def _empty(segments: tuple[str, ...], issues: list[Issue]) -> Normalized:
+    return Normalized(
+        table=pl.DataFrame(schema=schema(segments)),
+        day_rows=pl.DataFrame(schema={"date": pl.Date, "rows": pl.Int64}),
+        excluded=pl.DataFrame(schema={"date": pl.Date, "reason": pl.String, "rows": pl.Int64}),
+        issues=issues,
+    )

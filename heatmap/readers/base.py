@@ -1,0 +1,47 @@
+"""What every reader returns: the export's records as string columns, plus the problems it met."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A skipped line or file: shown to the user, never silently dropped."""
+
+    file: str
+    line: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "reason": self.reason}
+
+
+@dataclass
+class RawBatch:
+    """Records with one String column per export field (plain names, no `customEvent:`/`ga:` prefix).
+
+    `lines` gives the source line of each row when it differs from row index + 1 (blank lines,
+    skipped lines, multi-record documents); None means row i came from line i + 1.
+    """
+
+    frame: pl.DataFrame
+    issues: list[Issue] = field(default_factory=list)
+    lines: list[int] | None = None
+
+    def line_of(self, row: int) -> int:
+        return self.lines[row] if self.lines is not None else row + 1
+
+
+def strings_only(frame: pl.DataFrame, keep: set[str]) -> pl.DataFrame:
+    """Keep the fields a role needs, renamed to plain names, every value as a string."""
+    from heatmap.fields import plain_name
+
+    chosen: dict[str, str] = {}
+    for name in frame.columns:
+        plain = plain_name(name)
+        if plain in keep and plain not in chosen.values():
+            chosen[name] = plain
+    return frame.select([pl.col(src).cast(pl.String).alias(dst) for src, dst in chosen.items()])

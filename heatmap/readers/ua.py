@@ -1,0 +1,74 @@
+"""Legacy Universal Analytics connector: Reporting API v4 documents, several per file (DESIGN §4)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from heatmap.readers.base import Issue, RawBatch, strings_only
+
+
+def _documents(text: str) -> list[tuple[int, Any, str | None]]:
+    """Concatenated JSON documents (newline-separated or not) with the line each starts on."""
+    decoder = json.JSONDecoder()
+    found: list[tuple[int, Any, str | None]] = []
+    position, length = 0, len(text)
+    while position < length:
+        while position < length and text[position].isspace():
+            position += 1
+        if position >= length:
+            break
+        line = text.count("\n", 0, position) + 1
+        try:
+            document, position = decoder.raw_decode(text, position)
+            found.append((line, document, None))
+        except json.JSONDecodeError as exc:
+            found.append((line, None, f"malformed JSON: {exc.msg}"))
+            next_line = text.find("\n", position)
+            position = length if next_line < 0 else next_line + 1
+    return found
+
+
+def read(data: bytes, name: str, keep: set[str]) -> RawBatch:
+    columns: dict[str, list[str | None]] = {}
+    lines: list[int] = []
+    issues: list[Issue] = []
+    count = 0
+    for line, document, problem in _documents(data.decode("utf-8", errors="replace")):
+        if problem:
+            issues.append(Issue(name, line, problem))
+            continue
+        reports = document.get("reports") if isinstance(document, dict) else None
+        if not isinstance(reports, list):
+            issues.append(Issue(name, line, "not a Reporting API v4 document (no 'reports' list)"))
+            continue
+        for report in reports:
+            try:
+                header = report["columnHeader"]
+                dimensions = list(header.get("dimensions", []))
+                metrics = [entry["name"] for entry in header["metricHeader"]["metricHeaderEntries"]]
+                rows = report.get("data", {}).get("rows", []) or []
+            except (KeyError, TypeError, AttributeError):
+                issues.append(Issue(name, line, "report without a usable columnHeader"))
+                continue
+            for row in rows:
+                try:
+                    values = list(row["dimensions"]) + list(row["metrics"][0]["values"])
+                except (KeyError, IndexError, TypeError):
+                    issues.append(Issue(name, line, "row without dimensions or metric values"))
+                    continue
+                if len(values) != len(dimensions) + len(metrics):
+                    issues.append(Issue(name, line, "row has a different number of values than its header"))
+                    continue
+                for key, value in zip(dimensions + metrics, values, strict=True):
+                    column = columns.setdefault(key, [None] * count)
+                    column.append(None if value is None else str(value))
+                count += 1
+                for column in columns.values():
+                    if len(column) < count:
+                        column.append(None)
+                lines.append(line)
+    frame = pl.DataFrame(columns, schema={key: pl.String for key in columns})
+    return RawBatch(strings_only(frame, keep), issues, lines)
