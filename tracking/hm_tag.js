@@ -1,0 +1,237 @@
+/*
+ * hm_tag.js: page heatmap tag for Google Tag Manager (Custom HTML). Plain ES5, no libraries.
+ *
+ * Per page view it measures how many seconds each band of the page (BAND_HEIGHT_PX of page y) is in the
+ * viewport, counting only while the document is visible and the visitor was active in the last
+ * IDLE_TIMEOUT_MS, and pushes one dwell event per band to the dataLayer when the page is hidden or left.
+ * Clicks are pushed as they happen. See tracking/README.md for settings, consent and SPA behaviour.
+ */
+(function (window, document) {
+  "use strict";
+
+  /* BEGIN CONTRACT: written by tracking/build.py from heatmap/contract.py; edit the contract, not these lines. */
+  var BAND_HEIGHT_PX = 100;
+  var CLICK_Y_STEP_PX = 20;
+  var DWELL_EVENT = "hm_dwell";
+  var CLICK_EVENT = "hm_click";
+  var BAND_PARAM = "hm_band";
+  var SECONDS_PARAM = "hm_seconds";
+  var X_PARAM = "hm_x";
+  var Y_PARAM = "hm_y";
+  /* END CONTRACT */
+
+  /* ---- Settings ---- */
+  var BAND_PAD = 3;                 // hm_band is zero-padded to this many digits: band 7 -> "007" (1234 -> "1234")
+  var IDLE_TIMEOUT_MS = 30000;      // time counts only within this long after the last activity
+  var MIN_SECONDS = 0;              // a band is pushed only when its (rounded) seconds are greater than this
+  var SECONDS_DECIMALS = 1;         // hm_seconds is rounded to this many decimals
+  var TICK_MS = 500;                // sampling period of the viewport position
+  var PAGE_PARAM = "hm_page_location"; // URL of the page view an event belongs to (sent to GA4 as page_location)
+  var CONSENT_KEY = "hmConsent";    // window.hmConsent / dataLayer.push({hmConsent: false}) switch the tag off
+  var DATA_LAYER = "dataLayer";
+  var ACTIVITY_EVENTS = ["scroll", "mousemove", "keydown", "touchstart", "pointerdown", "wheel"];
+
+  if (window.__hmTag) { return; }  // one instance per document, even if the tag fires twice
+
+  var perf = window.performance;
+  function now() { return perf && perf.now ? perf.now() : new Date().getTime(); }
+
+  var acc = {};              // band index -> milliseconds counted since the last flush
+  var lastT = now();         // time up to which dwell has been accounted
+  var lastActive = lastT;    // the page view's start counts as activity
+  var inView = [];           // bands counted as in the viewport since lastT
+  var consentOk = consentGranted();
+  var pageLocation = window.location.href;
+  var pagePath = window.location.pathname;
+
+  function consentGranted() {
+    try {
+      var flag = window[CONSENT_KEY];
+      if (flag === false || flag === true) { return flag; }
+      if (typeof window.hmConsentGranted === "function") { return window.hmConsentGranted() !== false; }
+      var dl = window[DATA_LAYER];
+      if (dl && dl.length) {
+        for (var i = dl.length - 1; i >= 0; i--) {
+          var item = dl[i];
+          if (item && typeof item === "object" && Object.prototype.hasOwnProperty.call(item, CONSENT_KEY)) {
+            return item[CONSENT_KEY] !== false;
+          }
+        }
+      }
+      return true;
+    } catch (err) {
+      return false;  // a broken consent hook must not turn tracking on
+    }
+  }
+
+  function isVisible() { return document.visibilityState !== "hidden"; }
+
+  function scrollTop() {
+    var y = window.pageYOffset;
+    if (typeof y !== "number") {
+      var de = document.documentElement;
+      y = (de && de.scrollTop) || (document.body && document.body.scrollTop) || 0;
+    }
+    return y > 0 ? y : 0;  // rubber-band scrolling can report negative offsets
+  }
+
+  function docHeight() {
+    var de = document.documentElement, body = document.body;
+    return Math.max(de ? de.scrollHeight : 0, body ? body.scrollHeight : 0, de ? de.clientHeight : 0);
+  }
+
+  // Bands at least half inside the viewport (the last band of the page counts its real height).
+  function bandsInView() {
+    var top = scrollTop();
+    var height = window.innerHeight || (document.documentElement && document.documentElement.clientHeight) || 0;
+    var limit = docHeight();
+    var bottom = Math.min(top + height, Math.max(limit, top));
+    var out = [];
+    if (!(bottom > top)) { return out; }
+    for (var band = Math.floor(top / BAND_HEIGHT_PX); band * BAND_HEIGHT_PX < bottom; band++) {
+      var start = band * BAND_HEIGHT_PX;
+      var end = Math.min(start + BAND_HEIGHT_PX, limit);
+      var seen = Math.min(end, bottom) - Math.max(start, top);
+      if (seen * 2 >= end - start) { out.push(band); }
+    }
+    if (!out.length) { out.push(Math.floor((top + bottom) / 2 / BAND_HEIGHT_PX)); }  // viewport thinner than a band
+    return out;
+  }
+
+  // Account the time since lastT to the bands that were in view, then look at the viewport again.
+  function sample() {
+    var t = now();
+    if (consentOk && inView.length) {
+      var dt = Math.min(t, lastActive + IDLE_TIMEOUT_MS) - lastT;
+      if (dt > 0) {
+        for (var i = 0; i < inView.length; i++) { acc[inView[i]] = (acc[inView[i]] || 0) + dt; }
+      }
+    }
+    lastT = t;
+    inView = isVisible() ? bandsInView() : [];
+  }
+
+  function push(data) {
+    data[PAGE_PARAM] = pageLocation;
+    var dl = window[DATA_LAYER] = window[DATA_LAYER] || [];
+    dl.push(data);
+  }
+
+  function pad(band) {
+    var s = String(band);
+    while (s.length < BAND_PAD) { s = "0" + s; }
+    return s;
+  }
+
+  // Push one dwell event per band and start again from zero, so a later flush sends only new time.
+  function flush() {
+    sample();
+    consentOk = consentGranted();
+    var done = acc, bands = [], scale = Math.pow(10, SECONDS_DECIMALS);
+    acc = {};
+    if (!consentOk) { return; }
+    for (var key in done) {
+      if (Object.prototype.hasOwnProperty.call(done, key)) { bands.push(+key); }
+    }
+    bands.sort(function (a, b) { return a - b; });
+    for (var i = 0; i < bands.length; i++) {
+      var seconds = Math.round(done[bands[i]] / 1000 * scale) / scale;
+      if (seconds > MIN_SECONDS) {
+        var data = { event: DWELL_EVENT };
+        data[BAND_PARAM] = pad(bands[i]);
+        data[SECONDS_PARAM] = seconds;
+        push(data);
+      }
+    }
+  }
+
+  function startView() {
+    pageLocation = window.location.href;
+    pagePath = window.location.pathname;
+    acc = {};
+    lastT = lastActive = now();
+    inView = isVisible() ? bandsInView() : [];
+  }
+
+  function tick() {
+    consentOk = consentGranted();
+    if (!consentOk) { acc = {}; }  // consent withdrawn: drop what was measured
+    sample();
+  }
+
+  function onActivity(e) {
+    var t = now();
+    // Time before this moment belongs to the old scroll position, and idle time before it is not counted.
+    if (e.type === "scroll" || t - lastActive > IDLE_TIMEOUT_MS) { sample(); }
+    lastActive = t;
+  }
+
+  function onVisibility() {
+    if (isVisible()) {
+      lastT = lastActive = now();  // hidden time is never counted; coming back counts as activity
+      inView = bandsInView();
+    } else {
+      flush();
+    }
+  }
+
+  function onClick(e) {
+    if (!e || e.detail === 0 || !consentGranted()) { return; }  // detail 0: keyboard or scripted click, no position
+    var de = document.documentElement, body = document.body;
+    var pageX = typeof e.pageX === "number" ? e.pageX : e.clientX + (window.pageXOffset || 0);
+    var pageY = typeof e.pageY === "number" ? e.pageY : e.clientY + scrollTop();
+    var width = Math.max(de ? de.scrollWidth : 0, body ? body.scrollWidth : 0, 1);
+    var x = Math.min(99, Math.max(0, Math.floor(pageX / width * 100)));
+    var y = Math.max(0, Math.floor(pageY / CLICK_Y_STEP_PX));
+    var data = { event: CLICK_EVENT };
+    data[X_PARAM] = String(x);
+    data[Y_PARAM] = String(y);
+    push(data);
+  }
+
+  function pathOf(url) {
+    var a = document.createElement("a");
+    a.href = String(url);
+    var p = a.pathname;
+    return p.charAt(0) === "/" ? p : "/" + p;
+  }
+
+  // history.pushState / replaceState: a new path ends this page view (flushed under the old URL) and starts the next.
+  function wrapHistory(name) {
+    var history = window.history, original = history && history[name];
+    if (typeof original !== "function") { return; }
+    history[name] = function (state, title, url) {
+      var changes = false;
+      if (url !== undefined && url !== null) {
+        try { changes = pathOf(url) !== pagePath; } catch (err) { changes = false; }
+      }
+      if (changes) { flush(); }
+      try {
+        return original.apply(this, arguments);
+      } finally {
+        if (changes) { startView(); }
+      }
+    };
+  }
+
+  function onPopState() {
+    if (window.location.pathname !== pagePath) {
+      flush();
+      startView();
+    }
+  }
+
+  var options = { capture: true, passive: true };
+  for (var i = 0; i < ACTIVITY_EVENTS.length; i++) { window.addEventListener(ACTIVITY_EVENTS[i], onActivity, options); }
+  window.addEventListener("resize", sample, options);
+  document.addEventListener("visibilitychange", onVisibility, true);
+  window.addEventListener("pagehide", flush, true);
+  window.addEventListener("popstate", onPopState, true);
+  document.addEventListener("click", onClick, options);
+  wrapHistory("pushState");
+  wrapHistory("replaceState");
+
+  inView = isVisible() ? bandsInView() : [];
+  window.setInterval(tick, TICK_MS);
+  window.__hmTag = { flush: flush, version: 1 };
+})(window, document);
