@@ -38,7 +38,7 @@ class ColumnarCache:
         base = self._base(key)
         try:
             meta = json.loads(base.with_suffix(".json").read_text())
-            frames = {name: pl.read_ipc(f"{base}.{name}.arrow", memory_map=False) for name in meta["frames"]}
+            frames = {name: pl.read_ipc(f"{base}.{name}.arrow") for name in meta["frames"]}
         except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
             return None
         return frames, meta["meta"]

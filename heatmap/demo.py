@@ -1,0 +1,284 @@
+"""The embedded demo: a deterministic, realistic site exported the way AppFlow exports GA4 reports.
+
+Four pages of different heights, three devices, five channels, new and returning visitors, 62 days.
+Dwell decays down the page with hot sections (hero, price table, form); clicks cluster on buttons.
+Like real exports it has flaws on purpose: one missing day, one GA date exported by two overlapping
+executions (the later one revised upwards), one malformed line and a few `(other)` rows.
+Each page and device also gets a synthetic full-page screenshot drawn from the same layout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from heatmap import contract
+
+FLOW = "ga4-heatmap-daily"
+FIRST_DAY = date(2026, 9, 1)
+DAYS = 62
+MISSING_DAY = date(2026, 10, 14)  # the AppFlow run failed (GA 503) and nobody re-ran it
+REVISED_DAY = date(2026, 10, 20)  # re-exported by a manual re-run two days later, with revised numbers
+MALFORMED_DAY = date(2026, 9, 17)
+SEED = 20260901
+
+DEVICES = {"desktop": (1440, 1, 0.52), "mobile": (390, 2, 0.40), "tablet": (820, 1, 0.08)}  # css width, dpr, share
+CHANNELS = {"Organic Search": 0.42, "Direct": 0.23, "Paid Search": 0.17, "Referral": 0.10, "Email": 0.08}
+VISITORS = {"new": 0.62, "returning": 0.38}
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    top: float  # fraction of page height
+    bottom: float
+    interest: float  # dwell multiplier
+    colour: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    x: float  # centre, fraction of width
+    y: float  # centre, fraction of page height
+    clicks: float  # clicks per page view that reaches it
+
+
+@dataclass(frozen=True)
+class DemoPage:
+    path: str
+    desktop_height: int
+    daily_views: float
+    sections: tuple[Section, ...]
+    buttons: tuple[Button, ...]
+
+
+def _sections(*items: tuple[str, float, float, float]) -> tuple[Section, ...]:
+    palette = [(230, 238, 250), (250, 246, 232), (236, 248, 238), (248, 236, 240), (240, 240, 240), (232, 244, 248)]
+    return tuple(Section(n, t, b, w, palette[i % len(palette)]) for i, (n, t, b, w) in enumerate(items))
+
+
+PAGES: tuple[DemoPage, ...] = (
+    DemoPage(
+        "/",
+        3000,
+        210,
+        _sections(
+            ("Hero", 0.0, 0.2, 2.2),
+            ("Featured jobs", 0.2, 0.45, 1.3),
+            ("How it works", 0.45, 0.65, 0.8),
+            ("Testimonials", 0.65, 0.85, 0.6),
+            ("Footer", 0.85, 1.0, 0.3),
+        ),
+        (
+            Button("Search jobs", 0.5, 0.12, 0.22),
+            Button("Sign up", 0.85, 0.02, 0.05),
+            Button("View job", 0.3, 0.33, 0.08),
+        ),
+    ),
+    DemoPage(
+        "/pricing",
+        3600,
+        95,
+        _sections(
+            ("Hero", 0.0, 0.15, 1.4),
+            ("Price table", 0.15, 0.45, 3.0),
+            ("Feature comparison", 0.45, 0.7, 1.2),
+            ("FAQ", 0.7, 0.9, 0.9),
+            ("Footer", 0.9, 1.0, 0.3),
+        ),
+        (Button("Start free trial", 0.3, 0.38, 0.10), Button("Contact sales", 0.7, 0.38, 0.06)),
+    ),
+    DemoPage(
+        "/求人/detail",
+        4800,
+        150,
+        _sections(
+            ("Job title", 0.0, 0.1, 1.8),
+            ("Description", 0.1, 0.45, 1.4),
+            ("Requirements", 0.45, 0.62, 1.1),
+            ("Application form", 0.62, 0.88, 2.6),
+            ("Similar jobs", 0.88, 1.0, 0.5),
+        ),
+        (Button("Apply now", 0.75, 0.05, 0.09), Button("Submit application", 0.5, 0.85, 0.12)),
+    ),
+    DemoPage(
+        "/blog/how-to-write-a-cv",
+        5600,
+        55,
+        _sections(
+            ("Title", 0.0, 0.08, 1.5),
+            ("Article", 0.08, 0.75, 1.0),
+            ("Template download", 0.75, 0.85, 2.0),
+            ("Comments", 0.85, 1.0, 0.4),
+        ),
+        (Button("Download template", 0.5, 0.8, 0.15),),
+    ),
+)
+
+
+def page_height(page: DemoPage, device: str) -> int:
+    """Narrow layouts stack content, so the same page is taller on phones."""
+    return {
+        "desktop": page.desktop_height,
+        "tablet": int(page.desktop_height * 1.4),
+        "mobile": int(page.desktop_height * 1.9),
+    }[device]
+
+
+def _reach_curve(page: DemoPage, device: str, bands: int, rng: np.random.Generator) -> np.ndarray:
+    height = page_height(page, device)
+    fold = {"desktop": 900, "tablet": 1100, "mobile": 700}[device]
+    y = (np.arange(bands) + 0.5) * contract.BAND_HEIGHT_PX
+    below = np.clip(y - fold, 0, None)
+    reach = 0.15 + 0.85 * np.exp(-below / (0.45 * height))
+    reach *= np.where(y > 0.92 * height, 0.7, 1.0)
+    reach[0] = 1.0
+    return np.minimum.accumulate(np.clip(reach * rng.uniform(0.97, 1.0), 0, 1))
+
+
+def _interest(page: DemoPage, device: str, bands: int) -> np.ndarray:
+    height = page_height(page, device)
+    y = (np.arange(bands) + 0.5) * contract.BAND_HEIGHT_PX / height
+    weights = np.full(bands, 0.5)
+    for section in page.sections:
+        weights[(y >= section.top) & (y < section.bottom)] = section.interest
+    return weights
+
+
+def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[str, str]]:
+    records: list[dict[str, str]] = []
+    weekday = 0.75 if day.weekday() >= 5 else 1.0
+    for page in PAGES:
+        for device, (_width, _dpr, device_share) in DEVICES.items():
+            height = page_height(page, device)
+            bands = height // contract.BAND_HEIGHT_PX
+            reach = _reach_curve(page, device, bands, rng)
+            interest = _interest(page, device, bands)
+            for channel, channel_share in CHANNELS.items():
+                for visitor, visitor_share in VISITORS.items():
+                    expected = page.daily_views * weekday * device_share * channel_share * visitor_share * revision
+                    views = int(rng.poisson(expected))
+                    if views == 0:
+                        continue
+                    segment = {
+                        "deviceCategory": device,
+                        "sessionDefaultChannelGroup": channel,
+                        "newVsReturning": visitor,
+                    }
+                    seen = rng.binomial(views, reach)
+                    seen[0] = views
+                    for band in np.flatnonzero(seen):
+                        seconds = seen[band] * interest[band] * rng.gamma(4.0, 0.9 if visitor == "new" else 0.7)
+                        records.append(_dwell(day, page.path, int(band), int(seen[band]), float(seconds), segment))
+                    for button in page.buttons:
+                        band = min(bands - 1, int(button.y * height) // contract.BAND_HEIGHT_PX)
+                        clicks = int(rng.poisson(seen[band] * button.clicks))
+                        if clicks:
+                            xs = np.clip(rng.normal(button.x * 100, 3.0, clicks), 0, 99).astype(int)
+                            ys = np.clip(rng.normal(button.y * height, 12.0, clicks), 0, height - 1)
+                            cells: dict[tuple[int, int], int] = {}
+                            for cx, cy in zip(xs, (ys // contract.CLICK_Y_STEP_PX).astype(int), strict=True):
+                                cells[(int(cx), int(cy))] = cells.get((int(cx), int(cy)), 0) + 1
+                            for (cx, cy), count in sorted(cells.items()):
+                                records.append(_click(day, page.path, cx, cy, count, segment))
+    for _ in range(3):
+        records.append(
+            _dwell(
+                day,
+                "(other)",
+                0,
+                int(rng.integers(1, 5)),
+                3.0,
+                {"deviceCategory": "mobile", "sessionDefaultChannelGroup": "Direct", "newVsReturning": "new"},
+            )
+        )
+    return records
+
+
+def _dwell(day: date, page: str, band: int, views: int, seconds: float, segment: dict[str, str]) -> dict[str, str]:
+    return {
+        "date": day.strftime("%Y%m%d"),
+        "pagePath": page,
+        "eventName": contract.DWELL_EVENT,
+        f"customEvent:{contract.BAND_PARAM}": f"{band:03d}",
+        f"customEvent:{contract.X_PARAM}": "(not set)",
+        f"customEvent:{contract.Y_PARAM}": "(not set)",
+        **segment,
+        "eventCount": str(views),
+        f"customEvent:{contract.SECONDS_PARAM}": f"{seconds:.1f}",
+    }
+
+
+def _click(day: date, page: str, x: int, y: int, count: int, segment: dict[str, str]) -> dict[str, str]:
+    return {
+        "date": day.strftime("%Y%m%d"),
+        "pagePath": page,
+        "eventName": contract.CLICK_EVENT,
+        f"customEvent:{contract.BAND_PARAM}": "(not set)",
+        f"customEvent:{contract.X_PARAM}": str(x),
+        f"customEvent:{contract.Y_PARAM}": str(y),
+        **segment,
+        "eventCount": str(count),
+        f"customEvent:{contract.SECONDS_PARAM}": "0",
+    }
+
+
+def _write_execution(
+    root: Path,
+    run_at: datetime,
+    days: list[tuple[date, list[dict[str, str]]]],
+    ids: np.random.Generator,
+    malformed: bool = False,
+) -> None:
+    execution = str(uuid.UUID(bytes=ids.bytes(16), version=4))
+    folder = root / FLOW / run_at.strftime("%Y/%m/%d") / execution
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(record, ensure_ascii=False) for _day, records in days for record in records]
+    if malformed:
+        lines.insert(
+            len(lines) // 2, '{"date": "' + days[0][0].strftime("%Y%m%d") + '", "pagePath": "/", "eventName": '
+        )
+    chunk = 20000  # AppFlow splits a run into several files
+    for part, start in enumerate(range(0, len(lines), chunk)):
+        path = folder / f"{execution[:8]}-part-{part:05d}.jsonl"
+        path.write_text("\n".join(lines[start : start + chunk]) + "\n", encoding="utf-8")
+        stamp = run_at.timestamp()
+        os.utime(path, (stamp, stamp))
+
+
+def write_demo(out: str | os.PathLike[str]) -> Path:
+    """Write the demo exports (AppFlow layout) and screenshots into `out`; returns the folder."""
+    root = Path(out)
+    rng = np.random.default_rng(SEED)
+    ids = np.random.default_rng(SEED + 1)
+    data = {FIRST_DAY + timedelta(n): _records(FIRST_DAY + timedelta(n), 1.0, rng) for n in range(DAYS)}
+    revised = _records(REVISED_DAY, 1.08, np.random.default_rng(SEED + 2))
+    for offset in range(DAYS):
+        day = FIRST_DAY + timedelta(offset)
+        if day == MISSING_DAY:
+            continue
+        run_at = datetime.combine(day + timedelta(1), datetime.min.time(), UTC) + timedelta(hours=2)
+        _write_execution(root, run_at, [(day, data[day])], ids, malformed=day == MALFORMED_DAY)
+    rerun_at = datetime.combine(REVISED_DAY + timedelta(3), datetime.min.time(), UTC) + timedelta(hours=9)
+    _write_execution(root, rerun_at, [(REVISED_DAY, revised)], ids)
+    from heatmap.demo_screenshots import write_screenshots
+
+    write_screenshots(root / "screenshots")
+    return root
+
+
+def ensure_demo(folder: str | os.PathLike[str]) -> Path:
+    """The demo dataset in `folder`, written once (a marker file says it is complete)."""
+    root = Path(folder)
+    marker = root / ".complete"
+    if not marker.exists():
+        write_demo(root)
+        marker.write_text(json.dumps({"seed": SEED, "days": DAYS}))
+    return root
