@@ -1,0 +1,169 @@
+"""`python -m heatmap`: the headless twin of the app (DESIGN §10). Bad input: one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import polars as pl
+
+from heatmap.config import DEFAULT_HOME, Settings
+from heatmap.errors import DataError, HeatmapError
+from heatmap.loader import Dataset, load_dataset
+from heatmap.query import parse_where, select
+from heatmap.stores import open_store
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see `python -m heatmap {self.prog.split()[-1]} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\rloading exports: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def add_source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", help="s3://bucket/prefix/ or a folder (default: HEATMAP_SOURCE, else the demo)")
+    parser.add_argument("--cache-dir", help="columnar cache folder (default: HEATMAP_CACHE_DIR)")
+    parser.add_argument("--no-cache", action="store_true", help="parse every export again")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def add_view_args(parser: argparse.ArgumentParser) -> None:
+    add_source_args(parser)
+    parser.add_argument("--page", required=True, help="page path as exported, e.g. /pricing")
+    parser.add_argument("--from", dest="start", type=_iso_date, help="first day, YYYY-MM-DD (default: 28 days)")
+    parser.add_argument("--to", dest="end", type=_iso_date, help="last day, YYYY-MM-DD (default: last day with data)")
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="DIM=VALUE",
+        help="segment filter, e.g. deviceCategory=mobile (aliases: device, channel, visitor); repeatable",
+    )
+
+
+def load_source(args: argparse.Namespace) -> tuple[Settings, Dataset]:
+    settings = Settings.load()
+    if args.source:
+        settings = replace(settings, source=args.source)
+    if args.cache_dir:
+        settings = replace(settings, cache_dir=args.cache_dir)
+    source = settings.source or str(demo_folder())
+    cache_dir = None if args.no_cache else settings.cache_dir
+    dataset = load_dataset(open_store(source, settings.s3), settings.fields, cache_dir=cache_dir, progress=_progress)
+    return settings, dataset
+
+
+def demo_folder() -> Path:
+    from heatmap.demo import ensure_demo
+
+    return ensure_demo(DEFAULT_HOME / "demo")
+
+
+@dataclass(frozen=True)
+class View:
+    dataset: Dataset
+    page: str
+    start: date
+    end: date
+    where: dict[str, list[str]]
+    rows: pl.DataFrame
+
+
+def select_view(args: argparse.Namespace, dataset: Dataset) -> View:
+    if not dataset.days:
+        raise DataError(f"no export rows found in {dataset.source}")
+    end = args.end or dataset.days[-1]
+    start = args.start or max(dataset.days[0], end - timedelta(days=27))
+    where = parse_where(dataset.table, args.where)
+    rows = select(dataset.table, args.page, start, end, where)
+    if rows.is_empty():
+        pages = ", ".join(page for page, _ in dataset.pages()[:5]) or "none"
+        raise DataError(
+            f"no data for page {args.page!r} from {start} to {end} with that segment; busiest pages: {pages}"
+        )
+    return View(dataset, args.page, start, end, where, rows)
+
+
+def _print(payload: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from heatmap.demo import write_demo
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise HeatmapError(f"{out} is not empty; choose a new folder for the demo data")
+    root = write_demo(out)
+    screenshots = sorted(str(p) for p in (root / "screenshots").glob("*.png"))
+    _print({"source": str(root), "screenshots": screenshots}, args.json)
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    _settings, dataset = load_source(args)
+    _print(dataset.coverage(), args.json)
+    return 0
+
+
+def cmd_bands(args: argparse.Namespace) -> int:
+    from heatmap.metrics import band_table
+
+    _settings, dataset = load_source(args)
+    view = select_view(args, dataset)
+    _print(band_table(view.rows).to_json_dict(), args.json)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m heatmap", description="Page heatmaps from AppFlow exports of GA4 reports.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    demo = commands.add_parser("demo", help="write the demo exports (AppFlow layout) and screenshots")
+    demo.add_argument("--out", required=True, help="an empty or new folder")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(run=cmd_demo)
+    coverage = commands.add_parser("coverage", help="days present, missing and re-exported; errors; exclusions")
+    add_source_args(coverage)
+    coverage.set_defaults(run=cmd_coverage)
+    bands = commands.add_parser("bands", help="page views, scroll reach and attention per band")
+    add_view_args(bands)
+    bands.set_defaults(run=cmd_bands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except HeatmapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("HEATMAP_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set HEATMAP_DEBUG=1 for details)", file=sys.stderr)
+        return 3
