@@ -1,0 +1,410 @@
+"""One source of truth: the tag, GTM container, GA4 definitions, AppFlow template and IAM policy all carry the
+names of heatmap/contract.py, and the generated files are what tracking/build.py writes."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from heatmap import contract
+from tracking import build, ga4_definitions
+
+ROOT = Path(__file__).resolve().parents[1]
+TRACKING = ROOT / "tracking"
+
+
+def _template() -> dict[str, Any]:
+    return build.load_template((TRACKING / "appflow.yaml").read_text(encoding="utf-8"))
+
+
+def _container() -> dict[str, Any]:
+    return json.loads((TRACKING / "gtm-container.json").read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------------------------------ generated files
+
+
+@pytest.mark.parametrize("path", sorted(build.generated(), key=str), ids=lambda p: p.name)
+def test_committed_file_equals_generated(path: Path) -> None:
+    expected = build.generated()[path]
+    assert path.read_text(encoding="utf-8") == expected, f"{path.name} is stale: run python -m tracking.build"
+
+
+def test_build_check_cli_passes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tracking.build", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_render_rewrites_a_drifted_contract_block() -> None:
+    source = (TRACKING / "hm_tag.js").read_text(encoding="utf-8")
+    drifted = source.replace(f'"{contract.DWELL_EVENT}"', '"renamed_dwell"', 1)
+    assert drifted != source
+    assert build.render_tag_js(drifted) == source
+
+
+# ------------------------------------------------------------------------------------------------ the tag
+
+
+def test_tag_settings_equal_contract() -> None:
+    settings = build.read_js_settings((TRACKING / "hm_tag.js").read_text(encoding="utf-8"))
+    assert settings["BAND_HEIGHT_PX"] == contract.BAND_HEIGHT_PX
+    assert settings["CLICK_Y_STEP_PX"] == contract.CLICK_Y_STEP_PX
+    assert settings["DWELL_EVENT"] == contract.DWELL_EVENT
+    assert settings["CLICK_EVENT"] == contract.CLICK_EVENT
+    assert settings["BAND_PARAM"] == contract.BAND_PARAM
+    assert settings["SECONDS_PARAM"] == contract.SECONDS_PARAM
+    assert settings["X_PARAM"] == contract.X_PARAM
+    assert settings["Y_PARAM"] == contract.Y_PARAM
+    assert settings["PAGE_PARAM"] == build.PAGE_LOCATION_KEY
+    assert settings["IDLE_TIMEOUT_MS"] == 30000
+    assert settings["BAND_PAD"] == 3
+
+
+def test_tag_is_plain_es5_and_safe_inside_gtm() -> None:
+    js = (TRACKING / "hm_tag.js").read_text(encoding="utf-8")
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", js, flags=re.S)  # comments may say anything
+    for token in ("=>", "`", "let ", "const ", "class ", "async ", "await ", "import ", "require("):
+        assert token not in code, f"not ES5 / not standalone: {token!r}"
+    assert "{{" not in js, "GTM would read {{...}} as a variable"
+    assert "</script" not in js.lower()
+    assert len(js.encode()) < 16_000, "keep the tag small"
+
+
+def test_gtm_html_wraps_the_tag() -> None:
+    js = (TRACKING / "hm_tag.js").read_text(encoding="utf-8")
+    html = (TRACKING / "hm_tag.gtm.html").read_text(encoding="utf-8")
+    assert html == "<script>\n" + js + "</script>\n"
+
+
+# ------------------------------------------------------------------------------------------ GTM container
+
+
+def _param(item: dict[str, Any], key: str) -> Any:
+    for p in item.get("parameter", []):
+        if p["key"] == key:
+            return p.get("value", p.get("list"))
+    raise KeyError(key)
+
+
+def test_container_is_an_importable_export() -> None:
+    data = _container()
+    assert data["exportFormatVersion"] == 2
+    version = data["containerVersion"]
+    for kind, id_key in (("tag", "tagId"), ("trigger", "triggerId"), ("variable", "variableId")):
+        ids = [item[id_key] for item in version[kind]]
+        assert len(ids) == len(set(ids)), f"duplicate {id_key}"
+        names = [item["name"] for item in version[kind]]
+        assert len(names) == len(set(names)), f"duplicate {kind} name"
+    trigger_ids = {t["triggerId"] for t in version["trigger"]}
+    for tag in version["tag"]:
+        assert set(tag["firingTriggerId"]) <= trigger_ids
+
+
+def test_container_html_tag_carries_the_tag_on_dom_ready() -> None:
+    version = _container()["containerVersion"]
+    (html_tag,) = [t for t in version["tag"] if t["type"] == "html"]
+    assert _param(html_tag, "html") == (TRACKING / "hm_tag.gtm.html").read_text(encoding="utf-8")
+    triggers = {t["triggerId"]: t for t in version["trigger"]}
+    assert [triggers[i]["type"] for i in html_tag["firingTriggerId"]] == ["DOM_READY"]
+
+
+def test_container_forwards_each_event_with_its_parameters() -> None:
+    version = _container()["containerVersion"]
+    triggers = {t["triggerId"]: t for t in version["trigger"]}
+    variables = {v["name"]: v for v in version["variable"]}
+    dlv = {_param(v, "name"): name for name, v in variables.items() if v["type"] == "v"}
+    for key in (contract.BAND_PARAM, contract.SECONDS_PARAM, contract.X_PARAM, contract.Y_PARAM):
+        assert key in dlv, f"no dataLayer variable for {key}"
+    expected = {
+        contract.DWELL_EVENT: {contract.BAND_PARAM, contract.SECONDS_PARAM},
+        contract.CLICK_EVENT: {contract.X_PARAM, contract.Y_PARAM},
+    }
+    ga4_tags = [t for t in version["tag"] if t["type"] == "gaawe"]
+    assert sorted(_param(t, "eventName") for t in ga4_tags) == sorted(expected)
+    for tag in ga4_tags:
+        event = _param(tag, "eventName")
+        (trigger,) = [triggers[i] for i in tag["firingTriggerId"]]
+        assert trigger["type"] == "CUSTOM_EVENT"
+        (flt,) = trigger["customEventFilter"]
+        assert flt["type"] == "EQUALS"
+        assert [p["value"] for p in flt["parameter"]] == ["{{_event}}", event]
+        maps = [{m["key"]: m["value"] for m in row["map"]} for row in _param(tag, "eventSettingsTable")]
+        rows = {m["parameter"]: m["parameterValue"] for m in maps}
+        assert {k for k in rows if k != "page_location"} == expected[event]
+        for name in expected[event]:
+            assert rows[name] == "{{" + dlv[name] + "}}"
+        assert rows["page_location"] == "{{" + dlv[build.PAGE_LOCATION_KEY] + "}}"
+        mid = _param(tag, "measurementIdOverride")
+        assert mid.startswith("{{") and mid[2:-2] in variables
+
+
+def test_every_container_variable_reference_resolves() -> None:
+    version = _container()["containerVersion"]
+    names = {v["name"] for v in version["variable"]} | {b["name"] for b in version.get("builtInVariable", [])}
+    names.add("_event")
+    text = json.dumps({k: version[k] for k in ("tag", "trigger", "variable")})
+    for ref in re.findall(r"\{\{([^}]+)\}\}", text):
+        assert ref in names, f"{{{{{ref}}}}} is not defined in the container"
+
+
+# ------------------------------------------------------------------------------------------ GA4 definitions
+
+
+def test_ga4_definition_bodies_match_contract() -> None:
+    requests = ga4_definitions.definition_requests("123456")
+    dims = [b for u, b in requests if u.endswith("/properties/123456/customDimensions")]
+    mets = [b for u, b in requests if u.endswith("/properties/123456/customMetrics")]
+    assert len(dims) + len(mets) == len(requests)
+    assert [b["parameterName"] for b in dims] == list(contract.CUSTOM_DIMENSIONS)
+    assert [b["parameterName"] for b in mets] == list(contract.CUSTOM_METRICS)
+    for body in dims + mets:
+        assert body["scope"] == "EVENT"
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_ ]{0,81}", body["displayName"]), body["displayName"]
+        assert len(body["description"]) <= 150
+        assert len(body["parameterName"]) <= 40
+        assert f"customEvent:{body['parameterName']}" in contract.REPORT_DIMENSIONS + contract.REPORT_METRICS
+    for body in mets:
+        assert body["measurementUnit"] == "SECONDS"
+    for body in dims:
+        assert "measurementUnit" not in body
+    assert requests[0][0].startswith("https://analyticsadmin.googleapis.com/v1beta/properties/123456/")
+    assert ga4_definitions.definition_requests("properties/123456") == requests
+    with pytest.raises(ValueError):
+        ga4_definitions.definition_requests("12/../34")
+
+
+def test_ga4_definitions_dry_run_sends_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tracking.ga4_definitions", "--property", "42", "--dry-run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("POST https://analyticsadmin.googleapis.com/v1beta/properties/42/") == 4
+
+
+def test_readers_default_field_names_are_the_contract() -> None:
+    fields = pytest.importorskip("heatmap.fields")
+    default = fields.FieldMap()
+    names = {fields.plain_name(f) for f in contract.REPORT_DIMENSIONS + contract.REPORT_METRICS}
+    for role in ("date", "page", "event_name", "band", "x", "y", "events", "seconds", *default.segments):
+        assert fields.plain_name(getattr(default, role, role)) in names, role
+    assert (default.dwell_event, default.click_event) == (contract.DWELL_EVENT, contract.CLICK_EVENT)
+
+
+# ---------------------------------------------------------------------------------------- AppFlow template
+
+
+def _flows() -> dict[str, dict[str, Any]]:
+    resources = _template()["Resources"]
+    return {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::AppFlow::Flow"}
+
+
+def test_both_flows_read_ga4_core_report_fields_from_contract() -> None:
+    flows = _flows()
+    assert set(flows) == {"DailyFlow", "BackfillFlow"}
+    fields = [*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS]
+    assert len(contract.REPORT_DIMENSIONS) <= 9 and len(contract.REPORT_METRICS) <= 10
+    for name, flow in flows.items():
+        source = flow["SourceFlowConfig"]
+        assert source["ConnectorType"] == "CustomConnector"
+        assert source["ApiVersion"] == "v1beta"
+        assert source["ConnectorProfileName"] == {"Ref": "ConnectorProfileName"}
+        assert source["SourceConnectorProperties"]["CustomConnector"]["EntityName"] == {"Ref": "EntityName"}
+        tasks = flow["Tasks"]
+        projections = [t for t in tasks if t["ConnectorOperator"] == {"CustomConnector": "PROJECTION"}]
+        assert len(projections) == 1, name
+        assert projections[0]["TaskType"] == "Filter"
+        assert projections[0]["SourceFields"] == fields
+        maps = [t for t in tasks if t["TaskType"] == "Map"]
+        assert [t["SourceFields"] for t in maps] == [[f] for f in fields]
+        for task in maps:
+            assert task["ConnectorOperator"] == {"CustomConnector": "NO_OP"}
+            assert task["DestinationField"] == task["SourceFields"][0]
+            props = {p["Key"]: p["Value"] for p in task["TaskProperties"]}
+            assert props == {"SOURCE_DATA_TYPE": "String", "DESTINATION_DATA_TYPE": "String"}
+        (dest,) = flow["DestinationFlowConfigList"]
+        assert dest["ConnectorType"] == "S3"
+        s3 = dest["DestinationConnectorProperties"]["S3"]
+        assert s3["BucketName"] == {"Ref": "SourceBucketName"}
+        assert s3["BucketPrefix"] == {"Ref": "SourcePrefix"}
+        assert s3["S3OutputFormatConfig"]["FileType"] == "JSON"
+        assert s3["S3OutputFormatConfig"]["PrefixConfig"]["PathPrefixHierarchy"] == ["EXECUTION_ID"]
+
+
+def test_daily_flow_is_scheduled_incremental_and_backfill_is_on_demand_with_dates() -> None:
+    flows = _flows()
+    daily = flows["DailyFlow"]["TriggerConfig"]
+    assert daily["TriggerType"] == "Scheduled"
+    assert daily["TriggerProperties"]["ScheduleExpression"] == "rate(1days)"
+    assert daily["TriggerProperties"]["DataPullMode"] == "Incremental"
+    backfill = flows["BackfillFlow"]
+    assert backfill["TriggerConfig"]["TriggerType"] == "OnDemand"
+    (between,) = [t for t in backfill["Tasks"] if t["ConnectorOperator"] == {"CustomConnector": "BETWEEN"}]
+    assert between["TaskType"] == "Filter" and between["SourceFields"] == ["date"]
+    props = {p["Key"]: p["Value"] for p in between["TaskProperties"]}
+    assert props["LOWER_BOUND"] == {"Ref": "BackfillFrom"} and props["UPPER_BOUND"] == {"Ref": "BackfillTo"}
+
+
+def _rule_holds(expr: Any, params: dict[str, str]) -> Any:
+    """Evaluate the subset of CloudFormation rule functions the template uses."""
+    if isinstance(expr, dict):
+        ((fn, arg),) = expr.items()
+        if fn == "Ref":
+            return params[arg]
+        values = [_rule_holds(a, params) for a in arg]
+        if fn == "Fn::Equals":
+            return values[0] == values[1]
+        if fn == "Fn::And":
+            return all(values)
+        if fn == "Fn::Or":
+            return any(values)
+        if fn == "Fn::Not":
+            return not values[0]
+        raise AssertionError(f"unexpected {fn}")
+    return expr
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "allowed"),
+    [
+        (("bkt", "ga4-exports"), ("bkt", "ga4-exports"), False),
+        (("bkt", "ga4-exports"), ("bkt", "heatmap-output"), True),
+        (("bkt", "ga4-exports"), ("other", "ga4-exports"), True),
+    ],
+)
+def test_rule_refuses_output_equal_to_source(
+    source: tuple[str, str], output: tuple[str, str], allowed: bool
+) -> None:
+    params = {
+        "SourceBucketName": source[0],
+        "SourcePrefix": source[1],
+        "OutputBucketName": output[0],
+        "OutputPrefix": output[1],
+    }
+    rules = _template()["Rules"]
+    results = [_rule_holds(a["Assert"], params) for rule in rules.values() for a in rule["Assertions"]]
+    assert all(results) is allowed
+
+
+def test_prefixes_are_single_folders_so_distinct_names_cannot_nest() -> None:
+    params = _template()["Parameters"]
+    for name in ("SourcePrefix", "OutputPrefix"):
+        pattern = params[name]["AllowedPattern"]
+        assert re.fullmatch(pattern, params[name]["Default"])
+        for bad in ("a/b", "ga4/", "/x", "", "../x"):
+            assert not re.fullmatch(pattern, bad), (name, bad)
+    assert params["SourcePrefix"]["Default"] != params["OutputPrefix"]["Default"]
+
+
+def test_cfn_lint_passes() -> None:
+    pytest.importorskip("cfnlint")
+    runner = "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
+    result = subprocess.run(
+        [sys.executable, "-c", runner, "--", str(TRACKING / "appflow.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------------------------- IAM policy
+
+
+def test_standalone_policy_equals_the_templates() -> None:
+    standalone = json.loads((TRACKING / "iam-policy.json").read_text(encoding="utf-8"))
+    resource = _template()["Resources"]["DashboardPolicy"]
+    assert resource["Type"] == "AWS::IAM::ManagedPolicy"
+    assert build._unsub(resource["Properties"]["PolicyDocument"]) == standalone
+
+
+def test_no_delete_permission_anywhere() -> None:
+    text = "".join(
+        (TRACKING / name).read_text(encoding="utf-8") for name in ("appflow.yaml", "iam-policy.json")
+    )
+    assert not re.search(r"s3:(\*|Delete)", text)
+
+
+PLACEHOLDERS = {
+    "${SourceBucketName}": "exports-bkt",
+    "${SourcePrefix}": "ga4-exports",
+    "${OutputBucketName}": "exports-bkt",
+    "${OutputPrefix}": "heatmap-output",
+}
+
+
+def _policy() -> list[dict[str, Any]]:
+    text = (TRACKING / "iam-policy.json").read_text(encoding="utf-8")
+    for key, value in PLACEHOLDERS.items():
+        text = text.replace(key, value)
+    assert "${" not in text
+    return json.loads(text)["Statement"]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allowed(action: str, resource: str, prefix: str | None = None) -> bool:
+    """A small IAM evaluator: an explicit deny wins, else an allow matching action, resource, condition."""
+
+    def matches(st: dict[str, Any]) -> bool:
+        if not any(fnmatch.fnmatchcase(action, a) for a in _as_list(st["Action"])):
+            return False
+        if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(st["Resource"])):
+            return False
+        for op, cond in st.get("Condition", {}).items():
+            assert op == "StringLike", op
+            for key, patterns in cond.items():
+                assert key == "s3:prefix"
+                if prefix is None or not any(fnmatch.fnmatchcase(prefix, p) for p in _as_list(patterns)):
+                    return False
+        return True
+
+    statements = _policy()
+    if any(st["Effect"] == "Deny" and matches(st) for st in statements):
+        return False
+    return any(st["Effect"] == "Allow" and matches(st) for st in statements)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "prefix", "allowed"),
+    [
+        ("s3:ListBucket", "arn:aws:s3:::exports-bkt", "ga4-exports/", True),
+        ("s3:ListBucket", "arn:aws:s3:::exports-bkt", "ga4-exports/flow/exec-1/", True),
+        ("s3:ListBucket", "arn:aws:s3:::exports-bkt", "heatmap-output/runs/", True),
+        ("s3:ListBucket", "arn:aws:s3:::exports-bkt", "", False),
+        ("s3:ListBucket", "arn:aws:s3:::exports-bkt", "secrets/", False),
+        ("s3:ListBucket", "arn:aws:s3:::exports-bkt", None, False),
+        ("s3:GetObject", "arn:aws:s3:::exports-bkt/ga4-exports/flow/exec-1/part-0", None, True),
+        ("s3:GetObject", "arn:aws:s3:::exports-bkt/heatmap-output/runs/r1/run.json", None, True),
+        ("s3:GetObject", "arn:aws:s3:::exports-bkt/secrets/key", None, False),
+        ("s3:GetObject", "arn:aws:s3:::exports-bkt/ga4-exports-old/x", None, False),
+        ("s3:PutObject", "arn:aws:s3:::exports-bkt/heatmap-output/runs/r1/run.json", None, True),
+        ("s3:PutObject", "arn:aws:s3:::exports-bkt/ga4-exports/flow/exec-1/part-0", None, False),
+        ("s3:PutObject", "arn:aws:s3:::exports-bkt/elsewhere", None, False),
+        ("s3:DeleteObject", "arn:aws:s3:::exports-bkt/heatmap-output/runs/r1/run.json", None, False),
+        ("s3:DeleteObject", "arn:aws:s3:::exports-bkt/ga4-exports/flow/exec-1/part-0", None, False),
+        ("s3:PutBucketPolicy", "arn:aws:s3:::exports-bkt", None, False),
+    ],
+)
+def test_policy_is_least_privilege(action: str, resource: str, prefix: str | None, allowed: bool) -> None:
+    assert _allowed(action, resource, prefix) is allowed
