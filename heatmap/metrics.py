@@ -1,0 +1,286 @@
+"""What a heatmap shows, computed from an already-selected canonical table (DESIGN §6).
+
+- page views n = events of band 0 (the top of the page is always seen);
+- per band: page views that saw it, scroll reach with a 95 % Wilson interval, seconds per page view and the
+  band's share of all attention;
+- reach depths (75/50/25 %) and the average fold, in CSS px;
+- the click grid: raw counts per (x %, y step) and a Gaussian-smoothed density;
+- the low-data guard.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from heatmap.contract import BAND_HEIGHT_PX, CLICK_Y_STEP_PX
+from heatmap.errors import DataError
+from heatmap.stats import wilson_intervals
+
+MIN_PAGE_VIEWS = 100
+REACH_LEVELS: tuple[float, ...] = (0.75, 0.5, 0.25)
+FOLD_LEVEL = 0.95
+CLICK_COLUMNS = 100  # x is a whole percent of the document width, 0-99
+
+
+class NotEnoughData(DataError):
+    """Too few page views for a reliable map; the message says how many and what to do."""
+
+
+def low_data_message(n: int, minimum: int = MIN_PAGE_VIEWS) -> str | None:
+    """The sentence to show instead of a map when n is below the minimum, else None."""
+    if n >= minimum:
+        return None
+    views = "page view" if n == 1 else "page views"
+    return (
+        f"Only {n:,} {views} for this selection; at least {minimum:,} are needed for a reliable map. "
+        "Widen the date range or the segment."
+    )
+
+
+def check_enough(n: int, minimum: int = MIN_PAGE_VIEWS) -> None:
+    """Raise NotEnoughData when n < minimum."""
+    message = low_data_message(n, minimum)
+    if message:
+        raise NotEnoughData(message)
+
+
+def _first_below(reach: npt.NDArray[np.float64], level: float) -> int:
+    """Index of the first band whose reach is below `level`; len(reach) if none is."""
+    below = np.flatnonzero(reach < level)
+    return int(below[0]) if below.size else int(reach.size)
+
+
+@dataclass(frozen=True)
+class BandTable:
+    """Per-band statistics of one selection. `bands` has one row per band 0..max band, gaps filled with 0."""
+
+    page_views: int
+    bands: pl.DataFrame  # band, top_px, page_views, reach, reach_low, reach_high, seconds, seconds_per_view,
+    #                      attention_share
+    band_height_px: int = BAND_HEIGHT_PX
+
+    @property
+    def band_count(self) -> int:
+        return self.bands.height
+
+    def column(self, name: str) -> npt.NDArray[np.float64]:
+        return self.bands[name].to_numpy().astype(np.float64)
+
+    @property
+    def reach(self) -> npt.NDArray[np.float64]:
+        return self.column("reach")
+
+    @property
+    def seconds_per_view(self) -> npt.NDArray[np.float64]:
+        return self.column("seconds_per_view")
+
+    @property
+    def total_seconds(self) -> float:
+        return float(self.bands["seconds"].sum()) if self.band_count else 0.0
+
+    @property
+    def data_height_px(self) -> int:
+        """Bottom of the deepest band any page view saw (CSS px); 0 with no dwell data."""
+        seen = np.flatnonzero(self.column("page_views") > 0) if self.band_count else np.array([], dtype=np.int64)
+        return int((seen[-1] + 1) * self.band_height_px) if seen.size else 0
+
+    def reach_depth_px(self, level: float) -> int:
+        """How far down (CSS px) at least `level` of the page views got, continuously from the top.
+
+        Defined as the top edge of the first band whose reach is below `level` (= the bottom edge of the band
+        above it). If no band falls below the level, the bottom of the measured page. Scanning from the top
+        makes the answer well defined even if reach is not monotone (a jump link can skip bands).
+        """
+        return _first_below(self.reach, level) * self.band_height_px
+
+    def reach_depths(self, levels: tuple[float, ...] = REACH_LEVELS) -> dict[float, int]:
+        return {level: self.reach_depth_px(level) for level in levels}
+
+    @property
+    def fold_px(self) -> int:
+        """Average fold estimate (CSS px): where reach starts to decline.
+
+        A page view that never scrolls still sees its whole first screen, so reach stays ~1 down to the first
+        screens' bottoms and then falls. The estimator is the top edge of the first band that fewer than 95 %
+        of page views reached (the same rule as `reach_depth_px(0.95)`). With per-band counts only this is the
+        fold of the shorter first screens rather than a mean viewport height; it is labelled "fold" on maps.
+        """
+        return self.reach_depth_px(FOLD_LEVEL)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Exactly the CLI `bands` object (DESIGN §10), plus attention_share inside each band."""
+        keys = ("band", "page_views", "reach", "reach_low", "reach_high", "seconds_per_view", "attention_share")
+        rows = []
+        for row in self.bands.select(keys).iter_rows(named=True):
+            rows.append(
+                {
+                    "band": int(row["band"]),
+                    "page_views": int(row["page_views"]),
+                    **{key: float(row[key]) for key in keys[2:]},
+                }
+            )
+        return {"page_views": int(self.page_views), "bands": rows}
+
+    def to_csv(self) -> bytes:
+        """bands.csv: one line per band, every column of `bands`, UTF-8, '\\n' line ends."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.bands.columns)
+        for row in self.bands.iter_rows():
+            writer.writerow(row)
+        return out.getvalue().encode("utf-8")
+
+
+def band_table(rows: pl.DataFrame, band_height_px: int = BAND_HEIGHT_PX) -> BandTable:
+    """Per-band statistics of selected canonical rows (click rows are ignored).
+
+    Reach is page views of the band / n, clipped to at most 1: a band can show more views than band 0 when a
+    band-0 event was lost (e.g. dwell rounded to 0 s, or GA thresholding); the clipped value is the honest
+    upper bound and the Wilson interval uses the clipped count. With n = 0 every ratio is 0 and every interval
+    (0, 1): nothing is known.
+    """
+    dwell = rows.filter(pl.col("event") == "dwell").filter(pl.col("band").is_not_null())
+    per_band = dwell.group_by("band").agg(pl.col("events").sum(), pl.col("seconds").sum())
+    max_band = int(per_band["band"].max()) if per_band.height else -1  # type: ignore[arg-type]
+    count = max(max_band + 1, 0)
+    views = np.zeros(count, dtype=np.int64)
+    seconds = np.zeros(count, dtype=np.float64)
+    if count:
+        idx = per_band["band"].to_numpy().astype(np.int64)
+        keep = idx >= 0
+        views[idx[keep]] = per_band["events"].fill_null(0).to_numpy()[keep]
+        seconds[idx[keep]] = per_band["seconds"].fill_null(0.0).to_numpy()[keep]
+    n = int(views[0]) if count else 0
+    if n > 0:
+        reach = np.minimum(views / n, 1.0)
+        seconds_per_view = seconds / n
+    else:
+        reach = np.zeros(count)
+        seconds_per_view = np.zeros(count)
+    low, high = wilson_intervals(np.minimum(views, n), n)
+    total = float(seconds.sum())
+    share = seconds / total if total > 0 else np.zeros(count)
+    bands = pl.DataFrame(
+        {
+            "band": np.arange(count, dtype=np.int32),
+            "top_px": np.arange(count, dtype=np.int64) * band_height_px,
+            "page_views": views,
+            "reach": reach.astype(np.float64),
+            "reach_low": low.astype(np.float64),
+            "reach_high": high.astype(np.float64),
+            "seconds": seconds,
+            "seconds_per_view": seconds_per_view.astype(np.float64),
+            "attention_share": share.astype(np.float64),
+        }
+    )
+    return BandTable(page_views=n, bands=bands, band_height_px=band_height_px)
+
+
+# --- clicks ------------------------------------------------------------------------------------------------
+
+
+def gaussian_kernel(sigma: float) -> npt.NDArray[np.float64]:
+    """A normalised 1-D Gaussian truncated at 3 sigma; sigma <= 0 gives the identity kernel [1]."""
+    if sigma <= 0:
+        return np.ones(1)
+    radius = max(1, math.ceil(3.0 * sigma))
+    offsets = np.arange(-radius, radius + 1, dtype=np.float64)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    return kernel / kernel.sum()
+
+
+def _convolve_axis(values: npt.NDArray[np.float64], kernel: npt.NDArray[np.float64], axis: int) -> Any:
+    """Zero-padded 'same' convolution along one axis, as a sum of shifted copies (kernels are short)."""
+    if kernel.size == 1:
+        return values * kernel[0]
+    radius = kernel.size // 2
+    pad = [(0, 0)] * values.ndim
+    pad[axis] = (radius, radius)
+    padded = np.pad(values, pad)
+    out = np.zeros_like(values)
+    length = values.shape[axis]
+    for i, weight in enumerate(kernel):
+        out += weight * np.take(padded, np.arange(i, i + length), axis=axis)
+    return out
+
+
+def gaussian_smooth(grid: npt.ArrayLike, sigma_y: float, sigma_x: float) -> npt.NDArray[np.float64]:
+    """Separable Gaussian blur with zero padding (mass near the edges leaks out rather than piling up)."""
+    values = np.asarray(grid, dtype=np.float64)
+    values = _convolve_axis(values, gaussian_kernel(sigma_y), 0)
+    return np.asarray(_convolve_axis(values, gaussian_kernel(sigma_x), 1))
+
+
+@dataclass(frozen=True)
+class ClickGrid:
+    """Raw click counts per cell: rows are y steps of `y_step_px` CSS px, columns are x percent 0-99."""
+
+    counts: npt.NDArray[np.int64]
+    page_views: int
+    y_step_px: int = CLICK_Y_STEP_PX
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def data_height_px(self) -> int:
+        rows = np.flatnonzero(self.counts.sum(axis=1) > 0)
+        return int((rows[-1] + 1) * self.y_step_px) if rows.size else 0
+
+    def per_thousand_views(self) -> npt.NDArray[np.float64]:
+        """Clicks per 1,000 page views per cell (0 when n = 0): comparable across selections."""
+        if self.page_views <= 0:
+            return np.zeros(self.counts.shape)
+        return np.asarray(self.counts, dtype=np.float64) * (1000.0 / self.page_views)
+
+    def density(self, css_width: float, sigma_px: float = 24.0) -> npt.NDArray[np.float64]:
+        """Smoothed clicks per 1,000 page views per cell; sigma is in CSS px on both axes.
+
+        x cells are 1 % of the page width, so sigma_x in cells = sigma_px / (css_width / 100). The grid is
+        extended downwards by the kernel's reach, so the blur below the last clicked row is not cut off
+        (above row 0 and beyond the side edges is outside the page; that mass is dropped).
+        """
+        sigma_x = sigma_px / max(css_width / CLICK_COLUMNS, 1e-9)
+        sigma_y = sigma_px / self.y_step_px
+        extra = gaussian_kernel(sigma_y).size // 2
+        values = np.pad(self.per_thousand_views(), ((0, extra), (0, 0)))
+        return gaussian_smooth(values, sigma_y, sigma_x)
+
+    def to_csv(self) -> bytes:
+        """Non-zero cells only: x_percent, y_px (top of the cell), clicks."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["x_percent", "y_px", "clicks"])
+        ys, xs = np.nonzero(self.counts)
+        for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+            writer.writerow([x, y * self.y_step_px, int(self.counts[y, x])])
+        return out.getvalue().encode("utf-8")
+
+
+def click_grid(rows: pl.DataFrame, page_views: int, y_step_px: int = CLICK_Y_STEP_PX) -> ClickGrid:
+    """Sum click events per (x, y) cell of selected canonical rows; x outside 0-99 or y < 0 are ignored."""
+    clicks = rows.filter(
+        (pl.col("event") == "click")
+        & pl.col("x").is_between(0, CLICK_COLUMNS - 1)
+        & pl.col("y").is_not_null()
+        & (pl.col("y") >= 0)
+    )
+    cells = clicks.group_by("y", "x").agg(pl.col("events").sum())
+    height = int(cells["y"].max()) + 1 if cells.height else 0  # type: ignore[arg-type]
+    counts = np.zeros((height, CLICK_COLUMNS), dtype=np.int64)
+    if cells.height:
+        np.add.at(
+            counts,
+            (cells["y"].to_numpy().astype(np.int64), cells["x"].to_numpy().astype(np.int64)),
+            cells["events"].fill_null(0).to_numpy(),
+        )
+    return ClickGrid(counts=counts, page_views=page_views, y_step_px=y_step_px)
