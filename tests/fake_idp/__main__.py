@@ -1,0 +1,3 @@
+from tests.fake_idp.idp import main
+
+main()
