@@ -154,8 +154,10 @@
   }
 
   function tick() {
-    consentOk = consentGranted();
-    if (!consentOk) { acc = {}; }  // consent withdrawn: drop what was measured
+    var granted = consentGranted();
+    if (!granted) { acc = {}; }                   // consent withdrawn: drop what was measured
+    if (granted && !consentOk) { lastT = now(); }  // consent given: count from now, never before
+    consentOk = granted;
     sample();
   }
 

@@ -1,0 +1,520 @@
+"""The GTM tag (tracking/hm_tag.js) in real Chromium, on Playwright's fake clock so every second is exact.
+
+Pages are served by a small http.server on 127.0.0.1. Viewport 1000 x 800 CSS px, bands of 100 px: at the top
+of a tall page bands 0-7 are in view; a band counts while at least half of it is in the viewport.
+The last test is end to end: the events become an AppFlow GA4 JSON Lines export the readers turn into bands.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import math
+import subprocess
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from heatmap import contract
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+TAG_JS = (ROOT / "tracking" / "hm_tag.js").read_text(encoding="utf-8")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1000, "height": 800}
+TOP_BANDS = list(range(8))  # bands in view at scroll 0
+
+BEFORE_TAG = {  # per page kind: script that runs before the tag (consent switches)
+    "consent-off": "window.hmConsent = false;",
+    "consent-fn": "window.hmConsentGranted = function () { return false; };",
+    "consent-dl": "window.dataLayer = [{hmConsent: false}];",
+}
+BODIES = {
+    "tall": "<div style='height:5000px;background:linear-gradient(#fff,#ccc)'>tall</div>",
+    "short": "<p style='margin:0;height:300px'>A short page.</p>",
+    "inner": (
+        "<div id='box' style='height:400px;overflow:auto'><div style='height:5000px'>inner</div></div>"
+        "<p style='margin:0;height:100px'>below</p>"
+    ),
+}
+
+
+def page_html(kind: str) -> str:
+    body = BODIES.get(kind, BODIES["tall"])
+    before = BEFORE_TAG.get(kind, "")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>hm test</title></head>"
+        f"<body style='margin:0'>{body}<script>{before}</script><script>{TAG_JS}</script></body></html>"
+    )
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        kind = urlsplit(self.path).path.strip("/").split("/")[0]
+        data = page_html(kind).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class TagPage:
+    """One browser page with the tag, on a paused fake clock, collecting page errors."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.page = self.context.new_page()
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.clock.install(time=1_700_000_000_000)
+        self.page.clock.pause_at(1_700_000_001_000)
+
+    def open(self, path: str) -> TagPage:
+        self.page.goto(self.base + path)
+        assert self.page.evaluate("document.visibilityState") == "visible"
+        assert self.page.evaluate("!!window.__hmTag")
+        return self
+
+    def run(self, seconds: float) -> None:
+        self.page.clock.run_for(int(seconds * 1000))
+
+    def scroll_to(self, y: int) -> None:
+        """Scroll the window and wait for its scroll event (the tag samples the old position on it)."""
+        self.page.evaluate(
+            """y => new Promise(done => {
+                addEventListener('scroll', () => done(), {once: true});
+                scrollTo(0, y);
+            })""",
+            y,
+        )
+        assert self.page.evaluate("scrollY") == y
+
+    def set_visibility(self, state: str) -> None:
+        self.page.evaluate(
+            """state => {
+                Object.defineProperty(document, 'visibilityState', {value: state, configurable: true});
+                Object.defineProperty(document, 'hidden', {value: state === 'hidden', configurable: true});
+                document.dispatchEvent(new Event('visibilitychange'));
+            }""",
+            state,
+        )
+
+    def events(self, *names: str) -> list[dict[str, Any]]:
+        wanted = names or (contract.DWELL_EVENT, contract.CLICK_EVENT)
+        layer = self.page.evaluate("JSON.parse(JSON.stringify(window.dataLayer || []))")
+        return [e for e in layer if isinstance(e, dict) and e.get("event") in wanted]
+
+    def dwell(self) -> dict[int, float]:
+        """Band -> seconds of the dwell events pushed so far (each band at most once per flush is checked)."""
+        out: dict[int, float] = {}
+        for e in self.events(contract.DWELL_EVENT):
+            out[int(e[contract.BAND_PARAM])] = out.get(int(e[contract.BAND_PARAM]), 0.0) + e[contract.SECONDS_PARAM]
+        return out
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tag_page(chromium: Any, server: str) -> Iterator[Callable[[str], TagPage]]:
+    pages: list[TagPage] = []
+
+    def open_page(path: str) -> TagPage:
+        tp = TagPage(chromium, server)
+        pages.append(tp)
+        return tp.open(path)
+
+    yield open_page
+    for tp in pages:
+        assert tp.errors == [], tp.errors
+        tp.close()
+
+
+def expect(bands: list[int] | range, seconds: float) -> dict[int, float]:
+    return dict.fromkeys(bands, seconds)
+
+
+# ------------------------------------------------------------------------------------------------- dwell
+
+
+def test_dwell_per_band_at_known_positions(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/article")
+    tp.run(10)
+    tp.scroll_to(1000)
+    tp.run(5)
+    assert tp.events() == [], "nothing is sent before the page is hidden"
+    tp.set_visibility("hidden")
+    assert tp.dwell() == {**expect(TOP_BANDS, 10.0), **expect(range(10, 18), 5.0)}
+    first = tp.events()[0]
+    assert first == {
+        "event": contract.DWELL_EVENT,
+        contract.BAND_PARAM: "000",
+        contract.SECONDS_PARAM: 10,
+        "hm_page_location": tp.base + "/tall/article",
+    }
+    assert [e[contract.BAND_PARAM] for e in tp.events()][:9] == [f"{b:03d}" for b in TOP_BANDS] + ["010"]
+
+
+def test_band_counts_when_at_least_half_is_in_view(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/half")
+    tp.scroll_to(1050)  # bands 10 and 18 are exactly half in view
+    tp.run(2)
+    tp.scroll_to(1051)  # band 10 now shows 49 px: out; band 18 shows 51 px: in
+    tp.run(3)
+    tp.set_visibility("hidden")
+    assert tp.dwell() == {10: 2.0, **expect(range(11, 18), 5.0), 18: 5.0}
+
+
+def test_seconds_are_rounded_to_tenths_and_fractions_are_exact(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/fraction")
+    tp.run(1.26)
+    tp.set_visibility("hidden")
+    assert tp.dwell() == expect(TOP_BANDS, 1.3)
+
+
+def test_flush_restarts_from_zero_and_hidden_time_is_not_counted(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/tabs")
+    tp.run(4)
+    tp.set_visibility("hidden")
+    assert tp.dwell() == expect(TOP_BANDS, 4.0)
+    tp.run(20)  # hidden: not counted
+    tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide'))")
+    assert len(tp.events()) == 8, "a second hide with nothing new measured sends nothing"
+    tp.set_visibility("visible")
+    tp.run(3)
+    tp.set_visibility("hidden")
+    second = tp.events()[8:]
+    assert {int(e[contract.BAND_PARAM]): e[contract.SECONDS_PARAM] for e in second} == expect(TOP_BANDS, 3.0)
+    assert len(second) == 8
+
+
+def test_pagehide_flushes(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/leave")
+    tp.run(2)
+    tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide'))")
+    assert tp.dwell() == expect(TOP_BANDS, 2.0)
+    tp.set_visibility("hidden")
+    assert len(tp.events()) == 8
+
+
+def test_idle_time_is_not_counted(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/idle")
+    tp.run(60)  # no activity: only the first 30 s count
+    tp.page.mouse.move(200, 200)
+    tp.run(10)
+    tp.page.keyboard.press("Shift")
+    tp.run(45)  # active for 30 of these
+    tp.set_visibility("hidden")
+    assert tp.dwell() == expect(TOP_BANDS, 70.0)
+
+
+def test_scrolling_is_activity(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/scroll-activity")
+    tp.run(40)  # 30 counted at the top
+    tp.scroll_to(2000)  # activity again; the idle gap before it is not counted
+    tp.run(10)
+    tp.set_visibility("hidden")
+    assert tp.dwell() == {**expect(TOP_BANDS, 30.0), **expect(range(20, 28), 10.0)}
+
+
+# ------------------------------------------------------------------------------------------------ clicks
+
+
+def test_click_coordinates(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/clicks")
+    tp.scroll_to(1000)
+    width = tp.page.evaluate("document.documentElement.scrollWidth")
+    tp.page.mouse.click(500, 300)
+    tp.page.mouse.click(width - 1, 0)
+    tp.page.mouse.click(0, 799)
+    clicks = tp.events(contract.CLICK_EVENT)
+    assert [(c[contract.X_PARAM], c[contract.Y_PARAM]) for c in clicks] == [
+        (str(math.floor(500 / width * 100)), str(1300 // contract.CLICK_Y_STEP_PX)),
+        ("99", str(1000 // contract.CLICK_Y_STEP_PX)),
+        ("0", str(1799 // contract.CLICK_Y_STEP_PX)),
+    ]
+    assert all(c["hm_page_location"] == tp.base + "/tall/clicks" for c in clicks)
+    tp.page.evaluate("document.body.click()")  # scripted click: no position, not recorded
+    assert len(tp.events(contract.CLICK_EVENT)) == 3
+
+
+# --------------------------------------------------------------------------------------------------- SPA
+
+
+def test_spa_route_changes_split_page_views(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/a")
+    a, b, c = (tp.base + p for p in ("/tall/a", "/tall/b", "/tall/c"))
+    tp.run(5)
+    tp.page.evaluate("history.pushState({}, '', '/tall/b')")
+    assert {e["hm_page_location"] for e in tp.events()} == {a}
+    assert tp.dwell() == expect(TOP_BANDS, 5.0)
+    tp.run(3)
+    tp.page.evaluate("history.replaceState({}, '', '/tall/b?tab=2')")  # same path: same page view
+    tp.page.evaluate("history.pushState({}, '', '/tall/b#more')")
+    tp.run(1)
+    assert len(tp.events()) == 8
+    tp.page.evaluate("history.replaceState({}, '', '/tall/c')")
+    views: dict[str, dict[int, float]] = defaultdict(dict)
+    for e in tp.events():
+        views[e["hm_page_location"]][int(e[contract.BAND_PARAM])] = e[contract.SECONDS_PARAM]
+    assert views[b] == expect(TOP_BANDS, 4.0)
+    tp.run(2)
+    tp.page.evaluate(
+        """() => new Promise(done => {
+            addEventListener('popstate', () => done(), {once: true});
+            history.go(-2);
+        })"""
+    )  # back to /tall/a
+    assert tp.page.evaluate("location.pathname") == "/tall/a"
+    later = [e for e in tp.events() if e["hm_page_location"] == c]
+    assert {int(e[contract.BAND_PARAM]): e[contract.SECONDS_PARAM] for e in later} == expect(TOP_BANDS, 2.0)
+    tp.run(1)
+    tp.set_visibility("hidden")
+    last = tp.events()[-8:]
+    assert {e["hm_page_location"] for e in last} == {a}
+    assert {int(e[contract.BAND_PARAM]): e[contract.SECONDS_PARAM] for e in last} == expect(TOP_BANDS, 1.0)
+
+
+# ----------------------------------------------------------------------------------------------- consent
+
+
+@pytest.mark.parametrize("kind", sorted(BEFORE_TAG))
+def test_consent_off_sends_nothing(tag_page: Callable[[str], TagPage], kind: str) -> None:
+    tp = tag_page(f"/{kind}/page")
+    tp.run(5)
+    tp.scroll_to(1500)
+    tp.page.mouse.click(300, 300)
+    tp.run(5)
+    tp.set_visibility("hidden")
+    tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide'))")
+    assert tp.events() == []
+
+
+def test_consent_withdrawn_drops_and_granted_later_counts_from_then(
+    tag_page: Callable[[str], TagPage],
+) -> None:
+    tp = tag_page("/tall/consent-change")
+    tp.run(5)
+    tp.page.evaluate("(window.dataLayer = window.dataLayer || []).push({hmConsent: false})")
+    tp.run(5)
+    tp.page.mouse.click(100, 100)
+    tp.set_visibility("hidden")
+    assert tp.events() == []
+    tp.set_visibility("visible")
+    tp.page.evaluate("(window.dataLayer = window.dataLayer || []).push({hmConsent: true})")
+    tp.run(3)
+    tp.set_visibility("hidden")
+    dwell = tp.dwell()
+    assert sorted(dwell) == TOP_BANDS
+    assert all(2.5 <= s <= 3.0 for s in dwell.values()), dwell  # counted from the first tick that sees consent
+
+
+# -------------------------------------------------------------------------------------------- odd pages
+
+
+def test_page_shorter_than_viewport_gives_no_errors(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/short/page")
+    tp.page.mouse.wheel(0, 500)
+    tp.run(3)
+    tp.page.mouse.click(10, 700)
+    tp.set_visibility("hidden")
+    assert tp.dwell() == expect(TOP_BANDS, 3.0)  # the viewport is the document
+    assert [e[contract.Y_PARAM] for e in tp.events(contract.CLICK_EVENT)] == ["35"]
+    # errors are checked by the fixture
+
+
+def test_inner_scroll_container_is_activity_but_not_position(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/inner/page")
+    tp.run(40)  # 30 counted
+    tp.page.evaluate(
+        """() => new Promise(done => {
+            const box = document.getElementById('box');
+            box.addEventListener('scroll', () => done(), {once: true});
+            box.scrollTop = 2000;
+        })"""
+    )
+    tp.run(5)
+    tp.set_visibility("hidden")
+    assert tp.page.evaluate("scrollY") == 0
+    assert tp.dwell() == expect(TOP_BANDS, 35.0)  # a document shorter than the viewport spans the viewport
+
+
+def test_tag_loaded_twice_counts_once(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/twice")
+    tp.page.add_script_tag(content=TAG_JS)
+    tp.run(2)
+    tp.set_visibility("hidden")
+    assert tp.dwell() == expect(TOP_BANDS, 2.0)
+    assert len(tp.events()) == 8
+
+
+# ------------------------------------------------------------------------------------------- end to end
+
+E2E_DATE = date(2025, 3, 1)
+NOT_SET = "(not set)"
+
+
+def _appflow_rows(views: list[tuple[dict[str, str], list[dict[str, Any]]]]) -> list[dict[str, str]]:
+    """dataLayer events of page views -> the flat records AppFlow writes for the daily GA4 report."""
+    dims = contract.REPORT_DIMENSIONS
+    band_key, x_key, y_key = (f"customEvent:{p}" for p in (contract.BAND_PARAM, contract.X_PARAM, contract.Y_PARAM))
+    seconds_key = f"customEvent:{contract.SECONDS_PARAM}"
+    totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0, 0.0])
+    for segment, events in views:
+        for e in events:
+            row = {
+                "date": E2E_DATE.strftime("%Y%m%d"),
+                "pagePath": urlsplit(e["hm_page_location"]).path,
+                "eventName": e["event"],
+                band_key: e.get(contract.BAND_PARAM, NOT_SET),
+                x_key: e.get(contract.X_PARAM, NOT_SET),
+                y_key: e.get(contract.Y_PARAM, NOT_SET),
+                **segment,
+            }
+            total = totals[tuple(row[d] for d in dims)]
+            total[0] += 1
+            total[1] += float(e.get(contract.SECONDS_PARAM, 0))
+    return [
+        {**dict(zip(dims, key, strict=True)), "eventCount": str(int(n)), seconds_key: f"{s:.1f}"}
+        for key, (n, s) in sorted(totals.items())
+    ]
+
+
+def _expected_bands(views: list[list[dict[str, Any]]]) -> tuple[int, dict[int, tuple[int, float]]]:
+    per_band: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
+    for events in views:
+        for e in events:
+            if e["event"] == contract.DWELL_EVENT:
+                per_band[int(e[contract.BAND_PARAM])][0] += 1
+                per_band[int(e[contract.BAND_PARAM])][1] += e[contract.SECONDS_PARAM]
+    n = int(per_band[0][0])
+    return n, {b: (int(v), s / n) for b, (v, s) in per_band.items()}
+
+
+def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagPage], tmp_path: Path) -> None:
+    page_path = "/tall/e2e"
+
+    def view_top_only(tp: TagPage) -> None:
+        tp.run(20)
+
+    def view_reads_down(tp: TagPage) -> None:
+        tp.run(5)
+        tp.scroll_to(1000)
+        tp.run(10)
+        tp.page.mouse.click(500, 300)
+
+    def view_skims(tp: TagPage) -> None:
+        tp.run(2)
+        tp.scroll_to(2000)
+        tp.run(4)
+
+    desktop = {
+        "deviceCategory": "desktop",
+        "sessionDefaultChannelGroup": "Organic Search",
+        "newVsReturning": "new",
+    }
+    mobile = {**desktop, "deviceCategory": "mobile", "newVsReturning": "returning"}
+    views = []
+    for segment, behave in ((desktop, view_top_only), (desktop, view_reads_down), (mobile, view_skims)):
+        tp = tag_page(page_path)
+        behave(tp)
+        tp.set_visibility("hidden")
+        views.append((segment, tp.events()))
+
+    source = tmp_path / "source"
+    export = source / "ga4-heatmap-daily" / "exec-1" / "part-0.jsonl"
+    export.parent.mkdir(parents=True)
+    rows = _appflow_rows(views)
+    export.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert all(isinstance(v, str) for r in rows for v in r.values())
+
+    n, expected = _expected_bands([events for _, events in views])
+    assert n == 3
+    assert expected[0] == (3, (20 + 5 + 2) / 3)
+    assert expected[15] == (1, 10 / 3)
+    assert expected[25] == (1, 4 / 3)
+
+    def check(result: dict[str, Any]) -> None:
+        assert result["page_views"] == n
+        got = {b["band"]: b for b in result["bands"]}
+        for band, (views_seen, seconds_per_view) in expected.items():
+            assert got[band]["page_views"] == views_seen, band
+            assert got[band]["reach"] == pytest.approx(views_seen / n), band
+            assert got[band]["seconds_per_view"] == pytest.approx(seconds_per_view, abs=0.01), band
+        for band, row in got.items():
+            if band not in expected:
+                assert row["page_views"] == 0 and row["seconds_per_view"] == 0, band
+
+    # The readers as a library.
+    from heatmap.loader import load_dataset
+    from heatmap.metrics import band_table
+    from heatmap.query import select
+    from heatmap.stores.local import LocalStore
+
+    dataset = load_dataset(LocalStore(source))
+    assert dataset.errors == [] and dataset.excluded_rows == 0
+    check(band_table(select(dataset.table, page_path, E2E_DATE, E2E_DATE)).to_json_dict())
+    clicks = dataset.table.filter(dataset.table["event"] == "click")
+    assert clicks.select("x", "y", "events").rows() == [(50, 65, 1)]
+    mobile_only = select(dataset.table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["mobile"]})
+    assert band_table(mobile_only).to_json_dict()["page_views"] == 1
+
+    # The CLI contract (DESIGN §10).
+    if not (ROOT / "heatmap" / "cli.py").exists():
+        pytest.skip("heatmap/cli.py (python -m heatmap bands) is not written yet")
+    day = E2E_DATE.isoformat()
+    args = ["bands", "--source", str(source), "--page", page_path, "--from", day, "--to", day, "--json"]
+    result = subprocess.run(
+        [sys.executable, "-m", "heatmap", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    check(json.loads(result.stdout))
