@@ -21,6 +21,8 @@ def _gunzip(data: bytes, name: str) -> bytes:
         out = decompressor.decompress(data, MAX_UNCOMPRESSED)
         if decompressor.unconsumed_tail:
             raise ValueError(f"expands beyond {MAX_UNCOMPRESSED // 1024**3} GB")
+        if not decompressor.eof:
+            raise ValueError("the file is truncated")
         if data[len(data) - len(decompressor.unused_data) :][:2] == b"\x1f\x8b":
             out += gzip.decompress(decompressor.unused_data)  # concatenated gzip members
         return out

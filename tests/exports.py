@@ -1,0 +1,53 @@
+"""Builders for export records and AppFlow-shaped folders, so each test states its numbers plainly."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+SEGMENT = {"deviceCategory": "mobile", "sessionDefaultChannelGroup": "Direct", "newVsReturning": "new"}
+
+
+def dwell(day: str, page: str, band: int | str, views: int | str, seconds: float | str, **segment: str) -> dict:
+    return {
+        "date": day,
+        "pagePath": page,
+        "eventName": "hm_dwell",
+        "customEvent:hm_band": band if isinstance(band, str) else f"{band:03d}",
+        "customEvent:hm_x": "(not set)",
+        "customEvent:hm_y": "(not set)",
+        **{**SEGMENT, **segment},
+        "eventCount": str(views),
+        "customEvent:hm_seconds": str(seconds),
+    }
+
+
+def click(day: str, page: str, x: int | str, y: int | str, count: int, **segment: str) -> dict:
+    return {
+        "date": day,
+        "pagePath": page,
+        "eventName": "hm_click",
+        "customEvent:hm_band": "(not set)",
+        "customEvent:hm_x": str(x),
+        "customEvent:hm_y": str(y),
+        **{**SEGMENT, **segment},
+        "eventCount": str(count),
+        "customEvent:hm_seconds": "0",
+    }
+
+
+def jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+
+
+def write(root: Path, key: str, data: bytes, modified: datetime | None = None, gzipped: bool = False) -> Path:
+    path = root / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    if modified:
+        stamp = modified.replace(tzinfo=UTC).timestamp()
+        os.utime(path, (stamp, stamp))
+    return path
