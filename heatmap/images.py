@@ -1,0 +1,198 @@
+"""Loading an uploaded screenshot safely: checked by content, size-capped before decoding, upright, RGB.
+
+- Only PNG, JPEG and WebP are accepted, recognised by their magic bytes (the file name is ignored).
+- The pixel size is read from the header and checked against a cap *before* any pixel is decoded, so a
+  decompression bomb (a tiny file claiming 100000×100000 px) costs nothing. Pillow's own global guard
+  (`Image.MAX_IMAGE_PIXELS`) is bypassed by constructing the format's image class directly; our cap replaces it.
+- The file is verified (PNG chunk CRCs), decoded, turned upright by its EXIF orientation, and converted to
+  8-bit RGB (transparency is flattened onto white, CMYK/palette/grey/16-bit converted).
+- Any page height works: Pillow has no canvas limit; memory is about 4 bytes per pixel for the decoded image.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+
+from heatmap.errors import HeatmapError
+
+#: Default pixel cap. Pillow holds RGB at 4 bytes per pixel and a render needs the screenshot plus the
+#: output, so 120 MP is ~1 GB at peak (e.g. 1440×80000, or 2880×40000 at device-pixel ratio 2).
+DEFAULT_MAX_PIXELS = 120_000_000
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+class ImageError(HeatmapError):
+    """An uploaded screenshot that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    """A decoded, upright RGB screenshot plus the exact bytes it came from (stored content-addressed)."""
+
+    image: Image.Image = field(repr=False, compare=False)
+    data: bytes = field(repr=False)
+    format: str  # "png" | "jpeg" | "webp"
+    sha256: str
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+    @property
+    def ext(self) -> str:
+        return EXTENSIONS[self.format]
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
+
+    @property
+    def key(self) -> str:
+        """Content-addressed key in an output store: the same picture is stored once."""
+        return f"screenshots/{self.sha256}.{self.ext}"
+
+
+def sniff_format(data: bytes) -> str | None:
+    """'png', 'jpeg' or 'webp' from the first bytes, else None."""
+    if data.startswith(PNG_MAGIC):
+        return "png"
+    if data.startswith(JPEG_MAGIC):
+        return "jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int]:
+    """Canvas size from a WebP header (VP8X, VP8 or VP8L chunk), without decoding."""
+    chunk = data[12:16]
+    try:
+        if chunk == b"VP8X":
+            width = 1 + int.from_bytes(data[24:27], "little")
+            height = 1 + int.from_bytes(data[27:30], "little")
+            return width, height
+        if chunk == b"VP8 ":
+            if data[23:26] != b"\x9d\x01\x2a":
+                raise ImageError("The WebP image is damaged (bad VP8 frame header)")
+            width, height = struct.unpack("<HH", data[26:30])
+            return width & 0x3FFF, height & 0x3FFF
+        if chunk == b"VP8L":
+            if data[20] != 0x2F:
+                raise ImageError("The WebP image is damaged (bad VP8L signature)")
+            bits = int.from_bytes(data[21:25], "little")
+            return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    except (struct.error, IndexError):
+        raise ImageError("The image is truncated: the WebP header is incomplete") from None
+    raise ImageError("The WebP image is damaged (no VP8, VP8L or VP8X chunk)")
+
+
+def _open(data: bytes, kind: str) -> ImageFile.ImageFile:
+    """The format's image object with only the header parsed (no pixels decoded, no global bomb check)."""
+    stream = io.BytesIO(data)
+    if kind == "png":
+        return PngImagePlugin.PngImageFile(stream)
+    if kind == "jpeg":
+        return JpegImagePlugin.JpegImageFile(stream)
+    return WebPImagePlugin.WebPImageFile(stream)
+
+
+def is_truncated(data: bytes, kind: str) -> bool:
+    """The file ends before its format's end marker (PNG IEND, JPEG EOI, WebP RIFF length)."""
+    if kind == "png":
+        return b"IEND" not in data[-12:]
+    if kind == "jpeg":
+        return not data.rstrip(b"\x00").endswith(b"\xff\xd9")
+    return len(data) < 8 + int.from_bytes(data[4:8], "little")
+
+
+def _describe(exc: BaseException, data: bytes, kind: str) -> str:
+    text = str(exc).strip().rstrip(".")
+    if is_truncated(data, kind) or isinstance(exc, EOFError) or "truncated" in text.lower():
+        return "The image is truncated (the file ends early); export or upload the screenshot again"
+    return f"The image is damaged and cannot be read ({text or type(exc).__name__}); export it again"
+
+
+def check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageError(f"The image claims a size of {width}×{height} px, which is not a picture")
+    pixels = width * height
+    if pixels > max_pixels:
+        raise ImageError(
+            f"The image is {width}×{height} px ({pixels / 1e6:,.0f} MP); the limit is {max_pixels / 1e6:,.0f} MP. "
+            "Capture a shorter page or a lower device-pixel ratio."
+        )
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB; transparency is flattened onto white (a page's usual background)."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        values = np.asarray(image)
+        top = 65535.0 if mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        grey = np.clip(np.rint(values.astype(np.float32) * (255.0 / top)), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def load_screenshot(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Screenshot:
+    """Check, decode and normalise an uploaded screenshot. Raises ImageError with a user-facing message."""
+    if not data:
+        raise ImageError("The file is empty (0 bytes); choose a PNG, JPEG or WebP screenshot")
+    kind = sniff_format(data)
+    if kind is None:
+        raise ImageError("This file is not a PNG, JPEG or WebP image (checked by its content, not its name)")
+    if kind == "webp":
+        check_pixels(*_webp_size(data), max_pixels)
+    try:
+        header = _open(data, kind)
+    except ImageError:
+        raise
+    except Exception as exc:  # Pillow raises SyntaxError, OSError, struct.error, ... on bad headers
+        raise ImageError(_describe(exc, data, kind)) from None
+    check_pixels(header.width, header.height, max_pixels)
+    try:
+        header.verify()  # PNG: every chunk's CRC up to IEND; a truncated file fails here
+        image = _open(data, kind)
+        image.load()
+    except Exception as exc:
+        raise ImageError(_describe(exc, data, kind)) from None
+    with contextlib.suppress(Exception):  # a malformed EXIF block must not make a good picture unusable
+        ImageOps.exif_transpose(image, in_place=True)
+    try:
+        rgb = _to_rgb(image)
+    except Exception as exc:
+        raise ImageError(f"The image's colour format ({image.mode}) cannot be converted to RGB: {exc}") from None
+    return Screenshot(image=rgb, data=bytes(data), format=kind, sha256=hashlib.sha256(data).hexdigest())
+
+
+def screenshot_from_image(image: Image.Image, fmt: str = "png") -> Screenshot:
+    """A Screenshot from an in-memory picture (demo data, tests): encoded once so it can be stored."""
+    buffer = io.BytesIO()
+    rgb = _to_rgb(image)
+    rgb.save(buffer, format="PNG" if fmt == "png" else fmt.upper(), compress_level=1)
+    data = buffer.getvalue()
+    return Screenshot(image=rgb, data=data, format=fmt, sha256=hashlib.sha256(data).hexdigest())
