@@ -17,6 +17,7 @@ from heatmap import contract
 from tracking import build, ga4_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
+Location = tuple[str, str]  # (bucket, prefix)
 TRACKING = ROOT / "tracking"
 
 
@@ -289,7 +290,7 @@ def _rule_holds(expr: Any, params: dict[str, str]) -> Any:
         (("bkt", "ga4-exports"), ("other", "ga4-exports"), True),
     ],
 )
-def test_rule_refuses_output_equal_to_source(source: tuple[str, str], output: tuple[str, str], allowed: bool) -> None:
+def test_rule_refuses_output_equal_to_source(source: Location, output: Location, allowed: bool) -> None:
     params = {
         "SourceBucketName": source[0],
         "SourcePrefix": source[1],
@@ -335,7 +336,8 @@ def test_standalone_policy_equals_the_templates() -> None:
 
 
 def test_no_delete_permission_anywhere() -> None:
-    text = "".join((TRACKING / name).read_text(encoding="utf-8") for name in ("appflow.yaml", "iam-policy.json"))
+    files = ("appflow.yaml", "iam-policy.json")
+    text = "".join((TRACKING / name).read_text(encoding="utf-8") for name in files)
     assert not re.search(r"s3:(\*|Delete)", text)
 
 

@@ -157,7 +157,8 @@ class TagPage:
         """Band -> seconds of the dwell events pushed so far (each band at most once per flush is checked)."""
         out: dict[int, float] = {}
         for e in self.events(contract.DWELL_EVENT):
-            out[int(e[contract.BAND_PARAM])] = out.get(int(e[contract.BAND_PARAM]), 0.0) + e[contract.SECONDS_PARAM]
+            band = int(e[contract.BAND_PARAM])
+            out[band] = out.get(band, 0.0) + e[contract.SECONDS_PARAM]
         return out
 
     def close(self) -> None:
@@ -355,7 +356,8 @@ def test_consent_withdrawn_drops_and_granted_later_counts_from_then(
     tp.set_visibility("hidden")
     dwell = tp.dwell()
     assert sorted(dwell) == TOP_BANDS
-    assert all(2.5 <= s <= 3.0 for s in dwell.values()), dwell  # counted from the first tick that sees consent
+    # Counted from the first tick that sees consent (ticks are 0.5 s apart).
+    assert all(2.5 <= s <= 3.0 for s in dwell.values()), dwell
 
 
 # -------------------------------------------------------------------------------------------- odd pages
@@ -406,7 +408,9 @@ NOT_SET = "(not set)"
 def _appflow_rows(views: list[tuple[dict[str, str], list[dict[str, Any]]]]) -> list[dict[str, str]]:
     """dataLayer events of page views -> the flat records AppFlow writes for the daily GA4 report."""
     dims = contract.REPORT_DIMENSIONS
-    band_key, x_key, y_key = (f"customEvent:{p}" for p in (contract.BAND_PARAM, contract.X_PARAM, contract.Y_PARAM))
+    band_key = f"customEvent:{contract.BAND_PARAM}"
+    x_key = f"customEvent:{contract.X_PARAM}"
+    y_key = f"customEvent:{contract.Y_PARAM}"
     seconds_key = f"customEvent:{contract.SECONDS_PARAM}"
     totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0, 0.0])
     for segment, events in views:

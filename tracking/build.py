@@ -131,15 +131,14 @@ def gtm_container(js: str) -> dict[str, Any]:
         }
     ]
     for n, (event, params) in enumerate(events.items(), start=2):
+        is_event = [_t("arg0", "{{_event}}"), _t("arg1", event)]
         triggers.append(
             {
                 **ids,
                 "triggerId": str(n),
                 "name": f"Heatmap - CE - {event}",
                 "type": "CUSTOM_EVENT",
-                "customEventFilter": [
-                    {"type": "EQUALS", "parameter": [_t("arg0", "{{_event}}"), _t("arg1", event)]}
-                ],
+                "customEventFilter": [{"type": "EQUALS", "parameter": is_event}],
             }
         )
         rows = [(p, p) for p in params] + [("page_location", PAGE_LOCATION_KEY)]
