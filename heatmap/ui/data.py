@@ -1,0 +1,209 @@
+"""Streamlit glue for data: cached stores, the dataset registry, screenshots by sha256.
+
+Caching rules (DESIGN §11, notes/streamlit.md §3):
+- stores (boto3 clients inside) are process-wide resources, one per (location, S3 options);
+- the export listing is cached for LISTING_TTL seconds, so reruns (a segment change) never touch S3;
+- the dataset is kept in a small process-wide registry keyed on (source, field mapping, [(key, etag), ...]):
+  a new AppFlow export changes the listing and so the key; an unchanged listing is never re-read. The registry
+  is not `st.cache_data` on purpose: the loader reports progress to the calling page, and a polars table must
+  not be pickled and copied on every rerun;
+- screenshots are content-addressed, so bytes cached by sha256 can never go stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import streamlit as st
+
+from heatmap.config import DEFAULT_HOME, Settings
+from heatmap.errors import NotFound, StoreError
+from heatmap.stores import S3Options, Store, open_store
+
+log = logging.getLogger("heatmap.ui")
+
+LISTING_TTL = 600  # seconds
+MAX_DATASETS = 2  # Community Cloud memory: at most the current and the previous version of a source
+SHOT_EXTS = ("png", "jpg", "webp")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def store_for(uri: str, s3: S3Options) -> Store:
+    return open_store(uri, s3)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def demo_folder(folder: str) -> str:
+    """Write the bundled demo (exports + screenshots) once per process; returns its folder."""
+    from heatmap.demo import ensure_demo
+
+    return str(ensure_demo(folder))
+
+
+def demo_dir(settings: Settings) -> str:
+    """The demo folder, shared with the CLI (`python -m heatmap demo`): $HEATMAP_HOME/demo."""
+    return str(DEFAULT_HOME / "demo")
+
+
+def source_uri(settings: Settings, progress_text: str = "") -> str:
+    """The source location: the configured one, or the demo folder (generated on first use)."""
+    if settings.source:
+        return settings.source
+    folder = demo_dir(settings)
+    if not (Path(folder) / ".complete").exists():
+        with st.spinner(progress_text or "…"):
+            return demo_folder(folder)
+    return demo_folder(folder)
+
+
+@st.cache_data(ttl=LISTING_TTL, show_spinner=False, max_entries=8)
+def export_listing(uri: str, s3: S3Options) -> tuple[tuple[str, str], ...]:
+    """(key, etag) of every export object; cached for LISTING_TTL so reruns do not list S3 again."""
+    from heatmap.loader import list_exports
+
+    return tuple((o.key, o.etag) for o in list_exports(store_for(uri, s3)))
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[str, object] = OrderedDict()
+        self.loading: dict[str, threading.Lock] = {}
+
+
+@st.cache_resource(show_spinner=False)
+def _registry() -> _Registry:
+    return _Registry()
+
+
+def dataset_key(uri: str, settings: Settings, listing: tuple[tuple[str, str], ...]) -> str:
+    text = "\x1f".join((uri, settings.fields.fingerprint(), *(f"{k}\x1e{e}" for k, e in listing)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached_dataset(key: str) -> object | None:
+    registry = _registry()
+    with registry.lock:
+        found = registry.entries.get(key)
+        if found is not None:
+            registry.entries.move_to_end(key)
+        return found
+
+
+def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | None = None) -> object:
+    """The Dataset of `uri`, from the registry when the export listing is unchanged, else loaded now."""
+    from heatmap.loader import load_dataset
+
+    listing = export_listing(uri, settings.s3)
+    key = dataset_key(uri, settings, listing)
+    found = cached_dataset(key)
+    if found is not None:
+        return found
+    registry = _registry()
+    with registry.lock:
+        gate = registry.loading.setdefault(key, threading.Lock())
+    with gate:  # two sessions opening the app at once load it once
+        found = cached_dataset(key)
+        if found is not None:
+            return found
+        dataset = load_dataset(
+            store_for(uri, settings.s3), settings.fields, cache_dir=settings.cache_dir, progress=progress
+        )
+        with registry.lock:
+            registry.entries[key] = dataset
+            registry.entries.move_to_end(key)
+            while len(registry.entries) > MAX_DATASETS:
+                registry.entries.popitem(last=False)
+            registry.loading.pop(key, None)
+    return dataset
+
+
+def forget_listing() -> None:
+    """'Reload data': list the source again on the next run (the parsed objects stay cached on disk)."""
+    export_listing.clear()
+
+
+# --- screenshots --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredShot:
+    sha: str
+    key: str
+    size: int
+    when: datetime | None
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=16)
+def stored_shots(output_uri: str, s3: S3Options) -> list[StoredShot]:
+    """Screenshots in the output store (`screenshots/<sha256>.<ext>`), newest first. Empty when none."""
+    try:
+        objects = list(store_for(output_uri, s3).list("screenshots/"))
+    except StoreError as exc:
+        log.info("listing screenshots in %s failed: %s", output_uri, exc)
+        return []
+    found = []
+    for info in objects:
+        name = info.key.rsplit("/", 1)[-1]
+        sha, _, ext = name.partition(".")
+        if len(sha) == 64 and ext in SHOT_EXTS:
+            found.append(StoredShot(sha, info.key, info.size, info.last_modified))
+    found.sort(key=lambda s: (s.when or datetime.min).timestamp() if s.when else 0.0, reverse=True)
+    return found
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def demo_shots(folder: str) -> dict[str, str]:
+    """sha256 -> file name of each bundled demo screenshot (page + device)."""
+    shots = {}
+    root = Path(folder) / "screenshots"
+    if root.is_dir():
+        for path in sorted(root.glob("*.png")):
+            shots[hashlib.sha256(path.read_bytes()).hexdigest()] = path.name
+    return shots
+
+
+@st.cache_data(show_spinner=False, max_entries=12, max_size="400MB")
+def shot_bytes(sha: str, output_uri: str, s3: S3Options, demo: str | None) -> bytes | None:
+    """The bytes of screenshot `sha` from the output store, else from the demo folder; None if nowhere."""
+    try:
+        for info in store_for(output_uri, s3).list(f"screenshots/{sha}."):
+            data = store_for(output_uri, s3).read(info.key)
+            if hashlib.sha256(data).hexdigest() == sha:
+                return data
+    except NotFound:
+        pass
+    except StoreError as exc:
+        log.info("reading screenshot %s from %s failed: %s", sha, output_uri, exc)
+    if demo:
+        name = demo_shots(demo).get(sha)
+        if name:
+            return (Path(demo) / "screenshots" / name).read_bytes()
+    return None
+
+
+def store_shot(output_uri: str, s3: S3Options, key: str, data: bytes, content_type: str) -> bool:
+    """Create `key` in the output store unless it is already there. True if it is there now."""
+    import contextlib
+
+    from heatmap.errors import AlreadyExists
+
+    store = store_for(output_uri, s3)
+    with contextlib.suppress(AlreadyExists):  # content-addressed: already there means the same picture
+        store.create(key, data, content_type)
+    stored_shots.clear()
+    return True
+
+
+def check_output(source: str, output: str) -> None:
+    """Refuse to write when the output is the source, inside it, or contains it (DESIGN §1, §8)."""
+    from heatmap.locations import check_separate, parse_location
+
+    check_separate(parse_location(source), parse_location(output))

@@ -1,0 +1,164 @@
+"""The Explore page body (streamlit_app.py): widgets → engine → map, numbers, save and share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from heatmap import render
+from heatmap.images import Screenshot
+from heatmap.ui import figures, mapview, page, saved, shots, widgets
+from heatmap.ui.page import PageContext
+from heatmap.ui.view import DPRS, Problem, View, default_view, parse_view, view_query
+
+P = "x_"  # widget keys of this page
+VIEW_KEY = "x_view"
+
+
+def _restore(ctx: PageContext, options: Any) -> list[Problem]:
+    """Seed the widgets from a saved run (?run=), a link (first visit) or this session's last view."""
+    params = page.raw_params()
+    run_id = (params.get("run") or [None])[-1]
+    link: View | None = None
+    problems: list[Problem] = []
+    if run_id and run_id != st.session_state.get("_x_run"):
+        st.session_state["_x_run"] = run_id
+        page.first_visit("explore")
+        link, problems = saved.view_of_run(ctx, run_id, options)
+        if link is not None:
+            st.session_state["_x_restored"] = run_id
+    elif page.first_visit("explore"):
+        link, problems = parse_view(params, options)
+    if link is not None:
+        widgets.seed(widgets.view_values(P, link, options), force=True)
+        missing = shots.seed_source(ctx, P, link.shot, force=True)
+        if missing:
+            problems.append(Problem("shot", link.shot or "", missing))
+        st.session_state["_x_last_shot"] = link.shot if not missing else None
+    else:
+        last = st.session_state.get(VIEW_KEY) or default_view(options)
+        widgets.seed(widgets.view_values(P, last, options), force=False)
+        shots.seed_source(ctx, P, last.shot, force=False)
+    return problems
+
+
+def _guess_dpr(shot: Screenshot, data_height: int) -> float:
+    """The device-pixel ratio that makes the screenshot as tall as the data reaches (1 without data)."""
+    if data_height <= 0:
+        return 1.0
+    return min(DPRS, key=lambda d: abs(shot.height / d - data_height))
+
+
+def main(ctx: PageContext) -> None:
+    t = ctx.t
+    options, views = widgets.options_for(ctx.dataset)
+    if not options.pages:
+        st.warning(f"{t('load.empty', uri=ctx.source)}  \n{t('load.empty_hint')}", icon=":material/database:")
+        return
+    problems = _restore(ctx, options)
+
+    with st.sidebar:
+        st.subheader(t("filters.header"))
+        page_path = widgets.page_picker(t, P, options, views)
+        start, end = widgets.date_range(t, P, options)
+        kind = widgets.kind_picker(t, P)
+        st.caption(t("filters.segment"))
+        where = widgets.segment_filters(t, P, options)
+
+    st.title(page_path or t("explore.title"))
+    st.caption(f"{start} – {end} · {widgets.segment_label(t, where)} · {t('kind.' + kind)}")
+    page.warn_problems(t, problems)
+    restored = st.session_state.pop("_x_restored", None)
+    if restored:
+        st.success(t("run.restored", run_id=restored, when=st.session_state.get("_x_run_when", "")))
+
+    view = View(page=page_path, start=start, end=end, where=where, kind=kind)
+    nums = mapview.numbers(ctx.dataset, view)
+    device = shots.device_of(where)
+    mapview.show_numbers(t, nums, kind)
+    if nums.missing_days:
+        days = ", ".join(d.isoformat() for d in nums.missing_days[:5])
+        st.info(t("guard.missing_days", count=len(nums.missing_days), days=days), icon=":material/event_busy:")
+
+    col_map, col_side = st.columns([3, 2], gap="large")
+    with col_map:
+        with st.expander(t("shot.header"), expanded=True, icon=":material/image:"):
+            chosen = shots.picker(ctx, P, page_path, device)
+            _auto_dpr(chosen, nums, device)
+        with st.expander(t("align.header"), expanded=False, icon=":material/tune:"):
+            display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None)
+        view = view.with_(shot=chosen.sha, display=display)
+        st.session_state[VIEW_KEY] = view
+        page.sync_url(view_query(view))
+        shown = _map(ctx, view, nums, chosen.shot, device)
+    with col_side:
+        saved.save_and_share(ctx, view, nums, chosen.shot, device, shown)
+        st.subheader(t("curve.header"))
+        if nums.n > 0:
+            mapview.show_curve(t, nums.bands, key="x_curve")
+        st.subheader(t("table.header"))
+        mapview.show_table(t, nums.bands, key="x_table")
+
+
+def _auto_dpr(chosen: shots.Chosen, nums: mapview.Numbers, device: str) -> None:
+    """When a different screenshot is picked (not from a link), preset its device-pixel ratio."""
+    sha = chosen.sha
+    if sha == st.session_state.get("_x_last_shot"):
+        return
+    st.session_state["_x_last_shot"] = sha
+    if chosen.shot is None:
+        return
+    if chosen.source == "demo":
+        st.session_state[f"{P}dpr"] = shots.demo_dpr(device)
+    else:
+        st.session_state[f"{P}dpr"] = _guess_dpr(chosen.shot, nums.bands.data_height_px)
+    for key in ("shift", "crop_top", "crop_bottom"):
+        st.session_state[f"{P}{key}"] = 0
+
+
+def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot | None, device: str) -> bool:
+    """The overlay, or the low-data guard instead of it. True when a map is shown."""
+    t = ctx.t
+    minimum = ctx.settings.min_page_views
+    if nums.n == 0:
+        st.warning(t("guard.none"), icon=":material/search_off:")
+        return False
+    if nums.n < minimum:
+        st.warning(t("guard.low", n=f"{nums.n:,}", min=f"{minimum:,}"), icon=":material/hourglass_empty:")
+        return False
+    if shot is None:
+        st.info(t("map.no_shot"), icon=":material/image_not_supported:")
+    else:
+        _alignment_note(t, view, nums, shot)
+    labels = figures.plotly_labels(t)
+    try:
+        with st.spinner(t("map.rendering")):
+            shown = mapview.preview(shot, view, nums, labels, device)
+    except ValueError as exc:  # e.g. a crop that leaves nothing of the screenshot
+        st.warning(str(exc), icon=":material/crop:")
+        return False
+    st.plotly_chart(
+        shown.figure,
+        theme=None,
+        key="x_map",
+        width="content",
+        config={"scrollZoom": False, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
+    )
+    st.session_state["_x_payload"] = shown.payload
+    return True
+
+
+def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot) -> None:
+    data_px = nums.clicks.data_height_px if view.kind == "clicks" else nums.bands.data_height_px
+    align = mapview.alignment(shot.width, shot.height, view.display)
+    try:
+        problem = render.alignment_warning(data_px, shot.width, shot.height, align)
+    except ValueError:
+        return
+    if problem:
+        top, bottom = align.rows(shot.height)
+        covered = (bottom - top) / align.scale(shot.width) - align.shift_px
+        st.warning(
+            t("align.height_mismatch", data_px=f"{data_px:,}", shot_px=f"{covered:,.0f}"), icon=":material/straighten:"
+        )

@@ -1,0 +1,244 @@
+"""Plotly figures for the browser. Pure (plotly, numpy): no Streamlit here.
+
+The map is the engine's rendered preview (a downscaled JPEG with the overlay and legend already painted, so the
+browser shows the same pixels as the exported PNG) placed as a `layout_image`, with a fully transparent
+`go.Heatmap` on top that carries the hover read-outs (band, reach with its interval, seconds per view, clicks).
+Figure coordinates are CSS px of the displayed (cropped) screenshot, so the JSON stays small whatever the page
+height: the payload is the JPEG (≤ its byte budget) plus one hover row per band.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import plotly.graph_objects as go
+
+from heatmap.metrics import BandTable, ClickGrid
+
+TRANSPARENT = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
+MAX_CHART_WIDTH = 880
+MIN_CHART_WIDTH = 360
+MAX_CHART_HEIGHT = 16_000
+CLICK_HOVER_COLUMNS = 20  # hover cells 5 % wide, one band high
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where things sit in figure units (CSS px of the displayed screenshot)."""
+
+    css_width: float
+    map_height: float  # height of the map part (the legend panel follows below it)
+    total_height: float  # map + legend
+    data_top: float  # figure y of the data's y = 0 (shift and crop applied)
+
+    def chart_size(self) -> tuple[int, int]:
+        width = float(min(MAX_CHART_WIDTH, max(MIN_CHART_WIDTH, self.css_width)))
+        height = self.total_height * width / self.css_width
+        if height > MAX_CHART_HEIGHT:
+            width *= MAX_CHART_HEIGHT / height
+            height = MAX_CHART_HEIGHT
+        return round(width), round(height)
+
+
+def band_hover(bands: BandTable) -> npt.NDArray[np.float64]:
+    """Per band: band, top px, bottom px, reach %, low %, high %, seconds per view, attention share %, views."""
+    if bands.band_count == 0:
+        return np.zeros((0, 9))
+    b = bands.bands
+    top = b["top_px"].to_numpy().astype(np.float64)
+    columns = [
+        b["band"].to_numpy().astype(np.float64),
+        top,
+        top + bands.band_height_px,
+        b["reach"].to_numpy() * 100.0,
+        b["reach_low"].to_numpy() * 100.0,
+        b["reach_high"].to_numpy() * 100.0,
+        b["seconds_per_view"].to_numpy(),
+        b["attention_share"].to_numpy() * 100.0,
+        b["page_views"].to_numpy().astype(np.float64),
+    ]
+    return np.round(np.stack(columns, axis=1), 2)
+
+
+def hover_template(labels: Mapping[str, str], clicks: bool = False) -> str:
+    """Plotly hovertemplate; labels hold translated sentences with plotly %{...} references already in them."""
+    lines = [labels["band"], labels["reach"], labels["seconds"], labels["share"]]
+    if clicks:
+        lines = [labels["cell"], *lines]
+    return "<br>".join(lines) + "<extra></extra>"
+
+
+def plotly_labels(t: object) -> dict[str, str]:
+    """Translated hover lines with plotly placeholders (customdata columns as in `band_hover`)."""
+    from heatmap.ui.i18n import Translator
+
+    assert isinstance(t, Translator)
+    cd = "%{{customdata[{}]:{}}}".format
+    return {
+        "band": t("map.hover_band", band=cd(0, ".0f"), top=cd(1, ",.0f"), bottom=cd(2, ",.0f")),
+        "reach": t("map.hover_reach", reach=cd(3, ".1f") + " %", low=cd(4, ".1f"), high=cd(5, ".1f") + " %"),
+        "seconds": t("map.hover_seconds", seconds=cd(6, ".2f")),
+        "share": t("map.hover_share", share=cd(7, ".1f") + " %"),
+        "cell": t("map.hover_clicks", clicks=cd(9, ",.0f")) + f" · x {cd(10, '.0f')}–{cd(11, '.0f')} %",
+    }
+
+
+def data_uri(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def overlay_figure(
+    preview: bytes,
+    place: Placement,
+    bands: BandTable,
+    labels: Mapping[str, str],
+    clicks: ClickGrid | None = None,
+) -> go.Figure:
+    """The rendered preview as background plus an invisible heatmap for hover read-outs."""
+    fig = go.Figure()
+    fig.add_layout_image(
+        source=data_uri(preview),
+        xref="x",
+        yref="y",
+        x=0,
+        y=0,
+        sizex=place.css_width,
+        sizey=place.total_height,
+        sizing="stretch",
+        layer="below",
+    )
+    hover = band_hover(bands)
+    bh = bands.band_height_px
+    if hover.shape[0]:
+        if clicks is None:
+            fig.add_trace(
+                go.Heatmap(
+                    z=np.zeros((hover.shape[0], 1)),
+                    customdata=hover[:, None, :],
+                    x0=place.css_width / 2,
+                    dx=place.css_width,
+                    y0=place.data_top + bh / 2,
+                    dy=bh,
+                    colorscale=TRANSPARENT,
+                    showscale=False,
+                    hovertemplate=hover_template(labels),
+                    hoverongaps=False,
+                )
+            )
+        else:
+            cells = click_cells(clicks, bands.band_count, bh)
+            cols = CLICK_HOVER_COLUMNS
+            step = 100 / cols
+            left = np.arange(cols) * step
+            grid = np.concatenate(
+                [
+                    np.repeat(hover[:, None, :], cols, axis=1),
+                    cells[:, :, None],
+                    np.broadcast_to(left[None, :, None], (hover.shape[0], cols, 1)),
+                    np.broadcast_to(left[None, :, None] + step, (hover.shape[0], cols, 1)),
+                ],
+                axis=2,
+            )
+            fig.add_trace(
+                go.Heatmap(
+                    z=np.zeros((hover.shape[0], cols)),
+                    customdata=np.round(grid, 2),
+                    x0=place.css_width / cols / 2,
+                    dx=place.css_width / cols,
+                    y0=place.data_top + bh / 2,
+                    dy=bh,
+                    colorscale=TRANSPARENT,
+                    showscale=False,
+                    hovertemplate=hover_template(labels, clicks=True),
+                    hoverongaps=False,
+                )
+            )
+    width, height = place.chart_size()
+    fig.update_xaxes(range=[0, place.css_width], visible=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(
+        range=[place.total_height, 0],
+        visible=False,
+        showgrid=False,
+        zeroline=False,
+        scaleanchor="x",
+        constrain="domain",
+        constraintoward="top",
+    )
+    fig.update_layout(
+        width=width,
+        height=height,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        dragmode="zoom",
+        hoverlabel={"bgcolor": "white", "font": {"size": 13}},
+    )
+    return fig
+
+
+def click_cells(clicks: ClickGrid, band_count: int, band_height_px: int) -> npt.NDArray[np.float64]:
+    """Raw clicks summed into hover cells: one band high, CLICK_HOVER_COLUMNS across."""
+    rows = max(band_count, 0)
+    out = np.zeros((rows, CLICK_HOVER_COLUMNS), dtype=np.float64)
+    counts = clicks.counts
+    if counts.size == 0 or rows == 0:
+        return out
+    y_top = np.arange(counts.shape[0]) * clicks.y_step_px
+    band_of_row = np.minimum(y_top // band_height_px, rows - 1)
+    col_of_x = np.arange(counts.shape[1]) * CLICK_HOVER_COLUMNS // counts.shape[1]
+    per_band = np.zeros((rows, counts.shape[1]))
+    np.add.at(per_band, band_of_row, counts)
+    np.add.at(out.T, col_of_x, per_band.T)
+    return out
+
+
+def reach_curve(bands: BandTable, labels: Mapping[str, str], markers: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Scroll reach by depth with its 95 % Wilson band, plus labelled reach depths (75/50/25 %, fold)."""
+    b = bands.bands
+    depth = (b["top_px"].to_numpy() + bands.band_height_px / 2).astype(np.float64)
+    reach = b["reach"].to_numpy() * 100
+    low = b["reach_low"].to_numpy() * 100
+    high = b["reach_high"].to_numpy() * 100
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=np.concatenate([depth, depth[::-1]]),
+            y=np.concatenate([high, low[::-1]]),
+            fill="toself",
+            fillcolor="rgba(194,65,12,0.18)",
+            line={"width": 0},
+            hoverinfo="skip",
+            name=labels["interval"],
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=depth,
+            y=np.round(reach, 2),
+            mode="lines",
+            line={"color": "#c2410c", "width": 2},
+            name=labels["y"],
+            hovertemplate="%{x:,.0f} px: %{y:.1f} %<extra></extra>",
+        )
+    )
+    for x, text in markers:
+        fig.add_vline(x=x, line={"color": "#52525b", "width": 1, "dash": "dot"}, annotation_text=text)
+    fig.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        showlegend=False,
+        xaxis_title=labels["x"],
+        yaxis_title=labels["y"],
+        yaxis_range=[0, 101],
+        hovermode="x",
+    )
+    return fig
+
+
+def payload_bytes(fig: go.Figure) -> int:
+    """Size of the JSON Streamlit sends for this figure (what the browser downloads over the websocket)."""
+    return len(fig.to_json().encode())

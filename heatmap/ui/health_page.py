@@ -1,0 +1,158 @@
+"""The Data health page body: which days are present, missing or re-exported, files with errors, rows excluded,
+and what to do about a missing day (run the AppFlow backfill flow for it, then reload)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from heatmap.ui.i18n import Translator
+from heatmap.ui.page import PageContext, sync_url
+
+STATUS_COLOURS = {0: "#f4f4f5", 1: "#16a34a", 2: "#f59e0b", 3: "#dc2626"}  # outside, present, re-exported, missing
+BACKFILL = """aws cloudformation deploy --stack-name ga4-heatmap --template-file tracking/appflow.yaml \\
+  --capabilities CAPABILITY_IAM --parameter-overrides \\
+  BackfillFrom="$(date -u -d {first} +%s000)" BackfillTo="$(date -u -d {last} +%s000)"
+aws appflow start-flow --flow-name ga4-heatmap-backfill
+aws appflow describe-flow-execution-records --flow-name ga4-heatmap-backfill --max-results 1"""
+
+
+def day_status(dataset: Any) -> pl.DataFrame:
+    """One row per day from the first to the last exported day: rows, executions, status."""
+    days = dataset.days
+    if not days:
+        return pl.DataFrame(schema={"day": pl.Date, "rows": pl.Int64, "executions": pl.Int64, "status": pl.String})
+    first, last = days[0], days[-1]
+    span = [first + timedelta(n) for n in range((last - first).days + 1)]
+    rows = [dataset.rows_per_day.get(d, 0) for d in span]
+    executions = [dataset.executions_per_day.get(d, 0) for d in span]
+    status = [
+        "missing" if d not in dataset.rows_per_day else "reexported" if e > 1 else "present"
+        for d, e in zip(span, executions, strict=True)
+    ]
+    return pl.DataFrame({"day": span, "rows": rows, "executions": executions, "status": status})
+
+
+def calendar(t: Translator, frame: pl.DataFrame) -> go.Figure:
+    """Weeks as columns, Monday..Sunday as rows, coloured by status, with a hover per day."""
+    first: date = frame["day"][0]
+    start = first - timedelta(days=first.weekday())
+    last: date = frame["day"][-1]
+    weeks = (last - start).days // 7 + 1
+    z = np.zeros((7, weeks))
+    text = np.full((7, weeks), "", dtype=object)
+    code = {"present": 1, "reexported": 2, "missing": 3}
+    label = {"present": t("health.present"), "reexported": t("health.reexported"), "missing": t("health.missing")}
+    for day, rows, executions, status in frame.iter_rows():
+        offset = (day - start).days
+        week, weekday = offset // 7, offset % 7
+        z[weekday, week] = code[status]
+        text[weekday, week] = (
+            f"{day.isoformat()} ({day:%a})<br>{label[status]}<br>"
+            f"{t('health.rows')}: {rows:,} · {t('health.executions')}: {executions}"
+        )
+    colours = [[i / 3, STATUS_COLOURS[i]] for i in range(4)]
+    scale = []
+    for i, (pos, colour) in enumerate(colours):
+        low = 0 if i == 0 else (colours[i - 1][0] + pos) / 2  # type: ignore[operator]
+        high = 1 if i == 3 else (pos + colours[i + 1][0]) / 2  # type: ignore[operator]
+        scale += [[low, colour], [high, colour]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[(start + timedelta(weeks=w)).isoformat() for w in range(weeks)],
+            y=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            colorscale=scale,
+            zmin=0,
+            zmax=3,
+            showscale=False,
+            xgap=3,
+            ygap=3,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", fixedrange=True)
+    fig.update_xaxes(type="category", title=t("health.week"), fixedrange=True)
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white")
+    return fig
+
+
+def main(ctx: PageContext) -> None:
+    t = ctx.t
+    dataset = ctx.dataset
+    sync_url({})
+    st.title(t("health.title"))
+    frame = day_status(dataset)
+    if frame.height == 0:
+        st.warning(f"{t('load.empty', uri=ctx.source)}  \n{t('load.empty_hint')}", icon=":material/database:")
+    else:
+        missing = frame.filter(pl.col("status") == "missing")
+        reexported = frame.filter(pl.col("status") == "reexported")
+        st.caption(
+            t(
+                "health.summary",
+                days=frame.height - missing.height,
+                first=frame["day"][0],
+                last=frame["day"][-1],
+                missing=missing.height,
+                reexported=reexported.height,
+                objects=len(dataset.objects),
+            )
+        )
+        st.subheader(t("health.calendar"))
+        legend = " ".join(
+            f":{colour}-background[{t('health.' + name)}]"
+            for name, colour in (("present", "green"), ("reexported", "orange"), ("missing", "red"))
+        )
+        st.markdown(legend)
+        st.plotly_chart(calendar(t, frame), key="h_calendar", config={"displayModeBar": False})
+        with st.expander(t("health.day"), icon=":material/calendar_month:"):
+            st.dataframe(
+                frame.rename(
+                    {
+                        "day": t("health.day"),
+                        "rows": t("health.rows"),
+                        "executions": t("health.executions"),
+                        "status": t("health.status"),
+                    }
+                ),
+                hide_index=True,
+                key="h_days",
+            )
+        st.subheader(t("health.missing_header"))
+        if missing.height == 0:
+            st.success(t("health.missing_none"), icon=":material/check_circle:")
+        else:
+            days = missing["day"].to_list()
+            st.error(", ".join(d.isoformat() for d in days), icon=":material/event_busy:")
+            st.markdown(t("health.missing_what"))
+            st.code(BACKFILL.format(first=days[0].isoformat(), last=days[-1].isoformat()), language="bash")
+    st.subheader(t("health.errors"))
+    if not dataset.errors:
+        st.success(t("health.errors_none"), icon=":material/check_circle:")
+    else:
+        errors = pl.DataFrame(
+            {
+                t("health.file"): [e.file for e in dataset.errors],
+                t("health.line"): [e.line for e in dataset.errors],
+                t("health.reason"): [e.reason for e in dataset.errors],
+            },
+            schema={t("health.file"): pl.String, t("health.line"): pl.Int64, t("health.reason"): pl.String},
+        )
+        st.dataframe(errors, hide_index=True, key="h_errors")
+    st.subheader(t("health.excluded"))
+    if not dataset.excluded:
+        st.success(t("health.excluded_none"), icon=":material/check_circle:")
+    else:
+        st.metric(t("health.rows"), f"{dataset.excluded_rows:,}")
+        excluded = pl.DataFrame(
+            {t("health.reason"): list(dataset.excluded), t("health.rows"): list(dataset.excluded.values())}
+        )
+        st.dataframe(excluded, hide_index=True, key="h_excluded")
+        st.caption(t("health.excluded_what"))

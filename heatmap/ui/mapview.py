@@ -1,0 +1,225 @@
+"""Computing a view and showing its map: numbers from the engine, the overlay preview, hover, table, curve.
+
+The browser gets the engine's render of a downscaled screenshot (≤ PREVIEW_BYTES as JPEG) inside a Plotly
+figure with an invisible hover layer; the full-resolution PNG is rendered only when saved or downloaded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+from PIL import Image
+
+from heatmap import render
+from heatmap.images import Screenshot
+from heatmap.metrics import BandTable, ClickGrid, band_table, click_grid
+from heatmap.query import select
+from heatmap.ui import figures
+from heatmap.ui.i18n import Translator
+from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
+from heatmap.ui.view import Display, View
+from heatmap.ui.widgets import segment_label
+
+PREVIEW_BYTES = 1_700_000  # the JPEG inside the figure; the hover layer adds a few kB (budget: 2 MB)
+CANVAS_WIDTHS = {"desktop": 1440, "tablet": 820, "mobile": 390}
+EN = Translator("en")
+
+
+@dataclass
+class Numbers:
+    """What the engine says about one selection."""
+
+    rows: pl.DataFrame
+    bands: BandTable
+    clicks: ClickGrid
+    missing_days: list[date] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return self.bands.page_views
+
+
+def numbers(dataset: Any, view: View) -> Numbers:
+    """Select the view's rows and compute bands and clicks (fast: no S3, no image work)."""
+    assert view.page is not None and view.start is not None and view.end is not None
+    rows = select(dataset.table, view.page, view.start, view.end, view.where)
+    bands = band_table(rows)
+    clicks = click_grid(rows, bands.page_views)
+    missing = [d for d in dataset.missing_days if view.start <= d <= view.end]
+    return Numbers(rows=rows, bands=bands, clicks=clicks, missing_days=missing)
+
+
+def engine_display(kind: str, display: Display) -> render.Display:
+    scale = display.scale if display.scale in render.SCALE_MODES else "max"
+    ceiling = display.ceiling if scale == "fixed" else None
+    if scale == "fixed" and not ceiling:
+        scale = "max"
+    return render.Display(kind=kind, ramp=display.ramp, opacity=display.opacity, scale=scale, ceiling=ceiling)  # type: ignore[arg-type]
+
+
+def caption(view: View, n: int, clicks: int | None) -> render.Caption:
+    return render.Caption(
+        page=view.page or "",
+        start=view.start.isoformat() if view.start else "",
+        end=view.end.isoformat() if view.end else "",
+        segment=segment_label(EN, view.where) if view.where else "all visitors",
+        page_views=n,
+        clicks=clicks,
+    )
+
+
+def alignment(shot_width: int, shot_height: int, display: Display, factor: float = 1.0) -> render.Alignment:
+    """Alignment for a screenshot `shot_width` wide, drawn at `factor` of its size (1: full resolution)."""
+    css_width = shot_width / display.dpr
+    bottom = shot_height - display.crop_bottom if display.crop_bottom else None
+    return render.Alignment(
+        dpr=display.dpr * factor,
+        css_width=css_width,
+        shift_px=float(display.shift),
+        crop_top=round(display.crop_top * factor),
+        crop_bottom=round(bottom * factor) if bottom is not None else None,
+    )
+
+
+def blank_canvas(width_css: int, height_css: int, width_px: int) -> Image.Image:
+    """A plain page to paint on when there is no screenshot (data only)."""
+    scale = width_px / width_css
+    return Image.new("RGB", (width_px, max(1, round(height_css * scale))), (248, 248, 250))
+
+
+@dataclass
+class Preview:
+    figure: go.Figure
+    payload: int
+    warnings: list[str]
+    seconds: float
+    vmax: float
+
+
+def preview(
+    shot: Screenshot | None,
+    view: View,
+    nums: Numbers,
+    labels: Mapping[str, str],
+    device: str = "desktop",
+) -> Preview:
+    """The browser figure for a view: engine render of a downscaled screenshot + hover layer."""
+    started = time.perf_counter()
+    display = view.display
+    kind = view.kind
+    clicks_total = nums.clicks.total if kind == "clicks" else None
+    if shot is not None:
+        width = min(PREVIEW_WIDTH, shot.width)
+        small = downscaled(shot.sha256, width, shot.image)
+        factor = small.width / shot.width
+        align = alignment(shot.width, shot.height, display, factor)
+    else:
+        css_w = CANVAS_WIDTHS.get(device, 1440)
+        height_css = max(nums.bands.data_height_px, nums.clicks.data_height_px, 600) + 100
+        small = blank_canvas(css_w, height_css, min(PREVIEW_WIDTH, css_w))
+        align = render.Alignment(dpr=small.width / css_w, css_width=css_w, shift_px=float(display.shift))
+    rendered = render.render_map(
+        small,
+        engine_display(kind, display),
+        caption(view, nums.n, clicks_total),
+        bands=nums.bands,
+        clicks=nums.clicks if kind == "clicks" else None,
+        alignment=align,
+    )
+    jpeg = rendered.preview(max_width=small.width, max_bytes=PREVIEW_BYTES)
+    scale = align.scale(small.width)
+    place = figures.Placement(
+        css_width=small.width / scale,
+        map_height=rendered.map_height / scale,
+        total_height=rendered.image.height / scale,
+        data_top=display.shift - align.crop_top / scale,
+    )
+    fig = figures.overlay_figure(jpeg, place, nums.bands, labels, clicks=nums.clicks if kind == "clicks" else None)
+    return Preview(
+        figure=fig,
+        payload=figures.payload_bytes(fig),
+        warnings=list(rendered.warnings),
+        seconds=time.perf_counter() - started,
+        vmax=rendered.vmax,
+    )
+
+
+def full_png(shot: Screenshot | None, view: View, nums: Numbers, device: str = "desktop") -> bytes:
+    """The full-resolution PNG with the legend burned in (for saving and downloading)."""
+    kind = view.kind
+    clicks_total = nums.clicks.total if kind == "clicks" else None
+    if shot is not None:
+        image = shot.image
+        align = alignment(shot.width, shot.height, view.display)
+    else:
+        css_w = CANVAS_WIDTHS.get(device, 1440)
+        height_css = max(nums.bands.data_height_px, nums.clicks.data_height_px, 600) + 100
+        image = blank_canvas(css_w, height_css, css_w)
+        align = render.Alignment(dpr=1.0, css_width=css_w, shift_px=float(view.display.shift))
+    rendered = render.render_map(
+        image,
+        engine_display(kind, view.display),
+        caption(view, nums.n, clicks_total),
+        bands=nums.bands,
+        clicks=nums.clicks if kind == "clicks" else None,
+        alignment=align,
+    )
+    return rendered.png()
+
+
+def show_numbers(t: Translator, nums: Numbers, kind: str) -> None:
+    """Page views n (always), clicks, fold and 50 % reach depth as metrics."""
+    cols = st.columns(4)
+    cols[0].metric(t("n.page_views"), f"{nums.n:,}")
+    cols[1].metric(t("n.clicks"), f"{nums.clicks.total:,}")
+    if nums.n > 0:
+        cols[2].metric(t("n.fold"), f"{nums.bands.fold_px:,} px")
+        cols[3].metric(t("n.reach50"), f"{nums.bands.reach_depth_px(0.5):,} px")
+
+
+def band_frame(t: Translator, bands: BandTable) -> pl.DataFrame:
+    b = bands.bands
+    return pl.DataFrame(
+        {
+            t("table.band"): b["band"],
+            t("table.top"): b["top_px"],
+            t("table.page_views"): b["page_views"],
+            t("table.reach"): (b["reach"] * 100).round(1),
+            t("table.reach_low"): (b["reach_low"] * 100).round(1),
+            t("table.reach_high"): (b["reach_high"] * 100).round(1),
+            t("table.seconds"): b["seconds_per_view"].round(2),
+            t("table.share"): (b["attention_share"] * 100).round(1),
+        }
+    )
+
+
+def show_table(t: Translator, bands: BandTable, key: str) -> None:
+    frame = band_frame(t, bands)
+    pct = st.column_config.NumberColumn(format="%.1f %%")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        height=320,
+        key=key,
+        column_config={
+            t("table.reach"): pct,
+            t("table.reach_low"): pct,
+            t("table.reach_high"): pct,
+            t("table.share"): pct,
+            t("table.seconds"): st.column_config.NumberColumn(format="%.2f s"),
+        },
+    )
+
+
+def show_curve(t: Translator, bands: BandTable, key: str) -> None:
+    labels = {"x": t("curve.x"), "y": t("curve.y"), "interval": t("curve.interval")}
+    markers = [(float(bands.fold_px), t("n.fold"))]
+    markers += [(float(px), f"{level:.0%}") for level, px in bands.reach_depths().items()]
+    st.plotly_chart(figures.reach_curve(bands, labels, markers), key=key, config={"displayModeBar": False})

@@ -1,0 +1,241 @@
+"""The one call every page starts with: `ctx = heatmap.ui.page.setup(title_key)`.
+
+It sets the page up, loads the settings, runs the login gate, picks the language, draws the shared sidebar
+(navigation, language, source, reload) and loads the dataset with progress. Because every page file runs it
+first, a deep link to any page URL meets the same gate and the same data.
+
+`guard(ctx)` wraps a page body: a HeatmapError becomes an st.error with its own message (it says what happened
+and what to do); anything else becomes a generic st.error with a short reference that is also logged with the
+traceback server-side. Streamlit's own control flow (st.stop, st.rerun, st.switch_page) passes through.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as pysecrets
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from heatmap.config import Settings
+from heatmap.errors import HeatmapError
+from heatmap.ui import data
+from heatmap.ui.i18n import LANGUAGES, Translator, normalise_language, pick_language
+from heatmap.ui.view import Problem, params_of
+
+log = logging.getLogger("heatmap.ui")
+
+ENTRYPOINT = "streamlit_app.py"
+PAGES: tuple[tuple[str, str, str], ...] = (
+    (ENTRYPOINT, "nav.explore", ":material/local_fire_department:"),
+    ("pages/1_Compare.py", "nav.compare", ":material/compare:"),
+    ("pages/2_Saved_runs.py", "nav.runs", ":material/history:"),
+    ("pages/3_Data_health.py", "nav.health", ":material/monitor_heart:"),
+)
+LANG_KEY = "lang"
+
+
+@dataclass
+class PageContext:
+    """What a page needs: settings, language, translator, the dataset (None if the page does not load it)."""
+
+    settings: Settings
+    lang: str
+    t: Translator
+    source: str = ""
+    dataset: Any = None
+    secrets: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        return self.settings.output
+
+    @property
+    def demo(self) -> str | None:
+        return data.demo_dir(self.settings) if self.settings.uses_demo else None
+
+
+def secrets_dict() -> dict[str, Any]:
+    """st.secrets as a plain dict; {} when there is no secrets file (st.secrets raises then)."""
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:
+        return {}
+    except Exception as exc:  # a secrets file that cannot be parsed: the auth gate locks the app
+        log.warning("secrets could not be read: %s", exc)
+        return {}
+
+
+def current_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def _choose_language() -> str:
+    """?lang= wins on a session's first run; afterwards the sidebar choice (kept in session state) does."""
+    if LANG_KEY not in st.session_state:
+        query = st.query_params.get(LANG_KEY)
+        try:
+            locale = st.context.locale
+        except Exception:
+            locale = None
+        st.session_state[LANG_KEY] = pick_language(query, None, locale)
+        st.session_state["_lang_explicit"] = normalise_language(query) is not None
+    lang = st.session_state[LANG_KEY]
+    return lang if lang in LANGUAGES else "en"
+
+
+def _on_language_change() -> None:
+    st.session_state["_lang_explicit"] = True
+
+
+def language_params() -> dict[str, list[str]]:
+    """`lang` for the address bar, only when the user chose a language (links do not force it on others)."""
+    if st.session_state.get("_lang_explicit"):
+        return {LANG_KEY: [st.session_state.get(LANG_KEY, "en")]}
+    return {}
+
+
+def _sidebar(t: Translator, lang: str) -> None:
+    with st.sidebar:
+        st.markdown(f"### :material/local_fire_department: {t('app.name')}")
+        keep = language_params()
+        for path, key, icon in PAGES:
+            st.page_link(path, label=t(key), icon=icon, query_params=keep or None)
+        st.divider()
+        st.radio(
+            f"{t('lang.label')} / Language",
+            list(LANGUAGES),
+            format_func=LANGUAGES.__getitem__,
+            key=LANG_KEY,
+            horizontal=True,
+            on_change=_on_language_change,
+        )
+
+
+def _source_sidebar(ctx: PageContext) -> None:
+    t = ctx.t
+    with st.sidebar:
+        st.divider()
+        if ctx.settings.uses_demo:
+            st.caption(t("source.demo"))
+        else:
+            st.caption(t("source.label", uri=ctx.source))
+        if st.button(t("source.reload"), help=t("source.reload_help"), icon=":material/refresh:", key="_reload"):
+            data.forget_listing()
+            st.rerun()
+
+
+def _load_dataset(ctx: PageContext) -> Any:
+    t = ctx.t
+    bar = st.empty()
+
+    def progress(done: int, total: int) -> None:
+        if total:
+            bar.progress(min(done / total, 1.0), text=t("load.progress", done=done, total=total))
+
+    try:
+        dataset = data.load(ctx.source, ctx.settings, progress=progress)
+    except HeatmapError as exc:
+        bar.empty()
+        st.error(f"{t('load.failed', error=exc)}  \n{t('load.failed_hint')}", icon=":material/cloud_off:")
+        st.stop()
+    bar.empty()
+    return dataset
+
+
+def setup(title_key: str, *, load_data: bool = True) -> PageContext:
+    """Page config, settings, login gate, language, sidebar and (unless load_data=False) the dataset."""
+    lang = _choose_language()
+    t = Translator(lang)
+    st.set_page_config(
+        page_title=f"{t(title_key)} · {t('app.name')}",
+        page_icon=":material/local_fire_department:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    from heatmap.ui.auth import require_login
+
+    require_login(st.secrets)
+    _sidebar(t, lang)
+    lang = st.session_state.get(LANG_KEY, lang)
+    t = Translator(lang)
+    secrets = secrets_dict()
+    try:
+        settings = Settings.load(secrets=secrets)
+    except (ValueError, HeatmapError) as exc:
+        st.error(f"{t('settings.bad', error=exc)}  \n{t('settings.bad_hint')}")
+        st.stop()
+    ctx = PageContext(settings=settings, lang=lang, t=t, secrets=secrets)
+    try:
+        ctx.source = data.source_uri(settings, t("load.demo"))
+    except HeatmapError as exc:
+        st.error(f"{t('load.failed', error=exc)}  \n{t('load.failed_hint')}")
+        st.stop()
+    _source_sidebar(ctx)
+    if load_data:
+        with guard(ctx):
+            ctx.dataset = _load_dataset(ctx)
+        if ctx.dataset is None:
+            st.stop()
+    return ctx
+
+
+@contextmanager
+def guard(ctx: PageContext | None = None) -> Iterator[None]:
+    """Show errors as messages, never as tracebacks."""
+    t = ctx.t if ctx else Translator("en")
+    try:
+        yield
+    except HeatmapError as exc:
+        st.error(t("error.heatmap", error=exc), icon=":material/error:")
+    except Exception:
+        ref = pysecrets.token_hex(4)
+        log.exception("unexpected error, reference %s", ref)
+        st.error(t("error.unexpected", ref=ref), icon=":material/bug_report:")
+
+
+# --- URL ----------------------------------------------------------------------------------------------------
+
+
+def sync_url(params: Mapping[str, Sequence[str]]) -> None:
+    """Make the address bar hold exactly `params` (+ the chosen language); no write when it already does."""
+    wanted = {k: list(v) for k, v in params.items() if v}
+    wanted.update(language_params())
+    if current_params() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def share_link(params: Mapping[str, Sequence[str]]) -> str:
+    """An absolute link to this page with `params` (language left out: the receiver reads their own)."""
+    try:
+        base = st.context.url or ""
+    except Exception:
+        base = ""
+    if not base:
+        base = "http://localhost:8501/"
+    pairs = [(k, v) for k, values in params.items() for v in values]
+    return f"{base}?{urlencode(pairs)}" if pairs else base
+
+
+def warn_problems(t: Translator, problems: Sequence[Problem]) -> None:
+    if not problems:
+        return
+    items = "; ".join(f"{p.key}={p.value!s:.60} ({t('link.' + p.reason)})" for p in problems)
+    st.warning(t("link.ignored", items=items), icon=":material/link_off:")
+
+
+def first_visit(page_id: str) -> bool:
+    """True on the first run of this page in this session (the only time a link's settings are applied)."""
+    seen = st.session_state.setdefault("_pages_seen", set())
+    if page_id in seen:
+        return False
+    seen.add(page_id)
+    return True
+
+
+def raw_params() -> dict[str, list[str]]:
+    return params_of({key: st.query_params.get_all(key) for key in st.query_params})

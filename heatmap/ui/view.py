@@ -1,0 +1,330 @@
+"""What defines a view, and its round trip through a URL query string. Pure: no Streamlit here.
+
+A link holds every choice that changes what is shown (page, dates, segment, heatmap type, screenshot by sha256,
+alignment and display settings), so opening it in a fresh browser shows the same view. Parsing never raises: a
+value that is malformed or no longer valid (a page gone from the data, a date outside it, an unknown segment
+value, ...) falls back to the default and is reported as a `Problem` the page shows as a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from heatmap.contract import SEGMENT_ALIASES
+
+KINDS = ("attention", "reach", "clicks")
+RAMPS = ("classic", "viridis", "cividis")  # heatmap.ramps.RAMPS
+SCALES = ("max", "p99", "fixed")  # heatmap.render.SCALE_MODES
+DPRS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+DEFAULT_DAYS = 28
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+#: Query keys that are not view settings but are understood by every page.
+COMMON_KEYS = ("lang", "run")
+_ALIAS_OF = {column: alias for alias, column in SEGMENT_ALIASES.items()}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A link setting that was ignored: which key, what it said, and why (an i18n key under `link.`)."""
+
+    key: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the loaded data allows: pages busiest first, the days with data, segment values per dimension."""
+
+    pages: tuple[str, ...]
+    first_day: date | None
+    last_day: date | None
+    segments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def default_range(self) -> tuple[date, date] | None:
+        if self.first_day is None or self.last_day is None:
+            return None
+        return max(self.first_day, self.last_day - timedelta(days=DEFAULT_DAYS - 1)), self.last_day
+
+
+@dataclass(frozen=True)
+class Display:
+    """How the map is drawn over the screenshot (does not change the numbers)."""
+
+    dpr: float = 1.0  # screenshot pixels per CSS pixel
+    shift: int = 0  # CSS px; positive moves the data down relative to the screenshot
+    crop_top: int = 0  # screenshot px cut from the top (e.g. browser chrome)
+    crop_bottom: int = 0  # screenshot px cut from the bottom
+    ramp: str = "classic"
+    opacity: float = 0.6
+    scale: str = "max"
+    ceiling: float | None = None  # only with scale == "fixed": the value painted at full colour
+
+
+@dataclass(frozen=True)
+class View:
+    page: str | None = None
+    start: date | None = None
+    end: date | None = None
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    kind: str = "attention"
+    shot: str | None = None  # sha256 of the screenshot
+    display: Display = field(default_factory=Display)
+
+    def with_(self, **changes: object) -> View:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def default_view(options: Options) -> View:
+    start_end = options.default_range()
+    return View(
+        page=options.pages[0] if options.pages else None,
+        start=start_end[0] if start_end else None,
+        end=start_end[1] if start_end else None,
+    )
+
+
+def url_key(dimension: str, prefix: str = "") -> str:
+    """The query key of a segment dimension: its friendly alias when it has one (device, channel, visitor)."""
+    return prefix + _ALIAS_OF.get(dimension, dimension)
+
+
+def _dimension_for(key: str, options: Options, prefix: str) -> str | None:
+    if not key.startswith(prefix):
+        return None
+    name = key[len(prefix) :]
+    for candidate in (name, SEGMENT_ALIASES.get(name, "")):
+        if candidate in options.segments:
+            return candidate
+    return None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def parse_range(
+    params: Mapping[str, Sequence[str]],
+    options: Options,
+    keys: tuple[str, str] = ("from", "to"),
+    problems: list[Problem] | None = None,
+) -> tuple[date | None, date | None]:
+    """A date range from the link, or the default (last 28 days with data) with a Problem for what was wrong."""
+    problems = [] if problems is None else problems
+    default = options.default_range()
+    if default is None:
+        return None, None
+    raw = {k: (params.get(k) or [""])[-1] for k in keys if params.get(k)}
+    if not raw:
+        return default
+    parsed = {k: _date(v) for k, v in raw.items()}
+    for k, v in raw.items():
+        if parsed[k] is None:
+            problems.append(Problem(k, v, "bad_date"))
+    start, end = parsed.get(keys[0]), parsed.get(keys[1])
+    if start is None and end is None:
+        return default
+    if start is None:
+        assert end is not None
+        start = end - timedelta(days=DEFAULT_DAYS - 1)
+    if end is None:
+        end = start + timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        problems.append(Problem(f"{keys[0]}..{keys[1]}", f"{start}..{end}", "reversed_dates"))
+        return default
+    first, last = options.first_day, options.last_day
+    assert first is not None and last is not None
+    if end < first or start > last:
+        problems.append(Problem(f"{keys[0]}..{keys[1]}", f"{start}..{end}", "dates_outside"))
+        return default
+    if start < first or end > last:
+        problems.append(Problem(f"{keys[0]}..{keys[1]}", f"{start}..{end}", "dates_clamped"))
+        start, end = max(start, first), min(end, last)
+    return start, end
+
+
+def parse_where(
+    params: Mapping[str, Sequence[str]], options: Options, prefix: str = "", problems: list[Problem] | None = None
+) -> dict[str, tuple[str, ...]]:
+    problems = [] if problems is None else problems
+    where: dict[str, tuple[str, ...]] = {}
+    for key, values in params.items():
+        dimension = _dimension_for(key, options, prefix)
+        if dimension is None:
+            continue
+        known = options.segments[dimension]
+        kept = []
+        for value in values:
+            if value in known:
+                if value not in kept:
+                    kept.append(value)
+            else:
+                problems.append(Problem(key, value, "unknown_value"))
+        if kept:
+            where[dimension] = tuple(kept)
+    return where
+
+
+def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) -> Display:
+    base = Display()
+    values: dict[str, object] = {}
+
+    def last(key: str) -> str | None:
+        found = params.get(key)
+        return found[-1] if found else None
+
+    for key, choices in (("ramp", RAMPS), ("scale", SCALES)):
+        text = last(key)
+        if text is not None:
+            if text in choices:
+                values[key] = text
+            else:
+                problems.append(Problem(key, text, "unknown_value"))
+    text = last("dpr")
+    if text is not None:
+        number = _number(text)
+        if number is not None and 0.5 <= number <= 5:
+            values["dpr"] = round(number, 2)
+        else:
+            problems.append(Problem("dpr", text, "bad_number"))
+    for key, low, high in (("shift", -10_000, 10_000), ("crop_top", 0, 200_000), ("crop_bottom", 0, 200_000)):
+        text = last(key)
+        if text is None:
+            continue
+        number = _number(text)
+        if number is not None and low <= number <= high and number == int(number):
+            values[key] = int(number)
+        else:
+            problems.append(Problem(key, text, "bad_number"))
+    text = last("opacity")
+    if text is not None:
+        number = _number(text)
+        if number is not None and 0.05 <= number <= 1:
+            values["opacity"] = round(number, 2)
+        else:
+            problems.append(Problem("opacity", text, "bad_number"))
+    text = last("ceiling")
+    if text is not None:
+        number = _number(text)
+        if number is not None and number > 0:
+            values["ceiling"] = number
+        else:
+            problems.append(Problem("ceiling", text, "bad_number"))
+    display = replace(base, **values)  # type: ignore[arg-type]
+    if display.scale == "fixed" and display.ceiling is None:
+        problems.append(Problem("scale", "fixed", "ceiling_missing"))
+        display = replace(display, scale="max")
+    if display.scale != "fixed" and display.ceiling is not None:
+        display = replace(display, ceiling=None)
+    return display
+
+
+def parse_shot(params: Mapping[str, Sequence[str]], problems: list[Problem], key: str = "shot") -> str | None:
+    found = params.get(key)
+    if not found:
+        return None
+    text = found[-1].strip().lower()
+    if SHA256.match(text):
+        return text
+    problems.append(Problem(key, found[-1], "bad_sha"))
+    return None
+
+
+def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[View, list[Problem]]:
+    """The view a link describes, with defaults for what it omits and a Problem for everything ignored."""
+    problems: list[Problem] = []
+    view = default_view(options)
+    page_values = params.get("page")
+    if page_values:
+        if page_values[-1] in options.pages:
+            view = view.with_(page=page_values[-1])
+        else:
+            problems.append(Problem("page", page_values[-1], "unknown_page"))
+    start, end = parse_range(params, options, problems=problems)
+    kind_values = params.get("type")
+    kind = view.kind
+    if kind_values:
+        if kind_values[-1] in KINDS:
+            kind = kind_values[-1]
+        else:
+            problems.append(Problem("type", kind_values[-1], "unknown_value"))
+    view = view.with_(
+        start=start,
+        end=end,
+        kind=kind,
+        where=parse_where(params, options, problems=problems),
+        shot=parse_shot(params, problems),
+        display=parse_display(params, problems),
+    )
+    known = {"page", "from", "to", "type", "shot", "ramp", "scale", "dpr", "shift", "crop_top", "crop_bottom"}
+    known |= {"opacity", "ceiling", *COMMON_KEYS}
+    for key in params:
+        if key not in known and _dimension_for(key, options, "") is None:
+            problems.append(Problem(key, ",".join(params[key]), "unknown_key"))
+    return view, problems
+
+
+def where_query(where: Mapping[str, Sequence[str]], prefix: str = "") -> dict[str, list[str]]:
+    return {url_key(dim, prefix): list(values) for dim, values in sorted(where.items()) if values}
+
+
+def display_query(display: Display) -> dict[str, list[str]]:
+    """Display settings that differ from the defaults (defaults stay out of links to keep them short)."""
+    base = Display()
+    out: dict[str, list[str]] = {}
+    for name in ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "scale", "ceiling"):
+        value = getattr(display, name)
+        if value != getattr(base, name) and value is not None:
+            out[name] = [_fmt(value)]
+    return out
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def view_query(view: View) -> dict[str, list[str]]:
+    """Query parameters (repeated keys as lists) for a view; dates are always explicit so links never drift."""
+    out: dict[str, list[str]] = {}
+    if view.page is not None:
+        out["page"] = [view.page]
+    if view.start is not None and view.end is not None:
+        out["from"] = [view.start.isoformat()]
+        out["to"] = [view.end.isoformat()]
+    out.update(where_query(view.where))
+    out["type"] = [view.kind]
+    if view.shot:
+        out["shot"] = [view.shot]
+    out.update(display_query(view.display))
+    return out
+
+
+def params_of(mapping: Mapping[str, object]) -> dict[str, list[str]]:
+    """Normalise a {key: str | list[str]} mapping (e.g. st.query_params) to {key: [str, ...]}."""
+    out: dict[str, list[str]] = {}
+    for key, value in mapping.items():
+        if isinstance(value, str):
+            out[key] = [value]
+        elif isinstance(value, Sequence):
+            out[key] = [str(v) for v in value]
+        else:
+            out[key] = [str(value)]
+    return out

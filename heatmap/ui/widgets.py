@@ -1,0 +1,229 @@
+"""Widgets shared by the pages: the view filters (page, dates, segment, type) and the display controls.
+
+Every widget has a key under a page prefix (`x_` Explore, `c_` Compare). Values come from session state, seeded
+from a link (or a saved run) on the first visit, and from the page's last view when coming back to it: a value
+the data no longer allows is replaced by the default instead of raising.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from heatmap.table import segment_columns
+from heatmap.ui.i18n import Translator
+from heatmap.ui.view import KINDS, RAMPS, SCALES, Display, Options, View
+
+_OPTIONS_LOCK = threading.Lock()
+_OPTIONS: dict[int, tuple[Any, Options, dict[str, int]]] = {}
+
+
+def options_for(dataset: Any) -> tuple[Options, dict[str, int]]:
+    """What the dataset allows (pages busiest first, days, segment values by frequency) and views per page."""
+    with _OPTIONS_LOCK:
+        found = _OPTIONS.get(id(dataset))
+        if found is not None and found[0] is dataset:
+            return found[1], found[2]
+    pages = dataset.pages()
+    table: pl.DataFrame = dataset.table
+    segments: dict[str, tuple[str, ...]] = {}
+    for name in segment_columns(table):
+        counts = (
+            table.group_by(name)
+            .agg(pl.col("events").sum())
+            .drop_nulls(name)
+            .sort(["events", name], descending=[True, False])
+        )
+        segments[name] = tuple(str(v) for v in counts[name].to_list())
+    days = dataset.days
+    options = Options(
+        pages=tuple(p for p, _ in pages),
+        first_day=days[0] if days else None,
+        last_day=days[-1] if days else None,
+        segments=segments,
+    )
+    views = dict(pages)
+    with _OPTIONS_LOCK:
+        if len(_OPTIONS) > 4:
+            _OPTIONS.clear()
+        _OPTIONS[id(dataset)] = (dataset, options, views)
+    return options, views
+
+
+# --- seeding ------------------------------------------------------------------------------------------------
+
+
+def _clamp_dates(start: date | None, end: date | None, options: Options) -> tuple[date, date] | None:
+    default = options.default_range()
+    if default is None:
+        return None
+    first, last = default[0], default[1]
+    lo, hi = options.first_day or first, options.last_day or last
+    if start is None or end is None or start > end or end < lo or start > hi:
+        return default
+    return max(start, lo), min(end, hi)
+
+
+def view_values(prefix: str, view: View, options: Options) -> dict[str, Any]:
+    """Widget key -> value for `view`, made valid for the current options."""
+    page = view.page if view.page in options.pages else (options.pages[0] if options.pages else None)
+    values: dict[str, Any] = {
+        f"{prefix}page": page,
+        f"{prefix}dates": _clamp_dates(view.start, view.end, options),
+        f"{prefix}kind": view.kind if view.kind in KINDS else "attention",
+    }
+    for dim, known in options.segments.items():
+        values[f"{prefix}seg_{dim}"] = [v for v in view.where.get(dim, ()) if v in known]
+    values.update(display_values(prefix, view.display))
+    return values
+
+
+def display_values(prefix: str, display: Display) -> dict[str, Any]:
+    return {
+        f"{prefix}dpr": float(display.dpr),
+        f"{prefix}shift": int(display.shift),
+        f"{prefix}crop_top": int(display.crop_top),
+        f"{prefix}crop_bottom": int(display.crop_bottom),
+        f"{prefix}ramp": display.ramp if display.ramp in RAMPS else "classic",
+        f"{prefix}opacity": float(display.opacity),
+        f"{prefix}scale": display.scale if display.scale in SCALES else "max",
+        f"{prefix}ceiling": float(display.ceiling) if display.ceiling else 1.0,
+    }
+
+
+def seed(values: Mapping[str, Any], force: bool) -> None:
+    """Put values into session state before the widgets exist: all of them (force) or only missing ones."""
+    for key, value in values.items():
+        if force or key not in st.session_state:
+            st.session_state[key] = value
+
+
+# --- filters ------------------------------------------------------------------------------------------------
+
+
+def page_picker(t: Translator, prefix: str, options: Options, views: Mapping[str, int]) -> str | None:
+    if not options.pages:
+        return None
+    return st.selectbox(
+        t("filters.page"),
+        options.pages,
+        key=f"{prefix}page",
+        format_func=lambda p: t("filters.page_fmt", page=p, views=f"{views.get(p, 0):,}"),
+        help=t("filters.page_help"),
+        filter_mode="fuzzy",
+    )
+
+
+def date_range(
+    t: Translator, prefix: str, options: Options, key: str = "dates", label: str | None = None
+) -> tuple[date | None, date | None]:
+    """A complete (start, end) range; while the user has picked only one day, the previous range stays."""
+    if options.first_day is None or options.last_day is None:
+        return None, None
+    full_key = f"{prefix}{key}"
+    value = st.date_input(
+        label or t("filters.dates"),
+        min_value=options.first_day,
+        max_value=options.last_day,
+        key=full_key,
+        help=t("filters.dates_help", first=options.first_day, last=options.last_day),
+        format="YYYY-MM-DD",
+    )
+    if isinstance(value, Sequence) and len(value) == 2:
+        st.session_state[f"_{full_key}_complete"] = (value[0], value[1])
+        return value[0], value[1]
+    previous = st.session_state.get(f"_{full_key}_complete")
+    if previous:
+        return previous[0], previous[1]
+    if isinstance(value, Sequence) and len(value) == 1:
+        return value[0], value[0]
+    if isinstance(value, date):
+        return value, value
+    return options.default_range() or (None, None)
+
+
+def segment_filters(
+    t: Translator, prefix: str, options: Options, label_prefix: str = "", key_prefix: str = "seg_"
+) -> dict[str, tuple[str, ...]]:
+    where: dict[str, tuple[str, ...]] = {}
+    for dim, values in options.segments.items():
+        chosen = st.multiselect(
+            f"{label_prefix}{t.dimension(dim)}",
+            list(values),
+            key=f"{prefix}{key_prefix}{dim}",
+            placeholder=t("filters.segment_any"),
+        )
+        if chosen:
+            where[dim] = tuple(chosen)
+    return where
+
+
+def kind_picker(t: Translator, prefix: str) -> str:
+    kind = st.radio(
+        t("filters.type"),
+        list(KINDS),
+        key=f"{prefix}kind",
+        format_func=lambda k: t(f"kind.{k}"),
+        horizontal=True,
+    )
+    return kind or "attention"
+
+
+def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool = True) -> Display:
+    """Alignment (device pixel ratio, shift, crop) and colour settings."""
+    values: dict[str, Any] = {}
+    if with_alignment:
+        c1, c2 = st.columns(2)
+        values["dpr"] = c1.number_input(
+            t("align.dpr"), min_value=0.5, max_value=5.0, step=0.25, key=f"{prefix}dpr", help=t("align.dpr_help")
+        )
+        values["shift"] = c2.number_input(
+            t("align.shift"), min_value=-10_000, max_value=10_000, step=10, key=f"{prefix}shift",
+            help=t("align.shift_help"),
+        )  # fmt: skip
+        c3, c4 = st.columns(2)
+        values["crop_top"] = c3.number_input(
+            t("align.crop_top"), min_value=0, max_value=200_000, step=10, key=f"{prefix}crop_top",
+            help=t("align.crop_help"),
+        )  # fmt: skip
+        values["crop_bottom"] = c4.number_input(
+            t("align.crop_bottom"), min_value=0, max_value=200_000, step=10, key=f"{prefix}crop_bottom",
+            help=t("align.crop_help"),
+        )  # fmt: skip
+    c5, c6 = st.columns(2)
+    values["ramp"] = c5.selectbox(
+        t("align.ramp"), list(RAMPS), key=f"{prefix}ramp", format_func=lambda r: t(f"ramp.{r}")
+    )
+    values["opacity"] = c6.slider(t("align.opacity"), min_value=0.05, max_value=1.0, step=0.05, key=f"{prefix}opacity")
+    if kind != "reach":
+        c7, c8 = st.columns(2)
+        values["scale"] = c7.selectbox(
+            t("align.scale"), list(SCALES), key=f"{prefix}scale", format_func=lambda s: t(f"scale.{s}")
+        )
+        if values["scale"] == "fixed":
+            values["ceiling"] = c8.number_input(
+                t("align.ceiling"), min_value=0.001, max_value=1_000_000.0, key=f"{prefix}ceiling", format="%.3g"
+            )
+    else:
+        values["scale"] = st.session_state.get(f"{prefix}scale", "max")
+        if values["scale"] == "fixed":
+            values["ceiling"] = st.session_state.get(f"{prefix}ceiling")
+    values["dpr"] = round(float(values.get("dpr", 1.0)), 2)
+    values["opacity"] = round(float(values["opacity"]), 2)
+    for name in ("shift", "crop_top", "crop_bottom"):
+        values[name] = int(values.get(name, 0) or 0)
+    if values.get("ceiling") is not None:
+        values["ceiling"] = float(values["ceiling"])
+    return Display(**values)
+
+
+def segment_label(t: Translator, where: Mapping[str, Sequence[str]]) -> str:
+    """'Device: mobile · Channel: Email, Direct' or 'All' for no filter."""
+    if not where:
+        return t("filters.segment_any")
+    return " · ".join(f"{t.dimension(dim)}: {', '.join(values)}" for dim, values in where.items() if values)

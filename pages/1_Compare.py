@@ -1,0 +1,10 @@
+"""Compare page."""
+
+from heatmap.ui import page
+
+ctx = page.setup("compare.title")
+
+with page.guard(ctx):
+    from heatmap.ui import compare_page
+
+    compare_page.main(ctx)

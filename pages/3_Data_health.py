@@ -1,0 +1,10 @@
+"""Data_health page."""
+
+from heatmap.ui import page
+
+ctx = page.setup("health.title")
+
+with page.guard(ctx):
+    from heatmap.ui import health_page
+
+    health_page.main(ctx)
