@@ -247,6 +247,18 @@ def test_pagehide_flushes(tag_page: Callable[[str], TagPage]) -> None:
     assert len(tp.events()) == 8
 
 
+def test_back_forward_cache_restore_starts_a_new_page_view(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/bfcache")
+    tp.run(3)
+    tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}))")
+    tp.run(20)  # frozen in the cache: not counted
+    tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    tp.run(2)
+    tp.set_visibility("hidden")
+    seconds = [e[contract.SECONDS_PARAM] for e in tp.events()]
+    assert seconds == [3.0] * 8 + [2.0] * 8
+
+
 def test_idle_time_is_not_counted(tag_page: Callable[[str], TagPage]) -> None:
     tp = tag_page("/tall/idle")
     tp.run(60)  # no activity: only the first 30 s count

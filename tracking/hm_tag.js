@@ -216,6 +216,10 @@
     };
   }
 
+  function onPageShow(e) {
+    if (e && e.persisted) { startView(); }  // back from the back/forward cache: a new page view
+  }
+
   function onPopState() {
     if (window.location.pathname !== pagePath) {
       flush();
@@ -228,6 +232,7 @@
   window.addEventListener("resize", sample, options);
   document.addEventListener("visibilitychange", onVisibility, true);
   window.addEventListener("pagehide", flush, true);
+  window.addEventListener("pageshow", onPageShow, true);
   window.addEventListener("popstate", onPopState, true);
   document.addEventListener("click", onClick, options);
   wrapHistory("pushState");
