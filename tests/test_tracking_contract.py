@@ -187,6 +187,16 @@ def test_ga4_definition_bodies_match_contract() -> None:
         ga4_definitions.definition_requests("12/../34")
 
 
+def test_readme_definitions_table_matches_the_script() -> None:
+    readme = (TRACKING / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| custom (dimension|metric) \| `([^`]+)` \| ([^|]+?) \| Event \|", readme, re.M)
+    expected = [
+        ("dimension" if url.endswith("customDimensions") else "metric", b["parameterName"], b["displayName"])
+        for url, b in ga4_definitions.definition_requests("1")
+    ]
+    assert rows == expected
+
+
 def test_ga4_definitions_dry_run_sends_nothing() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tracking.ga4_definitions", "--property", "42", "--dry-run"],
