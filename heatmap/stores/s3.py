@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,10 +26,32 @@ class S3Options:
 
 
 _RETRY_MODES = ("standard", "adaptive", "legacy")
+_loader: Any = None
+_loader_lock = threading.Lock()
+
+
+def new_session() -> Any:
+    """A fresh boto3 session that shares botocore's (read-only) model loader.
+
+    Fresh, because boto3's default session caches the credentials it first resolved, so later changes to
+    the environment (new keys, a refreshed profile) would be silently ignored; and creating clients from
+    one session in several threads is not safe. The shared loader keeps this cheap: a session with its
+    own loader re-reads the service models, about 0.3 s per client.
+    """
+    global _loader
+    import boto3
+    import botocore.loaders
+    import botocore.session
+
+    with _loader_lock:
+        if _loader is None:
+            _loader = botocore.loaders.create_loader()
+        core = botocore.session.Session()
+        core.register_component("data_loader", _loader)
+    return boto3.session.Session(botocore_session=core)
 
 
 def make_client(options: S3Options) -> Any:
-    import boto3
     from botocore.config import Config
 
     if options.retry_mode not in _RETRY_MODES:
@@ -43,9 +66,7 @@ def make_client(options: S3Options) -> Any:
         signature_version="s3v4",
         s3={"addressing_style": "path"} if options.endpoint_url else {},
     )
-    # A fresh session per client: boto3's default session caches the credentials it first resolved, so
-    # later changes to the environment (new keys, a refreshed profile) would silently be ignored.
-    session = boto3.session.Session()
+    session = new_session()
     return session.client("s3", endpoint_url=options.endpoint_url, region_name=options.region, config=config)
 
 
@@ -77,11 +98,16 @@ class S3Store:
         self.options = options or S3Options()
         self.uri = f"s3://{bucket}/{self.prefix}"
         self._client = client
+        self._client_lock = threading.Lock()
 
     @property
     def client(self) -> Any:
+        # Built once, under a lock: threads sharing a store must share one client (clients are thread-safe,
+        # creating them is not, and each one costs ~0.1 s of CPU).
         if self._client is None:
-            self._client = make_client(self.options)
+            with self._client_lock:
+                if self._client is None:
+                    self._client = make_client(self.options)
         return self._client
 
     def _explain(self, exc: Exception, key: str = "") -> StoreError:
@@ -123,18 +149,25 @@ class S3Store:
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        found: list[ObjectInfo] = []
         try:
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for item in page.get("Contents", []):
-                    yield ObjectInfo(
-                        key=item["Key"][len(self.prefix) :],
-                        size=int(item["Size"]),
-                        etag=str(item.get("ETag", "")).strip('"'),
-                        last_modified=item["LastModified"],
+                    found.append(
+                        ObjectInfo(
+                            key=item["Key"][len(self.prefix) :],
+                            size=int(item["Size"]),
+                            etag=str(item.get("ETag", "")).strip('"'),
+                            last_modified=item["LastModified"],
+                        )
                     )
         except (ClientError, BotoCoreError) as exc:
             raise self._explain(exc) from None
+        # AWS lists in UTF-8 byte order, but S3-compatible servers need not: SeaweedFS walks its directory
+        # tree, so 'a/x' comes before 'a-b/y'. Sorting str by code point is the same as UTF-8 byte order.
+        found.sort(key=lambda info: info.key)
+        yield from found
 
     def read(self, key: str) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
