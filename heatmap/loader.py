@@ -178,15 +178,8 @@ def _assemble(source: str, objects: list[ObjectInfo], parsed: dict[str, Normaliz
                 rows_per_day[day] += rows
             for _day, reason, rows in result.excluded.filter(pl.col("date").is_in(mine)).iter_rows():
                 excluded[reason] = excluded.get(reason, 0) + rows
-    target = schema(fields.segments)
-    table = pl.concat(parts) if parts else pl.DataFrame(schema=target)
-    keys = [c for c in target if c not in ("events", "seconds")]
-    table = (
-        table.group_by(keys)
-        .agg(pl.col("events").sum(), pl.col("seconds").sum())
-        .select(list(target))
-        .sort(["page", "date", "event", "band", "y", "x"])
-    )
+    # No re-aggregation: a GA report has one row per dimension tuple, and everything downstream sums anyway.
+    table = pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=schema(fields.segments))
     errors.sort(key=lambda issue: (issue.file, issue.line or 0))
     return Dataset(source, table, objects, won, executions_per_day, rows_per_day, errors, excluded)
 

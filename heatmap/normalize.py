@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import polars as pl
 
@@ -25,11 +26,23 @@ class Normalized:
 
 
 def _placeholder(column: str) -> pl.Expr:
-    return pl.col(column).is_null() | pl.col(column).str.strip_chars().is_in(PLACEHOLDERS)
+    return pl.col(column).is_null() | pl.col(column).is_in(PLACEHOLDERS)
 
 
-def _integer(column: str) -> pl.Expr:
-    return pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
+def _number(column: str, dtype: pl.DataType) -> pl.Expr:
+    """GA writes numbers as strings; anything else (including padded text) becomes null and is judged later."""
+    return pl.col(column).cast(dtype, strict=False)
+
+
+def _parse_dates(values: pl.Series) -> dict[str, date | None]:
+    """GA dates are YYYYMMDD (some tools write YYYY-MM-DD); parsed once per distinct value, not per row."""
+    parsed: dict[str, date | None] = {}
+    for text in values.drop_nulls().unique().to_list():
+        try:
+            parsed[text] = datetime.strptime(text.strip().replace("-", ""), "%Y%m%d").date()
+        except ValueError:
+            parsed[text] = None
+    return parsed
 
 
 def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
@@ -45,22 +58,18 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
         if plain not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(plain))
     col = {role: plain for plain, role in roles.items()}
-    event = (
-        pl.when(pl.col(col["event_name"]) == fields.dwell_event)
-        .then(pl.lit("dwell"))
-        .when(pl.col(col["event_name"]) == fields.click_event)
-        .then(pl.lit("click"))
-        .otherwise(pl.lit(None))
+    event = pl.col(col["event_name"]).replace_strict(
+        {fields.dwell_event: "dwell", fields.click_event: "click"}, default=None, return_dtype=pl.String
     )
-    date_text = pl.col(col["date"]).str.strip_chars().str.replace_all("-", "")
+    dates = _parse_dates(frame[col["date"]])
     staged = frame.with_row_index("_row").with_columns(
-        _date=date_text.str.to_date("%Y%m%d", strict=False),
+        _date=pl.col(col["date"]).replace_strict(dates, default=None, return_dtype=pl.Date),
         _event=event,
-        _band=_integer(col["band"]),
-        _x=_integer(col["x"]),
-        _y=_integer(col["y"]),
-        _events=_integer(col["events"]),
-        _seconds=_integer(col["seconds"]),
+        _band=_number(col["band"], pl.Int64()),
+        _x=_number(col["x"], pl.Int64()),
+        _y=_number(col["y"], pl.Int64()),
+        _events=_number(col["events"], pl.Int64()),
+        _seconds=_number(col["seconds"], pl.Float64()),
     )
     is_dwell = pl.col("_event") == "dwell"
     is_click = pl.col("_event") == "click"
@@ -109,7 +118,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
     table = (
         kept.select(
             pl.col("_date").alias("date"),
-            pl.col(col["page"]).str.strip_chars().alias("page"),
+            pl.col(col["page"]).alias("page"),
             pl.col("_event").cast(pl.Enum(list(EVENT_KINDS))).alias("event"),
             pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32).alias("band"),
             pl.when(is_click).then(pl.col("_x").clip(0, 99)).cast(pl.Int16).alias("x"),
@@ -118,8 +127,6 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
             pl.col("_events").cast(pl.Int64).alias("events"),
             pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
         )
-        .group_by([c for c in target if c not in ("events", "seconds")], maintain_order=True)
-        .agg(pl.col("events").sum(), pl.col("seconds").sum())
         .cast(target)  # type: ignore[arg-type]
         .select(list(target))
     )

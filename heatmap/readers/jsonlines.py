@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import polars as pl
@@ -31,11 +30,12 @@ def read(data: bytes, name: str, keep: set[str]) -> RawBatch:
     if not schema:
         return RawBatch(pl.DataFrame(), [Issue(name, 1, "no heatmap fields found in the first records")])
     try:
-        frame = pl.read_ndjson(io.BytesIO(data), schema=schema)
+        frame = pl.read_ndjson(data, schema=schema)
     except Exception:
         return _read_line_by_line(data, name, keep, schema)
     lines = None
-    if b"\n\n" in data or data[:1] in (b"\n", b"\r") or b"\n\r\n" in data:
+    line_count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if line_count != frame.height:  # blank lines: row numbers no longer match line numbers
         lines = [i + 1 for i, raw in enumerate(data.splitlines()) if raw.strip()]
     return RawBatch(strings_only(frame, keep), lines=lines)
 
