@@ -9,6 +9,7 @@ from pathlib import Path
 from heatmap.errors import LocationError
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")  # AWS refuses bucket names formatted as an IP address
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,10 @@ def parse_location(uri: str) -> Location:
     text = (uri or "").strip()
     if not text:
         raise LocationError("no location given: use s3://bucket/prefix/ or a local folder path")
-    if text.startswith("s3://"):
+    if text[:5].lower() == "s3://":  # schemes are case-insensitive; bucket and prefix are not
         rest = text[len("s3://") :]
         bucket, _, prefix = rest.partition("/")
-        if not _BUCKET.match(bucket) or ".." in bucket:
+        if not _BUCKET.match(bucket) or ".." in bucket or _IP.match(bucket):
             raise LocationError(
                 f"{uri!r}: {bucket!r} is not a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-')"
             )
