@@ -1,0 +1,59 @@
+"""Keep the README and the example secrets in step with the code."""
+
+import re
+import tomllib
+from pathlib import Path
+
+from heatmap.cli import build_parser
+from heatmap.config import Settings
+from heatmap.fields import FieldMap
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def test_quick_start_commands_exist():
+    block = README.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["./scripts/run.sh", "./scripts/test.sh"]
+    for command in commands:
+        assert (ROOT / command).is_file()
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_documented_variable_is_read_and_every_read_variable_is_documented():
+    documented = set(re.findall(r"`(HEATMAP_[A-Z0-9_]+)`", README))
+    settings = Settings.load(
+        env={name: "x" for name in documented} | {"HEATMAP_S3_MAX_ATTEMPTS": "3", "HEATMAP_MIN_PAGE_VIEWS": "7"}
+    )
+    assert settings.source == "x" and settings.output == "x" and settings.cache_dir == "x"
+    assert settings.s3.endpoint_url == "x" and settings.s3.max_attempts == 3 and settings.min_page_views == 7
+    code = "".join(p.read_text() for p in (ROOT / "heatmap").rglob("*.py"))
+    read = set(re.findall(r"HEATMAP_[A-Z0-9_]+", code)) | {
+        f"HEATMAP_{name.upper()}" for name in re.findall(r'pick\("([a-z0-9_]+)"', code)
+    }
+    assert read - {"HEATMAP_DEBUG"} <= documented, read - documented
+    assert documented <= read, documented - read
+
+
+def test_documented_cli_commands_exist():
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    documented = set(re.findall(r"python -m heatmap (\w+)", README))
+    assert documented <= commands, documented - commands
+
+
+def test_secrets_example_matches_settings_and_field_roles():
+    example = tomllib.loads((ROOT / "secrets.toml.example").read_text())
+    settings = Settings.load(secrets=example, env={})
+    assert settings.source == example["heatmap"]["source"] and settings.output == example["heatmap"]["output"]
+    commented = re.findall(
+        r"^# (\w+) = ", (ROOT / "secrets.toml.example").read_text().split("[fields]", 1)[1], re.MULTILINE
+    )
+    roles = set(FieldMap.__dataclass_fields__)
+    assert set(commented) <= roles and set(commented) >= roles - {"date"}
+
+
+def test_benchmarks_in_readme_exist():
+    for path in re.findall(r"(benchmarks/\w+\.py)", README):
+        assert (ROOT / path).is_file(), path
