@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -48,8 +49,8 @@ def demo_folder(folder: str) -> str:
 
 
 def demo_dir(settings: Settings) -> str:
-    """The demo folder, shared with the CLI (`python -m heatmap demo`): $HEATMAP_HOME/demo."""
-    return str(DEFAULT_HOME / "demo")
+    """The demo folder, shared with the CLI: $HEATMAP_HOME/demo (read now, so tests can point it elsewhere)."""
+    return str(Path(os.environ.get("HEATMAP_HOME") or DEFAULT_HOME) / "demo")
 
 
 def source_uri(settings: Settings, progress_text: str = "") -> str:

@@ -447,7 +447,7 @@ class Translator:
         self._own = strings[self.lang]
         self._fallback = strings[DEFAULT_LANGUAGE]
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         text = self._own.get(key) or self._fallback.get(key) or key
         if not values:
             return text

@@ -1,0 +1,192 @@
+"""AppTest of the Explore page (streamlit_app.py) on the demo data: happy path, links, uploads and every error."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from heatmap.ui.view import params_of
+from tests.fixtures.browser import AppEnv, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 180
+
+
+def run(query: dict | None = None, locale: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if locale:
+        at.context["locale"] = locale
+    return at.run()
+
+
+def texts(elements: object) -> list[str]:
+    return [str(e.value) for e in elements]  # type: ignore[attr-defined]
+
+
+def qp(at: AppTest) -> dict[str, list[str]]:
+    """The address bar's query as {key: [values]}."""
+    return params_of(dict(at.query_params))
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, texts(at.exception)
+    assert not at.error, texts(at.error)
+
+
+def demo_sha(env: AppEnv, name: str) -> str:
+    return hashlib.sha256((env.home / "demo" / "screenshots" / name).read_bytes()).hexdigest()
+
+
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 220, 240)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_opens_on_the_demo_with_a_map_and_a_complete_link(app_env: AppEnv) -> None:
+    at = run()
+    assert_clean(at)
+    assert at.title[0].value == "/"  # busiest page first
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Page views"].replace(",", "")) > 1000
+    assert at.get("plotly_chart"), "no map"
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["images"][0]["source"].startswith("data:image/jpeg;base64,")
+    assert len(at.get("plotly_chart")[0].proto.spec) < 2_000_000
+    query = qp(at)
+    assert query["page"] == ["/"] and query["type"] == ["attention"] and len(query["shot"][0]) == 64
+    assert query["from"] == ["2026-10-05"] and query["to"] == ["2026-11-01"]  # last 28 days with data
+    link = at.code[0].value
+    assert "page=%2F" in link and "from=2026-10-05" in link and "shot=" in link
+    assert texts(at.info) and "2026-10-14" in texts(at.info)[0]  # the missing day is named, not zeroed
+    assert at.dataframe, "no per-band table"
+
+
+def test_segment_change_updates_numbers_and_link(app_env: AppEnv) -> None:
+    at = run()
+    before = at.metric[0].value
+    at.multiselect(key="x_seg_deviceCategory").set_value(["mobile"]).run()
+    assert_clean(at)
+    assert at.metric[0].value != before
+    assert qp(at)["device"] == ["mobile"]
+    assert at.number_input(key="x_dpr").value == 2.0  # the demo's mobile screenshot is dpr 2
+    assert qp(at)["shot"] == [demo_sha(app_env, "home__mobile.png")]
+
+
+def test_link_restores_the_whole_view(app_env: AppEnv) -> None:
+    sha = demo_sha(app_env, "pricing__mobile.png")
+    query = {
+        "page": "/pricing", "from": "2026-09-10", "to": "2026-09-30", "device": "mobile", "type": "reach",
+        "shot": sha, "dpr": "2", "ramp": "viridis", "opacity": "0.4", "shift": "20",
+    }  # fmt: skip
+    at = run(query)
+    assert_clean(at)
+    assert not at.warning or "could not be used" not in at.warning[0].value
+    assert at.selectbox(key="x_page").value == "/pricing"
+    assert at.date_input(key="x_dates").value == (date(2026, 9, 10), date(2026, 9, 30))
+    assert at.multiselect(key="x_seg_deviceCategory").value == ["mobile"]
+    assert at.radio(key="x_kind").value == "reach"
+    assert at.radio(key="x_src").value == "demo"
+    assert at.selectbox(key="x_ramp").value == "viridis"
+    assert at.slider(key="x_opacity").value == 0.4
+    assert at.number_input(key="x_shift").value == 20
+    assert qp(at)["shot"] == [sha]
+    assert qp(at)["from"] == ["2026-09-10"]
+
+
+def test_invalid_link_falls_back_with_a_warning(app_env: AppEnv) -> None:
+    query = {"page": "/nope", "from": "soon", "type": "heat", "device": "phone", "shot": "zz", "opacity": "9"}
+    at = run(query)
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "could not be used" in w.value)
+    for bad in ("page=/nope", "from=soon", "type=heat", "device=phone", "shot=zz", "opacity=9"):
+        assert bad in warning
+    assert at.title[0].value == "/" and at.radio(key="x_kind").value == "attention"
+    assert qp(at)["page"] == ["/"]  # the address bar now holds the valid view
+
+
+def test_stale_link_to_a_screenshot_that_is_gone(app_env: AppEnv) -> None:
+    at = run({"page": "/", "shot": "0" * 64})
+    assert not at.exception
+    assert any("screenshot not found" in w.value for w in at.warning)
+
+
+def test_upload_is_checked_by_content(app_env: AppEnv) -> None:
+    at = run()
+    at.radio(key="x_src").set_value("upload").run()
+    at.file_uploader(key="x_upload").upload("page.png", b"this is not a picture", "image/png").run()
+    assert not at.exception
+    assert any("not a PNG, JPEG or WebP" in e.value for e in at.error)
+    assert at.get("plotly_chart"), "the map stays, drawn without the bad screenshot"
+
+
+def test_upload_is_stored_and_named_in_the_link(app_env: AppEnv) -> None:
+    data = png(1440, 3000)
+    sha = hashlib.sha256(data).hexdigest()
+    at = run()
+    at.radio(key="x_src").set_value("upload").run()
+    at.file_uploader(key="x_upload").upload("home.png", data, "image/png").run()
+    assert_clean(at)
+    assert (app_env.output / "screenshots" / f"{sha}.png").read_bytes() == data
+    assert qp(at)["shot"] == [sha]
+    # a fresh session opening that link finds the screenshot in the output store
+    again = run({"page": "/", "shot": sha})
+    assert_clean(again)
+    assert again.radio(key="x_src").value == "stored" and again.selectbox(key="x_stored").value == sha
+
+
+def test_too_few_page_views_shows_the_guard_not_a_map(app_env: AppEnv) -> None:
+    at = run({"page": "/blog/how-to-write-a-cv", "from": "2026-10-20", "to": "2026-10-20", "device": "tablet"})
+    assert_clean(at)
+    assert any("at least 100 are needed" in w.value for w in at.warning)
+    assert not at.get("plotly_chart") or all("images" not in c.proto.spec for c in at.get("plotly_chart"))
+    assert int(at.metric[0].value) < 100  # n is still shown
+
+
+def test_no_data_for_the_selection(app_env: AppEnv) -> None:
+    at = run({"page": "/", "from": "2026-10-14", "to": "2026-10-14"})  # the demo's missing day
+    assert_clean(at)
+    assert any("No data for this page" in w.value for w in at.warning)
+    assert at.metric[0].value == "0"
+
+
+def test_unreachable_source_says_what_to_do(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEATMAP_SOURCE", "s3://heatmap-exports/ga4/")
+    monkeypatch.setenv("HEATMAP_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("HEATMAP_S3_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    at = run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "cannot reach" in message and "Check the source location" in message
+
+
+def test_empty_source_folder(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("HEATMAP_SOURCE", str(tmp_path / "empty"))
+    at = run()
+    assert not at.exception
+    assert any("holds no usable export rows" in w.value for w in at.warning)
+
+
+def test_japanese_from_the_browser_locale_and_from_the_link(app_env: AppEnv) -> None:
+    at = run(locale="ja-JP")
+    assert_clean(at)
+    assert at.metric[0].label == "ページビュー"
+    assert "lang" not in qp(at)  # the locale is not forced on people the link is sent to
+    at = run({"lang": "ja"})
+    assert at.metric[0].label == "ページビュー"
+    assert qp(at)["lang"] == ["ja"]
+    at.radio(key="lang").set_value("en").run()
+    assert at.metric[0].label == "Page views" and qp(at)["lang"] == ["en"]
