@@ -89,6 +89,7 @@ _EXISTS = ("PreconditionFailed", "412")
 # either succeeds (the other writer gave up) or gets 412 (it won). Never reported as AlreadyExists by itself.
 _CONFLICT = ("ConditionalRequestConflict", "409")
 _CONFLICT_RETRIES = 6
+_sleep = time.sleep  # a seam for tests
 
 
 class S3Store:
@@ -196,5 +197,5 @@ class S3Store:
                     raise self._explain(exc, key) from None
             except BotoCoreError as exc:
                 raise self._explain(exc, key) from None
-            time.sleep(0.05 * 2**attempt)
+            _sleep(0.05 * 2**attempt)
         raise StoreError(f"s3://{self.bucket}/{self.prefix}{key}: other writes to this key kept conflicting; try again")
