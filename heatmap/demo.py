@@ -174,12 +174,12 @@ def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[
                     }
                     seen = rng.binomial(views, reach)
                     seen[0] = views
-                    for band in np.flatnonzero(seen):
+                    for band in np.flatnonzero(seen).tolist():
                         seconds = seen[band] * interest[band] * rng.gamma(4.0, 0.9 if visitor == "new" else 0.7)
                         records.append(_dwell(day, page.path, int(band), int(seen[band]), float(seconds), segment))
                     for button in page.buttons:
-                        band = min(bands - 1, int(button.y * height) // contract.BAND_HEIGHT_PX)
-                        clicks = int(rng.poisson(seen[band] * button.clicks))
+                        top_band = min(bands - 1, int(button.y * height) // contract.BAND_HEIGHT_PX)
+                        clicks = int(rng.poisson(seen[top_band] * button.clicks))
                         if clicks:
                             xs = np.clip(rng.normal(button.x * 100, 3.0, clicks), 0, 99).astype(int)
                             ys = np.clip(rng.normal(button.y * height, 12.0, clicks), 0, height - 1)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -16,6 +17,7 @@ from heatmap.errors import NotFound
 from heatmap.executions import group_executions, winners
 from heatmap.fields import FieldMap
 from heatmap.normalize import Normalized, normalize
+from heatmap.query import PageIndex
 from heatmap.readers import Issue, RawBatch, read_export
 from heatmap.stores.base import ObjectInfo, Store
 from heatmap.table import schema
@@ -66,6 +68,13 @@ class Dataset:
             "errors": [issue.to_dict() for issue in self.errors],
             "excluded_rows": self.excluded_rows,
         }
+
+    @cached_property
+    def index(self) -> PageIndex:
+        """Built on first use; its page-sorted table replaces the original so only one copy stays in memory."""
+        index = PageIndex(self.table)
+        self.table = index.table
+        return index
 
     def pages(self) -> list[tuple[str, int]]:
         """Pages with their page views (band-0 dwell events), busiest first."""
@@ -165,7 +174,10 @@ def _assemble(source: str, objects: list[ObjectInfo], parsed: dict[str, Normaliz
     for days in days_by_execution.values():
         for day in days:
             executions_per_day[day] = executions_per_day.get(day, 0) + 1
-    parts, rows_per_day, excluded, errors = [], dict.fromkeys(won, 0), {}, []
+    parts: list[pl.DataFrame] = []
+    rows_per_day: dict[date, int] = dict.fromkeys(won, 0)
+    excluded: dict[str, int] = {}
+    errors: list[Issue] = []
     for execution in executions.values():
         mine = [day for day, name in won.items() if name == execution.name]
         for key in execution.objects:

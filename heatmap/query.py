@@ -60,8 +60,8 @@ class PageIndex:
     """
 
     def __init__(self, table: pl.DataFrame) -> None:
-        self.table = table
         ordered = table.sort(["page", "date"])
+        self.table = ordered
         runs = ordered.select(pl.col("page").rle()).unnest("page")
         self._pages: dict[str, pl.DataFrame] = {}
         offset = 0

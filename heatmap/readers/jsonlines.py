@@ -49,8 +49,11 @@ def _read_line_by_line(data: bytes, name: str, keep: set[str], schema: dict[str,
             continue
         try:
             record = json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             issues.append(Issue(name, number, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        except ValueError:
+            issues.append(Issue(name, number, "not valid UTF-8 text"))
             continue
         if not isinstance(record, dict):
             issues.append(Issue(name, number, "expected a JSON object"))
