@@ -1,0 +1,439 @@
+"""Overlaying attention, scroll-reach and click maps on a screenshot (DESIGN §7).
+
+Coordinates: the data is in CSS px of the page (bands of `band_height_px`, click rows of 20 px, x in percent of
+the width). The screenshot is in image px. `Alignment.scale` = image px per CSS px = image width / CSS width
+(the CSS width defaults to image width / dpr, so the scale defaults to the dpr). After an optional crop of the
+screenshot, CSS y maps to image row `round((y + shift_px) * scale) - crop_top`.
+
+Blending is integer and exact: out = round((s·(255−a) + c·a) / 255) with a per-row (bands) or per-pixel
+(clicks) alpha a in 0..255; where a = 0 the screenshot pixel is unchanged byte for byte, so bands with no data
+or a value of 0, and everything below the data, stay the screenshot. Work is done in horizontal strips so a
+1440×60000 page never needs a full-frame float array.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw
+
+from heatmap.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
+from heatmap.legend import legend_font, legend_panel
+from heatmap.metrics import REACH_LEVELS, BandTable, ClickGrid
+from heatmap.ramps import Lut, colour_index, lut
+
+Kind = Literal["attention", "reach", "clicks"]
+ScaleMode = Literal["max", "fixed", "p99"]
+KINDS: tuple[str, ...] = ("attention", "reach", "clicks")
+SCALE_MODES: tuple[str, ...] = ("max", "fixed", "p99")
+STRIP_ROWS = 2048
+MISMATCH_TOLERANCE = 0.10
+LINE_COLOUR = (20, 20, 20)
+FOLD_COLOUR = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """How the data's CSS px land on the screenshot's image px."""
+
+    dpr: float = 1.0
+    css_width: float | None = None  # None: image width / dpr
+    shift_px: float = 0.0  # CSS px; positive moves the data down the screenshot
+    crop_top: int = 0  # image px removed from the top of the screenshot (e.g. browser chrome)
+    crop_bottom: int | None = None  # image row where the screenshot ends (exclusive); None: its full height
+
+    def scale(self, image_width: int) -> float:
+        if self.css_width is not None and self.css_width > 0:
+            return image_width / self.css_width
+        return self.dpr if self.dpr > 0 else 1.0
+
+    def rows(self, image_height: int) -> tuple[int, int]:
+        """The (top, bottom) image rows of the screenshot that are kept, validated."""
+        top = max(0, int(self.crop_top))
+        bottom = image_height if self.crop_bottom is None else min(int(self.crop_bottom), image_height)
+        if bottom - top < 1:
+            raise ValueError(f"the crop leaves no rows: top {top}, bottom {bottom}, image height {image_height}")
+        return top, bottom
+
+    def css_to_row(self, y_css: npt.ArrayLike, image_width: int) -> npt.NDArray[np.int64]:
+        scaled = (np.asarray(y_css, dtype=np.float64) + self.shift_px) * self.scale(image_width)
+        return np.rint(scaled).astype(np.int64) - max(0, int(self.crop_top))
+
+
+@dataclass(frozen=True)
+class Display:
+    """What to draw and how it looks."""
+
+    kind: Kind = "attention"
+    ramp: str = "classic"
+    opacity: float = 0.6
+    scale: ScaleMode = "max"  # relative to max, fixed ceiling, or clamped at the 99th percentile
+    ceiling: float | None = None  # for scale="fixed": seconds per view, or clicks per 1,000 views
+    lines: bool = True  # scroll maps: 75/50/25 % reach lines and the fold
+    sigma_px: float = 24.0  # click smoothing, CSS px
+
+
+@dataclass(frozen=True)
+class Caption:
+    """The facts burned into the legend."""
+
+    page: str
+    start: str
+    end: str
+    segment: str = "all visitors"
+    page_views: int = 0
+    clicks: int | None = None
+    title: str | None = None
+
+
+@dataclass
+class Rendered:
+    """A full-resolution map with its legend, plus what was decided while drawing it."""
+
+    image: Image.Image
+    map_height: int  # rows above the legend panel
+    vmax: float
+    warnings: list[str] = field(default_factory=list)
+
+    def png(self, compress_level: int = 1) -> bytes:
+        return encode_png(self.image, compress_level)
+
+    def preview(self, max_width: int = PREVIEW_WIDTH, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
+        return preview_jpeg(self.image, max_width, max_bytes)
+
+
+# --- scales ------------------------------------------------------------------------------------------------
+
+
+def resolve_ceiling(values: npt.ArrayLike, mode: str = "max", ceiling: float | None = None) -> float:
+    """The value mapped to the hot end of the ramp.
+
+    max: the largest value; fixed: `ceiling` (required, > 0), for maps comparable across selections;
+    p99: the 99th percentile of the positive values (linear interpolation), so one outlier cannot wash out
+    the rest. Values above the ceiling are drawn at the hot end. Returns 0.0 when there is nothing to draw.
+    """
+    data = np.asarray(values, dtype=np.float64).ravel()
+    positive = data[np.isfinite(data) & (data > 0)]
+    if mode == "fixed":
+        if ceiling is None or not math.isfinite(ceiling) or ceiling <= 0:
+            raise ValueError("a fixed colour scale needs a ceiling greater than 0")
+        return float(ceiling)
+    if positive.size == 0:
+        return 0.0
+    if mode == "max":
+        return float(positive.max())
+    if mode == "p99":
+        return float(np.percentile(positive, 99.0))
+    raise ValueError(f"unknown scale mode {mode!r}; choose one of {', '.join(SCALE_MODES)}")
+
+
+def normalise(values: npt.ArrayLike, vmax: float) -> npt.NDArray[np.float64]:
+    data = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    if vmax <= 0:
+        return np.zeros_like(data)
+    return np.clip(data / vmax, 0.0, 1.0)
+
+
+# --- painting ----------------------------------------------------------------------------------------------
+#
+# Blending uses Pillow's masked paste, which computes out = round((s·(255−a) + c·a) / 255) in C; with a = 0 it
+# returns s exactly. Bands are painted one rectangle at a time; click densities in strips of STRIP_ROWS rows.
+
+
+def _canvas(screenshot: Image.Image, alignment: Alignment, legend: Image.Image | None) -> Image.Image:
+    """A copy of the kept rows of the screenshot, with the legend panel below them."""
+    top, bottom = alignment.rows(screenshot.height)
+    height = bottom - top
+    extra = legend.height if legend is not None else 0
+    out = Image.new("RGB", (screenshot.width, height + extra), None)  # uninitialised: fully covered below
+    out.paste(screenshot, (0, -top))  # rows above `top` fall outside; rows below `bottom` are covered next
+    if legend is not None:
+        out.paste(legend, (0, height))
+    return out
+
+
+def _band_spans(
+    count: int, band_height_px: int, alignment: Alignment, width: int, height: int
+) -> list[tuple[int, int]]:
+    """Image row span [r0, r1) of each band, clipped to the map; empty spans are (0, 0)."""
+    edges = alignment.css_to_row(np.arange(count + 1) * band_height_px, width)
+    spans = []
+    for band in range(count):
+        r0, r1 = max(0, int(edges[band])), min(height, int(edges[band + 1]))
+        spans.append((r0, r1) if r1 > r0 else (0, 0))
+    return spans
+
+
+def _paint_bands(
+    image: Image.Image,
+    values_t: npt.NDArray[np.float64],
+    drawn: npt.NDArray[np.bool_],
+    spans: Sequence[tuple[int, int]],
+    ramp: Lut,
+    opacity: float,
+) -> None:
+    """Each drawn band's rows get the ramp colour of its value at `opacity`; other rows are left alone."""
+    alpha = round(min(max(opacity, 0.0), 1.0) * 255)
+    if alpha == 0:
+        return
+    index = colour_index(values_t)
+    masks: dict[int, Image.Image] = {}
+    for band in np.flatnonzero(drawn).tolist():
+        r0, r1 = spans[band]
+        if r1 <= r0:
+            continue
+        rows = r1 - r0
+        if rows not in masks:
+            masks[rows] = Image.new("L", (image.width, rows), alpha)
+        colour = tuple(int(c) for c in ramp[index[band]])
+        image.paste(colour, (0, r0, image.width, r1), masks[rows])
+
+
+def _paint_density(
+    image: Image.Image,
+    grid_t: npt.NDArray[np.float64],
+    map_height: int,
+    row_to_grid: tuple[float, float],
+    ramp: Lut,
+    opacity: float,
+) -> None:
+    """Bilinearly upsampled density (values in [0, 1] per grid cell) painted in horizontal strips.
+
+    `row_to_grid` = (a, b): image row edge y lies at grid row coordinate a + b·y (cell i spans [i, i+1)).
+    Columns span the grid's 100 cells across the full image width. Alpha ramps up over the lowest quarter of
+    the scale, so thin tails fade out instead of ending in a hard edge; zero density leaves pixels untouched.
+    """
+    if grid_t.size == 0 or not grid_t.any():
+        return
+    pad = 2
+    # +0.5 so Pillow's truncating F -> L conversion rounds; the zero padding keeps far rows exactly 0
+    levels = np.pad((grid_t * 255.0 + 0.5).astype(np.float32), pad)
+    source = Image.fromarray(levels, mode="F")
+    grid_rows, grid_cols = grid_t.shape
+    live = np.flatnonzero(grid_t.max(axis=1) > 0)
+    first_live, last_live = live[0] - 1.0, live[-1] + 2.0  # rows beyond these interpolate to 0 exactly
+    a, b = row_to_grid
+    palette = ramp.astype(np.uint8).tobytes()
+    top_alpha = min(max(opacity, 0.0), 1.0) * 255.0
+    alpha_table = [round(min(q / 255.0 * 4.0, 1.0) * top_alpha) for q in range(256)]
+    for y0 in range(0, map_height, STRIP_ROWS):
+        y1 = min(map_height, y0 + STRIP_ROWS)
+        g0, g1 = a + b * y0, a + b * y1
+        if g1 <= first_live or g0 >= last_live:
+            continue
+        box = (float(pad), g0 + pad, float(pad + grid_cols), g1 + pad)
+        if box[1] < 0 or box[3] > levels.shape[0]:
+            # clip the strip to rows that map inside the padded grid (outside it the density is 0)
+            lo = max(y0, math.ceil((-pad - a) / b))
+            hi = min(y1, math.floor((grid_rows + pad - a) / b))
+            if hi <= lo:
+                continue
+            y0, y1 = lo, hi
+            box = (float(pad), a + b * y0 + pad, float(pad + grid_cols), a + b * y1 + pad)
+        level = source.resize((image.width, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("L")
+        alpha = level.point(alpha_table)
+        if not alpha.getbbox():
+            continue
+        colour = level.copy()
+        colour.putpalette(palette)
+        image.paste(colour.convert("RGB"), (0, y0), alpha)
+
+
+# --- lines and warnings ------------------------------------------------------------------------------------
+
+
+def _draw_line(
+    image: Image.Image,
+    row: int,
+    label: str,
+    scale: float,
+    colour: tuple[int, int, int],
+    map_height: int,
+    dashed: bool = False,
+) -> None:
+    """A horizontal line centred on `row` (thickness ~2 CSS px) with a label box just above it, at the left.
+
+    A dashed line alternates `colour` with LINE_COLOUR every 12 CSS px, so it shows on light and dark pages.
+    """
+    if not 0 <= row < map_height:
+        return
+    draw = ImageDraw.Draw(image)
+    thickness = max(2, round(2 * scale))
+    first = row - thickness // 2
+    y0, y1 = max(0, first), min(map_height - 1, first + thickness - 1)
+    draw.rectangle([0, y0, image.width - 1, y1], fill=colour)
+    if dashed:
+        dash = max(4, round(12 * scale))
+        for x in range(dash, image.width, 2 * dash):
+            draw.rectangle([x, y0, min(image.width - 1, x + dash - 1), y1], fill=LINE_COLOUR)
+    font = legend_font(max(11, round(13 * scale)))
+    pad = max(2, round(3 * scale))
+    text_w = draw.textlength(label, font=font)
+    box_h = int(font.getbbox(label)[3]) + 2 * pad
+    box_top = max(0, first - box_h)
+    back = (255, 255, 255) if colour == LINE_COLOUR else (20, 20, 20)
+    draw.rectangle([pad, box_top, pad + text_w + 2 * pad, box_top + box_h - 1], fill=colour)
+    draw.text((2 * pad, box_top + pad), label, font=font, fill=back)
+
+
+def _reach_lines(
+    image: Image.Image, bands: BandTable, alignment: Alignment, map_height: int, levels: Sequence[float]
+) -> None:
+    scale = alignment.scale(image.width)
+    for level, depth in bands.reach_depths(tuple(levels)).items():
+        row = int(alignment.css_to_row([depth], image.width)[0])
+        _draw_line(image, row, f"{level:.0%} reached", scale, LINE_COLOUR, map_height)
+    fold_row = int(alignment.css_to_row([bands.fold_px], image.width)[0])
+    _draw_line(image, fold_row, "fold", scale, FOLD_COLOUR, map_height, dashed=True)
+
+
+def alignment_warning(data_height_css: int, image_width: int, image_height: int, alignment: Alignment) -> str | None:
+    """A sentence when the data covers clearly more or less of the page than the screenshot (> 10 %)."""
+    if data_height_css <= 0:
+        return None
+    top, bottom = alignment.rows(image_height)
+    covered = (bottom - top) / alignment.scale(image_width) - alignment.shift_px
+    if covered <= 0:
+        return "The shift moves the data entirely off the screenshot; reduce the shift."
+    ratio = data_height_css / covered
+    if ratio > 1 + MISMATCH_TOLERANCE:
+        return (
+            f"The data reaches {data_height_css:,} px down the page but the screenshot covers {covered:,.0f} px: "
+            "the deeper data is not shown. Check the device-pixel ratio, the CSS width and the shift."
+        )
+    if ratio < 1 - MISMATCH_TOLERANCE:
+        return (
+            f"The data reaches only {data_height_css:,} px down the page but the screenshot covers "
+            f"{covered:,.0f} px. Check the device-pixel ratio, the CSS width and the shift "
+            "(or the page is longer in the screenshot than for visitors)."
+        )
+    return None
+
+
+# --- public entry points -----------------------------------------------------------------------------------
+
+_TITLES = {
+    "attention": "Attention: average seconds per page view each part of the page was on screen",
+    "reach": "Scroll reach: share of page views that reached each depth",
+    "clicks": "Clicks: smoothed clicks per 1,000 page views",
+}
+_SCALE_NAMES = {"max": "relative to the maximum", "fixed": "fixed ceiling", "p99": "clamped at the 99th percentile"}
+
+
+def _caption_lines(caption: Caption, display: Display, vmax: float) -> list[str]:
+    n = f"n = {caption.page_views:,} page views"
+    if caption.clicks is not None:
+        n += f", {caption.clicks:,} clicks"
+    scale = "fixed 0–100 %" if display.kind == "reach" else _SCALE_NAMES.get(display.scale, display.scale)
+    return [
+        caption.title or _TITLES[display.kind],
+        f"Page: {caption.page}",
+        f"Dates: {caption.start} – {caption.end}    Segment: {caption.segment}",
+        f"{n}    Colour scale: {scale}, opacity {display.opacity:.0%}",
+    ]
+
+
+def _labels(kind: str, vmax: float) -> tuple[str, str]:
+    if kind == "reach":
+        return "0 % of page views", "100 %"
+    if kind == "attention":
+        return "0 s", f"≥ {vmax:.3g} s per page view"
+    return "0", f"≥ {vmax:.3g} clicks per 1,000 page views"
+
+
+def render_map(
+    screenshot: Image.Image,
+    display: Display,
+    caption: Caption,
+    bands: BandTable | None = None,
+    clicks: ClickGrid | None = None,
+    alignment: Alignment | None = None,
+) -> Rendered:
+    """Draw one heatmap on the screenshot: bands for attention/reach, the click grid for clicks.
+
+    Reach is a proportion and always uses the fixed 0–100 % scale; attention and clicks use `display.scale`.
+    Bands with a value of 0 (or no data) and everything outside the data stay the screenshot, pixel for pixel.
+    """
+    alignment = alignment or Alignment()
+    if display.kind not in KINDS:
+        raise ValueError(f"unknown heatmap type {display.kind!r}; choose one of {', '.join(KINDS)}")
+    if screenshot.mode != "RGB":
+        screenshot = screenshot.convert("RGB")
+    ramp = lut(display.ramp)
+    width = screenshot.width
+    top, bottom = alignment.rows(screenshot.height)
+    height = bottom - top
+    scale = alignment.scale(width)
+    if display.kind == "clicks":
+        if clicks is None:
+            raise ValueError("a click map needs the click grid")
+        density = clicks.density(width / scale, display.sigma_px)
+        vmax = resolve_ceiling(density, display.scale, display.ceiling)
+        data_height = clicks.data_height_px
+    else:
+        if bands is None:
+            raise ValueError(f"a {display.kind} map needs the band table")
+        if display.kind == "reach":
+            values, vmax = bands.reach, 1.0
+        else:
+            values = bands.seconds_per_view
+            vmax = resolve_ceiling(values, display.scale, display.ceiling)
+        data_height = bands.data_height_px
+    warnings = [w for w in [alignment_warning(data_height, width, screenshot.height, alignment)] if w]
+    low, high = _labels(display.kind, vmax)
+    legend = legend_panel(width, _caption_lines(caption, display, vmax), ramp, low, high, scale, warnings)
+    image = _canvas(screenshot, alignment, legend)
+    if display.kind == "clicks":
+        assert clicks is not None
+        # image row edge y is CSS y = (y + top) / scale - shift, grid row = CSS y / y_step
+        step = clicks.y_step_px
+        row_to_grid = ((top / scale - alignment.shift_px) / step, 1.0 / (scale * step))
+        _paint_density(image, normalise(density, vmax), height, row_to_grid, ramp, display.opacity)
+    else:
+        assert bands is not None
+        spans = _band_spans(bands.band_count, bands.band_height_px, alignment, width, height)
+        drawn = np.isfinite(values) & (values > 0)
+        _paint_bands(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
+        if display.kind == "reach" and display.lines and bands.page_views > 0:
+            _reach_lines(image, bands, alignment, height, REACH_LEVELS)
+    return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings)
+
+
+def render_difference(
+    screenshot: Image.Image,
+    difference: npt.ArrayLike,
+    significant: npt.ArrayLike,
+    caption: Caption,
+    band_height_px: int,
+    alignment: Alignment | None = None,
+    opacity: float = 0.6,
+    vmax: float | None = None,
+    title: str = "Reach difference B − A; only bands significant at a 5 % false discovery rate are coloured",
+) -> Rendered:
+    """A diverging map of per-band differences (blue: B lower, red: B higher); other bands stay the screenshot.
+
+    `vmax` fixes the colour limit (e.g. 0.2 = ±20 points); by default the largest significant |difference|.
+    """
+    alignment = alignment or Alignment()
+    if screenshot.mode != "RGB":
+        screenshot = screenshot.convert("RGB")
+    diff = np.nan_to_num(np.asarray(difference, dtype=np.float64))
+    mask = np.asarray(significant, dtype=bool) & (diff != 0)
+    limit = vmax if vmax and vmax > 0 else float(np.abs(diff[mask]).max()) if mask.any() else 0.0
+    t = 0.5 + 0.5 * normalise(np.abs(diff), limit) * np.sign(diff)
+    ramp = lut("difference")
+    width = screenshot.width
+    top, bottom = alignment.rows(screenshot.height)
+    scale = alignment.scale(width)
+    lines = _caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), limit)
+    lines[-1] = lines[-1].replace("Colour scale: fixed 0–100 %", f"Colour scale: ±{limit:.1%}")
+    legend = legend_panel(width, lines, ramp, f"B lower by {limit:.1%}", f"B higher by {limit:.1%}", scale)
+    image = _canvas(screenshot, alignment, legend)
+    spans = _band_spans(diff.size, band_height_px, alignment, width, bottom - top)
+    _paint_bands(image, t, mask, spans, ramp, opacity)
+    return Rendered(image=image, map_height=bottom - top, vmax=limit)

@@ -1,0 +1,256 @@
+"""Pixel tests for the overlay: colours, untouched areas, line positions, alignment, legend, encoding, long pages."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from datetime import date
+
+import numpy as np
+import polars as pl
+import psutil
+import pytest
+from PIL import Image
+
+from heatmap.encode import encode_png, preview_jpeg
+from heatmap.legend import displayable, legend_font
+from heatmap.metrics import BandTable, band_table, click_grid
+from heatmap.ramps import _STOPS, COLOUR_BLIND_SAFE, RAMPS, lut
+from heatmap.render import (
+    FOLD_COLOUR,
+    LINE_COLOUR,
+    Alignment,
+    Caption,
+    Display,
+    alignment_warning,
+    render_difference,
+    render_map,
+    resolve_ceiling,
+)
+from heatmap.table import schema
+
+CAPTION = Caption(page="/jobs", start="2025-03-01", end="2025-03-31", segment="deviceCategory=mobile", page_views=100)
+
+
+def bands_from(views: list[int], seconds: list[float] | None = None) -> BandTable:
+    seconds = seconds if seconds is not None else [float(v) for v in views]
+    rows = [
+        (date(2025, 3, 1), "/jobs", "dwell", b, None, None, v, s)
+        for b, (v, s) in enumerate(zip(views, seconds, strict=True))
+        if v or s
+    ]
+    return band_table(pl.DataFrame(rows, schema=schema(()), orient="row"))
+
+
+def noise(width: int, height: int, seed: int = 0) -> Image.Image:
+    return Image.fromarray(np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
+def pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image)
+
+
+def test_hottest_band_gets_the_hot_end_of_the_ramp() -> None:
+    # n = 100; seconds per view 1, 4, 2, 0 -> band 1 is the hottest (t = 1), band 2 is t = 0.5, band 0 t = 0.25
+    bt = bands_from([100, 80, 60, 0], [100.0, 400.0, 200.0, 0.0])
+    white = Image.new("RGB", (50, 500), (255, 255, 255))
+    for ramp in RAMPS:
+        out = pixels(render_map(white, Display(kind="attention", ramp=ramp, opacity=1.0), CAPTION, bt).image)
+        table = lut(ramp)
+        assert out[150, 25].tolist() == table[255].tolist()  # band 1 rows 100-199
+        assert out[250, 25].tolist() == table[128].tolist()  # 0.5 * 255 = 127.5 -> rounds to 128
+        assert out[50, 25].tolist() == table[64].tolist()  # 0.25 * 255 = 63.75 -> 64
+    assert lut("classic")[255].tolist() == [255, 0, 0] and lut("classic")[0].tolist() == [0, 0, 255]
+
+
+def test_opacity_blends_exactly() -> None:
+    # grey 100 under red at opacity 0.6: alpha = round(0.6 * 255) = 153; R = round((100*102 + 255*153)/255) = 193,
+    # G = B = round(100*102/255) = 40
+    bt = bands_from([100], [500.0])
+    grey = Image.new("RGB", (10, 100), (100, 100, 100))
+    out = pixels(render_map(grey, Display(kind="attention", opacity=0.6), CAPTION, bt).image)
+    assert out[50, 5].tolist() == [193, 40, 40]
+
+
+def test_empty_areas_are_untouched_byte_for_byte() -> None:
+    # bands 0-1 have data, band 2 is zero, band 3 has data, nothing after band 3; picture 800 px tall
+    bt = bands_from([100, 50, 0, 10], [300.0, 100.0, 0.0, 10.0])
+    shot = noise(64, 800)
+    for kind in ("attention", "reach"):
+        rendered = render_map(shot, Display(kind=kind, lines=False), CAPTION, bt)
+        out, src = pixels(rendered.image), pixels(shot)
+        assert rendered.map_height == 800
+        assert np.array_equal(out[200:300], src[200:300])  # band 2 (zero)
+        assert np.array_equal(out[400:800], src[400:800])  # below the data
+        assert not np.array_equal(out[0:100], src[0:100])  # band 0 is painted
+
+
+def test_reach_lines_at_the_right_rows_with_dpr_2() -> None:
+    # reach 1.00 .90 .70 .40 .20 (n = 100): first band < .95 is 1 -> fold at 100 css px; < .75 is band 2 -> 200;
+    # < .50 is band 3 -> 300; < .25 is band 4 -> 400. At dpr 2 the rows are 200, 400, 600 and 800.
+    bt = bands_from([100, 90, 70, 40, 20])
+    shot = Image.new("RGB", (400, 1200), (255, 255, 255))  # 200 css px wide at dpr 2
+    out = pixels(render_map(shot, Display(kind="reach", opacity=0.5), CAPTION, bt, alignment=Alignment(dpr=2)).image)
+    x = 390  # right of the labels
+    for row in (400, 600, 800):
+        assert out[row, x].tolist() == list(LINE_COLOUR)
+        assert out[row - 2, x].tolist() == list(LINE_COLOUR)  # thickness round(2 * 2) = 4: rows row-2 .. row+1
+        assert out[row + 1, x].tolist() == list(LINE_COLOUR)
+        assert out[row - 3, x].tolist() != list(LINE_COLOUR)
+    # the fold line is dashed: 24 px (12 css px) of FOLD_COLOUR, then 24 px of LINE_COLOUR
+    assert out[200, 0:24].tolist() == [list(FOLD_COLOUR)] * 24
+    assert out[200, 24:48].tolist() == [list(LINE_COLOUR)] * 24
+    # the 50 % line sits between band 2 (reach .7) and band 3 (.4): the row above it still has band 2's colour
+    assert out[590, x].tolist() != out[610, x].tolist()
+
+
+def test_css_width_shift_and_crop() -> None:
+    bt = bands_from([100], [100.0])  # one band: css 0-100 px
+    shot = noise(300, 600, seed=1)
+    # css width 100 on a 300 px image -> scale 3; shift 20 css px -> rows 60..359; crop_top 30 -> rows 30..329
+    align = Alignment(css_width=100, shift_px=20, crop_top=30, crop_bottom=500)
+    rendered = render_map(shot, Display(kind="attention"), CAPTION, bt, alignment=align)
+    out, src = pixels(rendered.image), pixels(shot)
+    assert rendered.map_height == 470
+    assert np.array_equal(out[0:30], src[30:60])
+    assert not np.array_equal(out[30:330], src[60:360])
+    assert np.array_equal(out[330:470], src[360:500])
+
+
+def test_alignment_warning() -> None:
+    assert alignment_warning(1000, 100, 1050, Alignment()) is None  # within 10 %
+    assert "covers 800 px" in (alignment_warning(1000, 100, 800, Alignment()) or "")
+    assert "only 500 px" in (alignment_warning(500, 200, 2000, Alignment(dpr=2)) or "")
+    bt = bands_from([100] * 20)  # 2000 css px of data on a 1000 px picture
+    assert render_map(Image.new("RGB", (50, 1000)), Display(kind="reach"), CAPTION, bt).warnings
+
+
+def test_scale_modes() -> None:
+    values = np.array([0.0, 1.0, 2.0, 3.0, 100.0])
+    assert resolve_ceiling(values, "max") == 100.0
+    assert resolve_ceiling(values, "fixed", 5.0) == 5.0
+    # p99 of the positive values 1, 2, 3, 100 with linear interpolation: rank .99*3 = 2.97 -> 3 + .97*97 = 97.09
+    assert resolve_ceiling(values, "p99") == pytest.approx(97.09)
+    assert resolve_ceiling([0.0], "max") == 0.0
+    with pytest.raises(ValueError, match="ceiling"):
+        resolve_ceiling(values, "fixed")
+    # a fixed ceiling below the hottest band clamps it at the hot end
+    bt = bands_from([100, 100], [100.0, 400.0])  # 1 and 4 s per view
+    white = Image.new("RGB", (10, 200), (255, 255, 255))
+    out = pixels(render_map(white, Display(kind="attention", scale="fixed", ceiling=2.0, opacity=1), CAPTION, bt).image)
+    assert out[150, 5].tolist() == [255, 0, 0]
+    assert out[50, 5].tolist() == lut("classic")[128].tolist()
+
+
+def test_click_map_paints_near_the_clicks_only() -> None:
+    rows = [(date(2025, 3, 1), "/jobs", "dwell", 0, None, None, 100, 10.0)]
+    rows += [(date(2025, 3, 1), "/jobs", "click", None, 50, 10, 40, 0.0)]  # x 50-51 %, y 200-220 px
+    table = pl.DataFrame(rows, schema=schema(()), orient="row")
+    bt = band_table(table)
+    grid = click_grid(table, bt.page_views)
+    shot = noise(200, 1000, seed=2)
+    out = pixels(render_map(shot, Display(kind="clicks", opacity=1.0), CAPTION, bt, grid).image).astype(int)
+    src = pixels(shot).astype(int)
+    changed = np.abs(out[:1000] - src).sum(axis=2) > 0
+    ys, xs = np.nonzero(changed)
+    assert 150 < ys.mean() < 270 and 80 < xs.mean() < 120  # centred on (101 px, 210 px)
+    assert not changed[400:].any() and not changed[:, :20].any()  # far away: untouched
+    # the peak is at the hot end (red) at full opacity: pixel centres sit a quarter cell off the cell centre, so
+    # the interpolated peak is t ~ 0.99 (green <= 16 of 255 in the red-yellow segment)
+    white = Image.new("RGB", (200, 1000), (255, 255, 255))
+    out = pixels(render_map(white, Display(kind="clicks", opacity=1.0), CAPTION, bt, grid).image).astype(int)
+    hot = out[:1000, :, 0] - out[:1000, :, 1]
+    y, x = np.unravel_index(hot.argmax(), hot.shape)
+    assert abs(y - 210) <= 2 and abs(x - 101) <= 2
+    assert out[y, x, 0] == 255 and out[y, x, 1] <= 16 and out[y, x, 2] == 0
+
+
+def test_legend_is_burned_in() -> None:
+    bt = bands_from([100, 50])
+    rendered = render_map(Image.new("RGB", (600, 300), (0, 0, 0)), Display(kind="reach"), CAPTION, bt)
+    assert rendered.image.height > 300
+    legend = pixels(rendered.image)[300:]
+    assert (legend == 255).all(axis=2).mean() > 0.5  # a white panel ...
+    assert (legend < 100).all(axis=2).any()  # ... with dark text
+    ramp_row = legend[(legend[:, :, 2] == 255) & (legend[:, :, 0] == 0) & (legend[:, :, 1] == 0)]
+    assert ramp_row.size  # the colour bar's blue end
+
+
+def test_text_without_a_glyph_is_percent_encoded() -> None:
+    font = legend_font(14)
+    assert displayable("/jobs?q=1 – 2", font) in ("/jobs?q=1 – 2", "/jobs?q=1 %E2%80%93 2")
+    text = displayable("/求人/東京", font)
+    assert text in ("/求人/東京", "/%E6%B1%82%E4%BA%BA/%E6%9D%B1%E4%BA%AC")
+
+
+def test_difference_map_colours_significant_bands_only() -> None:
+    shot = noise(40, 400, seed=3)
+    rendered = render_difference(
+        shot, [0.0, 0.10, -0.05, 0.2], [False, True, True, False], CAPTION, band_height_px=100, opacity=1.0
+    )
+    out, src = pixels(rendered.image), pixels(shot)
+    assert np.array_equal(out[0:100], src[0:100]) and np.array_equal(out[300:400], src[300:400])
+    assert out[150, 5].tolist() == lut("difference")[255].tolist()  # +0.10 is the largest significant -> hot red
+    assert out[250, 5].tolist() == lut("difference")[64].tolist()  # -0.05 -> 0.5 - 0.25 = 0.25 -> 64 (blue side)
+    assert rendered.vmax == pytest.approx(0.10)
+
+
+def test_ramps() -> None:
+    for name in (*RAMPS, "difference"):
+        table = lut(name)
+        assert table.shape == (256, 3) and table.dtype == np.uint8
+    assert set(COLOUR_BLIND_SAFE) <= set(RAMPS)
+    colors = pytest.importorskip("plotly.colors")
+    # our stops are matplotlib's viridis/cividis as plotly publishes them
+    for name, stops in (("viridis", colors.sequential.Viridis), ("cividis", colors.sequential.Cividis)):
+        assert [f"#{c}" for c in _STOPS[name].split()] == stops
+        assert "#" + bytes(lut(name)[0]).hex() == stops[0] and "#" + bytes(lut(name)[255]).hex() == stops[-1]
+    with pytest.raises(ValueError, match="unknown colour ramp"):
+        lut("jet")
+
+
+def test_png_round_trips_exactly() -> None:
+    image = noise(123, 1100, seed=4)  # crosses several 512-row strips
+    decoded = Image.open(io.BytesIO(encode_png(image)))
+    assert decoded.mode == "RGB" and np.array_equal(pixels(decoded), pixels(image))
+    assert np.array_equal(pixels(Image.open(io.BytesIO(encode_png(image, compress_level=0)))), pixels(image))
+
+
+def test_preview_fits_the_budget() -> None:
+    image = noise(1440, 6000, seed=5)  # noise is the worst case for JPEG
+    data = preview_jpeg(image, max_width=900, max_bytes=500_000)
+    preview = Image.open(io.BytesIO(data))
+    assert preview.format == "JPEG" and preview.width <= 900 and len(data) <= 500_000
+    assert preview.height == pytest.approx(preview.width * 6000 / 1440, abs=1)
+
+
+class PeakRss:
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.peak = self.process.memory_info().rss
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.01)
+
+
+def test_1440_by_60000_renders_within_memory() -> None:
+    shot = Image.new("RGB", (1440, 60000), (250, 250, 250))
+    bt = bands_from([int(1000 * 0.99**b) for b in range(600)])
+    before = psutil.Process().memory_info().rss
+    watch = PeakRss()
+    watch.thread.start()
+    try:
+        rendered = render_map(shot, Display(kind="reach"), CAPTION, bt)
+        png = rendered.png()
+        preview = rendered.preview()
+    finally:
+        watch.stop.set()
+        watch.thread.join()
+    assert rendered.image.size[1] > 60000 and png[:8] == b"\x89PNG\r\n\x1a\n" and len(preview) <= 2_000_000
+    # output (~350 MB at 4 bytes/px) plus encoders; far below a naive float64 RGBA frame (2.8 GB)
+    assert watch.peak - before < 1_200_000_000
