@@ -26,7 +26,15 @@ OPTIONS = Options(
     segments={"deviceCategory": ("desktop", "mobile", "tablet"), "newVsReturning": ("new", "returning")},
 )
 SHA = "ab" * 32
-LANGUAGE_NEUTRAL = {"compare.a", "compare.b", "error.heatmap", "shot.stored_fmt"}
+LANGUAGE_NEUTRAL = {
+    "compare.a",
+    "compare.b",
+    "error.heatmap",
+    "shot.stored_fmt",
+    "download.png",
+    "download.csv",
+    "download.json",
+}
 
 
 def test_default_view_is_busiest_page_and_last_28_days_with_data() -> None:

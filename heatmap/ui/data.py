@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -124,6 +125,25 @@ def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | No
                 registry.entries.popitem(last=False)
             registry.loading.pop(key, None)
     return dataset
+
+
+_DERIVED_LOCK = threading.Lock()
+_DERIVED: dict[tuple[int, str], tuple[object, Any]] = {}
+
+
+def derived(dataset: object, name: str, build: Callable[[], Any]) -> Any:
+    """Something computed once per loaded dataset (page index, widget options), kept while the dataset lives."""
+    key = (id(dataset), name)
+    with _DERIVED_LOCK:
+        found = _DERIVED.get(key)
+        if found is not None and found[0] is dataset:
+            return found[1]
+    value = build()
+    with _DERIVED_LOCK:
+        if len(_DERIVED) > 4 * MAX_DATASETS * 2:
+            _DERIVED.clear()
+        _DERIVED[key] = (dataset, value)
+    return value
 
 
 def forget_listing() -> None:

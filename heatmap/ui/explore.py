@@ -130,7 +130,8 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     if shot is None:
         st.info(t("map.no_shot"), icon=":material/image_not_supported:")
     else:
-        _alignment_note(t, view, nums, shot)
+        devices = widgets.options_for(ctx.dataset)[0].segments.get("deviceCategory", ())
+        _alignment_note(t, view, nums, shot, len(devices) > 1)
     labels = figures.plotly_labels(t)
     try:
         with st.spinner(t("map.rendering")):
@@ -149,7 +150,7 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     return True
 
 
-def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot) -> None:
+def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot, mixed_devices: bool) -> None:
     data_px = nums.clicks.data_height_px if view.kind == "clicks" else nums.bands.data_height_px
     align = mapview.alignment(shot.width, shot.height, view.display)
     try:
@@ -159,6 +160,7 @@ def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot)
     if problem:
         top, bottom = align.rows(shot.height)
         covered = (bottom - top) / align.scale(shot.width) - align.shift_px
-        st.warning(
-            t("align.height_mismatch", data_px=f"{data_px:,}", shot_px=f"{covered:,.0f}"), icon=":material/straighten:"
-        )
+        text = t("align.height_mismatch", data_px=f"{data_px:,}", shot_px=f"{covered:,.0f}")
+        if len(view.where.get("deviceCategory", ())) != 1 and mixed_devices:
+            text += " " + t("align.mixed_devices")
+        st.warning(text, icon=":material/straighten:")

@@ -225,8 +225,12 @@ def reach_curve(bands: BandTable, labels: Mapping[str, str], markers: Sequence[t
             hovertemplate="%{x:,.0f} px: %{y:.1f} %<extra></extra>",
         )
     )
-    for x, text in markers:
-        fig.add_vline(x=x, line={"color": "#52525b", "width": 1, "dash": "dot"}, annotation_text=text)
+    for i, (x, text) in enumerate(markers):  # labels step down so neighbours never overlap
+        fig.add_vline(x=x, line={"color": "#52525b", "width": 1, "dash": "dot"})
+        fig.add_annotation(
+            x=x, y=96 - 11 * i, text=text, showarrow=False, xanchor="left", xshift=3, font={"size": 11},
+            bgcolor="rgba(255,255,255,0.85)",
+        )  # fmt: skip
     fig.update_layout(
         height=300,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},

@@ -112,7 +112,7 @@ def main(ctx: PageContext) -> None:
         )
         st.markdown(legend)
         st.plotly_chart(calendar(t, frame), key="h_calendar", config={"displayModeBar": False})
-        with st.expander(t("health.day"), icon=":material/calendar_month:"):
+        with st.expander(t("health.per_day"), icon=":material/calendar_month:"):
             st.dataframe(
                 frame.rename(
                     {
@@ -145,7 +145,12 @@ def main(ctx: PageContext) -> None:
             },
             schema={t("health.file"): pl.String, t("health.line"): pl.Int64, t("health.reason"): pl.String},
         )
-        st.dataframe(errors, hide_index=True, key="h_errors")
+        st.dataframe(
+            errors,
+            hide_index=True,
+            key="h_errors",
+            column_config={t("health.file"): st.column_config.TextColumn(width="large")},
+        )
     st.subheader(t("health.excluded"))
     if not dataset.excluded:
         st.success(t("health.excluded_none"), icon=":material/check_circle:")

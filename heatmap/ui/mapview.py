@@ -20,7 +20,6 @@ from PIL import Image
 from heatmap import render
 from heatmap.images import Screenshot
 from heatmap.metrics import BandTable, ClickGrid, band_table, click_grid
-from heatmap.query import select
 from heatmap.ui import figures
 from heatmap.ui.i18n import Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
@@ -49,7 +48,7 @@ class Numbers:
 def numbers(dataset: Any, view: View) -> Numbers:
     """Select the view's rows and compute bands and clicks (fast: no S3, no image work)."""
     assert view.page is not None and view.start is not None and view.end is not None
-    rows = select(dataset.table, view.page, view.start, view.end, view.where)
+    rows = dataset.index.select(view.page, view.start, view.end, view.where)
     bands = band_table(rows)
     clicks = click_grid(rows, bands.page_views)
     missing = [d for d in dataset.missing_days if view.start <= d <= view.end]
@@ -222,4 +221,5 @@ def show_curve(t: Translator, bands: BandTable, key: str) -> None:
     labels = {"x": t("curve.x"), "y": t("curve.y"), "interval": t("curve.interval")}
     markers = [(float(bands.fold_px), t("n.fold"))]
     markers += [(float(px), f"{level:.0%}") for level, px in bands.reach_depths().items()]
+    markers.sort()
     st.plotly_chart(figures.reach_curve(bands, labels, markers), key=key, config={"displayModeBar": False})

@@ -107,7 +107,7 @@ def _sidebar(t: Translator, lang: str) -> None:
             st.page_link(path, label=t(key), icon=icon, query_params=keep or None)
         st.divider()
         st.radio(
-            f"{t('lang.label')} / Language",
+            "Language / 言語",
             list(LANGUAGES),
             format_func=LANGUAGES.__getitem__,
             key=LANG_KEY,

@@ -63,6 +63,7 @@ def save_and_share(
     st.caption(t("share.help"))
     st.code(page.share_link(params), language=None, wrap_lines=True)
     stem = _stem(view)
+    st.caption(t("download.header"))
     c1, c2, c3 = st.columns(3)
     if shown:
         c1.download_button(

@@ -7,7 +7,6 @@ the data no longer allows is replaced by the default instead of raising.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -16,19 +15,17 @@ import polars as pl
 import streamlit as st
 
 from heatmap.table import segment_columns
+from heatmap.ui import data
 from heatmap.ui.i18n import Translator
 from heatmap.ui.view import KINDS, RAMPS, SCALES, Display, Options, View
-
-_OPTIONS_LOCK = threading.Lock()
-_OPTIONS: dict[int, tuple[Any, Options, dict[str, int]]] = {}
 
 
 def options_for(dataset: Any) -> tuple[Options, dict[str, int]]:
     """What the dataset allows (pages busiest first, days, segment values by frequency) and views per page."""
-    with _OPTIONS_LOCK:
-        found = _OPTIONS.get(id(dataset))
-        if found is not None and found[0] is dataset:
-            return found[1], found[2]
+    return data.derived(dataset, "options", lambda: _options(dataset))  # type: ignore[no-any-return]
+
+
+def _options(dataset: Any) -> tuple[Options, dict[str, int]]:
     pages = dataset.pages()
     table: pl.DataFrame = dataset.table
     segments: dict[str, tuple[str, ...]] = {}
@@ -47,12 +44,7 @@ def options_for(dataset: Any) -> tuple[Options, dict[str, int]]:
         last_day=days[-1] if days else None,
         segments=segments,
     )
-    views = dict(pages)
-    with _OPTIONS_LOCK:
-        if len(_OPTIONS) > 4:
-            _OPTIONS.clear()
-        _OPTIONS[id(dataset)] = (dataset, options, views)
-    return options, views
+    return options, dict(pages)
 
 
 # --- seeding ------------------------------------------------------------------------------------------------
