@@ -10,6 +10,9 @@ BAND_HEIGHT_PX = 100
 CLICK_Y_STEP_PX = 20
 
 DWELL_EVENT = "hm_dwell"
+#: More seconds for a band this page view already reported (the visitor came back to the tab): it adds
+#: seconds but is not another page view that saw the band, so its events do not count towards reach.
+DWELL_MORE_EVENT = "hm_dwell_more"
 CLICK_EVENT = "hm_click"
 
 BAND_PARAM = "hm_band"

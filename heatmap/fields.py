@@ -25,6 +25,7 @@ class FieldMap:
     events: str = "eventCount"
     seconds: str = contract.SECONDS_PARAM
     dwell_event: str = contract.DWELL_EVENT
+    dwell_more_event: str = contract.DWELL_MORE_EVENT
     click_event: str = contract.CLICK_EVENT
     segments: tuple[str, ...] = contract.SEGMENT_DIMENSIONS
 

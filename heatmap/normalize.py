@@ -59,8 +59,11 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(plain))
     col = {role: plain for plain, role in roles.items()}
     event = pl.col(col["event_name"]).replace_strict(
-        {fields.dwell_event: "dwell", fields.click_event: "click"}, default=None, return_dtype=pl.String
+        {fields.dwell_event: "dwell", fields.dwell_more_event: "dwell", fields.click_event: "click"},
+        default=None,
+        return_dtype=pl.String,
     )
+    more_seconds_only = pl.col(col["event_name"]) == fields.dwell_more_event
     dates = _parse_dates(frame[col["date"]])
     staged = frame.with_row_index("_row").with_columns(
         _date=pl.col(col["date"]).replace_strict(dates, default=None, return_dtype=pl.Date),
@@ -124,7 +127,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
             pl.when(is_click).then(pl.col("_x").clip(0, 99)).cast(pl.Int16).alias("x"),
             pl.when(is_click).then(pl.col("_y")).cast(pl.Int32).alias("y"),
             *[pl.col(col[s]).fill_null("(not set)").alias(s) for s in segments],
-            pl.col("_events").cast(pl.Int64).alias("events"),
+            pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
             pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
         )
         .cast(target)  # type: ignore[arg-type]

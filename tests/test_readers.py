@@ -202,3 +202,11 @@ def test_missing_required_field_is_one_clear_issue():
     result = canonical(jsonl([{"date": "20260105", "pagePath": "/a", "eventCount": "1", "hm_band": "1"}]), "f")
     assert result.table.is_empty()
     assert "event_name" in result.issues[0].reason
+
+
+def test_more_seconds_for_a_band_already_reported_add_seconds_not_page_views():
+    # A visitor read band 0 for 12 s, switched tabs, came back for 5 s: the tag sends hm_dwell then hm_dwell_more.
+    more = {**dwell("20260105", "/a", 0, 1, 5), "eventName": "hm_dwell_more"}
+    result = canonical(jsonl([dwell("20260105", "/a", 0, 1, 12), more]))
+    assert result.table["events"].sum() == 1
+    assert result.table["seconds"].sum() == 17.0
