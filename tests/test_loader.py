@@ -114,3 +114,30 @@ def test_images_and_hidden_files_beside_exports_are_ignored():
     store.create("flow/e1/a.jsonl", jsonl([dwell("20260101", "/p", 0, 5, 1)]))
     store.create("screenshots/home.png", b"\x89PNG...")
     assert load_dataset(store).errors == []
+
+
+def test_an_execution_with_an_empty_file_is_not_an_error_and_its_day_stays_missing():
+    store = MemoryStore()
+    store.create("flow/e1/a.jsonl", jsonl([dwell("20260101", "/p", 0, 5, 1)]))
+    store.create("flow/e2/a.jsonl", b"")  # AppFlow ran for 2 January and found nothing
+    store.create("flow/e3/a.jsonl", jsonl([dwell("20260103", "/p", 0, 5, 1)]))
+    dataset = load_dataset(store)
+    assert dataset.errors == []
+    assert dataset.missing_days == [date(2026, 1, 2)]  # never read as zero page views
+
+
+def test_an_object_deleted_between_list_and_read_is_reported():
+    class Vanishing(MemoryStore):
+        def read(self, key: str) -> bytes:
+            if key.endswith("gone.jsonl"):
+                from heatmap.errors import NotFound
+
+                raise NotFound(key)
+            return super().read(key)
+
+    store = Vanishing()
+    store.create("flow/e1/a.jsonl", jsonl([dwell("20260101", "/p", 0, 5, 1)]))
+    store.create("flow/e1/gone.jsonl", b"")
+    dataset = load_dataset(store)
+    assert [(e.file, e.reason) for e in dataset.errors] == [("flow/e1/gone.jsonl", "listed but gone when read")]
+    assert dataset.table["events"].sum() == 5
