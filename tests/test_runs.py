@@ -1,0 +1,232 @@
+"""Saved runs: new objects only, run.json last, round trip, listing, races, and the source/output rule."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from PIL import Image
+
+import heatmap
+from heatmap.errors import AlreadyExists, LocationError, NotFound, StoreError
+from heatmap.images import screenshot_from_image
+from heatmap.metrics import band_table, click_grid
+from heatmap.render import Alignment, Display
+from heatmap.runs import RunParams, is_run_id, list_runs, load_run, new_run_id, run_ids, run_prefix, save_run
+from heatmap.stores import LocalStore, MemoryStore
+from heatmap.stores.base import ObjectInfo, Store
+from heatmap.table import schema
+
+SOURCE = "s3://ga-exports/appflow/"
+ROWS = pl.DataFrame(
+    [
+        (date(2025, 6, 1), "/jobs", "dwell", 0, None, None, 120, 300.0),
+        (date(2025, 6, 1), "/jobs", "dwell", 1, None, None, 90, 150.0),
+        (date(2025, 6, 1), "/jobs", "click", None, 40, 3, 12, 0.0),
+    ],
+    schema=schema(()),
+    orient="row",
+)
+BANDS = band_table(ROWS)
+CLICKS = click_grid(ROWS, BANDS.page_views)
+SHOT = screenshot_from_image(Image.new("RGB", (40, 300), (200, 210, 220)))
+PNG = b"\x89PNG\r\n\x1a\nfake-map"
+PARAMS = RunParams(
+    page="/jobs",
+    start=date(2025, 6, 1),
+    end=date(2025, 6, 30),
+    where={"deviceCategory": ["mobile", "tablet"]},
+    display=Display(kind="clicks", ramp="viridis", opacity=0.5, scale="p99"),
+    alignment=Alignment(dpr=2.0, shift_px=-12.5),
+    view={"page": "/jobs", "from": "2025-06-01", "kind": "clicks", "where": ["deviceCategory=mobile"]},
+)
+EXPORTS = [
+    {"key": "appflow/flow/exec-1/part-0.jsonl", "etag": "abc123", "size": 1024, "last_modified": datetime(2025, 7, 1)}
+]
+
+
+def output_of(store: Store) -> str:
+    return "s3://heatmap-output/runs-out/" if isinstance(store, MemoryStore) else store.uri
+
+
+def save(store: Store, **overrides: object) -> heatmap.runs.RunRecord:
+    options: dict = {
+        "screenshot": SHOT,
+        "clicks": CLICKS,
+        "exports": EXPORTS,
+        "warnings": ["a warning"],
+        "output": output_of(store),
+    }
+    options.update(overrides)
+    return save_run(store, SOURCE, PARAMS, PNG, BANDS, **options)
+
+
+def test_run_ids() -> None:
+    moment = datetime(2025, 1, 31, 23, 59, 58, 123456, tzinfo=UTC)
+    run_id = new_run_id(moment)
+    assert run_id.startswith("20250131T235958.123Z-") and is_run_id(run_id)
+    assert run_prefix(run_id) == f"runs/2025/01/31/{run_id}/"
+    for bad in ("", "../../etc", "20250131T235958Z-zz", "x" * 200):
+        with pytest.raises(NotFound):
+            run_prefix(bad)
+
+
+def test_saved_run_loads_back_equal(store_factory) -> None:
+    store = store_factory()
+    record = save(store)
+    assert load_run(store, record.run_id) == record
+    assert record.version == heatmap.__version__
+    assert record.page == "/jobs" and record.start == "2025-06-01" and record.end == "2025-06-30"
+    assert record.where == {"deviceCategory": ["mobile", "tablet"]}
+    assert record.heatmap_type == "clicks"
+    assert record.display["ramp"] == "viridis" and record.alignment["shift_px"] == -12.5
+    assert record.view["where"] == ["deviceCategory=mobile"]
+    assert record.exports == [{**EXPORTS[0], "last_modified": "2025-07-01T00:00:00"}]
+    assert record.screenshot == {
+        "sha256": SHOT.sha256,
+        "key": f"screenshots/{SHOT.sha256}.png",
+        "format": "png",
+        "width": 40,
+        "height": 300,
+    }
+    stats = record.statistics
+    assert stats["page_views"] == 120 and stats["bands"] == BANDS.to_json_dict()["bands"] and stats["clicks"] == 12
+    prefix = run_prefix(record.run_id)
+    assert record.objects == [
+        prefix + "heatmap.png",
+        prefix + "bands.csv",
+        prefix + "clicks.csv",
+        SHOT.key,
+        prefix + "run.json",
+    ]
+    assert store.read(prefix + "heatmap.png") == PNG
+    assert store.read(prefix + "bands.csv") == BANDS.to_csv()
+    assert store.read(SHOT.key) == SHOT.data
+
+
+def test_saving_twice_makes_two_runs_newest_first() -> None:
+    store = MemoryStore("s3://out/")
+    t0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+    first = save(store, now=t0)
+    second = save(store, now=t0 + timedelta(days=1))
+    third = save(store, now=t0 + timedelta(days=1))  # same millisecond: a different random suffix
+    assert len({first.run_id, second.run_id, third.run_id}) == 3
+    assert run_ids(store)[-1] == first.run_id
+    assert sorted(run_ids(store), reverse=True) == run_ids(store)
+    assert len([i for i in store.list("screenshots/")]) == 1  # one picture, stored once
+
+
+def test_list_runs_paginates_and_filters() -> None:
+    store = MemoryStore("s3://out/")
+    t0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+    ids = []
+    for i in range(5):
+        params = PARAMS if i % 2 == 0 else RunParams(page="/about", start="2025-06-01", end="2025-06-02")
+        ids.append(save_run(store, SOURCE, params, PNG, BANDS, output="s3://out/", now=t0 + timedelta(hours=i)).run_id)
+    newest_first = ids[::-1]
+    page1 = list_runs(store, limit=2)
+    assert [r.run_id for r in page1.runs] == newest_first[:2] and page1.next_before == newest_first[1]
+    page2 = list_runs(store, limit=2, before=page1.next_before)
+    assert [r.run_id for r in page2.runs] == newest_first[2:4]
+    page3 = list_runs(store, limit=2, before=page2.next_before)
+    assert [r.run_id for r in page3.runs] == newest_first[4:] and page3.next_before is None
+    jobs = list_runs(store, page="/jobs")
+    assert [r.run_id for r in jobs.runs] == [ids[4], ids[2], ids[0]]
+
+
+class FailingStore(MemoryStore):
+    """Fails every write whose key ends with `fail_on`."""
+
+    def __init__(self, fail_on: str) -> None:
+        super().__init__("s3://out/")
+        self.fail_on = fail_on
+
+    def create(self, key: str, data: bytes, content_type: str | None = None, last_modified=None) -> None:
+        if key.endswith(self.fail_on):
+            raise StoreError(f"simulated failure writing {key}")
+        super().create(key, data, content_type)
+
+
+def test_run_json_is_written_last() -> None:
+    store = FailingStore("bands.csv")
+    with pytest.raises(StoreError):
+        save(store)
+    keys = [info.key for info in store.list()]
+    assert any(k.endswith("heatmap.png") for k in keys)
+    assert not any(k.endswith("run.json") for k in keys)
+    assert run_ids(store) == [] and list_runs(store).runs == []  # the half-written run is not listed
+
+
+def test_output_inside_source_is_refused_before_any_write(tmp_path: Path) -> None:
+    store = MemoryStore("s3://ga-exports/appflow/heatmaps/")
+    with pytest.raises(LocationError, match="inside it"):
+        save_run(store, SOURCE, PARAMS, PNG, BANDS, screenshot=SHOT)
+    assert list(store.list()) == []
+    enclosing = MemoryStore("s3://ga-exports/")
+    with pytest.raises(LocationError, match="contains the source"):
+        save_run(enclosing, SOURCE, PARAMS, PNG, BANDS, screenshot=SHOT)
+    assert list(enclosing.list()) == []
+    source = tmp_path / "exports"
+    (source / "out").mkdir(parents=True)
+    local = LocalStore(source / "out")
+    with pytest.raises(LocationError):
+        save_run(local, str(source), PARAMS, PNG, BANDS, screenshot=SHOT)
+    assert list(local.list()) == []
+
+
+def test_two_saves_race_for_the_same_screenshot(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    barrier = threading.Barrier(4)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            results.append(save(store))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(results) == 4
+    assert [info.key for info in store.list("screenshots/")] == [SHOT.key]
+    assert store.read(SHOT.key) == SHOT.data
+    assert sorted(run_ids(store)) == sorted(r.run_id for r in results)
+    with pytest.raises(AlreadyExists):  # and the store stays create-only afterwards
+        store.create(SHOT.key, b"something else")
+    assert store.read(SHOT.key) == SHOT.data
+
+
+def test_a_taken_run_id_is_never_overwritten(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MemoryStore("s3://out/")
+    ids: Iterator[str] = iter(["20250601T000000.000Z-00000001"] * 2 + ["20250601T000000.000Z-00000002"])
+    monkeypatch.setattr(heatmap.runs, "new_run_id", lambda now=None: next(ids))
+    first = save(store)
+    second = save(store)  # first attempt collides on heatmap.png, second id is used
+    assert (first.run_id, second.run_id) == ("20250601T000000.000Z-00000001", "20250601T000000.000Z-00000002")
+    assert load_run(store, first.run_id) == first
+
+
+def test_missing_run() -> None:
+    store = MemoryStore("s3://out/")
+    with pytest.raises(NotFound, match="no saved run"):
+        load_run(store, "20250601T000000.000Z-0badc0de")
+    with pytest.raises(NotFound, match="not a saved-run id"):
+        load_run(store, "../secrets")
+
+
+def test_objects_listed_are_the_runs_keys() -> None:
+    store = MemoryStore("s3://out/")
+    record = save(store, screenshot=None, clicks=None)
+    keys = {info.key for info in store.list()}
+    assert set(record.objects) == keys and record.screenshot is None
+    assert all(isinstance(info, ObjectInfo) for info in store.list())
