@@ -14,7 +14,7 @@ import polars as pl
 
 from heatmap.cache import ColumnarCache, cache_key
 from heatmap.errors import NotFound
-from heatmap.executions import group_executions, winners
+from heatmap.executions import execution_of, group_executions, winners
 from heatmap.fields import FieldMap
 from heatmap.normalize import Normalized, normalize
 from heatmap.query import PageIndex
@@ -89,8 +89,6 @@ class Dataset:
     def inputs(self, start: date, end: date) -> list[dict[str, str]]:
         """The export objects (key, ETag) whose rows count for dates in [start, end]: a run's provenance."""
         used = {name for day, name in self.winners.items() if start <= day <= end}
-        from heatmap.executions import execution_of
-
         return [{"key": o.key, "etag": o.etag} for o in self.objects if execution_of(o.key) in used]
 
 
