@@ -137,6 +137,41 @@ def cmd_bands(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from heatmap.images import load_screenshot
+    from heatmap.locations import check_separate, parse_location
+    from heatmap.metrics import band_table, check_enough, click_grid
+    from heatmap.render import Alignment, Caption, Display, render_map
+    from heatmap.runs import RunParams, save_run
+
+    settings, dataset = load_source(args)
+    output = args.output or settings.output
+    check_separate(parse_location(dataset.source), parse_location(output))  # refuse before any work or write
+    try:
+        shot = load_screenshot(Path(args.screenshot).read_bytes())
+    except OSError as exc:
+        raise HeatmapError(f"cannot read the screenshot {args.screenshot}: {exc.strerror}") from None
+    view = select_view(args, dataset)
+    bands = band_table(view.rows)
+    check_enough(bands.page_views, settings.min_page_views if args.min_page_views is None else args.min_page_views)
+    clicks = click_grid(view.rows, bands.page_views) if args.kind == "clicks" else None
+    display = Display(kind=args.kind, ramp=args.ramp, opacity=args.opacity)
+    alignment = Alignment(dpr=args.dpr, shift_px=args.shift)
+    segment = "; ".join(f"{k}={'|'.join(v)}" for k, v in view.where.items()) or "all visitors"
+    caption = Caption(view.page, view.start.isoformat(), view.end.isoformat(), segment, bands.page_views,
+                      clicks.total if clicks else None)  # fmt: skip
+    rendered = render_map(shot.image, display, caption, bands, clicks, alignment)
+    params = RunParams(view.page, view.start, view.end, view.where, display, alignment)
+    record = save_run(
+        open_store(output, settings.s3), dataset.source, params, rendered.png(), bands, screenshot=shot,
+        clicks=clicks, exports=dataset.inputs(view.start, view.end), warnings=rendered.warnings, output=output,
+    )  # fmt: skip
+    for warning in rendered.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    _print({"run_id": record.run_id, "objects": record.objects}, args.json)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m heatmap", description="Page heatmaps from AppFlow exports of GA4 reports.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -150,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     bands = commands.add_parser("bands", help="page views, scroll reach and attention per band")
     add_view_args(bands)
     bands.set_defaults(run=cmd_bands)
+    render = commands.add_parser("render", help="draw a heatmap on a screenshot and save it as a new run")
+    add_view_args(render)
+    render.add_argument("--screenshot", required=True, metavar="FILE", help="PNG, JPEG or WebP of the page")
+    render.add_argument("--output", help="s3://bucket/prefix/ or a folder for runs (default: HEATMAP_OUTPUT)")
+    render.add_argument("--type", dest="kind", choices=("attention", "reach", "clicks"), default="attention")
+    render.add_argument("--ramp", choices=("classic", "viridis", "cividis"), default="classic")
+    render.add_argument("--opacity", type=float, default=0.6)
+    render.add_argument("--dpr", type=float, default=1.0, help="device-pixel ratio of the screenshot")
+    render.add_argument("--shift", type=float, default=0.0, help="move the data down by this many CSS px")
+    render.add_argument("--min-page-views", type=int, help="low-data guard (default: HEATMAP_MIN_PAGE_VIEWS, 100)")
+    render.set_defaults(run=cmd_render)
     return parser
 
 

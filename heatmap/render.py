@@ -374,7 +374,8 @@ def render_map(
             raise ValueError("a click map needs the click grid")
         density = clicks.density(width / scale, display.sigma_px)
         vmax = resolve_ceiling(density, display.scale, display.ceiling)
-        data_height = clicks.data_height_px
+        # clicks rarely reach the bottom of a page: judge the alignment by the dwell data when it is given
+        data_height = bands.data_height_px if bands is not None and bands.band_count else clicks.data_height_px
     else:
         if bands is None:
             raise ValueError(f"a {display.kind} map needs the band table")

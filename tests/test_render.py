@@ -254,3 +254,15 @@ def test_1440_by_60000_renders_within_memory() -> None:
     assert rendered.image.size[1] > 60000 and png[:8] == b"\x89PNG\r\n\x1a\n" and len(preview) <= 2_000_000
     # output (~350 MB at 4 bytes/px) plus encoders; far below a naive float64 RGBA frame (2.8 GB)
     assert watch.peak - before < 1_200_000_000
+
+
+def test_click_map_alignment_is_judged_by_the_dwell_data() -> None:
+    # dwell data covers 1000 css px, the clicks only the first 220 px: on a 1000 px screenshot no warning
+    rows = [(date(2025, 3, 1), "/jobs", "dwell", b, None, None, 100 - b, 10.0) for b in range(10)]
+    rows += [(date(2025, 3, 1), "/jobs", "click", None, 50, 10, 40, 0.0)]
+    table = pl.DataFrame(rows, schema=schema(()), orient="row")
+    bt = band_table(table)
+    grid = click_grid(table, bt.page_views)
+    shot = Image.new("RGB", (100, 1000))
+    assert render_map(shot, Display(kind="clicks"), CAPTION, bt, grid).warnings == []
+    assert render_map(shot, Display(kind="clicks"), CAPTION, None, grid).warnings  # clicks alone: 220 vs 1000

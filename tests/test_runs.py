@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +24,7 @@ from heatmap.runs import RunParams, is_run_id, list_runs, load_run, new_run_id, 
 from heatmap.stores import LocalStore, MemoryStore
 from heatmap.stores.base import ObjectInfo, Store
 from heatmap.table import schema
+from tests.exports import click, dwell, jsonl, write
 
 SOURCE = "s3://ga-exports/appflow/"
 ROWS = pl.DataFrame(
@@ -230,3 +235,42 @@ def test_objects_listed_are_the_runs_keys() -> None:
     keys = {info.key for info in store.list()}
     assert set(record.objects) == keys and record.screenshot is None
     assert all(isinstance(info, ObjectInfo) for info in store.list())
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HEATMAP_HOME": str(home)}
+    env.pop("HEATMAP_SOURCE", None)
+    env.pop("HEATMAP_OUTPUT", None)
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "heatmap", *args]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_cli_render_saves_a_run(tmp_path: Path) -> None:
+    source = tmp_path / "exports"
+    records = [dwell("20260105", "/p", 0, 150, 300), dwell("20260105", "/p", 1, 90, 90)]
+    records += [click("20260105", "/p", 30, 2, 12)]
+    write(source, "flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a/p0.jsonl", jsonl(records))
+    shot = tmp_path / "page.png"
+    Image.new("RGB", (100, 220), (240, 240, 240)).save(shot)
+    out = tmp_path / "output"
+    common = ["--source", str(source), "--page", "/p", "--screenshot", str(shot), "--no-cache", "--json"]
+    done = cli("render", *common, "--output", str(out), "--type", "clicks", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == {"run_id", "objects"}
+    store = LocalStore(out)
+    assert sorted(result["objects"]) == sorted(info.key for info in store.list())
+    record = load_run(store, result["run_id"])
+    assert record.heatmap_type == "clicks" and record.statistics["page_views"] == 150
+    assert [e["key"] for e in record.exports] == ["flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a/p0.jsonl"]
+    assert Image.open(out / record.png_key).size[1] > 220  # map plus legend
+
+    inside = source / "runs"
+    done = cli("render", *common, "--output", str(inside), home=tmp_path / "home")
+    assert done.returncode != 0 and done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1 and "inside" in done.stderr
+    assert not inside.exists()
+
+    done = cli("render", *common, "--output", str(out), "--min-page-views", "500", home=tmp_path / "home")
+    assert done.returncode == 1 and done.stderr.startswith("error: Only 150 page views")
