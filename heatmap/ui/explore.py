@@ -69,12 +69,16 @@ def main(ctx: PageContext) -> None:
     st.title(page_path or t("explore.title"))
     st.caption(f"{start} – {end} · {widgets.segment_label(t, where)} · {t('kind.' + kind)}")
     page.warn_problems(t, problems)
-    restored = st.session_state.pop("_x_restored", None)
-    if restored:
-        st.success(t("run.restored", run_id=restored, when=st.session_state.get("_x_run_when", "")))
-
     view = View(page=page_path, start=start, end=end, where=where, kind=kind)
     nums = mapview.numbers(ctx.dataset, view)
+    restored = st.session_state.pop("_x_restored", None)
+    record = st.session_state.pop("_x_run_record", None)
+    if restored and record is not None:
+        when = str(record.created)[:16].replace("T", " ")
+        st.success(t("run.restored", run_id=restored, when=when), icon=":material/history:")
+        then = int(record.statistics.get("page_views", nums.n))
+        if then != nums.n:
+            st.info(t("run.data_changed", then=f"{then:,}", now=f"{nums.n:,}"), icon=":material/update:")
     device = shots.device_of(where)
     mapview.show_numbers(t, nums, kind)
     if nums.missing_days:

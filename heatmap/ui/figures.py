@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,8 +36,8 @@ class Placement:
     total_height: float  # map + legend
     data_top: float  # figure y of the data's y = 0 (shift and crop applied)
 
-    def chart_size(self) -> tuple[int, int]:
-        width = float(min(MAX_CHART_WIDTH, max(MIN_CHART_WIDTH, self.css_width)))
+    def chart_size(self, max_width: int = MAX_CHART_WIDTH) -> tuple[int, int]:
+        width = float(min(max_width, max(min(MIN_CHART_WIDTH, max_width), self.css_width)))
         height = self.total_height * width / self.css_width
         if height > MAX_CHART_HEIGHT:
             width *= MAX_CHART_HEIGHT / height
@@ -97,8 +98,14 @@ def overlay_figure(
     bands: BandTable,
     labels: Mapping[str, str],
     clicks: ClickGrid | None = None,
+    hover: npt.NDArray[np.float64] | None = None,
+    template: str | None = None,
+    max_width: int = MAX_CHART_WIDTH,
 ) -> go.Figure:
-    """The rendered preview as background plus an invisible heatmap for hover read-outs."""
+    """The rendered preview as background plus an invisible heatmap for hover read-outs.
+
+    `hover`/`template` replace the default per-band read-out (e.g. for a difference map).
+    """
     fig = go.Figure()
     fig.add_layout_image(
         source=data_uri(preview),
@@ -111,7 +118,8 @@ def overlay_figure(
         sizing="stretch",
         layer="below",
     )
-    hover = band_hover(bands)
+    if hover is None:
+        hover = band_hover(bands)
     bh = bands.band_height_px
     if hover.shape[0]:
         if clicks is None:
@@ -125,7 +133,7 @@ def overlay_figure(
                     dy=bh,
                     colorscale=TRANSPARENT,
                     showscale=False,
-                    hovertemplate=hover_template(labels),
+                    hovertemplate=template or hover_template(labels),
                     hoverongaps=False,
                 )
             )
@@ -157,7 +165,7 @@ def overlay_figure(
                     hoverongaps=False,
                 )
             )
-    width, height = place.chart_size()
+    width, height = place.chart_size(max_width)
     fig.update_xaxes(range=[0, place.css_width], visible=False, showgrid=False, zeroline=False)
     fig.update_yaxes(
         range=[place.total_height, 0],
@@ -178,6 +186,25 @@ def overlay_figure(
         hoverlabel={"bgcolor": "white", "font": {"size": 13}},
     )
     return fig
+
+
+def difference_hover(table: Any) -> npt.NDArray[np.float64]:
+    """Per band of a comparison: band, top, bottom, reach A %, reach B %, B − A (points), adjusted p, significant."""
+    if table.height == 0:
+        return np.zeros((0, 8))
+    top = table["top_px"].to_numpy().astype(np.float64)
+    height = float(top[1] - top[0]) if table.height > 1 else 100.0
+    columns = [
+        table["band"].to_numpy().astype(np.float64),
+        top,
+        top + height,
+        table["reach_a"].to_numpy() * 100.0,
+        table["reach_b"].to_numpy() * 100.0,
+        table["reach_diff"].to_numpy() * 100.0,
+        np.nan_to_num(table["p_adjusted"].to_numpy().astype(np.float64), nan=1.0),
+        table["significant"].to_numpy().astype(np.float64),
+    ]
+    return np.round(np.stack(columns, axis=1), 4)
 
 
 def click_cells(clicks: ClickGrid, band_count: int, band_height_px: int) -> npt.NDArray[np.float64]:

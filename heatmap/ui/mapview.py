@@ -102,45 +102,60 @@ class Preview:
     vmax: float
 
 
+def canvas(
+    shot: Screenshot | None, display: Display, data_height: int, device: str, full: bool = False
+) -> tuple[Image.Image, render.Alignment]:
+    """The picture to paint on and its alignment: the screenshot (downscaled for the browser unless `full`),
+    or a plain page as tall as the data when there is no screenshot."""
+    if shot is not None:
+        if full:
+            return shot.image, alignment(shot.width, shot.height, display)
+        small = downscaled(shot.sha256, min(PREVIEW_WIDTH, shot.width), shot.image)
+        return small, alignment(shot.width, shot.height, display, small.width / shot.width)
+    css_w = CANVAS_WIDTHS.get(device, 1440)
+    width = css_w if full else min(PREVIEW_WIDTH, css_w)
+    image = blank_canvas(css_w, max(data_height, 600) + 100, width)
+    return image, render.Alignment(dpr=width / css_w, css_width=css_w, shift_px=float(display.shift))
+
+
+def _placement(rendered: render.Rendered, image: Image.Image, align: render.Alignment, shift: int) -> figures.Placement:
+    scale = align.scale(image.width)
+    return figures.Placement(
+        css_width=image.width / scale,
+        map_height=rendered.map_height / scale,
+        total_height=rendered.image.height / scale,
+        data_top=shift - align.crop_top / scale,
+    )
+
+
 def preview(
     shot: Screenshot | None,
     view: View,
     nums: Numbers,
     labels: Mapping[str, str],
     device: str = "desktop",
+    engine: render.Display | None = None,
+    max_width: int = figures.MAX_CHART_WIDTH,
 ) -> Preview:
     """The browser figure for a view: engine render of a downscaled screenshot + hover layer."""
     started = time.perf_counter()
-    display = view.display
     kind = view.kind
     clicks_total = nums.clicks.total if kind == "clicks" else None
-    if shot is not None:
-        width = min(PREVIEW_WIDTH, shot.width)
-        small = downscaled(shot.sha256, width, shot.image)
-        factor = small.width / shot.width
-        align = alignment(shot.width, shot.height, display, factor)
-    else:
-        css_w = CANVAS_WIDTHS.get(device, 1440)
-        height_css = max(nums.bands.data_height_px, nums.clicks.data_height_px, 600) + 100
-        small = blank_canvas(css_w, height_css, min(PREVIEW_WIDTH, css_w))
-        align = render.Alignment(dpr=small.width / css_w, css_width=css_w, shift_px=float(display.shift))
+    data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
+    image, align = canvas(shot, view.display, data_height, device)
     rendered = render.render_map(
-        small,
-        engine_display(kind, display),
+        image,
+        engine or engine_display(kind, view.display),
         caption(view, nums.n, clicks_total),
         bands=nums.bands,
         clicks=nums.clicks if kind == "clicks" else None,
         alignment=align,
     )
-    jpeg = rendered.preview(max_width=small.width, max_bytes=PREVIEW_BYTES)
-    scale = align.scale(small.width)
-    place = figures.Placement(
-        css_width=small.width / scale,
-        map_height=rendered.map_height / scale,
-        total_height=rendered.image.height / scale,
-        data_top=display.shift - align.crop_top / scale,
+    jpeg = rendered.preview(max_width=image.width, max_bytes=PREVIEW_BYTES)
+    place = _placement(rendered, image, align, view.display.shift)
+    fig = figures.overlay_figure(
+        jpeg, place, nums.bands, labels, clicks=nums.clicks if kind == "clicks" else None, max_width=max_width
     )
-    fig = figures.overlay_figure(jpeg, place, nums.bands, labels, clicks=nums.clicks if kind == "clicks" else None)
     return Preview(
         figure=fig,
         payload=figures.payload_bytes(fig),
@@ -150,21 +165,56 @@ def preview(
     )
 
 
-def full_png(shot: Screenshot | None, view: View, nums: Numbers, device: str = "desktop") -> bytes:
+def difference_preview(
+    shot: Screenshot | None,
+    view: View,
+    comparison: Any,
+    template: str,
+    title: str,
+    legend: render.Caption,
+    device: str = "desktop",
+    max_width: int = figures.MAX_CHART_WIDTH,
+    full: bool = False,
+) -> tuple[Preview | None, bytes | None]:
+    """The difference map B − A (significant bands only): the browser figure, or the full PNG when `full`."""
+    started = time.perf_counter()
+    a, b = comparison.a, comparison.b
+    data_height = max(a.data_height_px, b.data_height_px)
+    image, align = canvas(shot, view.display, data_height, device, full=full)
+    rendered = render.render_difference(
+        image,
+        comparison.reach_diff,
+        comparison.significant,
+        legend,
+        a.band_height_px if a.band_count else b.band_height_px,
+        alignment=align,
+        opacity=view.display.opacity,
+        title=title,
+    )
+    if full:
+        return None, rendered.png()
+    jpeg = rendered.preview(max_width=image.width, max_bytes=PREVIEW_BYTES)
+    place = _placement(rendered, image, align, view.display.shift)
+    bands = a if a.band_count >= b.band_count else b
+    hover = figures.difference_hover(comparison.table)
+    fig = figures.overlay_figure(jpeg, place, bands, {}, hover=hover, template=template, max_width=max_width)
+    return (
+        Preview(fig, figures.payload_bytes(fig), list(rendered.warnings), time.perf_counter() - started, rendered.vmax),
+        None,
+    )
+
+
+def full_png(
+    shot: Screenshot | None, view: View, nums: Numbers, device: str = "desktop", engine: render.Display | None = None
+) -> bytes:
     """The full-resolution PNG with the legend burned in (for saving and downloading)."""
     kind = view.kind
     clicks_total = nums.clicks.total if kind == "clicks" else None
-    if shot is not None:
-        image = shot.image
-        align = alignment(shot.width, shot.height, view.display)
-    else:
-        css_w = CANVAS_WIDTHS.get(device, 1440)
-        height_css = max(nums.bands.data_height_px, nums.clicks.data_height_px, 600) + 100
-        image = blank_canvas(css_w, height_css, css_w)
-        align = render.Alignment(dpr=1.0, css_width=css_w, shift_px=float(view.display.shift))
+    data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
+    image, align = canvas(shot, view.display, data_height, device, full=True)
     rendered = render.render_map(
         image,
-        engine_display(kind, view.display),
+        engine or engine_display(kind, view.display),
         caption(view, nums.n, clicks_total),
         bands=nums.bands,
         clicks=nums.clicks if kind == "clicks" else None,

@@ -209,14 +209,28 @@ def sync_url(params: Mapping[str, Sequence[str]]) -> None:
         st.query_params.from_dict(wanted)
 
 
-def share_link(params: Mapping[str, Sequence[str]]) -> str:
-    """An absolute link to this page with `params` (language left out: the receiver reads their own)."""
+PAGE_URLS = ("Compare", "Saved_runs", "Data_health")  # URL paths of pages/*.py (legacy naming)
+
+
+def app_root() -> str:
+    """The app's root URL (the Explore page), whichever page is running."""
     try:
-        base = st.context.url or ""
+        url = st.context.url or ""
     except Exception:
-        base = ""
-    if not base:
-        base = "http://localhost:8501/"
+        url = ""
+    if not url:
+        return "http://localhost:8501/"
+    trimmed = url.rstrip("/")
+    for name in PAGE_URLS:
+        if trimmed.endswith("/" + name):
+            return trimmed[: -len(name)]
+    return trimmed + "/"
+
+
+def share_link(params: Mapping[str, Sequence[str]], page_url: str = "") -> str:
+    """An absolute link to a page (default: Explore) with `params`; the language is left out, the receiver
+    reads their own."""
+    base = app_root() + page_url
     pairs = [(k, v) for k, values in params.items() for v in values]
     return f"{base}?{urlencode(pairs)}" if pairs else base
 

@@ -12,7 +12,7 @@ from heatmap.errors import HeatmapError
 from heatmap.images import Screenshot
 from heatmap.ui import mapview, page
 from heatmap.ui.page import PageContext
-from heatmap.ui.view import RUN_ID, Options, Problem, View, parse_view, view_query
+from heatmap.ui.view import RUN_ID, Options, Problem, View, parse_view, view_query, where_query
 
 log = logging.getLogger("heatmap.ui")
 
@@ -39,13 +39,49 @@ def view_of_run(ctx: PageContext, run_id: str, options: Options) -> tuple[View |
         return None, [Problem("run", run_id, "run_missing")]
     params = run_params(record)
     view, problems = parse_view(params, options)
+    st.session_state["_x_run_record"] = record
     return view, problems
 
 
 def run_params(record: Any) -> dict[str, list[str]]:
-    """The link parameters a run recorded (its `view` mapping)."""
-    raw = getattr(record, "view", None) or (record.get("view") if isinstance(record, dict) else None) or {}
-    return {k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in raw.items()}
+    """The link parameters a run recorded: its `view` mapping (saved by the app), else built from its fields
+    (a run saved by the CLI)."""
+    raw = dict(getattr(record, "view", None) or {})
+    if not raw:
+        raw = {"page": record.page, "from": record.start, "to": record.end, "type": record.heatmap_type}
+        raw.update(where_query({k: tuple(v) for k, v in record.where.items()}))
+        if record.screenshot:
+            raw["shot"] = record.screenshot.get("sha256")
+    return {k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in raw.items() if v is not None}
+
+
+def save(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot | None, device: str) -> Any:
+    """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
+    runs = runs_module()
+    assert runs is not None and view.page and view.start and view.end
+    png = mapview.full_png(shot, view, nums, device)
+    engine = mapview.engine_display(view.kind, view.display)
+    align = mapview.alignment(shot.width, shot.height, view.display) if shot is not None else runs.Alignment()
+    params = runs.RunParams(
+        page=view.page,
+        start=view.start,
+        end=view.end,
+        where={k: list(v) for k, v in view.where.items()},
+        display=engine,
+        alignment=align,
+        view=view_query(view),
+    )
+    return runs.save_run(
+        ctx_store(ctx),
+        ctx.source,
+        params,
+        png,
+        nums.bands,
+        screenshot=shot,
+        clicks=nums.clicks if view.kind == "clicks" else None,
+        exports=ctx.dataset.inputs(view.start, view.end),
+        output=ctx.output,
+    )
 
 
 def ctx_store(ctx: PageContext) -> Any:
@@ -62,6 +98,20 @@ def save_and_share(
     params = view_query(view)
     st.caption(t("share.help"))
     st.code(page.share_link(params), language=None, wrap_lines=True)
+    if runs_module() is None:
+        st.caption(t("engine.missing", what="heatmap.runs"))
+    else:
+        clicked = st.button(
+            t("save.button"), type="primary", icon=":material/save:", key="x_save", disabled=not shown,
+            help=None if shown else t("save.blocked"),
+        )  # fmt: skip
+        if clicked:
+            with st.spinner(t("save.saving")):
+                record = save(ctx, view, nums, shot, device)
+            st.session_state["_x_saved"] = (record, params)
+        last = st.session_state.get("_x_saved")
+        if last and last[1] == params:
+            _show_saved(ctx, last[0])
     stem = _stem(view)
     st.caption(t("download.header"))
     c1, c2, c3 = st.columns(3)
@@ -94,6 +144,14 @@ def save_and_share(
         key="x_dl_json",
         on_click="ignore",
     )
+
+
+def _show_saved(ctx: PageContext, record: Any) -> None:
+    t = ctx.t
+    st.success(t("save.done", run_id=record.run_id, output=record.output), icon=":material/check_circle:")
+    st.markdown("\n".join(f"- `{key}`" for key in record.objects))
+    st.caption(t("share.run_help"))
+    st.code(page.share_link({"run": [record.run_id]}), language=None, wrap_lines=True)
 
 
 def _stem(view: View) -> str:

@@ -328,3 +328,151 @@ def params_of(mapping: Mapping[str, object]) -> dict[str, list[str]]:
         else:
             out[key] = [str(value)]
     return out
+
+
+# --- Compare ------------------------------------------------------------------------------------------------
+
+MODES = ("segments", "periods")
+
+
+@dataclass(frozen=True)
+class CompareView:
+    """Two selections of one page: two segments over one period, or two periods of one segment."""
+
+    mode: str = "segments"
+    page: str | None = None
+    kind: str = "reach"
+    start: date | None = None  # the shared period (segments) or period A (periods)
+    end: date | None = None
+    start_b: date | None = None  # period B (periods)
+    end_b: date | None = None
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # shared segment (periods)
+    where_a: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # segment A (segments)
+    where_b: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # segment B (segments)
+    shot: str | None = None
+    display: Display = field(default_factory=Display)
+
+    def with_(self, **changes: object) -> CompareView:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def sides(self) -> tuple[View, View]:
+        """Selections A and B as plain views (same page, type, screenshot and display)."""
+        common = {"page": self.page, "kind": self.kind, "shot": self.shot, "display": self.display}
+        if self.mode == "periods":
+            return (
+                View(start=self.start, end=self.end, where=self.where, **common),  # type: ignore[arg-type]
+                View(start=self.start_b, end=self.end_b, where=self.where, **common),  # type: ignore[arg-type]
+            )
+        return (
+            View(start=self.start, end=self.end, where=self.where_a, **common),  # type: ignore[arg-type]
+            View(start=self.start, end=self.end, where=self.where_b, **common),  # type: ignore[arg-type]
+        )
+
+    def overlapping(self, options: Options) -> bool:
+        """True when A and B can share page views (the test assumes two separate groups)."""
+        if self.mode == "periods":
+            if None in (self.start, self.end, self.start_b, self.end_b):
+                return False
+            return not (self.end < self.start_b or self.end_b < self.start)  # type: ignore[operator]
+        for dim, known in options.segments.items():
+            a = set(self.where_a.get(dim) or known)
+            b = set(self.where_b.get(dim) or known)
+            if not a & b:
+                return False
+        return True
+
+
+def default_compare(options: Options) -> CompareView:
+    """Segments mode; A and B the two commonest devices when the data has them (else two channels, ...)."""
+    base = default_view(options)
+    view = CompareView(page=base.page, start=base.start, end=base.end)
+    for dim in ("deviceCategory", *options.segments):
+        values = options.segments.get(dim, ())
+        if len(values) >= 2:
+            return view.with_(where_a={dim: (values[0],)}, where_b={dim: (values[1],)})
+    return view
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
+
+
+def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tuple[CompareView, list[Problem]]:
+    problems: list[Problem] = []
+    view = default_compare(options)
+    mode_values = params.get("mode")
+    mode = view.mode
+    if mode_values:
+        if mode_values[-1] in MODES:
+            mode = mode_values[-1]
+        else:
+            problems.append(Problem("mode", mode_values[-1], "bad_mode"))
+    page_values = params.get("page")
+    page = view.page
+    if page_values:
+        if page_values[-1] in options.pages:
+            page = page_values[-1]
+        else:
+            problems.append(Problem("page", page_values[-1], "unknown_page"))
+    kind_values = params.get("type")
+    kind = view.kind
+    if kind_values:
+        if kind_values[-1] in KINDS:
+            kind = kind_values[-1]
+        else:
+            problems.append(Problem("type", kind_values[-1], "unknown_value"))
+    start, end = parse_range(params, options, problems=problems)
+    view = view.with_(mode=mode, page=page, kind=kind, start=start, end=end)
+    if mode == "periods":
+        if params.get("from_b") or params.get("to_b"):
+            start_b, end_b = parse_range(params, options, keys=("from_b", "to_b"), problems=problems)
+        elif start and end:
+            start_b, end_b = start, end
+            start, end = previous_period(start, end)
+            first = options.first_day
+            if first and start < first:
+                start = first
+            view = view.with_(start=start, end=end)
+        else:
+            start_b, end_b = None, None
+        view = view.with_(start_b=start_b, end_b=end_b, where=parse_where(params, options, problems=problems))
+        view = view.with_(where_a={}, where_b={})
+    else:
+        has_a = any(k.startswith("a_") for k in params)
+        has_b = any(k.startswith("b_") for k in params)
+        if has_a or has_b:
+            view = view.with_(
+                where_a=parse_where(params, options, "a_", problems),
+                where_b=parse_where(params, options, "b_", problems),
+            )
+    view = view.with_(shot=parse_shot(params, problems), display=parse_display(params, problems))
+    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", *COMMON_KEYS}
+    known |= {"ramp", "scale", "dpr", "shift", "crop_top", "crop_bottom", "opacity", "ceiling"}
+    for key in params:
+        if key in known:
+            continue
+        if any(_dimension_for(key, options, prefix) for prefix in ("", "a_", "b_")):
+            continue
+        problems.append(Problem(key, ",".join(params[key]), "unknown_key"))
+    return view, problems
+
+
+def compare_query(view: CompareView) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {"mode": [view.mode]}
+    if view.page is not None:
+        out["page"] = [view.page]
+    out["type"] = [view.kind]
+    if view.start and view.end:
+        out["from"], out["to"] = [view.start.isoformat()], [view.end.isoformat()]
+    if view.mode == "periods":
+        if view.start_b and view.end_b:
+            out["from_b"], out["to_b"] = [view.start_b.isoformat()], [view.end_b.isoformat()]
+        out.update(where_query(view.where))
+    else:
+        out.update(where_query(view.where_a, "a_"))
+        out.update(where_query(view.where_b, "b_"))
+    if view.shot:
+        out["shot"] = [view.shot]
+    out.update(display_query(view.display))
+    return out

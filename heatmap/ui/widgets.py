@@ -29,9 +29,10 @@ def _options(dataset: Any) -> tuple[Options, dict[str, int]]:
     pages = dataset.pages()
     table: pl.DataFrame = dataset.table
     segments: dict[str, tuple[str, ...]] = {}
+    views = table.filter((pl.col("event") == "dwell") & (pl.col("band") == 0))  # page views: band 0 is always seen
     for name in segment_columns(table):
         counts = (
-            table.group_by(name)
+            views.group_by(name)
             .agg(pl.col("events").sum())
             .drop_nulls(name)
             .sort(["events", name], descending=[True, False])
