@@ -64,6 +64,7 @@ def test_tag_settings_equal_contract() -> None:
     assert settings["BAND_HEIGHT_PX"] == contract.BAND_HEIGHT_PX
     assert settings["CLICK_Y_STEP_PX"] == contract.CLICK_Y_STEP_PX
     assert settings["DWELL_EVENT"] == contract.DWELL_EVENT
+    assert settings["DWELL_MORE_EVENT"] == contract.DWELL_MORE_EVENT
     assert settings["CLICK_EVENT"] == contract.CLICK_EVENT
     assert settings["BAND_PARAM"] == contract.BAND_PARAM
     assert settings["SECONDS_PARAM"] == contract.SECONDS_PARAM
@@ -131,6 +132,7 @@ def test_container_forwards_each_event_with_its_parameters() -> None:
         assert key in dlv, f"no dataLayer variable for {key}"
     expected = {
         contract.DWELL_EVENT: {contract.BAND_PARAM, contract.SECONDS_PARAM},
+        contract.DWELL_MORE_EVENT: {contract.BAND_PARAM, contract.SECONDS_PARAM},
         contract.CLICK_EVENT: {contract.X_PARAM, contract.Y_PARAM},
     }
     ga4_tags = [t for t in version["tag"] if t["type"] == "gaawe"]
@@ -150,6 +152,36 @@ def test_container_forwards_each_event_with_its_parameters() -> None:
         assert rows["page_location"] == "{{" + dlv[build.PAGE_LOCATION_KEY] + "}}"
         mid = _param(tag, "measurementIdOverride")
         assert mid.startswith("{{") and mid[2:-2] in variables
+
+
+def test_tag_pushes_every_contract_event_and_the_container_forwards_each() -> None:
+    """hm_dwell_more is one name in contract.py, the tag and the container (trigger, GA4 event name)."""
+    js = (TRACKING / "hm_tag.js").read_text(encoding="utf-8")
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", js, flags=re.S)
+    for var in ("DWELL_EVENT", "DWELL_MORE_EVENT", "CLICK_EVENT"):
+        assert re.search(rf"\bevent: [^;]*\b{var}\b", code), f"the tag never pushes {var}"
+    version = _container()["containerVersion"]
+    trigger_events = {
+        t["triggerId"]: [p["value"] for p in t["customEventFilter"][0]["parameter"]][1]
+        for t in version["trigger"]
+        if t["type"] == "CUSTOM_EVENT"
+    }
+    sent = {
+        _param(t, "eventName"): [trigger_events[i] for i in t["firingTriggerId"]]
+        for t in version["tag"]
+        if t["type"] == "gaawe"
+    }
+    assert sent == {e: [e] for e in (contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT)}
+    ids = {t["name"]: t["tagId"] for t in version["tag"]}
+    # Earlier imports keep their IDs; the new event is appended.
+    assert [ids[f"Heatmap - GA4 event - {e}"] for e in (contract.DWELL_EVENT, contract.CLICK_EVENT)] == ["2", "3"]
+
+
+def test_readme_explains_both_dwell_events() -> None:
+    readme = (TRACKING / "README.md").read_text(encoding="utf-8")
+    events = re.findall(r"^\| `(hm_\w+)` \|", readme, re.M)
+    assert events == [contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT]
+    assert "inflate" not in readme and "overstated" not in readme
 
 
 def test_every_container_variable_reference_resolves() -> None:
@@ -216,7 +248,11 @@ def test_readers_default_field_names_are_the_contract() -> None:
     names = {fields.plain_name(f) for f in contract.REPORT_DIMENSIONS + contract.REPORT_METRICS}
     for role in ("date", "page", "event_name", "band", "x", "y", "events", "seconds", *default.segments):
         assert fields.plain_name(getattr(default, role, role)) in names, role
-    assert (default.dwell_event, default.click_event) == (contract.DWELL_EVENT, contract.CLICK_EVENT)
+    assert (default.dwell_event, default.dwell_more_event, default.click_event) == (
+        contract.DWELL_EVENT,
+        contract.DWELL_MORE_EVENT,
+        contract.CLICK_EVENT,
+    )
 
 
 # ---------------------------------------------------------------------------------------- AppFlow template

@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1000, "height": 800}
 TOP_BANDS = list(range(8))  # bands in view at scroll 0
+DWELL, MORE, CLICK = contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT
 
 BEFORE_TAG = {  # per page kind: script that runs before the tag (consent switches)
     "consent-off": "window.hmConsent = false;",
@@ -149,16 +150,16 @@ class TagPage:
         )
 
     def events(self, *names: str) -> list[dict[str, Any]]:
-        wanted = names or (contract.DWELL_EVENT, contract.CLICK_EVENT)
+        wanted = names or (DWELL, MORE, CLICK)
         layer = self.page.evaluate("JSON.parse(JSON.stringify(window.dataLayer || []))")
         return [e for e in layer if isinstance(e, dict) and e.get("event") in wanted]
 
-    def dwell(self) -> dict[int, float]:
-        """Band -> seconds of the dwell events pushed so far (each band at most once per flush is checked)."""
+    def dwell(self, *names: str) -> dict[int, float]:
+        """Band -> seconds of the dwell events (hm_dwell and hm_dwell_more unless `names`) pushed so far."""
         out: dict[int, float] = {}
-        for e in self.events(contract.DWELL_EVENT):
+        for e in self.events(*(names or (DWELL, MORE))):
             band = int(e[contract.BAND_PARAM])
-            out[band] = out.get(band, 0.0) + e[contract.SECONDS_PARAM]
+            out[band] = round(out.get(band, 0.0) + e[contract.SECONDS_PARAM], 6)
         return out
 
     def close(self) -> None:
@@ -235,7 +236,46 @@ def test_flush_restarts_from_zero_and_hidden_time_is_not_counted(tag_page: Calla
     tp.set_visibility("hidden")
     second = tp.events()[8:]
     assert {int(e[contract.BAND_PARAM]): e[contract.SECONDS_PARAM] for e in second} == expect(TOP_BANDS, 3.0)
-    assert len(second) == 8
+    assert [e["event"] for e in second] == [MORE] * 8, "bands already reported in this page view"
+
+
+def test_tab_switches_send_one_hm_dwell_per_band_and_hm_dwell_more_after(
+    tag_page: Callable[[str], TagPage],
+) -> None:
+    tp = tag_page("/tall/switch")
+    tp.run(4)
+    tp.scroll_to(1000)
+    tp.run(5)
+    tp.set_visibility("hidden")  # first flush: bands 0-7 (4 s) and 10-17 (5 s), all new
+    assert [e["event"] for e in tp.events()] == [DWELL] * 16
+    tp.run(30)  # away: not counted
+    tp.set_visibility("visible")
+    tp.run(3)  # still at 1000: bands 10-17 again
+    tp.scroll_to(3000)
+    tp.run(2)  # bands 30-37: new in this page view
+    tp.set_visibility("hidden")
+    tp.set_visibility("visible")
+    tp.scroll_to(0)
+    tp.run(1.5)  # bands 0-7 again
+    tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide'))")
+    tp.set_visibility("hidden")  # nothing new: nothing sent
+
+    events = tp.events()
+    dwell_per_band: dict[int, int] = defaultdict(int)
+    for e in tp.events(DWELL):
+        dwell_per_band[int(e[contract.BAND_PARAM])] += 1
+    seen = [*TOP_BANDS, *range(10, 18), *range(30, 38)]
+    assert dwell_per_band == dict.fromkeys(seen, 1), "exactly one hm_dwell per band per page view"
+    assert tp.dwell(DWELL) == {**expect(TOP_BANDS, 4.0), **expect(range(10, 18), 5.0), **expect(range(30, 38), 2.0)}
+    assert tp.dwell(MORE) == {**expect(range(10, 18), 3.0), **expect(TOP_BANDS, 1.5)}
+    assert tp.dwell() == {**expect(TOP_BANDS, 5.5), **expect(range(10, 18), 8.0), **expect(range(30, 38), 2.0)}
+    assert [e["event"] for e in events] == [DWELL] * 16 + [MORE] * 8 + [DWELL] * 8 + [MORE] * 8
+    assert events[16] == {
+        "event": MORE,
+        contract.BAND_PARAM: "010",
+        contract.SECONDS_PARAM: 3,
+        "hm_page_location": tp.base + "/tall/switch",
+    }
 
 
 def test_pagehide_flushes(tag_page: Callable[[str], TagPage]) -> None:
@@ -250,13 +290,18 @@ def test_pagehide_flushes(tag_page: Callable[[str], TagPage]) -> None:
 def test_back_forward_cache_restore_starts_a_new_page_view(tag_page: Callable[[str], TagPage]) -> None:
     tp = tag_page("/tall/bfcache")
     tp.run(3)
+    tp.set_visibility("hidden")
+    tp.set_visibility("visible")
+    tp.run(1)
     tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}))")
     tp.run(20)  # frozen in the cache: not counted
     tp.page.evaluate("dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
     tp.run(2)
     tp.set_visibility("hidden")
     seconds = [e[contract.SECONDS_PARAM] for e in tp.events()]
-    assert seconds == [3.0] * 8 + [2.0] * 8
+    assert seconds == [3.0] * 8 + [1.0] * 8 + [2.0] * 8
+    names = [e["event"] for e in tp.events()]
+    assert names == [DWELL] * 8 + [MORE] * 8 + [DWELL] * 8, "the restored page view reports its bands anew"
 
 
 def test_idle_time_is_not_counted(tag_page: Callable[[str], TagPage]) -> None:
@@ -335,6 +380,21 @@ def test_spa_route_changes_split_page_views(tag_page: Callable[[str], TagPage]) 
     last = tp.events()[-8:]
     assert {e["hm_page_location"] for e in last} == {a}
     assert {int(e[contract.BAND_PARAM]): e[contract.SECONDS_PARAM] for e in last} == expect(TOP_BANDS, 1.0)
+    assert {e["event"] for e in tp.events()} == {DWELL}, "each route is its own page view"
+
+
+def test_spa_route_change_starts_a_new_set_of_reported_bands(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/tall/a")
+    a, b = tp.base + "/tall/a", tp.base + "/tall/b"
+    tp.run(2)
+    tp.set_visibility("hidden")
+    tp.set_visibility("visible")
+    tp.run(1)
+    tp.page.evaluate("history.pushState({}, '', '/tall/b')")  # flushes /tall/a: already reported
+    tp.run(3)
+    tp.set_visibility("hidden")
+    got = [(e["event"], e["hm_page_location"], e[contract.SECONDS_PARAM]) for e in tp.events()]
+    assert got == [(DWELL, a, 2.0)] * 8 + [(MORE, a, 1.0)] * 8 + [(DWELL, b, 3.0)] * 8
 
 
 # ----------------------------------------------------------------------------------------------- consent
@@ -446,12 +506,16 @@ def _appflow_rows(views: list[tuple[dict[str, str], list[dict[str, Any]]]]) -> l
 
 
 def _expected_bands(views: list[list[dict[str, Any]]]) -> tuple[int, dict[int, tuple[int, float]]]:
+    """Page views, and per band (page views that saw it, seconds per page view), straight from the events."""
     per_band: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])
     for events in views:
+        seen = set()
         for e in events:
-            if e["event"] == contract.DWELL_EVENT:
-                per_band[int(e[contract.BAND_PARAM])][0] += 1
+            if e["event"] in (DWELL, MORE):
+                seen.add(int(e[contract.BAND_PARAM]))
                 per_band[int(e[contract.BAND_PARAM])][1] += e[contract.SECONDS_PARAM]
+        for band in seen:
+            per_band[band][0] += 1
     n = int(per_band[0][0])
     return n, {b: (int(v), s / n) for b, (v, s) in per_band.items()}
 
@@ -473,6 +537,15 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
         tp.scroll_to(2000)
         tp.run(4)
 
+    def view_switches_tabs(tp: TagPage) -> None:
+        tp.run(3)
+        tp.set_visibility("hidden")  # to another tab and back: still the same page view
+        tp.run(60)
+        tp.set_visibility("visible")
+        tp.run(4)
+        tp.scroll_to(1000)
+        tp.run(2)
+
     desktop = {
         "deviceCategory": "desktop",
         "sessionDefaultChannelGroup": "Organic Search",
@@ -480,7 +553,13 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
     }
     mobile = {**desktop, "deviceCategory": "mobile", "newVsReturning": "returning"}
     views = []
-    for segment, behave in ((desktop, view_top_only), (desktop, view_reads_down), (mobile, view_skims)):
+    behaviours = (
+        (desktop, view_top_only),
+        (desktop, view_reads_down),
+        (mobile, view_skims),
+        (desktop, view_switches_tabs),
+    )
+    for segment, behave in behaviours:
         tp = tag_page(page_path)
         behave(tp)
         tp.set_visibility("hidden")
@@ -493,11 +572,14 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
     export.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     assert all(isinstance(v, str) for r in rows for v in r.values())
 
+    switched = views[3][1]
+    assert [e["event"] for e in switched] == [DWELL] * 8 + [MORE] * 8 + [DWELL] * 8
+    assert sum(r["eventName"] == MORE for r in rows) == 8, "the export carries the hm_dwell_more rows"
     n, expected = _expected_bands([events for _, events in views])
-    assert n == 3
-    assert expected[0] == (3, (20 + 5 + 2) / 3)
-    assert expected[15] == (1, 10 / 3)
-    assert expected[25] == (1, 4 / 3)
+    assert n == 4, "four page views, however often one of them switched tabs"
+    assert expected[0] == (4, (20 + 5 + 2 + 3 + 4) / 4)
+    assert expected[15] == (2, (10 + 2) / 4)
+    assert expected[25] == (1, 4 / 4)
 
     def check(result: dict[str, Any]) -> None:
         assert result["page_views"] == n
@@ -523,6 +605,12 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
     assert clicks.select("x", "y", "events").rows() == [(50, 65, 1)]
     mobile_only = select(dataset.table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["mobile"]})
     assert band_table(mobile_only).to_json_dict()["page_views"] == 1
+    desktop_only = band_table(select(dataset.table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["desktop"]}))
+    desktop_bands = {b["band"]: b for b in desktop_only.to_json_dict()["bands"]}
+    assert desktop_only.to_json_dict()["page_views"] == 3  # not 4: the tab switch is not a page view
+    assert desktop_bands[0]["page_views"] == 3 and desktop_bands[3]["seconds_per_view"] == pytest.approx(
+        (20 + 5 + 3 + 4) / 3
+    )
 
     # The CLI contract (DESIGN §10).
     if not (ROOT / "heatmap" / "cli.py").exists():

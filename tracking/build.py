@@ -50,6 +50,7 @@ def contract_settings() -> dict[str, int | str]:
         "BAND_HEIGHT_PX": contract.BAND_HEIGHT_PX,
         "CLICK_Y_STEP_PX": contract.CLICK_Y_STEP_PX,
         "DWELL_EVENT": contract.DWELL_EVENT,
+        "DWELL_MORE_EVENT": contract.DWELL_MORE_EVENT,
         "CLICK_EVENT": contract.CLICK_EVENT,
         "BAND_PARAM": contract.BAND_PARAM,
         "SECONDS_PARAM": contract.SECONDS_PARAM,
@@ -103,9 +104,11 @@ def _dlv_name(key: str) -> str:
 def gtm_container(js: str) -> dict[str, Any]:
     """An importable GTM export (exportFormatVersion 2): merge it into the site's container."""
     ids = {"accountId": "0", "containerId": "0"}
+    # Appended in this order so the IDs of an earlier import stay the same (dwell 2, click 3, dwell more 4).
     events = {
         contract.DWELL_EVENT: (contract.BAND_PARAM, contract.SECONDS_PARAM),
         contract.CLICK_EVENT: (contract.X_PARAM, contract.Y_PARAM),
+        contract.DWELL_MORE_EVENT: (contract.BAND_PARAM, contract.SECONDS_PARAM),
     }
     dl_keys = [
         contract.BAND_PARAM,

@@ -28,7 +28,8 @@ API = "https://analyticsadmin.googleapis.com/v1beta"
 DIMENSION_TEXT: dict[str, tuple[str, str]] = {
     contract.BAND_PARAM: (
         "Heatmap band",
-        f"Page band index = floor(page y / {contract.BAND_HEIGHT_PX} px), zero-padded (hm_dwell).",
+        f"Page band index = floor(page y / {contract.BAND_HEIGHT_PX} px), zero-padded "
+        f"({contract.DWELL_EVENT}, {contract.DWELL_MORE_EVENT}).",
     ),
     contract.X_PARAM: ("Heatmap click x", "Click x as whole percent of document width, 0-99 (hm_click)."),
     contract.Y_PARAM: (
@@ -39,7 +40,8 @@ DIMENSION_TEXT: dict[str, tuple[str, str]] = {
 METRIC_TEXT: dict[str, tuple[str, str]] = {
     contract.SECONDS_PARAM: (
         "Heatmap seconds",
-        "Seconds a band was in view on a visible page with an active visitor (hm_dwell).",
+        "Seconds a band was in view on a visible page with an active visitor "
+        f"({contract.DWELL_EVENT}, {contract.DWELL_MORE_EVENT}).",
     ),
 }
 

@@ -3,7 +3,9 @@
  *
  * Per page view it measures how many seconds each band of the page (BAND_HEIGHT_PX of page y) is in the
  * viewport, counting only while the document is visible and the visitor was active in the last
- * IDLE_TIMEOUT_MS, and pushes one dwell event per band to the dataLayer when the page is hidden or left.
+ * IDLE_TIMEOUT_MS, and pushes the bands' seconds to the dataLayer when the page is hidden or left: a band's
+ * first report in a page view is DWELL_EVENT (one per band per page view, so GA's eventCount counts page views),
+ * later reports of the same band in that page view (the visitor came back to the tab) are DWELL_MORE_EVENT.
  * Clicks are pushed as they happen. See tracking/README.md for settings, consent and SPA behaviour.
  */
 (function (window, document) {
@@ -13,6 +15,7 @@
   var BAND_HEIGHT_PX = 100;
   var CLICK_Y_STEP_PX = 20;
   var DWELL_EVENT = "hm_dwell";
+  var DWELL_MORE_EVENT = "hm_dwell_more";
   var CLICK_EVENT = "hm_click";
   var BAND_PARAM = "hm_band";
   var SECONDS_PARAM = "hm_seconds";
@@ -37,6 +40,7 @@
   function now() { return perf && perf.now ? perf.now() : new Date().getTime(); }
 
   var acc = {};              // band index -> milliseconds counted since the last flush
+  var reported = {};         // band index -> true once this page view has pushed DWELL_EVENT for it
   var lastT = now();         // time up to which dwell has been accounted
   var lastActive = lastT;    // the page view's start counts as activity
   var inView = [];           // bands counted as in the viewport since lastT
@@ -123,7 +127,8 @@
     return s;
   }
 
-  // Push one dwell event per band and start again from zero, so a later flush sends only new time.
+  // Push the seconds of each band and start again from zero, so a later flush sends only new time. A band's first
+  // report in this page view is DWELL_EVENT; a band already reported gets DWELL_MORE_EVENT (seconds, not a view).
   function flush() {
     sample();
     consentOk = consentGranted();
@@ -137,9 +142,10 @@
     for (var i = 0; i < bands.length; i++) {
       var seconds = Math.round(done[bands[i]] / 1000 * scale) / scale;
       if (seconds > MIN_SECONDS) {
-        var data = { event: DWELL_EVENT };
+        var data = { event: reported[bands[i]] ? DWELL_MORE_EVENT : DWELL_EVENT };
         data[BAND_PARAM] = pad(bands[i]);
         data[SECONDS_PARAM] = seconds;
+        reported[bands[i]] = true;
         push(data);
       }
     }
@@ -149,6 +155,7 @@
     pageLocation = window.location.href;
     pagePath = window.location.pathname;
     acc = {};
+    reported = {};
     lastT = lastActive = now();
     inView = isVisible() ? bandsInView() : [];
   }
