@@ -61,6 +61,20 @@ def encode_png(image: Image.Image, compress_level: int = 1) -> bytes:
     return out.getvalue()
 
 
+def downscale(image: Image.Image, width: int, height: int) -> Image.Image:
+    """Bilinear resize to (width, height) in horizontal strips, so a long page never needs a full-height
+    intermediate (Pillow resizes in two passes; the first pass alone would be width × source height)."""
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    out = Image.new("RGB", (width, height), None)
+    step = image.height / height
+    for y0 in range(0, height, STRIP_ROWS * 4):
+        y1 = min(height, y0 + STRIP_ROWS * 4)
+        box = (0.0, y0 * step, float(image.width), min(image.height, y1 * step))
+        out.paste(image.resize((width, y1 - y0), Image.Resampling.BILINEAR, box=box), (0, y0))
+    return out
+
+
 def preview_jpeg(image: Image.Image, max_width: int = PREVIEW_WIDTH, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
     """A downscaled JPEG for the browser, at most `max_width` wide and `max_bytes` large.
 
@@ -74,9 +88,7 @@ def preview_jpeg(image: Image.Image, max_width: int = PREVIEW_WIDTH, max_bytes: 
         if height > JPEG_MAX_SIDE:
             width = max(1, math.floor(width * JPEG_MAX_SIDE / height))
             continue
-        small = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        if small.mode != "RGB":
-            small = small.convert("RGB")
+        small = downscale(image, width, height)
         for quality in (82, 70, 55, 40):
             buffer = io.BytesIO()
             small.save(buffer, format="JPEG", quality=quality, progressive=True)
