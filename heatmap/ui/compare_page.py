@@ -17,6 +17,7 @@ from heatmap.ui.view import MODES, CompareView, Options, Problem, compare_query,
 P = "c_"
 VIEW_KEY = "c_view"
 COLUMN_WIDTH = 420  # px per map in the three-column layout
+DIFF_TITLE = "Reach difference B − A; only bands significant at a 5 % false discovery rate are coloured"  # legend
 
 
 def values_for(view: CompareView, options: Options) -> dict[str, Any]:
@@ -198,7 +199,7 @@ def _maps(
                 p="%{customdata[6]:.3g}",
             )
             shown_diff, _ = mapview.difference_preview(
-                shot, side_a, comparison, template + "<extra></extra>", t("compare.diff_title"),
+                shot, side_a, comparison, template + "<extra></extra>", DIFF_TITLE,
                 difference_caption(view, nums_a.n + nums_b.n), device, max_width=COLUMN_WIDTH,
             )  # fmt: skip
             assert shown_diff is not None

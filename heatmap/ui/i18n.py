@@ -184,7 +184,6 @@ EN: dict[str, str] = {
     "compare.overlap_short": "A and B overlap: indicative only.",
     "compare.hover_diff": "Band {band} ({top}–{bottom} CSS px)<br>Reach A {a} % · B {b} %<br>B − A {diff} points "
     "· adjusted p {p}",
-    "compare.diff_title": "Reach difference B − A; only bands significant at a 5 % false discovery rate are coloured",
     "compare.col_diff": "B − A reach (points)",
     "compare.col_p": "Adjusted p (BH)",
     "compare.col_sig": "Significant",
@@ -408,7 +407,6 @@ JA: dict[str, str] = {
     "compare.overlap_short": "A と B が重なっています。目安としてご覧ください。",
     "compare.hover_diff": "帯 {band}（{top}–{bottom} CSS px）<br>到達率 A {a} % · B {b} %<br>B − A {diff} ポイント"
     " · 調整済み p 値 {p}",
-    "compare.diff_title": "Reach difference B − A; only bands significant at a 5 % false discovery rate are coloured",
     "compare.col_diff": "B − A 到達率（ポイント）",
     "compare.col_p": "調整済み p 値（BH）",
     "compare.col_sig": "有意",

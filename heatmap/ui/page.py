@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from heatmap.config import Settings
 from heatmap.errors import HeatmapError
@@ -75,27 +76,29 @@ def current_params() -> dict[str, list[str]]:
 
 
 def _choose_language() -> str:
-    """?lang= wins on a session's first run; afterwards the sidebar choice (kept in session state) does."""
-    if LANG_KEY not in st.session_state:
+    """?lang= wins on a session's first run; afterwards the sidebar choice does. `_lang` is the authority
+    (a plain session key, so it survives page switches); the sidebar widget's own key is re-seeded from it."""
+    if "_lang" not in st.session_state:
         query = st.query_params.get(LANG_KEY)
         try:
             locale = st.context.locale
         except Exception:
             locale = None
-        st.session_state[LANG_KEY] = pick_language(query, None, locale)
+        st.session_state["_lang"] = pick_language(query, None, locale)
         st.session_state["_lang_explicit"] = normalise_language(query) is not None
-    lang = st.session_state[LANG_KEY]
+    lang = st.session_state["_lang"]
     return lang if lang in LANGUAGES else "en"
 
 
 def _on_language_change() -> None:
+    st.session_state["_lang"] = st.session_state.get(LANG_KEY, "en")
     st.session_state["_lang_explicit"] = True
 
 
 def language_params() -> dict[str, list[str]]:
     """`lang` for the address bar, only when the user chose a language (links do not force it on others)."""
     if st.session_state.get("_lang_explicit"):
-        return {LANG_KEY: [st.session_state.get(LANG_KEY, "en")]}
+        return {LANG_KEY: [st.session_state.get("_lang", "en")]}
     return {}
 
 
@@ -104,8 +107,12 @@ def _sidebar(t: Translator, lang: str) -> None:
         st.markdown(f"### :material/local_fire_department: {t('app.name')}")
         keep = language_params()
         for path, key, icon in PAGES:
-            st.page_link(path, label=t(key), icon=icon, query_params=keep or None)
+            try:
+                st.page_link(path, label=t(key), icon=icon, query_params=keep or None)
+            except StreamlitAPIException:  # a page script run as the entrypoint (tests): no app navigation
+                break
         st.divider()
+        st.session_state[LANG_KEY] = lang
         st.radio(
             "Language / 言語",
             list(LANGUAGES),
@@ -161,8 +168,6 @@ def setup(title_key: str, *, load_data: bool = True) -> PageContext:
 
     require_login(st.secrets)
     _sidebar(t, lang)
-    lang = st.session_state.get(LANG_KEY, lang)
-    t = Translator(lang)
     secrets = secrets_dict()
     try:
         settings = Settings.load(secrets=secrets)

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from heatmap.errors import HeatmapError
+from heatmap.stores import LocalStore
 from heatmap.ui import data, page, saved, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import ENTRYPOINT, PageContext
@@ -39,6 +40,9 @@ def main(ctx: PageContext) -> None:
         st.info(t("engine.missing", what="heatmap.runs"))
         return
     store = data.store_for(ctx.output, ctx.settings.s3)
+    if isinstance(store, LocalStore) and not store.root.exists():  # nothing saved yet: the folder comes with run 1
+        st.info(t("runs.none", output=ctx.output), icon=":material/inventory_2:")
+        return
     try:
         pages = run_pages(ctx.output, ctx.settings.s3)
     except HeatmapError as exc:

@@ -1,0 +1,217 @@
+"""AppTest of Compare, Saved runs and Data health (and of every page in both languages)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from heatmap.ui.view import params_of
+from tests.fixtures.browser import AppEnv, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+PAGES = ["pages/1_Compare.py", "pages/2_Saved_runs.py", "pages/3_Data_health.py"]
+TIMEOUT = 180
+
+
+def open_page(path: str | None, query: dict | None = None, lang: str | None = None) -> AppTest:
+    """Run the entrypoint once (as a browser does), then switch to `path` with `query` in the URL."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if lang:
+        at.query_params["lang"] = lang
+    at.run()
+    if path:
+        for key in list(at.query_params):
+            if key != "lang":
+                del at.query_params[key]
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        at.switch_page(path).run()
+    return at
+
+
+def qp(at: AppTest) -> dict[str, list[str]]:
+    return params_of(dict(at.query_params))
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("path", [None, *PAGES])
+def test_every_page_opens_in_both_languages(app_env: AppEnv, path: str | None, lang: str) -> None:
+    at = open_page(path, lang=lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e for e in at.error if "2026-10-14" not in e.value] == []  # Data health names the missing day as error
+    if lang == "ja":
+        text = " ".join(str(e.value) for e in [*at.title, *at.subheader, *at.caption, *at.metric])
+        assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text), text[:200]
+
+
+# --- Compare -------------------------------------------------------------------------------------------------
+
+
+def test_compare_two_devices_on_one_scale_with_a_difference_map(app_env: AppEnv) -> None:
+    at = open_page("pages/1_Compare.py", {"page": "/", "a_device": "desktop", "b_device": "mobile"})
+    assert_clean(at)
+    charts = [c for c in at.get("plotly_chart") if "images" in c.proto.spec]
+    assert len(charts) == 3  # A, B and the difference
+    assert int(at.metric[2].value) > 0  # the demo's devices differ in reach on some bands
+    assert at.dataframe
+    assert qp(at)["a_device"] == ["desktop"] and qp(at)["b_device"] == ["mobile"] and qp(at)["mode"] == ["segments"]
+    hover = json.loads(charts[2].proto.spec)["data"][0]["hovertemplate"]
+    assert "B − A" in hover
+
+
+def test_compare_two_periods(app_env: AppEnv) -> None:
+    query = {"mode": "periods", "page": "/pricing", "from": "2026-09-01", "to": "2026-09-28",
+             "from_b": "2026-10-01", "to_b": "2026-10-28", "type": "attention"}  # fmt: skip
+    at = open_page("pages/1_Compare.py", query)
+    assert_clean(at)
+    assert at.radio(key="c_mode").value == "periods"
+    assert any("descriptive" in c.value for c in at.caption)  # attention differences are not tested
+    assert qp(at)["from_b"] == ["2026-10-01"]
+
+
+def test_compare_overlapping_segments_are_flagged(app_env: AppEnv) -> None:
+    at = open_page("pages/1_Compare.py", {"page": "/", "b_device": "mobile"})  # A = everyone, B = mobile
+    assert_clean(at)
+    assert any("share page views" in w.value for w in at.warning)
+
+
+def test_compare_too_few_page_views(app_env: AppEnv) -> None:
+    query = {"page": "/blog/how-to-write-a-cv", "from": "2026-10-20", "to": "2026-10-20",
+             "a_device": "tablet", "b_device": "desktop"}  # fmt: skip
+    at = open_page("pages/1_Compare.py", query)
+    assert_clean(at)
+    assert any("Side A has only" in w.value for w in at.warning)
+    assert not [c for c in at.get("plotly_chart") if "images" in c.proto.spec]
+
+
+def test_compare_invalid_link(app_env: AppEnv) -> None:
+    at = open_page("pages/1_Compare.py", {"mode": "sideways", "a_device": "fridge", "page": "/gone"})
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "could not be used" in w.value)
+    assert "mode=sideways" in warning and "a_device=fridge" in warning and "page=/gone" in warning
+
+
+# --- Saved runs -----------------------------------------------------------------------------------------------
+
+
+def save_one(query: dict) -> tuple[AppTest, str]:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.button(key="x_save").click().run()
+    assert_clean(at)
+    run_link = at.code[1].value
+    return at, run_link.split("run=", 1)[1]
+
+
+def test_save_then_list_then_open(app_env: AppEnv) -> None:
+    at, run_id = save_one({"page": "/pricing", "type": "clicks", "device": "mobile"})
+    day = f"{run_id[:4]}/{run_id[4:6]}/{run_id[6:8]}"
+    folder = app_env.output / "runs" / day / run_id
+    assert {p.name for p in folder.iterdir()} == {"heatmap.png", "bands.csv", "clicks.csv", "run.json"}
+    assert "heatmap.png" in at.markdown[0].value  # the page says what was written where
+    record = json.loads((folder / "run.json").read_text())
+    assert record["view"]["device"] == ["mobile"] and record["page"] == "/pricing"
+
+    at.switch_page("pages/2_Saved_runs.py").run()
+    assert_clean(at)
+    assert any(run_id in c.value for c in at.caption)
+    at.button(key=f"r_open_{run_id}").click().run()
+    assert_clean(at)
+    assert any(run_id in s.value for s in at.success)
+    assert at.title[0].value == "/pricing" and at.radio(key="x_kind").value == "clicks"
+    assert at.multiselect(key="x_seg_deviceCategory").value == ["mobile"]
+
+
+def test_run_link_in_a_fresh_session(app_env: AppEnv) -> None:
+    _, run_id = save_one({"page": "/求人/detail", "type": "reach", "from": "2026-09-05", "to": "2026-09-25"})
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["run"] = run_id
+    at.run()
+    assert_clean(at)
+    assert at.title[0].value == "/求人/detail"
+    assert qp(at)["from"] == ["2026-09-05"] and qp(at)["type"] == ["reach"] and "run" not in qp(at)
+
+
+def test_unknown_run_link_warns_and_opens_defaults(app_env: AppEnv) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["run"] = "20260101T000000.000Z-deadbeef"
+    at.run()
+    assert not at.exception
+    assert any("saved run not found" in w.value for w in at.warning)
+    assert at.title[0].value == "/"
+
+
+def test_saved_runs_paginate_and_filter(app_env: AppEnv) -> None:
+    for page in ["/", "/", "/pricing"] * 4:  # 12 runs: two pages of 10
+        save_one({"page": page})
+    at = open_page("pages/2_Saved_runs.py")
+    assert_clean(at)
+    cards = [b.key for b in at.button if b.key and b.key.startswith("r_open_")]
+    assert len(cards) == 10 and cards == sorted(cards, reverse=True)  # newest first
+    at.button(key="r_older").click().run()
+    assert len([b for b in at.button if b.key and b.key.startswith("r_open_")]) == 2
+    at.button(key="r_newer").click().run()
+    at.selectbox(key="r_page").set_value("/pricing").run()
+    assert len([b for b in at.button if b.key and b.key.startswith("r_open_")]) == 4
+    assert qp(at)["page"] == ["/pricing"]
+
+
+def test_saved_runs_empty_and_output_unreachable(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page("pages/2_Saved_runs.py")
+    assert_clean(at)
+    assert any("No saved runs yet" in i.value for i in at.info)
+    monkeypatch.setenv("HEATMAP_OUTPUT", "s3://heatmap-runs/app/")
+    monkeypatch.setenv("HEATMAP_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("HEATMAP_S3_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    at = open_page("pages/2_Saved_runs.py")
+    assert not at.exception
+    assert "could not be listed" in at.error[0].value and "cannot reach" in at.error[0].value
+
+
+def test_saving_into_the_source_is_refused(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEATMAP_OUTPUT", str(app_env.home / "demo" / "runs-inside-source"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.button(key="x_save").click().run()
+    assert not at.exception
+    assert any("inside it" in e.value for e in at.error)
+    assert not (app_env.home / "demo" / "runs-inside-source").exists()
+
+
+# --- Data health ----------------------------------------------------------------------------------------------
+
+
+def test_data_health_shows_missing_reexported_errors_and_exclusions(app_env: AppEnv) -> None:
+    at = open_page("pages/3_Data_health.py")
+    assert not at.exception
+    summary = at.caption[0].value
+    assert "1 missing" in summary and "1 re-exported" in summary
+    assert "2026-10-14" in at.error[0].value
+    assert "BackfillFrom" in at.code[0].value and "2026-10-14" in at.code[0].value
+    frames = [d.value for d in at.dataframe]
+    errors = next(f for f in frames if "Line" in f.columns)
+    assert errors["Line"].iloc[0] > 0 and "malformed" in errors["Reason"].iloc[0]
+    assert at.metric[0].value != "0"  # rows excluded, counted
+
+
+def test_data_health_unreachable_source(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEATMAP_SOURCE", "s3://heatmap-exports/ga4/")
+    monkeypatch.setenv("HEATMAP_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("HEATMAP_S3_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    at = open_page("pages/3_Data_health.py")
+    assert not at.exception
+    assert "cannot reach" in at.error[0].value and not at.get("plotly_chart")
