@@ -16,7 +16,7 @@ from heatmap.ui.view import MODES, CompareView, Options, Problem, compare_query,
 
 P = "c_"
 VIEW_KEY = "c_view"
-COLUMN_WIDTH = 420  # px per map in the three-column layout
+COLUMN_WIDTH = 300  # px per map: a third of the main area at 1440 px; wider figures leave blank space below
 DIFF_TITLE = "Reach difference B − A; only bands significant at a 5 % false discovery rate are coloured"  # legend
 
 
@@ -173,15 +173,16 @@ def _maps(
         densities = [n.clicks.density(css_width, engine.sigma_px) for n in (nums_a, nums_b)]
         engine = compare.shared_display(engine, densities)
     labels = figures.plotly_labels(t)
+    st.caption(t("compare.same_scale"))
     cols = st.columns(3, gap="medium")
     with st.spinner(t("map.rendering")):
         for col, side, chosen, nums in ((cols[0], "A", side_a, nums_a), (cols[1], "B", side_b, nums_b)):
             with col:
-                st.markdown(f"**{side}** · {t('compare.same_scale')}")
+                st.markdown(f"**{side}**")
                 shown = mapview.preview(shot, chosen, nums, labels, device, engine=engine, max_width=COLUMN_WIDTH)
                 st.plotly_chart(shown.figure, theme=None, key=f"c_map_{side}", width="content", config=_CONFIG)
         with cols[2]:
-            st.markdown(f"**{t('compare.diff')}**")
+            st.markdown(f"**B − A** · {t('compare.diff')}")
             if view.kind != "reach":
                 st.caption(t("compare.diff_attention"))
             if overlap:

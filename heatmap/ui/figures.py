@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from heatmap.metrics import BandTable, ClickGrid
 
 TRANSPARENT = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
-MAX_CHART_WIDTH = 880
+MAX_CHART_WIDTH = 640  # the map column at common screen widths; wider figures leave blank space
 MIN_CHART_WIDTH = 360
 MAX_CHART_HEIGHT = 16_000
 CLICK_HOVER_COLUMNS = 20  # hover cells 5 % wide, one band high

@@ -169,7 +169,7 @@ EN: dict[str, str] = {
     "compare.segment_b": "Segment B",
     "compare.dates_a": "Period A",
     "compare.dates_b": "Period B",
-    "compare.diff": "Difference B − A (significant bands only, Benjamini–Hochberg 5 %)",
+    "compare.diff": "significant bands only (BH 5 %)",
     "compare.diff_none": "No band differs significantly between A and B (Benjamini–Hochberg at 5 %).",
     "compare.diff_attention": "Attention differences are descriptive only (the exports hold no per-view spread of "
     "seconds, so no test is possible); the difference map uses scroll reach.",
@@ -392,7 +392,7 @@ JA: dict[str, str] = {
     "compare.segment_b": "セグメント B",
     "compare.dates_a": "期間 A",
     "compare.dates_b": "期間 B",
-    "compare.diff": "差分 B − A（有意な帯のみ、Benjamini–Hochberg 5 %）",
+    "compare.diff": "有意な帯のみ（BH 5 %）",
     "compare.diff_none": "A と B で有意に異なる帯はありません（Benjamini–Hochberg 5 %）。",
     "compare.diff_attention": "注目（滞在時間）の差は記述的な参考値です（エクスポートにはビューごとの秒数のばらつきが"
     "ないため検定できません）。差分マップにはスクロール到達率を使います。",

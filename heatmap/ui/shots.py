@@ -169,7 +169,8 @@ def _describe(t: Translator, sha: str, info: data.StoredShot | None) -> str:
     if info is None:
         return sha[:12]
     when = info.when.strftime("%Y-%m-%d %H:%M") if info.when else "?"
-    return t("shot.stored_fmt", when=when, size=f"{info.size / 1e6:.1f} MB", sha=sha[:12])
+    size = f"{info.size / 1e6:.1f} MB" if info.size >= 1e6 else f"{info.size / 1e3:.0f} kB"
+    return t("shot.stored_fmt", when=when, size=size, sha=sha[:12])
 
 
 def _keep(ctx: PageContext, shot: Screenshot) -> None:

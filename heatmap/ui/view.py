@@ -383,13 +383,18 @@ class CompareView:
 
 
 def default_compare(options: Options) -> CompareView:
-    """Segments mode; A and B the two commonest devices when the data has them (else two channels, ...)."""
+    """Segments mode on one layout: the commonest device on both sides (one screenshot fits both), A and B the
+    two commonest values of the next dimension (new vs returning, else channel, ...)."""
     base = default_view(options)
     view = CompareView(page=base.page, start=base.start, end=base.end)
-    for dim in ("deviceCategory", *options.segments):
+    fixed: dict[str, tuple[str, ...]] = {}
+    devices = options.segments.get("deviceCategory", ())
+    if devices:
+        fixed["deviceCategory"] = (devices[0],)
+    for dim in ("newVsReturning", "sessionDefaultChannelGroup", *options.segments):
         values = options.segments.get(dim, ())
-        if len(values) >= 2:
-            return view.with_(where_a={dim: (values[0],)}, where_b={dim: (values[1],)})
+        if dim not in fixed and len(values) >= 2:
+            return view.with_(where_a={**fixed, dim: (values[0],)}, where_b={**fixed, dim: (values[1],)})
     return view
 
 

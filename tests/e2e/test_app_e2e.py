@@ -1,0 +1,177 @@
+"""The app in a real browser: `streamlit run streamlit_app.py` on 127.0.0.1 (HEATMAP_HOME in a tmp folder) driven
+by Debian's chromium. Upload → render → save → share link → the same view in a NEW browser context.
+Screenshots of every page go to artifacts/e2e/ (git-ignored) for review.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from tests.fixtures.browser import ARTIFACTS, Server, wait_for_app_run
+
+pytestmark = pytest.mark.e2e
+
+SHOTS = ARTIFACTS / "e2e"
+VIEWPORT = {"width": 1440, "height": 2200}
+PAGES = {"explore": "", "compare": "Compare", "runs": "Saved_runs", "health": "Data_health"}
+
+
+def screenshot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def query_of(url: str) -> dict[str, list[str]]:
+    return {k: sorted(v) for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def page_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1440×3000 'full-page screenshot' with a header, sections and buttons."""
+    image = Image.new("RGB", (1440, 3000), (250, 250, 252))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 1440, 90), fill=(30, 41, 59))
+    for i, top in enumerate(range(120, 3000, 480)):
+        draw.rectangle((80, top, 1360, top + 400), fill=(226, 232, 240) if i % 2 else (219, 234, 254))
+        draw.rounded_rectangle((560, top + 300, 880, top + 350), radius=12, fill=(37, 99, 235))
+    path = tmp_path_factory.mktemp("shots") / "home-desktop.png"
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def previews(chart: Locator) -> int:
+    """JPEG previews placed in a Plotly chart (CSS attribute selectors do not see SVG hrefs)."""
+    return int(
+        chart.locator("image").evaluate_all(
+            "els => els.filter(e => (e.getAttribute('href') || '').startsWith('data:image/jpeg')).length"
+        )
+    )
+
+
+def goto(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_app_run(page)
+
+
+def caption_of_view(page: Page) -> str:
+    return page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first.inner_text()
+
+
+def test_deep_link_to_a_page_runs_the_shared_setup(st_server: Server, page: Page) -> None:
+    """A first request straight to a page URL gets the translated sidebar and the data (no entrypoint needed)."""
+    goto(page, f"{st_server.url}/Data_health?lang=ja")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("探索")
+    expect(sidebar).to_contain_text("データの状態")
+    expect(page.get_by_test_id("stMain")).to_contain_text("2026-10-14")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser, page: Page, page_png: Path) -> None:
+    goto(page, st_server.url)
+    expect(page.get_by_test_id("stMain").get_by_role("heading", level=1)).to_have_text("/")
+    screenshot(page, "explore-demo")
+
+    # a view: scroll reach for desktop visitors, on an uploaded screenshot
+    page.get_by_test_id("stSidebar").get_by_text("Scroll reach", exact=True).click()
+    wait_for_app_run(page)
+    device = page.locator(".st-key-x_seg_deviceCategory")
+    device.get_by_role("combobox").click()
+    page.get_by_role("option", name="desktop", exact=True).click()
+    page.keyboard.press("Escape")
+    wait_for_app_run(page)
+    page.get_by_test_id("stMain").get_by_text("Upload", exact=True).click()
+    wait_for_app_run(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(page_png))
+    expect(page.get_by_test_id("stMain")).to_contain_text("Stored as screenshots/", timeout=60_000)
+    wait_for_app_run(page)
+    chart = page.locator(".st-key-x_map")
+    expect(chart.locator(".main-svg").first).to_be_attached()
+    assert previews(chart) == 1  # the rendered preview inside the figure
+
+    # hover read-out on the map: band, reach with its interval, seconds per view
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 200)
+    expect(chart.locator(".hoverlayer")).to_contain_text("Reach", timeout=10_000)
+    expect(chart.locator(".hoverlayer")).to_contain_text("95 % CI")
+    screenshot(page, "explore-uploaded-hover")
+
+    view_caption = caption_of_view(page)
+    assert "Device: desktop" in view_caption and "Scroll reach" in view_caption
+    page.get_by_role("button", name="Save run").click()
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved run", timeout=60_000)
+    wait_for_app_run(page)
+    codes = page.get_by_test_id("stCode")
+    share = codes.nth(0).inner_text().strip()
+    run_link = codes.nth(1).inner_text().strip()
+    assert re.search(r"\?run=\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}$", run_link), run_link
+    written = page.get_by_test_id("stMain").inner_text()
+    assert "heatmap.png" in written and "run.json" in written and "screenshots/" in written
+    screenshot(page, "explore-saved")
+
+    expected = query_of(share)
+    assert expected["device"] == ["desktop"] and expected["type"] == ["reach"] and len(expected["shot"][0]) == 64
+    assert query_of(page.url) == expected, "the address bar is the share link"
+    sha = expected["shot"][0]
+
+    for name, link in (("share-link", share), ("run-link", run_link)):
+        fresh = browser.new_context(viewport=VIEWPORT, locale="en-US")  # no cookies, no session, no upload
+        other = fresh.new_page()
+        try:
+            goto(other, link)
+            expect(other.get_by_test_id("stMain").get_by_role("heading", level=1)).to_have_text("/")
+            assert caption_of_view(other) == view_caption
+            assert query_of(other.url) == expected
+            expect(other.get_by_role("radio", name="Stored before")).to_be_checked()
+            stored = other.locator(".st-key-x_stored")
+            shown = stored.inner_text() + " " + " ".join(i.input_value() for i in stored.locator("input").all())
+            assert sha[:12] in shown, shown
+            assert previews(other.locator(".st-key-x_map")) == 1
+            expect(other.get_by_test_id("stException")).to_have_count(0)
+            screenshot(other, f"explore-reopened-{name}")
+        finally:
+            fresh.close()
+
+
+def test_every_page_renders(st_server: Server, page: Page) -> None:
+    for name, path in PAGES.items():
+        goto(page, f"{st_server.url}/{path}")
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        expect(page.get_by_test_id("stMain").get_by_role("heading", level=1)).to_be_visible()
+        if name in ("explore", "compare"):
+            expect(page.locator(".main-svg").first).to_be_attached(timeout=60_000)
+        screenshot(page, f"page-{name}")
+    goto(page, f"{st_server.url}/Compare?lang=ja&mode=periods&page=%2Fpricing&type=attention")
+    expect(page.get_by_test_id("stMain")).to_contain_text("比較")
+    screenshot(page, "page-compare-periods-ja")
+
+
+def test_invalid_link_warns_in_the_browser(st_server: Server, page: Page) -> None:
+    goto(page, f"{st_server.url}/?page=%2Fgone&from=tomorrow&type=heat&shot=xyz")
+    expect(page.get_by_test_id("stAlertContentWarning").first).to_contain_text("could not be used")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert query_of(page.url)["page"] == ["/"]  # the address bar was corrected to the view shown
+    screenshot(page, "explore-invalid-link")
