@@ -19,7 +19,7 @@ VIEW_KEY = "x_view"
 def _restore(ctx: PageContext, options: Any) -> list[Problem]:
     """Seed the widgets from a saved run (?run=), a link (first visit) or this session's last view."""
     params = page.raw_params()
-    run_id = (params.get("run") or [None])[-1]
+    run_id: str | None = (params.get("run") or [""])[-1] or None
     link: View | None = None
     problems: list[Problem] = []
     if run_id and run_id != st.session_state.get("_x_run"):

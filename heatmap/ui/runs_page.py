@@ -3,6 +3,7 @@ download its PNG, CSV and JSON. Works from the output store alone, so it opens e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -87,6 +88,15 @@ def main(ctx: PageContext) -> None:
         st.rerun()
 
 
+def _reader(store: Any, key: str) -> Callable[[], bytes]:
+    """Read an object only when its download is clicked (a saved PNG can be tens of MB)."""
+
+    def read() -> bytes:
+        return bytes(store.read(key))
+
+    return read
+
+
 def _run_card(t: Translator, store: Any, record: Any) -> None:
     stats = record.statistics or {}
     when = str(record.created)[:16].replace("T", " ")
@@ -105,11 +115,11 @@ def _run_card(t: Translator, store: Any, record: Any) -> None:
             if c1.button(t("runs.open"), key=f"r_open_{record.run_id}", type="primary"):
                 st.switch_page(ENTRYPOINT, query_params={"run": record.run_id, **page.language_params()})
             c2.download_button(
-                "PNG", data=lambda key=record.png_key: store.read(key), file_name=f"{record.run_id}.png",
+                "PNG", data=_reader(store, record.png_key), file_name=f"{record.run_id}.png",
                 mime="image/png", key=f"r_png_{record.run_id}", on_click="ignore",
             )  # fmt: skip
             c3.download_button(
-                "CSV", data=lambda key=record.prefix + "bands.csv": store.read(key),
+                "CSV", data=_reader(store, record.prefix + "bands.csv"),
                 file_name=f"{record.run_id}-bands.csv", mime="text/csv", key=f"r_csv_{record.run_id}",
                 on_click="ignore",
             )  # fmt: skip

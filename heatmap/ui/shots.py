@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -81,7 +82,7 @@ def demo_dpr(device: str) -> float:
     return float(DEVICES.get(device, DEVICES["desktop"])[1])
 
 
-def device_of(where: dict[str, tuple[str, ...]]) -> str:
+def device_of(where: Mapping[str, Sequence[str]]) -> str:
     """The device whose demo screenshot fits a segment: the one chosen, else desktop."""
     chosen = where.get("deviceCategory", ())
     return chosen[0] if len(chosen) == 1 else "desktop"
@@ -159,9 +160,9 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
             if chosen.shot is None:
                 st.warning(t("shot.missing", sha=sha[:12]), icon=":material/image_not_supported:")
     elif source == "demo" and demo:
-        sha = demo_sha(demo, page, device)
-        if sha:
-            chosen.shot = by_sha(ctx, sha)
+        demo_shot = demo_sha(demo, page, device)
+        if demo_shot:
+            chosen.shot = by_sha(ctx, demo_shot)
     return chosen
 
 

@@ -22,7 +22,8 @@ from heatmap.ui.view import KINDS, RAMPS, SCALES, Display, Options, View
 
 def options_for(dataset: Any) -> tuple[Options, dict[str, int]]:
     """What the dataset allows (pages busiest first, days, segment values by frequency) and views per page."""
-    return data.derived(dataset, "options", lambda: _options(dataset))  # type: ignore[no-any-return]
+    found: tuple[Options, dict[str, int]] = data.derived(dataset, "options", lambda: _options(dataset))
+    return found
 
 
 def _options(dataset: Any) -> tuple[Options, dict[str, int]]:
