@@ -215,3 +215,11 @@ def test_data_health_unreachable_source(app_env: AppEnv, monkeypatch: pytest.Mon
     at = open_page("pages/3_Data_health.py")
     assert not at.exception
     assert "cannot reach" in at.error[0].value and not at.get("plotly_chart")
+
+
+def test_bad_settings_say_what_to_fix(app_env: AppEnv) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["fields"] = {"pagee": "pagePath"}  # a typo in the [fields] section
+    at.run()
+    assert not at.exception
+    assert "unknown field roles" in at.error[0].value and "[fields]" in at.error[0].value

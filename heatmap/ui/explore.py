@@ -92,6 +92,18 @@ def main(ctx: PageContext) -> None:
             _auto_dpr(chosen, nums, device)
         with st.expander(t("align.header"), expanded=False, icon=":material/tune:"):
             display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None)
+            if chosen.shot is not None:
+                shot = chosen.shot
+                st.caption(
+                    t(
+                        "shot.info",
+                        width=f"{shot.width:,}",
+                        height=f"{shot.height:,}",
+                        css_width=f"{shot.width / display.dpr:,.0f}",
+                        dpr=f"{display.dpr:g}",
+                        css_height=f"{shot.height / display.dpr:,.0f}",
+                    )
+                )
         view = view.with_(shot=chosen.sha, display=display)
         st.session_state[VIEW_KEY] = view
         page.sync_url(view_query(view))
