@@ -191,9 +191,9 @@ def demo_shots(folder: str) -> dict[str, str]:
     return shots
 
 
-@st.cache_data(show_spinner=False, max_entries=12, max_size="400MB")
 def shot_bytes(sha: str, output_uri: str, s3: S3Options, demo: str | None) -> bytes | None:
-    """The bytes of screenshot `sha` from the output store, else from the demo folder; None if nowhere."""
+    """The bytes of screenshot `sha` from the output store, else from the demo folder; None if nowhere.
+    (Not cached itself: callers cache the decoded picture by sha, which is what reruns need.)"""
     try:
         for info in store_for(output_uri, s3).list(f"screenshots/{sha}."):
             data = store_for(output_uri, s3).read(info.key)

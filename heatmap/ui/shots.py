@@ -9,11 +9,12 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import streamlit as st
 from PIL import Image
 
-from heatmap.errors import HeatmapError
+from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import Screenshot, load_screenshot
 from heatmap.ui import data
 from heatmap.ui.i18n import Translator
@@ -25,6 +26,7 @@ SOURCES = ("upload", "stored", "demo", "none")
 PREVIEW_WIDTH = 900  # px of the screenshot the browser preview is rendered from
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp"]
 MAX_UPLOAD_MB = 50
+MAX_UPLOADS_KEPT = 3
 
 
 @dataclass
@@ -55,13 +57,25 @@ def downscaled(sha: str, width: int, _image: Image.Image) -> Image.Image:
     return _image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _stored(sha: str, output: str, s3: Any, demo: str | None) -> Screenshot:
+    """A stored screenshot, read and decoded once per process. Raises NotFound (never cached) when absent, so a
+    picture stored later by another session is found on the next try."""
+    raw = data.shot_bytes(sha, output, s3, demo)
+    if raw is None:
+        raise NotFound(f"screenshot {sha[:12]} is not in {output}")
+    return load_screenshot(raw)
+
+
 def by_sha(ctx: PageContext, sha: str) -> Screenshot | None:
     """A screenshot by sha256: this session's uploads, the output store, or the demo folder."""
     uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
-    raw = uploads.get(sha) or data.shot_bytes(sha, ctx.output, ctx.settings.s3, ctx.demo)
-    if raw is None:
+    if sha in uploads:
+        return decoded(sha, uploads[sha])
+    try:
+        return _stored(sha, ctx.output, ctx.settings.s3, ctx.demo)
+    except NotFound:
         return None
-    return decoded(sha, raw)
 
 
 def demo_sha(demo: str, page: str | None, device: str) -> str | None:
@@ -135,7 +149,10 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
             except HeatmapError as exc:
                 st.error(f"{t('shot.bad', error=exc)}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
-            st.session_state.setdefault("_uploads", {})[sha] = raw
+            uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
+            uploads[sha] = raw
+            for old in list(uploads)[:-MAX_UPLOADS_KEPT]:  # a session keeps its last few uploads, not all of them
+                uploads.pop(old, None)
             chosen.shot = shot
             _keep(ctx, shot)
     elif source == "stored":
