@@ -30,8 +30,11 @@ class RawBatch:
     frame: pl.DataFrame
     issues: list[Issue] = field(default_factory=list)
     lines: list[int] | None = None
+    text: bytes | None = None  # JSON Lines source: its line numbers are worked out only when a row is bad
 
     def line_of(self, row: int) -> int:
+        if self.lines is None and self.text is not None:
+            self.lines = [number for number, raw in enumerate(self.text.splitlines(), start=1) if raw.strip()]
         return self.lines[row] if self.lines is not None else row + 1
 
 

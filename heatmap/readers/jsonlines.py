@@ -33,11 +33,7 @@ def read(data: bytes, name: str, keep: set[str]) -> RawBatch:
         frame = pl.read_ndjson(data, schema=schema)
     except Exception:
         return _read_line_by_line(data, name, keep, schema)
-    lines = None
-    line_count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if line_count != frame.height:  # blank lines: row numbers no longer match line numbers
-        lines = [i + 1 for i, raw in enumerate(data.splitlines()) if raw.strip()]
-    return RawBatch(strings_only(frame, keep), lines=lines)
+    return RawBatch(strings_only(frame, keep), text=data)
 
 
 def _read_line_by_line(data: bytes, name: str, keep: set[str], schema: dict[str, pl.DataType]) -> RawBatch:
