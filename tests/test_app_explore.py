@@ -67,7 +67,7 @@ def test_opens_on_the_demo_with_a_map_and_a_complete_link(app_env: AppEnv) -> No
     assert query["page"] == ["/"] and query["type"] == ["attention"] and len(query["shot"][0]) == 64
     assert query["from"] == ["2026-10-05"] and query["to"] == ["2026-11-01"]  # last 28 days with data
     link = at.code[0].value
-    assert "page=%2F" in link and "from=2026-10-05" in link and "shot=" in link
+    assert "?page=/&" in link and "from=2026-10-05" in link and "shot=" in link
     assert texts(at.info) and "2026-10-14" in texts(at.info)[0]  # the missing day is named, not zeroed
     assert at.dataframe, "no per-band table"
 

@@ -167,7 +167,7 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
 
 
 def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot, mixed_devices: bool) -> None:
-    data_px = nums.clicks.data_height_px if view.kind == "clicks" else nums.bands.data_height_px
+    data_px = nums.bands.data_height_px  # how far visitors scrolled: clicks need not reach the bottom
     align = mapview.alignment(shot.width, shot.height, view.display)
     try:
         problem = render.alignment_warning(data_px, shot.width, shot.height, align)

@@ -237,7 +237,7 @@ def share_link(params: Mapping[str, Sequence[str]], page_url: str = "") -> str:
     reads their own."""
     base = app_root() + page_url
     pairs = [(k, v) for k, values in params.items() for v in values]
-    return f"{base}?{urlencode(pairs)}" if pairs else base
+    return f"{base}?{urlencode(pairs, safe='/')}" if pairs else base
 
 
 def warn_problems(t: Translator, problems: Sequence[Problem]) -> None:
