@@ -34,6 +34,11 @@ def query_of(url: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture
+def browser(chromium_browser: Browser) -> Browser:
+    return chromium_browser
+
+
+@pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
     yield ctx
