@@ -1,4 +1,4 @@
-"""Compare page."""
+"""Compare: two segments or two periods side by side on one colour scale, the difference map, the table."""
 
 from heatmap.ui import page
 

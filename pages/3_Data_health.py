@@ -1,4 +1,4 @@
-"""Data_health page."""
+"""Data health: days present, missing or re-exported, files with errors, rows excluded, what to do."""
 
 from heatmap.ui import page
 
