@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Page, expect
 from streamlit.source_util import page_icon_and_name
 
 from tests.fake_idp.idp import FakeIdP
@@ -37,10 +37,6 @@ ALLOWED_EMAIL = "Alice@Example.com"  # mixed case on purpose
 REFUSED_EMAIL = "mallory@evil-example.com"
 # Text that only the tiny app's pages render; the real app is checked structurally (nothing outside the gate).
 CONTENT_MARKERS = {"": "HOME-CONTENT-7f3a", "secret": "SECRET-CONTENT-91c2", "Other_page": "OTHER-CONTENT-c5d0"}
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 # Elements rendered in main/sidebar that are not part of the gate screens (page content leaking past the gate).
 _OUTSIDE_GATE_JS = """() => {
@@ -121,10 +117,9 @@ def idp() -> Iterator[FakeIdP]:
 
 
 @pytest.fixture(scope="module")
-def chromium(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
+def chromium(chromium_browser: Browser) -> Browser:
+    """Module-scoped, through its own Playwright (tests/fixtures/browser.py), so other modules' sync API works."""
+    return chromium_browser
 
 
 @pytest.fixture(scope="module", params=APPS)
