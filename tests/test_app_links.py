@@ -37,11 +37,12 @@ LANGUAGE_NEUTRAL = {
 }
 
 
-def test_default_view_is_busiest_page_and_last_28_days_with_data() -> None:
+def test_default_view_is_busiest_page_last_28_days_with_data_and_commonest_device() -> None:
     view = default_view(OPTIONS)
     assert view.page == "/"
     assert (view.start, view.end) == (date(2026, 10, 4), date(2026, 10, 31))
-    assert view.where == {} and view.kind == "attention" and view.shot is None
+    assert view.where == {"deviceCategory": (OPTIONS.segments["deviceCategory"][0],)}
+    assert view.kind == "attention" and view.shot is None
 
 
 def test_round_trip_keeps_every_choice() -> None:
@@ -65,7 +66,13 @@ def test_round_trip_keeps_every_choice() -> None:
 
 def test_defaults_stay_out_of_links_but_dates_are_always_explicit() -> None:
     query = view_query(default_view(OPTIONS))
-    assert query == {"page": ["/"], "from": ["2026-10-04"], "to": ["2026-10-31"], "type": ["attention"]}
+    assert query == {
+        "page": ["/"],
+        "from": ["2026-10-04"],
+        "to": ["2026-10-31"],
+        "type": ["attention"],
+        "device": ["desktop"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -137,3 +144,11 @@ def test_translator_formats_and_falls_back() -> None:
     t = Translator("ja", {"en": {"a": "A {n}", "b": "B"}, "ja": {"a": "エー {n}"}})
     assert t("a", n=3) == "エー 3" and t("b") == "B" and t("missing.key") == "missing.key"
     assert STRINGS["en"]["app.name"] == "Page heatmaps"
+
+
+def test_a_fresh_visit_gets_the_commonest_device_but_a_link_for_all_devices_keeps_all() -> None:
+    fresh, problems = parse_view({}, OPTIONS)
+    assert fresh.where == {"deviceCategory": ("desktop",)} and problems == []
+    all_devices = default_view(OPTIONS).with_(where={})
+    reopened, problems = parse_view(view_query(all_devices), OPTIONS)
+    assert reopened.where == {} and problems == []

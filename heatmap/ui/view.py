@@ -81,11 +81,15 @@ class View:
 
 
 def default_view(options: Options) -> View:
+    """The busiest page, the last four weeks with data, and the commonest device: a screenshot shows one
+    device's layout, so mixing devices would paint one layout's bands over another's."""
     start_end = options.default_range()
+    devices = options.segments.get("deviceCategory", ())
     return View(
         page=options.pages[0] if options.pages else None,
         start=start_end[0] if start_end else None,
         end=start_end[1] if start_end else None,
+        where={"deviceCategory": (devices[0],)} if devices else {},
     )
 
 
@@ -264,11 +268,14 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
             kind = kind_values[-1]
         else:
             problems.append(Problem("type", kind_values[-1], "unknown_value"))
+    where = parse_where(params, options, problems=problems)
+    if not page_values and not where:
+        where = dict(view.where)  # a fresh visit gets the default device; a link with a page names its segment fully
     view = view.with_(
         start=start,
         end=end,
         kind=kind,
-        where=parse_where(params, options, problems=problems),
+        where=where,
         shot=parse_shot(params, problems),
         display=parse_display(params, problems),
     )
@@ -387,10 +394,7 @@ def default_compare(options: Options) -> CompareView:
     two commonest values of the next dimension (new vs returning, else channel, ...)."""
     base = default_view(options)
     view = CompareView(page=base.page, start=base.start, end=base.end)
-    fixed: dict[str, tuple[str, ...]] = {}
-    devices = options.segments.get("deviceCategory", ())
-    if devices:
-        fixed["deviceCategory"] = (devices[0],)
+    fixed = dict(base.where)
     for dim in ("newVsReturning", "sessionDefaultChannelGroup", *options.segments):
         values = options.segments.get(dim, ())
         if dim not in fixed and len(values) >= 2:
