@@ -23,22 +23,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from heatmap import contract
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG_JS = (ROOT / "tracking" / "hm_tag.js").read_text(encoding="utf-8")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1000, "height": 800}
 TOP_BANDS = list(range(8))  # bands in view at scroll 0
 DWELL, MORE, CLICK = contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT

@@ -86,7 +86,7 @@ def caption_of_view(page: Page) -> str:
 
 def test_deep_link_to_a_page_runs_the_shared_setup(st_server: Server, page: Page) -> None:
     """A first request straight to a page URL gets the translated sidebar and the data (no entrypoint needed)."""
-    goto(page, f"{st_server.url}/Data_health?lang=ja")
+    goto(page, f"{st_server.base_url}/Data_health?lang=ja")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_contain_text("探索")
     expect(sidebar).to_contain_text("データの状態")
@@ -95,7 +95,7 @@ def test_deep_link_to_a_page_runs_the_shared_setup(st_server: Server, page: Page
 
 
 def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser, page: Page, page_png: Path) -> None:
-    goto(page, st_server.url)
+    goto(page, st_server.base_url)
     expect(page.get_by_test_id("stMain").get_by_role("heading", level=1)).to_have_text("/")
     screenshot(page, "explore-demo")
 
@@ -163,19 +163,19 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
 
 def test_every_page_renders(st_server: Server, page: Page) -> None:
     for name, path in PAGES.items():
-        goto(page, f"{st_server.url}/{path}")
+        goto(page, f"{st_server.base_url}/{path}")
         expect(page.get_by_test_id("stException")).to_have_count(0)
         expect(page.get_by_test_id("stMain").get_by_role("heading", level=1)).to_be_visible()
         if name in ("explore", "compare"):
             expect(page.locator(".main-svg").first).to_be_attached(timeout=60_000)
         screenshot(page, f"page-{name}")
-    goto(page, f"{st_server.url}/Compare?lang=ja&mode=periods&page=%2Fpricing&type=attention")
+    goto(page, f"{st_server.base_url}/Compare?lang=ja&mode=periods&page=%2Fpricing&type=attention")
     expect(page.get_by_test_id("stMain")).to_contain_text("比較")
     screenshot(page, "page-compare-periods-ja")
 
 
 def test_invalid_link_warns_in_the_browser(st_server: Server, page: Page) -> None:
-    goto(page, f"{st_server.url}/?page=%2Fgone&from=tomorrow&type=heat&shot=xyz")
+    goto(page, f"{st_server.base_url}/?page=%2Fgone&from=tomorrow&type=heat&shot=xyz")
     expect(page.get_by_test_id("stAlertContentWarning").first).to_contain_text("could not be used")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert query_of(page.url)["page"] == ["/"]  # the address bar was corrected to the view shown

@@ -21,6 +21,7 @@ from streamlit.source_util import page_icon_and_name
 
 from tests.fake_idp.idp import FakeIdP
 from tests.fake_idp.streamlit_server import StreamlitServer, streamlit_with_auth
+from tests.fixtures.browser import wait_for_app_run
 
 pytestmark = pytest.mark.e2e
 
@@ -62,14 +63,6 @@ def test_page_url_paths_follow_streamlit_naming() -> None:
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------------
-def wait_for_app_run(page: Page, timeout: float = 30_000) -> None:
-    page.wait_for_timeout(200)
-    app = page.get_by_test_id("stApp")
-    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
-    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
-    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
-
-
 def shot(page: Page, app: Path, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     label = "tiny" if app == TINY_APP else "real"
@@ -126,7 +119,7 @@ def chromium(chromium_browser: Browser) -> Browser:
 def server(request: pytest.FixtureRequest, idp: FakeIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     with streamlit_with_auth(request.param, idp, tmp_path_factory.mktemp("st"), ALLOWED_DOMAINS) as srv:
         yield request.param, srv
-    assert "Traceback" not in srv.log(), srv.log()
+    assert "Traceback" not in srv.log_text(), srv.log_text()
 
 
 @pytest.fixture
@@ -146,7 +139,7 @@ def test_deep_links_on_fresh_server_hit_the_gate(app: Path, idp: FakeIdP, page: 
             wait_for_app_run(page)
             shot(page, app, f"gate-{url_path or 'home'}")
             assert_gated(page, url_path)
-        assert "Traceback" not in srv.log(), srv.log()
+        assert "Traceback" not in srv.log_text(), srv.log_text()
 
 
 def test_allowed_email_logs_in_and_out(server: tuple[Path, StreamlitServer], idp: FakeIdP, page: Page) -> None:
