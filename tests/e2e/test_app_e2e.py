@@ -99,12 +99,12 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
     expect(page.get_by_test_id("stMain").get_by_role("heading", level=1)).to_have_text("/")
     screenshot(page, "explore-demo")
 
-    # a view: scroll reach for desktop visitors, on an uploaded screenshot
+    # a view: scroll reach for returning desktop visitors (desktop is the default device), on an uploaded screenshot
     page.get_by_test_id("stSidebar").get_by_text("Scroll reach", exact=True).click()
     wait_for_app_run(page)
-    device = page.locator(".st-key-x_seg_deviceCategory")
-    device.get_by_role("combobox").click()
-    page.get_by_role("option", name="desktop", exact=True).click()
+    visitor = page.locator(".st-key-x_seg_newVsReturning")
+    visitor.get_by_role("combobox").click()
+    page.get_by_role("option", name="returning", exact=True).click()
     page.keyboard.press("Escape")
     wait_for_app_run(page)
     page.get_by_test_id("stMain").get_by_text("Upload", exact=True).click()
@@ -125,7 +125,7 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
     screenshot(page, "explore-uploaded-hover")
 
     view_caption = caption_of_view(page)
-    assert "Device: desktop" in view_caption and "Scroll reach" in view_caption
+    assert "Device: desktop" in view_caption and "returning" in view_caption and "Scroll reach" in view_caption
     page.get_by_role("button", name="Save run").click()
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved run", timeout=60_000)
     wait_for_app_run(page)
@@ -138,7 +138,8 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
     screenshot(page, "explore-saved")
 
     expected = query_of(share)
-    assert expected["device"] == ["desktop"] and expected["type"] == ["reach"] and len(expected["shot"][0]) == 64
+    assert expected["device"] == ["desktop"] and expected["visitor"] == ["returning"]
+    assert expected["type"] == ["reach"] and len(expected["shot"][0]) == 64
     assert query_of(page.url) == expected, "the address bar is the share link"
     sha = expected["shot"][0]
 
