@@ -104,7 +104,7 @@ def phase(name: str, data: Path, cache: Path) -> dict[str, float]:
 
         rows = 0
         for path in files:
-            rows += len(pd.read_json(path, lines=True, dtype=False))
+            rows += len(pd.read_json(path, lines=True))
         result["rows"] = rows
     else:
         dataset = load_dataset(LocalStore(data), cache_dir=None if name == "nocache" else cache)

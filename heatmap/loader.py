@@ -189,7 +189,7 @@ def _assemble(source: str, objects: list[ObjectInfo], parsed: dict[str, Normaliz
             for _day, reason, rows in result.excluded.filter(pl.col("date").is_in(mine)).iter_rows():
                 excluded[reason] = excluded.get(reason, 0) + rows
     # No re-aggregation: a GA report has one row per dimension tuple, and everything downstream sums anyway.
-    table = pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=schema(fields.segments))
+    table = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=schema(fields.segments))
     errors.sort(key=lambda issue: (issue.file, issue.line or 0))
     return Dataset(source, table, objects, won, executions_per_day, rows_per_day, errors, excluded)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 
@@ -76,47 +77,48 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
     )
     is_dwell = pl.col("_event") == "dwell"
     is_click = pl.col("_event") == "click"
-    bad_reason = (
-        pl.when(pl.col("_date").is_null())
-        .then(pl.lit("date is not YYYYMMDD"))
-        .when(pl.col("_events").is_null() | (pl.col("_events") < 0))
-        .then(pl.lit("event count is not a non-negative number"))
-        .when(is_dwell & ~_placeholder(col["band"]) & (pl.col("_band").is_null() | (pl.col("_band") < 0)))
-        .then(pl.lit("band is not a non-negative integer"))
-        .when(is_dwell & ~_placeholder(col["seconds"]) & pl.col("_seconds").is_null())
-        .then(pl.lit("seconds is not a number"))
-        .when(is_click & ~_placeholder(col["x"]) & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 100)))
-        .then(pl.lit("click x is not a percentage"))
-        .when(is_click & ~_placeholder(col["y"]) & (pl.col("_y").is_null() | (pl.col("_y") < 0)))
-        .then(pl.lit("click y is not a non-negative integer"))
-        .otherwise(pl.lit(None))
-    )
-    excluded_reason = (
-        pl.when(pl.col("_event").is_null())
-        .then(pl.lit("not a heatmap event"))
-        .when(_placeholder(col["page"]))
-        .then(pl.lit("page is (other) or (not set)"))
-        .when(is_dwell & _placeholder(col["band"]))
-        .then(pl.lit("band is (other) or (not set)"))
-        .when(is_click & (_placeholder(col["x"]) | _placeholder(col["y"])))
-        .then(pl.lit("click position is (other) or (not set)"))
-        .otherwise(pl.lit(None))
-    )
-    staged = staged.with_columns(_bad=bad_reason).with_columns(
-        _excluded=pl.when(pl.col("_bad").is_null()).then(excluded_reason).otherwise(pl.lit(None))
+    # Each check once, as a cheap boolean over every row; the reason text only for the few rows that fail.
+    checks_bad = [
+        (pl.col("_date").is_null(), "date is not YYYYMMDD"),
+        (pl.col("_events").is_null() | (pl.col("_events") < 0), "event count is not a non-negative number"),
+        (
+            is_dwell & ~_placeholder(col["band"]) & (pl.col("_band").is_null() | (pl.col("_band") < 0)),
+            "band is not a non-negative integer",
+        ),
+        (is_dwell & ~_placeholder(col["seconds"]) & pl.col("_seconds").is_null(), "seconds is not a number"),
+        (
+            is_click & ~_placeholder(col["x"]) & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 100)),
+            "click x is not a percentage",
+        ),
+        (
+            is_click & ~_placeholder(col["y"]) & (pl.col("_y").is_null() | (pl.col("_y") < 0)),
+            "click y is not a non-negative integer",
+        ),
+    ]
+    checks_excluded = [
+        (pl.col("_event").is_null(), "not a heatmap event"),
+        (_placeholder(col["page"]), "page is (other) or (not set)"),
+        (is_dwell & _placeholder(col["band"]), "band is (other) or (not set)"),
+        (is_click & (_placeholder(col["x"]) | _placeholder(col["y"])), "click position is (other) or (not set)"),
+    ]
+    staged = staged.with_columns(
+        _bad=pl.any_horizontal(check for check, _ in checks_bad),
+        _excluded=pl.any_horizontal(check for check, _ in checks_excluded),
     )
     issues = list(batch.issues)
-    bad = staged.filter(pl.col("_bad").is_not_null()).select("_row", "_bad")
-    for row, reason in bad.iter_rows():
-        issues.append(Issue(name, batch.line_of(row), reason))
-    valid = staged.filter(pl.col("_bad").is_null())
-    day_rows = valid.group_by(pl.col("_date").alias("date")).agg(pl.len().cast(pl.Int64).alias("rows"))
+    bad = staged.filter(pl.col("_bad"))
+    if bad.height:
+        reasons = bad.select("_row", _first_reason(checks_bad))
+        issues.extend(Issue(name, batch.line_of(row), reason) for row, reason in reasons.iter_rows())
+        staged = staged.filter(~pl.col("_bad"))
+    day_rows = staged.group_by(pl.col("_date").alias("date")).agg(pl.len().cast(pl.Int64).alias("rows"))
     excluded = (
-        valid.filter(pl.col("_excluded").is_not_null())
-        .group_by(pl.col("_date").alias("date"), pl.col("_excluded").alias("reason"))
+        staged.filter(pl.col("_excluded"))
+        .select(pl.col("_date").alias("date"), _first_reason(checks_excluded))
+        .group_by("date", "reason")
         .agg(pl.len().cast(pl.Int64).alias("rows"))
     )
-    kept = valid.filter(pl.col("_excluded").is_null())
+    kept = staged.filter(~pl.col("_excluded"))
     target = schema(segments)
     table = (
         kept.select(
@@ -134,6 +136,14 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
         .select(list(target))
     )
     return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues)
+
+
+def _first_reason(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:
+    """The text of the first check a row fails, in the order the checks are listed."""
+    chain: Any = pl.when(checks[0][0]).then(pl.lit(checks[0][1]))
+    for check, reason in checks[1:]:
+        chain = chain.when(check).then(pl.lit(reason))
+    return chain.otherwise(pl.lit(None)).alias("reason")
 
 
 def _column(roles: dict[str, str], role: str) -> str:
