@@ -105,36 +105,38 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
         _bad=pl.any_horizontal(check for check, _ in checks_bad),
         _excluded=pl.any_horizontal(check for check, _ in checks_excluded),
     )
-    issues = list(batch.issues)
-    bad = staged.filter(pl.col("_bad"))
-    if bad.height:
-        reasons = bad.select("_row", _first_reason(checks_bad))
-        issues.extend(Issue(name, batch.line_of(row), reason) for row, reason in reasons.iter_rows())
-        staged = staged.filter(~pl.col("_bad"))
-    day_rows = staged.group_by(pl.col("_date").alias("date")).agg(pl.len().cast(pl.Int64).alias("rows"))
-    excluded = (
-        staged.filter(pl.col("_excluded"))
-        .select(pl.col("_date").alias("date"), _first_reason(checks_excluded))
-        .group_by("date", "reason")
-        .agg(pl.len().cast(pl.Int64).alias("rows"))
-    )
-    kept = staged.filter(~pl.col("_excluded"))
     target = schema(segments)
-    table = (
-        kept.select(
-            pl.col("_date").alias("date"),
-            pl.col(col["page"]).alias("page"),
-            pl.col("_event").cast(pl.Enum(list(EVENT_KINDS))).alias("event"),
-            pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32).alias("band"),
-            pl.when(is_click).then(pl.col("_x").clip(0, 99)).cast(pl.Int16).alias("x"),
-            pl.when(is_click).then(pl.col("_y")).cast(pl.Int32).alias("y"),
-            *[pl.col(col[s]).fill_null("(not set)").alias(s) for s in segments],
-            pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
-            pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
-        )
-        .cast(target)  # type: ignore[arg-type]
-        .select(list(target))
+    # Narrow typed columns first, so the filters below copy numbers and categories, not the raw strings.
+    typed = staged.select(
+        "_row",
+        "_bad",
+        "_excluded",
+        pl.col("_date").alias("date"),
+        pl.col(col["page"]).cast(pl.Categorical).alias("page"),
+        pl.col("_event").cast(pl.Enum(list(EVENT_KINDS))).alias("event"),
+        pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32).alias("band"),
+        pl.when(is_click).then(pl.col("_x").clip(0, 99)).cast(pl.Int16).alias("x"),
+        pl.when(is_click).then(pl.col("_y")).cast(pl.Int32).alias("y"),
+        *[pl.col(col[s]).fill_null("(not set)").cast(pl.Categorical).alias(s) for s in segments],
+        pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
+        pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
     )
+    issues = list(batch.issues)
+    if typed["_bad"].any():
+        reasons = staged.filter(pl.col("_bad")).select("_row", _first_reason(checks_bad))
+        issues.extend(Issue(name, batch.line_of(row), reason) for row, reason in reasons.iter_rows())
+        typed = typed.filter(~pl.col("_bad"))
+    day_rows = typed.group_by("date").agg(pl.len().cast(pl.Int64).alias("rows"))
+    excluded = pl.DataFrame(schema={"date": pl.Date, "reason": pl.String, "rows": pl.Int64})
+    if typed["_excluded"].any():
+        excluded = (
+            staged.filter(pl.col("_excluded") & ~pl.col("_bad"))
+            .select(pl.col("_date").alias("date"), _first_reason(checks_excluded))
+            .group_by("date", "reason")
+            .agg(pl.len().cast(pl.Int64).alias("rows"))
+        )
+        typed = typed.filter(~pl.col("_excluded"))
+    table = typed.select(list(target)).cast(target)  # type: ignore[arg-type]
     return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues)
 
 
