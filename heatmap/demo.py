@@ -173,7 +173,7 @@ def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[
                         "newVsReturning": visitor,
                     }
                     # Returning visitors know the page and scroll further down it.
-                    seen = rng.binomial(views, reach ** 0.6 if visitor == "returning" else reach)
+                    seen = rng.binomial(views, reach**0.6 if visitor == "returning" else reach)
                     seen[0] = views
                     for band in np.flatnonzero(seen).tolist():
                         seconds = seen[band] * interest[band] * rng.gamma(4.0, 0.9 if visitor == "new" else 0.7)
