@@ -140,17 +140,7 @@ def preview(
     """The browser figure for a view: engine render of a downscaled screenshot + hover layer."""
     started = time.perf_counter()
     kind = view.kind
-    clicks_total = nums.clicks.total if kind == "clicks" else None
-    data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
-    image, align = canvas(shot, view.display, data_height, device)
-    rendered = render.render_map(
-        image,
-        engine or engine_display(kind, view.display),
-        caption(view, nums.n, clicks_total),
-        bands=nums.bands,
-        clicks=nums.clicks if kind == "clicks" else None,
-        alignment=align,
-    )
+    rendered, image, align = _render_map(shot, view, nums, device, engine, full=False)
     jpeg = rendered.preview(max_width=image.width, max_bytes=PREVIEW_BYTES)
     place = _placement(rendered, image, align, view.display.shift)
     fig = figures.overlay_figure(
@@ -208,19 +198,30 @@ def full_png(
     shot: Screenshot | None, view: View, nums: Numbers, device: str = "desktop", engine: render.Display | None = None
 ) -> bytes:
     """The full-resolution PNG with the legend burned in (for saving and downloading)."""
-    kind = view.kind
-    clicks_total = nums.clicks.total if kind == "clicks" else None
+    return _render_map(shot, view, nums, device, engine, full=True)[0].png()
+
+
+def _render_map(
+    shot: Screenshot | None,
+    view: View,
+    nums: Numbers,
+    device: str,
+    engine: render.Display | None,
+    full: bool,
+) -> tuple[Any, Any, Any]:
+    """The engine render of a view on the screenshot (downscaled for the browser, or full resolution)."""
+    clicks = nums.clicks if view.kind == "clicks" else None
     data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
-    image, align = canvas(shot, view.display, data_height, device, full=True)
+    image, align = canvas(shot, view.display, data_height, device, full=full)
     rendered = render.render_map(
         image,
-        engine or engine_display(kind, view.display),
-        caption(view, nums.n, clicks_total),
+        engine or engine_display(view.kind, view.display),
+        caption(view, nums.n, clicks.total if clicks else None),
         bands=nums.bands,
-        clicks=nums.clicks if kind == "clicks" else None,
+        clicks=clicks,
         alignment=align,
     )
-    return rendered.png()
+    return rendered, image, align
 
 
 def show_numbers(t: Translator, nums: Numbers, kind: str) -> None:

@@ -8,6 +8,7 @@ value, ...) falls back to the default and is reported as a `Problem` the page sh
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -200,36 +201,26 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
                 values[key] = text
             else:
                 problems.append(Problem(key, text, "unknown_value"))
-    text = last("dpr")
-    if text is not None:
-        number = _number(text)
-        if number is not None and 0.5 <= number <= 5:
-            values["dpr"] = round(number, 2)
-        else:
-            problems.append(Problem("dpr", text, "bad_number"))
-    for key, low, high in (("shift", -10_000, 10_000), ("crop_top", 0, 200_000), ("crop_bottom", 0, 200_000)):
+    # key, lowest, highest, decimals kept (0: must be a whole number; None: kept as given)
+    numbers: tuple[tuple[str, float, float, int | None], ...] = (
+        ("dpr", 0.5, 5, 2),
+        ("shift", -10_000, 10_000, 0),
+        ("crop_top", 0, 200_000, 0),
+        ("crop_bottom", 0, 200_000, 0),
+        ("opacity", 0.05, 1, 2),
+        ("ceiling", math.ulp(0.0), math.inf, None),
+    )
+    for key, low, high, decimals in numbers:
         text = last(key)
         if text is None:
             continue
         number = _number(text)
-        if number is not None and low <= number <= high and number == int(number):
+        if number is None or not low <= number <= high or (decimals == 0 and number != int(number)):
+            problems.append(Problem(key, text, "bad_number"))
+        elif decimals == 0:
             values[key] = int(number)
         else:
-            problems.append(Problem(key, text, "bad_number"))
-    text = last("opacity")
-    if text is not None:
-        number = _number(text)
-        if number is not None and 0.05 <= number <= 1:
-            values["opacity"] = round(number, 2)
-        else:
-            problems.append(Problem("opacity", text, "bad_number"))
-    text = last("ceiling")
-    if text is not None:
-        number = _number(text)
-        if number is not None and number > 0:
-            values["ceiling"] = number
-        else:
-            problems.append(Problem("ceiling", text, "bad_number"))
+            values[key] = number if decimals is None else round(number, decimals)
     display = replace(base, **values)  # type: ignore[arg-type]
     if display.scale == "fixed" and display.ceiling is None:
         problems.append(Problem("scale", "fixed", "ceiling_missing"))
