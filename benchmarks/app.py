@@ -3,6 +3,7 @@ the payload sizes sent to the browser.
 
     .venv/bin/python benchmarks/app.py            # 40 segment changes per case
     .venv/bin/python benchmarks/app.py --quick    # 10
+    .venv/bin/python benchmarks/app.py --source DIR   # also on another source, e.g. the ingest benchmark's data
 
 Two measurements of each:
 - "functions": exactly what the Explore page calls (select + bands + clicks, engine render of the preview,
@@ -69,6 +70,7 @@ def realistic_tall(tile: Path, height: int = 20_000) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--source", help="also measure first load and segment changes on this source (folder or s3://)")
     args = parser.parse_args()
     rounds = 10 if args.quick else 40
     home = Path(tempfile.mkdtemp(prefix="heatmap-bench-"))
@@ -192,6 +194,9 @@ def main() -> None:
         sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
         print(f"{kind:9s} rerun {ms(reruns)}   plotly payloads {', '.join(kb(s) for s in sizes)}")
 
+    if args.source:
+        measure_source(args.source, home, shots["demo desktop 1440x3000"][0], labels, rounds)
+
     print("\n== baselines ==")
     started = time.perf_counter()
     again = load_dataset(store, cache_dir=None)
@@ -209,6 +214,44 @@ def main() -> None:
     )
     raw_png = base64.b64encode(shot.data)
     print(f"(the PNG itself, base64: {kb(len(raw_png))})")
+
+
+def measure_source(source: str, home: Path, shot: Any, labels: Any, rounds: int) -> None:
+    """First load and segment changes on a bigger source, e.g. benchmarks/ingest.py's 90 days of exports."""
+    from datetime import timedelta
+
+    from heatmap.loader import load_dataset
+    from heatmap.stores import open_store
+    from heatmap.ui import mapview
+    from heatmap.ui.view import View
+
+    print(f"\n== {source} ==")
+    store = open_store(source)
+    cache = home / "cache-source"
+    started = time.perf_counter()
+    dataset = load_dataset(store, cache_dir=str(cache))
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    dataset = load_dataset(store, cache_dir=str(cache))
+    warm = time.perf_counter() - started
+    started = time.perf_counter()
+    dataset.index  # noqa: B018 - built once per load
+    indexed = time.perf_counter() - started
+    print(
+        f"{dataset.table.height:,} rows; first load {cold:5.2f} s, after a restart {warm:5.3f} s, page index {indexed:5.2f} s"
+    )
+    page = dataset.pages()[0][0]
+    end = dataset.days[-1]
+    start = max(dataset.days[0], end - timedelta(days=27))
+    for kind in ("attention", "clicks"):
+        times, payloads = [], []
+        for segment in itertools.islice(itertools.cycle(SEGMENTS), rounds):
+            view = View(page=page, start=start, end=end, where=segment, kind=kind)
+            t0 = time.perf_counter()
+            shown = mapview.preview(shot, view, mapview.numbers(dataset, view), labels)
+            times.append(time.perf_counter() - t0)
+            payloads.append(shown.payload)
+        print(f"{page} {kind:9s} segment change {ms(times)}   map payload up to {kb(max(payloads))}")
 
 
 if __name__ == "__main__":
