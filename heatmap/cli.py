@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import polars as pl
 
+from heatmap.captions import LANGUAGES, legend_text
 from heatmap.config import DEFAULT_HOME, Settings
 from heatmap.errors import DataError, HeatmapError
 from heatmap.loader import Dataset, load_dataset
@@ -157,9 +158,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     clicks = click_grid(view.rows, bands.page_views) if args.kind == "clicks" else None
     display = Display(kind=args.kind, ramp=args.ramp, opacity=args.opacity)
     alignment = Alignment(dpr=args.dpr, shift_px=args.shift)
-    segment = "; ".join(f"{k}={'|'.join(v)}" for k, v in view.where.items()) or "all visitors"
+    everyone = legend_text(args.lang, "all_visitors")
+    segment = "; ".join(f"{k}={'|'.join(v)}" for k, v in view.where.items()) or everyone
     caption = Caption(view.page, view.start.isoformat(), view.end.isoformat(), segment, bands.page_views,
-                      clicks.total if clicks else None)  # fmt: skip
+                      clicks.total if clicks else None, language=args.lang)  # fmt: skip
     rendered = render_map(shot.image, display, caption, bands, clicks, alignment)
     params = RunParams(view.page, view.start, view.end, view.where, display, alignment)
     record = save_run(
@@ -192,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--type", dest="kind", choices=("attention", "reach", "clicks"), default="attention")
     render.add_argument("--ramp", choices=("classic", "viridis", "cividis"), default="classic")
     render.add_argument("--opacity", type=float, default=0.6)
+    render.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the legend burned into the PNG")
     render.add_argument("--dpr", type=float, default=1.0, help="device-pixel ratio of the screenshot")
     render.add_argument("--shift", type=float, default=0.0, help="move the data down by this many CSS px")
     render.add_argument("--min-page-views", type=int, help="low-data guard (default: HEATMAP_MIN_PAGE_VIEWS, 100)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import urllib.parse
 from collections.abc import Sequence
 from functools import cache
@@ -104,19 +105,23 @@ def _line_height(font: FontType) -> int:
     return int(bottom - min(top, 0)) + 2
 
 
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef"
+_BREAKABLE = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|\s+")  # a CJK character, a word, or a run of spaces
+
+
 def wrap(text: str, font: FontType, max_width: float) -> list[str]:
-    """Greedy word wrap to `max_width` px; a single over-long word is kept on its own line."""
-    words = text.split(" ")
+    """Greedy wrap to `max_width` px, between words and between any two CJK characters (Japanese has no
+    spaces); a single over-long word is kept on its own line."""
     lines: list[str] = []
     current = ""
-    for word in words:
-        candidate = f"{current} {word}" if current else word
-        if current and font.getlength(candidate) > max_width:
-            lines.append(current)
-            current = word
+    for token in _BREAKABLE.findall(text):
+        candidate = current + token
+        if current.strip() and not token.isspace() and font.getlength(candidate.rstrip()) > max_width:
+            lines.append(current.rstrip())
+            current = token
         else:
             current = candidate
-    lines.append(current)
+    lines.append(current.rstrip())
     return lines
 
 

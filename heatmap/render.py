@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
+from heatmap.captions import legend_text
 from heatmap.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
 from heatmap.legend import legend_font, legend_panel
 from heatmap.metrics import REACH_LEVELS, BandTable, ClickGrid
@@ -89,6 +90,7 @@ class Caption:
     page_views: int = 0
     clicks: int | None = None
     title: str | None = None
+    language: str = "en"  # of the legend's words (heatmap.captions): "en" or "ja"
 
 
 @dataclass
@@ -317,33 +319,26 @@ def alignment_warning(data_height_css: int, image_width: int, image_height: int,
 
 # --- public entry points -----------------------------------------------------------------------------------
 
-_TITLES = {
-    "attention": "Attention: average seconds per page view each part of the page was on screen",
-    "reach": "Scroll reach: share of page views that reached each depth",
-    "clicks": "Clicks: smoothed clicks per 1,000 page views",
-}
-_SCALE_NAMES = {"max": "relative to the maximum", "fixed": "fixed ceiling", "p99": "clamped at the 99th percentile"}
 
+def _caption_lines(caption: Caption, display: Display, scale: str | None = None) -> list[str]:
+    def say(key: str, **values: object) -> str:
+        return legend_text(caption.language, key, **values)
 
-def _caption_lines(caption: Caption, display: Display, vmax: float) -> list[str]:
-    n = f"n = {caption.page_views:,} page views"
+    n = say("page_views", n=caption.page_views)
     if caption.clicks is not None:
-        n += f", {caption.clicks:,} clicks"
-    scale = "fixed 0–100 %" if display.kind == "reach" else _SCALE_NAMES.get(display.scale, display.scale)
+        n += say("clicks", clicks=caption.clicks)
+    if scale is None:
+        scale = say("scale.reach") if display.kind == "reach" else say(f"scale.{display.scale}")
     return [
-        caption.title or _TITLES[display.kind],
-        f"Page: {caption.page}",
-        f"Dates: {caption.start} – {caption.end}    Segment: {caption.segment}",
-        f"{n}    Colour scale: {scale}, opacity {display.opacity:.0%}",
+        caption.title or say(f"title.{display.kind}"),
+        say("page", page=caption.page),
+        f"{say('dates', start=caption.start, end=caption.end)}    {say('segment', segment=caption.segment)}",
+        f"{n}    {say('scale', scale=scale, opacity=display.opacity)}",
     ]
 
 
-def _labels(kind: str, vmax: float) -> tuple[str, str]:
-    if kind == "reach":
-        return "0 % of page views", "100 %"
-    if kind == "attention":
-        return "0 s", f"≥ {vmax:.3g} s per page view"
-    return "0", f"≥ {vmax:.3g} clicks per 1,000 page views"
+def _labels(kind: str, vmax: float, language: str) -> tuple[str, str]:
+    return legend_text(language, f"low.{kind}"), legend_text(language, f"high.{kind}", vmax=vmax)
 
 
 def render_map(
@@ -386,8 +381,8 @@ def render_map(
             vmax = resolve_ceiling(values, display.scale, display.ceiling)
         data_height = bands.data_height_px
     warnings = [w for w in [alignment_warning(data_height, width, screenshot.height, alignment)] if w]
-    low, high = _labels(display.kind, vmax)
-    legend = legend_panel(width, _caption_lines(caption, display, vmax), ramp, low, high, scale, warnings)
+    low, high = _labels(display.kind, vmax, caption.language)
+    legend = legend_panel(width, _caption_lines(caption, display), ramp, low, high, scale, warnings)
     image = _canvas(screenshot, alignment, legend)
     if display.kind == "clicks":
         assert clicks is not None
@@ -414,7 +409,7 @@ def render_difference(
     alignment: Alignment | None = None,
     opacity: float = 0.6,
     vmax: float | None = None,
-    title: str = "Reach difference B − A; only bands significant at a 5 % false discovery rate are coloured",
+    title: str | None = None,
 ) -> Rendered:
     """A diverging map of per-band differences (blue: B lower, red: B higher); other bands stay the screenshot.
 
@@ -431,9 +426,12 @@ def render_difference(
     width = screenshot.width
     top, bottom = alignment.rows(screenshot.height)
     scale = alignment.scale(width)
-    lines = _caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), limit)
-    lines[-1] = lines[-1].replace("Colour scale: fixed 0–100 %", f"Colour scale: ±{limit:.1%}")
-    legend = legend_panel(width, lines, ramp, f"B lower by {limit:.1%}", f"B higher by {limit:.1%}", scale)
+    language = caption.language
+    title = title or legend_text(language, "title.difference")
+    spread = legend_text(language, "scale.difference", limit=limit)
+    lines = _caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), spread)
+    low, high = (legend_text(language, f"{end}.difference", limit=limit) for end in ("low", "high"))
+    legend = legend_panel(width, lines, ramp, low, high, scale)
     image = _canvas(screenshot, alignment, legend)
     spans = _band_spans(diff.size, band_height_px, alignment, width, bottom - top)
     _paint_bands(image, t, mask, spans, ramp, opacity)

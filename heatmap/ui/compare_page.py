@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from heatmap import compare, render
+from heatmap.captions import legend_text
 from heatmap.ui import figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
@@ -17,7 +18,6 @@ from heatmap.ui.view import MODES, CompareView, Options, Problem, compare_query,
 P = "c_"
 VIEW_KEY = "c_view"
 COLUMN_WIDTH = 300  # px per map: a third of the main area at 1440 px; wider figures leave blank space below
-DIFF_TITLE = "Reach difference B − A; only bands significant at a 5 % false discovery rate are coloured"  # legend
 
 
 def values_for(view: CompareView, options: Options) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def _maps(
         for col, side, chosen, nums in ((cols[0], "A", side_a, nums_a), (cols[1], "B", side_b, nums_b)):
             with col:
                 st.markdown(f"**{side}**")
-                shown = mapview.preview(shot, chosen, nums, labels, device, engine=engine, max_width=COLUMN_WIDTH)
+                shown = mapview.preview(shot, chosen, nums, labels, device, engine=engine, max_width=COLUMN_WIDTH, t=t)
                 st.plotly_chart(shown.figure, theme=None, key=f"c_map_{side}", width="content", config=_CONFIG)
         with cols[2]:
             st.markdown(f"**B − A** · {t('compare.diff')}")
@@ -200,8 +200,8 @@ def _maps(
                 p="%{customdata[6]:.3g}",
             )
             shown_diff, _ = mapview.difference_preview(
-                shot, side_a, comparison, template + "<extra></extra>", DIFF_TITLE,
-                difference_caption(view, nums_a.n + nums_b.n), device, max_width=COLUMN_WIDTH,
+                shot, side_a, comparison, template + "<extra></extra>", legend_text(t.lang, "title.difference"),
+                difference_caption(view, nums_a.n + nums_b.n, t), device, max_width=COLUMN_WIDTH,
             )  # fmt: skip
             assert shown_diff is not None
             st.plotly_chart(shown_diff.figure, theme=None, key="c_map_diff", width="content", config=_CONFIG)
@@ -228,18 +228,19 @@ def table_frame(t: Translator, comparison: compare.Comparison) -> pl.DataFrame:
     )
 
 
-def difference_caption(view: CompareView, page_views: int) -> render.Caption:
-    """The legend facts of a difference map (English, like every exported legend)."""
+def difference_caption(view: CompareView, page_views: int, t: Translator = mapview.EN) -> render.Caption:
+    """The legend facts of a difference map, in the page's language."""
     a, b = view.sides()
+    everyone = legend_text(t.lang, "all_visitors")
     if view.mode == "periods":
-        segment = widgets.segment_label(mapview.EN, view.where) if view.where else "all visitors"
+        segment = widgets.segment_label(t, view.where) if view.where else everyone
         return render.Caption(
             page=view.page or "", start=f"A {a.start} – {a.end}", end=f"B {b.start} – {b.end}", segment=segment,
-            page_views=page_views,
+            page_views=page_views, language=t.lang,
         )  # fmt: skip
-    seg_a = widgets.segment_label(mapview.EN, view.where_a) if view.where_a else "all visitors"
-    seg_b = widgets.segment_label(mapview.EN, view.where_b) if view.where_b else "all visitors"
+    seg_a = widgets.segment_label(t, view.where_a) if view.where_a else everyone
+    seg_b = widgets.segment_label(t, view.where_b) if view.where_b else everyone
     return render.Caption(
         page=view.page or "", start=str(a.start), end=str(a.end), segment=f"A {seg_a} vs B {seg_b}",
-        page_views=page_views,
+        page_views=page_views, language=t.lang,
     )  # fmt: skip

@@ -151,7 +151,7 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     labels = figures.plotly_labels(t)
     try:
         with st.spinner(t("map.rendering")):
-            shown = mapview.preview(shot, view, nums, labels, device)
+            shown = mapview.preview(shot, view, nums, labels, device, t=t)
     except ValueError as exc:  # e.g. a crop that leaves nothing of the screenshot
         st.warning(str(exc), icon=":material/crop:")
         return False

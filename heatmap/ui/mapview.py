@@ -18,6 +18,7 @@ import streamlit as st
 from PIL import Image
 
 from heatmap import render
+from heatmap.captions import legend_text
 from heatmap.images import Screenshot
 from heatmap.metrics import BandTable, ClickGrid, band_table, click_grid
 from heatmap.ui import figures
@@ -63,14 +64,16 @@ def engine_display(kind: str, display: Display) -> render.Display:
     return render.Display(kind=kind, ramp=display.ramp, opacity=display.opacity, scale=scale, ceiling=ceiling)  # type: ignore[arg-type]
 
 
-def caption(view: View, n: int, clicks: int | None) -> render.Caption:
+def caption(view: View, n: int, clicks: int | None, t: Translator = EN) -> render.Caption:
+    """The legend facts, in the language of the page that exports it."""
     return render.Caption(
         page=view.page or "",
         start=view.start.isoformat() if view.start else "",
         end=view.end.isoformat() if view.end else "",
-        segment=segment_label(EN, view.where) if view.where else "all visitors",
+        segment=segment_label(t, view.where) if view.where else legend_text(t.lang, "all_visitors"),
         page_views=n,
         clicks=clicks,
+        language=t.lang,
     )
 
 
@@ -136,11 +139,12 @@ def preview(
     device: str = "desktop",
     engine: render.Display | None = None,
     max_width: int = figures.MAX_CHART_WIDTH,
+    t: Translator = EN,
 ) -> Preview:
     """The browser figure for a view: engine render of a downscaled screenshot + hover layer."""
     started = time.perf_counter()
     kind = view.kind
-    rendered, image, align = _render_map(shot, view, nums, device, engine, full=False)
+    rendered, image, align = _render_map(shot, view, nums, device, engine, t, full=False)
     jpeg = rendered.preview(max_width=image.width, max_bytes=PREVIEW_BYTES)
     place = _placement(rendered, image, align, view.display.shift)
     fig = figures.overlay_figure(
@@ -195,10 +199,15 @@ def difference_preview(
 
 
 def full_png(
-    shot: Screenshot | None, view: View, nums: Numbers, device: str = "desktop", engine: render.Display | None = None
+    shot: Screenshot | None,
+    view: View,
+    nums: Numbers,
+    device: str = "desktop",
+    engine: render.Display | None = None,
+    t: Translator = EN,
 ) -> bytes:
     """The full-resolution PNG with the legend burned in (for saving and downloading)."""
-    return _render_map(shot, view, nums, device, engine, full=True)[0].png()
+    return _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
 
 
 def _render_map(
@@ -207,6 +216,7 @@ def _render_map(
     nums: Numbers,
     device: str,
     engine: render.Display | None,
+    t: Translator,
     full: bool,
 ) -> tuple[Any, Any, Any]:
     """The engine render of a view on the screenshot (downscaled for the browser, or full resolution)."""
@@ -216,7 +226,7 @@ def _render_map(
     rendered = render.render_map(
         image,
         engine or engine_display(view.kind, view.display),
-        caption(view, nums.n, clicks.total if clicks else None),
+        caption(view, nums.n, clicks.total if clicks else None, t),
         bands=nums.bands,
         clicks=clicks,
         alignment=align,

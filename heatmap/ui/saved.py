@@ -59,7 +59,7 @@ def save(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
     runs = runs_module()
     assert runs is not None and view.page and view.start and view.end
-    png = mapview.full_png(shot, view, nums, device)
+    png = mapview.full_png(shot, view, nums, device, t=ctx.t)
     engine = mapview.engine_display(view.kind, view.display)
     align = mapview.alignment(shot.width, shot.height, view.display) if shot is not None else runs.Alignment()
     params = runs.RunParams(
@@ -118,7 +118,7 @@ def save_and_share(
     if shown:
         c1.download_button(
             t("download.png"),
-            data=lambda: mapview.full_png(shot, view, nums, device),
+            data=lambda: mapview.full_png(shot, view, nums, device, t=t),
             file_name=f"{stem}.png",
             mime="image/png",
             icon=":material/image:",
