@@ -117,6 +117,23 @@ def _number(text: str) -> float | None:
     return value if value == value and abs(value) != float("inf") else None
 
 
+def _choice(
+    params: Mapping[str, Sequence[str]],
+    key: str,
+    choices: Sequence[str],
+    problems: list[Problem],
+    reason: str = "unknown_value",
+) -> str | None:
+    """The link's (last) value for `key` if it is one of `choices`; a wrong value is noted and ignored."""
+    found = params.get(key)
+    if not found:
+        return None
+    if found[-1] in choices:
+        return found[-1]
+    problems.append(Problem(key, found[-1], reason))
+    return None
+
+
 def _date(text: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
@@ -195,12 +212,8 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
         return found[-1] if found else None
 
     for key, choices in (("ramp", RAMPS), ("scale", SCALES)):
-        text = last(key)
-        if text is not None:
-            if text in choices:
-                values[key] = text
-            else:
-                problems.append(Problem(key, text, "unknown_value"))
+        if (chosen := _choice(params, key, choices, problems)) is not None:
+            values[key] = chosen
     # key, lowest, highest, decimals kept (0: must be a whole number; None: kept as given)
     numbers: tuple[tuple[str, float, float, int | None], ...] = (
         ("dpr", 0.5, 5, 2),
@@ -246,19 +259,9 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
     problems: list[Problem] = []
     view = default_view(options)
     page_values = params.get("page")
-    if page_values:
-        if page_values[-1] in options.pages:
-            view = view.with_(page=page_values[-1])
-        else:
-            problems.append(Problem("page", page_values[-1], "unknown_page"))
+    view = view.with_(page=_choice(params, "page", options.pages, problems, "unknown_page") or view.page)
     start, end = parse_range(params, options, problems=problems)
-    kind_values = params.get("type")
-    kind = view.kind
-    if kind_values:
-        if kind_values[-1] in KINDS:
-            kind = kind_values[-1]
-        else:
-            problems.append(Problem("type", kind_values[-1], "unknown_value"))
+    kind = _choice(params, "type", KINDS, problems) or view.kind
     where = parse_where(params, options, problems=problems)
     if not page_values and not where:
         where = dict(view.where)  # a fresh visit gets the default device; a link with a page names its segment fully
@@ -401,27 +404,9 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tuple[CompareView, list[Problem]]:
     problems: list[Problem] = []
     view = default_compare(options)
-    mode_values = params.get("mode")
-    mode = view.mode
-    if mode_values:
-        if mode_values[-1] in MODES:
-            mode = mode_values[-1]
-        else:
-            problems.append(Problem("mode", mode_values[-1], "bad_mode"))
-    page_values = params.get("page")
-    page = view.page
-    if page_values:
-        if page_values[-1] in options.pages:
-            page = page_values[-1]
-        else:
-            problems.append(Problem("page", page_values[-1], "unknown_page"))
-    kind_values = params.get("type")
-    kind = view.kind
-    if kind_values:
-        if kind_values[-1] in KINDS:
-            kind = kind_values[-1]
-        else:
-            problems.append(Problem("type", kind_values[-1], "unknown_value"))
+    mode = _choice(params, "mode", MODES, problems, "bad_mode") or view.mode
+    page = _choice(params, "page", options.pages, problems, "unknown_page") or view.page
+    kind = _choice(params, "type", KINDS, problems) or view.kind
     start, end = parse_range(params, options, problems=problems)
     view = view.with_(mode=mode, page=page, kind=kind, start=start, end=end)
     if mode == "periods":
