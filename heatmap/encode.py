@@ -98,3 +98,14 @@ def preview_jpeg(image: Image.Image, max_width: int = PREVIEW_WIDTH, max_bytes: 
         if width <= 64:
             return data
         width = max(64, round(width * 0.8))
+
+
+def thumbnail_jpeg(png: bytes, width: int = 320, max_height: int = 480) -> bytes:
+    """A small picture of the top of a rendered map (what a list of saved runs shows to recognise each)."""
+    with Image.open(io.BytesIO(png)) as image:
+        crop_height = min(image.height, round(max_height * image.width / width))
+        top = image.crop((0, 0, image.width, crop_height)).convert("RGB")
+    small = top.resize((width, max(1, round(crop_height * width / top.width))), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=75)
+    return buffer.getvalue()

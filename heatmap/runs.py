@@ -26,7 +26,10 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
+from PIL import Image
+
 import heatmap
+from heatmap.encode import thumbnail_jpeg
 from heatmap.errors import AlreadyExists, NotFound, StoreError
 from heatmap.images import Screenshot
 from heatmap.locations import Location, check_separate, parse_location
@@ -36,6 +39,7 @@ from heatmap.stores.base import Store
 
 RUNS_PREFIX = "runs/"
 RUN_FILE = "run.json"
+THUMBNAIL_FILE = "thumbnail.jpg"
 RUN_ID = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{6})\.(\d{3})Z-([0-9a-f]{8})$")
 _ATTEMPTS = 3
 
@@ -102,6 +106,11 @@ class RunRecord:
     def png_key(self) -> str:
         return self.prefix + "heatmap.png"
 
+    @property
+    def thumbnail_key(self) -> str:
+        """Runs saved before thumbnails existed have none: readers treat a missing one as no picture."""
+        return self.prefix + THUMBNAIL_FILE
+
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8")
 
@@ -143,6 +152,14 @@ def _statistics(bands: BandTable, clicks: ClickGrid | None) -> dict[str, Any]:
     return stats
 
 
+def _thumbnail(png: bytes) -> bytes | None:
+    """Best effort: a run is complete without its thumbnail, so a picture Pillow cannot read gets none."""
+    try:
+        return thumbnail_jpeg(png)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def save_run(
     store: Store,
     source: str | Location,
@@ -178,6 +195,8 @@ def save_run(
             store.create(screenshot.key, screenshot.data, screenshot.content_type)
 
     files: list[tuple[str, bytes, str]] = [("heatmap.png", png, "image/png"), ("bands.csv", bands.to_csv(), "text/csv")]
+    if thumbnail := _thumbnail(png):
+        files.append((THUMBNAIL_FILE, thumbnail, "image/jpeg"))
     if clicks is not None:
         files.append(("clicks.csv", clicks.to_csv(), "text/csv"))
 

@@ -118,7 +118,7 @@ def test_save_then_list_then_open(app_env: AppEnv) -> None:
     at, run_id = save_one({"page": "/pricing", "type": "clicks", "device": "mobile"})
     day = f"{run_id[:4]}/{run_id[4:6]}/{run_id[6:8]}"
     folder = app_env.output / "runs" / day / run_id
-    assert {p.name for p in folder.iterdir()} == {"heatmap.png", "bands.csv", "clicks.csv", "run.json"}
+    assert {p.name for p in folder.iterdir()} == {"heatmap.png", "thumbnail.jpg", "bands.csv", "clicks.csv", "run.json"}
     assert "heatmap.png" in at.markdown[0].value  # the page says what was written where
     record = json.loads((folder / "run.json").read_text())
     assert record["view"]["device"] == ["mobile"] and record["page"] == "/pricing"
@@ -126,6 +126,7 @@ def test_save_then_list_then_open(app_env: AppEnv) -> None:
     at.switch_page("pages/2_Saved_runs.py").run()
     assert_clean(at)
     assert any(run_id in c.value for c in at.caption)
+    assert len(at.get("image")) == 1  # the run's thumbnail
     at.button(key=f"r_open_{run_id}").click().run()
     assert_clean(at)
     assert any(run_id in s.value for s in at.success)

@@ -274,3 +274,24 @@ def test_cli_render_saves_a_run(tmp_path: Path) -> None:
 
     done = cli("render", *common, "--output", str(out), "--min-page-views", "500", home=tmp_path / "home")
     assert done.returncode == 1 and done.stderr.startswith("error: Only 150 page views")
+
+
+def test_a_run_has_a_thumbnail_of_the_top_of_its_map() -> None:
+    import io
+
+    store = MemoryStore()
+    tall = Image.new("RGB", (1440, 20000), (200, 30, 30))
+    buffer = io.BytesIO()
+    tall.save(buffer, format="PNG", compress_level=1)
+    record = save_run(store, SOURCE, PARAMS, buffer.getvalue(), BANDS, output=output_of(store))
+    with Image.open(io.BytesIO(store.read(record.thumbnail_key))) as thumb:
+        assert thumb.format == "JPEG" and thumb.width == 320 and thumb.height == 480  # the top 2160 px, scaled
+        assert abs(thumb.getpixel((10, 10))[0] - 200) < 8
+
+
+def test_a_map_pillow_cannot_read_saves_without_a_thumbnail() -> None:
+    store = MemoryStore()
+    record = save_run(store, SOURCE, PARAMS, b"not a png", BANDS, output=output_of(store))
+    with pytest.raises(NotFound):
+        store.read(record.thumbnail_key)
+    assert load_run(store, record.run_id) == record

@@ -76,7 +76,7 @@ def main(ctx: PageContext) -> None:
         return
     st.caption(t("runs.page_of", page=len(cursors), count=len(listing.runs), output=ctx.output))
     for record in listing.runs:
-        _run_card(t, store, record)
+        _run_card(t, store, record, thumbnail(ctx.output, ctx.settings.s3, record.thumbnail_key))
     newer, older = st.columns(2)
     if newer.button(t("runs.prev"), icon=":material/arrow_back:", disabled=len(cursors) == 1, key="r_newer"):
         cursors.pop()
@@ -88,6 +88,15 @@ def main(ctx: PageContext) -> None:
         st.rerun()
 
 
+@st.cache_data(max_entries=200, show_spinner=False)
+def thumbnail(output: str, s3: Any, key: str) -> bytes | None:
+    """A run's thumbnail (runs never change, so one read per process), or None for runs saved without one."""
+    try:
+        return bytes(data.store_for(output, s3).read(key))
+    except HeatmapError:
+        return None
+
+
 def _reader(store: Any, key: str) -> Callable[[], bytes]:
     """Read an object only when its download is clicked (a saved PNG can be tens of MB)."""
 
@@ -97,12 +106,14 @@ def _reader(store: Any, key: str) -> Callable[[], bytes]:
     return read
 
 
-def _run_card(t: Translator, store: Any, record: Any) -> None:
+def _run_card(t: Translator, store: Any, record: Any, picture: bytes | None) -> None:
     stats = record.statistics or {}
     when = str(record.created)[:16].replace("T", " ")
     segment = widgets.segment_label(t, {k: tuple(v) for k, v in record.where.items()})
     with st.container(border=True, key=f"r_run_{record.run_id}"):
-        head, buttons = st.columns([3, 2], vertical_alignment="center")
+        shown, head, buttons = st.columns([1, 4, 3], vertical_alignment="center")
+        if picture:
+            shown.image(picture, width=96)
         with head:
             st.markdown(f"**{record.page}** · {t('kind.' + record.heatmap_type)}")
             st.caption(
