@@ -92,10 +92,10 @@ def _describe(t: Translator, view: CompareView, side: str) -> str:
 
 def main(ctx: PageContext) -> None:
     t = ctx.t
-    options, views = widgets.options_for(ctx.dataset)
-    if not options.pages:
-        st.warning(f"{t('load.empty', uri=ctx.source)}  \n{t('load.empty_hint')}", icon=":material/database:")
+    found = widgets.options_or_note(t, ctx.dataset, ctx.source)
+    if found is None:
         return
+    options, views = found
     problems = _restore(ctx, options)
     view = _filters(t, options, views)
     st.title(f"{t('compare.title')} · {view.page}")

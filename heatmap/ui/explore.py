@@ -52,10 +52,10 @@ def _guess_dpr(shot: Screenshot, data_height: int) -> float:
 
 def main(ctx: PageContext) -> None:
     t = ctx.t
-    options, views = widgets.options_for(ctx.dataset)
-    if not options.pages:
-        st.warning(f"{t('load.empty', uri=ctx.source)}  \n{t('load.empty_hint')}", icon=":material/database:")
+    found = widgets.options_or_note(t, ctx.dataset, ctx.source)
+    if found is None:
         return
+    options, views = found
     problems = _restore(ctx, options)
 
     with st.sidebar:

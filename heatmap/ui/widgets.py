@@ -26,6 +26,15 @@ def options_for(dataset: Any) -> tuple[Options, dict[str, int]]:
     return found
 
 
+def options_or_note(t: Translator, dataset: Any, source: str) -> tuple[Options, dict[str, int]] | None:
+    """The choices the loaded data offers, or None after telling the user that the source holds no data."""
+    options, views = options_for(dataset)
+    if not options.pages:
+        st.warning(f"{t('load.empty', uri=source)}  \n{t('load.empty_hint')}", icon=":material/database:")
+        return None
+    return options, views
+
+
 def _options(dataset: Any) -> tuple[Options, dict[str, int]]:
     pages = dataset.pages()
     table: pl.DataFrame = dataset.table
