@@ -156,14 +156,14 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
             chosen.shot = shot
             _keep(ctx, shot)
     elif source == "stored":
-        stored = [s.sha for s in data.stored_shots(output, s3)]
+        info = {s.sha: s for s in data.stored_shots(output, s3)}
+        stored = list(info)
         pinned = st.session_state.get(f"{prefix}stored")
         if pinned and pinned not in stored:
             stored.insert(0, pinned)
         if not stored:
             st.info(t("shot.stored_none"), icon=":material/image_not_supported:")
             return chosen
-        info = {s.sha: s for s in data.stored_shots(output, s3)}
         if st.session_state.get(f"{prefix}stored") not in stored:
             st.session_state[f"{prefix}stored"] = stored[0]
         sha = st.selectbox(
