@@ -24,7 +24,7 @@ from heatmap.stores import open_store
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see `python -m heatmap {self.prog.split()[-1]} --help`)", file=sys.stderr)
+        print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -61,15 +61,23 @@ def add_view_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def load_settings() -> Settings:
+    try:
+        return Settings.load()
+    except ValueError as exc:
+        raise HeatmapError(f"bad configuration: {exc}") from None
+
+
 def load_source(args: argparse.Namespace) -> tuple[Settings, Dataset]:
-    settings = Settings.load()
+    settings = load_settings()
     if args.source:
         settings = replace(settings, source=args.source)
     if args.cache_dir:
         settings = replace(settings, cache_dir=args.cache_dir)
     source = settings.source or str(demo_folder())
     cache_dir = None if args.no_cache else settings.cache_dir
-    dataset = load_dataset(open_store(source, settings.s3), settings.fields, cache_dir=cache_dir, progress=_progress)
+    store = open_store(source, settings.s3)
+    dataset = load_dataset(store, settings.fields, cache_dir=cache_dir, progress=_progress, bounds=settings.bounds)
     return settings, dataset
 
 
@@ -105,10 +113,8 @@ def select_view(args: argparse.Namespace, dataset: Dataset) -> View:
 
 
 def _print(payload: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(payload, ensure_ascii=False))
-    else:
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    """Strict JSON (DESIGN §10): a NaN or infinity reaching here is a bug, refused loudly rather than printed."""
+    print(json.dumps(payload, ensure_ascii=False, allow_nan=False, indent=None if as_json else 2))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

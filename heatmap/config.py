@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
+from heatmap.contract import Bounds
 from heatmap.fields import FieldMap
 from heatmap.stores.s3 import S3Options
 
@@ -25,6 +27,7 @@ class Settings:
     s3: S3Options = field(default_factory=S3Options)
     fields: FieldMap = field(default_factory=FieldMap)
     min_page_views: int = 100
+    bounds: Bounds = field(default_factory=Bounds)
 
     @property
     def uses_demo(self) -> bool:
@@ -46,6 +49,8 @@ class Settings:
             max_attempts=int(pick("s3_max_attempts", 5)),
         )
         field_values = dict((secrets or {}).get("fields", {}))
+        bound_names = [spec.name for spec in dataclass_fields(Bounds)]
+        bounds = Bounds.from_mapping({name: pick(name) for name in bound_names})
         return cls(
             source=pick("source"),
             output=pick("output", str(DEFAULT_HOME / "output")),
@@ -53,4 +58,5 @@ class Settings:
             s3=s3,
             fields=FieldMap.from_mapping(field_values) if field_values else FieldMap(),
             min_page_views=int(pick("min_page_views", 100)),
+            bounds=bounds,
         )

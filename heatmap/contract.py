@@ -6,6 +6,12 @@ defaults all come from (or are tested equal to) these values, so a rename cannot
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, timedelta
+from typing import Any
+
 BAND_HEIGHT_PX = 100
 CLICK_Y_STEP_PX = 20
 
@@ -48,3 +54,51 @@ CUSTOM_METRICS: tuple[str, ...] = (SECONDS_PARAM,)
 
 #: Values GA puts in place of a real value; rows carrying them where a value is needed are excluded.
 PLACEHOLDER_VALUES: frozenset[str] = frozenset({"(other)", "(not set)", ""})
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a real page can send. GA4 stores whatever any browser posts (the measurement ID is public), so a
+    row outside these bounds is excluded whole and counted: one forged value must not bloat or skew a map.
+
+    Configurable (`[heatmap]` keys / HEATMAP_* variables of the same names) for sites with taller pages.
+    """
+
+    max_page_height_px: int = 100_000
+    max_events_per_row: int = 1_000_000_000
+    max_seconds_per_event: float = 86_400.0  # a band cannot be in view for more than a day per page view
+    first_day: date = date(2005, 1, 1)  # Universal Analytics' first year
+    future_days: int = 2  # GA's time zones run ahead of UTC; later dates are impossible
+    max_page_length: int = 2_048
+    max_segment_length: int = 256
+
+    @property
+    def max_band(self) -> int:
+        return max(self.max_page_height_px // BAND_HEIGHT_PX - 1, 0)
+
+    @property
+    def max_click_y(self) -> int:
+        return max(self.max_page_height_px // CLICK_Y_STEP_PX - 1, 0)
+
+    def last_day(self, today: date | None = None) -> date:
+        return (today or date.today()) + timedelta(days=self.future_days)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Bounds:
+        """From configuration; unknown keys are left to the caller, bad numbers raise ValueError."""
+        chosen: dict[str, Any] = {}
+        for spec in fields(cls):
+            if spec.name not in values or values[spec.name] in (None, ""):
+                continue
+            raw = values[spec.name]
+            if spec.name == "first_day":
+                chosen[spec.name] = date.fromisoformat(str(raw))
+                continue
+            number = float(raw)
+            if not math.isfinite(number) or number < 0:
+                raise ValueError(f"{spec.name} must be a non-negative number, not {raw!r}")
+            chosen[spec.name] = number if spec.name == "max_seconds_per_event" else int(number)
+        return replace(cls(), **chosen)
+
+    def fingerprint(self) -> str:
+        return repr(self)

@@ -13,10 +13,11 @@ from typing import Any
 import polars as pl
 
 from heatmap.cache import ColumnarCache, cache_key
+from heatmap.contract import Bounds
 from heatmap.errors import NotFound
 from heatmap.executions import execution_of, group_executions, winners
 from heatmap.fields import FieldMap
-from heatmap.normalize import Normalized, normalize
+from heatmap.normalize import MAX_SAMPLES_PER_REASON, Normalized, normalize
 from heatmap.query import PageIndex
 from heatmap.readers import Issue, RawBatch, read_export
 from heatmap.stores.base import ObjectInfo, Store
@@ -39,6 +40,7 @@ class Dataset:
     rows_per_day: dict[date, int]
     errors: list[Issue]
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    excluded_samples: list[Issue] = field(default_factory=list)  # a few lines per reason, to look at
 
     @property
     def excluded_rows(self) -> int:
@@ -67,6 +69,8 @@ class Dataset:
             "missing_days": [d.isoformat() for d in self.missing_days],
             "errors": [issue.to_dict() for issue in self.errors],
             "excluded_rows": self.excluded_rows,
+            "excluded": dict(sorted(self.excluded.items(), key=lambda item: -item[1])),
+            "excluded_samples": [issue.to_dict() for issue in self.excluded_samples],
         }
 
     @cached_property
@@ -102,17 +106,19 @@ def load_dataset(
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    bounds: Bounds | None = None,
 ) -> Dataset:
     fields = fields or FieldMap()
+    bounds = bounds or Bounds()
     objects = list_exports(store)
     cache = ColumnarCache(cache_dir) if cache_dir else None
     listing = "\n".join(f"{o.key}\x1f{o.etag}\x1f{o.size}" for o in objects)
-    dataset_key = cache_key("dataset", store.uri, fields.fingerprint(), listing)
+    dataset_key = cache_key("dataset", store.uri, fields.fingerprint(), bounds.fingerprint(), listing)
     if cache and (hit := cache.get(dataset_key)):
         if progress:
             progress(len(objects), len(objects))
         return _from_cache(store.uri, objects, *hit)
-    parsed = _parse_all(store, objects, fields, cache, progress, workers)
+    parsed = _parse_all(store, objects, fields, bounds, cache, progress, workers)
     dataset = _assemble(store.uri, objects, parsed, fields)
     if cache:
         cache.put(dataset_key, {"table": dataset.table}, _to_meta(dataset))
@@ -123,6 +129,7 @@ def _parse_all(
     store: Store,
     objects: list[ObjectInfo],
     fields: FieldMap,
+    bounds: Bounds,
     cache: ColumnarCache | None,
     progress: Progress | None,
     workers: int | None,
@@ -130,23 +137,28 @@ def _parse_all(
     keep = set(fields.column_roles())
 
     def parse(info: ObjectInfo) -> Normalized:
-        key = cache_key("object", store.uri, info.key, info.etag, str(info.size), fields.fingerprint())
+        key = cache_key(
+            "object", store.uri, info.key, info.etag, str(info.size), fields.fingerprint(), bounds.fingerprint()
+        )
         if cache and (hit := cache.get(key)):
             frames, meta = hit
             issues = [Issue(**item) for item in meta["issues"]]
-            return Normalized(frames["table"], frames["day_rows"], frames["excluded"], issues)
+            return Normalized(frames["table"], frames["day_rows"], frames["excluded"], issues, frames["samples"])
         try:
             data = store.read(info.key)
         except NotFound:
-            return normalize(
-                RawBatch(pl.DataFrame(), [Issue(info.key, None, "listed but gone when read")]), info.key, fields
-            )
-        batch = read_export(data, info.key, keep)
-        result = normalize(batch, info.key, fields)
+            return failed(info.key, "listed but gone when read")
+        try:
+            result = normalize(read_export(data, info.key, keep), info.key, fields, bounds)
+        except Exception as exc:  # isolation: whatever one object does, the rest of the source still loads
+            return failed(info.key, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
         if cache:
             frames = {"table": result.table, "day_rows": result.day_rows, "excluded": result.excluded}
-            cache.put(key, frames, {"issues": [i.to_dict() for i in result.issues]})
+            cache.put(key, {**frames, "samples": result.samples}, {"issues": [i.to_dict() for i in result.issues]})
         return result
+
+    def failed(key: str, reason: str) -> Normalized:
+        return normalize(RawBatch(pl.DataFrame(), [Issue(key, None, reason)]), key, fields, bounds)
 
     done: dict[str, Normalized] = {}
     if progress:
@@ -176,6 +188,7 @@ def _assemble(source: str, objects: list[ObjectInfo], parsed: dict[str, Normaliz
     rows_per_day: dict[date, int] = dict.fromkeys(won, 0)
     excluded: dict[str, int] = {}
     errors: list[Issue] = []
+    samples: list[Issue] = []
     for execution in executions.values():
         mine = [day for day, name in won.items() if name == execution.name]
         for key in execution.objects:
@@ -188,10 +201,13 @@ def _assemble(source: str, objects: list[ObjectInfo], parsed: dict[str, Normaliz
                 rows_per_day[day] += rows
             for _day, reason, rows in result.excluded.filter(pl.col("date").is_in(mine)).iter_rows():
                 excluded[reason] = excluded.get(reason, 0) + rows
+            for _day, reason, file, line in result.samples.filter(pl.col("date").is_in(mine)).iter_rows():
+                if sum(sample.reason == reason for sample in samples) < MAX_SAMPLES_PER_REASON:
+                    samples.append(Issue(file, line, reason))
     # No re-aggregation: a GA report has one row per dimension tuple, and everything downstream sums anyway.
     table = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=schema(fields.segments))
     errors.sort(key=lambda issue: (issue.file, issue.line or 0))
-    return Dataset(source, table, objects, won, executions_per_day, rows_per_day, errors, excluded)
+    return Dataset(source, table, objects, won, executions_per_day, rows_per_day, errors, excluded, samples)
 
 
 def _to_meta(dataset: Dataset) -> dict[str, Any]:
@@ -201,6 +217,7 @@ def _to_meta(dataset: Dataset) -> dict[str, Any]:
         "rows_per_day": {d.isoformat(): n for d, n in dataset.rows_per_day.items()},
         "errors": [issue.to_dict() for issue in dataset.errors],
         "excluded": dataset.excluded,
+        "excluded_samples": [issue.to_dict() for issue in dataset.excluded_samples],
     }
 
 
@@ -219,4 +236,5 @@ def _from_cache(
         rows_per_day=by_day(meta["rows_per_day"]),
         errors=[Issue(**item) for item in meta["errors"]],
         excluded=dict(meta["excluded"]),
+        excluded_samples=[Issue(**item) for item in meta["excluded_samples"]],
     )

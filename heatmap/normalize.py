@@ -8,12 +8,21 @@ from typing import Any
 
 import polars as pl
 
-from heatmap.contract import PLACEHOLDER_VALUES
+from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap
-from heatmap.readers.base import Issue, RawBatch
+from heatmap.readers.base import Issue, IssueLog, RawBatch
 from heatmap.table import EVENT_KINDS, schema
 
 PLACEHOLDERS = sorted(PLACEHOLDER_VALUES)
+
+
+MAX_SAMPLES_PER_REASON = 3
+SAMPLE_SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date(),
+    "reason": pl.String(),
+    "file": pl.String(),
+    "line": pl.Int64(),
+}
 
 
 @dataclass
@@ -24,6 +33,7 @@ class Normalized:
     day_rows: pl.DataFrame  # date, rows: records read per GA date (all of them, excluded included)
     excluded: pl.DataFrame  # date, reason, rows
     issues: list[Issue] = field(default_factory=list)
+    samples: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SAMPLE_SCHEMA))  # a few excluded lines
 
 
 def _placeholder(column: str) -> pl.Expr:
@@ -35,18 +45,23 @@ def _number(column: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(column).cast(dtype, strict=False)
 
 
-def _parse_dates(values: pl.Series) -> dict[str, date | None]:
-    """GA dates are YYYYMMDD (some tools write YYYY-MM-DD); parsed once per distinct value, not per row."""
+def _parse_dates(values: pl.Series, bounds: Bounds) -> dict[str, date | None]:
+    """GA dates are YYYYMMDD (some tools write YYYY-MM-DD); parsed once per distinct value, not per row.
+    A date outside the bounds' window is no date at all: it must never stretch a coverage calendar."""
+    first, last = bounds.first_day, bounds.last_day()
     parsed: dict[str, date | None] = {}
     for text in values.drop_nulls().unique().to_list():
-        try:
-            parsed[text] = datetime.strptime(text.strip().replace("-", ""), "%Y%m%d").date()
+        compact = text.strip().replace("-", "")
+        try:  # exactly 8 digits: strptime alone reads "2026013" as 3 January
+            day = datetime.strptime(compact, "%Y%m%d").date() if len(compact) == 8 and compact.isdigit() else None
         except ValueError:
-            parsed[text] = None
+            day = None
+        parsed[text] = day if day is not None and first <= day <= last else None
     return parsed
 
 
-def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
+def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | None = None) -> Normalized:
+    bounds = bounds or Bounds()
     roles = fields.column_roles()
     frame = batch.frame
     segments = fields.segments
@@ -65,7 +80,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
         return_dtype=pl.String,
     )
     more_seconds_only = pl.col(col["event_name"]) == fields.dwell_more_event
-    dates = _parse_dates(frame[col["date"]])
+    dates = _parse_dates(frame[col["date"]], bounds)
     staged = frame.with_row_index("_row").with_columns(
         _date=pl.col(col["date"]).replace_strict(dates, default=None, return_dtype=pl.Date),
         _event=event,
@@ -78,66 +93,97 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap) -> Normalized:
     is_dwell = pl.col("_event") == "dwell"
     is_click = pl.col("_event") == "click"
     # Each check once, as a cheap boolean over every row; the reason text only for the few rows that fail.
-    checks_bad = [
-        (pl.col("_date").is_null(), "date is not YYYYMMDD"),
-        (pl.col("_events").is_null() | (pl.col("_events") < 0), "event count is not a non-negative number"),
-        (
-            is_dwell & ~_placeholder(col["band"]) & (pl.col("_band").is_null() | (pl.col("_band") < 0)),
-            "band is not a non-negative integer",
-        ),
-        (is_dwell & ~_placeholder(col["seconds"]) & pl.col("_seconds").is_null(), "seconds is not a number"),
-        (
-            is_click & ~_placeholder(col["x"]) & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 100)),
-            "click x is not a percentage",
-        ),
-        (
-            is_click & ~_placeholder(col["y"]) & (pl.col("_y").is_null() | (pl.col("_y") < 0)),
-            "click y is not a non-negative integer",
-        ),
-    ]
-    checks_excluded = [
+    # A row that fails any check is excluded whole (DESIGN §4: every row is untrusted).
+    undated = pl.col("_date").is_null()
+    checks = [
         (pl.col("_event").is_null(), "not a heatmap event"),
         (_placeholder(col["page"]), "page is (other) or (not set)"),
+        (
+            pl.col(col["page"]).str.len_chars() > bounds.max_page_length,
+            f"page path longer than {bounds.max_page_length:,} characters",
+        ),
+        (
+            pl.col("_events").is_null() | ~pl.col("_events").is_between(0, bounds.max_events_per_row),
+            f"event count is not a whole number from 0 to {bounds.max_events_per_row:,}",
+        ),
         (is_dwell & _placeholder(col["band"]), "band is (other) or (not set)"),
+        (
+            is_dwell & (pl.col("_band").is_null() | ~pl.col("_band").is_between(0, bounds.max_band)),
+            f"band is not a whole number from 0 to {bounds.max_band} (pages up to {bounds.max_page_height_px:,} px)",
+        ),
+        (
+            is_dwell
+            & ~_placeholder(col["seconds"])
+            & (
+                pl.col("_seconds").is_null()
+                | ~pl.col("_seconds").is_finite()
+                | (pl.col("_seconds") < 0)
+                | (pl.col("_seconds") > pl.col("_events") * bounds.max_seconds_per_event)
+            ),
+            f"seconds is not a number from 0 to {bounds.max_seconds_per_event:,.0f} per event",
+        ),
         (is_click & (_placeholder(col["x"]) | _placeholder(col["y"])), "click position is (other) or (not set)"),
+        (is_click & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 99)), "click x is not a whole percent 0-99"),
+        (
+            is_click & (pl.col("_y").is_null() | ~pl.col("_y").is_between(0, bounds.max_click_y)),
+            f"click y is not a whole number from 0 to {bounds.max_click_y} (pages up to {bounds.max_page_height_px:,} px)",
+        ),
+        *[
+            (
+                pl.col(col[s]).str.len_chars() > bounds.max_segment_length,
+                f"{s} longer than {bounds.max_segment_length} characters",
+            )
+            for s in segments
+        ],
     ]
-    staged = staged.with_columns(
-        _bad=pl.any_horizontal(check for check, _ in checks_bad),
-        _excluded=pl.any_horizontal(check for check, _ in checks_excluded),
-    )
+    staged = staged.with_columns(_excluded=pl.any_horizontal(check for check, _ in checks).fill_null(False))
     target = schema(segments)
-    # Narrow typed columns first, so the filters below copy numbers and categories, not the raw strings.
+    keep = ~undated & ~pl.col("_excluded")
+    # Narrow typed columns first, so the filters below copy numbers and categories, not the raw strings; only
+    # kept rows' strings become categories (a forged 100 KB path must not live on in a category dictionary).
     typed = staged.select(
-        "_row",
-        "_bad",
         "_excluded",
         pl.col("_date").alias("date"),
-        pl.col(col["page"]).cast(pl.Categorical).alias("page"),
+        pl.when(keep).then(pl.col(col["page"])).cast(pl.Categorical).alias("page"),
         pl.col("_event").cast(pl.Enum(list(EVENT_KINDS))).alias("event"),
-        pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32).alias("band"),
-        pl.when(is_click).then(pl.col("_x").clip(0, 99)).cast(pl.Int16).alias("x"),
-        pl.when(is_click).then(pl.col("_y")).cast(pl.Int32).alias("y"),
-        *[pl.col(col[s]).fill_null("(not set)").cast(pl.Categorical).alias(s) for s in segments],
+        pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32, strict=False).alias("band"),
+        pl.when(is_click).then(pl.col("_x")).cast(pl.Int16, strict=False).alias("x"),
+        pl.when(is_click).then(pl.col("_y")).cast(pl.Int32, strict=False).alias("y"),
+        *[pl.when(keep).then(pl.col(col[s]).fill_null("(not set)")).cast(pl.Categorical).alias(s) for s in segments],
         pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
         pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
     )
     issues = list(batch.issues)
-    if typed["_bad"].any():
-        reasons = staged.filter(pl.col("_bad")).select("_row", _first_reason(checks_bad))
-        issues.extend(Issue(name, batch.line_of(row), reason) for row, reason in reasons.iter_rows())
-        typed = typed.filter(~pl.col("_bad"))
+    if typed["date"].null_count():
+        log = IssueLog(name)
+        first, last = bounds.first_day.strftime("%Y%m%d"), bounds.last_day().strftime("%Y%m%d")
+        for row in staged.filter(undated).head(log.limit)["_row"].to_list():
+            log.add(batch.line_of(row), f"date is not a day from {first} to {last} in YYYYMMDD form")
+        log.more = typed["date"].null_count() - len(log.kept)
+        issues.extend(log.issues())
+        typed = typed.filter(pl.col("date").is_not_null())
+        staged = staged.filter(~undated)
     day_rows = typed.group_by("date").agg(pl.len().cast(pl.Int64).alias("rows"))
     excluded = pl.DataFrame(schema={"date": pl.Date, "reason": pl.String, "rows": pl.Int64})
+    samples = pl.DataFrame(schema=SAMPLE_SCHEMA)
     if typed["_excluded"].any():
-        excluded = (
-            staged.filter(pl.col("_excluded") & ~pl.col("_bad"))
-            .select(pl.col("_date").alias("date"), _first_reason(checks_excluded))
-            .group_by("date", "reason")
-            .agg(pl.len().cast(pl.Int64).alias("rows"))
+        reasons = staged.filter(pl.col("_excluded")).select(
+            "_row", pl.col("_date").alias("date"), _first_reason(checks)
+        )
+        excluded = reasons.group_by("date", "reason").agg(pl.len().cast(pl.Int64).alias("rows"))
+        picked = reasons.group_by("reason", maintain_order=True).head(MAX_SAMPLES_PER_REASON)
+        samples = pl.DataFrame(
+            {
+                "date": picked["date"],
+                "reason": picked["reason"],
+                "file": [name] * picked.height,
+                "line": [batch.line_of(row) for row in picked["_row"].to_list()],
+            },
+            schema=SAMPLE_SCHEMA,
         )
         typed = typed.filter(~pl.col("_excluded"))
     table = typed.select(list(target)).cast(target)  # type: ignore[arg-type]
-    return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues)
+    return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues, samples=samples)
 
 
 def _first_reason(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:

@@ -29,10 +29,10 @@ class CountingStore:
         self.inner.create(key, data, content_type)
 
 
-def fill(store: Store, executions: int, files: int = 2) -> None:
+def fill(store: Store, executions: int, files: int = 2, first: date = date(2026, 1, 1)) -> None:
     jobs = []
     for e in range(executions):
-        day = (date(2026, 1, 1) + timedelta(days=e)).strftime("%Y%m%d")
+        day = (first + timedelta(days=e)).strftime("%Y%m%d")
         for f in range(files):
             key = f"flow/exec-{e:04d}/part-{f}.jsonl"
             jobs.append((key, jsonl([dwell(day, "/p", f, 10 - f, 5.0), dwell(day, "/求人/detail", 0, 3, 1.5)])))
@@ -92,7 +92,7 @@ def test_thousands_of_objects_across_list_pages(store_factory):
     if store_factory.backend not in ("moto", "seaweed"):
         pytest.skip("only S3 lists in pages")
     store = store_factory()
-    fill(store, executions=1200, files=1)  # 1,200 keys: S3 lists 1,000 per page
+    fill(store, executions=1200, files=1, first=date(2022, 1, 1))  # 1,200 keys: S3 lists 1,000 per page
     dataset = load_dataset(store)
     assert len(dataset.objects) == 1200
     assert dataset.table.filter(pl.col("page") == "/p")["events"].sum() == 1200 * 10

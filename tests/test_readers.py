@@ -7,6 +7,7 @@ import json
 import polars as pl
 import pytest
 
+from heatmap.contract import Bounds
 from heatmap.fields import FieldMap
 from heatmap.normalize import normalize
 from heatmap.readers import read_export
@@ -122,15 +123,19 @@ def test_malformed_line_skipped_and_reported_with_its_line_number():
     assert "malformed JSON" in issue.reason
 
 
-def test_bad_values_reported_per_line_with_blank_lines_counted():
+def test_bad_values_are_excluded_by_reason_with_sample_lines_and_blank_lines_counted():
     bad = [dwell("2026-1-5x", "/a", 0, 1, 1), dwell("20260105", "/a", "abc", 1, 1), dwell("20260105", "/a", 0, "-3", 1)]
     data = jsonl(RECORDS[:1]) + b"\n" + jsonl(bad)
     result = canonical(data, "f")
-    assert [(i.line, i.reason) for i in sorted(result.issues, key=lambda i: i.line)] == [
-        (3, "date is not YYYYMMDD"),
-        (4, "band is not a non-negative integer"),
-        (5, "event count is not a non-negative number"),
+    last = Bounds().last_day().strftime("%Y%m%d")
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (3, f"date is not a day from 20050101 to {last} in YYYYMMDD form")
     ]
+    assert sorted((line, reason.split(" (")[0]) for _d, reason, _f, line in result.samples.iter_rows()) == [
+        (4, "band is not a whole number from 0 to 999"),
+        (5, "event count is not a whole number from 0 to 1,000,000,000"),
+    ]
+    assert result.excluded["rows"].sum() == 2
     assert result.table["events"].sum() == 10
 
 

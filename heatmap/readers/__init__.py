@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import zlib
 
 import polars as pl
@@ -12,22 +11,37 @@ from heatmap.readers.base import Issue, RawBatch
 
 __all__ = ["Issue", "RawBatch", "read_export"]
 
-MAX_UNCOMPRESSED = 4 * 1024**3
+#: Real GA exports compress 10-30x; a gzip bomb compresses 1000x. Memory per object follows its size.
+MAX_EXPANSION = 100
+MIN_UNCOMPRESSED_LIMIT = 64 * 1024**2
+MAX_UNCOMPRESSED = 2 * 1024**3
+
+
+def uncompressed_limit(compressed_size: int) -> int:
+    return min(MAX_UNCOMPRESSED, max(MIN_UNCOMPRESSED_LIMIT, compressed_size * MAX_EXPANSION))
 
 
 def _gunzip(data: bytes, name: str) -> bytes:
+    """Every gzip member (AppFlow may concatenate them), never expanding beyond `uncompressed_limit`."""
+    limit = uncompressed_limit(len(data))
+    parts: list[bytes] = []
+    size, rest = 0, data
     try:
-        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = decompressor.decompress(data, MAX_UNCOMPRESSED)
-        if decompressor.unconsumed_tail:
-            raise ValueError(f"expands beyond {MAX_UNCOMPRESSED // 1024**3} GB")
-        if not decompressor.eof:
-            raise ValueError("the file is truncated")
-        if data[len(data) - len(decompressor.unused_data) :][:2] == b"\x1f\x8b":
-            out += gzip.decompress(decompressor.unused_data)  # concatenated gzip members
-        return out
-    except (zlib.error, EOFError, OSError, ValueError) as exc:
+        while rest[:2] == b"\x1f\x8b":
+            decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out = decompressor.decompress(rest, limit - size + 1)
+            size += len(out)
+            if size > limit or decompressor.unconsumed_tail:
+                raise ValueError(f"it expands beyond {limit // 1024**2:,} MB ({MAX_EXPANSION}x its size): a gzip bomb?")
+            if not decompressor.eof:
+                raise ValueError("the file is truncated")
+            parts.append(out)
+            rest = decompressor.unused_data
+    except (zlib.error, EOFError, OSError) as exc:
         raise ValueError(f"corrupt gzip data: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"corrupt gzip data: {exc}") from None
+    return b"".join(parts)
 
 
 def read_export(data: bytes, name: str, keep: set[str]) -> RawBatch:
@@ -58,10 +72,12 @@ def _json_array(data: bytes, name: str, keep: set[str]) -> RawBatch:
     import json
 
     try:
-        records = json.loads(data)
-    except ValueError as exc:
-        return RawBatch(pl.DataFrame(), [Issue(name, None, f"malformed JSON array: {exc}")])
-    if not all(isinstance(r, dict) for r in records):
+        records = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return RawBatch(pl.DataFrame(), [Issue(name, None, f"malformed JSON array: {reason}")])
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         return RawBatch(pl.DataFrame(), [Issue(name, None, "a JSON array of records must hold objects only")])
-    lines = "\n".join(json.dumps(r) for r in records).encode()
+    flat = [{k: v for k, v in r.items() if not isinstance(v, (dict, list))} for r in records]
+    lines = "\n".join(json.dumps(r) for r in flat).encode()
     return jsonlines.read(lines, name, keep)

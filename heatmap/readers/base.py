@@ -19,6 +19,31 @@ class Issue:
         return {"file": self.file, "line": self.line, "reason": self.reason}
 
 
+MAX_ISSUES_PER_OBJECT = 20
+
+
+class IssueLog:
+    """Problems of one object, at most MAX_ISSUES_PER_OBJECT kept: a file of a million garbage lines must cost
+    a line of text, not a million objects. The rest are counted and summed up in one closing issue."""
+
+    def __init__(self, file: str, limit: int = MAX_ISSUES_PER_OBJECT) -> None:
+        self.file = file
+        self.limit = limit
+        self.kept: list[Issue] = []
+        self.more = 0
+
+    def add(self, line: int | None, reason: str) -> None:
+        if len(self.kept) < self.limit:
+            self.kept.append(Issue(self.file, line, reason))
+        else:
+            self.more += 1
+
+    def issues(self) -> list[Issue]:
+        if not self.more:
+            return list(self.kept)
+        return [*self.kept, Issue(self.file, None, f"{self.more:,} more problem lines like those above")]
+
+
 @dataclass
 class RawBatch:
     """Records with one String column per export field (plain names, no `customEvent:`/`ga:` prefix).

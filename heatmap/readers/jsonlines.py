@@ -7,7 +7,7 @@ import json
 import polars as pl
 
 from heatmap.fields import plain_name
-from heatmap.readers.base import Issue, RawBatch, strings_only
+from heatmap.readers.base import Issue, IssueLog, RawBatch, strings_only
 
 
 def _schema(data: bytes, keep: set[str]) -> dict[str, pl.DataType]:
@@ -16,7 +16,7 @@ def _schema(data: bytes, keep: set[str]) -> dict[str, pl.DataType]:
     for raw in data[:65536].splitlines()[:50]:
         try:
             record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(record, dict):
             for key in record:
@@ -37,24 +37,39 @@ def read(data: bytes, name: str, keep: set[str]) -> RawBatch:
 
 
 def _read_line_by_line(data: bytes, name: str, keep: set[str], schema: dict[str, pl.DataType]) -> RawBatch:
+    """The slow path, taken only when the fast parser refuses the file: each line on its own, so one bad line
+    costs that line. Nested values are not GA fields: they become null and the row is judged later."""
     records: list[dict[str, object]] = []
     lines: list[int] = []
-    issues: list[Issue] = []
+    log = IssueLog(name)
     for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
+            record = json.loads(raw.decode("utf-8"))  # decoded here: json.loads(bytes) guesses UTF-16 from NULs
         except json.JSONDecodeError as exc:
-            issues.append(Issue(name, number, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            log.add(number, f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
-        except ValueError:
-            issues.append(Issue(name, number, "not valid UTF-8 text"))
+        except UnicodeDecodeError:
+            log.add(number, "not valid UTF-8 text")
+            continue
+        except RecursionError:
+            log.add(number, "JSON nested too deeply to be a GA record")
+            continue
+        except ValueError as exc:
+            log.add(number, f"malformed JSON: {exc}")
             continue
         if not isinstance(record, dict):
-            issues.append(Issue(name, number, "expected a JSON object"))
+            log.add(number, "expected a JSON object")
             continue
-        records.append({key: None if value is None else str(value) for key, value in record.items()})
+        records.append({key: _scalar(record[key]) for key in schema if key in record})
         lines.append(number)
     frame = pl.DataFrame(records, schema=schema) if records else pl.DataFrame(schema=schema)
-    return RawBatch(strings_only(frame, keep), issues, lines)
+    return RawBatch(strings_only(frame, keep), log.issues(), lines)
+
+
+def _scalar(value: object) -> str | None:
+    """GA writes every value as a string; numbers and booleans are accepted as their text, structures are not."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)

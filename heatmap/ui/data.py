@@ -86,7 +86,8 @@ def _registry() -> _Registry:
 
 
 def dataset_key(uri: str, settings: Settings, listing: tuple[tuple[str, str], ...]) -> str:
-    text = "\x1f".join((uri, settings.fields.fingerprint(), *(f"{k}\x1e{e}" for k, e in listing)))
+    fingerprints = (settings.fields.fingerprint(), settings.bounds.fingerprint())
+    text = "\x1f".join((uri, *fingerprints, *(f"{k}\x1e{e}" for k, e in listing)))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -116,7 +117,11 @@ def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | No
         if found is not None:
             return found
         dataset = load_dataset(
-            store_for(uri, settings.s3), settings.fields, cache_dir=settings.cache_dir, progress=progress
+            store_for(uri, settings.s3),
+            settings.fields,
+            cache_dir=settings.cache_dir,
+            progress=progress,
+            bounds=settings.bounds,
         )
         with registry.lock:
             registry.entries[key] = dataset

@@ -137,20 +137,7 @@ def main(ctx: PageContext) -> None:
     if not dataset.errors:
         st.success(t("health.errors_none"), icon=":material/check_circle:")
     else:
-        errors = pl.DataFrame(
-            {
-                t("health.file"): [e.file for e in dataset.errors],
-                t("health.line"): [e.line for e in dataset.errors],
-                t("health.reason"): [e.reason for e in dataset.errors],
-            },
-            schema={t("health.file"): pl.String, t("health.line"): pl.Int64, t("health.reason"): pl.String},
-        )
-        st.dataframe(
-            errors,
-            hide_index=True,
-            key="h_errors",
-            column_config={t("health.file"): st.column_config.TextColumn(width="large")},
-        )
+        _issue_table(t, dataset.errors, "h_errors")
     st.subheader(t("health.excluded"))
     if not dataset.excluded:
         st.success(t("health.excluded_none"), icon=":material/check_circle:")
@@ -161,3 +148,21 @@ def main(ctx: PageContext) -> None:
         )
         st.dataframe(excluded, hide_index=True, key="h_excluded")
         st.caption(t("health.excluded_what"))
+        if dataset.excluded_samples:
+            st.markdown(f"**{t('health.samples')}**")
+            _issue_table(t, dataset.excluded_samples, "h_samples")
+
+
+def _issue_table(t: Translator, issues: list[Any], key: str) -> None:
+    """File, line and reason of each issue (errors, or sample lines of excluded rows)."""
+    frame = pl.DataFrame(
+        {
+            t("health.file"): [e.file for e in issues],
+            t("health.line"): [e.line for e in issues],
+            t("health.reason"): [e.reason for e in issues],
+        },
+        schema={t("health.file"): pl.String, t("health.line"): pl.Int64, t("health.reason"): pl.String},
+    )
+    st.dataframe(
+        frame, hide_index=True, key=key, column_config={t("health.file"): st.column_config.TextColumn(width="large")}
+    )

@@ -223,8 +223,11 @@ EN: dict[str, str] = {
     "health.reason": "Reason",
     "health.excluded": "Rows excluded",
     "health.excluded_none": "No rows were excluded.",
-    "health.excluded_what": "Rows whose page or coordinate is (other) or (not set) are left out and counted here. "
+    "health.excluded_what": "Rows whose page or coordinate is (other) or (not set), and rows with a value no real "
+    "page sends (a band deeper than the maximum page height, negative or non-finite seconds, a huge count, an "
+    "over-long path: GA4 records whatever any browser posts), are left out whole and counted here. "
     "Many (other) rows mean a dimension exceeds GA4's 500 values a day.",
+    "health.samples": "Sample lines of excluded rows",
     "health.rows": "Rows",
     "health.executions": "Executions",
     "health.day": "Day",
@@ -444,8 +447,11 @@ JA: dict[str, str] = {
     "health.reason": "理由",
     "health.excluded": "除外した行",
     "health.excluded_none": "除外した行はありません。",
-    "health.excluded_what": "ページや座標が (other) や (not set) の行は除外し、ここで数えています。"
+    "health.excluded_what": "ページや座標が (other) や (not set) の行、および実際のページが送らない値"
+    "(最大ページ高を超えるバンド、負や無限の秒数、巨大な件数、長すぎるパスなど。GA4 はどのブラウザーが送った値も記録します)"
+    "を含む行は、行ごと除外し、ここで数えています。"
     "(other) が多い場合は、ディメンションの値が GA4 の 1 日 500 種類の上限を超えています。",
+    "health.samples": "除外した行の例",
     "health.rows": "行数",
     "health.executions": "実行回数",
     "health.day": "日付",
