@@ -12,14 +12,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-import polars as pl
-
 from heatmap.captions import LANGUAGES, legend_text
 from heatmap.config import DEFAULT_HOME, Settings
+from heatmap.engines.base import Engine
 from heatmap.errors import DataError, HeatmapError
-from heatmap.loader import Dataset, load_dataset
-from heatmap.query import parse_where, select
+from heatmap.ingest.build import load_dataset, shared_store_for
+from heatmap.ingest.catalog import Catalog
+from heatmap.query import parse_where
 from heatmap.stores import open_store
+from heatmap.table import ViewSums
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +69,7 @@ def load_settings() -> Settings:
         raise HeatmapError(f"bad configuration: {exc}") from None
 
 
-def load_source(args: argparse.Namespace) -> tuple[Settings, Dataset]:
+def load_source(args: argparse.Namespace) -> tuple[Settings, Engine]:
     settings = load_settings()
     if args.source:
         settings = replace(settings, source=args.source)
@@ -76,9 +77,15 @@ def load_source(args: argparse.Namespace) -> tuple[Settings, Dataset]:
         settings = replace(settings, cache_dir=args.cache_dir)
     source = settings.source or str(demo_folder())
     cache_dir = None if args.no_cache else settings.cache_dir
-    store = open_store(source, settings.s3)
-    dataset = load_dataset(store, settings.fields, cache_dir=cache_dir, progress=_progress, bounds=settings.bounds)
-    return settings, dataset
+    engine = load_dataset(
+        open_store(source, settings.s3),
+        settings.fields,
+        cache_dir=cache_dir,
+        progress=_progress,
+        bounds=settings.bounds,
+        shared=shared_store_for(settings, source),
+    )
+    return settings, engine
 
 
 def demo_folder() -> Path:
@@ -89,27 +96,28 @@ def demo_folder() -> Path:
 
 @dataclass(frozen=True)
 class View:
-    dataset: Dataset
+    catalog: Catalog
     page: str
     start: date
     end: date
     where: dict[str, list[str]]
-    rows: pl.DataFrame
+    sums: ViewSums
 
 
-def select_view(args: argparse.Namespace, dataset: Dataset) -> View:
-    if not dataset.days:
-        raise DataError(f"no export rows found in {dataset.source}")
-    end = args.end or dataset.days[-1]
-    start = args.start or max(dataset.days[0], end - timedelta(days=27))
-    where = parse_where(dataset.table, args.where)
-    rows = select(dataset.table, args.page, start, end, where)
-    if rows.is_empty():
-        pages = ", ".join(page for page, _ in dataset.pages()[:5]) or "none"
+def select_view(args: argparse.Namespace, engine: Engine) -> View:
+    catalog = engine.catalog
+    if not catalog.days:
+        raise DataError(f"no export rows found in {catalog.source}")
+    end = args.end or catalog.days[-1]
+    start = args.start or max(catalog.days[0], end - timedelta(days=27))
+    where = parse_where(catalog.segments, args.where)
+    sums = engine.view(args.page, start, end, where)
+    if sums.is_empty:
+        pages = ", ".join(page for page, _ in catalog.pages()[:5]) or "none"
         raise DataError(
             f"no data for page {args.page!r} from {start} to {end} with that segment; busiest pages: {pages}"
         )
-    return View(dataset, args.page, start, end, where, rows)
+    return View(catalog, args.page, start, end, where, sums)
 
 
 def _print(payload: dict[str, Any], as_json: bool) -> None:
@@ -130,17 +138,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    _settings, dataset = load_source(args)
-    _print(dataset.coverage(), args.json)
+    _settings, engine = load_source(args)
+    _print(engine.catalog.coverage(), args.json)
     return 0
 
 
 def cmd_bands(args: argparse.Namespace) -> int:
     from heatmap.metrics import band_table
 
-    _settings, dataset = load_source(args)
-    view = select_view(args, dataset)
-    _print(band_table(view.rows).to_json_dict(), args.json)
+    _settings, engine = load_source(args)
+    view = select_view(args, engine)
+    _print(band_table(view.sums).to_json_dict(), args.json)
     return 0
 
 
@@ -151,17 +159,17 @@ def cmd_render(args: argparse.Namespace) -> int:
     from heatmap.render import Alignment, Caption, Display, render_map
     from heatmap.runs import RunParams, save_run
 
-    settings, dataset = load_source(args)
+    settings, engine = load_source(args)
     output = args.output or settings.output
-    check_separate(parse_location(dataset.source), parse_location(output))  # refuse before any work or write
+    check_separate(parse_location(engine.catalog.source), parse_location(output))  # refuse before any work or write
     try:
         shot = load_screenshot(Path(args.screenshot).read_bytes())
     except OSError as exc:
         raise HeatmapError(f"cannot read the screenshot {args.screenshot}: {exc.strerror}") from None
-    view = select_view(args, dataset)
-    bands = band_table(view.rows)
+    view = select_view(args, engine)
+    bands = band_table(view.sums)
     check_enough(bands.page_views, settings.min_page_views if args.min_page_views is None else args.min_page_views)
-    clicks = click_grid(view.rows, bands.page_views) if args.kind == "clicks" else None
+    clicks = click_grid(view.sums, bands.page_views) if args.kind == "clicks" else None
     display = Display(kind=args.kind, ramp=args.ramp, opacity=args.opacity)
     alignment = Alignment(dpr=args.dpr, shift_px=args.shift)
     everyone = legend_text(args.lang, "all_visitors")
@@ -171,8 +179,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     rendered = render_map(shot.image, display, caption, bands, clicks, alignment)
     params = RunParams(view.page, view.start, view.end, view.where, display, alignment)
     record = save_run(
-        open_store(output, settings.s3), dataset.source, params, rendered.png(), bands, screenshot=shot,
-        clicks=clicks, exports=dataset.inputs(view.start, view.end), warnings=rendered.warnings, output=output,
+        open_store(output, settings.s3), view.catalog.source, params, rendered.png(), bands, screenshot=shot,
+        clicks=clicks, exports=view.catalog.inputs(view.start, view.end), warnings=rendered.warnings, output=output,
     )  # fmt: skip
     for warning in rendered.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -28,6 +28,7 @@ class Settings:
     fields: FieldMap = field(default_factory=FieldMap)
     min_page_views: int = 100
     bounds: Bounds = field(default_factory=Bounds)
+    shared_store: str = "auto"  # parts under <output>/store/ for fresh servers: on, off, auto (on for S3)
 
     @property
     def uses_demo(self) -> bool:
@@ -59,4 +60,12 @@ class Settings:
             fields=FieldMap.from_mapping(field_values) if field_values else FieldMap(),
             min_page_views=int(pick("min_page_views", 100)),
             bounds=bounds,
+            shared_store=_choice("shared_store", pick("shared_store", "auto"), ("auto", "on", "off")),
         )
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return text

@@ -23,6 +23,7 @@ import polars as pl
 from heatmap.contract import BAND_HEIGHT_PX, CLICK_Y_STEP_PX
 from heatmap.errors import DataError
 from heatmap.stats import wilson_intervals
+from heatmap.table import ViewSums, view_sums
 
 MIN_PAGE_VIEWS = 100
 REACH_LEVELS: tuple[float, ...] = (0.75, 0.5, 0.25)
@@ -139,16 +140,15 @@ class BandTable:
         return out.getvalue().encode("utf-8")
 
 
-def band_table(rows: pl.DataFrame, band_height_px: int = BAND_HEIGHT_PX) -> BandTable:
-    """Per-band statistics of selected canonical rows (click rows are ignored).
+def band_table(data: pl.DataFrame | ViewSums, band_height_px: int = BAND_HEIGHT_PX) -> BandTable:
+    """Per-band statistics of a view: its engine sums, or selected canonical rows (click rows are ignored).
 
     Reach is page views of the band / n, clipped to at most 1: a band can show more views than band 0 when a
     band-0 event was lost (e.g. dwell rounded to 0 s, or GA thresholding); the clipped value is the honest
     upper bound and the Wilson interval uses the clipped count. With n = 0 every ratio is 0 and every interval
     (0, 1): nothing is known.
     """
-    dwell = rows.filter(pl.col("event") == "dwell").filter(pl.col("band").is_not_null())
-    per_band = dwell.group_by("band").agg(pl.col("events").sum(), pl.col("seconds").sum())
+    per_band = (data if isinstance(data, ViewSums) else view_sums(data)).dwell
     max_band = int(per_band["band"].max()) if per_band.height else -1  # type: ignore[arg-type]
     count = max(max_band + 1, 0)
     views = np.zeros(count, dtype=np.int64)
@@ -266,15 +266,11 @@ class ClickGrid:
         return out.getvalue().encode("utf-8")
 
 
-def click_grid(rows: pl.DataFrame, page_views: int, y_step_px: int = CLICK_Y_STEP_PX) -> ClickGrid:
-    """Sum click events per (x, y) cell of selected canonical rows; x outside 0-99 or y < 0 are ignored."""
-    clicks = rows.filter(
-        (pl.col("event") == "click")
-        & pl.col("x").is_between(0, CLICK_COLUMNS - 1)
-        & pl.col("y").is_not_null()
-        & (pl.col("y") >= 0)
-    )
-    cells = clicks.group_by("y", "x").agg(pl.col("events").sum())
+def click_grid(data: pl.DataFrame | ViewSums, page_views: int, y_step_px: int = CLICK_Y_STEP_PX) -> ClickGrid:
+    """Click events per (x, y) cell of a view (engine sums or selected canonical rows); x outside 0-99 or
+    y < 0 are ignored."""
+    cells = (data if isinstance(data, ViewSums) else view_sums(data)).clicks
+    cells = cells.filter(pl.col("x").is_between(0, CLICK_COLUMNS - 1) & (pl.col("y") >= 0))
     height = int(cells["y"].max()) + 1 if cells.height else 0  # type: ignore[arg-type]
     counts = np.zeros((height, CLICK_COLUMNS), dtype=np.int64)
     if cells.height:

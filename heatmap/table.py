@@ -6,6 +6,8 @@ Strings are categorical so ten million rows stay small.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 EVENT_KINDS = ("dwell", "click")
@@ -34,3 +36,33 @@ def segment_columns(table: pl.DataFrame) -> list[str]:
     """The segment dimensions a table carries, in order."""
     fixed = set(BASE_SCHEMA) | set(MEASURE_SCHEMA)
     return [name for name in table.columns if name not in fixed]
+
+
+@dataclass(frozen=True)
+class ViewSums:
+    """What a view needs from the data (DESIGN §13, engines return only this): `dwell` has band, events,
+    seconds summed per band; `clicks` has y, x, events summed per cell. Hundreds of rows, whatever the source."""
+
+    dwell: pl.DataFrame
+    clicks: pl.DataFrame
+
+    @property
+    def is_empty(self) -> bool:
+        return self.dwell.is_empty() and self.clicks.is_empty()
+
+
+def view_sums(rows: pl.DataFrame) -> ViewSums:
+    """Sum selected canonical rows per band (dwell) and per cell (clicks)."""
+    dwell = (
+        rows.filter((pl.col("event") == "dwell") & pl.col("band").is_not_null())
+        .group_by("band")
+        .agg(pl.col("events").sum(), pl.col("seconds").sum())
+        .sort("band")
+    )
+    clicks = (
+        rows.filter((pl.col("event") == "click") & pl.col("x").is_not_null() & pl.col("y").is_not_null())
+        .group_by("y", "x")
+        .agg(pl.col("events").sum())
+        .sort("y", "x")
+    )
+    return ViewSums(dwell=dwell, clicks=clicks)

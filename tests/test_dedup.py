@@ -2,10 +2,11 @@
 
 from datetime import UTC, date, datetime
 
+import polars as pl
 import pytest
 
-from heatmap.executions import execution_of, group_executions, winners
-from heatmap.loader import load_dataset
+from heatmap.ingest.build import load_dataset
+from heatmap.ingest.executions import execution_of, group_executions, winners
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import ObjectInfo
 from tests.exports import dwell, jsonl
@@ -73,21 +74,21 @@ def overlapping_store() -> MemoryStore:
 
 def test_a_day_exported_twice_counts_once_with_the_newest_numbers():
     dataset = load_dataset(overlapping_store())
-    jan5 = dataset.table.filter(dataset.table["date"] == date(2026, 1, 5))
+    jan5 = dataset.read_all().filter(pl.col("date") == date(2026, 1, 5))
     # Newest execution only: 20 + 10 + 5 views; summing both executions would give 50.
     assert jan5["events"].sum() == 35
     assert jan5["seconds"].sum() == 140.0
-    assert dataset.executions_per_day == {date(2026, 1, 5): 2, date(2026, 1, 7): 1}
-    assert dataset.winners[date(2026, 1, 5)] == EXEC_B
-    assert dataset.missing_days == [date(2026, 1, 6)]
+    assert dataset.catalog.executions_per_day == {date(2026, 1, 5): 2, date(2026, 1, 7): 1}
+    assert dataset.catalog.winners[date(2026, 1, 5)] == EXEC_B
+    assert dataset.catalog.missing_days == [date(2026, 1, 6)]
 
 
 def test_the_older_execution_still_counts_for_days_only_it_has():
     store = overlapping_store()
     store.create(f"{EXEC_A}/part-1.jsonl", jsonl([dwell("20260104", "/p", 0, 7, 7)]), last_modified=_at(6))
     dataset = load_dataset(store)
-    assert dataset.table.filter(dataset.table["date"] == date(2026, 1, 4))["events"].sum() == 7
-    assert {o["key"] for o in dataset.inputs(date(2026, 1, 4), date(2026, 1, 4))} == {
+    assert dataset.read_all().filter(pl.col("date") == date(2026, 1, 4))["events"].sum() == 7
+    assert {o["key"] for o in dataset.catalog.inputs(date(2026, 1, 4), date(2026, 1, 4))} == {
         f"{EXEC_A}/part-0.jsonl",
         f"{EXEC_A}/part-1.jsonl",
     }

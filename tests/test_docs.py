@@ -1,11 +1,13 @@
 """Keep the README and the example secrets in step with the code."""
 
 import re
+from dataclasses import fields
 import tomllib
 from pathlib import Path
 
 from heatmap.cli import build_parser
 from heatmap.config import Settings
+from heatmap.contract import Bounds
 from heatmap.fields import FieldMap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,15 +25,20 @@ def test_quick_start_commands_exist():
 
 def test_every_documented_variable_is_read_and_every_read_variable_is_documented():
     documented = set(re.findall(r"`(HEATMAP_[A-Z0-9_]+)`", README))
-    settings = Settings.load(
-        env={name: "x" for name in documented} | {"HEATMAP_S3_MAX_ATTEMPTS": "3", "HEATMAP_MIN_PAGE_VIEWS": "7"}
-    )
+    numbers = {"HEATMAP_S3_MAX_ATTEMPTS": "3", "HEATMAP_MIN_PAGE_VIEWS": "7", "HEATMAP_SHARED_STORE": "on"}
+    bounds = {
+        f"HEATMAP_{spec.name.upper()}": "2020-01-01" if spec.name == "first_day" else "9" for spec in fields(Bounds)
+    }
+    settings = Settings.load(env={name: "x" for name in documented} | numbers | bounds)
     assert settings.source == "x" and settings.output == "x" and settings.cache_dir == "x"
     assert settings.s3.endpoint_url == "x" and settings.s3.max_attempts == 3 and settings.min_page_views == 7
+    assert settings.shared_store == "on" and settings.bounds.max_page_height_px == 9
     code = "".join(p.read_text() for p in (ROOT / "heatmap").rglob("*.py"))
-    read = set(re.findall(r"HEATMAP_[A-Z0-9_]+", code)) | {
-        f"HEATMAP_{name.upper()}" for name in re.findall(r'pick\("([a-z0-9_]+)"', code)
-    }
+    read = (
+        set(re.findall(r"HEATMAP_[A-Z0-9_]+", code))
+        | set(bounds)
+        | {f"HEATMAP_{name.upper()}" for name in re.findall(r'pick\("([a-z0-9_]+)"', code)}
+    )
     assert read - {"HEATMAP_DEBUG"} <= documented, read - documented
     assert documented <= read, documented - read
 

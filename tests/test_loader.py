@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from heatmap.loader import load_dataset
+from heatmap.ingest.build import load_dataset
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import Store
 from tests.exports import dwell, jsonl
@@ -43,10 +43,10 @@ def fill(store: Store, executions: int, files: int = 2, first: date = date(2026,
 def test_load_from_every_store_backend(store):
     fill(store, executions=3)
     dataset = load_dataset(store)
-    assert dataset.days == [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
-    by_page = dict(dataset.table.group_by("page").agg(pl.col("events").sum()).iter_rows())
+    assert dataset.catalog.days == [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
+    by_page = dict(dataset.read_all().group_by("page").agg(pl.col("events").sum()).iter_rows())
     assert by_page == {"/p": 3 * (10 + 9), "/求人/detail": 3 * 2 * 3}
-    assert dataset.pages() == [("/p", 30), ("/求人/detail", 18)]
+    assert dataset.catalog.pages() == [("/p", 30), ("/求人/detail", 18)]
 
 
 def test_progress_reports_every_object(tmp_path):
@@ -65,8 +65,8 @@ def test_second_load_reads_the_cache_not_the_store(tmp_path):
     assert store.reads == 8
     second = load_dataset(store, cache_dir=tmp_path)
     assert store.reads == 8
-    assert second.table.equals(first.table)
-    assert second.coverage() == first.coverage()
+    assert second.read_all().equals(first.read_all())
+    assert second.catalog.coverage() == first.catalog.coverage()
 
 
 def test_a_new_object_reparses_only_that_object(tmp_path):
@@ -76,16 +76,16 @@ def test_a_new_object_reparses_only_that_object(tmp_path):
     store.create("flow/exec-9999/part-0.jsonl", jsonl([dwell("20260120", "/p", 0, 4, 1)]))
     dataset = load_dataset(store, cache_dir=tmp_path)
     assert store.reads == 9
-    assert date(2026, 1, 20) in dataset.days
+    assert date(2026, 1, 20) in dataset.catalog.days
 
 
 def test_a_corrupt_cache_entry_is_a_miss_not_an_error(tmp_path):
     store = MemoryStore()
     fill(store, executions=2)
-    expected = load_dataset(store, cache_dir=tmp_path).table
+    expected = load_dataset(store, cache_dir=tmp_path).read_all()
     for path in tmp_path.rglob("*.arrow"):
         path.write_bytes(b"garbage")
-    assert load_dataset(store, cache_dir=tmp_path).table.equals(expected)
+    assert load_dataset(store, cache_dir=tmp_path).read_all().equals(expected)
 
 
 def test_thousands_of_objects_across_list_pages(store_factory):
@@ -94,15 +94,15 @@ def test_thousands_of_objects_across_list_pages(store_factory):
     store = store_factory()
     fill(store, executions=1200, files=1, first=date(2022, 1, 1))  # 1,200 keys: S3 lists 1,000 per page
     dataset = load_dataset(store)
-    assert len(dataset.objects) == 1200
-    assert dataset.table.filter(pl.col("page") == "/p")["events"].sum() == 1200 * 10
+    assert len(dataset.catalog.objects) == 1200
+    assert dataset.read_all().filter(pl.col("page") == "/p")["events"].sum() == 1200 * 10
 
 
 def test_malformed_line_and_missing_day_in_coverage():
     store = MemoryStore()
     store.create("flow/e1/a.jsonl", jsonl([dwell("20260101", "/p", 0, 5, 1)]) + b"{oops\n")
     store.create("flow/e3/a.jsonl", jsonl([dwell("20260103", "/p", 0, 5, 1), dwell("20260103", "(other)", 0, 1, 1)]))
-    coverage = load_dataset(store).coverage()
+    coverage = load_dataset(store).catalog.coverage()
     assert coverage["days"] == {"2026-01-01": {"rows": 1, "executions": 1}, "2026-01-03": {"rows": 2, "executions": 1}}
     assert coverage["missing_days"] == ["2026-01-02"]
     assert coverage["errors"] == [{"file": "flow/e1/a.jsonl", "line": 2, "reason": coverage["errors"][0]["reason"]}]
@@ -113,7 +113,7 @@ def test_images_and_hidden_files_beside_exports_are_ignored():
     store = MemoryStore()
     store.create("flow/e1/a.jsonl", jsonl([dwell("20260101", "/p", 0, 5, 1)]))
     store.create("screenshots/home.png", b"\x89PNG...")
-    assert load_dataset(store).errors == []
+    assert load_dataset(store).catalog.errors == []
 
 
 def test_an_execution_with_an_empty_file_is_not_an_error_and_its_day_stays_missing():
@@ -122,8 +122,8 @@ def test_an_execution_with_an_empty_file_is_not_an_error_and_its_day_stays_missi
     store.create("flow/e2/a.jsonl", b"")  # AppFlow ran for 2 January and found nothing
     store.create("flow/e3/a.jsonl", jsonl([dwell("20260103", "/p", 0, 5, 1)]))
     dataset = load_dataset(store)
-    assert dataset.errors == []
-    assert dataset.missing_days == [date(2026, 1, 2)]  # never read as zero page views
+    assert dataset.catalog.errors == []
+    assert dataset.catalog.missing_days == [date(2026, 1, 2)]  # never read as zero page views
 
 
 def test_an_object_deleted_between_list_and_read_is_reported():
@@ -139,5 +139,5 @@ def test_an_object_deleted_between_list_and_read_is_reported():
     store.create("flow/e1/a.jsonl", jsonl([dwell("20260101", "/p", 0, 5, 1)]))
     store.create("flow/e1/gone.jsonl", b"")
     dataset = load_dataset(store)
-    assert [(e.file, e.reason) for e in dataset.errors] == [("flow/e1/gone.jsonl", "listed but gone when read")]
-    assert dataset.table["events"].sum() == 5
+    assert [(e.file, e.reason) for e in dataset.catalog.errors] == [("flow/e1/gone.jsonl", "listed but gone when read")]
+    assert dataset.read_all()["events"].sum() == 5

@@ -1,4 +1,4 @@
-"""Selecting a view: the page index gives exactly what a plain filter gives."""
+"""Selecting a view: the engine's one-page read gives exactly what a plain filter over everything gives."""
 
 from datetime import date
 
@@ -6,14 +6,14 @@ import polars as pl
 import pytest
 
 from heatmap.errors import DataError
-from heatmap.loader import load_dataset
-from heatmap.query import PageIndex, parse_where, select
+from heatmap.ingest.build import load_dataset
+from heatmap.query import parse_where, select
 from heatmap.stores import MemoryStore
 from tests.exports import dwell, jsonl
 
 
 @pytest.fixture(scope="module")
-def table() -> pl.DataFrame:
+def engine():
     store = MemoryStore()
     records = []
     for day in range(1, 29):
@@ -32,7 +32,12 @@ def table() -> pl.DataFrame:
                         )
                     )
     store.create("flow/e/part.jsonl", jsonl(records))
-    return load_dataset(store).table
+    return load_dataset(store)
+
+
+@pytest.fixture(scope="module")
+def table(engine) -> pl.DataFrame:
+    return engine.read_all()
 
 
 @pytest.mark.parametrize(
@@ -46,18 +51,18 @@ def table() -> pl.DataFrame:
         ("/nope", date(2026, 2, 1), date(2026, 2, 28), {}),
     ],
 )
-def test_page_index_equals_plain_filter(table, page, start, end, where):
+def test_one_page_read_equals_plain_filter(engine, table, page, start, end, where):
     expected = select(table, page, start, end, where).sort(pl.all())
-    assert PageIndex(table).select(page, start, end, where).sort(pl.all()).equals(expected)
+    assert engine.rows(page, start, end, where).sort(pl.all()).equals(expected)
 
 
-def test_views_sum_by_hand(table):
-    rows = PageIndex(table).select("/a", date(2026, 2, 1), date(2026, 2, 3), {"deviceCategory": ["mobile"]})
+def test_views_sum_by_hand(engine):
+    rows = engine.rows("/a", date(2026, 2, 1), date(2026, 2, 3), {"deviceCategory": ["mobile"]})
     assert rows["events"].sum() == (1 + 2 + 3) * 2  # two channels per day
 
 
-def test_reversed_range_and_unknown_dimension_are_clear(table):
+def test_reversed_range_and_unknown_dimension_are_clear(engine):
     with pytest.raises(DataError, match="reversed"):
-        PageIndex(table).select("/a", date(2026, 2, 5), date(2026, 2, 1))
+        engine.rows("/a", date(2026, 2, 5), date(2026, 2, 1))
     with pytest.raises(DataError, match="unknown segment dimension 'colour'"):
-        parse_where(table, ["colour=red"])
+        parse_where(engine.catalog.segments, ["colour=red"])

@@ -9,7 +9,7 @@ import pytest
 
 from heatmap.contract import Bounds
 from heatmap.fields import FieldMap
-from heatmap.normalize import normalize
+from heatmap.ingest.normalize import normalize
 from heatmap.readers import read_export
 from tests.exports import click, dwell, jsonl
 

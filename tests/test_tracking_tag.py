@@ -583,19 +583,20 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
                 assert row["page_views"] == 0 and row["seconds_per_view"] == 0, band
 
     # The readers as a library.
-    from heatmap.loader import load_dataset
+    from heatmap.ingest.build import load_dataset
     from heatmap.metrics import band_table
     from heatmap.query import select
     from heatmap.stores.local import LocalStore
 
     dataset = load_dataset(LocalStore(source))
-    assert dataset.errors == [] and dataset.excluded_rows == 0
-    check(band_table(select(dataset.table, page_path, E2E_DATE, E2E_DATE)).to_json_dict())
-    clicks = dataset.table.filter(dataset.table["event"] == "click")
+    assert dataset.catalog.errors == [] and dataset.catalog.excluded_rows == 0
+    table = dataset.read_all()
+    check(band_table(select(table, page_path, E2E_DATE, E2E_DATE)).to_json_dict())
+    clicks = table.filter(table["event"] == "click")
     assert clicks.select("x", "y", "events").rows() == [(50, 65, 1)]
-    mobile_only = select(dataset.table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["mobile"]})
+    mobile_only = select(table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["mobile"]})
     assert band_table(mobile_only).to_json_dict()["page_views"] == 1
-    desktop_only = band_table(select(dataset.table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["desktop"]}))
+    desktop_only = band_table(select(table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["desktop"]}))
     desktop_bands = {b["band"]: b for b in desktop_only.to_json_dict()["bands"]}
     assert desktop_only.to_json_dict()["page_views"] == 3  # not 4: the tab switch is not a page view
     assert desktop_bands[0]["page_views"] == 3 and desktop_bands[3]["seconds_per_view"] == pytest.approx(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from heatmap.fields import FieldMap
-from heatmap.normalize import normalize
+from heatmap.ingest.normalize import normalize
 from heatmap.readers import read_export
 from heatmap.readers.base import MAX_ISSUES_PER_OBJECT
 from tests.exports import click, dwell, jsonl, write
@@ -153,22 +153,22 @@ def test_truncated_gzip_is_reported():
 
 def test_a_reader_crash_costs_that_object_only(tmp_path, clean, monkeypatch):
     """Isolation: whatever a parser raises for one object, the source loads and names the object."""
-    from heatmap import loader
+    from heatmap.ingest import build
     from heatmap.stores import LocalStore
 
     folder = tmp_path / "src"
     write(folder, f"{EXECUTION}/part-0.jsonl", jsonl(VALID))
     write(folder, f"{EXECUTION}/part-1.jsonl", b'{"poison": 1}\n')
-    real = loader.read_export
+    real = build.read_export
 
     def flaky(data: bytes, name: str, keep: set[str]):
         if name.endswith("part-1.jsonl"):
             raise RuntimeError("parser bug")
         return real(data, name, keep)
 
-    monkeypatch.setattr(loader, "read_export", flaky)
-    dataset = loader.load_dataset(LocalStore(folder))
-    assert [(e.file, e.reason) for e in dataset.errors] == [
+    monkeypatch.setattr(build, "read_export", flaky)
+    dataset = build.load_dataset(LocalStore(folder))
+    assert [(e.file, e.reason) for e in dataset.catalog.errors] == [
         (f"{EXECUTION}/part-1.jsonl", "could not be read (RuntimeError: parser bug)")
     ]
-    assert int(dataset.table["events"].sum()) == 20
+    assert int(dataset.read_all()["events"].sum()) == 20

@@ -92,7 +92,7 @@ def _describe(t: Translator, view: CompareView, side: str) -> str:
 
 def main(ctx: PageContext) -> None:
     t = ctx.t
-    found = widgets.options_or_note(t, ctx.dataset, ctx.source)
+    found = widgets.options_or_note(t, ctx.engine, ctx.source)
     if found is None:
         return
     options, views = found
@@ -101,8 +101,8 @@ def main(ctx: PageContext) -> None:
     st.title(f"{t('compare.title')} · {view.page}")
     page.warn_problems(t, problems)
     side_a, side_b = view.sides()
-    nums_a = mapview.numbers(ctx.dataset, side_a)
-    nums_b = mapview.numbers(ctx.dataset, side_b)
+    nums_a = mapview.numbers(ctx.engine, side_a)
+    nums_b = mapview.numbers(ctx.engine, side_b)
     device = shots.device_of(side_a.where if view.mode == "periods" else view.where_a)
 
     with st.expander(t("shot.header"), expanded=False, icon=":material/image:"):

@@ -1,12 +1,12 @@
-"""Streamlit glue for data: cached stores, the dataset registry, screenshots by sha256.
+"""Streamlit glue for data: cached stores, the engine registry, screenshots by sha256.
 
 Caching rules (DESIGN §11, notes/streamlit.md §3):
 - stores (boto3 clients inside) are process-wide resources, one per (location, S3 options);
 - the export listing is cached for LISTING_TTL seconds, so reruns (a segment change) never touch S3;
-- the dataset is kept in a small process-wide registry keyed on (source, field mapping, [(key, etag), ...]):
-  a new AppFlow export changes the listing and so the key; an unchanged listing is never re-read. The registry
-  is not `st.cache_data` on purpose: the loader reports progress to the calling page, and a polars table must
-  not be pickled and copied on every rerun;
+- the source's engine (its catalog, plus the last few pages' rows) is kept in a small process-wide registry
+  keyed on (source, field mapping, bounds, [(key, etag), ...]): a new AppFlow export changes the listing and so
+  the key; an unchanged listing is never re-read. The registry is not `st.cache_data` on purpose: ingest
+  reports progress to the calling page, and an engine must not be pickled and copied on every rerun;
 - screenshots are content-addressed, so bytes cached by sha256 can never go stale.
 """
 
@@ -32,7 +32,7 @@ from heatmap.stores import S3Options, Store, open_store
 log = logging.getLogger("heatmap.ui")
 
 LISTING_TTL = 600  # seconds
-MAX_DATASETS = 2  # Community Cloud memory: at most the current and the previous version of a source
+MAX_ENGINES = 2  # Community Cloud memory: at most the current and the previous version of a source
 SHOT_EXTS = ("png", "jpg", "webp")
 
 
@@ -68,7 +68,7 @@ def source_uri(settings: Settings, progress_text: str = "") -> str:
 @st.cache_data(ttl=LISTING_TTL, show_spinner=False, max_entries=8)
 def export_listing(uri: str, s3: S3Options) -> tuple[tuple[str, str], ...]:
     """(key, etag) of every export object; cached for LISTING_TTL so reruns do not list S3 again."""
-    from heatmap.loader import list_exports
+    from heatmap.ingest.build import list_exports
 
     return tuple((o.key, o.etag) for o in list_exports(store_for(uri, s3)))
 
@@ -85,13 +85,13 @@ def _registry() -> _Registry:
     return _Registry()
 
 
-def dataset_key(uri: str, settings: Settings, listing: tuple[tuple[str, str], ...]) -> str:
+def engine_key(uri: str, settings: Settings, listing: tuple[tuple[str, str], ...]) -> str:
     fingerprints = (settings.fields.fingerprint(), settings.bounds.fingerprint())
     text = "\x1f".join((uri, *fingerprints, *(f"{k}\x1e{e}" for k, e in listing)))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cached_dataset(key: str) -> object | None:
+def cached_engine(key: str) -> object | None:
     registry = _registry()
     with registry.lock:
         found = registry.entries.get(key)
@@ -101,53 +101,54 @@ def cached_dataset(key: str) -> object | None:
 
 
 def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | None = None) -> object:
-    """The Dataset of `uri`, from the registry when the export listing is unchanged, else loaded now."""
-    from heatmap.loader import load_dataset
+    """The engine of `uri`, from the registry when the export listing is unchanged, else loaded now."""
+    from heatmap.ingest.build import load_dataset, shared_store_for
 
     listing = export_listing(uri, settings.s3)
-    key = dataset_key(uri, settings, listing)
-    found = cached_dataset(key)
+    key = engine_key(uri, settings, listing)
+    found = cached_engine(key)
     if found is not None:
         return found
     registry = _registry()
     with registry.lock:
         gate = registry.loading.setdefault(key, threading.Lock())
     with gate:  # two sessions opening the app at once load it once
-        found = cached_dataset(key)
+        found = cached_engine(key)
         if found is not None:
             return found
-        dataset = load_dataset(
+        engine = load_dataset(
             store_for(uri, settings.s3),
             settings.fields,
             cache_dir=settings.cache_dir,
             progress=progress,
             bounds=settings.bounds,
+            shared=shared_store_for(settings, uri),
         )
         with registry.lock:
-            registry.entries[key] = dataset
+            registry.entries[key] = engine
             registry.entries.move_to_end(key)
-            while len(registry.entries) > MAX_DATASETS:
+            while len(registry.entries) > MAX_ENGINES:
                 registry.entries.popitem(last=False)
             registry.loading.pop(key, None)
-    return dataset
+    return engine
 
 
 _DERIVED_LOCK = threading.Lock()
 _DERIVED: dict[tuple[int, str], tuple[object, Any]] = {}
 
 
-def derived(dataset: object, name: str, build: Callable[[], Any]) -> Any:
-    """Something computed once per loaded dataset (page index, widget options), kept while the dataset lives."""
-    key = (id(dataset), name)
+def derived(engine: object, name: str, build: Callable[[], Any]) -> Any:
+    """Something computed once per loaded engine (widget options), kept while the engine lives."""
+    key = (id(engine), name)
     with _DERIVED_LOCK:
         found = _DERIVED.get(key)
-        if found is not None and found[0] is dataset:
+        if found is not None and found[0] is engine:
             return found[1]
     value = build()
     with _DERIVED_LOCK:
-        if len(_DERIVED) > 4 * MAX_DATASETS * 2:
+        if len(_DERIVED) > 4 * MAX_ENGINES * 2:
             _DERIVED.clear()
-        _DERIVED[key] = (dataset, value)
+        _DERIVED[key] = (engine, value)
     return value
 
 

@@ -52,7 +52,7 @@ def _guess_dpr(shot: Screenshot, data_height: int) -> float:
 
 def main(ctx: PageContext) -> None:
     t = ctx.t
-    found = widgets.options_or_note(t, ctx.dataset, ctx.source)
+    found = widgets.options_or_note(t, ctx.engine, ctx.source)
     if found is None:
         return
     options, views = found
@@ -70,7 +70,7 @@ def main(ctx: PageContext) -> None:
     st.caption(f"{start} – {end} · {widgets.segment_label(t, where)} · {t('kind.' + kind)}")
     page.warn_problems(t, problems)
     view = View(page=page_path, start=start, end=end, where=where, kind=kind)
-    nums = mapview.numbers(ctx.dataset, view)
+    nums = mapview.numbers(ctx.engine, view)
     restored = st.session_state.pop("_x_restored", None)
     record = st.session_state.pop("_x_run_record", None)
     if restored and record is not None:
@@ -146,7 +146,7 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     if shot is None:
         st.info(t("map.no_shot"), icon=":material/image_not_supported:")
     else:
-        devices = widgets.options_for(ctx.dataset)[0].segments.get("deviceCategory", ())
+        devices = widgets.options_for(ctx.engine)[0].segments.get("deviceCategory", ())
         _alignment_note(t, view, nums, shot, len(devices) > 1)
     labels = figures.plotly_labels(t)
     try:

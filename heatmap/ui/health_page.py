@@ -22,17 +22,17 @@ aws appflow start-flow --flow-name ga4-heatmap-backfill
 aws appflow describe-flow-execution-records --flow-name ga4-heatmap-backfill --max-results 1"""
 
 
-def day_status(dataset: Any) -> pl.DataFrame:
+def day_status(catalog: Any) -> pl.DataFrame:
     """One row per day from the first to the last exported day: rows, executions, status."""
-    days = dataset.days
+    days = catalog.days
     if not days:
         return pl.DataFrame(schema={"day": pl.Date, "rows": pl.Int64, "executions": pl.Int64, "status": pl.String})
     first, last = days[0], days[-1]
     span = [first + timedelta(n) for n in range((last - first).days + 1)]
-    rows = [dataset.rows_per_day.get(d, 0) for d in span]
-    executions = [dataset.executions_per_day.get(d, 0) for d in span]
+    rows = [catalog.rows_per_day.get(d, 0) for d in span]
+    executions = [catalog.executions_per_day.get(d, 0) for d in span]
     status = [
-        "missing" if d not in dataset.rows_per_day else "reexported" if e > 1 else "present"
+        "missing" if d not in catalog.rows_per_day else "reexported" if e > 1 else "present"
         for d, e in zip(span, executions, strict=True)
     ]
     return pl.DataFrame({"day": span, "rows": rows, "executions": executions, "status": status})
@@ -85,10 +85,10 @@ def calendar(t: Translator, frame: pl.DataFrame) -> go.Figure:
 
 def main(ctx: PageContext) -> None:
     t = ctx.t
-    dataset = ctx.dataset
+    catalog = ctx.engine.catalog
     sync_url({})
     st.title(t("health.title"))
-    frame = day_status(dataset)
+    frame = day_status(catalog)
     if frame.height == 0:
         st.warning(f"{t('load.empty', uri=ctx.source)}  \n{t('load.empty_hint')}", icon=":material/database:")
     else:
@@ -102,7 +102,7 @@ def main(ctx: PageContext) -> None:
                 last=frame["day"][-1],
                 missing=missing.height,
                 reexported=reexported.height,
-                objects=len(dataset.objects),
+                objects=len(catalog.objects),
             )
         )
         st.subheader(t("health.calendar"))
@@ -134,23 +134,23 @@ def main(ctx: PageContext) -> None:
             st.markdown(t("health.missing_what"))
             st.code(BACKFILL.format(first=days[0].isoformat(), last=days[-1].isoformat()), language="bash")
     st.subheader(t("health.errors"))
-    if not dataset.errors:
+    if not catalog.errors:
         st.success(t("health.errors_none"), icon=":material/check_circle:")
     else:
-        _issue_table(t, dataset.errors, "h_errors")
+        _issue_table(t, catalog.errors, "h_errors")
     st.subheader(t("health.excluded"))
-    if not dataset.excluded:
+    if not catalog.excluded:
         st.success(t("health.excluded_none"), icon=":material/check_circle:")
     else:
-        st.metric(t("health.rows"), f"{dataset.excluded_rows:,}")
+        st.metric(t("health.rows"), f"{catalog.excluded_rows:,}")
         excluded = pl.DataFrame(
-            {t("health.reason"): list(dataset.excluded), t("health.rows"): list(dataset.excluded.values())}
+            {t("health.reason"): list(catalog.excluded), t("health.rows"): list(catalog.excluded.values())}
         )
         st.dataframe(excluded, hide_index=True, key="h_excluded")
         st.caption(t("health.excluded_what"))
-        if dataset.excluded_samples:
+        if catalog.excluded_samples:
             st.markdown(f"**{t('health.samples')}**")
-            _issue_table(t, dataset.excluded_samples, "h_samples")
+            _issue_table(t, catalog.excluded_samples, "h_samples")
 
 
 def _issue_table(t: Translator, issues: list[Any], key: str) -> None:

@@ -36,7 +36,6 @@ EN = Translator("en")
 class Numbers:
     """What the engine says about one selection."""
 
-    rows: pl.DataFrame
     bands: BandTable
     clicks: ClickGrid
     missing_days: list[date] = field(default_factory=list)
@@ -46,14 +45,14 @@ class Numbers:
         return self.bands.page_views
 
 
-def numbers(dataset: Any, view: View) -> Numbers:
-    """Select the view's rows and compute bands and clicks (fast: no S3, no image work)."""
+def numbers(engine: Any, view: View) -> Numbers:
+    """The view's sums from the engine, then bands and clicks (fast: one page, no S3, no image work)."""
     assert view.page is not None and view.start is not None and view.end is not None
-    rows = dataset.index.select(view.page, view.start, view.end, view.where)
-    bands = band_table(rows)
-    clicks = click_grid(rows, bands.page_views)
-    missing = [d for d in dataset.missing_days if view.start <= d <= view.end]
-    return Numbers(rows=rows, bands=bands, clicks=clicks, missing_days=missing)
+    sums = engine.view(view.page, view.start, view.end, view.where)
+    bands = band_table(sums)
+    clicks = click_grid(sums, bands.page_views)
+    missing = [d for d in engine.catalog.missing_days if view.start <= d <= view.end]
+    return Numbers(bands=bands, clicks=clicks, missing_days=missing)
 
 
 def engine_display(kind: str, display: Display) -> render.Display:

@@ -1,7 +1,7 @@
 """The one call every page starts with: `ctx = heatmap.ui.page.setup(title_key)`.
 
 It sets the page up, loads the settings, runs the login gate, picks the language, draws the shared sidebar
-(navigation, language, source, reload) and loads the dataset with progress. Because every page file runs it
+(navigation, language, source, reload) and loads the source's engine with progress. Because every page file runs it
 first, a deep link to any page URL meets the same gate and the same data.
 
 `guard(ctx)` wraps a page body: a HeatmapError becomes an st.error with its own message (it says what happened
@@ -42,13 +42,13 @@ LANG_KEY = "lang"
 
 @dataclass
 class PageContext:
-    """What a page needs: settings, language, translator, the dataset (None if the page does not load it)."""
+    """What a page needs: settings, language, translator, the engine (None if the page does not load data)."""
 
     settings: Settings
     lang: str
     t: Translator
     source: str = ""
-    dataset: Any = None
+    engine: Any = None  # heatmap.engines.base.Engine once loaded
     secrets: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -136,7 +136,7 @@ def _source_sidebar(ctx: PageContext) -> None:
             st.rerun()
 
 
-def _load_dataset(ctx: PageContext) -> Any:
+def _load_engine(ctx: PageContext) -> Any:
     t = ctx.t
     bar = st.empty()
 
@@ -145,17 +145,17 @@ def _load_dataset(ctx: PageContext) -> Any:
             bar.progress(min(done / total, 1.0), text=t("load.progress", done=done, total=total))
 
     try:
-        dataset = data.load(ctx.source, ctx.settings, progress=progress)
+        engine = data.load(ctx.source, ctx.settings, progress=progress)
     except HeatmapError as exc:
         bar.empty()
         st.error(f"{t('load.failed', error=exc)}  \n{t('load.failed_hint')}", icon=":material/cloud_off:")
         st.stop()
     bar.empty()
-    return dataset
+    return engine
 
 
 def setup(title_key: str, *, load_data: bool = True) -> PageContext:
-    """Page config, settings, login gate, language, sidebar and (unless load_data=False) the dataset."""
+    """Page config, settings, login gate, language, sidebar and (unless load_data=False) the engine."""
     lang = _choose_language()
     t = Translator(lang)
     st.set_page_config(
@@ -183,8 +183,8 @@ def setup(title_key: str, *, load_data: bool = True) -> PageContext:
     _source_sidebar(ctx)
     if load_data:
         with guard(ctx):
-            ctx.dataset = _load_dataset(ctx)
-        if ctx.dataset is None:
+            ctx.engine = _load_engine(ctx)
+        if ctx.engine is None:
             st.stop()
     return ctx
 

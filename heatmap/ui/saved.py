@@ -79,7 +79,7 @@ def save(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
         nums.bands,
         screenshot=shot,
         clicks=nums.clicks if view.kind == "clicks" else None,
-        exports=ctx.dataset.inputs(view.start, view.end),
+        exports=ctx.engine.catalog.inputs(view.start, view.end),
         output=ctx.output,
     )
 

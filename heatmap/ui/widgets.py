@@ -11,51 +11,38 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import polars as pl
 import streamlit as st
 
-from heatmap.table import segment_columns
+from heatmap.ingest.catalog import Catalog
 from heatmap.ui import data
 from heatmap.ui.i18n import Translator
 from heatmap.ui.view import KINDS, RAMPS, SCALES, Display, Options, View
 
 
-def options_for(dataset: Any) -> tuple[Options, dict[str, int]]:
-    """What the dataset allows (pages busiest first, days, segment values by frequency) and views per page."""
-    found: tuple[Options, dict[str, int]] = data.derived(dataset, "options", lambda: _options(dataset))
+def options_for(engine: Any) -> tuple[Options, dict[str, int]]:
+    """What the source allows (pages busiest first, days, segment values by frequency) and views per page."""
+    found: tuple[Options, dict[str, int]] = data.derived(engine, "options", lambda: _options(engine.catalog))
     return found
 
 
-def options_or_note(t: Translator, dataset: Any, source: str) -> tuple[Options, dict[str, int]] | None:
+def options_or_note(t: Translator, engine: Any, source: str) -> tuple[Options, dict[str, int]] | None:
     """The choices the loaded data offers, or None after telling the user that the source holds no data."""
-    options, views = options_for(dataset)
+    options, views = options_for(engine)
     if not options.pages:
         st.warning(f"{t('load.empty', uri=source)}  \n{t('load.empty_hint')}", icon=":material/database:")
         return None
     return options, views
 
 
-def _options(dataset: Any) -> tuple[Options, dict[str, int]]:
-    pages = dataset.pages()
-    table: pl.DataFrame = dataset.table
-    segments: dict[str, tuple[str, ...]] = {}
-    views = table.filter((pl.col("event") == "dwell") & (pl.col("band") == 0))  # page views: band 0 is always seen
-    for name in segment_columns(table):
-        counts = (
-            views.group_by(name)
-            .agg(pl.col("events").sum())
-            .drop_nulls(name)
-            .sort(["events", name], descending=[True, False])
-        )
-        segments[name] = tuple(str(v) for v in counts[name].to_list())
-    days = dataset.days
+def _options(catalog: Catalog) -> tuple[Options, dict[str, int]]:
+    days = catalog.days
     options = Options(
-        pages=tuple(p for p, _ in pages),
+        pages=tuple(catalog.page_views),
         first_day=days[0] if days else None,
         last_day=days[-1] if days else None,
-        segments=segments,
+        segments=dict(catalog.segment_values),
     )
-    return options, dict(pages)
+    return options, dict(catalog.page_views)
 
 
 # --- seeding ------------------------------------------------------------------------------------------------

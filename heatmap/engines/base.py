@@ -1,0 +1,27 @@
+"""The one small interface the app and the CLI ask for data (DESIGN §13), whichever engine answers.
+
+An engine knows a source's catalog (pages, segment values, coverage, errors) and answers a view with sums
+only: page views and seconds per band, clicks per cell. Statistics and drawing stay in process, so every
+engine's maps, comparisons and saved runs look and behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Protocol
+
+from heatmap.ingest.catalog import Catalog
+from heatmap.table import ViewSums
+
+Where = Mapping[str, Sequence[str]]
+__all__ = ["Engine", "ViewSums", "Where"]
+
+
+class Engine(Protocol):
+    name: str
+    catalog: Catalog
+
+    def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
+        """Sums of one page between two dates (inclusive) for rows matching every segment condition."""
+        ...

@@ -1,0 +1,88 @@
+"""The local engine: the source's parts on this machine's disk, read one page at a time (DESIGN §13).
+
+Memory follows the view: a view reads only its page's row groups from the parts that count, and the last few
+pages' rows stay in a bounded LRU (by size), so switching back or changing the segment or the dates costs a
+filter over one page, not a read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from heatmap.engines.base import Where
+from heatmap.errors import DataError, StoreError
+from heatmap.ingest.catalog import Catalog
+from heatmap.ingest.parts import PartFolder, read_rows
+from heatmap.query import resolve_dimension, select
+from heatmap.table import ViewSums, view_sums
+
+PAGE_CACHE_BYTES = 384 * 1024**2
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(self, catalog: Catalog, parts: PartFolder, page_cache_bytes: int = PAGE_CACHE_BYTES) -> None:
+        self.catalog = catalog
+        self.parts = parts
+        self.page_cache_bytes = page_cache_bytes
+        self._pages: OrderedDict[str, pl.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+
+    def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
+        return view_sums(self.rows(page, start, end, where))
+
+    def rows(self, page: str, start: date, end: date, where: Where | None = None) -> pl.DataFrame:
+        """The canonical rows of one view (the page's cached rows, filtered by dates and segment)."""
+        if start > end:
+            raise DataError(f"the date range is reversed: {start} is after {end}")
+        resolved = {resolve_dimension(self.catalog.segments, k): v for k, v in (where or {}).items()}
+        return select(self.page_rows(page), page, start, end, resolved, sorted_by_date=True)
+
+    def page_rows(self, page: str) -> pl.DataFrame:
+        """Every counted row of `page`, sorted by date; read once, then kept while it is among the recent."""
+        with self._lock:
+            found = self._pages.get(page)
+            if found is not None:
+                self._pages.move_to_end(page)
+                return found
+            gate = self._loading.setdefault(page, threading.Lock())
+        with gate:  # two sessions opening the same page read it once
+            with self._lock:
+                found = self._pages.get(page)
+            if found is not None:
+                return found
+            rows = self._read(page)
+            with self._lock:
+                self._pages[page] = rows
+                self._loading.pop(page, None)
+                self._evict()
+            return rows
+
+    def _read(self, page: str | None) -> pl.DataFrame:
+        paths: dict[Path, list[date]] = {self.parts.path(name): days for name, days in self.catalog.parts.items()}
+        try:
+            return read_rows(paths, page, self.catalog.segments)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise StoreError(
+                f"the local store under {self.parts.folder} is damaged or was removed ({str(exc).splitlines()[0]}); "
+                "press 'Reload data' (or run the command again) to rebuild it"
+            ) from None
+
+    def _evict(self) -> None:
+        """Drop the least recently used pages until the cache fits its size; the newest always stays."""
+        total = sum(frame.estimated_size() for frame in self._pages.values())
+        while len(self._pages) > 1 and total > self.page_cache_bytes:
+            _page, frame = self._pages.popitem(last=False)
+            total -= frame.estimated_size()
+
+    def read_all(self) -> pl.DataFrame:
+        """Every counted row of the source in one table: for tests and small sources only (memory grows with
+        the source), never on the app's or the CLI's paths."""
+        return self._read(None)

@@ -1,0 +1,180 @@
+"""Parts: the on-disk columnar store of the canonical table, one immutable Parquet file per export object.
+
+A part holds the object's canonical rows sorted by page and date, in small row groups with statistics, so a
+one-page query reads that page's row groups and skips the rest (DESIGN §13). Its summary (rows and exclusions
+per day, sample lines, issues, page views and segment values per day) rides in the Parquet footer, so a
+part is one object: the same bytes serve the local disk and the shared copy under `<output>/store/`.
+
+A part's name is a hash of what determines its content (export key, ETag, size, field mapping, bounds,
+software version), so it is never rewritten: a new export adds a part, a changed one gets a new name.
+An unreadable or partial file is a miss, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+import heatmap
+from heatmap.contract import Bounds
+from heatmap.fields import FieldMap
+from heatmap.ingest.normalize import Normalized
+from heatmap.readers.base import Issue
+from heatmap.stores.base import ObjectInfo
+
+FORMAT = "parts-1"
+ROW_GROUP_ROWS = 4096  # small groups: a page's rows are a few groups of a daily file, the rest is skipped
+SUMMARY_KEY = b"heatmap.summary"
+
+
+def part_name(source: str, info: ObjectInfo, fields: FieldMap, bounds: Bounds) -> str:
+    """What determines a part's content. The source URI is left out on purpose: the same export object
+    (key + ETag) read through another endpoint is the same part."""
+    text = "\x1f".join(
+        (heatmap.__version__, FORMAT, info.key, info.etag, str(info.size), fields.fingerprint(), bounds.fingerprint())
+    )
+    return hashlib.sha256(text.encode()).hexdigest() + ".parquet"
+
+
+@dataclass
+class Summary:
+    """Everything the catalog needs from one part, without reading its rows."""
+
+    day_rows: dict[date, int] = field(default_factory=dict)
+    excluded: list[tuple[date, str, int]] = field(default_factory=list)
+    samples: list[tuple[date, Issue]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    page_views: dict[date, dict[str, int]] = field(default_factory=dict)
+    segment_views: dict[date, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "day_rows": {d.isoformat(): n for d, n in self.day_rows.items()},
+                "excluded": [[d.isoformat(), reason, n] for d, reason, n in self.excluded],
+                "samples": [[d.isoformat(), i.file, i.line, i.reason] for d, i in self.samples],
+                "issues": [i.to_dict() for i in self.issues],
+                "page_views": {d.isoformat(): v for d, v in self.page_views.items()},
+                "segment_views": {d.isoformat(): v for d, v in self.segment_views.items()},
+            },
+            ensure_ascii=False,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Summary:
+        raw = json.loads(data)
+        day = date.fromisoformat
+        return cls(
+            day_rows={day(d): int(n) for d, n in raw["day_rows"].items()},
+            excluded=[(day(d), str(reason), int(n)) for d, reason, n in raw["excluded"]],
+            samples=[(day(d), Issue(file, line, reason)) for d, file, line, reason in raw["samples"]],
+            issues=[Issue(**item) for item in raw["issues"]],
+            page_views={day(d): v for d, v in raw["page_views"].items()},
+            segment_views={day(d): v for d, v in raw["segment_views"].items()},
+        )
+
+
+def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
+    """The per-day facts of one normalized object (page views = band-0 dwell events, DESIGN §6)."""
+    views = result.table.filter((pl.col("event") == "dwell") & (pl.col("band") == 0))
+    page_views: dict[date, dict[str, int]] = {}
+    for day, page, n in views.group_by("date", "page").agg(pl.col("events").sum()).iter_rows():
+        page_views.setdefault(day, {})[str(page)] = int(n)
+    segment_views: dict[date, dict[str, dict[str, int]]] = {}
+    for name in segments:
+        per_value = views.group_by("date", name).agg(pl.col("events").sum()).drop_nulls(name)
+        for day, value, n in per_value.iter_rows():
+            segment_views.setdefault(day, {}).setdefault(name, {})[str(value)] = int(n)
+    return Summary(
+        day_rows=dict(result.day_rows.iter_rows()),
+        excluded=list(result.excluded.iter_rows()),
+        samples=[(d, Issue(file, line, reason)) for d, reason, file, line in result.samples.iter_rows()],
+        issues=list(result.issues),
+        page_views=page_views,
+        segment_views=segment_views,
+    )
+
+
+def encode(result: Normalized, segments: tuple[str, ...], summary: Summary) -> bytes:
+    """One part file: rows sorted by page then date (pages and segment values as plain dictionary-encoded
+    strings, so row-group statistics can answer `page == P`), the summary in the footer."""
+    rows = result.table.with_columns(pl.col(c).cast(pl.String) for c in ("page", *segments)).sort("page", "date")
+    arrow = rows.to_arrow()
+    arrow = arrow.replace_schema_metadata({SUMMARY_KEY: summary.to_json()})
+    sink = io.BytesIO()
+    pq.write_table(
+        arrow, sink, row_group_size=ROW_GROUP_ROWS, compression="zstd", write_statistics=True, use_dictionary=True
+    )
+    return sink.getvalue()
+
+
+def read_summary(path: str | os.PathLike[str] | io.BytesIO) -> Summary | None:
+    """The summary in a part's footer; None when the file is missing, partial or not a part."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        return Summary.from_json(metadata[SUMMARY_KEY])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_atomic(target: Path, data: bytes) -> bool:
+    """Written under a temporary name and renamed. Best effort: a full or read-only disk costs speed, never
+    correctness. True when stored."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+        return True
+    except OSError:
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class PartFolder:
+    """The local parts on disk, written by rename so a crash never leaves a half file under a part's name."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def path(self, name: str) -> Path:
+        return self.folder / name[:2] / name
+
+    def summary(self, name: str) -> Summary | None:
+        path = self.path(name)
+        return read_summary(path) if path.exists() else None
+
+    def put(self, name: str, data: bytes) -> bool:
+        return write_atomic(self.path(name), data)
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.rglob("*.parquet")) if self.folder.exists() else 0
+
+
+def read_rows(paths: dict[Path, list[date]], page: str | None, segments: tuple[str, ...]) -> pl.DataFrame:
+    """One page's canonical rows (every page's with None) from the parts that count, each limited to the days
+    it wins (de-duplication: only the newest execution's rows count for a GA date). Row groups without the
+    page are skipped by their statistics; the rows come back sorted by date."""
+    from heatmap.table import schema
+
+    target = schema(segments)
+    on_page = pl.lit(True) if page is None else pl.col("page") == page
+    scans = [pl.scan_parquet(path).filter(on_page & pl.col("date").is_in(days)) for path, days in paths.items() if days]
+    if not scans:
+        return pl.DataFrame(schema=target)
+    rows = pl.concat(scans, how="vertical").collect()
+    return rows.with_columns(pl.col(c).cast(pl.Categorical) for c in ("page", *segments)).cast(target).sort("date")  # type: ignore[arg-type]
+
+
+def summary_of(data: bytes) -> Summary | None:
+    """The summary of part bytes (e.g. fetched from the shared store), None if they are not a whole part."""
+    return read_summary(io.BytesIO(data))
