@@ -3,7 +3,8 @@
 Four pages of different heights, three devices, five channels, new and returning visitors, 62 days.
 Dwell decays down the page with hot sections (hero, price table, form); clicks cluster on buttons.
 Like real exports it has flaws on purpose: one missing day, one GA date exported by two overlapping
-executions (the later one revised upwards), one malformed line and a few `(other)` rows.
+executions (the later one revised upwards), one malformed line, a few `(other)` rows and two forged rows
+(a band 99,999,999 px down the page and negative seconds: GA4 records whatever a spam bot sends).
 Each page and device also gets a synthetic full-page screenshot drawn from the same layout.
 """
 
@@ -243,9 +244,18 @@ def _write_execution(
     folder.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(record, ensure_ascii=False) for _day, records in days for record in records]
     if malformed:
-        lines.insert(
-            len(lines) // 2, '{"date": "' + days[0][0].strftime("%Y%m%d") + '", "pagePath": "/", "eventName": '
+        day = days[0][0].strftime("%Y%m%d")
+        lines.insert(len(lines) // 2, '{"date": "' + day + '", "pagePath": "/", "eventName": ')
+        forged = [dict(days[0][1][0]), dict(days[0][1][0])]
+        forged[0].update({"eventName": contract.DWELL_EVENT, f"customEvent:{contract.BAND_PARAM}": "99999999"})
+        forged[1].update(
+            {
+                "eventName": contract.DWELL_EVENT,
+                f"customEvent:{contract.BAND_PARAM}": "003",
+                f"customEvent:{contract.SECONDS_PARAM}": "-50",
+            }
         )
+        lines[len(lines) // 3 : len(lines) // 3] = [json.dumps(record, ensure_ascii=False) for record in forged]
     chunk = 20000  # AppFlow splits a run into several files
     for part, start in enumerate(range(0, len(lines), chunk)):
         path = folder / f"{execution[:8]}-part-{part:05d}.jsonl"
