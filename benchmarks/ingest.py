@@ -92,7 +92,7 @@ def phase(name: str, data: Path, cache: Path) -> dict[str, float]:
     result: dict[str, float] = {}
     if name == "resident":
         # What the app holds once loaded: the catalog from the cache and one view (the busiest page) computed.
-        from heatmap.metrics import band_table
+        from heatmap.statistics.metrics import band_table
 
         engine = load_dataset(LocalStore(data), cache_dir=cache)
         page = engine.catalog.pages()[0][0]

@@ -21,8 +21,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from heatmap.metrics import band_table
 from heatmap.query import select
+from heatmap.statistics.metrics import band_table
 from heatmap.table import schema
 
 SEGMENTS = ("deviceCategory", "sessionDefaultChannelGroup", "newVsReturning")

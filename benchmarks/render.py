@@ -31,9 +31,9 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from heatmap.legend import legend_font
-from heatmap.metrics import band_table, click_grid
-from heatmap.render import Caption, Display, render_map
+from heatmap.drawing.legend import legend_font
+from heatmap.drawing.render import Caption, Display, render_map
+from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.table import schema
 
 TIME_BUDGET_S = 1.5

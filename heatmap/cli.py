@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from heatmap.captions import LANGUAGES, legend_text
 from heatmap.config import DEFAULT_HOME, Settings
+from heatmap.drawing.captions import LANGUAGES, legend_text
 from heatmap.engines.base import Engine
 from heatmap.errors import DataError, HeatmapError
 from heatmap.ingest.build import load_dataset, shared_store_for
@@ -144,7 +144,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 
 def cmd_bands(args: argparse.Namespace) -> int:
-    from heatmap.metrics import band_table
+    from heatmap.statistics.metrics import band_table
 
     _settings, engine = load_source(args)
     view = select_view(args, engine)
@@ -153,11 +153,11 @@ def cmd_bands(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from heatmap.drawing.render import Alignment, Caption, Display, render_map
     from heatmap.images import load_screenshot
     from heatmap.locations import check_separate, parse_location
-    from heatmap.metrics import band_table, check_enough, click_grid
-    from heatmap.render import Alignment, Caption, Display, render_map
     from heatmap.runs import RunParams, save_run
+    from heatmap.statistics.metrics import band_table, check_enough, click_grid
 
     settings, engine = load_source(args)
     output = args.output or settings.output

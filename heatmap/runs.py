@@ -29,12 +29,12 @@ from typing import Any
 from PIL import Image
 
 import heatmap
-from heatmap.encode import thumbnail_jpeg
+from heatmap.drawing.encode import thumbnail_jpeg
+from heatmap.drawing.render import Alignment, Display
 from heatmap.errors import AlreadyExists, NotFound, StoreError
 from heatmap.images import Screenshot
 from heatmap.locations import Location, check_separate, parse_location
-from heatmap.metrics import BandTable, ClickGrid
-from heatmap.render import Alignment, Display
+from heatmap.statistics.metrics import BandTable, ClickGrid
 from heatmap.stores.base import Store
 
 RUNS_PREFIX = "runs/"

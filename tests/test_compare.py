@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 from PIL import Image
 
-from heatmap.compare import compare_bands, compare_selections, shared_ceiling, shared_display
-from heatmap.metrics import band_table
+from heatmap.drawing.render import Caption, Display, render_map
 from heatmap.query import select
-from heatmap.render import Caption, Display, render_map
+from heatmap.statistics.compare import compare_bands, compare_selections, shared_ceiling, shared_display
+from heatmap.statistics.metrics import band_table
 from heatmap.table import schema
 
 D1, D2 = date(2025, 4, 1), date(2025, 4, 2)

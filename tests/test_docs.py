@@ -1,8 +1,8 @@
 """Keep the README and the example secrets in step with the code."""
 
 import re
-from dataclasses import fields
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 from heatmap.cli import build_parser

@@ -4,10 +4,10 @@ import numpy as np
 import polars as pl
 from PIL import Image
 
-from heatmap.captions import LEGEND, legend_text
-from heatmap.legend import legend_font, wrap
-from heatmap.metrics import band_table
-from heatmap.render import Caption, Display, render_map
+from heatmap.drawing.captions import LEGEND, legend_text
+from heatmap.drawing.legend import legend_font, wrap
+from heatmap.drawing.render import Caption, Display, render_map
+from heatmap.statistics.metrics import band_table
 from heatmap.table import schema
 
 

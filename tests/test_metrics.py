@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from heatmap.metrics import (
+from heatmap.statistics.metrics import (
     NotEnoughData,
     band_table,
     check_enough,
@@ -20,7 +20,7 @@ from heatmap.metrics import (
     gaussian_smooth,
     low_data_message,
 )
-from heatmap.stats import wilson_interval
+from heatmap.statistics.stats import wilson_interval
 from heatmap.table import empty, schema
 
 SEGMENTS = ("deviceCategory",)

@@ -12,7 +12,7 @@ import pytest
 
 from heatmap.engines.local import LocalEngine
 from heatmap.ingest.build import SHARED_PREFIX, load_dataset
-from heatmap.metrics import band_table
+from heatmap.statistics.metrics import band_table
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import Store
 from tests.exports import click, dwell, jsonl

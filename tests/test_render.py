@@ -13,11 +13,10 @@ import psutil
 import pytest
 from PIL import Image
 
-from heatmap.encode import downscale, encode_png, preview_jpeg
-from heatmap.legend import displayable, legend_font
-from heatmap.metrics import BandTable, band_table, click_grid
-from heatmap.ramps import _STOPS, COLOUR_BLIND_SAFE, RAMPS, lut
-from heatmap.render import (
+from heatmap.drawing.encode import downscale, encode_png, preview_jpeg
+from heatmap.drawing.legend import displayable, legend_font
+from heatmap.drawing.ramps import _STOPS, COLOUR_BLIND_SAFE, RAMPS, lut
+from heatmap.drawing.render import (
     FOLD_COLOUR,
     LINE_COLOUR,
     Alignment,
@@ -28,6 +27,7 @@ from heatmap.render import (
     render_map,
     resolve_ceiling,
 )
+from heatmap.statistics.metrics import BandTable, band_table, click_grid
 from heatmap.table import schema
 
 CAPTION = Caption(page="/jobs", start="2025-03-01", end="2025-03-31", segment="deviceCategory=mobile", page_views=100)

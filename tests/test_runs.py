@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 
 import heatmap
+from heatmap.drawing.render import Alignment, Display
 from heatmap.errors import AlreadyExists, LocationError, NotFound, StoreError
 from heatmap.images import screenshot_from_image
-from heatmap.metrics import band_table, click_grid
-from heatmap.render import Alignment, Display
 from heatmap.runs import RunParams, is_run_id, list_runs, load_run, new_run_id, run_ids, run_prefix, save_run
+from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.stores import LocalStore, MemoryStore
 from heatmap.stores.base import ObjectInfo, Store
 from heatmap.table import schema

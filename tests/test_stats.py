@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from heatmap.stats import (
+from heatmap.statistics.stats import (
     benjamini_hochberg,
     normal_quantile,
     normal_sf,

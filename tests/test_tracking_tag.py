@@ -584,8 +584,8 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
 
     # The readers as a library.
     from heatmap.ingest.build import load_dataset
-    from heatmap.metrics import band_table
     from heatmap.query import select
+    from heatmap.statistics.metrics import band_table
     from heatmap.stores.local import LocalStore
 
     dataset = load_dataset(LocalStore(source))

@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from heatmap import contract
 from heatmap.fields import FieldMap
 from heatmap.ingest.normalize import normalize
-from heatmap.metrics import band_table, click_grid
 from heatmap.readers import Issue, read_export
+from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.table import schema
 
 ROOT = Path(__file__).resolve().parents[1]

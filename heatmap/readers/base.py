@@ -64,12 +64,15 @@ class RawBatch:
 
 
 def strings_only(frame: pl.DataFrame, keep: set[str]) -> pl.DataFrame:
-    """Keep the fields a role needs, renamed to plain names, every value as a string."""
+    """Keep the fields a role needs, renamed to plain names, every value as a string. A field spelled both ways
+    in one file (`hm_band` and `customEvent:hm_band`) is one field: the first spelling with a value wins."""
     from heatmap.fields import plain_name
 
-    chosen: dict[str, str] = {}
+    spellings: dict[str, list[str]] = {}
     for name in frame.columns:
         plain = plain_name(name)
-        if plain in keep and plain not in chosen.values():
-            chosen[name] = plain
-    return frame.select([pl.col(src).cast(pl.String).alias(dst) for src, dst in chosen.items()])
+        if plain in keep:
+            spellings.setdefault(plain, []).append(name)
+    return frame.select(
+        pl.coalesce([pl.col(name).cast(pl.String) for name in names]).alias(plain) for plain, names in spellings.items()
+    )

@@ -8,8 +8,9 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from heatmap import compare, render
-from heatmap.captions import legend_text
+from heatmap.drawing import render
+from heatmap.drawing.captions import legend_text
+from heatmap.statistics import compare
 from heatmap.ui import figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from heatmap import render
+from heatmap.drawing import render
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.page import PageContext

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import plotly.graph_objects as go
 
-from heatmap.metrics import BandTable, ClickGrid
+from heatmap.statistics.metrics import BandTable, ClickGrid
 
 TRANSPARENT = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
 MAX_CHART_WIDTH = 640  # the map column at common screen widths; wider figures leave blank space

@@ -17,10 +17,10 @@ import polars as pl
 import streamlit as st
 from PIL import Image
 
-from heatmap import render
-from heatmap.captions import legend_text
+from heatmap.drawing import render
+from heatmap.drawing.captions import legend_text
 from heatmap.images import Screenshot
-from heatmap.metrics import BandTable, ClickGrid, band_table, click_grid
+from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_grid
 from heatmap.ui import figures
 from heatmap.ui.i18n import Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled

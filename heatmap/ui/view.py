@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from heatmap.contract import SEGMENT_ALIASES
 
 KINDS = ("attention", "reach", "clicks")
-RAMPS = ("classic", "viridis", "cividis")  # heatmap.ramps.RAMPS
-SCALES = ("max", "p99", "fixed")  # heatmap.render.SCALE_MODES
+RAMPS = ("classic", "viridis", "cividis")  # heatmap.drawing.ramps.RAMPS
+SCALES = ("max", "p99", "fixed")  # heatmap.drawing.render.SCALE_MODES
 DPRS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 DEFAULT_DAYS = 28
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

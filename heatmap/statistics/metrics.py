@@ -22,7 +22,7 @@ import polars as pl
 
 from heatmap.contract import BAND_HEIGHT_PX, CLICK_Y_STEP_PX
 from heatmap.errors import DataError
-from heatmap.stats import wilson_intervals
+from heatmap.statistics.stats import wilson_intervals
 from heatmap.table import ViewSums, view_sums
 
 MIN_PAGE_VIEWS = 100

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from heatmap.ramps import Lut
+from heatmap.drawing.ramps import Lut
 
 FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
 

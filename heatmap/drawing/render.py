@@ -22,11 +22,11 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
-from heatmap.captions import legend_text
-from heatmap.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
-from heatmap.legend import legend_font, legend_panel
-from heatmap.metrics import REACH_LEVELS, BandTable, ClickGrid
-from heatmap.ramps import Lut, colour_index, lut
+from heatmap.drawing.captions import legend_text
+from heatmap.drawing.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
+from heatmap.drawing.legend import legend_font, legend_panel
+from heatmap.drawing.ramps import Lut, colour_index, lut
+from heatmap.statistics.metrics import REACH_LEVELS, BandTable, ClickGrid
 
 Kind = Literal["attention", "reach", "clicks"]
 ScaleMode = Literal["max", "fixed", "p99"]
@@ -90,7 +90,7 @@ class Caption:
     page_views: int = 0
     clicks: int | None = None
     title: str | None = None
-    language: str = "en"  # of the legend's words (heatmap.captions): "en" or "ja"
+    language: str = "en"  # of the legend's words (heatmap.drawing.captions): "en" or "ja"
 
 
 @dataclass

@@ -24,9 +24,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from heatmap.metrics import BandTable, band_table
-from heatmap.render import Display, resolve_ceiling
-from heatmap.stats import benjamini_hochberg, two_proportion_z_tests
+from heatmap.drawing.render import Display, resolve_ceiling
+from heatmap.statistics.metrics import BandTable, band_table
+from heatmap.statistics.stats import benjamini_hochberg, two_proportion_z_tests
 
 FDR = 0.05
 
