@@ -23,6 +23,9 @@ CLICK_EVENT = "hm_click"
 
 BAND_PARAM = "hm_band"
 SECONDS_PARAM = "hm_seconds"
+#: The square of a band's seconds in one page view, summed like seconds: with the count and the sum it gives
+#: each band's variance across page views, so attention differences can be tested (Welch), not eyeballed.
+SECONDS_SQ_PARAM = "hm_seconds_sq"
 X_PARAM = "hm_x"
 Y_PARAM = "hm_y"
 

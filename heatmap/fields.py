@@ -24,6 +24,7 @@ class FieldMap:
     y: str = contract.Y_PARAM
     events: str = "eventCount"
     seconds: str = contract.SECONDS_PARAM
+    seconds_sq: str = contract.SECONDS_SQ_PARAM
     dwell_event: str = contract.DWELL_EVENT
     dwell_more_event: str = contract.DWELL_MORE_EVENT
     click_event: str = contract.CLICK_EVENT
@@ -56,6 +57,7 @@ class FieldMap:
             plain_name(self.y): "y",
             plain_name(self.events): "events",
             plain_name(self.seconds): "seconds",
+            plain_name(self.seconds_sq): "seconds_sq",
         }
         for segment in self.segments:
             roles[plain_name(segment)] = segment

@@ -1,6 +1,7 @@
 """The canonical table: the one shape everything downstream of the readers sees (DESIGN §5).
 
-One row per (date, page, event, band | x,y, segment values) with summed `events` and `seconds`.
+One row per (date, page, event, band | x,y, segment values) with summed `events`, `seconds` and `seconds_sq`
+(the sum of each page view's seconds squared; null where an older export did not send it).
 Strings are categorical so ten million rows stay small.
 """
 
@@ -20,7 +21,7 @@ BASE_SCHEMA: dict[str, pl.DataType] = {
     "x": pl.Int16(),
     "y": pl.Int32(),
 }
-MEASURE_SCHEMA: dict[str, pl.DataType] = {"events": pl.Int64(), "seconds": pl.Float64()}
+MEASURE_SCHEMA: dict[str, pl.DataType] = {"events": pl.Int64(), "seconds": pl.Float64(), "seconds_sq": pl.Float64()}
 
 
 def schema(segments: tuple[str, ...]) -> dict[str, pl.DataType]:
@@ -41,7 +42,8 @@ def segment_columns(table: pl.DataFrame) -> list[str]:
 @dataclass(frozen=True)
 class ViewSums:
     """What a view needs from the data (DESIGN §13, engines return only this): `dwell` has band, events,
-    seconds summed per band; `clicks` has y, x, events summed per cell. Hundreds of rows, whatever the source."""
+    seconds, seconds_sq summed per band and `sq_missing`, the rows without seconds_sq (older exports: their
+    variance is unknown); `clicks` has y, x, events summed per cell. Hundreds of rows, whatever the source."""
 
     dwell: pl.DataFrame
     clicks: pl.DataFrame
@@ -56,7 +58,12 @@ def view_sums(rows: pl.DataFrame) -> ViewSums:
     dwell = (
         rows.filter((pl.col("event") == "dwell") & pl.col("band").is_not_null())
         .group_by("band")
-        .agg(pl.col("events").sum(), pl.col("seconds").sum())
+        .agg(
+            pl.col("events").sum(),
+            pl.col("seconds").sum(),
+            pl.col("seconds_sq").sum(),
+            pl.col("seconds_sq").null_count().cast(pl.Int64).alias("sq_missing"),
+        )
         .sort("band")
     )
     clicks = (

@@ -51,3 +51,14 @@ def write(root: Path, key: str, data: bytes, modified: datetime | None = None, g
         stamp = modified.replace(tzinfo=UTC).timestamp()
         os.utime(path, (stamp, stamp))
     return path
+
+
+def canonical_frame(rows: list, segments: tuple[str, ...]):
+    """Canonical rows from tuples without the `seconds_sq` measure (null: an export that did not send it)."""
+    import polars as pl
+
+    from heatmap.table import schema
+
+    columns = {name: dtype for name, dtype in schema(segments).items() if name != "seconds_sq"}
+    frame = pl.DataFrame(rows, schema=columns, orient="row")
+    return frame.with_columns(pl.lit(None, pl.Float64).alias("seconds_sq")).select(list(schema(segments)))

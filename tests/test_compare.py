@@ -15,7 +15,7 @@ from heatmap.drawing.render import Caption, Display, render_map
 from heatmap.query import select
 from heatmap.statistics.compare import compare_bands, compare_selections, shared_ceiling, shared_display
 from heatmap.statistics.metrics import band_table
-from heatmap.table import schema
+from tests.exports import canonical_frame
 
 D1, D2 = date(2025, 4, 1), date(2025, 4, 2)
 
@@ -29,7 +29,7 @@ def rows(day: date, device: str, views: list[int], seconds: list[float]) -> list
 
 
 def frame(data: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(data, schema=schema(("deviceCategory",)), orient="row")
+    return canonical_frame(data, ("deviceCategory",))
 
 
 A_ROWS = rows(D1, "desktop", [200, 160, 100, 0], [400.0, 320.0, 100.0, 0.0])

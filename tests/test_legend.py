@@ -30,8 +30,8 @@ def test_japanese_wraps_between_characters_and_english_between_words():
 def _bands():
     rows = pl.DataFrame(
         {"date": [None] * 3, "page": ["/a"] * 3, "event": ["dwell"] * 3, "band": [0, 1, 2], "x": [None] * 3,
-         "y": [None] * 3, "events": [10, 8, 4], "seconds": [50.0, 20.0, 5.0]},
-        schema_overrides={"date": pl.Date},
+         "y": [None] * 3, "events": [10, 8, 4], "seconds": [50.0, 20.0, 5.0], "seconds_sq": [None] * 3},
+        schema_overrides={"date": pl.Date, "seconds_sq": pl.Float64},
     )  # fmt: skip
     return band_table(rows.cast(schema(())))  # type: ignore[arg-type]
 

@@ -21,7 +21,8 @@ from heatmap.statistics.metrics import (
     low_data_message,
 )
 from heatmap.statistics.stats import wilson_interval
-from heatmap.table import empty, schema
+from heatmap.table import empty
+from tests.exports import canonical_frame
 
 SEGMENTS = ("deviceCategory",)
 D1, D2 = date(2025, 3, 1), date(2025, 3, 2)
@@ -30,7 +31,7 @@ D1, D2 = date(2025, 3, 1), date(2025, 3, 2)
 def table(rows: list[tuple]) -> pl.DataFrame:
     """rows: (date, event, band, x, y, device, events, seconds) for page /jobs."""
     full = [(d, "/jobs", ev, b, x, y, dev, n, s) for d, ev, b, x, y, dev, n, s in rows]
-    return pl.DataFrame(full, schema=schema(SEGMENTS), orient="row")
+    return canonical_frame(full, SEGMENTS)
 
 
 SAMPLE = table(

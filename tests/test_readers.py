@@ -199,7 +199,7 @@ def test_remapped_fields_for_a_site_with_its_own_names():
         "customEvent:dwell_s": "21",
     }
     result = canonical(jsonl([record]), fields=fields)
-    assert result.table.columns[-3:] == ["deviceCategory", "events", "seconds"]
+    assert result.table.columns[-4:] == ["deviceCategory", "events", "seconds", "seconds_sq"]
     assert result.table.select("band", "events", "seconds").row(0) == (3, 7, 21.0)
 
 

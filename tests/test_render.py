@@ -8,7 +8,6 @@ import time
 from datetime import date
 
 import numpy as np
-import polars as pl
 import psutil
 import pytest
 from PIL import Image
@@ -28,7 +27,7 @@ from heatmap.drawing.render import (
     resolve_ceiling,
 )
 from heatmap.statistics.metrics import BandTable, band_table, click_grid
-from heatmap.table import schema
+from tests.exports import canonical_frame
 
 CAPTION = Caption(page="/jobs", start="2025-03-01", end="2025-03-31", segment="deviceCategory=mobile", page_views=100)
 
@@ -40,7 +39,7 @@ def bands_from(views: list[int], seconds: list[float] | None = None) -> BandTabl
         for b, (v, s) in enumerate(zip(views, seconds, strict=True))
         if v or s
     ]
-    return band_table(pl.DataFrame(rows, schema=schema(()), orient="row"))
+    return band_table(canonical_frame(rows, ()))
 
 
 def noise(width: int, height: int, seed: int = 0) -> Image.Image:
@@ -146,7 +145,7 @@ def test_scale_modes() -> None:
 def test_click_map_paints_near_the_clicks_only() -> None:
     rows = [(date(2025, 3, 1), "/jobs", "dwell", 0, None, None, 100, 10.0)]
     rows += [(date(2025, 3, 1), "/jobs", "click", None, 50, 10, 40, 0.0)]  # x 50-51 %, y 200-220 px
-    table = pl.DataFrame(rows, schema=schema(()), orient="row")
+    table = canonical_frame(rows, ())
     bt = band_table(table)
     grid = click_grid(table, bt.page_views)
     shot = noise(200, 1000, seed=2)
@@ -267,7 +266,7 @@ def test_click_map_alignment_is_judged_by_the_dwell_data() -> None:
     # dwell data covers 1000 css px, the clicks only the first 220 px: on a 1000 px screenshot no warning
     rows = [(date(2025, 3, 1), "/jobs", "dwell", b, None, None, 100 - b, 10.0) for b in range(10)]
     rows += [(date(2025, 3, 1), "/jobs", "click", None, 50, 10, 40, 0.0)]
-    table = pl.DataFrame(rows, schema=schema(()), orient="row")
+    table = canonical_frame(rows, ())
     bt = band_table(table)
     grid = click_grid(table, bt.page_views)
     shot = Image.new("RGB", (100, 1000))

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import polars as pl
 import pytest
 from PIL import Image
 
@@ -23,18 +22,16 @@ from heatmap.runs import RunParams, is_run_id, list_runs, load_run, new_run_id, 
 from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.stores import LocalStore, MemoryStore
 from heatmap.stores.base import ObjectInfo, Store
-from heatmap.table import schema
-from tests.exports import click, dwell, jsonl, write
+from tests.exports import canonical_frame, click, dwell, jsonl, write
 
 SOURCE = "s3://ga-exports/appflow/"
-ROWS = pl.DataFrame(
+ROWS = canonical_frame(
     [
         (date(2025, 6, 1), "/jobs", "dwell", 0, None, None, 120, 300.0),
         (date(2025, 6, 1), "/jobs", "dwell", 1, None, None, 90, 150.0),
         (date(2025, 6, 1), "/jobs", "click", None, 40, 3, 12, 0.0),
     ],
-    schema=schema(()),
-    orient="row",
+    (),
 )
 BANDS = band_table(ROWS)
 CLICKS = click_grid(ROWS, BANDS.page_views)

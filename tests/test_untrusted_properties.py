@@ -676,6 +676,8 @@ def row_strategy(max_events: int, max_seconds: float):
             "y": st.none(),
             "seconds": st.floats(min_value=0, max_value=max_seconds, allow_nan=False, allow_infinity=False)
             | st.just(max_seconds),
+            "seconds_sq": st.none()
+            | st.floats(min_value=0, max_value=max_seconds * 86_400.0, allow_nan=False, allow_infinity=False),
         }
     )
     click = st.fixed_dictionaries(
@@ -686,6 +688,7 @@ def row_strategy(max_events: int, max_seconds: float):
             "x": st.integers(min_value=0, max_value=MAX_X),
             "y": st.integers(min_value=0, max_value=MAX_Y) | st.integers(min_value=0, max_value=30),
             "seconds": st.just(0.0),
+            "seconds_sq": st.just(0.0),
         }
     )
     return st.lists(st.one_of(dwell, click), max_size=25).map(

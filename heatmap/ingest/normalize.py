@@ -89,6 +89,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
         _y=_number(col["y"], pl.Int64()),
         _events=_number(col["events"], pl.Int64()),
         _seconds=_number(col["seconds"], pl.Float64()),
+        _seconds_sq=_number(col["seconds_sq"], pl.Float64()),
     )
     is_dwell = pl.col("_event") == "dwell"
     is_click = pl.col("_event") == "click"
@@ -122,6 +123,17 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
             ),
             f"seconds is not a number from 0 to {bounds.max_seconds_per_event:,.0f} per event",
         ),
+        (
+            is_dwell
+            & ~_placeholder(col["seconds_sq"])
+            & (
+                pl.col("_seconds_sq").is_null()
+                | ~pl.col("_seconds_sq").is_finite()
+                | (pl.col("_seconds_sq") < 0)
+                | (pl.col("_seconds_sq") > pl.col("_events") * bounds.max_seconds_per_event**2)
+            ),
+            f"seconds² is not a number from 0 to {bounds.max_seconds_per_event**2:,.0f} per event",
+        ),
         (is_click & (_placeholder(col["x"]) | _placeholder(col["y"])), "click position is (other) or (not set)"),
         (is_click & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 99)), "click x is not a whole percent 0-99"),
         (
@@ -152,6 +164,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
         *[pl.when(keep).then(pl.col(col[s]).fill_null("(not set)")).cast(pl.Categorical).alias(s) for s in segments],
         pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
         pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
+        pl.when(is_dwell).then(pl.col("_seconds_sq")).otherwise(0.0).alias("seconds_sq"),  # null: not sent
     )
     issues = list(batch.issues)
     if typed["date"].null_count():

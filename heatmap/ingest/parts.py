@@ -30,7 +30,7 @@ from heatmap.ingest.normalize import Normalized
 from heatmap.readers.base import Issue
 from heatmap.stores.base import ObjectInfo
 
-FORMAT = "parts-1"
+FORMAT = "parts-2"
 ROW_GROUP_ROWS = 4096  # small groups: a page's rows are a few groups of a daily file, the rest is skipped
 SUMMARY_KEY = b"heatmap.summary"
 
