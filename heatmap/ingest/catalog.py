@@ -19,6 +19,10 @@ from heatmap.readers.base import Issue
 from heatmap.stores.base import ObjectInfo
 
 MAX_SAMPLES_PER_REASON = 3
+SQL_ENGINE_NOTE = (
+    "file/line errors and excluded rows are counted only by the local engine, which reads every line; "
+    "days, executions and missing days come from the listing"
+)
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Catalog:
     page_views: dict[str, int] = field(default_factory=dict)  # busiest first
     segment_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by page views, most first
     parts: dict[str, list[date]] = field(default_factory=dict)  # part name -> the days its rows count for
+    reads_every_line: bool = True  # False for SQL engines: file/line errors and exclusions are not counted
 
     @property
     def excluded_rows(self) -> int:
@@ -69,6 +74,7 @@ class Catalog:
             "excluded_rows": self.excluded_rows,
             "excluded": dict(sorted(self.excluded.items(), key=lambda item: -item[1])),
             "excluded_samples": [issue.to_dict() for issue in self.excluded_samples],
+            **({} if self.reads_every_line else {"note": SQL_ENGINE_NOTE}),
         }
 
     def inputs(self, start: date, end: date) -> list[dict[str, str]]:

@@ -86,7 +86,7 @@ def _registry() -> _Registry:
 
 
 def engine_key(uri: str, settings: Settings, listing: tuple[tuple[str, str], ...]) -> str:
-    fingerprints = (settings.fields.fingerprint(), settings.bounds.fingerprint())
+    fingerprints = (settings.engine, settings.fields.fingerprint(), settings.bounds.fingerprint())
     text = "\x1f".join((uri, *fingerprints, *(f"{k}\x1e{e}" for k, e in listing)))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -102,7 +102,7 @@ def cached_engine(key: str) -> object | None:
 
 def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | None = None) -> object:
     """The engine of `uri`, from the registry when the export listing is unchanged, else loaded now."""
-    from heatmap.ingest.build import load_dataset, shared_store_for
+    from heatmap.engines import open_engine
 
     listing = export_listing(uri, settings.s3)
     key = engine_key(uri, settings, listing)
@@ -116,14 +116,7 @@ def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | No
         found = cached_engine(key)
         if found is not None:
             return found
-        engine = load_dataset(
-            store_for(uri, settings.s3),
-            settings.fields,
-            cache_dir=settings.cache_dir,
-            progress=progress,
-            bounds=settings.bounds,
-            shared=shared_store_for(settings, uri),
-        )
+        engine = open_engine(settings.engine, uri, settings, settings.cache_dir, progress)
         with registry.lock:
             registry.entries[key] = engine
             registry.entries.move_to_end(key)

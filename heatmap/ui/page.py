@@ -131,6 +131,7 @@ def _source_sidebar(ctx: PageContext) -> None:
             st.caption(t("source.demo"))
         else:
             st.caption(t("source.label", uri=ctx.source))
+        st.caption(t("source.engine", engine=ctx.settings.engine))
         if st.button(t("source.reload"), help=t("source.reload_help"), icon=":material/refresh:", key="_reload"):
             data.forget_listing()
             st.rerun()

@@ -1,0 +1,57 @@
+"""Engines answer the app and the CLI (DESIGN §13): one small interface (engines/base.py), one module each.
+
+- `local` (default): the exports parsed once into Parquet parts on this machine, read a page at a time;
+- `duckdb`: the Athena SQL transpiled and run here over the exports' files (the oracle for the SQL);
+- `athena`: one query per view on Amazon Athena over the Glue table of tracking/athena.yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from heatmap.errors import HeatmapError
+
+if TYPE_CHECKING:
+    from heatmap.config import Settings
+    from heatmap.engines.base import Engine
+
+ENGINES = ("local", "duckdb", "athena")
+
+
+def open_engine(
+    name: str,
+    source: str,
+    settings: Settings,
+    cache_dir: str | None,
+    progress: Callable[[int, int], None] | None = None,
+    dry_run: bool = False,
+) -> Engine:
+    """The engine `name` over `source`, ready to answer views. `dry_run` (Athena): run no query, use cached
+    results only (heatmap.engines.athena.NotRun carries the first query that would have run)."""
+    from heatmap.ingest.build import list_exports, load_dataset, shared_store_for
+    from heatmap.locations import parse_location
+    from heatmap.stores import open_store
+
+    store = open_store(source, settings.s3)
+    if name == "local":
+        shared = shared_store_for(settings, source)
+        return load_dataset(store, settings.fields, cache_dir, progress, bounds=settings.bounds, shared=shared)
+    objects = list_exports(store)
+    if progress:
+        progress(len(objects), len(objects))
+    if name == "duckdb":
+        from heatmap.engines.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(store, objects, settings.fields, settings.bounds, cache_dir)
+    if name == "athena":
+        from heatmap.engines.athena import AthenaEngine
+
+        location = parse_location(source)
+        if location.scheme != "s3":
+            raise HeatmapError(f"the athena engine reads exports in S3; {source} is a local folder (use local)")
+        return AthenaEngine(
+            location.bucket, location.prefix, objects, settings.fields, settings.bounds, settings.athena, cache_dir,
+            dry_run=dry_run,
+        )  # fmt: skip
+    raise HeatmapError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")

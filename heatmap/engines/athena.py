@@ -1,0 +1,213 @@
+"""The Athena engine: one SQL query per view, run where the exports already are (DESIGN §13).
+
+Amazon Athena reads the AppFlow exports in S3 through the Glue table of tracking/athena.yaml, in parallel, billed
+per byte scanned; the app receives per-band sums and click cells (hundreds of rows). Queries go through boto3
+(start, poll with backoff, paginate the results); botocore's retry mode retries throttling and 5xx. Results are
+cached per query text (which holds the listing's winning objects), in memory and on disk, so toggling back to
+a view or restarting the server does not pay twice. Each failure is one sentence a designer can pass on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import polars as pl
+from sqlglot import exp
+
+from heatmap.contract import Bounds
+from heatmap.engines.sql_engine import SqlEngine
+from heatmap.errors import HeatmapError
+from heatmap.fields import FieldMap
+from heatmap.ingest.parts import write_atomic
+from heatmap.stores.base import ObjectInfo
+
+POLL_FIRST, POLL_MAX = 0.25, 5.0  # seconds between GetQueryExecution calls: doubling, capped
+TYPES: dict[str, pl.DataType] = {
+    "varchar": pl.String(),
+    "bigint": pl.Int64(),
+    "integer": pl.Int64(),
+    "double": pl.Float64(),
+    "boolean": pl.Boolean(),
+}
+
+
+class AthenaError(HeatmapError):
+    """An Athena query failed, was cancelled or took too long; the message says which and what to do."""
+
+
+class NotRun(HeatmapError):
+    """A dry run (`--show-sql`) needed a query whose result is not cached yet; `sql` is that query."""
+
+    def __init__(self, sql: str) -> None:
+        super().__init__("this needs a query that has not run yet")
+        self.sql = sql
+
+
+@dataclass(frozen=True)
+class AthenaOptions:
+    database: str = "page_heatmaps"
+    table: str = "exports"
+    workgroup: str = "page-heatmaps"
+    output_location: str | None = None  # else the workgroup's results location
+    region: str | None = None
+    timeout_seconds: float = 300.0
+    retry_mode: str = "standard"
+    max_attempts: int = 5
+
+
+def make_client(options: AthenaOptions) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # total_max_attempts counts every attempt, the first included (max_attempts would count retries only)
+    config = Config(retries={"mode": cast(Any, options.retry_mode), "total_max_attempts": max(1, options.max_attempts)})
+    return boto3.session.Session().client("athena", region_name=options.region, config=config)
+
+
+class AthenaEngine(SqlEngine):
+    name = "athena"
+    dialect = "trino"
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        objects: list[ObjectInfo],
+        fields: FieldMap,
+        bounds: Bounds,
+        options: AthenaOptions,
+        cache_dir: str | None = None,
+        client: Any = None,
+        sleep: Any = time.sleep,
+        dry_run: bool = False,
+    ) -> None:
+        self.bucket, self.prefix = bucket, prefix
+        self.options = options
+        self.client = client or make_client(options)
+        self.sleep = sleep
+        self.dry_run = dry_run  # run nothing: cached results only, else NotRun with the query's text
+        self.results_dir = Path(cache_dir) / "athena-results" if cache_dir else None
+        super().__init__(f"s3://{bucket}/{prefix}", objects, fields, bounds)
+
+    def path_of(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def sql_text(self, query: exp.Expression) -> str:
+        """The query against the Glue table, as pasted into the Athena console."""
+        table = exp.table_(self.options.table, db=self.options.database, quoted=True)
+        named = query.transform(
+            lambda node: table.copy() if isinstance(node, exp.Table) and node.name == "exports" else node
+        )
+        return named.sql(dialect="trino", pretty=True)
+
+    def run(self, query: exp.Expression) -> pl.DataFrame:
+        text = self.sql_text(query)
+        stored = self._stored(text)
+        if stored is not None:
+            return stored
+        if self.dry_run:
+            raise NotRun(text)
+        result = self._execute(text)
+        if self.results_dir is not None:
+            sink = io.BytesIO()
+            result.write_parquet(sink)
+            write_atomic(self._result_path(text), sink.getvalue())
+        return result
+
+    def _result_path(self, text: str) -> Path:
+        assert self.results_dir is not None
+        return self.results_dir / f"{hashlib.sha256(text.encode()).hexdigest()}.parquet"
+
+    def _stored(self, text: str) -> pl.DataFrame | None:
+        if self.results_dir is None:
+            return None
+        try:
+            return pl.read_parquet(self._result_path(text))
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+
+    def _execute(self, text: str) -> pl.DataFrame:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request: dict[str, Any] = {
+            "QueryString": text,
+            "WorkGroup": self.options.workgroup,
+            "QueryExecutionContext": {"Database": self.options.database},
+        }
+        if self.options.output_location:
+            request["ResultConfiguration"] = {"OutputLocation": self.options.output_location}
+        try:
+            execution = self.client.start_query_execution(**request)["QueryExecutionId"]
+            self._wait(execution)
+            return self._fetch_results(execution)
+        except ClientError as exc:
+            raise AthenaError(_client_error_sentence(exc)) from None
+        except BotoCoreError as exc:
+            raise AthenaError(f"Athena could not be reached: {exc}") from None
+
+    def _wait(self, execution: str) -> None:
+        deadline = time.monotonic() + self.options.timeout_seconds
+        pause = POLL_FIRST
+        while True:
+            status = self.client.get_query_execution(QueryExecutionId=execution)["QueryExecution"]["Status"]
+            state = status["State"]
+            if state == "SUCCEEDED":
+                return
+            if state in ("FAILED", "CANCELLED"):
+                raise AthenaError(_failed_sentence(state, status.get("StateChangeReason", ""), self.options))
+            if time.monotonic() > deadline:
+                raise AthenaError(
+                    f"the Athena query {execution} took longer than {self.options.timeout_seconds:.0f} s; "
+                    "try a shorter date range, or look at it in the Athena console"
+                )
+            self.sleep(pause)
+            pause = min(pause * 2, POLL_MAX)
+
+    def _fetch_results(self, execution: str) -> pl.DataFrame:
+        pages = self.client.get_paginator("get_query_results").paginate(QueryExecutionId=execution)
+        names: list[str] = []
+        types: list[pl.DataType] = []
+        rows: list[list[str | None]] = []
+        for number, page in enumerate(pages):
+            result = page["ResultSet"]
+            if number == 0:
+                info = result["ResultSetMetadata"]["ColumnInfo"]
+                names = [c["Name"] for c in info]
+                types = [TYPES.get(c["Type"].lower(), pl.String()) for c in info]
+            data = result["Rows"][1:] if number == 0 else result["Rows"]  # the first row repeats the header
+            rows.extend([cell.get("VarCharValue") for cell in row["Data"]] for row in data)
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String()), orient="row")
+        return frame.cast(dict(zip(names, types, strict=True)))
+
+
+def _client_error_sentence(exc: Any) -> str:
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", ""), error.get("Message", "")
+    operation = getattr(exc, "operation_name", "")
+    if code in ("AccessDeniedException", "AccessDenied") or "not authorized" in message:
+        return (
+            f"access denied: the app's AWS identity may not call athena:{operation} (or read the exports / write the "
+            "results location); grant it the policy in tracking/athena.yaml"
+        )
+    if code == "InvalidRequestException" and "WorkGroup" in message:
+        return f"the Athena workgroup is missing or disabled: {message}"
+    return f"Athena refused the query ({code}): {message}"
+
+
+def _failed_sentence(state: str, reason: str, options: AthenaOptions) -> str:
+    if state == "CANCELLED":
+        return "the Athena query was cancelled (in the console or by a workgroup limit); run the view again"
+    lowered = reason.lower()
+    if "does not exist" in lowered or "table_not_found" in lowered or "schema_not_found" in lowered:
+        return (
+            f"the Glue table {options.database}.{options.table} does not exist; deploy tracking/athena.yaml "
+            f"(Athena said: {reason})"
+        )
+    if "access denied" in lowered or "permission" in lowered:
+        return f"Athena could not read the exports or write its results: {reason}"
+    return f"the Athena query failed: {reason}"

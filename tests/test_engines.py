@@ -1,0 +1,303 @@
+"""The SQL engines (DESIGN §13): DuckDB runs the Athena SQL here and must give the local engine's answers on
+every kind of source; the Athena client flow is checked against botocore's Stubber; the SQL parses as Trino."""
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlglot
+from botocore.stub import Stubber
+
+from heatmap.contract import Bounds
+from heatmap.engines import open_engine
+from heatmap.engines.athena import AthenaEngine, AthenaError, AthenaOptions
+from heatmap.engines.duckdb_engine import DuckDBEngine
+from heatmap.errors import HeatmapError
+from heatmap.fields import FieldMap
+from heatmap.ingest.build import list_exports, load_dataset
+from heatmap.statistics.metrics import band_table, click_grid
+from heatmap.stores import LocalStore
+from heatmap.stores.base import ObjectInfo
+from tests.exports import click, dwell, jsonl, write
+
+A = "flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a"
+B = "flow/2026/01/08/0b7a1c3e-0000-4000-8000-00000000000b"
+C = "flow/2026/01/09/0b7a1c3e-0000-4000-8000-00000000000c"
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Held-out style cases: a re-export with revised numbers, a missing day, a unicode path, segments,
+    (other) rows, forged bands and seconds, a malformed line, gzip, keys without `customEvent:`."""
+    folder = tmp_path_factory.mktemp("src")
+    write(folder, f"{A}/p0.jsonl", jsonl([dwell("20260105", "/p", 0, 10, 50), dwell("20260105", "/p", 1, 5, 20)]),
+          modified=datetime(2026, 1, 6, 2))  # fmt: skip
+    revised = [
+        dwell("20260105", "/p", 0, 20, 100),
+        dwell("20260105", "/p", 1, 10, 30),
+        dwell("20260105", "/p", 2, 5, 10, deviceCategory="desktop"),
+        dwell("20260105", "/求人/detail", 0, 7, 14.5, sessionDefaultChannelGroup="Email"),
+        click("20260105", "/p", 40, 12, 4),
+        click("20260105", "/p", 99, 0, 1, deviceCategory="desktop"),
+        dwell("20260105", "(other)", 0, 9, 9),
+        dwell("20260105", "/p", "99999999", 1, 1),
+        dwell("20260105", "/p", 3, 1, "NaN"),
+        click("20260105", "/p", 100, 3, 1),
+    ]
+    write(folder, f"{B}/p0.jsonl", jsonl(revised), modified=datetime(2026, 1, 8, 2))
+    plain = [{k.removeprefix("customEvent:"): v for k, v in dwell("20260107", "/p", 0, 20, 40).items()}]
+    write(folder, f"{B}/p1.jsonl.gz", jsonl(plain) + b"{bad\n" + jsonl([dwell("20260107", "/p", 1, 15, 30)]),
+          modified=datetime(2026, 1, 8, 2), gzipped=True)  # fmt: skip
+    write(folder, f"{C}/p0.jsonl", jsonl([dwell("20260109", "/求人/detail", 0, 3, 6.0, newVsReturning="returning")]),
+          modified=datetime(2026, 1, 9, 2))  # fmt: skip
+    return folder
+
+
+def engines(folder: Path, tmp_path: Path) -> tuple:
+    store = LocalStore(folder)
+    local = load_dataset(store, cache_dir=tmp_path / "local")
+    duck = DuckDBEngine(store, list_exports(store), FieldMap(), Bounds(), str(tmp_path / "duck"))
+    return local, duck
+
+
+def same_numbers(a: dict, b: dict) -> None:
+    assert a["page_views"] == b["page_views"]
+    assert [band["page_views"] for band in a["bands"]] == [band["page_views"] for band in b["bands"]]
+    for x, y in zip(a["bands"], b["bands"], strict=True):
+        assert x == pytest.approx(y, rel=1e-12)  # sums in another order differ in the last digit
+
+
+VIEWS = [
+    ("/p", date(2026, 1, 5), date(2026, 1, 9), {}),
+    ("/p", date(2026, 1, 5), date(2026, 1, 5), {"deviceCategory": ["desktop"]}),
+    ("/p", date(2026, 1, 7), date(2026, 1, 7), {"device": ["mobile"], "channel": ["Direct"]}),
+    ("/求人/detail", date(2026, 1, 1), date(2026, 1, 31), {}),
+    ("/求人/detail", date(2026, 1, 1), date(2026, 1, 31), {"visitor": ["returning"]}),
+    ("/nope", date(2026, 1, 1), date(2026, 1, 31), {}),
+]
+
+
+def test_duckdb_gives_the_local_engines_catalog(source, tmp_path):
+    local, duck = engines(source, tmp_path)
+    ours, theirs = local.catalog.coverage(), duck.catalog.coverage()
+    assert (
+        theirs["days"]
+        == ours["days"]
+        == {
+            "2026-01-05": {"rows": 10, "executions": 2},
+            "2026-01-07": {"rows": 2, "executions": 1},
+            "2026-01-09": {"rows": 1, "executions": 1},
+        }
+    )
+    assert theirs["missing_days"] == ours["missing_days"] == ["2026-01-06", "2026-01-08"]
+    assert duck.catalog.pages() == local.catalog.pages() == [("/p", 40), ("/求人/detail", 10)]
+    assert duck.catalog.segment_values == local.catalog.segment_values
+    assert duck.catalog.winners == local.catalog.winners
+    assert "note" in theirs and ours["excluded_rows"] == 4
+
+
+@pytest.mark.parametrize(("page", "start", "end", "where"), VIEWS)
+def test_duckdb_gives_the_local_engines_bands_and_clicks(source, tmp_path, page, start, end, where):
+    local, duck = engines(source, tmp_path)
+    ours, theirs = local.view(page, start, end, where), duck.view(page, start, end, where)
+    same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
+    assert (click_grid(theirs, 1).counts == click_grid(ours, 1).counts).all()
+    assert theirs.dwell["seconds_sq"].to_list() == ours.dwell["seconds_sq"].to_list()
+    assert theirs.dwell["sq_missing"].to_list() == ours.dwell["sq_missing"].to_list()
+
+
+def test_duckdb_on_the_demo_matches_local(demo_home, tmp_path):
+    local, duck = engines(demo_home / "demo", tmp_path)
+    assert duck.catalog.pages() == local.catalog.pages()
+    page = local.catalog.pages()[1][0]
+    days = local.catalog.days
+    for where in ({}, {"deviceCategory": ["mobile"], "newVsReturning": ["returning"]}):
+        same_numbers(
+            band_table(duck.view(page, days[0], days[-1], where)).to_json_dict(),
+            band_table(local.view(page, days[0], days[-1], where)).to_json_dict(),
+        )
+
+
+def test_the_cli_answers_with_every_local_engine(source, tmp_path):
+    from tests.test_cli import run
+
+    answers = {}
+    for name in ("local", "duckdb"):
+        result = run("bands", "--source", str(source), "--page", "/p", "--from", "2026-01-05", "--to", "2026-01-07",
+                     "--engine", name, "--json", "--cache-dir", str(tmp_path / name), env_home=tmp_path)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        answers[name] = json.loads(result.stdout)
+    same_numbers(answers["duckdb"], answers["local"])
+    shown = run("bands", "--source", str(source), "--page", "/p", "--engine", "duckdb", "--show-sql", env_home=tmp_path)
+    assert shown.returncode == 0 and shown.stdout.lstrip().startswith("WITH")
+    refused = run("bands", "--source", str(source), "--page", "/p", "--show-sql", env_home=tmp_path)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "--engine athena" in refused.stderr
+
+
+def test_athena_needs_s3(source, tmp_path):
+    from heatmap.config import Settings
+
+    with pytest.raises(HeatmapError, match="reads exports in S3"):
+        open_engine("athena", str(source), Settings(), str(tmp_path))
+
+
+# --- Athena: the SQL and the client flow ------------------------------------------------------------------
+
+
+OBJECTS = [
+    ObjectInfo(f"{A}/p0.jsonl", 10, "e1", datetime(2026, 1, 6, 2, tzinfo=UTC)),
+    ObjectInfo(f"{B}/p0.jsonl", 10, "e2", datetime(2026, 1, 8, 2, tzinfo=UTC)),
+]
+OPTIONS = AthenaOptions(database="heatmaps", table="exports", workgroup="wg", region="us-east-1", timeout_seconds=5)
+
+
+def athena_client():
+    import boto3
+
+    return boto3.session.Session(aws_access_key_id="k", aws_secret_access_key="s").client(
+        "athena", region_name="us-east-1"
+    )
+
+
+def result_page(names: list[str], types: list[str], rows: list[list[str | None]], header: bool, token: str | None):
+    page = {
+        "ResultSet": {
+            "Rows": ([{"Data": [{"VarCharValue": n} for n in names]}] if header else [])
+            + [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in rows],
+            "ResultSetMetadata": {"ColumnInfo": [{"Name": n, "Type": t} for n, t in zip(names, types, strict=True)]},
+        }
+    }
+    if token:
+        page["NextToken"] = token
+    return page
+
+
+def stub_query(stubber: Stubber, execution: str, states: list[str], pages: list[dict], reason: str = "") -> None:
+    stubber.add_response("start_query_execution", {"QueryExecutionId": execution})
+    for state in states:
+        status = {"State": state, **({"StateChangeReason": reason} if reason else {})}
+        stubber.add_response(
+            "get_query_execution", {"QueryExecution": {"QueryExecutionId": execution, "Status": status}}
+        )
+    for page in pages:
+        stubber.add_response("get_query_results", page)
+
+
+COVERAGE = (["path", "day", "rows"], ["varchar", "varchar", "bigint"])
+CATALOG = (["dimension", "value", "views"], ["varchar", "varchar", "bigint"])
+VIEW = (
+    ["event", "band", "y", "x", "events", "seconds", "seconds_sq", "sq_missing"],
+    ["varchar", "bigint", "bigint", "bigint", "bigint", "double", "double", "bigint"],
+)
+
+
+def athena_engine(stubber_setup, tmp_path, **kwargs) -> tuple[AthenaEngine, Stubber]:
+    client = athena_client()
+    stubber = Stubber(client)
+    stubber_setup(stubber)
+    stubber.activate()
+    engine = AthenaEngine("exports-bucket", "ga/", OBJECTS, FieldMap(), Bounds(), OPTIONS, str(tmp_path), client,
+                          sleep=lambda s: None, **kwargs)  # fmt: skip
+    return engine, stubber
+
+
+def catalog_queries(stubber: Stubber) -> None:
+    path = f"s3://exports-bucket/ga/{B}/p0.jsonl"
+    old = f"s3://exports-bucket/ga/{A}/p0.jsonl"
+    rows = [[path, "20260105", "3"], [old, "20260105", "2"], [path, "20260107", "4"]]
+    stub_query(stubber, "q1", ["QUEUED", "RUNNING", "SUCCEEDED"], [result_page(*COVERAGE, rows, True, None)])
+    views = [["page", "/p", "20"], ["deviceCategory", "mobile", "20"]]
+    stub_query(stubber, "q2", ["SUCCEEDED"], [result_page(*CATALOG, views, True, None)])
+
+
+def test_athena_client_flow_with_paginated_results(tmp_path):
+    def setup(stubber: Stubber) -> None:
+        catalog_queries(stubber)
+        cells = [["click", None, str(y), str(x), "1", "0", None, "0"] for y in range(15) for x in range(100)]
+        first, rest = cells[:999], cells[999:]
+        stub_query(stubber, "q3", ["RUNNING", "SUCCEEDED"], [
+            result_page(*VIEW, [["dwell", "0", None, None, "20", "100.5", "900.25", "0"], *first], True, "t1"),
+            result_page(*VIEW, rest, False, None),
+        ])  # fmt: skip
+
+    engine, stubber = athena_engine(setup, tmp_path)
+    assert engine.catalog.days == [date(2026, 1, 5), date(2026, 1, 7)]
+    assert engine.catalog.executions_per_day[date(2026, 1, 5)] == 2
+    assert engine.catalog.winners[date(2026, 1, 5)] == B  # newest execution only
+    assert engine.catalog.pages() == [("/p", 20)]
+    sums = engine.view("/p", date(2026, 1, 5), date(2026, 1, 7), {"device": ["mobile"]})
+    assert sums.dwell.row(0) == (0, 20, 100.5, 900.25, 0)
+    assert click_grid(sums, 20).total == 1500  # > 1,000 result rows across two pages
+    again = engine.view("/p", date(2026, 1, 5), date(2026, 1, 7), {"device": ["mobile"]})
+    assert again.dwell.equals(sums.dwell)  # cached: no further call was stubbed
+    stubber.assert_no_pending_responses()
+
+
+def test_athena_view_sql_passes_winners_and_parses_as_trino(tmp_path):
+    engine, _ = athena_engine(catalog_queries, tmp_path)
+    text = engine.sql_text(engine.view_query("/p'; DROP TABLE x; --", date(2026, 1, 5), date(2026, 1, 7), {}))
+    parsed = sqlglot.parse_one(text, read="trino")
+    assert '"heatmaps"."exports"' in text
+    compact = sqlglot.parse_one(text, read="trino").sql(dialect="trino")
+    assert f"('s3://exports-bucket/ga/{B}/p0.jsonl', '20260105')" in compact
+    assert f"{A}/p0.jsonl" not in text  # the older execution's rows do not count for 5 January
+    assert "'/p''; DROP TABLE x; --'" in text  # a value is a quoted literal, never SQL
+    assert [t.name for t in parsed.find_all(sqlglot.exp.Table) if t.name == "exports"] == ["exports"]
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "message"),
+    [
+        ("FAILED", "TABLE_NOT_FOUND: line 1:8: Table 'awsdatacatalog.heatmaps.exports' does not exist",
+         "the Glue table heatmaps.exports does not exist; deploy tracking/athena.yaml"),
+        ("CANCELLED", "", "the Athena query was cancelled"),
+        ("FAILED", "Access denied when writing output to url 's3://results/'",
+         "Athena could not read the exports or write its results"),
+    ],
+)  # fmt: skip
+def test_athena_failures_are_one_sentence(tmp_path, state, reason, message):
+    def setup(stubber: Stubber) -> None:
+        stub_query(stubber, "q1", ["RUNNING", state], [], reason)
+
+    with pytest.raises(AthenaError) as info:
+        athena_engine(setup, tmp_path)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("AccessDeniedException", "access denied: the app's AWS identity may not call athena:StartQueryExecution"),
+     ("ThrottlingException", "Athena refused the query (ThrottlingException)")],
+)  # fmt: skip
+def test_athena_client_errors_are_one_sentence(tmp_path, code, message):
+    def setup(stubber: Stubber) -> None:
+        stubber.add_client_error("start_query_execution", code, "no", http_status_code=400)
+
+    with pytest.raises(AthenaError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        athena_engine(setup, tmp_path)
+
+
+def test_athena_timeout_is_one_sentence(tmp_path):
+    def setup(stubber: Stubber) -> None:
+        stub_query(stubber, "q1", ["RUNNING"] * 3, [])
+
+    clock = iter([0.0, 0.0, 10.0, 20.0, 30.0])
+    import heatmap.engines.athena as athena
+
+    original = athena.time.monotonic
+    athena.time.monotonic = lambda: next(clock)  # type: ignore[assignment]
+    try:
+        with pytest.raises(AthenaError, match="took longer than 5 s"):
+            athena_engine(setup, tmp_path)
+    finally:
+        athena.time.monotonic = original  # type: ignore[assignment]
+
+
+def test_athena_results_are_kept_on_disk_and_show_sql_runs_nothing(tmp_path):
+    athena_engine(catalog_queries, tmp_path)
+    engine, stubber = athena_engine(lambda stubber: None, tmp_path, dry_run=True)  # no response stubbed: no call
+    assert engine.catalog.pages() == [("/p", 20)]
+    text = engine.sql_text(engine.view_query("/p", date(2026, 1, 5), date(2026, 1, 5), {}))
+    assert "GROUP BY" in text
+    stubber.assert_no_pending_responses()
