@@ -1,0 +1,92 @@
+"""Engines benchmark (DESIGN §13): the local engine against the DuckDB engine (the Athena SQL run here).
+
+    .venv/bin/python benchmarks/engines.py --data /work/bench-data/large-25241885    # a source folder
+    .venv/bin/python benchmarks/engines.py --quick                                   # a small generated one (CI)
+
+For each engine, in its own process (so peak RSS is its own): opening the source (catalog; the local engine's
+parts are built first, untimed, as a server that has run before has them), the first view of the busiest page,
+a change to another page, and a segment change on that page. Also the bytes an Athena view would scan: the JSON
+of every export object (the table reads its flows in full; results are cached per view afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def measure(engine_name: str, source: str, cache: str) -> dict[str, float]:
+    from heatmap.config import Settings
+    from heatmap.engines import open_engine
+    from heatmap.statistics.metrics import band_table
+
+    settings = Settings(source=source, cache_dir=cache)
+    started = time.perf_counter()
+    engine = open_engine(engine_name, source, settings, cache)
+    opened = time.perf_counter() - started
+    catalog = engine.catalog
+    pages = [page for page, _ in catalog.pages()]
+    start, end = catalog.days[0], catalog.days[-1]
+    timings = {"open_s": opened}
+    for label, page, where in (
+        ("first_view_s", pages[0], {}),
+        ("page_change_s", pages[min(100, len(pages) - 1)], {}),
+        ("segment_change_s", pages[min(100, len(pages) - 1)], {"deviceCategory": ["mobile"]}),
+    ):
+        started = time.perf_counter()
+        band_table(engine.view(page, start, end, where))
+        timings[label] = time.perf_counter() - started
+    timings["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return timings
+
+
+def run(engine_name: str, source: str, cache: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", engine_name, "--data", source, "--cache", cache],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="a source folder of AppFlow JSON Lines exports")
+    parser.add_argument("--quick", action="store_true", help="a small generated source (CI)")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.data, args.cache)))
+        return
+    work = Path(tempfile.mkdtemp(prefix="engines-bench-"))
+    source = args.data
+    if not source:
+        from ingest import generate
+
+        source = str(work / "exports")
+        generate(Path(source), 40 if args.quick else 400)
+    json_bytes = sum(p.stat().st_size for p in Path(source).rglob("*") if p.is_file())
+    from heatmap.ingest.build import load_dataset
+    from heatmap.stores import LocalStore
+
+    load_dataset(LocalStore(source), cache_dir=work / "local")  # parts built once, as on a server that ran before
+    results = {name: run(name, source, str(work / name)) for name in ("local", "duckdb")}
+    print(f"source: {source}, {json_bytes / 1e6:,.0f} MB of JSON")
+    print(f"{'figure':24s} {'local':>10s} {'duckdb':>10s}  duckdb/local")
+    for key in ("open_s", "first_view_s", "page_change_s", "segment_change_s", "peak_rss_mb"):
+        local, duck = results["local"][key], results["duckdb"][key]
+        print(f"{key:24s} {local:10.2f} {duck:10.2f}  {duck / max(local, 1e-9):8.1f}x")
+    print(f"bytes an Athena view would scan: {json_bytes / 1e9:.2f} GB = ${json_bytes / 1e12 * 5:.3f} at $5/TB")
+
+
+if __name__ == "__main__":
+    main()
