@@ -24,6 +24,9 @@ from heatmap.stores.base import ObjectInfo, Store
 from heatmap.stores.local import LocalStore
 
 
+MEMORY_LIMIT = "768MB"  # the app's budget is 1 GB (Community Cloud); DuckDB's own default is 80 % of the RAM
+
+
 class DuckDBEngine(SqlEngine):
     name = "duckdb"
     dialect = "duckdb"
@@ -38,6 +41,7 @@ class DuckDBEngine(SqlEngine):
         self.connection = duckdb.connect()
         for setting in ("enable_progress_bar", "autoinstall_known_extensions", "autoload_known_extensions"):
             self.connection.execute(f"SET {setting} = false")  # and never download anything at run time
+        self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # beyond it DuckDB spills to disk
         self._exports_view(fields)
         super().__init__(store.uri, objects, fields, bounds)
 
