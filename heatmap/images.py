@@ -4,6 +4,11 @@
 - The pixel size is read from the header and checked against a cap *before* any pixel is decoded, so a
   decompression bomb (a tiny file claiming 100000×100000 px) costs nothing. Pillow's own global guard
   (`Image.MAX_IMAGE_PIXELS`) is bypassed by constructing the format's image class directly; our cap replaces it.
+- The file must be exactly one still picture: animated PNG/WebP are refused (not silently cut to a first frame,
+  which would store the other frames too), and so is any byte after the picture's end (a PNG with a ZIP or HTML
+  payload appended, a "polyglot" that other programs read as something else), since uploads are stored as is.
+- Uploads must have the shape of a page (`check_shape`): a 1×100000 strip is not a screenshot, and every view
+  scales the picture by its width, so an absurd shape would make a preview or a render absurdly large or slow.
 - The file is verified (PNG chunk CRCs), decoded, turned upright by its EXIF orientation, and converted to
   8-bit RGB (transparency is flattened onto white, CMYK/palette/grey/16-bit converted).
 - Any page height works: Pillow has no canvas limit; memory is about 4 bytes per pixel for the decoded image.
@@ -26,6 +31,31 @@ from heatmap.errors import HeatmapError
 #: output, so 120 MP is ~1 GB at peak (e.g. 1440×80000, or 2880×40000 at device-pixel ratio 2).
 DEFAULT_MAX_PIXELS = 120_000_000
 
+#: Page shape: from a narrow phone capture to a 4K screen at 2x, and at most 300 widths tall (a 1440×60000
+#: desktop page is 42 widths, a 390 px wide phone page of 100,000 CSS px, the longest the data allows, is 256).
+MIN_WIDTH = 200
+MAX_WIDTH = 8_192
+MAX_ASPECT = 300
+
+#: Every refusal, by reason (heatmap.ui.i18n has them in each language; the CLI prints these).
+MESSAGES: dict[str, str] = {
+    "empty": "The file is empty (0 bytes); choose a PNG, JPEG or WebP screenshot",
+    "not_image": "This file is not a PNG, JPEG or WebP image (checked by its content, not its name)",
+    "truncated": "The image is truncated (the file ends early); export or upload the screenshot again",
+    "damaged": "The image is damaged and cannot be read ({detail}); export it again",
+    "no_size": "The image claims a size of {width}×{height} px, which is not a picture",
+    "too_many_pixels": "The image is {width}×{height} px ({megapixels} MP); the limit is {limit} MP. "
+    "Capture a shorter page or a lower device-pixel ratio.",
+    "too_narrow": "The image is {width} px wide; a page screenshot must be at least {min_width} px wide",
+    "too_wide": "The image is {width} px wide; a page screenshot must be at most {max_width} px wide",
+    "too_tall": "The image is {width}×{height} px, {ratio} times as tall as it is wide; a page screenshot may be at "
+    "most {max_ratio} times as tall as it is wide",
+    "trailing_data": "The file has {extra} bytes of other data after the end of the {format} image (a combined or "
+    "disguised file); export the screenshot again as a plain {format}",
+    "animated": "The image is an animated {format}; upload a still screenshot (one frame)",
+    "colour": "The image's colour format ({mode}) cannot be converted to RGB: {detail}",
+}
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -34,7 +64,13 @@ CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 class ImageError(HeatmapError):
-    """An uploaded screenshot that cannot be used; the message says why."""
+    """An uploaded screenshot that cannot be used; the message says why (`reason` and `values` let the app say
+    it in the user's language, see MESSAGES)."""
+
+    def __init__(self, reason: str, **values: object) -> None:
+        self.reason = reason
+        self.values = values
+        super().__init__(MESSAGES[reason].format(**values))
 
 
 @dataclass(frozen=True)
@@ -89,17 +125,17 @@ def _webp_size(data: bytes) -> tuple[int, int]:
             return width, height
         if chunk == b"VP8 ":
             if data[23:26] != b"\x9d\x01\x2a":
-                raise ImageError("The WebP image is damaged (bad VP8 frame header)")
+                raise ImageError("damaged", detail="bad VP8 frame header")
             width, height = struct.unpack("<HH", data[26:30])
             return width & 0x3FFF, height & 0x3FFF
         if chunk == b"VP8L":
             if data[20] != 0x2F:
-                raise ImageError("The WebP image is damaged (bad VP8L signature)")
+                raise ImageError("damaged", detail="bad VP8L signature")
             bits = int.from_bytes(data[21:25], "little")
             return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
     except (struct.error, IndexError):
-        raise ImageError("The image is truncated: the WebP header is incomplete") from None
-    raise ImageError("The WebP image is damaged (no VP8, VP8L or VP8X chunk)")
+        raise ImageError("truncated") from None
+    raise ImageError("damaged", detail="no VP8, VP8L or VP8X chunk")
 
 
 def _open(data: bytes, kind: str) -> ImageFile.ImageFile:
@@ -121,22 +157,91 @@ def is_truncated(data: bytes, kind: str) -> bool:
     return len(data) < 8 + int.from_bytes(data[4:8], "little")
 
 
-def _describe(exc: BaseException, data: bytes, kind: str) -> str:
+def _describe(exc: BaseException, data: bytes, kind: str) -> ImageError:
     text = str(exc).strip().rstrip(".")
     if is_truncated(data, kind) or isinstance(exc, EOFError) or "truncated" in text.lower():
-        return "The image is truncated (the file ends early); export or upload the screenshot again"
-    return f"The image is damaged and cannot be read ({text or type(exc).__name__}); export it again"
+        return ImageError("truncated")
+    return ImageError("damaged", detail=text or type(exc).__name__)
 
 
 def check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
-        raise ImageError(f"The image claims a size of {width}×{height} px, which is not a picture")
+        raise ImageError("no_size", width=width, height=height)
     pixels = width * height
     if pixels > max_pixels:
         raise ImageError(
-            f"The image is {width}×{height} px ({pixels / 1e6:,.0f} MP); the limit is {max_pixels / 1e6:,.0f} MP. "
-            "Capture a shorter page or a lower device-pixel ratio."
-        )
+            "too_many_pixels", width=width, height=height, megapixels=f"{pixels / 1e6:,.0f}",
+            limit=f"{max_pixels / 1e6:,.0f}",
+        )  # fmt: skip
+
+
+def check_shape(width: int, height: int) -> None:
+    """Refuse what cannot be a page screenshot (see MIN_WIDTH, MAX_WIDTH, MAX_ASPECT)."""
+    if width < MIN_WIDTH:
+        raise ImageError("too_narrow", width=f"{width:,}", min_width=f"{MIN_WIDTH:,}")
+    if width > MAX_WIDTH:
+        raise ImageError("too_wide", width=f"{width:,}", max_width=f"{MAX_WIDTH:,}")
+    if height > width * MAX_ASPECT:
+        raise ImageError(
+            "too_tall", width=f"{width:,}", height=f"{height:,}", ratio=f"{height / width:,.0f}",
+            max_ratio=f"{MAX_ASPECT:,}",
+        )  # fmt: skip
+
+
+def _png_end(data: bytes) -> tuple[int | None, bool]:
+    """Where the PNG ends (just after IEND; None when the file stops first) and whether it is animated (acTL)."""
+    pos, animated = len(PNG_MAGIC), False
+    while pos + 8 <= len(data):
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
+        animated = animated or kind == b"acTL"
+        pos += 12 + length
+        if kind == b"IEND":
+            return (pos if pos <= len(data) else None), animated
+    return None, animated
+
+
+def _jpeg_end(data: bytes) -> int | None:
+    """Just after the EOI marker that ends the picture (None when the file stops first). Marker segments carry
+    their length; scan data is skipped to the next real marker (0xFF not followed by 0x00 or a restart)."""
+    pos, size = 2, len(data)
+    while pos + 2 <= size:
+        if data[pos] != 0xFF:
+            return None  # not at a marker: damaged, and decoding says so
+        marker = data[pos + 1]
+        if marker == 0xD9:
+            return pos + 2
+        if marker == 0xFF or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 1 if marker == 0xFF else 2
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xDA:
+            while (pos := data.find(b"\xff", pos)) >= 0 and pos + 1 < size:
+                following = data[pos + 1]
+                if following != 0x00 and not 0xD0 <= following <= 0xD7:
+                    break
+                pos += 2
+            else:
+                return None
+    return None
+
+
+def check_structure(data: bytes, kind: str) -> None:
+    """One still picture and nothing after it (see the module docstring). A file that stops early is left to
+    decoding, which calls it truncated."""
+    animated = False
+    if kind == "png":
+        end, animated = _png_end(data)
+    elif kind == "jpeg":
+        end = _jpeg_end(data)
+    else:
+        size = int.from_bytes(data[4:8], "little")
+        end = 8 + size + (size & 1)
+        animated = data[12:16] == b"VP8X" and len(data) > 20 and bool(data[20] & 0x02)
+    label = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP"}[kind]
+    if animated:
+        raise ImageError("animated", format=label)
+    if end is not None and end < len(data) and data[end:].strip(b"\x00"):
+        raise ImageError("trailing_data", extra=f"{len(data) - end:,}", format=label)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -158,13 +263,14 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def load_screenshot(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Screenshot:
-    """Check, decode and normalise an uploaded screenshot. Raises ImageError with a user-facing message."""
+def load_screenshot(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, page_shape: bool = False) -> Screenshot:
+    """Check, decode and normalise an uploaded screenshot. Raises ImageError with a user-facing message.
+    `page_shape` also refuses what cannot be a page (check_shape); every check runs before any pixel is decoded."""
     if not data:
-        raise ImageError("The file is empty (0 bytes); choose a PNG, JPEG or WebP screenshot")
+        raise ImageError("empty")
     kind = sniff_format(data)
     if kind is None:
-        raise ImageError("This file is not a PNG, JPEG or WebP image (checked by its content, not its name)")
+        raise ImageError("not_image")
     if kind == "webp":
         check_pixels(*_webp_size(data), max_pixels)
     try:
@@ -172,20 +278,23 @@ def load_screenshot(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Screen
     except ImageError:
         raise
     except Exception as exc:  # Pillow raises SyntaxError, OSError, struct.error, ... on bad headers
-        raise ImageError(_describe(exc, data, kind)) from None
+        raise _describe(exc, data, kind) from None
     check_pixels(header.width, header.height, max_pixels)
+    if page_shape:
+        check_shape(header.width, header.height)
+    check_structure(data, kind)
     try:
         header.verify()  # PNG: every chunk's CRC up to IEND; a truncated file fails here
         image = _open(data, kind)
         image.load()
     except Exception as exc:
-        raise ImageError(_describe(exc, data, kind)) from None
+        raise _describe(exc, data, kind) from None
     with contextlib.suppress(Exception):  # a malformed EXIF block must not make a good picture unusable
         ImageOps.exif_transpose(image, in_place=True)
     try:
         rgb = _to_rgb(image)
     except Exception as exc:
-        raise ImageError(f"The image's colour format ({image.mode}) cannot be converted to RGB: {exc}") from None
+        raise ImageError("colour", mode=image.mode, detail=exc) from None
     return Screenshot(image=rgb, data=bytes(data), format=kind, sha256=hashlib.sha256(data).hexdigest())
 
 

@@ -152,3 +152,97 @@ def test_a_fresh_visit_gets_the_commonest_device_but_a_link_for_all_devices_keep
     all_devices = default_view(OPTIONS).with_(where={})
     reopened, problems = parse_view(view_query(all_devices), OPTIONS)
     assert reopened.where == {} and problems == []
+
+
+# --- hostile links (issue 9, part 5): capped, reported, never raised -----------------------------------------
+
+
+def test_a_100_kb_page_value_is_ignored_and_only_its_start_is_kept() -> None:
+    view, problems = parse_view({"page": ["/" + "a" * 100_000]}, OPTIONS)
+    assert view.page == "/"
+    assert [(p.key, p.reason) for p in problems] == [("page", "too_long")]
+    assert len(problems[0].value) <= 101
+
+
+def test_hundreds_of_segment_values_are_capped_and_reported_once() -> None:
+    values = [f"v{i}" for i in range(900)] + ["mobile"]
+    view, problems = parse_view({"page": ["/"], "device": values}, OPTIONS)
+    assert view.where == {}  # 'mobile' came after the first MAX_VALUES values, so it was never read
+    assert [(p.key, p.reason) for p in problems] == [("device", "too_many_values"), ("device", "unknown_value")]
+    assert sum(len(p.value) for p in problems) < 300
+    kept, _ = parse_view({"device": ["mobile", *values]}, OPTIONS)
+    assert kept.where == {"deviceCategory": ("mobile",)}
+
+
+def test_a_very_long_segment_value_is_ignored() -> None:
+    view, problems = parse_view({"device": ["mobile", "x" * 5_000]}, OPTIONS)
+    assert view.where == {"deviceCategory": ("mobile",)}
+    assert [(p.key, p.reason) for p in problems] == [("device", "too_long")]
+
+
+def test_broken_percent_escapes_are_called_broken() -> None:
+    from urllib.parse import parse_qs
+
+    params = parse_qs("page=%ff%fe&%ff%fe=x&device=%c3%28", keep_blank_values=True)  # what Streamlit does
+    assert params["page"] == ["\ufffd\ufffd"]
+    view, problems = parse_view(params, OPTIONS)
+    assert view == default_view(OPTIONS).with_(where={})
+    assert sorted((p.key, p.reason) for p in problems) == [
+        ("device", "bad_text"),
+        ("page", "bad_text"),
+        ("\ufffd\ufffd", "bad_text"),
+    ]
+
+
+def test_overlong_and_many_unknown_keys_stay_small() -> None:
+    params = {"k" * 5_000: ["1"], **{f"utm_{i}": ["x" * 1_000] for i in range(500)}}
+    _, problems = parse_view(params, OPTIONS)
+    assert len(problems) == 501 and all(p.reason == "unknown_key" for p in problems)
+    assert max(len(p.key) + len(p.value) for p in problems) <= 202
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        *[("dpr", v) for v in ("-1", "0", "1e999", "nan", "inf", "-inf", "99")],
+        *[("shift", v) for v in ("NaN", "1e400", "-10001", "0.5")],
+        *[("opacity", v) for v in ("inf", "-0.5", "0", "1.5")],
+        *[("crop_top", v) for v in ("-5", "1e30", "nan")],
+        *[("crop_bottom", v) for v in ("-1", "200001", "inf")],
+        *[("ceiling", v) for v in ("1e308", "1e-300", "-1", "0", "nan", "2000000")],
+    ],
+)
+def test_absurd_numbers_fall_back_to_the_default(key: str, text: str) -> None:
+    view, problems = parse_view({key: [text], "scale": ["fixed"]}, OPTIONS)
+    assert (key, "bad_number") in [(p.key, p.reason) for p in problems]
+    assert getattr(view.display, key) == getattr(Display(), key)
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"from": ["99999-01-01"]}, "bad_date"),
+        ({"from": ["9999-12-31"]}, "dates_outside"),  # 28 days later does not exist
+        ({"to": ["0001-01-01"]}, "dates_outside"),  # 28 days earlier does not exist
+        ({"from": ["9999-12-31"], "to": ["0001-01-01"]}, "reversed_dates"),
+    ],
+)
+def test_impossible_dates_fall_back_to_the_default_range(params: dict, reason: str) -> None:
+    view, problems = parse_view(params, OPTIONS)
+    assert reason in [p.reason for p in problems]
+    assert (view.start, view.end) == (default_view(OPTIONS).start, default_view(OPTIONS).end)
+
+
+def test_compare_links_are_capped_too() -> None:
+    from heatmap.ui.view import parse_compare
+
+    params = {
+        "page": ["/" + "p" * 50_000], "a_device": [f"v{i}" for i in range(900)], "from_b": ["9999-12-31"],
+        "mode": ["periods"], "\ufffd": ["x"],
+    }  # fmt: skip
+    view, problems = parse_compare(params, OPTIONS)
+    assert view.page == "/"
+    reasons = {(p.key, p.reason) for p in problems}
+    assert {("page", "too_long"), ("a_device", "too_many_values"), ("\ufffd", "bad_text")} <= reasons
+    assert ("from_b..to_b", "dates_outside") in reasons
+    assert sum(len(p.value) for p in problems) < 1_000

@@ -154,3 +154,135 @@ def test_screenshot_from_image_round_trips() -> None:
     shot = screenshot_from_image(Image.new("RGB", (5, 7), (1, 2, 3)))
     again = load_screenshot(shot.data)
     assert again.sha256 == shot.sha256 and again.image.getpixel((2, 2)) == (1, 2, 3)
+
+
+# --- hostile uploads (issue 9, part 5) -------------------------------------------------------------------------
+
+
+def zip_archive() -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.html", "<script>alert(1)</script>")
+    return buffer.getvalue()
+
+
+def page(width: int = 300, height: int = 900) -> Image.Image:
+    rng = np.random.default_rng(1)
+    return Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "payload", "label"),
+    [
+        ("PNG", "zip", "PNG"),
+        ("PNG", b"<html><body><script>alert(1)</script></body></html>", "PNG"),
+        ("PNG", "gif", "PNG"),
+        ("JPEG", "zip", "JPEG"),
+        ("JPEG", b"<html>x</html>", "JPEG"),
+        ("WEBP", "zip", "WebP"),
+    ],
+)
+def test_polyglots_are_refused(fmt: str, payload: object, label: str) -> None:
+    extra = zip_archive() if payload == "zip" else encode(page(), "GIF") if payload == "gif" else payload
+    assert isinstance(extra, bytes)
+    with pytest.raises(ImageError) as caught:
+        load_screenshot(encode(page(), fmt) + extra)
+    assert caught.value.reason == "trailing_data"
+    assert str(caught.value) == (
+        f"The file has {len(extra):,} bytes of other data after the end of the {label} image (a combined or "
+        f"disguised file); export the screenshot again as a plain {label}"
+    )
+
+
+def test_a_gif_with_a_png_inside_is_not_a_png() -> None:
+    with pytest.raises(ImageError, match=r"^This file is not a PNG, JPEG or WebP image"):
+        load_screenshot(encode(page(), "GIF") + encode(page(), "PNG"))
+
+
+def test_zero_padding_after_the_picture_is_not_a_payload() -> None:
+    data = encode(page(), "JPEG") + b"\x00" * 64
+    assert load_screenshot(data).width == 300
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 90},
+        {"progressive": True, "quality": 80},
+        {"restart_marker_blocks": 1, "quality": 80},  # RSTn markers inside the scan data
+    ],
+)
+def test_jpeg_end_is_found_through_scans_and_restarts(options: dict) -> None:
+    assert load_screenshot(encode(page(), "JPEG", **options)).height == 900
+
+
+def test_jpeg_with_an_embedded_thumbnail_is_one_picture() -> None:
+    """An EXIF thumbnail is a whole JPEG (with its own end marker) inside an APP1 segment: not the end."""
+    thumbnail = encode(page(40, 120), "JPEG")
+    exif = b"Exif\x00\x00" + b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x00" + thumbnail  # enough of a TIFF for a test
+    data = encode(page(), "JPEG")
+    app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
+    assert load_screenshot(data[:2] + app1 + data[2:]).width == 300
+
+
+@pytest.mark.parametrize(("fmt", "label"), [("PNG", "PNG"), ("WEBP", "WebP")])
+def test_animated_pictures_are_refused_not_cut_to_one_frame(fmt: str, label: str) -> None:
+    data = encode(page(), fmt, save_all=True, append_images=[page().rotate(180)], duration=100, loop=0)
+    with pytest.raises(ImageError) as caught:
+        load_screenshot(data)
+    assert caught.value.reason == "animated"
+    assert str(caught.value) == f"The image is an animated {label}; upload a still screenshot (one frame)"
+
+
+def test_an_animated_gif_is_not_accepted_at_all() -> None:
+    data = encode(page(), "GIF", save_all=True, append_images=[page().rotate(180)], duration=100)
+    with pytest.raises(ImageError, match="not a PNG, JPEG or WebP"):
+        load_screenshot(data)
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ((1, 100_000), "The image is 1 px wide; a page screenshot must be at least 200 px wide"),
+        ((199, 600), "The image is 199 px wide; a page screenshot must be at least 200 px wide"),
+        ((100_000, 1), "The image is 100,000 px wide; a page screenshot must be at most 8,192 px wide"),
+        ((200, 60_001), "The image is 200×60,001 px, 300 times as tall as it is wide; a page screenshot may be at "
+         "most 300 times as tall as it is wide"),
+    ],
+)  # fmt: skip
+def test_shapes_that_are_not_pages_are_refused_before_decoding(size: tuple[int, int], message: str) -> None:
+    data = encode(Image.new("L", size), "PNG")
+    assert load_screenshot(data).image.size == size  # the CLI and stored pictures do not ask for a page shape
+    with pytest.raises(ImageError) as caught:
+        load_screenshot(data, page_shape=True)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("size", [(1440, 60_000), (780, 11_400), (390, 100_000), (200, 60_000), (8_192, 4_000)])
+def test_real_page_shapes_pass(size: tuple[int, int]) -> None:
+    from heatmap.images import check_shape
+
+    check_shape(*size)
+
+
+def test_refusals_carry_a_reason_for_translation() -> None:
+    with pytest.raises(ImageError) as caught:
+        load_screenshot(b"GIF89a not really")
+    assert caught.value.reason == "not_image" and caught.value.values == {}
+    with pytest.raises(ImageError) as caught:
+        load_screenshot(encode(Image.new("L", (1, 5_000)), "PNG"), page_shape=True)
+    assert caught.value.reason == "too_narrow" and caught.value.values == {"width": "1", "min_width": "200"}
+
+
+def test_a_one_pixel_wide_long_picture_previews_quickly() -> None:
+    """The browser preview of a 1×100000 picture (say, a stored one) used to loop forever on JPEG's side limit."""
+    import time
+
+    from heatmap.drawing.encode import preview_jpeg
+
+    started = time.monotonic()
+    data = preview_jpeg(Image.new("RGB", (1, 100_000), (10, 20, 30)))
+    assert time.monotonic() - started < 5
+    assert Image.open(io.BytesIO(data)).height <= 65_535

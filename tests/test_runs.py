@@ -249,7 +249,7 @@ def test_cli_render_saves_a_run(tmp_path: Path) -> None:
     records += [click("20260105", "/p", 30, 2, 12)]
     write(source, "flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a/p0.jsonl", jsonl(records))
     shot = tmp_path / "page.png"
-    Image.new("RGB", (100, 220), (240, 240, 240)).save(shot)
+    Image.new("RGB", (390, 880), (240, 240, 240)).save(shot)  # a phone-width page
     out = tmp_path / "output"
     common = ["--source", str(source), "--page", "/p", "--screenshot", str(shot), "--no-cache", "--json"]
     done = cli("render", *common, "--output", str(out), "--type", "clicks", home=tmp_path / "home")

@@ -85,9 +85,10 @@ def preview_jpeg(image: Image.Image, max_width: int = PREVIEW_WIDTH, max_bytes: 
     data = b""
     while True:
         height = max(1, round(image.height * width / image.width))
-        if height > JPEG_MAX_SIDE:
+        if height > JPEG_MAX_SIDE and width > 1:
             width = max(1, math.floor(width * JPEG_MAX_SIDE / height))
             continue
+        height = min(height, JPEG_MAX_SIDE)  # a 1 px wide strip cannot shrink further: squeeze it instead
         small = downscale(image, width, height)
         for quality in (82, 70, 55, 40):
             buffer = io.BytesIO()

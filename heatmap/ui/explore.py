@@ -10,7 +10,7 @@ from heatmap.drawing import render
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.page import PageContext
-from heatmap.ui.view import DPRS, Problem, View, default_view, parse_view, view_query
+from heatmap.ui.view import DPRS, Problem, View, bound_params, default_view, parse_view, view_query
 
 P = "x_"  # widget keys of this page
 VIEW_KEY = "x_view"
@@ -18,7 +18,7 @@ VIEW_KEY = "x_view"
 
 def _restore(ctx: PageContext, options: Any) -> list[Problem]:
     """Seed the widgets from a saved run (?run=), a link (first visit) or this session's last view."""
-    params = page.raw_params()
+    params, capped = bound_params(page.raw_params())  # nothing longer than a few KB reaches session state
     run_id: str | None = (params.get("run") or [""])[-1] or None
     link: View | None = None
     problems: list[Problem] = []
@@ -28,8 +28,13 @@ def _restore(ctx: PageContext, options: Any) -> list[Problem]:
         link, problems = saved.view_of_run(ctx, run_id, options)
         if link is not None:
             st.session_state["_x_restored"] = run_id
+        else:  # no such run: the rest of the link still counts
+            link, more = parse_view(params, options)
+            problems += more
+        problems = capped + problems
     elif page.first_visit("explore"):
         link, problems = parse_view(params, options)
+        problems = capped + problems
     if link is not None:
         widgets.seed(widgets.view_values(P, link, options), force=True)
         missing = shots.seed_source(ctx, P, link.shot, force=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from heatmap.images import MESSAGES as IMAGE_MESSAGES
+
 LANGUAGES: dict[str, str] = {"en": "English", "ja": "日本語"}
 DEFAULT_LANGUAGE = "en"
 
@@ -21,6 +23,7 @@ EN: dict[str, str] = {
     "lang.label": "Language",
     "source.demo": "Demo data (bundled sample)",
     "source.label": "Source: {uri}",
+    "source.engine": "Numbers from the {engine} engine",
     "source.reload": "Reload data",
     "source.reload_help": "Read the export listing again (new AppFlow runs appear within 10 minutes anyway).",
     "load.progress": "Reading exports: {done} / {total} files",
@@ -51,6 +54,11 @@ EN: dict[str, str] = {
     "link.run_missing": "saved run not found",
     "link.run_bad": "saved run could not be read",
     "link.bad_mode": "unknown comparison mode",
+    "link.too_long": "value too long: over {chars} characters",
+    "link.too_many_values": "too many values: only the first {max} are read",
+    "link.bad_text": "not valid text: the link has broken %-escapes",
+    "link.bad_run_id": "not a saved run id",
+    "link.more": "and {count} more",
     # --- explore ---
     "explore.title": "Explore",
     "filters.header": "View",
@@ -83,6 +91,8 @@ EN: dict[str, str] = {
     "include the picture.",
     "shot.bad": "This file cannot be used as a screenshot: {error}",
     "shot.bad_hint": "Upload a PNG, JPEG or WebP image of the whole page.",
+    # refusals of a screenshot, one per heatmap.images.ImageError reason: the CLI prints the same English
+    **{f"image.{reason}": text for reason, text in IMAGE_MESSAGES.items()},
     "shot.info": "{width} × {height} px screenshot · {css_width} CSS px wide at {dpr}× · page {css_height} CSS px",
     "shot.missing": "The screenshot in the link ({sha}) is not in the output store any more; showing the data "
     "without it.",
@@ -169,25 +179,51 @@ EN: dict[str, str] = {
     "compare.segment_b": "Segment B",
     "compare.dates_a": "Period A",
     "compare.dates_b": "Period B",
-    "compare.diff": "significant bands only (BH 5 %)",
-    "compare.diff_none": "No band differs significantly between A and B (Benjamini–Hochberg at 5 %).",
-    "compare.diff_attention": "Attention differences are descriptive only (the exports hold no per-view spread of "
-    "seconds, so no test is possible); the difference map uses scroll reach.",
+    "compare.diff": "significant {units} only ({test}, Benjamini–Hochberg {fdr})",
+    "compare.diff_none": "No {unit} differs significantly between A and B ({test}, Benjamini–Hochberg at {fdr}).",
+    "compare.untested_no_seconds_sq": "Attention is not tested here: these exports carry no seconds² "
+    "(hm_seconds_sq; older tag or AppFlow flow), so the differences in the table are descriptive. The tracking kit "
+    "sends it since it tests attention.",
+    "compare.untested_few_views": "Bands seen by fewer than {min} page views on either side are not tested.",
+    "compare.untested_no_variance": "Some bands have no spread of seconds on either side and are not tested.",
+    "compare.unit_band": "band",
+    "compare.unit_region": "region",
+    "compare.units_band": "bands",
+    "compare.units_region": "regions",
+    "compare.test_reach": "two-proportion z-test",
+    "compare.test_attention": "Welch's t-test",
+    "compare.test_clicks": "exact Poisson rate test",
     "compare.same_scale": "A and B share one colour scale.",
     "compare.table": "Per band, A vs B",
     "compare.low": "Side {side} has only {n} page views (minimum {min}).",
     "compare.same": "A and B are the same selection: change one of them.",
     "compare.significant": "Bands that differ",
-    "compare.significant_help": "Scroll reach, two-proportion test, Benjamini–Hochberg at 5 %.",
+    "compare.significant_regions": "Regions that differ",
+    "compare.significant_help": "{what}: {test} on {tested} {units}, Benjamini–Hochberg at {fdr}.",
+    "compare.what_reach": "Scroll reach",
+    "compare.what_attention": "Seconds per page view",
+    "compare.what_clicks": "Clicks per page view in regions of 10 % × 100 px",
     "compare.overlap": "A and B share page views (overlapping segments or periods). The test assumes two separate "
     "groups, so treat the difference map as indicative; pick segments or periods that do not overlap.",
     "compare.overlap_short": "A and B overlap: indicative only.",
     "compare.hover_diff": "Band {band} ({top}–{bottom} CSS px)<br>Reach A {a} % · B {b} %<br>B − A {diff} points "
     "· adjusted p {p}",
+    "compare.hover_diff_attention": "Band {band} ({top}–{bottom} CSS px)<br>Seconds per page view A {a} · B {b}"
+    "<br>B − A {diff} s · B / A {ratio} ({low}–{high})<br>adjusted p {p}",
+    "compare.hover_diff_clicks": "Band {band} ({top}–{bottom} CSS px), x {x0}–{x1} %<br>Clicks per 1,000 page views "
+    "A {a} · B {b}<br>B − A {diff} · B / A {ratio}<br>adjusted p {p}",
     "compare.col_diff": "B − A reach (points)",
     "compare.col_p": "Adjusted p (BH)",
     "compare.col_sig": "Significant",
-    "compare.col_attention_diff": "B − A seconds per view (descriptive)",
+    "compare.col_attention_diff": "B − A seconds per view",
+    "compare.col_ratio": "B / A",
+    "compare.col_ratio_low": "B / A, 95 % low",
+    "compare.col_ratio_high": "B / A, 95 % high",
+    "compare.col_clicks": "clicks per 1,000 views",
+    "compare.col_clicks_diff": "B − A clicks per 1,000 views",
+    "compare.col_untested": "Not tested because",
+    "compare.regions": "Click regions (10 % × 100 px) with clicks, A vs B",
+    "compare.col_x": "x %",
     # --- saved runs ---
     "runs.title": "Saved runs",
     "runs.filter_page": "Page",
@@ -213,9 +249,8 @@ EN: dict[str, str] = {
     "· {objects} export files",
     "health.missing_header": "Missing days",
     "health.missing_none": "No day is missing between the first and the last export.",
-    "health.missing_what": "A missing day is left out of every view, never counted as zero. To fill it, run the "
-    "AppFlow backfill flow for that date (tracking/README.md, *Backfilling chosen days*), wait for the run to "
-    "finish, then press **Reload data** in the sidebar. For the days above:",
+    "health.missing_what": "A missing day is left out of every view, never counted as zero. To fill it, backfill it: "
+    "the AppFlow backfill flow pulls the day again from Google Analytics; when its run has finished, reload the data.",
     "health.errors": "Files with errors",
     "health.errors_none": "Every export file was read without errors.",
     "health.file": "File",
@@ -228,6 +263,8 @@ EN: dict[str, str] = {
     "over-long path: GA4 records whatever any browser posts), are left out whole and counted here. "
     "Many (other) rows mean a dimension exceeds GA4's 500 values a day.",
     "health.samples": "Sample lines of excluded rows",
+    "health.sql_engine": "The {engine} engine counts days and executions from the listing; files with errors, their "
+    "lines and the rows excluded are counted by the local engine, which reads every line (HEATMAP_ENGINE=local).",
     "health.rows": "Rows",
     "health.executions": "Executions",
     "health.day": "Day",
@@ -235,6 +272,49 @@ EN: dict[str, str] = {
     "health.status": "Status",
     "health.weekday": "Weekday",
     "health.week": "Week of",
+    # --- AppFlow runs and backfill (heatmap/ui/flows_panel.py) ---
+    "flows.runs": "AppFlow runs",
+    "flows.daily": "Daily flow",
+    "flows.backfill": "Backfill flow",
+    "flows.not_configured": "Name the AppFlow flows (HEATMAP_DAILY_FLOW, HEATMAP_BACKFILL_FLOW, or daily_flow and "
+    "backfill_flow in [heatmap]) to see their runs here and backfill days from this page.",
+    "flows.no_runs": "No runs yet.",
+    "flows.status": "Status",
+    "flows.started": "Started (UTC)",
+    "flows.records": "Records",
+    "flows.message": "Message",
+    "flows.state.Successful": "Successful",
+    "flows.state.Error": "Failed",
+    "flows.state.InProgress": "Running",
+    "flows.state.CancelStarted": "Cancelling",
+    "flows.state.Canceled": "Canceled",
+    "flows.failed_run": "{flow} · run {id} started {when} failed: {message}",
+    "flows.no_message": "AppFlow gave no message",
+    "flows.denied": "The app may not use flow {flow}: its AWS identity lacks the IAM permission **{action}**. Add it "
+    "to the dashboard's policy (tracking/iam-policy.json); the rest of this page works without it.",
+    "flows.unavailable": "The runs of {flow} could not be read: {error}",
+    "flows.hint": "To backfill from this page, set HEATMAP_BACKFILL_FLOW to the on-demand AppFlow flow of "
+    "tracking/appflow.yaml. Meanwhile, from a shell:",
+    "flows.days": "Days to backfill",
+    "flows.days_help": "The most recent missing days are chosen for you; any days up to today can be pulled again "
+    "(for example after Google Analytics revised them).",
+    "flows.button": "Backfill {days} day(s): {first} – {last}",
+    "flows.button_help": "Sets the date filter of AppFlow flow {flow} to these days (UpdateFlow), starts it "
+    "(StartFlow) and follows the run until it ends: {runs} run(s), usually a few minutes each.",
+    "flows.pick_two": "Choose the first and the last day.",
+    "flows.login": "Log in to backfill days.",
+    "flows.running": "Backfilling {first} – {last} · run {part} of {parts}: {step}",
+    "flows.step.checking": "checking the flow",
+    "flows.step.updating": "setting its date filter",
+    "flows.step.starting": "starting the run",
+    "flows.step.running": "AppFlow is pulling the days from Google Analytics",
+    "flows.step.started": "run started",
+    "flows.step.finished": "run finished",
+    "flows.execution": "Execution {id} · {status}",
+    "flows.done": "Backfill of {first} – {last} finished: {records} records in {runs} run(s). Reload the data to "
+    "see the days.",
+    "flows.job_failed": "The backfill of {first} – {last} did not finish: {error}",
+    "flows.busy": "A backfill of {first} – {last} is already running; wait for it to finish.",
 }
 
 JA: dict[str, str] = {
@@ -247,6 +327,7 @@ JA: dict[str, str] = {
     "lang.label": "言語",
     "source.demo": "デモデータ（同梱サンプル）",
     "source.label": "データソース: {uri}",
+    "source.engine": "集計エンジン: {engine}",
     "source.reload": "データを再読み込み",
     "source.reload_help": "エクスポートの一覧を読み直します（新しい AppFlow の実行は 10 分以内に自動で反映されます）。",
     "load.progress": "エクスポートを読み込み中: {done} / {total} ファイル",
@@ -276,6 +357,11 @@ JA: dict[str, str] = {
     "link.run_missing": "保存した実行が見つかりません",
     "link.run_bad": "保存した実行を読み込めません",
     "link.bad_mode": "不明な比較方法",
+    "link.too_long": "値が長すぎます（{chars} 文字超）",
+    "link.too_many_values": "値が多すぎます（最初の {max} 個だけ読み込みます）",
+    "link.bad_text": "テキストとして読めません: リンク内の % エスケープが壊れています",
+    "link.bad_run_id": "保存した実行の ID ではありません",
+    "link.more": "ほか {count} 件",
     "explore.title": "探索",
     "filters.header": "表示条件",
     "filters.page": "ページ",
@@ -307,6 +393,22 @@ JA: dict[str, str] = {
     "含まれません。",
     "shot.bad": "このファイルはスクリーンショットとして使えません: {error}",
     "shot.bad_hint": "ページ全体の PNG・JPEG・WebP 画像をアップロードしてください。",
+    "image.empty": "ファイルが空です（0 バイト）。PNG・JPEG・WebP のスクリーンショットを選んでください",
+    "image.not_image": "このファイルは PNG・JPEG・WebP の画像ではありません（ファイル名ではなく中身で確認しています）",
+    "image.truncated": "画像が途中で切れています（ファイルが途中で終わっています）。スクリーンショットを書き出し直すか、"
+    "アップロードし直してください",
+    "image.damaged": "画像が壊れていて読み込めません（{detail}）。書き出し直してください",
+    "image.no_size": "画像のサイズが {width}×{height} px となっており、画像として成り立っていません",
+    "image.too_many_pixels": "画像は {width}×{height} px（{megapixels} MP）で、上限の {limit} MP を超えています。"
+    "ページを短くするか、デバイスピクセル比を下げて撮影してください。",
+    "image.too_narrow": "画像の幅は {width} px です。ページのスクリーンショットには幅 {min_width} px 以上が必要です",
+    "image.too_wide": "画像の幅は {width} px です。ページのスクリーンショットの幅は {max_width} px までです",
+    "image.too_tall": "画像は {width}×{height} px で、高さが幅の {ratio} 倍あります。ページのスクリーンショットの高さは"
+    "幅の {max_ratio} 倍までです",
+    "image.trailing_data": "このファイルには {format} 画像の終わりの後に {extra} バイトの別のデータがあります（複数の"
+    "形式を組み合わせた、または偽装したファイル）。ふつうの {format} として書き出し直してください",
+    "image.animated": "アニメーション {format} です。静止画のスクリーンショット（1 フレーム）をアップロードしてください",
+    "image.colour": "画像の色形式（{mode}）を RGB に変換できません: {detail}",
     "shot.info": "{width} × {height} px のスクリーンショット · {dpr} 倍で CSS 幅 {css_width} px · ページの高さ "
     "{css_height} CSS px",
     "shot.missing": "リンクのスクリーンショット（{sha}）は出力先にもうありません。画像なしでデータを表示します。",
@@ -395,25 +497,50 @@ JA: dict[str, str] = {
     "compare.segment_b": "セグメント B",
     "compare.dates_a": "期間 A",
     "compare.dates_b": "期間 B",
-    "compare.diff": "有意な帯のみ（BH 5 %）",
-    "compare.diff_none": "A と B で有意に異なる帯はありません（Benjamini–Hochberg 5 %）。",
-    "compare.diff_attention": "注目（滞在時間）の差は記述的な参考値です（エクスポートにはビューごとの秒数のばらつきが"
-    "ないため検定できません）。差分マップにはスクロール到達率を使います。",
+    "compare.diff": "有意な{units}のみ（{test}、Benjamini–Hochberg {fdr}）",
+    "compare.diff_none": "A と B で有意に異なる{unit}はありません（{test}、Benjamini–Hochberg {fdr}）。",
+    "compare.untested_no_seconds_sq": "ここでは注目度を検定していません。このエクスポートには秒数の二乗（hm_seconds_sq）"
+    "がないため（古いタグまたは AppFlow フロー）、表の差は参考値です。現在のトラッキングキットは送信します。",
+    "compare.untested_few_views": "どちらかの側で {min} ページビュー未満しか見られていない帯は検定していません。",
+    "compare.untested_no_variance": "どちらの側にも秒数のばらつきがない帯は検定していません。",
+    "compare.unit_band": "帯",
+    "compare.unit_region": "領域",
+    "compare.units_band": "帯",
+    "compare.units_region": "領域",
+    "compare.test_reach": "2 標本比率の z 検定",
+    "compare.test_attention": "Welch の t 検定",
+    "compare.test_clicks": "ポアソン率の正確検定",
     "compare.same_scale": "A と B は同じカラースケールで表示しています。",
     "compare.table": "帯ごとの A と B",
     "compare.low": "{side} のページビューは {n} 件だけです（最低 {min} 件）。",
     "compare.same": "A と B が同じ条件です。どちらかを変更してください。",
     "compare.significant": "差のある帯",
-    "compare.significant_help": "スクロール到達率、2 標本の比率の検定、Benjamini–Hochberg 5 %。",
+    "compare.significant_regions": "差のある領域",
+    "compare.significant_help": "{what}：{tested} の{units}で{test}、Benjamini–Hochberg {fdr}。",
+    "compare.what_reach": "スクロール到達率",
+    "compare.what_attention": "ページビューあたり秒数",
+    "compare.what_clicks": "10 % × 100 px の領域ごとのページビューあたりクリック数",
     "compare.overlap": "A と B には共通のページビューがあります（セグメントまたは期間が重なっています）。検定は 2 つの"
     "独立したグループを前提とするため、差分マップは目安として扱ってください。重ならないセグメントや期間を選ぶと確かです。",
     "compare.overlap_short": "A と B が重なっています。目安としてご覧ください。",
     "compare.hover_diff": "帯 {band}（{top}–{bottom} CSS px）<br>到達率 A {a} % · B {b} %<br>B − A {diff} ポイント"
     " · 調整済み p 値 {p}",
+    "compare.hover_diff_attention": "帯 {band}（{top}–{bottom} CSS px）<br>ページビューあたり秒数 A {a} · B {b}"
+    "<br>B − A {diff} 秒 · B / A {ratio}（{low}–{high}）<br>調整済み p 値 {p}",
+    "compare.hover_diff_clicks": "帯 {band}（{top}–{bottom} CSS px）、x {x0}–{x1} %<br>1,000 ページビューあたりクリック "
+    "A {a} · B {b}<br>B − A {diff} · B / A {ratio}<br>調整済み p 値 {p}",
     "compare.col_diff": "B − A 到達率（ポイント）",
     "compare.col_p": "調整済み p 値（BH）",
     "compare.col_sig": "有意",
-    "compare.col_attention_diff": "B − A 1 ビューあたり秒数（参考値）",
+    "compare.col_attention_diff": "B − A 1 ビューあたり秒数",
+    "compare.col_ratio": "B / A（比）",
+    "compare.col_ratio_low": "B / A 95 % 下限",
+    "compare.col_ratio_high": "B / A 95 % 上限",
+    "compare.col_clicks": "1,000 ビューあたりクリック",
+    "compare.col_clicks_diff": "B − A 1,000 ビューあたりクリック",
+    "compare.col_untested": "検定しなかった理由",
+    "compare.regions": "クリックのある領域（10 % × 100 px）、A と B",
+    "compare.col_x": "x（幅の %）",
     "runs.title": "保存した実行",
     "runs.filter_page": "ページ",
     "runs.all_pages": "すべてのページ",
@@ -437,9 +564,8 @@ JA: dict[str, str] = {
     "{reexported} 日 · エクスポートファイル {objects} 件",
     "health.missing_header": "欠落している日",
     "health.missing_none": "最初と最後のエクスポートの間に欠落している日はありません。",
-    "health.missing_what": "欠落した日はどの表示からも除外され、0 としては数えません。補うには、その日付を指定して "
-    "AppFlow のバックフィル用フローを実行し（tracking/README.md の *Backfilling chosen days*）、完了を待ってから"
-    "サイドバーの **データを再読み込み** を押してください。上の日付の場合:",
+    "health.missing_what": "欠落した日はどの表示からも除外され、0 としては数えません。補うにはバックフィルします。"
+    "AppFlow のバックフィル用フローが Google アナリティクスからその日をもう一度取得し、実行が終わったらデータを再読み込みします。",
     "health.errors": "エラーのあるファイル",
     "health.errors_none": "すべてのエクスポートファイルをエラーなく読み込めました。",
     "health.file": "ファイル",
@@ -452,6 +578,8 @@ JA: dict[str, str] = {
     "を含む行は、行ごと除外し、ここで数えています。"
     "(other) が多い場合は、ディメンションの値が GA4 の 1 日 500 種類の上限を超えています。",
     "health.samples": "除外した行の例",
+    "health.sql_engine": "{engine} エンジンは日付と実行回数を一覧から数えます。エラーのあるファイルと行、除外した行は、"
+    "すべての行を読む local エンジンが数えます(HEATMAP_ENGINE=local)。",
     "health.rows": "行数",
     "health.executions": "実行回数",
     "health.day": "日付",
@@ -459,6 +587,48 @@ JA: dict[str, str] = {
     "health.status": "状態",
     "health.weekday": "曜日",
     "health.week": "週の開始日",
+    "flows.runs": "AppFlow の実行履歴",
+    "flows.daily": "日次フロー",
+    "flows.backfill": "バックフィル用フロー",
+    "flows.not_configured": "AppFlow のフロー名（HEATMAP_DAILY_FLOW と HEATMAP_BACKFILL_FLOW、または [heatmap] の "
+    "daily_flow と backfill_flow）を設定すると、ここに実行履歴が表示され、このページからバックフィルできます。",
+    "flows.no_runs": "まだ実行されていません。",
+    "flows.status": "状態",
+    "flows.started": "開始 (UTC)",
+    "flows.records": "レコード数",
+    "flows.message": "メッセージ",
+    "flows.state.Successful": "成功",
+    "flows.state.Error": "失敗",
+    "flows.state.InProgress": "実行中",
+    "flows.state.CancelStarted": "キャンセル中",
+    "flows.state.Canceled": "キャンセル済み",
+    "flows.failed_run": "{flow} · {when} に開始した実行 {id} が失敗しました: {message}",
+    "flows.no_message": "AppFlow からのメッセージはありません",
+    "flows.denied": "フロー {flow} を利用できません。アプリの AWS ID に IAM 権限 **{action}** がありません。"
+    "ダッシュボードのポリシー（tracking/iam-policy.json）に追加してください。このページの他の部分はこの権限なしで使えます。",
+    "flows.unavailable": "{flow} の実行履歴を読み込めませんでした: {error}",
+    "flows.hint": "このページからバックフィルするには、HEATMAP_BACKFILL_FLOW に tracking/appflow.yaml の"
+    "オンデマンドの AppFlow フローを設定してください。それまではシェルから次を実行します:",
+    "flows.days": "バックフィルする日",
+    "flows.days_help": "直近の欠落日が選ばれています。今日までのどの日でも再取得できます（Google アナリティクスが"
+    "数値を修正した後など）。",
+    "flows.button": "{first} – {last} の {days} 日分をバックフィル",
+    "flows.button_help": "AppFlow フロー {flow} の日付フィルターをこの期間に設定し（UpdateFlow）、実行を開始して"
+    "（StartFlow）、終了まで見守ります。実行は {runs} 回で、通常それぞれ数分かかります。",
+    "flows.pick_two": "最初の日と最後の日を選んでください。",
+    "flows.login": "バックフィルするにはログインしてください。",
+    "flows.running": "{first} – {last} をバックフィル中 · 実行 {part} / {parts}: {step}",
+    "flows.step.checking": "フローを確認しています",
+    "flows.step.updating": "日付フィルターを設定しています",
+    "flows.step.starting": "実行を開始しています",
+    "flows.step.running": "AppFlow が Google アナリティクスからデータを取得しています",
+    "flows.step.started": "実行を開始しました",
+    "flows.step.finished": "実行が終了しました",
+    "flows.execution": "実行 {id} · {status}",
+    "flows.done": "{first} – {last} のバックフィルが完了しました: {runs} 回の実行で {records} レコード。"
+    "データを再読み込みすると反映されます。",
+    "flows.job_failed": "{first} – {last} のバックフィルは完了しませんでした: {error}",
+    "flows.busy": "{first} – {last} のバックフィルがすでに実行中です。終わるまでお待ちください。",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}

@@ -26,7 +26,7 @@ from heatmap.config import Settings
 from heatmap.errors import HeatmapError
 from heatmap.ui import data
 from heatmap.ui.i18n import LANGUAGES, Translator, normalise_language, pick_language
-from heatmap.ui.view import Problem, params_of
+from heatmap.ui.view import MAX_VALUE_CHARS, MAX_VALUES, Problem, params_of
 
 log = logging.getLogger("heatmap.ui")
 
@@ -241,11 +241,17 @@ def share_link(params: Mapping[str, Sequence[str]], page_url: str = "") -> str:
     return f"{base}?{urlencode(pairs, safe='/')}" if pairs else base
 
 
+MAX_PROBLEMS_SHOWN = 8  # a link with hundreds of bad settings gets a short warning, not a wall of text
+
+
 def warn_problems(t: Translator, problems: Sequence[Problem]) -> None:
     if not problems:
         return
-    items = "; ".join(f"{p.key}={p.value!s:.60} ({t('link.' + p.reason)})" for p in problems)
-    st.warning(t("link.ignored", items=items), icon=":material/link_off:")
+    limits = {"chars": f"{MAX_VALUE_CHARS:,}", "max": MAX_VALUES}
+    shown = [f"{p.key:.40}={p.value!s:.60} ({t('link.' + p.reason, **limits)})" for p in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        shown.append(t("link.more", count=f"{len(problems) - MAX_PROBLEMS_SHOWN:,}"))
+    st.warning(t("link.ignored", items="; ".join(shown)), icon=":material/link_off:")
 
 
 def first_visit(page_id: str) -> bool:

@@ -27,8 +27,8 @@ def runs_module() -> Any:
 
 def view_of_run(ctx: PageContext, run_id: str, options: Options) -> tuple[View | None, list[Problem]]:
     """The view a saved run recorded, validated like a link; (None, [problem]) if it cannot be read."""
-    if not RUN_ID.match(run_id):
-        return None, [Problem("run", run_id, "run_missing")]
+    if not RUN_ID.match(run_id):  # e.g. ../../x: never handed to a store
+        return None, [Problem("run", run_id, "bad_run_id")]
     runs = runs_module()
     if runs is None:
         return None, [Problem("run", run_id, "run_bad")]

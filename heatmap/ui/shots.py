@@ -15,7 +15,7 @@ import streamlit as st
 from PIL import Image
 
 from heatmap.errors import HeatmapError, NotFound
-from heatmap.images import Screenshot, load_screenshot
+from heatmap.images import ImageError, Screenshot, load_screenshot
 from heatmap.ui import data
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
@@ -45,7 +45,7 @@ class Chosen:
 @st.cache_resource(show_spinner=False, max_entries=6)
 def decoded(sha: str, _data: bytes) -> Screenshot:
     """Decode and check a screenshot once per process (keyed by its sha256, not its 20 MB of bytes)."""
-    return load_screenshot(_data)
+    return load_screenshot(_data, page_shape=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
@@ -64,7 +64,7 @@ def _stored(sha: str, output: str, s3: Any, demo: str | None) -> Screenshot:
     raw = data.shot_bytes(sha, output, s3, demo)
     if raw is None:
         raise NotFound(f"screenshot {sha[:12]} is not in {output}")
-    return load_screenshot(raw)
+    return load_screenshot(raw, page_shape=True)  # the store is shared: what is there is checked like an upload
 
 
 def by_sha(ctx: PageContext, sha: str) -> Screenshot | None:
@@ -75,6 +75,9 @@ def by_sha(ctx: PageContext, sha: str) -> Screenshot | None:
     try:
         return _stored(sha, ctx.output, ctx.settings.s3, ctx.demo)
     except NotFound:
+        return None
+    except ImageError as exc:
+        log.warning("stored screenshot %s is not usable: %s", sha[:12], exc)
         return None
 
 
@@ -146,8 +149,9 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
             sha = hashlib.sha256(raw).hexdigest()
             try:
                 shot = decoded(sha, raw)
-            except HeatmapError as exc:
-                st.error(f"{t('shot.bad', error=exc)}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
+            except HeatmapError as exc:  # nothing is kept or stored
+                error = t(f"image.{exc.reason}", **exc.values) if isinstance(exc, ImageError) else str(exc)
+                st.error(f"{t('shot.bad', error=error)}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
             uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
             uploads[sha] = raw

@@ -4,11 +4,15 @@ A link holds every choice that changes what is shown (page, dates, segment, heat
 alignment and display settings), so opening it in a fresh browser shows the same view. Parsing never raises: a
 value that is malformed or no longer valid (a page gone from the data, a date outside it, an unknown segment
 value, ...) falls back to the default and is reported as a `Problem` the page shows as a warning.
+
+A link is untrusted input. Streamlit drops a whole query string of more than 1000 fields or 512 Ki characters
+before the app runs (and turns invalid UTF-8 escapes like `%ff` into U+FFFD); what reaches the app is capped by
+`bound_params` (value length, values per key), and a Problem keeps only the start of what the link said, so no
+link puts an unbounded value into session state, a cache key or the page.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +27,11 @@ DPRS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 DEFAULT_DAYS = 28
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+MAX_VALUE_CHARS = 2_048  # a longer query value is ignored (page paths, dates, numbers are all far shorter)
+MAX_KEY_CHARS = 100
+MAX_VALUES = 50  # values read per query key (a segment dimension has a few dozen at most that make sense)
+PREVIEW_CHARS = 100  # of a key or value kept in a Problem
+BROKEN = "\ufffd"  # what an invalid UTF-8 percent-escape in the link decodes to
 
 #: Query keys that are not view settings but are understood by every page.
 COMMON_KEYS = ("lang", "run")
@@ -36,6 +45,13 @@ class Problem:
     key: str
     value: str
     reason: str
+
+    def __post_init__(self) -> None:
+        """Only the start of what the link said is kept: a 100 KB value is not worth holding or showing."""
+        for name in ("key", "value"):
+            text = getattr(self, name)
+            if len(text) > PREVIEW_CHARS:
+                object.__setattr__(self, name, text[:PREVIEW_CHARS] + "…")
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,31 @@ def default_view(options: Options) -> View:
 def url_key(dimension: str, prefix: str = "") -> str:
     """The query key of a segment dimension: its friendly alias when it has one (device, channel, visitor)."""
     return prefix + _ALIAS_OF.get(dimension, dimension)
+
+
+def bound_params(params: Mapping[str, Sequence[str]]) -> tuple[dict[str, list[str]], list[Problem]]:
+    """The part of a link that is read: keys and values of sane length, at most MAX_VALUES values per key.
+    The rest is ignored and reported, so memory and time follow what a real view needs, not what a link says."""
+    out: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    for key, values in params.items():
+        if BROKEN in key or len(key) > MAX_KEY_CHARS:
+            problems.append(Problem(key, ",".join(values[:3]), "bad_text" if BROKEN in key else "unknown_key"))
+            continue
+        if len(values) > MAX_VALUES:
+            problems.append(Problem(key, f"×{len(values)}", "too_many_values"))
+            values = values[:MAX_VALUES]
+        kept = [value for value in values if len(value) <= MAX_VALUE_CHARS]
+        if len(kept) < len(values):
+            problems.append(Problem(key, next(v for v in values if len(v) > MAX_VALUE_CHARS), "too_long"))
+        if kept:
+            out[key] = kept
+    return out, problems
+
+
+def _explain(problems: list[Problem]) -> list[Problem]:
+    """A value that names nothing because the link's percent-escapes were broken says so."""
+    return [replace(p, reason="bad_text") if BROKEN in p.value and p.reason != "too_long" else p for p in problems]
 
 
 def _dimension_for(key: str, options: Options, prefix: str) -> str | None:
@@ -162,11 +203,15 @@ def parse_range(
     start, end = parsed.get(keys[0]), parsed.get(keys[1])
     if start is None and end is None:
         return default
-    if start is None:
-        assert end is not None
-        start = end - timedelta(days=DEFAULT_DAYS - 1)
-    if end is None:
-        end = start + timedelta(days=DEFAULT_DAYS - 1)
+    try:
+        if start is None:
+            assert end is not None
+            start = end - timedelta(days=DEFAULT_DAYS - 1)
+        if end is None:
+            end = start + timedelta(days=DEFAULT_DAYS - 1)
+    except OverflowError:  # 28 days before 0001-01-01 or after 9999-12-31
+        problems.append(Problem(f"{keys[0]}..{keys[1]}", f"{start}..{end}", "dates_outside"))
+        return default
     if start > end:
         problems.append(Problem(f"{keys[0]}..{keys[1]}", f"{start}..{end}", "reversed_dates"))
         return default
@@ -191,13 +236,16 @@ def parse_where(
         if dimension is None:
             continue
         known = options.segments[dimension]
-        kept = []
+        kept: list[str] = []
+        unknown: list[str] = []
         for value in values:
             if value in known:
                 if value not in kept:
                     kept.append(value)
             else:
-                problems.append(Problem(key, value, "unknown_value"))
+                unknown.append(value)
+        if unknown:
+            problems.append(Problem(key, ", ".join(unknown), "unknown_value"))
         if kept:
             where[dimension] = tuple(kept)
     return where
@@ -221,7 +269,7 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
         ("crop_top", 0, 200_000, 0),
         ("crop_bottom", 0, 200_000, 0),
         ("opacity", 0.05, 1, 2),
-        ("ceiling", math.ulp(0.0), math.inf, None),
+        ("ceiling", 0.001, 1_000_000, None),  # the ceiling widget's range
     )
     for key, low, high, decimals in numbers:
         text = last(key)
@@ -256,7 +304,7 @@ def parse_shot(params: Mapping[str, Sequence[str]], problems: list[Problem], key
 
 def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[View, list[Problem]]:
     """The view a link describes, with defaults for what it omits and a Problem for everything ignored."""
-    problems: list[Problem] = []
+    params, problems = bound_params(params)
     view = default_view(options)
     page_values = params.get("page")
     view = view.with_(page=_choice(params, "page", options.pages, problems, "unknown_page") or view.page)
@@ -277,8 +325,8 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
     known |= {"opacity", "ceiling", *COMMON_KEYS}
     for key in params:
         if key not in known and _dimension_for(key, options, "") is None:
-            problems.append(Problem(key, ",".join(params[key]), "unknown_key"))
-    return view, problems
+            problems.append(Problem(key, ",".join(params[key][:3]), "unknown_key"))
+    return view, _explain(problems)
 
 
 def where_query(where: Mapping[str, Sequence[str]], prefix: str = "") -> dict[str, list[str]]:
@@ -402,7 +450,7 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
 
 
 def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tuple[CompareView, list[Problem]]:
-    problems: list[Problem] = []
+    params, problems = bound_params(params)
     view = default_compare(options)
     mode = _choice(params, "mode", MODES, problems, "bad_mode") or view.mode
     page = _choice(params, "page", options.pages, problems, "unknown_page") or view.page
@@ -439,8 +487,8 @@ def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tupl
             continue
         if any(_dimension_for(key, options, prefix) for prefix in ("", "a_", "b_")):
             continue
-        problems.append(Problem(key, ",".join(params[key]), "unknown_key"))
-    return view, problems
+        problems.append(Problem(key, ",".join(params[key][:3]), "unknown_key"))
+    return view, _explain(problems)
 
 
 def compare_query(view: CompareView) -> dict[str, list[str]]:
