@@ -54,9 +54,11 @@ class ViewSums:
 
 
 def view_sums(rows: pl.DataFrame) -> ViewSums:
-    """Sum selected canonical rows per band (dwell) and per cell (clicks)."""
+    """Sum selected canonical rows per band (dwell) and per cell (clicks). Lazy, so only the measured columns
+    are read: an eager filter would copy every column of a busy page's millions of rows first."""
+    lazy = rows.lazy()
     dwell = (
-        rows.filter((pl.col("event") == "dwell") & pl.col("band").is_not_null())
+        lazy.filter((pl.col("event") == "dwell") & pl.col("band").is_not_null())
         .group_by("band")
         .agg(
             pl.col("events").sum(),
@@ -67,9 +69,10 @@ def view_sums(rows: pl.DataFrame) -> ViewSums:
         .sort("band")
     )
     clicks = (
-        rows.filter((pl.col("event") == "click") & pl.col("x").is_not_null() & pl.col("y").is_not_null())
+        lazy.filter((pl.col("event") == "click") & pl.col("x").is_not_null() & pl.col("y").is_not_null())
         .group_by("y", "x")
         .agg(pl.col("events").sum())
         .sort("y", "x")
     )
-    return ViewSums(dwell=dwell, clicks=clicks)
+    dwell_sums, click_sums = pl.collect_all([dwell, clicks])
+    return ViewSums(dwell=dwell_sums, clicks=click_sums)
