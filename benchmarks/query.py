@@ -46,6 +46,7 @@ def build(rows: int, seed: int = 3) -> pl.DataFrame:
             "newVsReturning": rng.choice(["new", "returning"], rows),
             "events": rng.integers(1, 50, rows),
             "seconds": rng.gamma(2, 20, rows),
+            "seconds_sq": rng.gamma(2, 800, rows),
         },
         strict=False,
     )

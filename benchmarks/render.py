@@ -100,10 +100,11 @@ def synthetic_rows(height_px: int, page_views: int = 20_000, seed: int = 3) -> p
     rows: list[tuple[Any, ...]] = []
     for band in range(bands):
         views = int(page_views * np.exp(-band / (bands / 4)))
-        rows.append((date(2025, 5, 1), "/jobs", "dwell", band, None, None, views, views * rng.uniform(0.5, 6.0)))
+        seconds = views * rng.uniform(0.5, 6.0)
+        rows.append((date(2025, 5, 1), "/jobs", "dwell", band, None, None, views, seconds, 2 * seconds**2 / views))
     for _ in range(4000):
         x, y = int(rng.integers(0, 100)), int(abs(rng.normal(40, height_px / 80)))
-        rows.append((date(2025, 5, 1), "/jobs", "click", None, x, y, int(rng.integers(1, 30)), 0.0))
+        rows.append((date(2025, 5, 1), "/jobs", "click", None, x, y, int(rng.integers(1, 30)), 0.0, 0.0))
     return pl.DataFrame(rows, schema=schema(()), orient="row")
 
 

@@ -14,9 +14,9 @@ from typing import Any, NoReturn
 
 from heatmap.config import DEFAULT_HOME, Settings
 from heatmap.drawing.captions import LANGUAGES, legend_text
+from heatmap.engines import ENGINES, open_engine
 from heatmap.engines.base import Engine
 from heatmap.errors import DataError, HeatmapError
-from heatmap.ingest.build import load_dataset, shared_store_for
 from heatmap.ingest.catalog import Catalog
 from heatmap.query import parse_where
 from heatmap.stores import open_store
@@ -46,6 +46,9 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", help="columnar cache folder (default: HEATMAP_CACHE_DIR)")
     parser.add_argument("--no-cache", action="store_true", help="parse every export again")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--engine", choices=ENGINES, help="who answers: local, duckdb or athena (default: HEATMAP_ENGINE, else local)"
+    )
 
 
 def add_view_args(parser: argparse.ArgumentParser) -> None:
@@ -77,15 +80,11 @@ def load_source(args: argparse.Namespace) -> tuple[Settings, Engine]:
         settings = replace(settings, cache_dir=args.cache_dir)
     source = settings.source or str(demo_folder())
     cache_dir = None if args.no_cache else settings.cache_dir
-    engine = load_dataset(
-        open_store(source, settings.s3),
-        settings.fields,
-        cache_dir=cache_dir,
-        progress=_progress,
-        bounds=settings.bounds,
-        shared=shared_store_for(settings, source),
-    )
-    return settings, engine
+    name = args.engine or settings.engine
+    dry_run = bool(getattr(args, "show_sql", False))
+    if dry_run and name == "local":
+        raise HeatmapError("--show-sql prints the SQL of the athena or duckdb engine: add --engine athena")
+    return settings, open_engine(name, source, settings, cache_dir, _progress, dry_run=dry_run)
 
 
 def demo_folder() -> Path:
@@ -146,9 +145,34 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_bands(args: argparse.Namespace) -> int:
     from heatmap.statistics.metrics import band_table
 
+    if args.show_sql:
+        return show_sql(args)
     _settings, engine = load_source(args)
     view = select_view(args, engine)
     _print(band_table(view.sums).to_json_dict(), args.json)
+    return 0
+
+
+def show_sql(args: argparse.Namespace) -> int:
+    """Print the view's SQL for the Athena console and run nothing (a query not cached yet is printed instead)."""
+    from heatmap.engines.athena import NotRun
+    from heatmap.engines.sql_engine import SqlEngine
+
+    try:
+        _settings, engine = load_source(args)
+    except NotRun as missing:
+        print(missing.sql)
+        print("-- the winning export objects come from this query's result: run it once (e.g. `coverage --engine "
+              "athena`), then --show-sql prints the view's query", file=sys.stderr)  # fmt: skip
+        return 0
+    assert isinstance(engine, SqlEngine)
+    catalog = engine.catalog
+    if not catalog.days:
+        raise DataError(f"no export rows found in {catalog.source}")
+    end = args.end or catalog.days[-1]
+    start = args.start or max(catalog.days[0], end - timedelta(days=27))
+    query = engine.view_query(args.page, start, end, parse_where(catalog.segments, args.where))
+    print(engine.sql_text(query))
     return 0
 
 
@@ -163,7 +187,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     output = args.output or settings.output
     check_separate(parse_location(engine.catalog.source), parse_location(output))  # refuse before any work or write
     try:
-        shot = load_screenshot(Path(args.screenshot).read_bytes())
+        shot = load_screenshot(Path(args.screenshot).read_bytes(), page_shape=True)
     except OSError as exc:
         raise HeatmapError(f"cannot read the screenshot {args.screenshot}: {exc.strerror}") from None
     view = select_view(args, engine)
@@ -188,6 +212,98 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Selection A vs B of one page, per band (DESIGN §6): every number the Compare page shows for `--type`.
+
+    Two segments (`--a-where` / `--b-where`, over `--from`..`--to`) or two periods (`--b-from`..`--b-to`, with the
+    shared `--where`). A side without data is an error; sides that can share page views get a warning on stderr.
+    """
+    from heatmap.statistics.compare import compare_bands
+    from heatmap.statistics.metrics import band_table, click_grid
+
+    if (args.b_start is None) != (args.b_end is None):
+        raise HeatmapError("give both --b-from and --b-to (period B), or neither (B covers the dates of A)")
+    settings, engine = load_source(args)
+    side_a = select_view(argparse.Namespace(**{**vars(args), "where": [*args.where, *args.a_where]}), engine)
+    b_dates = {"start": args.b_start or side_a.start, "end": args.b_end or side_a.end}
+    b_args = argparse.Namespace(**{**vars(args), **b_dates, "where": [*args.where, *args.b_where]})
+    side_b = select_view(b_args, engine)
+    if (side_a.start, side_a.end, side_a.where) == (side_b.start, side_b.end, side_b.where):
+        raise HeatmapError("A and B are the same selection: add --a-where/--b-where or --b-from/--b-to")
+    disjoint = any(not set(side_a.where[dim]) & set(side_b.where[dim]) for dim in set(side_a.where) & set(side_b.where))
+    if not disjoint and side_a.start <= side_b.end and side_b.start <= side_a.end:
+        print("warning: A and B can share page views; the tests assume two separate groups", file=sys.stderr)
+    fdr = settings.fdr if args.fdr is None else args.fdr
+    if not 0 < fdr < 1:
+        raise HeatmapError(f"--fdr must be between 0 and 1, not {fdr}")
+    min_views = settings.min_band_views if args.min_band_views is None else args.min_band_views
+    if min_views < 2:
+        raise HeatmapError(f"--min-band-views must be at least 2, not {min_views}")
+    bands_a, bands_b = band_table(side_a.sums), band_table(side_b.sums)
+    comparison = compare_bands(
+        bands_a, bands_b, fdr, clicks_a=click_grid(side_a.sums, bands_a.page_views),
+        clicks_b=click_grid(side_b.sums, bands_b.page_views), min_views=min_views,
+    )  # fmt: skip
+
+    def side(view: View) -> dict[str, Any]:
+        return {"from": view.start.isoformat(), "to": view.end.isoformat(), "where": view.where}
+
+    payload = comparison.cli_json(args.kind)
+    payload.update(page=side_a.page, a=side(side_a), b=side(side_b))
+    _print(payload, args.json)
+    return 0
+
+
+def cmd_flow_runs(args: argparse.Namespace) -> int:
+    """The last runs of an AppFlow flow, newest first (DESIGN §10, §14)."""
+    from heatmap.flows import list_runs, make_client
+
+    settings = load_settings()
+    flow = args.flow or settings.daily_flow
+    if not flow:
+        raise HeatmapError("no flow given: pass --flow NAME (or set HEATMAP_DAILY_FLOW)")
+    if not 1 <= args.limit <= 1000:
+        raise HeatmapError(f"--limit must be between 1 and 1000, not {args.limit}")
+    runs = list_runs(make_client(settings.appflow), flow, args.limit)
+    _print({"flow": flow, "runs": [run.to_json() for run in runs]}, args.json)
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Pull days again through the on-demand flow: UpdateFlow (date filter), StartFlow, follow with --wait.
+
+    A run that ends in Error is a result, not a usage error: the JSON is printed, one line goes to stderr, exit 1.
+    """
+    from heatmap.flows import make_client
+    from heatmap.flows.backfill import BackfillProgress, backfill
+
+    settings = load_settings()
+    flow = args.flow or settings.backfill_flow
+    if not flow:
+        raise HeatmapError("no flow given: pass --flow NAME (or set HEATMAP_BACKFILL_FLOW)")
+
+    shown: list[str] = []
+
+    def progress(step: BackfillProgress) -> None:
+        run = f" {step.execution_id} {step.status or ''}".rstrip() if step.execution_id else ""
+        line = f"[{step.part}/{step.parts}] {step.start}..{step.end} {step.step}{run}"
+        if sys.stderr.isatty() and not args.json and line not in shown[-1:]:  # a line when something changes
+            shown.append(line)
+            print(line, file=sys.stderr)
+
+    result = backfill(
+        make_client(settings.appflow), flow, args.start, args.end, wait=args.wait,
+        first_day=settings.bounds.first_day, days_per_run=args.days_per_run,
+        poll_seconds=settings.appflow.poll_seconds, timeout=args.timeout * 60, progress=progress,
+    )  # fmt: skip
+    _print(result.to_json(), args.json)
+    failure = result.failure()
+    if failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m heatmap", description="Page heatmaps from AppFlow exports of GA4 reports.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -200,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.set_defaults(run=cmd_coverage)
     bands = commands.add_parser("bands", help="page views, scroll reach and attention per band")
     add_view_args(bands)
+    bands.add_argument("--show-sql", action="store_true", help="print the view's SQL (athena, duckdb) and run nothing")
     bands.set_defaults(run=cmd_bands)
     render = commands.add_parser("render", help="draw a heatmap on a screenshot and save it as a new run")
     add_view_args(render)
@@ -213,6 +330,33 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--shift", type=float, default=0.0, help="move the data down by this many CSS px")
     render.add_argument("--min-page-views", type=int, help="low-data guard (default: HEATMAP_MIN_PAGE_VIEWS, 100)")
     render.set_defaults(run=cmd_render)
+    comp = commands.add_parser("compare", help="A vs B per band: the tested differences of the Compare page")
+    add_view_args(comp)
+    comp.add_argument("--type", dest="kind", choices=("attention", "reach", "clicks"), default="attention")
+    comp.add_argument("--a-where", action="append", default=[], metavar="DIM=VALUE", help="segment A (repeatable)")
+    comp.add_argument("--b-where", action="append", default=[], metavar="DIM=VALUE", help="segment B (repeatable)")
+    comp.add_argument("--b-from", dest="b_start", type=_iso_date, help="period B: first day (default: A's dates)")
+    comp.add_argument("--b-to", dest="b_end", type=_iso_date, help="period B: last day")
+    comp.add_argument("--fdr", type=float, help="Benjamini–Hochberg false discovery rate (default: HEATMAP_FDR, 0.05)")
+    comp.add_argument(
+        "--min-band-views", type=int, help="attention: page views per band and side to test (default: 30)"
+    )
+    comp.set_defaults(run=cmd_compare)
+    # AppFlow operations (DESIGN §14): the runs of a flow, and backfilling days through the on-demand flow.
+    flow_runs = commands.add_parser("flow-runs", help="the last runs of an AppFlow flow, newest first")
+    flow_runs.add_argument("--flow", help="flow name (default: HEATMAP_DAILY_FLOW)")
+    flow_runs.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
+    flow_runs.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    flow_runs.set_defaults(run=cmd_flow_runs)
+    fill = commands.add_parser("backfill", help="pull days again through the on-demand AppFlow flow")
+    fill.add_argument("--flow", help="the on-demand flow (default: HEATMAP_BACKFILL_FLOW)")
+    fill.add_argument("--from", dest="start", type=_iso_date, required=True, help="first day, YYYY-MM-DD")
+    fill.add_argument("--to", dest="end", type=_iso_date, required=True, help="last day, YYYY-MM-DD")
+    fill.add_argument("--wait", action="store_true", help="follow the (last) run until Successful or Error")
+    fill.add_argument("--days-per-run", type=int, default=30, help="split longer ranges into runs of N days (1-30)")
+    fill.add_argument("--timeout", type=float, default=120, help="minutes to follow one run (default 120)")
+    fill.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    fill.set_defaults(run=cmd_backfill)
     return parser
 
 

@@ -5,6 +5,7 @@ With nothing configured the product runs on the bundled demo data and writes to 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from heatmap.contract import Bounds
+from heatmap.engines import ENGINES
+from heatmap.engines.athena import AthenaOptions
 from heatmap.fields import FieldMap
+from heatmap.flows.client import AppFlowOptions
 from heatmap.stores.s3 import S3Options
 
 DEFAULT_HOME = Path(os.environ.get("HEATMAP_HOME", Path.home() / ".cache" / "page-heatmaps"))
@@ -27,8 +31,15 @@ class Settings:
     s3: S3Options = field(default_factory=S3Options)
     fields: FieldMap = field(default_factory=FieldMap)
     min_page_views: int = 100
+    fdr: float = 0.05  # Compare: Benjamini–Hochberg false discovery rate over the bands/regions of a map
+    min_band_views: int = 30  # Compare: page views that saw a band, on each side, before its attention is tested
     bounds: Bounds = field(default_factory=Bounds)
     shared_store: str = "auto"  # parts under <output>/store/ for fresh servers: on, off, auto (on for S3)
+    daily_flow: str | None = None  # AppFlow flows whose runs Data health lists; backfills use backfill_flow
+    backfill_flow: str | None = None
+    appflow: AppFlowOptions = field(default_factory=AppFlowOptions)
+    engine: str = "local"  # who answers views: local, duckdb or athena (DESIGN §13)
+    athena: AthenaOptions = field(default_factory=AthenaOptions)
 
     @property
     def uses_demo(self) -> bool:
@@ -49,6 +60,22 @@ class Settings:
             retry_mode=pick("s3_retry_mode", "standard"),
             max_attempts=int(pick("s3_max_attempts", 5)),
         )
+        appflow = AppFlowOptions(
+            region=s3.region,  # AppFlow writes to S3 buckets of its own region: the flows live where the data is
+            retry_mode=pick("appflow_retry_mode", "standard"),
+            max_attempts=int(pick("appflow_max_attempts", 5)),
+            poll_seconds=float(pick("appflow_poll_seconds", 15)),
+        )
+        athena = AthenaOptions(
+            database=pick("athena_database", "page_heatmaps"),
+            table=pick("athena_table", "exports"),
+            workgroup=pick("athena_workgroup", "page-heatmaps"),
+            output_location=pick("athena_output_location"),
+            region=s3.region,
+            timeout_seconds=float(pick("athena_timeout_seconds", 300)),
+            retry_mode=s3.retry_mode,
+            max_attempts=s3.max_attempts,
+        )
         field_values = dict((secrets or {}).get("fields", {}))
         bound_names = [spec.name for spec in dataclass_fields(Bounds)]
         bounds = Bounds.from_mapping({name: pick(name) for name in bound_names})
@@ -59,9 +86,23 @@ class Settings:
             s3=s3,
             fields=FieldMap.from_mapping(field_values) if field_values else FieldMap(),
             min_page_views=int(pick("min_page_views", 100)),
+            fdr=_between("fdr", float(pick("fdr", 0.05)), 0.0, 1.0),
+            min_band_views=int(_between("min_band_views", int(pick("min_band_views", 30)), 1, math.inf)),
             bounds=bounds,
             shared_store=_choice("shared_store", pick("shared_store", "auto"), ("auto", "on", "off")),
+            daily_flow=pick("daily_flow"),
+            backfill_flow=pick("backfill_flow"),
+            appflow=appflow,
+            engine=_choice("engine", pick("engine", "local"), ENGINES),
+            athena=athena,
         )
+
+
+def _between(name: str, value: float, low: float, high: float) -> float:
+    """`value` when low < value < high (exclusive), else a ValueError naming the setting."""
+    if not (low < value < high):
+        raise ValueError(f"{name} must be greater than {low:g} and less than {high:g}, not {value:g}")
+    return value
 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:

@@ -41,7 +41,17 @@ REPORT_DIMENSIONS: tuple[str, ...] = (
     "sessionDefaultChannelGroup",
     "newVsReturning",
 )
-REPORT_METRICS: tuple[str, ...] = ("eventCount", f"customEvent:{SECONDS_PARAM}")
+REPORT_METRICS: tuple[str, ...] = ("eventCount", f"customEvent:{SECONDS_PARAM}", f"customEvent:{SECONDS_SQ_PARAM}")
+
+#: The two AppFlow flows of tracking/appflow.yaml are named <FlowNamePrefix><suffix>.
+DAILY_FLOW_SUFFIX = "-daily"
+BACKFILL_FLOW_SUFFIX = "-backfill"
+#: Every AppFlow call the dashboard makes (Data health, `python -m heatmap flow-runs` / `backfill`), as IAM
+#: actions. tracking/build.py writes the dashboard policy's AppFlow statements from these, so the policy and
+#: the code cannot drift: reading runs on both flows, changing the date filter and starting a run only on the
+#: on-demand backfill flow (the scheduled daily flow is never changed by the app).
+FLOW_READ_ACTIONS: tuple[str, ...] = ("appflow:DescribeFlow", "appflow:DescribeFlowExecutionRecords")
+FLOW_BACKFILL_ACTIONS: tuple[str, ...] = ("appflow:UpdateFlow", "appflow:StartFlow")
 
 #: Segment dimensions in the default report, with friendly aliases accepted by `--where` and the URL.
 SEGMENT_DIMENSIONS: tuple[str, ...] = ("deviceCategory", "sessionDefaultChannelGroup", "newVsReturning")
@@ -53,7 +63,7 @@ SEGMENT_ALIASES: dict[str, str] = {
 
 #: GA4 custom definitions to register (event-scoped).
 CUSTOM_DIMENSIONS: tuple[str, ...] = (BAND_PARAM, X_PARAM, Y_PARAM)
-CUSTOM_METRICS: tuple[str, ...] = (SECONDS_PARAM,)
+CUSTOM_METRICS: tuple[str, ...] = (SECONDS_PARAM, SECONDS_SQ_PARAM)
 
 #: Values GA puts in place of a real value; rows carrying them where a value is needed are excluded.
 PLACEHOLDER_VALUES: frozenset[str] = frozenset({"(other)", "(not set)", ""})

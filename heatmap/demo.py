@@ -1,7 +1,10 @@
 """The embedded demo: a deterministic, realistic site exported the way AppFlow exports GA4 reports.
 
 Four pages of different heights, three devices, five channels, new and returning visitors, 62 days.
-Dwell decays down the page with hot sections (hero, price table, form); clicks cluster on buttons.
+Dwell decays down the page with hot sections (hero, price table, form); clicks cluster on buttons. Each page
+view's seconds in a band are drawn one by one (gamma, heavy-tailed), so the exports carry the sum of their
+squares (`hm_seconds_sq`) as the tag sends it. Returning visitors differ in ways Compare should find: they scroll
+further, linger less per band, and hardly click "Sign up" (they have an account) but search more.
 Like real exports it has flaws on purpose: one missing day, one GA date exported by two overlapping
 executions (the later one revised upwards), one malformed line, a few `(other)` rows and two forged rows
 (a band 99,999,999 px down the page and negative seconds: GA4 records whatever a spam bot sends).
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +32,9 @@ MISSING_DAY = date(2026, 10, 14)  # the AppFlow run failed (GA 503) and nobody r
 REVISED_DAY = date(2026, 10, 20)  # re-exported by a manual re-run two days later, with revised numbers
 MALFORMED_DAY = date(2026, 9, 17)
 SEED = 20260901
+VERSION = 2  # bump when the generated data changes: ensure_demo rewrites an older demo folder
+DWELL_SHAPE = 1.5  # gamma shape of one page view's seconds in a band (mean = shape x scale): skewed, like dwell
+DWELL_MEAN = {"new": 3.6, "returning": 2.8}  # seconds per page view that saw a band of interest 1
 
 DEVICES = {"desktop": (1440, 1, 0.52), "mobile": (390, 2, 0.40), "tablet": (820, 1, 0.08)}  # css width, dpr, share
 CHANNELS = {"Organic Search": 0.42, "Direct": 0.23, "Paid Search": 0.17, "Referral": 0.10, "Email": 0.08}
@@ -49,6 +56,7 @@ class Button:
     x: float  # centre, fraction of width
     y: float  # centre, fraction of page height
     clicks: float  # clicks per page view that reaches it
+    returning: float = 1.0  # multiplier for returning visitors
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,8 @@ PAGES: tuple[DemoPage, ...] = (
             ("Footer", 0.85, 1.0, 0.3),
         ),
         (
-            Button("Search jobs", 0.5, 0.12, 0.22),
-            Button("Sign up", 0.85, 0.02, 0.05),
+            Button("Search jobs", 0.5, 0.12, 0.22, returning=1.3),
+            Button("Sign up", 0.85, 0.02, 0.05, returning=0.2),
             Button("View job", 0.3, 0.33, 0.08),
         ),
     ),
@@ -176,12 +184,20 @@ def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[
                     # Returning visitors know the page and scroll further down it.
                     seen = rng.binomial(views, reach**0.6 if visitor == "returning" else reach)
                     seen[0] = views
-                    for band in np.flatnonzero(seen).tolist():
-                        seconds = seen[band] * interest[band] * rng.gamma(4.0, 0.9 if visitor == "new" else 0.7)
-                        records.append(_dwell(day, page.path, int(band), int(seen[band]), float(seconds), segment))
+                    # One draw per page view that saw the band, rounded like the tag: sums of s and of s².
+                    live = np.flatnonzero(seen)
+                    scale = DWELL_MEAN[visitor] / DWELL_SHAPE
+                    draws = rng.gamma(DWELL_SHAPE, scale, int(seen[live].sum()))
+                    per_view = np.round(draws * np.repeat(interest[live], seen[live]), 1)
+                    starts = np.concatenate(([0], np.cumsum(seen[live])[:-1]))
+                    sums = np.add.reduceat(per_view, starts) if live.size else np.zeros(0)
+                    squares = np.add.reduceat(per_view**2, starts) if live.size else np.zeros(0)
+                    for band, total, square in zip(live.tolist(), sums.tolist(), squares.tolist(), strict=True):
+                        records.append(_dwell(day, page.path, band, int(seen[band]), total, segment, square))
                     for button in page.buttons:
                         top_band = min(bands - 1, int(button.y * height) // contract.BAND_HEIGHT_PX)
-                        clicks = int(rng.poisson(seen[top_band] * button.clicks))
+                        rate = button.clicks * (button.returning if visitor == "returning" else 1.0)
+                        clicks = int(rng.poisson(seen[top_band] * rate))
                         if clicks:
                             xs = np.clip(rng.normal(button.x * 100, 3.0, clicks), 0, 99).astype(int)
                             ys = np.clip(rng.normal(button.y * height, 12.0, clicks), 0, height - 1)
@@ -199,12 +215,15 @@ def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[
                 int(rng.integers(1, 5)),
                 3.0,
                 {"deviceCategory": "mobile", "sessionDefaultChannelGroup": "Direct", "newVsReturning": "new"},
+                9.0,
             )
         )
     return records
 
 
-def _dwell(day: date, page: str, band: int, views: int, seconds: float, segment: dict[str, str]) -> dict[str, str]:
+def _dwell(
+    day: date, page: str, band: int, views: int, seconds: float, segment: dict[str, str], squares: float
+) -> dict[str, str]:
     return {
         "date": day.strftime("%Y%m%d"),
         "pagePath": page,
@@ -215,6 +234,7 @@ def _dwell(day: date, page: str, band: int, views: int, seconds: float, segment:
         **segment,
         "eventCount": str(views),
         f"customEvent:{contract.SECONDS_PARAM}": f"{seconds:.1f}",
+        f"customEvent:{contract.SECONDS_SQ_PARAM}": f"{squares:.2f}",
     }
 
 
@@ -229,6 +249,7 @@ def _click(day: date, page: str, x: int, y: int, count: int, segment: dict[str, 
         **segment,
         "eventCount": str(count),
         f"customEvent:{contract.SECONDS_PARAM}": "0",
+        f"customEvent:{contract.SECONDS_SQ_PARAM}": "0",
     }
 
 
@@ -286,10 +307,18 @@ def write_demo(out: str | os.PathLike[str]) -> Path:
 
 
 def ensure_demo(folder: str | os.PathLike[str]) -> Path:
-    """The demo dataset in `folder`, written once (a marker file says it is complete)."""
+    """The demo dataset in `folder`, written once (a marker file says it is complete and which version it is;
+    a folder of an older version is replaced)."""
     root = Path(folder)
     marker = root / ".complete"
-    if not marker.exists():
+    wanted = {"seed": SEED, "days": DAYS, "version": VERSION}
+    try:
+        current = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        current = None
+    if current != wanted:
+        if root.exists() and current is not None:
+            shutil.rmtree(root)  # an older demo: generated data only, never user data
         write_demo(root)
-        marker.write_text(json.dumps({"seed": SEED, "days": DAYS}))
+        marker.write_text(json.dumps(wanted))
     return root

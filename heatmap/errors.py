@@ -23,3 +23,30 @@ class NotFound(StoreError):
 
 class DataError(HeatmapError):
     """The data cannot answer the question (no rows for a page, a bad date range, ...)."""
+
+
+class FlowError(HeatmapError):
+    """An Amazon AppFlow request failed after botocore's retries, or a flow cannot do what was asked."""
+
+
+class FlowNotFound(FlowError):
+    """No flow of that name in the account and region the app uses."""
+
+
+class FlowAccessDenied(FlowError):
+    """The app's AWS identity lacks an IAM permission; `action` names it (e.g. appflow:UpdateFlow)."""
+
+    def __init__(self, message: str, action: str) -> None:
+        super().__init__(message)
+        self.action = action
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # picklable like the others (caches, threads)
+        return (type(self), (str(self), self.action))
+
+
+class FlowBusy(FlowError):
+    """A run of the flow is already in progress: changing its date filter now would change that run's days."""
+
+
+class FlowRangeError(FlowError):
+    """A backfill range that cannot be right: reversed, in the future, or before the data can exist."""

@@ -7,4 +7,5 @@ os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.browser",
+    "tests.fixtures.appflow",
 ]

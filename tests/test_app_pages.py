@@ -74,8 +74,29 @@ def test_compare_two_periods(app_env: AppEnv) -> None:
     at = open_page("pages/1_Compare.py", query)
     assert_clean(at)
     assert at.radio(key="c_mode").value == "periods"
-    assert any("descriptive" in c.value for c in at.caption)  # attention differences are not tested
+    assert any("Welch's t-test" in c.value for c in at.caption)  # attention differences are tested
+    assert at.metric[2].label == "Bands that differ"
     assert qp(at)["from_b"] == ["2026-10-01"]
+
+
+def test_compare_attention_and_clicks_are_tested(app_env: AppEnv) -> None:
+    """The demo's returning visitors linger less per band and hardly click "Sign up": both show as tested
+    differences (Welch per band; exact Poisson per 10 % × 100 px region), each with its own BH."""
+    base = {"page": "/", "a_device": "desktop", "b_device": "desktop", "a_visitor": "new", "b_visitor": "returning"}
+    at = open_page("pages/1_Compare.py", {**base, "type": "attention"})
+    assert_clean(at)
+    assert int(at.metric[2].value) > 0
+    assert any("Welch's t-test on" in c.value for c in at.caption)
+    at = open_page("pages/1_Compare.py", {**base, "type": "clicks"})
+    assert_clean(at)
+    assert at.metric[2].label == "Regions that differ" and int(at.metric[2].value) > 0
+    assert any("exact Poisson rate test" in c.value for c in at.caption)
+    regions = at.dataframe[1].value  # per band, then the click regions
+    assert regions.shape[0] > 0 and regions["Significant"].any()
+    charts = [c for c in at.get("plotly_chart") if "images" in c.proto.spec]
+    hover = json.loads(charts[2].proto.spec)["data"][0]
+    assert "Clicks per 1,000 page views" in hover["hovertemplate"]
+    assert hover["customdata"]["shape"].endswith(", 10, 13")  # hover per region: bands × 10 columns × 13 fields
 
 
 def test_compare_overlapping_segments_are_flagged(app_env: AppEnv) -> None:
@@ -200,7 +221,9 @@ def test_data_health_shows_missing_reexported_errors_and_exclusions(app_env: App
     summary = at.caption[0].value
     assert "1 missing" in summary and "1 re-exported" in summary
     assert "2026-10-14" in at.error[0].value
-    assert "BackfillFrom" in at.code[0].value and "2026-10-14" in at.code[0].value
+    # no backfill flow configured: a short hint with the CLI command for the missing day (tests/test_flows_app.py
+    # covers the Backfill action)
+    assert "python -m heatmap backfill" in at.code[0].value and "--from 2026-10-14 --to 2026-10-14" in at.code[0].value
     frames = [d.value for d in at.dataframe]
     errors = next(f for f in frames if "Line" in f.columns)
     assert errors["Line"].iloc[0] > 0 and "malformed" in errors["Reason"].iloc[0]

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("ingest.py", ["ratio cold / pandas", "ratio cold / warm", "peak RSS growth", "resident after loading"]),
+        ("ingest.py", ["ratio cold / pandas", "ratio cold / warm", "peak RSS growth", "resident after opening"]),
         ("query.py", ["segment change -> bands", "pandas filter + groupby baseline"]),
         ("render.py", ["baseline"]),
         ("app.py", ["segment change"]),

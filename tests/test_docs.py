@@ -25,7 +25,17 @@ def test_quick_start_commands_exist():
 
 def test_every_documented_variable_is_read_and_every_read_variable_is_documented():
     documented = set(re.findall(r"`(HEATMAP_[A-Z0-9_]+)`", README))
-    numbers = {"HEATMAP_S3_MAX_ATTEMPTS": "3", "HEATMAP_MIN_PAGE_VIEWS": "7", "HEATMAP_SHARED_STORE": "on"}
+    numbers = {
+        "HEATMAP_S3_MAX_ATTEMPTS": "3",
+        "HEATMAP_MIN_PAGE_VIEWS": "7",
+        "HEATMAP_FDR": "0.1",
+        "HEATMAP_MIN_BAND_VIEWS": "20",
+        "HEATMAP_SHARED_STORE": "on",
+        "HEATMAP_APPFLOW_MAX_ATTEMPTS": "4",
+        "HEATMAP_APPFLOW_POLL_SECONDS": "2.5",
+        "HEATMAP_ENGINE": "duckdb",
+        "HEATMAP_ATHENA_TIMEOUT_SECONDS": "30",
+    }
     bounds = {
         f"HEATMAP_{spec.name.upper()}": "2020-01-01" if spec.name == "first_day" else "9" for spec in fields(Bounds)
     }
@@ -33,6 +43,10 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
     assert settings.source == "x" and settings.output == "x" and settings.cache_dir == "x"
     assert settings.s3.endpoint_url == "x" and settings.s3.max_attempts == 3 and settings.min_page_views == 7
     assert settings.shared_store == "on" and settings.bounds.max_page_height_px == 9
+    assert settings.fdr == 0.1 and settings.min_band_views == 20
+    assert settings.daily_flow == "x" and settings.backfill_flow == "x" and settings.appflow.retry_mode == "x"
+    assert settings.appflow.max_attempts == 4 and settings.appflow.poll_seconds == 2.5
+    assert settings.engine == "duckdb" and settings.athena.workgroup == "x" and settings.athena.timeout_seconds == 30
     code = "".join(p.read_text() for p in (ROOT / "heatmap").rglob("*.py"))
     read = (
         set(re.findall(r"HEATMAP_[A-Z0-9_]+", code))
@@ -46,7 +60,7 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
 def test_documented_cli_commands_exist():
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    documented = set(re.findall(r"python -m heatmap (\w+)", README))
+    documented = set(re.findall(r"python -m heatmap ([\w-]+)", README))
     assert documented <= commands, documented - commands
 
 

@@ -132,9 +132,10 @@ def test_bands_csv() -> None:
     rows = list(csv.reader(io.StringIO(band_table(SAMPLE).to_csv().decode())))
     assert rows[0] == [
         "band", "top_px", "page_views", "reach", "reach_low", "reach_high", "seconds", "seconds_per_view",
-        "attention_share",
+        "attention_share", "seconds_sq", "sq_missing",
     ]  # fmt: skip
     assert rows[2][:4] == ["1", "100", "160", "0.8"]
+    assert rows[2][-2:] == ["", "2"]  # SAMPLE has no seconds²: unknown (empty), 2 rows of band 1 without it
     assert len(rows) == 5
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from heatmap.drawing.encode import downscale, encode_png, preview_jpeg
 from heatmap.drawing.legend import displayable, legend_font
-from heatmap.drawing.ramps import _STOPS, COLOUR_BLIND_SAFE, RAMPS, lut
+from heatmap.drawing.ramps import CMAP_NAMES, COLOUR_BLIND_SAFE, RAMPS, colour_index, lut
 from heatmap.drawing.render import (
     FOLD_COLOUR,
     LINE_COLOUR,
@@ -195,16 +195,47 @@ def test_difference_map_colours_significant_bands_only() -> None:
     assert rendered.vmax == pytest.approx(0.10)
 
 
+def test_difference_map_of_click_regions_colours_only_significant_cells() -> None:
+    # 2 bands x 10 columns on a 200 px wide page: region (0, 8) is x 160-179, rows 0-99; (1, 2) x 40-59, rows 100-199
+    shot = noise(200, 300, seed=6)
+    diff = np.zeros((2, 10))
+    diff[0, 8], diff[1, 2], diff[1, 5] = -0.05, 0.02, 0.5
+    significant = np.zeros((2, 10), dtype=bool)
+    significant[0, 8] = significant[1, 2] = True  # (1, 5) is large but not significant: left alone
+    rendered = render_difference(shot, diff, significant, CAPTION, 100, opacity=1.0, kind="clicks")
+    out, src = pixels(rendered.image), pixels(shot)
+    assert out[50, 170].tolist() == lut("difference")[0].tolist()  # −0.05 is the largest |significant|: cold end
+    assert out[150, 50].tolist() == lut("difference")[colour_index(0.5 + 0.5 * 0.02 / 0.05)].tolist()
+    painted = np.zeros(src.shape[:2], dtype=bool)
+    painted[0:100, 160:180] = painted[100:200, 40:60] = True
+    assert np.array_equal(out[:300][~painted], src[~painted])  # everything else is the screenshot, byte for byte
+    assert rendered.vmax == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="unknown heatmap type"):
+        render_difference(shot, diff, significant, CAPTION, 100, kind="heat")  # type: ignore[arg-type]
+
+
 def test_ramps() -> None:
     for name in (*RAMPS, "difference"):
         table = lut(name)
         assert table.shape == (256, 3) and table.dtype == np.uint8
     assert set(COLOUR_BLIND_SAFE) <= set(RAMPS)
     colors = pytest.importorskip("plotly.colors")
-    # our stops are matplotlib's viridis/cividis as plotly publishes them
+    cmap = pytest.importorskip("cmap")
+    # viridis and cividis are matplotlib's exact 256-entry tables (from the cmap package), not interpolated stops
     for name, stops in (("viridis", colors.sequential.Viridis), ("cividis", colors.sequential.Cividis)):
-        assert [f"#{c}" for c in _STOPS[name].split()] == stops
+        assert len(cmap.Colormap(CMAP_NAMES[name]).color_stops) == 256
+        table = lut(name).astype(int)
+        # the ends are the published ones (plotly.colors.sequential lists matplotlib's ramps as 10 hex stops)
         assert "#" + bytes(lut(name)[0]).hex() == stops[0] and "#" + bytes(lut(name)[255]).hex() == stops[-1]
+        for stop in stops:  # every published stop is (within 2 levels per channel) one of the 256 entries
+            rgb = np.array([int(stop[i : i + 2], 16) for i in (1, 3, 5)])
+            assert np.abs(table - rgb).max(axis=1).min() <= 2, (name, stop)
+    # matplotlib's viridis(0.5) = (0.127568, 0.566949, 0.550556) = #21918c (_cm_listed._viridis_data[128])
+    assert "#" + bytes(lut("viridis")[128]).hex() == "#21918c"
+    assert lut("viridis")[0].tolist() == [68, 1, 84] and lut("cividis")[255].tolist() == [254, 232, 56]
+    # the difference ramp is ColorBrewer RdBu reversed: #053061 (blue) ... #f7f7f7 ... #67001f (red)
+    ends = ["#" + bytes(lut("difference")[i]).hex() for i in (0, 255)]
+    assert ends == ["#053061", "#67001f"]
     with pytest.raises(ValueError, match="unknown colour ramp"):
         lut("jet")
 

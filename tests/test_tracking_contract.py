@@ -68,6 +68,7 @@ def test_tag_settings_equal_contract() -> None:
     assert settings["CLICK_EVENT"] == contract.CLICK_EVENT
     assert settings["BAND_PARAM"] == contract.BAND_PARAM
     assert settings["SECONDS_PARAM"] == contract.SECONDS_PARAM
+    assert settings["SECONDS_SQ_PARAM"] == contract.SECONDS_SQ_PARAM
     assert settings["X_PARAM"] == contract.X_PARAM
     assert settings["Y_PARAM"] == contract.Y_PARAM
     assert settings["PAGE_PARAM"] == build.PAGE_LOCATION_KEY
@@ -128,11 +129,13 @@ def test_container_forwards_each_event_with_its_parameters() -> None:
     triggers = {t["triggerId"]: t for t in version["trigger"]}
     variables = {v["name"]: v for v in version["variable"]}
     dlv = {_param(v, "name"): name for name, v in variables.items() if v["type"] == "v"}
-    for key in (contract.BAND_PARAM, contract.SECONDS_PARAM, contract.X_PARAM, contract.Y_PARAM):
+    for key in (contract.BAND_PARAM, contract.SECONDS_PARAM, contract.SECONDS_SQ_PARAM, contract.X_PARAM):
         assert key in dlv, f"no dataLayer variable for {key}"
+    assert contract.Y_PARAM in dlv
+    dwell = {contract.BAND_PARAM, contract.SECONDS_PARAM, contract.SECONDS_SQ_PARAM}
     expected = {
-        contract.DWELL_EVENT: {contract.BAND_PARAM, contract.SECONDS_PARAM},
-        contract.DWELL_MORE_EVENT: {contract.BAND_PARAM, contract.SECONDS_PARAM},
+        contract.DWELL_EVENT: dwell,
+        contract.DWELL_MORE_EVENT: dwell,
         contract.CLICK_EVENT: {contract.X_PARAM, contract.Y_PARAM},
     }
     ga4_tags = [t for t in version["tag"] if t["type"] == "gaawe"]
@@ -175,6 +178,18 @@ def test_tag_pushes_every_contract_event_and_the_container_forwards_each() -> No
     ids = {t["name"]: t["tagId"] for t in version["tag"]}
     # Earlier imports keep their IDs; the new event is appended.
     assert [ids[f"Heatmap - GA4 event - {e}"] for e in (contract.DWELL_EVENT, contract.CLICK_EVENT)] == ["2", "3"]
+    variables = {v["name"]: v["variableId"] for v in version["variable"]}
+    assert variables[f"DLV - {contract.BAND_PARAM}"] == "2" and variables[f"DLV - {contract.SECONDS_SQ_PARAM}"] == "7"
+
+
+def test_report_has_seconds_squared_within_the_ga4_limits() -> None:
+    """hm_seconds_sq is one more metric of the same report (GA4 allows 9 dimensions and 10 metrics)."""
+    metrics = ("eventCount", f"customEvent:{contract.SECONDS_PARAM}", f"customEvent:{contract.SECONDS_SQ_PARAM}")
+    assert metrics == contract.REPORT_METRICS
+    assert contract.SECONDS_SQ_PARAM in contract.CUSTOM_METRICS
+    assert len(contract.REPORT_DIMENSIONS) <= 9 and len(contract.REPORT_METRICS) <= 10
+    readme = (TRACKING / "README.md").read_text(encoding="utf-8")
+    assert f"customEvent:{contract.SECONDS_SQ_PARAM}" in readme and "before" in readme
 
 
 def test_readme_explains_both_dwell_events() -> None:
@@ -209,8 +224,8 @@ def test_ga4_definition_bodies_match_contract() -> None:
         assert len(body["description"]) <= 150
         assert len(body["parameterName"]) <= 40
         assert f"customEvent:{body['parameterName']}" in contract.REPORT_DIMENSIONS + contract.REPORT_METRICS
-    for body in mets:
-        assert body["measurementUnit"] == "SECONDS"
+    units = {b["parameterName"]: b["measurementUnit"] for b in mets}
+    assert units == {contract.SECONDS_PARAM: "SECONDS", contract.SECONDS_SQ_PARAM: "STANDARD"}  # s² is no GA4 unit
     for body in dims:
         assert "measurementUnit" not in body
     assert requests[0][0].startswith("https://analyticsadmin.googleapis.com/v1beta/properties/123456/")
@@ -239,14 +254,14 @@ def test_ga4_definitions_dry_run_sends_nothing() -> None:
         env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("POST https://analyticsadmin.googleapis.com/v1beta/properties/42/") == 4
+    assert result.stdout.count("POST https://analyticsadmin.googleapis.com/v1beta/properties/42/") == 5
 
 
 def test_readers_default_field_names_are_the_contract() -> None:
     fields = pytest.importorskip("heatmap.fields")
     default = fields.FieldMap()
     names = {fields.plain_name(f) for f in contract.REPORT_DIMENSIONS + contract.REPORT_METRICS}
-    for role in ("date", "page", "event_name", "band", "x", "y", "events", "seconds", *default.segments):
+    for role in ("date", "page", "event_name", "band", "x", "y", "events", "seconds", "seconds_sq", *default.segments):
         assert fields.plain_name(getattr(default, role, role)) in names, role
     assert (default.dwell_event, default.dwell_more_event, default.click_event) == (
         contract.DWELL_EVENT,
@@ -385,6 +400,24 @@ def test_no_delete_permission_anywhere() -> None:
     files = ("appflow.yaml", "iam-policy.json")
     text = "".join((TRACKING / name).read_text(encoding="utf-8") for name in files)
     assert not re.search(r"s3:(\*|Delete)", text)
+    assert not re.search(r"appflow:(\*|Delete|Create|Stop|Cancel|Tag|Untag)", text)
+
+
+def test_appflow_statements_are_exactly_what_the_app_calls_on_the_named_flows() -> None:
+    """The policy grants the IAM actions of the AppFlow operations heatmap/flows makes, nothing more, and only on
+    the two flows' ARNs (never "*"); the flows' names are the template's <prefix> + the contract's suffixes."""
+    from heatmap.flows.client import OPERATION_ACTIONS
+
+    statements = [st for st in _policy() if any(a.startswith("appflow:") for a in _as_list(st["Action"]))]
+    granted = {a for st in statements for a in _as_list(st["Action"])}
+    assert granted == set(OPERATION_ACTIONS.values()) == {*contract.FLOW_READ_ACTIONS, *contract.FLOW_BACKFILL_ACTIONS}
+    for st in statements:
+        assert st["Effect"] == "Allow" and "Condition" not in st
+        for resource in _as_list(st["Resource"]):
+            assert "*" not in resource and resource.startswith(FLOW_ARN), resource
+    flows = _flows()
+    assert flows["DailyFlow"]["FlowName"] == {"Fn::Sub": "${FlowNamePrefix}" + contract.DAILY_FLOW_SUFFIX}
+    assert flows["BackfillFlow"]["FlowName"] == {"Fn::Sub": "${FlowNamePrefix}" + contract.BACKFILL_FLOW_SUFFIX}
 
 
 PLACEHOLDERS = {
@@ -392,7 +425,11 @@ PLACEHOLDERS = {
     "${SourcePrefix}": "ga4-exports",
     "${OutputBucketName}": "exports-bkt",
     "${OutputPrefix}": "heatmap-output",
+    "${Region}": "ap-northeast-1",
+    "${AccountId}": "123456789012",
+    "${FlowNamePrefix}": "ga4-heatmap",
 }
+FLOW_ARN = "arn:aws:appflow:ap-northeast-1:123456789012:flow/"
 
 
 def _policy() -> list[dict[str, Any]]:
@@ -448,6 +485,22 @@ def _allowed(action: str, resource: str, prefix: str | None = None) -> bool:
         ("s3:DeleteObject", "arn:aws:s3:::exports-bkt/heatmap-output/runs/r1/run.json", None, False),
         ("s3:DeleteObject", "arn:aws:s3:::exports-bkt/ga4-exports/flow/exec-1/part-0", None, False),
         ("s3:PutBucketPolicy", "arn:aws:s3:::exports-bkt", None, False),
+        # AppFlow (Data health runs and Backfill): read both flows, change and start only the backfill flow
+        ("appflow:DescribeFlow", FLOW_ARN + "ga4-heatmap-daily", None, True),
+        ("appflow:DescribeFlowExecutionRecords", FLOW_ARN + "ga4-heatmap-daily", None, True),
+        ("appflow:DescribeFlow", FLOW_ARN + "ga4-heatmap-backfill", None, True),
+        ("appflow:DescribeFlowExecutionRecords", FLOW_ARN + "ga4-heatmap-backfill", None, True),
+        ("appflow:UpdateFlow", FLOW_ARN + "ga4-heatmap-backfill", None, True),
+        ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-backfill", None, True),
+        ("appflow:UpdateFlow", FLOW_ARN + "ga4-heatmap-daily", None, False),
+        ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-daily", None, False),
+        ("appflow:DescribeFlow", FLOW_ARN + "someone-elses-flow", None, False),
+        ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-backfill-2", None, False),
+        ("appflow:DeleteFlow", FLOW_ARN + "ga4-heatmap-backfill", None, False),
+        ("appflow:StopFlow", FLOW_ARN + "ga4-heatmap-daily", None, False),
+        ("appflow:CancelFlowExecutions", FLOW_ARN + "ga4-heatmap-backfill", None, False),
+        ("appflow:CreateFlow", FLOW_ARN + "ga4-heatmap-backfill", None, False),
+        ("appflow:UseConnectorProfile", "arn:aws:appflow:ap-northeast-1:123456789012:connectorprofile/x", None, False),
     ],
 )
 def test_policy_is_least_privilege(action: str, resource: str, prefix: str | None, allowed: bool) -> None:

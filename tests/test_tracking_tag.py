@@ -32,6 +32,7 @@ TAG_JS = (ROOT / "tracking" / "hm_tag.js").read_text(encoding="utf-8")
 VIEWPORT = {"width": 1000, "height": 800}
 TOP_BANDS = list(range(8))  # bands in view at scroll 0
 DWELL, MORE, CLICK = contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT
+SQ = contract.SECONDS_SQ_PARAM
 
 BEFORE_TAG = {  # per page kind: script that runs before the tag (consent switches)
     "consent-off": "window.hmConsent = false;",
@@ -152,6 +153,14 @@ class TagPage:
             out[band] = round(out.get(band, 0.0) + e[contract.SECONDS_PARAM], 6)
         return out
 
+    def dwell_sq(self, *names: str) -> dict[int, float]:
+        """Band -> sum of the hm_seconds_sq values of the dwell events pushed so far."""
+        out: dict[int, float] = {}
+        for e in self.events(*(names or (DWELL, MORE))):
+            band = int(e[contract.BAND_PARAM])
+            out[band] = round(out.get(band, 0.0) + e[SQ], 6)
+        return out
+
     def close(self) -> None:
         self.context.close()
 
@@ -191,8 +200,10 @@ def test_dwell_per_band_at_known_positions(tag_page: Callable[[str], TagPage]) -
         "event": contract.DWELL_EVENT,
         contract.BAND_PARAM: "000",
         contract.SECONDS_PARAM: 10,
+        SQ: 100,  # one page view, 10 s in band 0: 10²
         "hm_page_location": tp.base + "/tall/article",
     }
+    assert tp.dwell_sq() == {**expect(TOP_BANDS, 100.0), **expect(range(10, 18), 25.0)}
     assert [e[contract.BAND_PARAM] for e in tp.events()][:9] == [f"{b:03d}" for b in TOP_BANDS] + ["010"]
 
 
@@ -264,8 +275,43 @@ def test_tab_switches_send_one_hm_dwell_per_band_and_hm_dwell_more_after(
         "event": MORE,
         contract.BAND_PARAM: "010",
         contract.SECONDS_PARAM: 3,
+        SQ: 39,  # 5 s reported before, 3 s more: (5 + 3)² − 5² = 64 − 25
         "hm_page_location": tp.base + "/tall/switch",
     }
+    # Σ of the squares over the page view's events = (the band's total seconds in the page view)²
+    totals = tp.dwell()
+    assert tp.dwell_sq() == {band: pytest.approx(seconds**2, abs=1e-9) for band, seconds in totals.items()}
+    assert tp.dwell_sq() == {**expect(TOP_BANDS, 5.5**2), **expect(range(10, 18), 64.0), **expect(range(30, 38), 4.0)}
+
+
+def test_seconds_squared_sum_to_the_square_of_each_page_views_time(tag_page: Callable[[str], TagPage]) -> None:
+    """hm_seconds_sq: over a page view's hm_dwell and hm_dwell_more events of a band, the values add up to the square
+    of the band's total seconds in that page view, with fractions (rounded seconds, squares to 0.01), several
+    returns to the tab, and a new page view (SPA route) starting from zero."""
+    tp = tag_page("/tall/squares")
+    tp.run(1.26)  # 1.3 s after rounding
+    tp.set_visibility("hidden")
+    tp.set_visibility("visible")
+    tp.run(0.44)  # 0.4 s more: total 1.7
+    tp.set_visibility("hidden")
+    tp.set_visibility("visible")
+    tp.run(2.5)  # 2.5 s more: total 4.2
+    tp.scroll_to(1000)
+    tp.run(3)  # bands 10-17: first seen now
+    tp.set_visibility("hidden")
+    sq = [(e["event"], e[contract.SECONDS_PARAM], e[SQ]) for e in tp.events() if e[contract.BAND_PARAM] == "000"]
+    # 1.3² = 1.69; 1.7² − 1.3² = 2.89 − 1.69 = 1.2; 4.2² − 1.7² = 17.64 − 2.89 = 14.75
+    assert sq == [(DWELL, 1.3, 1.69), (MORE, 0.4, 1.2), (MORE, 2.5, 14.75)]
+    assert tp.dwell() == {**expect(TOP_BANDS, 4.2), **expect(range(10, 18), 3.0)}
+    assert tp.dwell_sq() == {**expect(TOP_BANDS, 17.64), **expect(range(10, 18), 9.0)}
+    before = len(tp.events())
+    tp.set_visibility("visible")
+    tp.page.evaluate("history.pushState({}, '', '/tall/squares-2')")  # flushes 0 s: nothing; a new page view
+    tp.scroll_to(0)
+    tp.run(2)
+    tp.set_visibility("hidden")
+    second = tp.events()[before:]
+    assert {(e["event"], e[contract.SECONDS_PARAM], e[SQ]) for e in second} == {(DWELL, 2.0, 4.0)}
 
 
 def test_pagehide_flushes(tag_page: Callable[[str], TagPage]) -> None:
@@ -474,7 +520,8 @@ def _appflow_rows(views: list[tuple[dict[str, str], list[dict[str, Any]]]]) -> l
     x_key = f"customEvent:{contract.X_PARAM}"
     y_key = f"customEvent:{contract.Y_PARAM}"
     seconds_key = f"customEvent:{contract.SECONDS_PARAM}"
-    totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0, 0.0])
+    sq_key = f"customEvent:{contract.SECONDS_SQ_PARAM}"
+    totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     for segment, events in views:
         for e in events:
             row = {
@@ -489,10 +536,24 @@ def _appflow_rows(views: list[tuple[dict[str, str], list[dict[str, Any]]]]) -> l
             total = totals[tuple(row[d] for d in dims)]
             total[0] += 1
             total[1] += float(e.get(contract.SECONDS_PARAM, 0))
+            total[2] += float(e.get(SQ, 0))
     return [
-        {**dict(zip(dims, key, strict=True)), "eventCount": str(int(n)), seconds_key: f"{s:.1f}"}
-        for key, (n, s) in sorted(totals.items())
+        {**dict(zip(dims, key, strict=True)), "eventCount": str(int(n)), seconds_key: f"{s:.1f}", sq_key: f"{q:.2f}"}
+        for key, (n, s, q) in sorted(totals.items())
     ]
+
+
+def _expected_squares(views: list[list[dict[str, Any]]]) -> dict[int, float]:
+    """Per band, Σ over page views of (that view's seconds in the band)², straight from the events."""
+    out: dict[int, float] = defaultdict(float)
+    for events in views:
+        per_view: dict[int, float] = defaultdict(float)
+        for e in events:
+            if e["event"] in (DWELL, MORE):
+                per_view[int(e[contract.BAND_PARAM])] += e[contract.SECONDS_PARAM]
+        for band, seconds in per_view.items():
+            out[band] += seconds**2
+    return dict(out)
 
 
 def _expected_bands(views: list[list[dict[str, Any]]]) -> tuple[int, dict[int, tuple[int, float]]]:
@@ -591,7 +652,15 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
     dataset = load_dataset(LocalStore(source))
     assert dataset.catalog.errors == [] and dataset.catalog.excluded_rows == 0
     table = dataset.read_all()
-    check(band_table(select(table, page_path, E2E_DATE, E2E_DATE)).to_json_dict())
+    everyone = band_table(select(table, page_path, E2E_DATE, E2E_DATE))
+    check(everyone.to_json_dict())
+    # Σs² per band arrived: exactly Σ over page views of (seconds in the view)², tab switches included
+    squares = _expected_squares([events for _, events in views])
+    assert squares[0] == pytest.approx(20**2 + 5**2 + 2**2 + (3 + 4) ** 2)
+    assert everyone.has_seconds_sq
+    got_sq = dict(zip(everyone.bands["band"].to_list(), everyone.bands["seconds_sq"].to_list(), strict=True))
+    for band, expected_sq in squares.items():
+        assert got_sq[band] == pytest.approx(expected_sq, abs=1e-6), band
     clicks = table.filter(table["event"] == "click")
     assert clicks.select("x", "y", "events").rows() == [(50, 65, 1)]
     mobile_only = select(table, page_path, E2E_DATE, E2E_DATE, {"deviceCategory": ["mobile"]})

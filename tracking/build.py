@@ -7,7 +7,8 @@ Generated:
 - `tracking/hm_tag.js`: only the CONTRACT block at the top (the rest is hand-written);
 - `tracking/hm_tag.gtm.html`: the tag wrapped for a GTM Custom HTML tag;
 - `tracking/gtm-container.json`: an importable GTM container (tag, triggers, variables, GA4 event tags);
-- `tracking/appflow.yaml`: only the two `Tasks` blocks between the GENERATED markers;
+- `tracking/appflow.yaml`: only the two `Tasks` blocks and the dashboard policy's AppFlow statements between the
+  GENERATED markers;
 - `tracking/iam-policy.json`: the dashboard policy of `appflow.yaml`, with `${Parameter}` placeholders.
 """
 
@@ -54,6 +55,7 @@ def contract_settings() -> dict[str, int | str]:
         "CLICK_EVENT": contract.CLICK_EVENT,
         "BAND_PARAM": contract.BAND_PARAM,
         "SECONDS_PARAM": contract.SECONDS_PARAM,
+        "SECONDS_SQ_PARAM": contract.SECONDS_SQ_PARAM,
         "X_PARAM": contract.X_PARAM,
         "Y_PARAM": contract.Y_PARAM,
     }
@@ -105,17 +107,19 @@ def gtm_container(js: str) -> dict[str, Any]:
     """An importable GTM export (exportFormatVersion 2): merge it into the site's container."""
     ids = {"accountId": "0", "containerId": "0"}
     # Appended in this order so the IDs of an earlier import stay the same (dwell 2, click 3, dwell more 4).
+    dwell = (contract.BAND_PARAM, contract.SECONDS_PARAM, contract.SECONDS_SQ_PARAM)
     events = {
-        contract.DWELL_EVENT: (contract.BAND_PARAM, contract.SECONDS_PARAM),
+        contract.DWELL_EVENT: dwell,
         contract.CLICK_EVENT: (contract.X_PARAM, contract.Y_PARAM),
-        contract.DWELL_MORE_EVENT: (contract.BAND_PARAM, contract.SECONDS_PARAM),
+        contract.DWELL_MORE_EVENT: dwell,
     }
-    dl_keys = [
+    dl_keys = [  # appended in this order too: variables of an earlier import keep their IDs
         contract.BAND_PARAM,
         contract.SECONDS_PARAM,
         contract.X_PARAM,
         contract.Y_PARAM,
         PAGE_LOCATION_KEY,
+        contract.SECONDS_SQ_PARAM,
     ]
 
     triggers: list[dict[str, Any]] = [
@@ -271,6 +275,39 @@ _TASKS = re.compile(
 )
 
 
+_STATEMENTS = re.compile(
+    r"(?P<head>^(?P<indent>[ \t]*)# BEGIN GENERATED STATEMENTS (?P<name>\w+)[^\n]*\n)"
+    r"(?P<body>.*?)"
+    r"(?P<tail>^[ \t]*# END GENERATED STATEMENTS (?P=name)\b)",
+    re.S | re.M,
+)
+
+
+def _flow_arn(suffix: str) -> str:
+    return "arn:${AWS::Partition}:appflow:${AWS::Region}:${AWS::AccountId}:flow/${FlowNamePrefix}" + suffix
+
+
+def _appflow_statements_yaml(indent: str) -> str:
+    """The dashboard policy's AppFlow statements: contract.FLOW_*_ACTIONS on the two flows' ARNs, never "*"."""
+    daily, backfill = _flow_arn(contract.DAILY_FLOW_SUFFIX), _flow_arn(contract.BACKFILL_FLOW_SUFFIX)
+    out = [
+        f"{indent}# Data health lists the runs of both flows (contract.FLOW_READ_ACTIONS).",
+        f"{indent}- Sid: ReadHeatmapFlowRuns",
+        f"{indent}  Effect: Allow",
+        f"{indent}  Action: [{', '.join(contract.FLOW_READ_ACTIONS)}]",
+        f"{indent}  Resource:",
+        f"{indent}    - !Sub {daily}",
+        f"{indent}    - !Sub {backfill}",
+        f"{indent}# Backfill: set the on-demand flow's date filter and start it (contract.FLOW_BACKFILL_ACTIONS).",
+        f"{indent}# Never the scheduled daily flow: StartFlow would only activate it, UpdateFlow would change it.",
+        f"{indent}- Sid: BackfillHeatmapDays",
+        f"{indent}  Effect: Allow",
+        f"{indent}  Action: [{', '.join(contract.FLOW_BACKFILL_ACTIONS)}]",
+        f"{indent}  Resource: !Sub {backfill}",
+    ]
+    return "\n".join(out) + "\n"
+
+
 def render_appflow_yaml(source: str) -> str:
     names: list[str] = []
 
@@ -281,6 +318,15 @@ def render_appflow_yaml(source: str) -> str:
     rendered = _TASKS.sub(fill, source)
     if sorted(names) != ["backfill", "daily"]:
         raise ValueError(f"appflow.yaml needs GENERATED TASKS blocks 'daily' and 'backfill', found {names}")
+    statements: list[str] = []
+
+    def fill_statements(m: re.Match[str]) -> str:
+        statements.append(m["name"])
+        return m["head"] + _appflow_statements_yaml(m["indent"]) + m["tail"]
+
+    rendered = _STATEMENTS.sub(fill_statements, rendered)
+    if statements != ["appflow"]:
+        raise ValueError(f"appflow.yaml needs one GENERATED STATEMENTS block 'appflow', found {statements}")
     return rendered
 
 
@@ -310,10 +356,12 @@ def load_template(text: str) -> dict[str, Any]:
 
 
 def _unsub(value: Any) -> Any:
-    """Replace every {"Fn::Sub": "text"} by "text": ${AWS::Partition} becomes aws, ${Parameter}s stay."""
+    """Replace every {"Fn::Sub": "text"} by "text": ${AWS::Partition} becomes aws, ${AWS::Region} and
+    ${AWS::AccountId} become the placeholders ${Region} and ${AccountId}, ${Parameter}s stay."""
     if isinstance(value, dict):
         if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-            return value["Fn::Sub"].replace("${AWS::Partition}", "aws")
+            text = value["Fn::Sub"].replace("${AWS::Partition}", "aws")
+            return text.replace("${AWS::Region}", "${Region}").replace("${AWS::AccountId}", "${AccountId}")
         return {k: _unsub(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_unsub(v) for v in value]

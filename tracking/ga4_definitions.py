@@ -43,7 +43,14 @@ METRIC_TEXT: dict[str, tuple[str, str]] = {
         "Seconds a band was in view on a visible page with an active visitor "
         f"({contract.DWELL_EVENT}, {contract.DWELL_MORE_EVENT}).",
     ),
+    contract.SECONDS_SQ_PARAM: (
+        "Heatmap seconds squared",
+        "Per page view, the square of a band's seconds (summed over its events), for the spread of attention "
+        f"({contract.DWELL_EVENT}, {contract.DWELL_MORE_EVENT}).",
+    ),
 }
+#: GA4 measurement units: seconds are a time; seconds² has no unit of its own, so it is a standard number.
+METRIC_UNITS: dict[str, str] = {contract.SECONDS_PARAM: "SECONDS", contract.SECONDS_SQ_PARAM: "STANDARD"}
 
 
 def definition_requests(property_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -64,7 +71,7 @@ def definition_requests(property_id: str) -> list[tuple[str, dict[str, Any]]]:
             "displayName": name,
             "description": description,
             "scope": "EVENT",
-            "measurementUnit": "SECONDS",
+            "measurementUnit": METRIC_UNITS[param],
         }
         requests.append((f"{base}/customMetrics", body))
     return requests

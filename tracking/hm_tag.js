@@ -6,7 +6,11 @@
  * IDLE_TIMEOUT_MS, and pushes the bands' seconds to the dataLayer when the page is hidden or left: a band's
  * first report in a page view is DWELL_EVENT (one per band per page view, so GA's eventCount counts page views),
  * later reports of the same band in that page view (the visitor came back to the tab) are DWELL_MORE_EVENT.
- * Clicks are pushed as they happen. See tracking/README.md for settings, consent and SPA behaviour.
+ * Each dwell event also carries SECONDS_SQ_PARAM, chosen so that its sum over a page view's events is the square
+ * of the band's total seconds in that page view: (before + new)^2 - before^2, where `before` is what the page
+ * view already reported for the band (0 for DWELL_EVENT). Summed by GA4 over page views it gives each band's
+ * spread of seconds, so attention differences can be tested. Clicks are pushed as they happen.
+ * See tracking/README.md for settings, consent and SPA behaviour.
  */
 (function (window, document) {
   "use strict";
@@ -19,6 +23,7 @@
   var CLICK_EVENT = "hm_click";
   var BAND_PARAM = "hm_band";
   var SECONDS_PARAM = "hm_seconds";
+  var SECONDS_SQ_PARAM = "hm_seconds_sq";
   var X_PARAM = "hm_x";
   var Y_PARAM = "hm_y";
   /* END CONTRACT */
@@ -28,6 +33,7 @@
   var IDLE_TIMEOUT_MS = 30000;      // time counts only within this long after the last activity
   var MIN_SECONDS = 0;              // a band is pushed only when its (rounded) seconds are greater than this
   var SECONDS_DECIMALS = 1;         // hm_seconds is rounded to this many decimals
+  var SQ_DECIMALS = 2;              // hm_seconds_sq: exact for seconds with one decimal (0.1 * 0.1 = 0.01)
   var TICK_MS = 500;                // sampling period of the viewport position
   var PAGE_PARAM = "hm_page_location"; // URL of the page view an event belongs to (sent to GA4 as page_location)
   var CONSENT_KEY = "hmConsent";    // window.hmConsent / dataLayer.push({hmConsent: false}) switch the tag off
@@ -40,7 +46,7 @@
   function now() { return perf && perf.now ? perf.now() : new Date().getTime(); }
 
   var acc = {};              // band index -> milliseconds counted since the last flush
-  var reported = {};         // band index -> true once this page view has pushed DWELL_EVENT for it
+  var sent = {};             // band index -> seconds this page view has reported for it (set once DWELL_EVENT went)
   var lastT = now();         // time up to which dwell has been accounted
   var lastActive = lastT;    // the page view's start counts as activity
   var inView = [];           // bands counted as in the viewport since lastT
@@ -127,12 +133,19 @@
     return s;
   }
 
+  function round(value, decimals) {
+    var scale = Math.pow(10, decimals);
+    return Math.round(value * scale) / scale;
+  }
+
   // Push the seconds of each band and start again from zero, so a later flush sends only new time. A band's first
   // report in this page view is DWELL_EVENT; a band already reported gets DWELL_MORE_EVENT (seconds, not a view).
+  // SECONDS_SQ_PARAM = total^2 - before^2 of the page view's reported seconds, so the page view's values add up
+  // to the square of its total (from the rounded seconds, so the identity holds exactly for what GA4 receives).
   function flush() {
     sample();
     consentOk = consentGranted();
-    var done = acc, bands = [], scale = Math.pow(10, SECONDS_DECIMALS);
+    var done = acc, bands = [];
     acc = {};
     if (!consentOk) { return; }
     for (var key in done) {
@@ -140,12 +153,14 @@
     }
     bands.sort(function (a, b) { return a - b; });
     for (var i = 0; i < bands.length; i++) {
-      var seconds = Math.round(done[bands[i]] / 1000 * scale) / scale;
+      var band = bands[i], seconds = round(done[band] / 1000, SECONDS_DECIMALS);
       if (seconds > MIN_SECONDS) {
-        var data = { event: reported[bands[i]] ? DWELL_MORE_EVENT : DWELL_EVENT };
-        data[BAND_PARAM] = pad(bands[i]);
+        var before = sent[band] || 0, total = round(before + seconds, SECONDS_DECIMALS);
+        var data = { event: sent[band] === undefined ? DWELL_EVENT : DWELL_MORE_EVENT };
+        data[BAND_PARAM] = pad(band);
         data[SECONDS_PARAM] = seconds;
-        reported[bands[i]] = true;
+        data[SECONDS_SQ_PARAM] = round(total * total - before * before, SQ_DECIMALS);
+        sent[band] = total;
         push(data);
       }
     }
@@ -155,7 +170,7 @@
     pageLocation = window.location.href;
     pagePath = window.location.pathname;
     acc = {};
-    reported = {};
+    sent = {};
     lastT = lastActive = now();
     inView = isVisible() ? bandsInView() : [];
   }
@@ -247,5 +262,5 @@
 
   inView = isVisible() ? bandsInView() : [];
   window.setInterval(tick, TICK_MS);
-  window.__hmTag = { flush: flush, version: 1 };
+  window.__hmTag = { flush: flush, version: 2 };
 })(window, document);

@@ -1,9 +1,11 @@
-"""Colour ramps as 256-entry uint8 lookup tables, built with numpy (no matplotlib).
+"""Colour ramps as 256-entry uint8 lookup tables.
 
-- classic: blue → cyan → lime → yellow → red, the heatmap.js / Clarity convention (hot = red).
-- viridis, cividis: perceptually uniform and colour-blind safe; stops are matplotlib's (as published by
-  plotly.colors.sequential, checked in tests), interpolated linearly in sRGB between 10 stops.
-- difference: a diverging blue ← light grey → red ramp (ColorBrewer RdBu, reversed), for B − A maps.
+- classic: blue → cyan → lime → yellow → red, the heatmap.js / Clarity convention (hot = red): five stops,
+  interpolated linearly in sRGB (the convention is the stops themselves).
+- viridis, cividis: perceptually uniform and colour-blind safe: matplotlib's exact 256-entry tables, from the
+  `cmap` package (numpy only, no matplotlib), rounded to 8 bits.
+- difference: ColorBrewer's diverging RdBu reversed (blue: B lower, light grey: equal, red: B higher), from
+  `cmap` too, for B − A maps.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import numpy.typing as npt
 
 Lut = npt.NDArray[np.uint8]
 
-_STOPS: dict[str, str] = {  # hex sRGB stops, cold to hot
-    "classic": "0000ff 00ffff 00ff00 ffff00 ff0000",
-    "viridis": "440154 482878 3e4989 31688e 26828e 1f9e89 35b779 6ece58 b5de2b fde725",
-    "cividis": "00224e 123570 3b496c 575d6d 707173 8a8678 a59c74 c3b369 e1cc55 fee838",
-    "difference": "053061 2166ac 4393c3 92c5de d1e5f0 f7f7f7 fddbc7 f4a582 d6604d b2182b 67001f",
+CLASSIC_STOPS = "0000ff 00ffff 00ff00 ffff00 ff0000"  # hex sRGB stops, cold to hot
+#: Ramps read from the `cmap` package's catalogue (the names it knows them by).
+CMAP_NAMES: dict[str, str] = {
+    "viridis": "bids:viridis",  # matplotlib's viridis (van der Walt & Smith, BIDS)
+    "cividis": "cividis",  # Nuñez, Anderton & Renslow (2018), as shipped with matplotlib
+    "difference": "colorbrewer:RdBu_r",
 }
 
 RAMPS: tuple[str, ...] = ("classic", "viridis", "cividis")
@@ -31,20 +34,33 @@ def _hex(colour: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
+def _classic() -> npt.NDArray[np.float64]:
+    stops = np.array([_hex(c) for c in CLASSIC_STOPS.split()], dtype=np.float64)
+    positions = np.linspace(0.0, 1.0, len(stops))
+    t = np.linspace(0.0, 1.0, 256)
+    return np.stack([np.interp(t, positions, stops[:, c]) for c in range(3)], axis=1)
+
+
+def _from_cmap(name: str) -> npt.NDArray[np.float64]:
+    from cmap import Colormap
+
+    rgba = np.asarray(Colormap(name).lut(256), dtype=np.float64)
+    return rgba[:, :3] * 255.0
+
+
 @cache
 def lut(name: str) -> Lut:
     """The (256, 3) uint8 table of ramp `name`; entry 0 is the cold end, entry 255 the hot end."""
-    try:
-        stops = np.array([_hex(c) for c in _STOPS[name].split()], dtype=np.float64)
-    except KeyError:
+    if name == "classic":
+        table = _classic()
+    elif name in CMAP_NAMES:
+        table = _from_cmap(CMAP_NAMES[name])
+    else:
         known = ", ".join((*RAMPS, "difference"))
-        raise ValueError(f"unknown colour ramp {name!r}; choose one of {known}") from None
-    positions = np.linspace(0.0, 1.0, len(stops))
-    t = np.linspace(0.0, 1.0, 256)
-    channels = [np.interp(t, positions, stops[:, c]) for c in range(3)]
-    table = np.rint(np.stack(channels, axis=1)).astype(np.uint8)
-    table.setflags(write=False)
-    return table
+        raise ValueError(f"unknown colour ramp {name!r}; choose one of {known}")
+    out = np.rint(np.clip(table, 0.0, 255.0)).astype(np.uint8)
+    out.setflags(write=False)
+    return out
 
 
 def colour_index(t: npt.ArrayLike) -> npt.NDArray[np.intp]:

@@ -91,6 +91,7 @@ class Caption:
     clicks: int | None = None
     title: str | None = None
     language: str = "en"  # of the legend's words (heatmap.drawing.captions): "en" or "ja"
+    note: str | None = None  # one more legend line (a difference map: which test, over how many units, n per side)
 
 
 @dataclass
@@ -329,12 +330,13 @@ def _caption_lines(caption: Caption, display: Display, scale: str | None = None)
         n += say("clicks", clicks=caption.clicks)
     if scale is None:
         scale = say("scale.reach") if display.kind == "reach" else say(f"scale.{display.scale}")
-    return [
+    lines = [
         caption.title or say(f"title.{display.kind}"),
         say("page", page=caption.page),
         f"{say('dates', start=caption.start, end=caption.end)}    {say('segment', segment=caption.segment)}",
         f"{n}    {say('scale', scale=scale, opacity=display.opacity)}",
     ]
+    return [*lines, caption.note] if caption.note else lines
 
 
 def _labels(kind: str, vmax: float, language: str) -> tuple[str, str]:
@@ -410,29 +412,63 @@ def render_difference(
     opacity: float = 0.6,
     vmax: float | None = None,
     title: str | None = None,
+    kind: Kind = "reach",
+    fdr: float = 0.05,
 ) -> Rendered:
-    """A diverging map of per-band differences (blue: B lower, red: B higher); other bands stay the screenshot.
+    """A diverging map of differences B − A (blue: B lower, red: B higher) where they are significant; every
+    other pixel stays the screenshot.
 
+    `difference` and `significant` are per band (1-D) or per region (2-D: rows of one band × columns splitting
+    the width evenly, e.g. click regions of 10 % × 100 px). `kind` picks the legend's units: reach (a share),
+    attention (seconds per page view) or clicks (clicks per page view, shown per 1,000 page views).
     `vmax` fixes the colour limit (e.g. 0.2 = ±20 points); by default the largest significant |difference|.
     """
     alignment = alignment or Alignment()
+    if kind not in KINDS:
+        raise ValueError(f"unknown heatmap type {kind!r}; choose one of {', '.join(KINDS)}")
     if screenshot.mode != "RGB":
         screenshot = screenshot.convert("RGB")
-    diff = np.nan_to_num(np.asarray(difference, dtype=np.float64))
-    mask = np.asarray(significant, dtype=bool) & (diff != 0)
-    limit = vmax if vmax and vmax > 0 else float(np.abs(diff[mask]).max()) if mask.any() else 0.0
-    t = 0.5 + 0.5 * normalise(np.abs(diff), limit) * np.sign(diff)
+    diff = np.nan_to_num(np.asarray(difference, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    grid = diff if diff.ndim == 2 else diff.reshape(-1, 1)
+    mask = np.asarray(significant, dtype=bool).reshape(grid.shape) & (grid != 0)
+    limit = vmax if vmax and vmax > 0 else float(np.abs(grid[mask]).max()) if mask.any() else 0.0
+    t = 0.5 + 0.5 * normalise(np.abs(grid), limit) * np.sign(grid)
     ramp = lut("difference")
     width = screenshot.width
     top, bottom = alignment.rows(screenshot.height)
     scale = alignment.scale(width)
     language = caption.language
-    title = title or legend_text(language, "title.difference")
-    spread = legend_text(language, "scale.difference", limit=limit)
+    shown = limit * 1000.0 if kind == "clicks" else limit  # clicks per page view -> per 1,000 page views
+    title = title or legend_text(language, f"title.difference.{kind}", fdr=fdr)
+    spread = legend_text(language, f"scale.difference.{kind}", limit=shown)
     lines = _caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), spread)
-    low, high = (legend_text(language, f"{end}.difference", limit=limit) for end in ("low", "high"))
+    low, high = (legend_text(language, f"{end}.difference.{kind}", limit=shown) for end in ("low", "high"))
     legend = legend_panel(width, lines, ramp, low, high, scale)
     image = _canvas(screenshot, alignment, legend)
-    spans = _band_spans(diff.size, band_height_px, alignment, width, bottom - top)
-    _paint_bands(image, t, mask, spans, ramp, opacity)
+    spans = _band_spans(grid.shape[0], band_height_px, alignment, width, bottom - top)
+    _paint_cells(image, t, mask, spans, ramp, opacity)
     return Rendered(image=image, map_height=bottom - top, vmax=limit)
+
+
+def _paint_cells(
+    image: Image.Image,
+    values_t: npt.NDArray[np.float64],
+    drawn: npt.NDArray[np.bool_],
+    spans: Sequence[tuple[int, int]],
+    ramp: Lut,
+    opacity: float,
+) -> None:
+    """Like `_paint_bands` for a rows × columns grid: column c spans image x [c·W/cols, (c+1)·W/cols)."""
+    alpha = round(min(max(opacity, 0.0), 1.0) * 255)
+    if alpha == 0:
+        return
+    columns = values_t.shape[1]
+    edges = [round(c * image.width / columns) for c in range(columns + 1)]
+    index = colour_index(values_t)
+    for row, column in zip(*np.nonzero(drawn), strict=True):
+        r0, r1 = spans[int(row)]
+        x0, x1 = edges[int(column)], edges[int(column) + 1]
+        if r1 <= r0 or x1 <= x0:
+            continue
+        colour = tuple(int(c) for c in ramp[index[row, column]])
+        image.paste(colour, (x0, r0, x1, r1), Image.new("L", (x1 - x0, r1 - r0), alpha))

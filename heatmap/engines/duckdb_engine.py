@@ -23,7 +23,6 @@ from heatmap.ingest.parts import write_atomic
 from heatmap.stores.base import ObjectInfo, Store
 from heatmap.stores.local import LocalStore
 
-
 MEMORY_LIMIT = "768MB"  # the app's budget is 1 GB (Community Cloud); DuckDB's own default is 80 % of the RAM
 
 

@@ -45,6 +45,13 @@ def _number(column: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(column).cast(dtype, strict=False)
 
 
+def _out_of_bounds(raw: str, parsed: str, most_per_event: float) -> pl.Expr:
+    """A measure that was sent (not a placeholder) but is not a finite number from 0 to `most_per_event` × events."""
+    value = pl.col(parsed)
+    beyond = value.is_null() | ~value.is_finite() | (value < 0) | (value > pl.col("_events") * most_per_event)
+    return ~_placeholder(raw) & beyond
+
+
 def _parse_dates(values: pl.Series, bounds: Bounds) -> dict[str, date | None]:
     """GA dates are YYYYMMDD (some tools write YYYY-MM-DD); parsed once per distinct value, not per row.
     A date outside the bounds' window is no date at all: it must never stretch a coverage calendar."""
@@ -58,6 +65,15 @@ def _parse_dates(values: pl.Series, bounds: Bounds) -> dict[str, date | None]:
             day = None
         parsed[text] = day if day is not None and first <= day <= last else None
     return parsed
+
+
+def _seconds_sq_if_possible() -> pl.Expr:
+    """The row's seconds², or null when it is less than the row's seconds can give: k events with s seconds in all
+    have Σs² ≥ s²/k (Cauchy–Schwarz; rounding to 0.01 allowed). Less means some events did not send seconds²
+    (a GA4 report counts a missing parameter as 0, e.g. for pages still running an older tag): unknown, not 0."""
+    events = pl.col("_events").cast(pl.Float64)
+    floor = pl.col("_seconds").fill_null(0.0) ** 2 / events.clip(lower_bound=1.0) * (1 - 1e-9) - 0.01 * events
+    return pl.when(pl.col("_seconds_sq") < floor).then(None).otherwise(pl.col("_seconds_sq"))
 
 
 def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | None = None) -> Normalized:
@@ -113,25 +129,11 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
             f"band is not a whole number from 0 to {bounds.max_band} (pages up to {bounds.max_page_height_px:,} px)",
         ),
         (
-            is_dwell
-            & ~_placeholder(col["seconds"])
-            & (
-                pl.col("_seconds").is_null()
-                | ~pl.col("_seconds").is_finite()
-                | (pl.col("_seconds") < 0)
-                | (pl.col("_seconds") > pl.col("_events") * bounds.max_seconds_per_event)
-            ),
+            is_dwell & _out_of_bounds(col["seconds"], "_seconds", bounds.max_seconds_per_event),
             f"seconds is not a number from 0 to {bounds.max_seconds_per_event:,.0f} per event",
         ),
         (
-            is_dwell
-            & ~_placeholder(col["seconds_sq"])
-            & (
-                pl.col("_seconds_sq").is_null()
-                | ~pl.col("_seconds_sq").is_finite()
-                | (pl.col("_seconds_sq") < 0)
-                | (pl.col("_seconds_sq") > pl.col("_events") * bounds.max_seconds_per_event**2)
-            ),
+            is_dwell & _out_of_bounds(col["seconds_sq"], "_seconds_sq", bounds.max_seconds_per_event**2),
             f"seconds² is not a number from 0 to {bounds.max_seconds_per_event**2:,.0f} per event",
         ),
         (is_click & (_placeholder(col["x"]) | _placeholder(col["y"])), "click position is (other) or (not set)"),
@@ -164,7 +166,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
         *[pl.when(keep).then(pl.col(col[s]).fill_null("(not set)")).cast(pl.Categorical).alias(s) for s in segments],
         pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
         pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
-        pl.when(is_dwell).then(pl.col("_seconds_sq")).otherwise(0.0).alias("seconds_sq"),  # null: not sent
+        pl.when(is_dwell).then(_seconds_sq_if_possible()).otherwise(0.0).alias("seconds_sq"),  # null: not sent
     )
     issues = list(batch.issues)
     if typed["date"].null_count():

@@ -10,10 +10,27 @@ from heatmap.fields import plain_name
 from heatmap.readers.base import Issue, IssueLog, RawBatch, strings_only
 
 
+def _first_lines(data: bytes, count: int = 50, longest: int = 65536, budget: int = 16 * 65536) -> list[bytes]:
+    """Up to `count` lines from the start of `data`, skipping lines longer than `longest` bytes (not GA records:
+    a hostile first line must not hide the records after it) and looking at most `budget` bytes in."""
+    lines: list[bytes] = []
+    pos = 0
+    while len(lines) < count and pos < min(len(data), budget):
+        end = data.find(b"\n", pos, pos + longest + 1)
+        if end < 0 and pos + longest < len(data):  # longer than a record: skip to the end of this line
+            end = data.find(b"\n", pos + longest)
+            pos = len(data) if end < 0 else end + 1
+            continue
+        end = len(data) if end < 0 else end
+        lines.append(data[pos:end])
+        pos = end + 1
+    return lines
+
+
 def _schema(data: bytes, keep: set[str]) -> dict[str, pl.DataType]:
     """Field names as the file spells them (with or without `customEvent:`), read from its first records."""
     names: dict[str, pl.DataType] = {}
-    for raw in data[:65536].splitlines()[:50]:
+    for raw in _first_lines(data):
         try:
             record = json.loads(raw)
         except (ValueError, RecursionError):

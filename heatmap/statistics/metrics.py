@@ -65,7 +65,8 @@ class BandTable:
 
     page_views: int
     bands: pl.DataFrame  # band, top_px, page_views, reach, reach_low, reach_high, seconds, seconds_per_view,
-    #                      attention_share
+    #                      attention_share, seconds_sq (Σ over page views of seconds², NaN where unknown),
+    #                      sq_missing (export rows of the band without seconds²)
     band_height_px: int = BAND_HEIGHT_PX
 
     @property
@@ -82,6 +83,11 @@ class BandTable:
     @property
     def seconds_per_view(self) -> npt.NDArray[np.float64]:
         return self.column("seconds_per_view")
+
+    @property
+    def has_seconds_sq(self) -> bool:
+        """Every band's seconds² is known (the exports sent `hm_seconds_sq`), so attention can be tested."""
+        return self.band_count > 0 and int(self.bands["sq_missing"].sum()) == 0
 
     @property
     def total_seconds(self) -> float:
@@ -153,11 +159,22 @@ def band_table(data: pl.DataFrame | ViewSums, band_height_px: int = BAND_HEIGHT_
     count = max(max_band + 1, 0)
     views = np.zeros(count, dtype=np.int64)
     seconds = np.zeros(count, dtype=np.float64)
+    seconds_sq = np.zeros(count, dtype=np.float64)
+    sq_missing = np.zeros(count, dtype=np.int64)
     if count:
         idx = per_band["band"].to_numpy().astype(np.int64)
         keep = idx >= 0
         views[idx[keep]] = per_band["events"].fill_null(0).to_numpy()[keep]
         seconds[idx[keep]] = per_band["seconds"].fill_null(0.0).to_numpy()[keep]
+        if "seconds_sq" in per_band.columns:
+            seconds_sq[idx[keep]] = per_band["seconds_sq"].fill_null(0.0).to_numpy()[keep]
+            sq_missing[idx[keep]] = per_band["sq_missing"].fill_null(0).to_numpy()[keep]
+        else:  # sums from an engine that does not carry seconds² yet
+            sq_missing[idx[keep]] = 1
+        # Cauchy–Schwarz: k page views with total s have Σs² ≥ s²/k. Less cannot come from the tag (e.g. a GA4
+        # report that gives 0 for events of an older tag without hm_seconds_sq): the variance is unknown.
+        short = seconds_sq < seconds**2 / np.maximum(views, 1) * (1 - 1e-9) - 0.01 * views
+        sq_missing[short & (seconds > 0)] = np.maximum(sq_missing[short & (seconds > 0)], 1)
     n = int(views[0]) if count else 0
     if n > 0:
         reach = np.minimum(views / n, 1.0)
@@ -179,6 +196,8 @@ def band_table(data: pl.DataFrame | ViewSums, band_height_px: int = BAND_HEIGHT_
             "seconds": seconds,
             "seconds_per_view": seconds_per_view.astype(np.float64),
             "attention_share": share.astype(np.float64),
+            "seconds_sq": pl.Series(np.where(sq_missing > 0, np.nan, seconds_sq)).fill_nan(None),
+            "sq_missing": sq_missing,
         }
     )
     return BandTable(page_views=n, bands=bands, band_height_px=band_height_px)

@@ -1,5 +1,7 @@
-"""The Compare page body: two segments or two periods side by side on one colour scale, the difference map
-(bands whose reach differs significantly, Benjamini–Hochberg at 5 %) and the per-band table."""
+"""The Compare page body: two segments or two periods side by side on one colour scale, the difference map of the
+type shown (only the bands or click regions whose difference is significant: two-proportion z-test for reach,
+Welch's t-test for attention, the exact Poisson rate test for clicks; Benjamini–Hochberg over the map) and the
+per-band table (plus the click regions)."""
 
 from __future__ import annotations
 
@@ -133,16 +135,33 @@ def main(ctx: PageContext) -> None:
     low = [(s, n.n) for s, n in (("A", nums_a), ("B", nums_b)) if n.n < minimum]
     for side, n in low:
         st.warning(t("compare.low", side=side, n=f"{n:,}", min=f"{minimum:,}"), icon=":material/hourglass_empty:")
-    comparison = compare.compare_bands(nums_a.bands, nums_b.bands)
+    settings = ctx.settings
+    comparison = compare.compare_bands(
+        nums_a.bands, nums_b.bands, settings.fdr, clicks_a=nums_a.clicks, clicks_b=nums_b.clicks,
+        min_views=settings.min_band_views,
+    )  # fmt: skip
+    family = comparison.family(view.kind)
     overlap = view.overlapping(options)
-    cols[2].metric(t("compare.significant"), f"{comparison.significant_count:,}")
-    cols[2].caption(t("compare.significant_help"))
+    label = "compare.significant_regions" if family.unit == "region" else "compare.significant"
+    cols[2].metric(t(label), f"{family.significant_count:,}")
+    cols[2].caption(
+        t("compare.significant_help", what=t(f"compare.what_{view.kind}"), test=t(f"compare.test_{view.kind}"),
+          tested=f"{family.tested_count:,}", units=t(f"compare.units_{family.unit}"), fdr=f"{comparison.alpha:.0%}")
+    )  # fmt: skip
     if overlap:
         st.warning(t("compare.overlap"), icon=":material/join_inner:")
     if not low:
         _maps(ctx, view, nums_a, nums_b, comparison, chosen.shot, device, overlap)
+    if view.kind == "attention":
+        shown_on_map = not low and not comparison.attention_tested  # the map column already says why
+        for reason, note in untested_notes(t, comparison):
+            if not (shown_on_map and reason == comparison.attention_note):
+                st.caption(note)
     st.subheader(t("compare.table"))
-    st.dataframe(table_frame(t, comparison), hide_index=True, key="c_table", height=360)
+    st.dataframe(table_frame(t, comparison, view.kind), hide_index=True, key="c_table", height=360)
+    if view.kind == "clicks" and comparison.regions is not None and comparison.regions.height:
+        st.caption(t("compare.regions"))
+        st.dataframe(regions_frame(t, comparison), hide_index=True, key="c_regions", height=240)
     st.download_button(
         t("download.csv"),
         data=comparison.table.write_csv(),
@@ -183,26 +202,20 @@ def _maps(
                 shown = mapview.preview(shot, chosen, nums, labels, device, engine=engine, max_width=COLUMN_WIDTH, t=t)
                 st.plotly_chart(shown.figure, theme=None, key=f"c_map_{side}", width="content", config=_CONFIG)
         with cols[2]:
-            st.markdown(f"**B − A** · {t('compare.diff')}")
-            if view.kind != "reach":
-                st.caption(t("compare.diff_attention"))
+            family = comparison.family(view.kind)
+            test, fdr = t(f"compare.test_{view.kind}"), f"{comparison.alpha:.0%}"
+            st.markdown(f"**B − A** · {t('compare.diff', units=t(f'compare.units_{family.unit}'), test=test, fdr=fdr)}")
             if overlap:
                 st.caption(t("compare.overlap_short"))
-            if comparison.significant_count == 0:
-                st.info(t("compare.diff_none"), icon=":material/equal:")
-            template = t(
-                "compare.hover_diff",
-                band="%{customdata[0]:.0f}",
-                top="%{customdata[1]:,.0f}",
-                bottom="%{customdata[2]:,.0f}",
-                a="%{customdata[3]:.1f}",
-                b="%{customdata[4]:.1f}",
-                diff="%{customdata[5]:+.1f}",
-                p="%{customdata[6]:.3g}",
-            )
+            if view.kind == "attention" and not comparison.attention_tested and comparison.attention_note:
+                reason = comparison.attention_note
+                st.info(t(f"compare.untested_{reason}", min=f"{comparison.min_views:,}"), icon=":material/info:")
+            elif family.significant_count == 0:
+                unit = t(f"compare.unit_{family.unit}")
+                st.info(t("compare.diff_none", unit=unit, test=test, fdr=fdr), icon=":material/equal:")
             shown_diff, _ = mapview.difference_preview(
-                shot, side_a, comparison, template + "<extra></extra>", legend_text(t.lang, "title.difference"),
-                difference_caption(view, nums_a.n + nums_b.n, t), device, max_width=COLUMN_WIDTH,
+                shot, side_a, comparison, hover_template(t, view.kind) + "<extra></extra>",
+                difference_caption(view, nums_a.n + nums_b.n, t, comparison), device, max_width=COLUMN_WIDTH,
             )  # fmt: skip
             assert shown_diff is not None
             st.plotly_chart(shown_diff.figure, theme=None, key="c_map_diff", width="content", config=_CONFIG)
@@ -211,37 +224,114 @@ def _maps(
 _CONFIG = {"scrollZoom": False, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def table_frame(t: Translator, comparison: compare.Comparison) -> pl.DataFrame:
+def hover_template(t: Translator, kind: str) -> str:
+    """The difference map's hover text for `kind` (customdata columns as in figures.difference_hover)."""
+    cd = "%{{customdata[{}]:{}}}".format
+    common = {"band": cd(0, ".0f"), "top": cd(1, ",.0f"), "bottom": cd(2, ",.0f"), "p": cd(6, ".3g")}
+    if kind == "attention":
+        return t(
+            "compare.hover_diff_attention", **common, a=cd(3, ".2f"), b=cd(4, ".2f"), diff=cd(5, "+.2f"),
+            ratio=cd(8, ".2f"), low=cd(9, ".2f"), high=cd(10, ".2f"),
+        )  # fmt: skip
+    if kind == "clicks":
+        return t(
+            "compare.hover_diff_clicks", **common, a=cd(3, ".1f"), b=cd(4, ".1f"), diff=cd(5, "+.1f"),
+            ratio=cd(8, ".2f"), x0=cd(11, ".0f"), x1=cd(12, ".0f"),
+        )  # fmt: skip
+    return t("compare.hover_diff", **common, a=cd(3, ".1f"), b=cd(4, ".1f"), diff=cd(5, "+.1f"))
+
+
+def untested_notes(t: Translator, comparison: compare.Comparison) -> list[tuple[str, str]]:
+    """Why some attention bands were not tested: (reason, sentence) per reason present."""
+    reasons = set(comparison.table["attention_untested"].to_list()) - {""}
+    minimum = f"{comparison.min_views:,}"
+    return [(r, t(f"compare.untested_{r}", min=minimum)) for r in compare.UNTESTED_REASONS if r in reasons]
+
+
+def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reach") -> pl.DataFrame:
+    """Per band: A, B, B − A and the test of `kind` (reach, attention or clicks per band)."""
     c = comparison.table
-    return pl.DataFrame(
-        {
-            t("table.band"): c["band"],
-            t("table.top"): c["top_px"],
-            f"A · {t('table.reach')} %": (c["reach_a"] * 100).round(1),
-            f"B · {t('table.reach')} %": (c["reach_b"] * 100).round(1),
-            t("compare.col_diff"): (c["reach_diff"] * 100).round(1),
-            t("compare.col_p"): c["p_adjusted"].round(4),
-            t("compare.col_sig"): c["significant"],
+    head = {t("table.band"): c["band"], t("table.top"): c["top_px"]}
+    tail = {t("compare.col_p"): c["p_adjusted"].round(4), t("compare.col_sig"): c["significant"]}
+    if kind == "attention":
+        body = {
             f"A · {t('table.seconds')}": c["seconds_per_view_a"].round(2),
             f"B · {t('table.seconds')}": c["seconds_per_view_b"].round(2),
             t("compare.col_attention_diff"): c["attention_diff"].round(2),
+            t("compare.col_ratio"): c["attention_ratio"].round(3),
+            t("compare.col_ratio_low"): c["attention_ratio_low"].round(3),
+            t("compare.col_ratio_high"): c["attention_ratio_high"].round(3),
         }
+        tail = {
+            t("compare.col_p"): c["attention_q"].round(4),
+            t("compare.col_sig"): c["attention_significant"],
+            t("compare.col_untested"): c["attention_untested"],
+        }
+    elif kind == "clicks":
+        body = {
+            f"A · {t('compare.col_clicks')}": (c["clicks_per_view_a"] * 1000).round(2),
+            f"B · {t('compare.col_clicks')}": (c["clicks_per_view_b"] * 1000).round(2),
+            t("compare.col_clicks_diff"): (c["clicks_diff"] * 1000).round(2),
+            t("compare.col_ratio"): c["clicks_ratio"].round(3),
+        }
+        tail = {t("compare.col_p"): c["clicks_q"].round(4), t("compare.col_sig"): c["clicks_significant"]}
+    else:
+        body = {
+            f"A · {t('table.reach')} %": (c["reach_a"] * 100).round(1),
+            f"B · {t('table.reach')} %": (c["reach_b"] * 100).round(1),
+            t("compare.col_diff"): (c["reach_diff"] * 100).round(1),
+        }
+    return pl.DataFrame({**head, **body, **tail}, nan_to_null=True)
+
+
+def regions_frame(t: Translator, comparison: compare.Comparison) -> pl.DataFrame:
+    """The click regions with clicks on either side: clicks per 1,000 page views, ratio, adjusted p."""
+    r = comparison.regions
+    assert r is not None
+    return pl.DataFrame(
+        {
+            t("table.band"): r["band"],
+            t("table.top"): r["top_px"],
+            t("compare.col_x"): [f"{a}–{b}" for a, b in zip(r["x_from"].to_list(), r["x_to"].to_list(), strict=True)],
+            f"A · {t('compare.col_clicks')}": (r["a"] * 1000).round(2),
+            f"B · {t('compare.col_clicks')}": (r["b"] * 1000).round(2),
+            t("compare.col_ratio"): r["ratio"].round(3),
+            t("compare.col_p"): r["q"].round(4),
+            t("compare.col_sig"): r["significant"],
+        },
+        nan_to_null=True,
     )
 
 
-def difference_caption(view: CompareView, page_views: int, t: Translator = mapview.EN) -> render.Caption:
-    """The legend facts of a difference map, in the page's language."""
+def difference_caption(
+    view: CompareView, page_views: int, t: Translator = mapview.EN, comparison: compare.Comparison | None = None
+) -> render.Caption:
+    """The legend facts of a difference map, in the page's language: with `comparison`, also the test, how many
+    bands or regions it ran on, and the page views of each side."""
     a, b = view.sides()
     everyone = legend_text(t.lang, "all_visitors")
+    note = legend_test_line(t.lang, view.kind, comparison) if comparison is not None else None
     if view.mode == "periods":
         segment = widgets.segment_label(t, view.where) if view.where else everyone
         return render.Caption(
             page=view.page or "", start=f"A {a.start} – {a.end}", end=f"B {b.start} – {b.end}", segment=segment,
-            page_views=page_views, language=t.lang,
+            page_views=page_views, language=t.lang, note=note,
         )  # fmt: skip
     seg_a = widgets.segment_label(t, view.where_a) if view.where_a else everyone
     seg_b = widgets.segment_label(t, view.where_b) if view.where_b else everyone
     return render.Caption(
         page=view.page or "", start=str(a.start), end=str(a.end), segment=f"A {seg_a} vs B {seg_b}",
-        page_views=page_views, language=t.lang,
+        page_views=page_views, language=t.lang, note=note,
+    )  # fmt: skip
+
+
+def legend_test_line(language: str, kind: str, comparison: compare.Comparison) -> str:
+    """The legend line that names the test: "Welch's t-test per band, Benjamini–Hochberg over 31 tested bands;
+    n = A 1,590 · B 1,048 page views" (or why attention was not tested)."""
+    family = comparison.family(kind)
+    if kind == "attention" and not comparison.attention_tested and comparison.attention_note:
+        return legend_text(language, f"untested.{comparison.attention_note}", min=comparison.min_views)
+    return legend_text(
+        language, "test.line", test=legend_text(language, f"test.{kind}"), m=family.tested_count,
+        units=legend_text(language, f"units.{family.unit}"), a=family.page_views_a, b=family.page_views_b,
     )  # fmt: skip

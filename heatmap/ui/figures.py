@@ -122,7 +122,23 @@ def overlay_figure(
         hover = band_hover(bands)
     bh = bands.band_height_px
     if hover.shape[0]:
-        if clicks is None:
+        if hover.ndim == 3:  # per region: rows of one band × columns across the width
+            cols = hover.shape[1]
+            fig.add_trace(
+                go.Heatmap(
+                    z=np.zeros(hover.shape[:2]),
+                    customdata=hover,
+                    x0=place.css_width / cols / 2,
+                    dx=place.css_width / cols,
+                    y0=place.data_top + bh / 2,
+                    dy=bh,
+                    colorscale=TRANSPARENT,
+                    showscale=False,
+                    hovertemplate=template or hover_template(labels),
+                    hoverongaps=False,
+                )
+            )
+        elif clicks is None:
             fig.add_trace(
                 go.Heatmap(
                     z=np.zeros((hover.shape[0], 1)),
@@ -188,23 +204,48 @@ def overlay_figure(
     return fig
 
 
-def difference_hover(table: Any) -> npt.NDArray[np.float64]:
-    """Per band of a comparison: band, top, bottom, reach A %, reach B %, B − A (points), adjusted p, significant."""
+def difference_hover(comparison: Any, kind: str = "reach") -> npt.NDArray[np.float64]:
+    """Hover read-outs of a difference map, per unit of the family `kind` draws (see compare.Comparison.family).
+
+    Bands (reach, attention): rows × 11 — band, top, bottom, A, B, B − A, adjusted p, significant, ratio B / A,
+    its 95 % low and high (reach in %, B − A in points; attention in seconds per page view).
+    Click regions: rows × columns × 13 — the same (per 1,000 page views) plus the region's x from and to (%).
+    Untested units show adjusted p 1 and ratios 0 (NaN cannot travel to the browser).
+    """
+    table = comparison.table
     if table.height == 0:
-        return np.zeros((0, 8))
+        return np.zeros((0, 11))
+    family = comparison.family(kind)
     top = table["top_px"].to_numpy().astype(np.float64)
     height = float(top[1] - top[0]) if table.height > 1 else 100.0
-    columns = [
-        table["band"].to_numpy().astype(np.float64),
-        top,
-        top + height,
-        table["reach_a"].to_numpy() * 100.0,
-        table["reach_b"].to_numpy() * 100.0,
-        table["reach_diff"].to_numpy() * 100.0,
-        np.nan_to_num(table["p_adjusted"].to_numpy().astype(np.float64), nan=1.0),
-        table["significant"].to_numpy().astype(np.float64),
+    factor = {"reach": 100.0, "attention": 1.0, "clicks": 1000.0}[kind]
+    names = ("ratio", "ratio_low", "ratio_high")
+    ratio: list[npt.NDArray[np.float64]]
+    if kind == "clicks":
+        ratio = [comparison.regions_grid(name) for name in names]
+    elif kind == "attention":
+        ratio = [table[f"attention_{name}"].to_numpy().astype(np.float64) for name in names]
+    else:
+        ratio = [np.zeros(table.height) for _ in names]
+    rows, cols = family.rows, family.columns
+    fields = [
+        np.repeat(table["band"].to_numpy().astype(np.float64)[:rows], cols),
+        np.repeat(top[:rows], cols),
+        np.repeat(top[:rows] + height, cols),
+        family.a * factor,
+        family.b * factor,
+        family.diff * factor,
+        np.nan_to_num(family.q, nan=1.0),
+        family.significant.astype(np.float64),
+        *(np.nan_to_num(np.asarray(r, dtype=np.float64).ravel(), nan=0.0, posinf=0.0) for r in ratio),
     ]
-    return np.round(np.stack(columns, axis=1), 4)
+    if cols > 1:
+        step = 100.0 / cols
+        left = np.tile(np.arange(cols) * step, rows)
+        fields += [left, left + step]
+    stacked = np.round(np.stack(fields, axis=1), 4)
+    stacked[:, 6] = np.asarray(fields[6], dtype=np.float64)  # adjusted p unrounded: 3e-9 must not read as 0
+    return stacked.reshape(rows, cols, len(fields)) if cols > 1 else stacked
 
 
 def click_cells(clicks: ClickGrid, band_count: int, band_height_px: int) -> npt.NDArray[np.float64]:

@@ -1,5 +1,5 @@
 """The Data health page body: which days are present, missing or re-exported, files with errors, rows excluded,
-and what to do about a missing day (run the AppFlow backfill flow for it, then reload)."""
+the AppFlow runs behind them, and what to do about a missing day (backfill it, then reload: flows_panel.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from heatmap.ui import flows_panel
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext, sync_url
 
 STATUS_COLOURS = {0: "#f4f4f5", 1: "#16a34a", 2: "#f59e0b", 3: "#dc2626"}  # outside, present, re-exported, missing
-BACKFILL = """aws cloudformation deploy --stack-name ga4-heatmap --template-file tracking/appflow.yaml \\
-  --capabilities CAPABILITY_IAM --parameter-overrides \\
-  BackfillFrom="$(date -u -d {first} +%s000)" BackfillTo="$(date -u -d {last} +%s000)"
-aws appflow start-flow --flow-name ga4-heatmap-backfill
-aws appflow describe-flow-execution-records --flow-name ga4-heatmap-backfill --max-results 1"""
 
 
 def day_status(catalog: Any) -> pl.DataFrame:
@@ -91,6 +87,7 @@ def main(ctx: PageContext) -> None:
     frame = day_status(catalog)
     if frame.height == 0:
         st.warning(f"{t('load.empty', uri=ctx.source)}  \n{t('load.empty_hint')}", icon=":material/database:")
+        flows_panel.show_runs(ctx)
     else:
         missing = frame.filter(pl.col("status") == "missing")
         reexported = frame.filter(pl.col("status") == "reexported")
@@ -111,7 +108,10 @@ def main(ctx: PageContext) -> None:
             for name, colour in (("present", "green"), ("reexported", "orange"), ("missing", "red"))
         )
         st.markdown(legend)
-        st.plotly_chart(calendar(t, frame), key="h_calendar", config={"displayModeBar": False})
+        days_col, runs_col = st.columns([3, 2])
+        days_col.plotly_chart(calendar(t, frame), key="h_calendar", config={"displayModeBar": False})
+        with runs_col:
+            flows_panel.show_runs(ctx)
         with st.expander(t("health.per_day"), icon=":material/calendar_month:"):
             st.dataframe(
                 frame.rename(
@@ -132,7 +132,10 @@ def main(ctx: PageContext) -> None:
             days = missing["day"].to_list()
             st.error(", ".join(d.isoformat() for d in days), icon=":material/event_busy:")
             st.markdown(t("health.missing_what"))
-            st.code(BACKFILL.format(first=days[0].isoformat(), last=days[-1].isoformat()), language="bash")
+        flows_panel.backfill_action(ctx, missing["day"].to_list())
+    if not catalog.reads_every_line:
+        st.info(t("health.sql_engine", engine=ctx.engine.name), icon=":material/info:")
+        return
     st.subheader(t("health.errors"))
     if not catalog.errors:
         st.success(t("health.errors_none"), icon=":material/check_circle:")

@@ -163,33 +163,37 @@ def difference_preview(
     view: View,
     comparison: Any,
     template: str,
-    title: str,
     legend: render.Caption,
     device: str = "desktop",
     max_width: int = figures.MAX_CHART_WIDTH,
     full: bool = False,
 ) -> tuple[Preview | None, bytes | None]:
-    """The difference map B − A (significant bands only): the browser figure, or the full PNG when `full`."""
+    """The difference map B − A of `view.kind`, only its significant bands (reach, attention) or click regions
+    coloured: the browser figure, or the full PNG when `full`."""
     started = time.perf_counter()
     a, b = comparison.a, comparison.b
-    data_height = max(a.data_height_px, b.data_height_px)
+    family = comparison.family(view.kind)
+    height_px = a.band_height_px if a.band_count else b.band_height_px
+    data_height = max(a.data_height_px, b.data_height_px, family.rows * height_px)
     image, align = canvas(shot, view.display, data_height, device, full=full)
+    grid = family.columns > 1
     rendered = render.render_difference(
         image,
-        comparison.reach_diff,
-        comparison.significant,
+        family.grid(family.diff) if grid else family.diff,
+        family.significant.reshape(family.rows, family.columns) if grid else family.significant,
         legend,
-        a.band_height_px if a.band_count else b.band_height_px,
+        height_px,
         alignment=align,
         opacity=view.display.opacity,
-        title=title,
+        kind=view.kind,  # type: ignore[arg-type]
+        fdr=comparison.alpha,
     )
     if full:
         return None, rendered.png()
     jpeg = rendered.preview(max_width=image.width, max_bytes=PREVIEW_BYTES)
     place = _placement(rendered, image, align, view.display.shift)
     bands = a if a.band_count >= b.band_count else b
-    hover = figures.difference_hover(comparison.table)
+    hover = figures.difference_hover(comparison, view.kind)
     fig = figures.overlay_figure(jpeg, place, bands, {}, hover=hover, template=template, max_width=max_width)
     return (
         Preview(fig, figures.payload_bytes(fig), list(rendered.warnings), time.perf_counter() - started, rendered.vmax),

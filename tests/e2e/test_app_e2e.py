@@ -8,9 +8,11 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
@@ -181,3 +183,73 @@ def test_invalid_link_warns_in_the_browser(st_server: Server, page: Page) -> Non
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert query_of(page.url)["page"] == ["/"]  # the address bar was corrected to the view shown
     screenshot(page, "explore-invalid-link")
+
+
+def _hover_text(page: Page, chart: Locator, x_frac: float, y_css: float, css_width: float = 1440) -> str:
+    """Move the mouse over figure point (x as a fraction of the width, y in CSS px of the page) and read the hover."""
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * x_frac, box["y"] + y_css * box["width"] / css_width)
+    layer = chart.locator(".hoverlayer")
+    expect(layer).to_contain_text("adjusted p", timeout=10_000)
+    return layer.text_content() or ""
+
+
+def _adjusted_p(text: str) -> float:
+    match = re.search(r"adjusted p ([0-9.e+-]+)", text)
+    assert match, text
+    return float(match.group(1))
+
+
+def test_compare_shows_tested_attention_and_click_differences(st_server: Server, page: Page, demo_home: Path) -> None:
+    """The demo's returning desktop visitors linger less per band (Welch's t-test per band) and hardly click
+    "Sign up" at the top right (exact Poisson test per 10 % × 100 px region): both difference maps colour them,
+    and the counts shown are what `python -m heatmap compare` computes headless."""
+    from heatmap.ingest.build import load_dataset
+    from heatmap.statistics.compare import compare_bands
+    from heatmap.statistics.metrics import band_table, click_grid
+    from heatmap.stores.local import LocalStore
+
+    link = f"{st_server.base_url}/Compare?page=%2F&a_device=desktop&b_device=desktop&a_visitor=new&b_visitor=returning"
+    engine = load_dataset(LocalStore(demo_home / "demo"), cache_dir=None)
+    last = engine.catalog.days[-1]
+    sides = []
+    for visitor in ("new", "returning"):
+        sums = engine.view(
+            "/", last - timedelta(days=27), last, {"deviceCategory": ["desktop"], "newVsReturning": [visitor]}
+        )
+        bands = band_table(sums)
+        sides.append((bands, click_grid(sums, bands.page_views)))
+    expected = compare_bands(sides[0][0], sides[1][0], clicks_a=sides[0][1], clicks_b=sides[1][1])
+    main = page.get_by_test_id("stMain")
+
+    goto(page, link + "&type=attention")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    metrics = page.get_by_test_id("stMetricValue")
+    expect(metrics.nth(2)).to_have_text(f"{expected.family('attention').significant_count:,}", timeout=60_000)
+    assert expected.family("attention").significant_count > 0
+    expect(main).to_contain_text("Welch's t-test on")
+    chart = page.locator(".st-key-c_map_diff")
+    assert previews(chart) == 1
+    # a significant band below the chart's mode bar (which covers the top ~100 CSS px while hovering)
+    band = int(next(b for b in np.flatnonzero(expected.family("attention").significant) if b >= 2))
+    text = _hover_text(page, chart, 0.5, band * 100 + 50)
+    assert f"Band {band} " in text and "Seconds per page view A" in text and "B / A" in text, text
+    assert _adjusted_p(text) <= 0.05
+    screenshot(page, "compare-attention-tested")
+
+    goto(page, link + "&type=clicks")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    regions = expected.family("clicks")
+    expect(metrics.nth(2)).to_have_text(f"{regions.significant_count:,}", timeout=60_000)
+    expect(page.get_by_test_id("stMetricLabel").nth(2)).to_contain_text("Regions that differ")
+    expect(main).to_contain_text("exact Poisson rate test")
+    grid = regions.significant.reshape(regions.rows, regions.columns)
+    assert grid[0, 8], "the Sign up button (x 85 %, y 60 px) differs"
+    assert grid[3, 4], "the Search jobs button (x 50 %, y 360 px) differs"
+    chart = page.locator(".st-key-c_map_diff")
+    assert previews(chart) == 1
+    text = _hover_text(page, chart, 0.45, 350)  # the Search jobs region (the mode bar covers Sign up's)
+    assert "Band 3 " in text and "x 40–50 %" in text and "Clicks per 1,000 page views" in text, text
+    assert _adjusted_p(text) <= 0.05
+    screenshot(page, "compare-clicks-tested")
