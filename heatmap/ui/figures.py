@@ -123,36 +123,9 @@ def overlay_figure(
     bh = bands.band_height_px
     if hover.shape[0]:
         if hover.ndim == 3:  # per region: rows of one band × columns across the width
-            cols = hover.shape[1]
-            fig.add_trace(
-                go.Heatmap(
-                    z=np.zeros(hover.shape[:2]),
-                    customdata=hover,
-                    x0=place.css_width / cols / 2,
-                    dx=place.css_width / cols,
-                    y0=place.data_top + bh / 2,
-                    dy=bh,
-                    colorscale=TRANSPARENT,
-                    showscale=False,
-                    hovertemplate=template or hover_template(labels),
-                    hoverongaps=False,
-                )
-            )
+            customdata, hovertemplate = hover, template or hover_template(labels)
         elif clicks is None:
-            fig.add_trace(
-                go.Heatmap(
-                    z=np.zeros((hover.shape[0], 1)),
-                    customdata=hover[:, None, :],
-                    x0=place.css_width / 2,
-                    dx=place.css_width,
-                    y0=place.data_top + bh / 2,
-                    dy=bh,
-                    colorscale=TRANSPARENT,
-                    showscale=False,
-                    hovertemplate=template or hover_template(labels),
-                    hoverongaps=False,
-                )
-            )
+            customdata, hovertemplate = hover[:, None, :], template or hover_template(labels)
         else:
             cells = click_cells(clicks, bands.band_count, bh)
             cols = CLICK_HOVER_COLUMNS
@@ -167,20 +140,22 @@ def overlay_figure(
                 ],
                 axis=2,
             )
-            fig.add_trace(
-                go.Heatmap(
-                    z=np.zeros((hover.shape[0], cols)),
-                    customdata=np.round(grid, 2),
-                    x0=place.css_width / cols / 2,
-                    dx=place.css_width / cols,
-                    y0=place.data_top + bh / 2,
-                    dy=bh,
-                    colorscale=TRANSPARENT,
-                    showscale=False,
-                    hovertemplate=hover_template(labels, clicks=True),
-                    hoverongaps=False,
-                )
+            customdata, hovertemplate = np.round(grid, 2), hover_template(labels, clicks=True)
+        columns = customdata.shape[1]
+        fig.add_trace(
+            go.Heatmap(
+                z=np.zeros(customdata.shape[:2]),
+                customdata=customdata,
+                x0=place.css_width / columns / 2,
+                dx=place.css_width / columns,
+                y0=place.data_top + bh / 2,
+                dy=bh,
+                colorscale=TRANSPARENT,
+                showscale=False,
+                hovertemplate=hovertemplate,
+                hoverongaps=False,
             )
+        )
     width, height = place.chart_size(max_width)
     fig.update_xaxes(range=[0, place.css_width], visible=False, showgrid=False, zeroline=False)
     fig.update_yaxes(
