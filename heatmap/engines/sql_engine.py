@@ -21,7 +21,7 @@ from heatmap.engines.sql import Pairs, catalog_sql, coverage_sql, view_sql
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
-from heatmap.ingest.executions import execution_of, group_executions, winners
+from heatmap.ingest.executions import decide, execution_of
 from heatmap.query import resolve_dimension
 from heatmap.stores.base import ObjectInfo
 from heatmap.table import ViewSums
@@ -76,26 +76,21 @@ class SqlEngine:
     def _catalog(self, source: str) -> Catalog:
         keys = {self.path_of(o.key): o.key for o in self.objects}
         coverage = self.cached(coverage_sql(self.fields, self.bounds))
-        executions = group_executions(self.objects)
-        days_by_execution: dict[str, set[date]] = {name: set() for name in executions}
         rows: dict[tuple[str, date], int] = {}
+        days_of: dict[str, set[date]] = {}
         for path, day_text, count in coverage.iter_rows():
             key = keys.get(path)
             if key is None:
                 continue
             day = date(int(day_text[:4]), int(day_text[4:6]), int(day_text[6:]))
-            days_by_execution[execution_of(key)].add(day)
+            days_of.setdefault(key, set()).add(day)
             rows[(key, day)] = int(count)
-        won = winners(days_by_execution, executions)
+        _executions, won, per_day = decide(self.objects, days_of)
         rows_per_day: dict[date, int] = dict.fromkeys(won, 0)
         for (key, day), count in rows.items():
             if won.get(day) == execution_of(key):
                 rows_per_day[day] += count
                 self.pairs_by_day.setdefault(day, []).append((self.path_of(key), day.strftime("%Y%m%d")))
-        per_day: dict[date, int] = {}
-        for days in days_by_execution.values():
-            for day in days:
-                per_day[day] = per_day.get(day, 0) + 1
         views = self.cached(catalog_sql(self.fields, self.bounds, self._pairs(None, None)))
         page_views, segment_values = _catalog_values(views, self.fields.segments)
         return Catalog(

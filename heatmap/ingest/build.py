@@ -112,7 +112,7 @@ def _ingest(
     shared_names = _shared_names(shared)
 
     def one(info: ObjectInfo) -> tuple[str, Summary]:
-        name = part_name(store.uri, info, fields, bounds)
+        name = part_name(info, fields, bounds)
         found = parts.summary(name)
         if found is not None:
             return name, found

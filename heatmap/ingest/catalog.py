@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from heatmap.ingest.executions import execution_of, group_executions, winners
+from heatmap.ingest.executions import decide, execution_of
+from heatmap.ingest.normalize import MAX_SAMPLES_PER_REASON
 from heatmap.ingest.parts import Summary
 from heatmap.readers.base import Issue
 from heatmap.stores.base import ObjectInfo
 
-MAX_SAMPLES_PER_REASON = 3
 SQL_ENGINE_NOTE = (
     "file/line errors and excluded rows are counted only by the local engine, which reads every line; "
     "days, executions and missing days come from the listing"
@@ -133,14 +133,7 @@ def assemble(
 
     `summaries` maps object key -> (part name, summary).
     """
-    executions = group_executions(objects)
-    days_by_execution: dict[str, set[date]] = {}
-    for execution in executions.values():
-        days = days_by_execution.setdefault(execution.name, set())
-        for key in execution.objects:
-            days.update(summaries[key][1].day_rows)
-    won = winners(days_by_execution, executions)
-    executions_per_day = Counter(day for days in days_by_execution.values() for day in days)
+    executions, won, executions_per_day = decide(objects, {key: s.day_rows for key, (_p, s) in summaries.items()})
     rows_per_day: dict[date, int] = dict.fromkeys(won, 0)
     excluded: Counter[str] = Counter()
     samples: list[Issue] = []
@@ -175,7 +168,7 @@ def assemble(
         objects=objects,
         segments=segments,
         winners=won,
-        executions_per_day=dict(executions_per_day),
+        executions_per_day=executions_per_day,
         rows_per_day=rows_per_day,
         errors=errors,
         excluded=dict(excluded),

@@ -7,6 +7,7 @@ For each date only the newest execution holding it counts; summing them would do
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,3 +62,19 @@ def winners(dates_by_execution: Mapping[str, Iterable[date]], executions: Mappin
             if current is None or executions[name].order > executions[current].order:
                 best[day] = name
     return best
+
+
+def decide(
+    objects: Iterable[ObjectInfo], days_of: Mapping[str, Iterable[date]]
+) -> tuple[dict[str, Execution], dict[date, str], dict[date, int]]:
+    """The executions, the one that counts for each GA date, and how many executions exported each date.
+
+    `days_of` maps an object key to the GA dates it holds; every engine decides with this one rule.
+    """
+    executions = group_executions(objects)
+    days_by_execution: dict[str, set[date]] = {name: set() for name in executions}
+    for name, execution in executions.items():
+        for key in execution.objects:
+            days_by_execution[name].update(days_of.get(key, ()))
+    per_day = Counter(day for days in days_by_execution.values() for day in days)
+    return executions, winners(days_by_execution, executions), dict(per_day)

@@ -37,7 +37,7 @@ READERS = 4  # parts read at once for a page
 SUMMARY_KEY = b"heatmap.summary"
 
 
-def part_name(source: str, info: ObjectInfo, fields: FieldMap, bounds: Bounds) -> str:
+def part_name(info: ObjectInfo, fields: FieldMap, bounds: Bounds) -> str:
     """What determines a part's content. The source URI is left out on purpose: the same export object
     (key + ETag) read through another endpoint is the same part."""
     text = "\x1f".join(
