@@ -54,11 +54,20 @@ def test_round_trip_keeps_every_choice() -> None:
         kind="clicks",
         shot=SHA,
         display=Display(
-            dpr=2.0, shift=-40, crop_top=120, crop_bottom=300, ramp="cividis", opacity=0.45, scale="fixed", ceiling=3.5
+            dpr=2.0,
+            shift=-40,
+            crop_top=120,
+            crop_bottom=300,
+            ramp="cividis",
+            opacity=0.7,
+            scale="fixed",
+            ceiling=3.5,
+            smooth=True,
         ),
     )
     query = view_query(view)
     assert query["device"] == ["mobile", "tablet"] and query["visitor"] == ["returning"]
+    assert query["smooth"] == ["1"] and query["opacity"] == ["0.7"]
     parsed, problems = parse_view(query, OPTIONS)
     assert problems == []
     assert parsed == view

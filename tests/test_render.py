@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -303,3 +304,42 @@ def test_click_map_alignment_is_judged_by_the_dwell_data() -> None:
     shot = Image.new("RGB", (100, 1000))
     assert render_map(shot, Display(kind="clicks"), CAPTION, bt, grid).warnings == []
     assert render_map(shot, Display(kind="clicks"), CAPTION, None, grid).warnings  # clicks alone: 220 vs 1000
+
+
+def test_low_values_fade_in_so_the_page_shows_through() -> None:
+    # seconds per view 1 and 10: t = 0.1 and 1. Alpha fades in over the lowest quarter of the scale, so band 0 gets
+    # alpha round(0.1 / 0.25 * 255) = 102 of the colour at index round(0.1 * 255) = 26; band 1 the full colour.
+    bt = bands_from([100, 100], [100.0, 1000.0])
+    grey = Image.new("RGB", (10, 200), (100, 100, 100))
+    out = pixels(render_map(grey, Display(kind="attention", opacity=1.0), CAPTION, bt).image).astype(int)
+    colour = lut("classic")[26].astype(int)
+    expected = np.rint((100 * (255 - 102) + colour * 102) / 255)
+    assert np.abs(out[50, 5] - expected).max() <= 1
+    assert out[150, 5].tolist() == lut("classic")[255].tolist()
+
+
+def test_smooth_rendering_interpolates_between_band_centres() -> None:
+    # seconds per view 1 and 3 (t = 1/3 and 1); band centres at rows 49.5 and 149.5. Row 99 lies 49.5 rows past the
+    # first centre: t = 1/3 + 0.495 * 2/3 = 0.6633 -> index round(169.15) = 169. Above the first centre the first
+    # band's value holds (index 85), below the last centre the last's (255); below the data nothing is painted.
+    bt = bands_from([100, 100], [100.0, 300.0])
+    white = Image.new("RGB", (10, 300), (255, 255, 255))
+    display = Display(kind="attention", opacity=1.0, smooth=True)
+    rendered = render_map(white, display, CAPTION, bt)
+    out = pixels(rendered.image)
+    table = lut("classic")
+    assert out[99, 5].tolist() == table[169].tolist()
+    assert out[10, 5].tolist() == table[85].tolist()
+    assert out[190, 5].tolist() == table[255].tolist()
+    assert out[250, 5].tolist() == [255, 255, 255]
+    exact = pixels(render_map(white, replace(display, smooth=False), CAPTION, bt).image)
+    assert exact[99, 5].tolist() == table[85].tolist()  # the exact view: one colour per band
+
+
+def test_the_legend_says_whether_bands_are_smoothed() -> None:
+    from heatmap.drawing.render import _caption_lines
+
+    smooth = " ".join(_caption_lines(CAPTION, Display(kind="attention", smooth=True)))
+    exact = " ".join(_caption_lines(CAPTION, Display(kind="reach")))
+    assert "smoothed between band centres" in smooth and "one colour per band" in exact
+    assert "帯の中心" in " ".join(_caption_lines(replace(CAPTION, language="ja"), Display(kind="reach", smooth=True)))

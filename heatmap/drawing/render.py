@@ -72,10 +72,11 @@ class Display:
 
     kind: Kind = "attention"
     ramp: str = "classic"
-    opacity: float = 0.6
+    opacity: float = 0.45
     scale: ScaleMode = "max"  # relative to max, fixed ceiling, or clamped at the 99th percentile
     ceiling: float | None = None  # for scale="fixed": seconds per view, or clicks per 1,000 views
     lines: bool = True  # scroll maps: 75/50/25 % reach lines and the fold
+    smooth: bool = False  # attention/reach: interpolate between band centres instead of one colour per band
     sigma_px: float = 24.0  # click smoothing, CSS px
 
 
@@ -172,6 +173,15 @@ def _band_spans(
     return spans
 
 
+FADE_IN = 0.25  # of the scale over which colour fades in from transparent: low values let the page show
+
+
+def fade_alpha(values_t: npt.NDArray[np.float64], opacity: float) -> npt.NDArray[np.int64]:
+    """Alpha 0..255 per value: `opacity` from a quarter of the scale up, fading to fully transparent at zero."""
+    top = min(max(opacity, 0.0), 1.0) * 255.0
+    return np.rint(np.clip(np.asarray(values_t, dtype=np.float64) / FADE_IN, 0.0, 1.0) * top).astype(np.int64)
+
+
 def _paint_bands(
     image: Image.Image,
     values_t: npt.NDArray[np.float64],
@@ -180,21 +190,44 @@ def _paint_bands(
     ramp: Lut,
     opacity: float,
 ) -> None:
-    """Each drawn band's rows get the ramp colour of its value at `opacity`; other rows are left alone."""
-    alpha = round(min(max(opacity, 0.0), 1.0) * 255)
-    if alpha == 0:
-        return
+    """Each drawn band's rows get the ramp colour of its value, faded in over the low end; others are left alone."""
+    alphas = fade_alpha(values_t, opacity)
     index = colour_index(values_t)
-    masks: dict[int, Image.Image] = {}
     for band in np.flatnonzero(drawn).tolist():
         r0, r1 = spans[band]
-        if r1 <= r0:
+        if r1 <= r0 or alphas[band] == 0:
             continue
-        rows = r1 - r0
-        if rows not in masks:
-            masks[rows] = Image.new("L", (image.width, rows), alpha)
         colour = tuple(int(c) for c in ramp[index[band]])
-        image.paste(colour, (0, r0, image.width, r1), masks[rows])
+        image.paste(colour, (0, r0, image.width, r1), Image.new("L", (image.width, r1 - r0), int(alphas[band])))
+
+
+def _paint_smooth(
+    image: Image.Image,
+    values_t: npt.NDArray[np.float64],
+    drawn: npt.NDArray[np.bool_],
+    spans: Sequence[tuple[int, int]],
+    ramp: Lut,
+    opacity: float,
+) -> None:
+    """Like `_paint_bands`, but each row's value is interpolated linearly between the centres of the bands around
+    it (bands without data count as 0), so the map is a gradient; rows outside the bands stay the screenshot."""
+    live = [i for i, (r0, r1) in enumerate(spans) if r1 > r0]
+    if not live or not drawn.any():
+        return
+    centres = np.array([(spans[i][0] + spans[i][1] - 1) / 2.0 for i in live])
+    values = np.where(drawn, values_t, 0.0)[live]
+    first, last = spans[live[0]][0], spans[live[-1]][1]
+    pixels = np.asarray(image, dtype=np.uint8)
+    for y0 in range(first, last, STRIP_ROWS):
+        y1 = min(last, y0 + STRIP_ROWS)
+        rows_t = np.interp(np.arange(y0, y1, dtype=np.float64), centres, values)
+        alpha = fade_alpha(rows_t, opacity)[:, None, None]
+        if not alpha.any():
+            continue
+        colour = ramp[colour_index(rows_t)].astype(np.int64)[:, None, :]
+        strip = pixels[y0:y1].astype(np.int64)
+        blended = (strip * (255 - alpha) + colour * alpha + 127) // 255
+        image.paste(Image.fromarray(blended.astype(np.uint8), "RGB"), (0, y0))
 
 
 def _paint_density(
@@ -330,6 +363,8 @@ def _caption_lines(caption: Caption, display: Display, scale: str | None = None)
         n += say("clicks", clicks=caption.clicks)
     if scale is None:
         scale = say("scale.reach") if display.kind == "reach" else say(f"scale.{display.scale}")
+        if display.kind != "clicks":
+            scale += say("smooth" if display.smooth else "exact")
     lines = [
         caption.title or say(f"title.{display.kind}"),
         say("page", page=caption.page),
@@ -396,7 +431,8 @@ def render_map(
         assert bands is not None
         spans = _band_spans(bands.band_count, bands.band_height_px, alignment, width, height)
         drawn = np.isfinite(values) & (values > 0)
-        _paint_bands(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
+        paint = _paint_smooth if display.smooth else _paint_bands
+        paint(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
         if display.kind == "reach" and display.lines and bands.page_views > 0:
             _reach_lines(image, bands, alignment, height, REACH_LEVELS)
     return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings)

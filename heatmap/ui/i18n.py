@@ -110,6 +110,9 @@ EN: dict[str, str] = {
     "ramp.viridis": "Viridis (colour-blind safe)",
     "ramp.cividis": "Cividis (colour-blind safe)",
     "align.opacity": "Opacity",
+    "align.smooth": "Smooth gradient",
+    "align.smooth_help": "Blend each band into the next between band centres. Off: one colour per 100 px band, "
+    "exactly as measured. The exported PNG says which.",
     "align.scale": "Scale",
     "scale.max": "Relative to the maximum",
     "scale.p99": "Clamp at the 99th percentile",
@@ -427,6 +430,9 @@ JA: dict[str, str] = {
     "ramp.viridis": "Viridis（色覚多様性に配慮）",
     "ramp.cividis": "Cividis（色覚多様性に配慮）",
     "align.opacity": "不透明度",
+    "align.smooth": "なめらかな階調",
+    "align.smooth_help": "帯の中心の間を補間して次の帯へなめらかにつなぎます。オフ：計測どおり 100 px の帯ごとに一色。"
+    "書き出した PNG にどちらかが記されます。",
     "align.scale": "スケール",
     "scale.max": "最大値を基準",
     "scale.p99": "99 パーセンタイルで頭打ち",

@@ -60,7 +60,14 @@ def engine_display(kind: str, display: Display) -> render.Display:
     ceiling = display.ceiling if scale == "fixed" else None
     if scale == "fixed" and not ceiling:
         scale = "max"
-    return render.Display(kind=kind, ramp=display.ramp, opacity=display.opacity, scale=scale, ceiling=ceiling)  # type: ignore[arg-type]
+    return render.Display(
+        kind=kind,  # type: ignore[arg-type]
+        ramp=display.ramp,
+        opacity=display.opacity,
+        scale=scale,  # type: ignore[arg-type]
+        ceiling=ceiling,
+        smooth=display.smooth,
+    )
 
 
 def caption(view: View, n: int, clicks: int | None, t: Translator = EN) -> render.Caption:

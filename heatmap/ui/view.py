@@ -33,6 +33,8 @@ MAX_VALUES = 50  # values read per query key (a segment dimension has a few doze
 PREVIEW_CHARS = 100  # of a key or value kept in a Problem
 BROKEN = "\ufffd"  # what an invalid UTF-8 percent-escape in the link decodes to
 
+#: Query keys of `Display` (how the map is drawn), the same on every page that draws one.
+DISPLAY_KEYS = ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "scale", "ceiling", "smooth")
 #: Query keys that are not view settings but are understood by every page.
 COMMON_KEYS = ("lang", "run")
 _ALIAS_OF = {column: alias for alias, column in SEGMENT_ALIASES.items()}
@@ -78,9 +80,10 @@ class Display:
     crop_top: int = 0  # screenshot px cut from the top (e.g. browser chrome)
     crop_bottom: int = 0  # screenshot px cut from the bottom
     ramp: str = "classic"
-    opacity: float = 0.6
+    opacity: float = 0.45  # low enough that the page under the map stays readable
     scale: str = "max"
     ceiling: float | None = None  # only with scale == "fixed": the value painted at full colour
+    smooth: bool = False  # attention/reach: a gradient between band centres instead of one colour per band
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,8 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
     for key, choices in (("ramp", RAMPS), ("scale", SCALES)):
         if (chosen := _choice(params, key, choices, problems)) is not None:
             values[key] = chosen
+    if (smooth := _choice(params, "smooth", ("0", "1"), problems)) is not None:
+        values["smooth"] = smooth == "1"
     # key, lowest, highest, decimals kept (0: must be a whole number; None: kept as given)
     numbers: tuple[tuple[str, float, float, int | None], ...] = (
         ("dpr", 0.5, 5, 2),
@@ -321,8 +326,7 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
         shot=parse_shot(params, problems),
         display=parse_display(params, problems),
     )
-    known = {"page", "from", "to", "type", "shot", "ramp", "scale", "dpr", "shift", "crop_top", "crop_bottom"}
-    known |= {"opacity", "ceiling", *COMMON_KEYS}
+    known = {"page", "from", "to", "type", "shot", *DISPLAY_KEYS, *COMMON_KEYS}
     for key in params:
         if key not in known and _dimension_for(key, options, "") is None:
             problems.append(Problem(key, ",".join(params[key][:3]), "unknown_key"))
@@ -337,10 +341,10 @@ def display_query(display: Display) -> dict[str, list[str]]:
     """Display settings that differ from the defaults (defaults stay out of links to keep them short)."""
     base = Display()
     out: dict[str, list[str]] = {}
-    for name in ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "scale", "ceiling"):
+    for name in DISPLAY_KEYS:
         value = getattr(display, name)
         if value != getattr(base, name) and value is not None:
-            out[name] = [_fmt(value)]
+            out[name] = [str(int(value)) if isinstance(value, bool) else _fmt(value)]
     return out
 
 
@@ -480,8 +484,7 @@ def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tupl
                 where_b=parse_where(params, options, "b_", problems),
             )
     view = view.with_(shot=parse_shot(params, problems), display=parse_display(params, problems))
-    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", *COMMON_KEYS}
-    known |= {"ramp", "scale", "dpr", "shift", "crop_top", "crop_bottom", "opacity", "ceiling"}
+    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", *DISPLAY_KEYS, *COMMON_KEYS}
     for key in params:
         if key in known:
             continue

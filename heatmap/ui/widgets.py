@@ -83,6 +83,7 @@ def display_values(prefix: str, display: Display) -> dict[str, Any]:
         f"{prefix}opacity": float(display.opacity),
         f"{prefix}scale": display.scale if display.scale in SCALES else "max",
         f"{prefix}ceiling": float(display.ceiling) if display.ceiling else 1.0,
+        f"{prefix}smooth": bool(display.smooth),
     }
 
 
@@ -190,6 +191,9 @@ def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool
         t("align.ramp"), list(RAMPS), key=f"{prefix}ramp", format_func=lambda r: t(f"ramp.{r}")
     )
     values["opacity"] = c6.slider(t("align.opacity"), min_value=0.05, max_value=1.0, step=0.05, key=f"{prefix}opacity")
+    values["smooth"] = st.toggle(
+        t("align.smooth"), key=f"{prefix}smooth", help=t("align.smooth_help"), disabled=kind == "clicks"
+    )
     if kind != "reach":
         c7, c8 = st.columns(2)
         values["scale"] = c7.selectbox(
