@@ -133,12 +133,12 @@ def main() -> None:
     print(f"Explore page, very first run (AppTest; parse all exports, write the cache): {first_cold:6.2f} s")
     first_app, at = app_first_run()
     print(f"Explore page, first run after a restart (AppTest; columnar cache warm):      {first_app:6.2f} s")
-    spec = at.get("plotly_chart")[0].proto.spec
-    print(f"  browser payload: map figure {kb(len(spec))}, reach curve {kb(len(at.get('plotly_chart')[1].proto.spec))}")
+    curve_spec = at.get("plotly_chart")[0].proto.spec
+    print(f"  browser payload: map viewer {kb(at.session_state['_x_payload'])}, reach curve {kb(len(curve_spec))}")
 
     print("\n== segment change, cached data ==")
     t = Translator("en")
-    labels = figures.plotly_labels(t)
+    labels = figures.hover_labels(t)
     dataset.page_rows("/")  # read once per page, as the page does on its first run
     shots = {
         "demo desktop 1440x3000": (load_screenshot((demo / "screenshots" / "home__desktop.png").read_bytes()), 1.0),
@@ -154,7 +154,7 @@ def main() -> None:
     start, end = date(2026, 10, 5), date(2026, 11, 1)
     for name, (shot, dpr) in shots.items():
         for kind in ("attention", "reach", "clicks"):
-            times: dict[str, list[float]] = {"numbers": [], "render+figure": [], "table+curve+csv": [], "total": []}
+            times: dict[str, list[float]] = {"numbers": [], "render+viewer": [], "table+curve+csv": [], "total": []}
             payloads: list[int] = []
             for segment in itertools.islice(itertools.cycle(SEGMENTS), rounds):
                 view = View(page="/", start=start, end=end, where=segment, kind=kind, display=Display(dpr=dpr))
@@ -170,16 +170,16 @@ def main() -> None:
                 csv = nums.bands.to_csv()
                 t3 = time.perf_counter()
                 times["numbers"].append(t1 - t0)
-                times["render+figure"].append(t2 - t1)
+                times["render+viewer"].append(t2 - t1)
                 times["table+curve+csv"].append(t3 - t2)
                 times["total"].append(t3 - t0)
                 payloads.append(shown.payload + table_bytes + curve_bytes + len(csv))
             print(f"{name:31s} {kind:9s} total {ms(times['total'])}")
             print(
-                f"{'':41s} numbers p50 {statistics.median(times['numbers']) * 1000:5.1f} ms, render+figure p50 "
-                f"{statistics.median(times['render+figure']) * 1000:5.1f} ms, table+curve+csv p50 "
+                f"{'':41s} numbers p50 {statistics.median(times['numbers']) * 1000:5.1f} ms, render+viewer p50 "
+                f"{statistics.median(times['render+viewer']) * 1000:5.1f} ms, table+curve+csv p50 "
                 f"{statistics.median(times['table+curve+csv']) * 1000:5.1f} ms; payload to browser "
-                f"{kb(max(payloads))} (map figure {kb(shown.payload)})"
+                f"{kb(max(payloads))} (map viewer {kb(shown.payload)})"
             )
 
     print("\n== segment change through the whole page script (AppTest, demo screenshot) ==")
@@ -194,8 +194,7 @@ def main() -> None:
             at.run()
             reruns.append(time.perf_counter() - started)
             assert not at.exception
-        sizes = [len(c.proto.spec) for c in at.get("plotly_chart")]
-        print(f"{kind:9s} rerun {ms(reruns)}   plotly payloads {', '.join(kb(s) for s in sizes)}")
+        print(f"{kind:9s} rerun {ms(reruns)}   map viewer payload {kb(at.session_state['_x_payload'])}")
 
     if args.source:
         measure_source(args.source, home, shots["demo desktop 1440x3000"][0], labels, rounds)
@@ -213,7 +212,7 @@ def main() -> None:
     ours = mapview.preview(shot, plain, mapview.numbers(dataset, plain), labels).payload
     print(
         f"tall screenshot embedded at full resolution (px.imshow): {kb(naive_bytes)} in {naive_time:5.2f} s"
-        f"   vs the app's preview figure {kb(ours)}"
+        f"   vs the app's map viewer {kb(ours)}"
     )
     raw_png = base64.b64encode(shot.data)
     print(f"(the PNG itself, base64: {kb(len(raw_png))})")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from heatmap.ui.view import params_of
-from tests.fixtures.browser import AppEnv, free_port
+from tests.fixtures.browser import AppEnv, free_port, viewers
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -59,10 +58,13 @@ def test_opens_on_the_demo_with_a_map_and_a_complete_link(app_env: AppEnv) -> No
     assert at.title[0].value == "/"  # busiest page first
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Page views"].replace(",", "")) > 1000
-    assert at.get("plotly_chart"), "no map"
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert spec["layout"]["images"][0]["source"].startswith("data:image/jpeg;base64,")
-    assert len(at.get("plotly_chart")[0].proto.spec) < 2_000_000
+    (shown,) = viewers(at)
+    (layer,) = shown["layers"]
+    assert layer["src"].startswith("data:image/jpeg;base64,") and layer["bands"] > 10
+    assert layer["rowWidth"] == 9 and len(layer["rows"]) == 9 * layer["bands"]  # the hover numbers per band
+    marks = {m["label"]: m["depth"] for m in shown["marks"]}  # jump to the fold and the reach depths
+    assert marks["Average fold"] == 1000 and marks["50%"] == 2400 and set(marks) >= {"75%", "25%"}
+    assert at.session_state["_x_payload"] < 2_000_000
     query = qp(at)
     assert query["page"] == ["/"] and query["type"] == ["attention"] and len(query["shot"][0]) == 64
     assert query["from"] == ["2026-10-05"] and query["to"] == ["2026-11-01"]  # last 28 days with data
@@ -127,7 +129,7 @@ def test_upload_is_checked_by_content(app_env: AppEnv) -> None:
     at.file_uploader(key="x_upload").upload("page.png", b"this is not a picture", "image/png").run()
     assert not at.exception
     assert any("not a PNG, JPEG or WebP" in e.value for e in at.error)
-    assert at.get("plotly_chart"), "the map stays, drawn without the bad screenshot"
+    assert viewers(at), "the map stays, drawn without the bad screenshot"
 
 
 def test_upload_is_stored_and_named_in_the_link(app_env: AppEnv) -> None:
@@ -149,7 +151,7 @@ def test_too_few_page_views_shows_the_guard_not_a_map(app_env: AppEnv) -> None:
     at = run({"page": "/blog/how-to-write-a-cv", "from": "2026-10-20", "to": "2026-10-20", "device": "tablet"})
     assert_clean(at)
     assert any("at least 100 are needed" in w.value for w in at.warning)
-    assert not at.get("plotly_chart") or all("images" not in c.proto.spec for c in at.get("plotly_chart"))
+    assert not viewers(at)
     assert int(at.metric[0].value) < 100  # n is still shown
 
 

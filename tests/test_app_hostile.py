@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from heatmap.ui.view import params_of
-from tests.fixtures.browser import AppEnv
+from heatmap.ui.view import Display, params_of
+from tests.fixtures.browser import AppEnv, viewers
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -66,7 +66,7 @@ def assert_bounded_state(at: AppTest, limit: int = 4_096) -> None:
 
 
 def assert_map(at: AppTest) -> None:
-    assert any("images" in c.proto.spec for c in at.get("plotly_chart")), "no map"
+    assert viewers(at), "no map"
 
 
 def qp(at: AppTest) -> dict[str, list[str]]:
@@ -135,7 +135,7 @@ def test_absurd_numbers(app_env: AppEnv) -> None:
     warning = link_warning(at)
     for bad in ("dpr=-1", "shift=NaN", "opacity=inf", "crop_top=1e30", "crop_bottom=-5", "ceiling=1e308"):
         assert f"{bad} (not a valid number)" in warning
-    assert at.number_input(key="x_shift").value == 0 and at.slider(key="x_opacity").value == 0.6
+    assert at.number_input(key="x_shift").value == 0 and at.slider(key="x_opacity").value == Display().opacity
     assert at.selectbox(key="x_scale").value == "max"
     assert_map(at)
 
@@ -251,7 +251,7 @@ def test_hostile_uploads_are_refused_and_nothing_is_stored(app_env: AppEnv, case
     assert not (app_env.output / "screenshots").exists()
     assert not at.session_state.get("_uploads")
     assert qp(at).get("shot") is None
-    assert at.get("plotly_chart"), "the map stays, drawn without the bad screenshot"
+    assert viewers(at), "the map stays, drawn without the bad screenshot"
 
 
 def test_refusals_are_in_japanese_too(app_env: AppEnv) -> None:

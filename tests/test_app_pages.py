@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from heatmap.ui.view import params_of
-from tests.fixtures.browser import AppEnv, free_port
+from tests.fixtures.browser import AppEnv, free_port, viewers
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -57,15 +57,26 @@ def test_every_page_opens_in_both_languages(app_env: AppEnv, path: str | None, l
 
 
 def test_compare_two_devices_on_one_scale_with_a_difference_map(app_env: AppEnv) -> None:
-    at = open_page("pages/1_Compare.py", {"page": "/", "a_device": "desktop", "b_device": "mobile"})
+    query = {"page": "/", "a_device": "desktop", "b_device": "mobile"}
+    at = open_page("pages/1_Compare.py", query)
     assert_clean(at)
-    charts = [c for c in at.get("plotly_chart") if "images" in c.proto.spec]
-    assert len(charts) == 3  # A, B and the difference
+    (shown,) = viewers(at)
+    assert [layer["title"] for layer in shown["layers"]] == ["A", "B"]  # the difference map is on demand
+    assert not qp(at).get("diff")
+    at = open_page("pages/1_Compare.py", {**query, "diff": "1"})
+    assert_clean(at)
+    (shown,) = viewers(at)
+    assert [layer["title"][:5] for layer in shown["layers"]] == [
+        "A",
+        "B",
+        "B − A",
+    ]  # in one frame: they scroll together
     assert int(at.metric[2].value) > 0  # the demo's devices differ in reach on some bands
-    assert at.dataframe
+    listed = at.dataframe[0].value  # the significant bands, with their depth and change
+    assert listed.shape[0] == int(at.metric[2].value) and listed["Depth"][0].endswith(" px")
     assert qp(at)["a_device"] == ["desktop"] and qp(at)["b_device"] == ["mobile"] and qp(at)["mode"] == ["segments"]
-    hover = json.loads(charts[2].proto.spec)["data"][0]["hovertemplate"]
-    assert "B − A" in hover
+    assert qp(at)["diff"] == ["1"]
+    assert "B − A" in shown["layers"][2]["template"]
 
 
 def test_compare_two_periods(app_env: AppEnv) -> None:
@@ -87,16 +98,17 @@ def test_compare_attention_and_clicks_are_tested(app_env: AppEnv) -> None:
     assert_clean(at)
     assert int(at.metric[2].value) > 0
     assert any("Welch's t-test on" in c.value for c in at.caption)
-    at = open_page("pages/1_Compare.py", {**base, "type": "clicks"})
+    at = open_page("pages/1_Compare.py", {**base, "type": "clicks", "diff": "1"})
     assert_clean(at)
     assert at.metric[2].label == "Regions that differ" and int(at.metric[2].value) > 0
     assert any("exact Poisson rate test" in c.value for c in at.caption)
-    regions = at.dataframe[1].value  # per band, then the click regions
+    listed = at.dataframe[0].value  # the significant regions, where they are and how they changed
+    assert listed.shape[0] == int(at.metric[2].value) and "x %" in listed.columns
+    regions = at.dataframe[2].value  # significant, per band, then the click regions
     assert regions.shape[0] > 0 and regions["Significant"].any()
-    charts = [c for c in at.get("plotly_chart") if "images" in c.proto.spec]
-    hover = json.loads(charts[2].proto.spec)["data"][0]
-    assert "Clicks per 1,000 page views" in hover["hovertemplate"]
-    assert hover["customdata"]["shape"].endswith(", 10, 13")  # hover per region: bands × 10 columns × 13 fields
+    difference = viewers(at)[0]["layers"][2]
+    assert "Clicks per 1,000 page views" in difference["template"]
+    assert (difference["columns"], difference["cellWidth"]) == (10, 13)  # hover per region: 10 columns × 13 fields
 
 
 def test_compare_overlapping_segments_are_flagged(app_env: AppEnv) -> None:
@@ -111,7 +123,7 @@ def test_compare_too_few_page_views(app_env: AppEnv) -> None:
     at = open_page("pages/1_Compare.py", query)
     assert_clean(at)
     assert any("Side A has only" in w.value for w in at.warning)
-    assert not [c for c in at.get("plotly_chart") if "images" in c.proto.spec]
+    assert not viewers(at)
 
 
 def test_compare_invalid_link(app_env: AppEnv) -> None:

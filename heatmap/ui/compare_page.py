@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 import streamlit as st
 
@@ -20,7 +21,6 @@ from heatmap.ui.view import MODES, CompareView, Options, Problem, compare_query,
 
 P = "c_"
 VIEW_KEY = "c_view"
-COLUMN_WIDTH = 300  # px per map: a third of the main area at 1440 px; wider figures leave blank space below
 
 
 def values_for(view: CompareView, options: Options) -> dict[str, Any]:
@@ -31,6 +31,7 @@ def values_for(view: CompareView, options: Options) -> dict[str, Any]:
     for dim in options.segments:  # view_values wrote side A's segment under c_seg_*: replace per mode
         values.pop(f"{P}seg_{dim}", None)
     values[f"{P}mode"] = view.mode if view.mode in MODES else "segments"
+    values[f"{P}diff"] = bool(view.diff)
     values[f"{P}dates"] = widgets.view_values(P, a, options)[f"{P}dates"]
     values[f"{P}dates_b"] = widgets.view_values(P, b, options)[f"{P}dates"]
     for dim, known in options.segments.items():
@@ -108,18 +109,20 @@ def main(ctx: PageContext) -> None:
     nums_b = mapview.numbers(ctx.engine, side_b)
     device = shots.device_of(side_a.where if view.mode == "periods" else view.where_a)
 
-    with st.expander(t("shot.header"), expanded=False, icon=":material/image:"):
+    bar = st.columns([1, 1, 1, 2], gap="small", vertical_alignment="center")
+    with bar[0].popover(t("shot.header"), icon=":material/image:", width="stretch"):
         chosen = shots.picker(ctx, P, view.page, device)
         if chosen.sha != st.session_state.get("_c_last_shot"):
             st.session_state["_c_last_shot"] = chosen.sha
             if chosen.source == "demo":
                 st.session_state[f"{P}dpr"] = shots.demo_dpr(device)
-    with st.expander(t("align.header"), expanded=False, icon=":material/tune:"):
+    with bar[1].popover(t("align.header"), icon=":material/tune:", width="stretch"):
         display = widgets.display_controls(t, P, view.kind, with_alignment=chosen.shot is not None)
-    view = view.with_(shot=chosen.sha, display=display)
+    diff = bar[3].toggle(t("compare.show_diff"), key=f"{P}diff", help=t("compare.show_diff_help"))
+    view = view.with_(shot=chosen.sha, display=display, diff=diff)
     st.session_state[VIEW_KEY] = view
     page.sync_url(compare_query(view))
-    with st.popover(t("share.header"), icon=":material/link:"):
+    with bar[2].popover(t("share.header"), icon=":material/link:", width="stretch"):
         st.caption(t("share.help"))
         st.code(page.share_link(compare_query(view), "Compare"), language=None, wrap_lines=True)
     side_a, side_b = view.sides()
@@ -152,6 +155,10 @@ def main(ctx: PageContext) -> None:
         st.warning(t("compare.overlap"), icon=":material/join_inner:")
     if not low:
         _maps(ctx, view, nums_a, nums_b, comparison, chosen.shot, device, overlap)
+        listed = significant_frame(t, comparison, view.kind)
+        if listed.height:
+            st.subheader(t(f"compare.listed_{family.unit}"))
+            st.dataframe(listed, hide_index=True, key="c_significant", height=min(400, 38 + 35 * listed.height))
     if view.kind == "attention":
         shown_on_map = not low and not comparison.attention_tested  # the map column already says why
         for reason, note in untested_notes(t, comparison):
@@ -192,36 +199,37 @@ def _maps(
         css_width = shot.width / view.display.dpr if shot is not None else mapview.CANVAS_WIDTHS.get(device, 1440)
         densities = [n.clicks.density(css_width, engine.sigma_px) for n in (nums_a, nums_b)]
         engine = compare.shared_display(engine, densities)
-    labels = figures.plotly_labels(t)
-    st.caption(t("compare.same_scale"))
-    cols = st.columns(3, gap="medium")
+    family = comparison.family(view.kind)
+    test, fdr = t(f"compare.test_{view.kind}"), f"{comparison.alpha:.0%}"
+    budget = mapview.PREVIEW_BYTES // (3 if view.diff else 2)  # the view's JPEGs share one payload budget
     with st.spinner(t("map.rendering")):
-        for col, side, chosen, nums in ((cols[0], "A", side_a, nums_a), (cols[1], "B", side_b, nums_b)):
-            with col:
-                st.markdown(f"**{side}**")
-                shown = mapview.preview(shot, chosen, nums, labels, device, engine=engine, max_width=COLUMN_WIDTH, t=t)
-                st.plotly_chart(shown.figure, theme=None, key=f"c_map_{side}", width="content", config=_CONFIG)
-        with cols[2]:
-            family = comparison.family(view.kind)
-            test, fdr = t(f"compare.test_{view.kind}"), f"{comparison.alpha:.0%}"
-            st.markdown(f"**B − A** · {t('compare.diff', units=t(f'compare.units_{family.unit}'), test=test, fdr=fdr)}")
-            if overlap:
-                st.caption(t("compare.overlap_short"))
-            if view.kind == "attention" and not comparison.attention_tested and comparison.attention_note:
-                reason = comparison.attention_note
-                st.info(t(f"compare.untested_{reason}", min=f"{comparison.min_views:,}"), icon=":material/info:")
-            elif family.significant_count == 0:
-                unit = t(f"compare.unit_{family.unit}")
-                st.info(t("compare.diff_none", unit=unit, test=test, fdr=fdr), icon=":material/equal:")
+        layers = [
+            mapview.preview(
+                shot, chosen, nums, figures.hover_labels(t), device, engine=engine, t=t, title=side, max_bytes=budget
+            ).layer
+            for side, chosen, nums in (("A", side_a, nums_a), ("B", side_b, nums_b))
+        ]
+        if view.diff:
+            diff_title = f"B − A · {t('compare.diff', units=t(f'compare.units_{family.unit}'), test=test, fdr=fdr)}"
             shown_diff, _ = mapview.difference_preview(
                 shot, side_a, comparison, hover_template(t, view.kind) + "<extra></extra>",
-                difference_caption(view, nums_a.n + nums_b.n, t, comparison), device, max_width=COLUMN_WIDTH,
+                difference_caption(view, nums_a.n + nums_b.n, t, comparison), device, title=diff_title,
+                max_bytes=budget,
             )  # fmt: skip
             assert shown_diff is not None
-            st.plotly_chart(shown_diff.figure, theme=None, key="c_map_diff", width="content", config=_CONFIG)
-
-
-_CONFIG = {"scrollZoom": False, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+            layers.append(shown_diff.layer)
+    st.caption(t("compare.same_scale") + " " + t("compare.scroll_together"))
+    if view.diff:
+        if overlap:
+            st.caption(t("compare.overlap_short"))
+        if view.kind == "attention" and not comparison.attention_tested and comparison.attention_note:
+            reason = comparison.attention_note
+            st.info(t(f"compare.untested_{reason}", min=f"{comparison.min_views:,}"), icon=":material/info:")
+        elif family.significant_count == 0:
+            unit = t(f"compare.unit_{family.unit}")
+            st.info(t("compare.diff_none", unit=unit, test=test, fdr=fdr), icon=":material/equal:")
+    marks = mapview.depth_marks(t, nums_a.bands if nums_a.n >= nums_b.n else nums_b.bands)
+    mapview.show_viewer(t, layers, marks, "c_maps")
 
 
 def hover_template(t: Translator, kind: str) -> str:
@@ -246,6 +254,33 @@ def untested_notes(t: Translator, comparison: compare.Comparison) -> list[tuple[
     reasons = set(comparison.table["attention_untested"].to_list()) - {""}
     minimum = f"{comparison.min_views:,}"
     return [(r, t(f"compare.untested_{r}", min=minimum)) for r in compare.UNTESTED_REASONS if r in reasons]
+
+
+SCALE = {"reach": 100.0, "attention": 1.0, "clicks": 1000.0}  # to %, seconds per view, per 1,000 page views
+
+
+def significant_frame(t: Translator, comparison: compare.Comparison, kind: str) -> pl.DataFrame:
+    """The bands (or click regions) whose difference is significant, top to bottom: where they are on the page,
+    A, B, the change B − A (reach in points of %, attention in seconds per page view, clicks per 1,000 page
+    views) and the BH-adjusted p."""
+    family = comparison.family(kind)
+    found = np.flatnonzero(family.significant)
+    band_height = comparison.a.band_height_px if comparison.a.band_count else comparison.b.band_height_px
+    top = comparison.table["top_px"].to_numpy()
+    rows, columns = found // family.columns, found % family.columns
+    factor = SCALE[kind]
+    what = {"reach": f"{t('table.reach')} %", "attention": t("table.seconds"), "clicks": t("compare.col_clicks")}[kind]
+    listed: dict[str, list[Any]] = {
+        t("compare.col_depth"): [f"{int(top[r]):,}–{int(top[r]) + band_height:,} px" for r in rows],
+    }
+    if family.columns > 1:
+        step = 100 / family.columns
+        listed[t("compare.col_x")] = [f"{c * step:.0f}–{(c + 1) * step:.0f} %" for c in columns]
+    listed[f"A · {what}"] = np.round(family.a[found] * factor, 2).tolist()
+    listed[f"B · {what}"] = np.round(family.b[found] * factor, 2).tolist()
+    listed[t("compare.col_change")] = np.round(family.diff[found] * factor, 2).tolist()
+    listed[t("compare.col_p")] = family.q[found].tolist()
+    return pl.DataFrame(listed)
 
 
 def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reach") -> pl.DataFrame:

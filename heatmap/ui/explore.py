@@ -90,35 +90,35 @@ def main(ctx: PageContext) -> None:
         days = ", ".join(d.isoformat() for d in nums.missing_days[:5])
         st.info(t("guard.missing_days", count=len(nums.missing_days), days=days), icon=":material/event_busy:")
 
-    col_map, col_side = st.columns([3, 2], gap="large")
-    with col_map:
-        with st.expander(t("shot.header"), expanded=True, icon=":material/image:"):
-            chosen = shots.picker(ctx, P, page_path, device)
-            _auto_dpr(chosen, nums, device)
-        with st.expander(t("align.header"), expanded=False, icon=":material/tune:"):
-            display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None)
-            if chosen.shot is not None:
-                shot = chosen.shot
-                st.caption(
-                    t(
-                        "shot.info",
-                        width=f"{shot.width:,}",
-                        height=f"{shot.height:,}",
-                        css_width=f"{shot.width / display.dpr:,.0f}",
-                        dpr=f"{display.dpr:g}",
-                        css_height=f"{shot.height / display.dpr:,.0f}",
-                    )
+    bar = st.columns([1, 1, 2], gap="small", vertical_alignment="center")
+    with bar[0].popover(t("shot.header"), icon=":material/image:", width="stretch"):
+        chosen = shots.picker(ctx, P, page_path, device)
+        _auto_dpr(chosen, nums, device)
+    with bar[1].popover(t("align.header"), icon=":material/tune:", width="stretch"):
+        display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None)
+        if chosen.shot is not None:
+            shot = chosen.shot
+            st.caption(
+                t(
+                    "shot.info",
+                    width=f"{shot.width:,}",
+                    height=f"{shot.height:,}",
+                    css_width=f"{shot.width / display.dpr:,.0f}",
+                    dpr=f"{display.dpr:g}",
+                    css_height=f"{shot.height / display.dpr:,.0f}",
                 )
-        view = view.with_(shot=chosen.sha, display=display)
-        st.session_state[VIEW_KEY] = view
-        page.sync_url(view_query(view))
-        shown = _map(ctx, view, nums, chosen.shot, device)
-    with col_side:
+            )
+    view = view.with_(shot=chosen.sha, display=display)
+    st.session_state[VIEW_KEY] = view
+    page.sync_url(view_query(view))
+    shown = _map(ctx, view, nums, chosen.shot, device)
+    save_tab, curve_tab, table_tab = st.tabs([t("save.header"), t("curve.header"), t("table.header")])
+    with save_tab:
         saved.save_and_share(ctx, view, nums, chosen.shot, device, shown)
-        st.subheader(t("curve.header"))
+    with curve_tab:
         if nums.n > 0:
             mapview.show_curve(t, nums.bands, key="x_curve")
-        st.subheader(t("table.header"))
+    with table_tab:
         mapview.show_table(t, nums.bands, key="x_table")
 
 
@@ -153,21 +153,13 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     else:
         devices = widgets.options_for(ctx.engine)[0].segments.get("deviceCategory", ())
         _alignment_note(t, view, nums, shot, len(devices) > 1)
-    labels = figures.plotly_labels(t)
     try:
         with st.spinner(t("map.rendering")):
-            shown = mapview.preview(shot, view, nums, labels, device, t=t)
+            shown = mapview.preview(shot, view, nums, figures.hover_labels(t), device, t=t)
     except ValueError as exc:  # e.g. a crop that leaves nothing of the screenshot
         st.warning(str(exc), icon=":material/crop:")
         return False
-    st.plotly_chart(
-        shown.figure,
-        theme=None,
-        key="x_map",
-        width="content",
-        config={"scrollZoom": False, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
-    )
-    st.session_state["_x_payload"] = shown.payload
+    st.session_state["_x_payload"] = mapview.show_viewer(t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map")
     return True
 
 

@@ -1,15 +1,12 @@
-"""Plotly figures for the browser. Pure (plotly, numpy): no Streamlit here.
+"""Hover numbers and Plotly figures for the browser. Pure (plotly, numpy): no Streamlit here.
 
-The map is the engine's rendered preview (a downscaled JPEG with the overlay and legend already painted, so the
-browser shows the same pixels as the exported PNG) placed as a `layout_image`, with a fully transparent
-`go.Heatmap` on top that carries the hover read-outs (band, reach with its interval, seconds per view, clicks).
-Figure coordinates are CSS px of the displayed (cropped) screenshot, so the JSON stays small whatever the page
-height: the payload is the JPEG (≤ its byte budget) plus one hover row per band.
+The map itself is shown by heatmap.ui.viewer; this module gives it the hover read-outs (per band: reach with its
+interval, seconds per view, attention share; per click cell; per band or region of a difference map) as plain
+number arrays with Plotly-style templates, and draws the reach curve.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +17,6 @@ import plotly.graph_objects as go
 
 from heatmap.statistics.metrics import BandTable, ClickGrid
 
-TRANSPARENT = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
-MAX_CHART_WIDTH = 640  # the map column at common screen widths; wider figures leave blank space
-MIN_CHART_WIDTH = 360
-MAX_CHART_HEIGHT = 16_000
 CLICK_HOVER_COLUMNS = 20  # hover cells 5 % wide, one band high
 
 
@@ -35,14 +28,6 @@ class Placement:
     map_height: float  # height of the map part (the legend panel follows below it)
     total_height: float  # map + legend
     data_top: float  # figure y of the data's y = 0 (shift and crop applied)
-
-    def chart_size(self, max_width: int = MAX_CHART_WIDTH) -> tuple[int, int]:
-        width = float(min(max_width, max(min(MIN_CHART_WIDTH, max_width), self.css_width)))
-        height = self.total_height * width / self.css_width
-        if height > MAX_CHART_HEIGHT:
-            width *= MAX_CHART_HEIGHT / height
-            height = MAX_CHART_HEIGHT
-        return round(width), round(height)
 
 
 def band_hover(bands: BandTable) -> npt.NDArray[np.float64]:
@@ -73,7 +58,7 @@ def hover_template(labels: Mapping[str, str], clicks: bool = False) -> str:
     return "<br>".join(lines) + "<extra></extra>"
 
 
-def plotly_labels(t: object) -> dict[str, str]:
+def hover_labels(t: object) -> dict[str, str]:
     """Translated hover lines with plotly placeholders (customdata columns as in `band_hover`)."""
     from heatmap.ui.i18n import Translator
 
@@ -88,95 +73,12 @@ def plotly_labels(t: object) -> dict[str, str]:
     }
 
 
-def data_uri(jpeg: bytes) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-
-
-def overlay_figure(
-    preview: bytes,
-    place: Placement,
-    bands: BandTable,
-    labels: Mapping[str, str],
-    clicks: ClickGrid | None = None,
-    hover: npt.NDArray[np.float64] | None = None,
-    template: str | None = None,
-    max_width: int = MAX_CHART_WIDTH,
-) -> go.Figure:
-    """The rendered preview as background plus an invisible heatmap for hover read-outs.
-
-    `hover`/`template` replace the default per-band read-out (e.g. for a difference map).
-    """
-    fig = go.Figure()
-    fig.add_layout_image(
-        source=data_uri(preview),
-        xref="x",
-        yref="y",
-        x=0,
-        y=0,
-        sizex=place.css_width,
-        sizey=place.total_height,
-        sizing="stretch",
-        layer="below",
-    )
-    if hover is None:
-        hover = band_hover(bands)
-    bh = bands.band_height_px
-    if hover.shape[0]:
-        if hover.ndim == 3:  # per region: rows of one band × columns across the width
-            customdata, hovertemplate = hover, template or hover_template(labels)
-        elif clicks is None:
-            customdata, hovertemplate = hover[:, None, :], template or hover_template(labels)
-        else:
-            cells = click_cells(clicks, bands.band_count, bh)
-            cols = CLICK_HOVER_COLUMNS
-            step = 100 / cols
-            left = np.arange(cols) * step
-            grid = np.concatenate(
-                [
-                    np.repeat(hover[:, None, :], cols, axis=1),
-                    cells[:, :, None],
-                    np.broadcast_to(left[None, :, None], (hover.shape[0], cols, 1)),
-                    np.broadcast_to(left[None, :, None] + step, (hover.shape[0], cols, 1)),
-                ],
-                axis=2,
-            )
-            customdata, hovertemplate = np.round(grid, 2), hover_template(labels, clicks=True)
-        columns = customdata.shape[1]
-        fig.add_trace(
-            go.Heatmap(
-                z=np.zeros(customdata.shape[:2]),
-                customdata=customdata,
-                x0=place.css_width / columns / 2,
-                dx=place.css_width / columns,
-                y0=place.data_top + bh / 2,
-                dy=bh,
-                colorscale=TRANSPARENT,
-                showscale=False,
-                hovertemplate=hovertemplate,
-                hoverongaps=False,
-            )
-        )
-    width, height = place.chart_size(max_width)
-    fig.update_xaxes(range=[0, place.css_width], visible=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(
-        range=[place.total_height, 0],
-        visible=False,
-        showgrid=False,
-        zeroline=False,
-        scaleanchor="x",
-        constrain="domain",
-        constraintoward="top",
-    )
-    fig.update_layout(
-        width=width,
-        height=height,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        dragmode="zoom",
-        hoverlabel={"bgcolor": "white", "font": {"size": 13}},
-    )
-    return fig
+def click_hover(clicks: ClickGrid, bands: BandTable) -> npt.NDArray[np.float64]:
+    """Per band × hover column: clicks, x from and x to (%), the customdata columns after `band_hover`'s."""
+    cells = click_cells(clicks, bands.band_count, bands.band_height_px)
+    step = 100 / CLICK_HOVER_COLUMNS
+    left = np.broadcast_to(np.arange(CLICK_HOVER_COLUMNS) * step, cells.shape)
+    return np.stack([cells, left, left + step], axis=2)
 
 
 def difference_hover(comparison: Any, kind: str = "reach") -> npt.NDArray[np.float64]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import plotly.graph_objects as go
+import numpy as np
 import polars as pl
 import streamlit as st
 from PIL import Image
@@ -21,13 +21,13 @@ from heatmap.drawing import render
 from heatmap.drawing.captions import legend_text
 from heatmap.images import Screenshot
 from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_grid
-from heatmap.ui import figures
+from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
 from heatmap.ui.view import Display, View
 from heatmap.ui.widgets import segment_label
 
-PREVIEW_BYTES = 1_700_000  # the JPEG inside the figure; the hover layer adds a few kB (budget: 2 MB)
+PREVIEW_BYTES = 1_700_000  # the JPEGs of one view together; the hover numbers add a few kB (budget: 2 MB)
 CANVAS_WIDTHS = {"desktop": 1440, "tablet": 820, "mobile": 390}
 EN = Translator("en")
 
@@ -104,11 +104,15 @@ def blank_canvas(width_css: int, height_css: int, width_px: int) -> Image.Image:
 
 @dataclass
 class Preview:
-    figure: go.Figure
-    payload: int
+    layer: viewer.Layer
     warnings: list[str]
     seconds: float
     vmax: float
+
+    @property
+    def payload(self) -> int:
+        """Bytes the browser downloads to show this map alone in the viewer."""
+        return viewer.payload_bytes(viewer.viewer_html([self.layer]))
 
 
 def canvas(
@@ -144,25 +148,27 @@ def preview(
     labels: Mapping[str, str],
     device: str = "desktop",
     engine: render.Display | None = None,
-    max_width: int = figures.MAX_CHART_WIDTH,
     t: Translator = EN,
+    title: str = "",
+    max_bytes: int = PREVIEW_BYTES,
 ) -> Preview:
-    """The browser figure for a view: engine render of a downscaled screenshot + hover layer."""
+    """One map for the viewer: the engine's render of a downscaled screenshot, with its hover numbers."""
     started = time.perf_counter()
-    kind = view.kind
     rendered, image, align = _render_map(shot, view, nums, device, engine, t, full=False)
-    jpeg = rendered.preview(max_width=image.width, max_bytes=PREVIEW_BYTES)
-    place = _placement(rendered, image, align, view.display.shift)
-    fig = figures.overlay_figure(
-        jpeg, place, nums.bands, labels, clicks=nums.clicks if kind == "clicks" else None, max_width=max_width
+    bands = nums.bands
+    cells, template = None, figures.hover_template(labels)
+    if view.kind == "clicks":
+        cells, template = figures.click_hover(nums.clicks, bands), figures.hover_template(labels, clicks=True)
+    layer = viewer.Layer(
+        title=title,
+        jpeg=rendered.preview(max_width=image.width, max_bytes=max_bytes),
+        place=_placement(rendered, image, align, view.display.shift),
+        band_height=bands.band_height_px,
+        template=template,
+        rows=figures.band_hover(bands),
+        cells=cells,
     )
-    return Preview(
-        figure=fig,
-        payload=figures.payload_bytes(fig),
-        warnings=list(rendered.warnings),
-        seconds=time.perf_counter() - started,
-        vmax=rendered.vmax,
-    )
+    return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax)
 
 
 def difference_preview(
@@ -172,11 +178,12 @@ def difference_preview(
     template: str,
     legend: render.Caption,
     device: str = "desktop",
-    max_width: int = figures.MAX_CHART_WIDTH,
     full: bool = False,
+    title: str = "",
+    max_bytes: int = PREVIEW_BYTES,
 ) -> tuple[Preview | None, bytes | None]:
     """The difference map B − A of `view.kind`, only its significant bands (reach, attention) or click regions
-    coloured: the browser figure, or the full PNG when `full`."""
+    coloured: the viewer's layer, or the full PNG when `full`."""
     started = time.perf_counter()
     a, b = comparison.a, comparison.b
     family = comparison.family(view.kind)
@@ -197,15 +204,17 @@ def difference_preview(
     )
     if full:
         return None, rendered.png()
-    jpeg = rendered.preview(max_width=image.width, max_bytes=PREVIEW_BYTES)
-    place = _placement(rendered, image, align, view.display.shift)
-    bands = a if a.band_count >= b.band_count else b
     hover = figures.difference_hover(comparison, view.kind)
-    fig = figures.overlay_figure(jpeg, place, bands, {}, hover=hover, template=template, max_width=max_width)
-    return (
-        Preview(fig, figures.payload_bytes(fig), list(rendered.warnings), time.perf_counter() - started, rendered.vmax),
-        None,
+    layer = viewer.Layer(
+        title=title,
+        jpeg=rendered.preview(max_width=image.width, max_bytes=max_bytes),
+        place=_placement(rendered, image, align, view.display.shift),
+        band_height=height_px,
+        template=template,
+        rows=hover if hover.ndim == 2 else np.zeros((hover.shape[0], 0)),
+        cells=hover if hover.ndim == 3 else None,
     )
+    return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax), None
 
 
 def full_png(
@@ -242,6 +251,35 @@ def _render_map(
         alignment=align,
     )
     return rendered, image, align
+
+
+def depth_marks(t: Translator, bands: BandTable) -> list[viewer.Mark]:
+    """The depths a designer jumps to: the average fold and where 75/50/25 % of page views still are."""
+    if bands.page_views <= 0:
+        return []
+    marks = [viewer.Mark(float(bands.fold_px), t("n.fold"))]
+    marks += [viewer.Mark(float(px), f"{level:.0%}") for level, px in bands.reach_depths().items()]
+    return sorted(marks, key=lambda m: m.depth)
+
+
+def viewer_labels(t: Translator) -> dict[str, str]:
+    keys = ("toolbar", "zoom", "fit", "actual", "side", "swipe", "jump", "top", "minimap", "map")
+    return {key: t(f"viewer.{key}") for key in keys}
+
+
+def show_viewer(
+    t: Translator,
+    layers: list[viewer.Layer],
+    marks: list[viewer.Mark],
+    name: str,
+    height: int = viewer.DEFAULT_HEIGHT,
+    layout: str = "side",
+) -> int:
+    """The maps in the viewer frame, as wide as the main area; returns the bytes the browser downloads."""
+    html = viewer.viewer_html(layers, marks, viewer_labels(t), height=height, layout=layout, name=name)
+    with st.container(key=name):
+        st.iframe(html, height=height, alt=t("viewer.map"))
+    return viewer.payload_bytes(html)
 
 
 def show_numbers(t: Translator, nums: Numbers, kind: str) -> None:

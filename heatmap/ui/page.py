@@ -38,6 +38,12 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/3_Data_health.py", "nav.health", ":material/monitor_heart:"),
 )
 LANG_KEY = "lang"
+# Less padding around the main area and a smaller title: the map, not the margins, gets the screen.
+STYLE = """
+[data-testid="stMainBlockContainer"]{padding:2.2rem 1.5rem 3rem 1.5rem;max-width:none}
+[data-testid="stMain"] h1{font-size:1.9rem;padding:0.2rem 0}
+[data-testid="stMetricValue"]{font-size:1.7rem}
+"""
 
 
 @dataclass
@@ -165,6 +171,7 @@ def setup(title_key: str, *, load_data: bool = True) -> PageContext:
         layout="wide",
         initial_sidebar_state="expanded",
     )
+    st.html(f"<style>{STYLE}</style>")
     from heatmap.ui.auth import require_login
 
     require_login(st.secrets)

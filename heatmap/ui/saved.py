@@ -94,7 +94,6 @@ def save_and_share(
     ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot | None, device: str, shown: bool
 ) -> None:
     t = ctx.t
-    st.subheader(t("save.header"))
     params = view_query(view)
     st.caption(t("share.help"))
     st.code(page.share_link(params), language=None, wrap_lines=True)

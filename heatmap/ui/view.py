@@ -404,6 +404,7 @@ class CompareView:
     where_b: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # segment B (segments)
     shot: str | None = None
     display: Display = field(default_factory=Display)
+    diff: bool = False  # also show the difference map B − A (on demand: A and B get the width otherwise)
 
     def with_(self, **changes: object) -> CompareView:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -484,7 +485,9 @@ def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tupl
                 where_b=parse_where(params, options, "b_", problems),
             )
     view = view.with_(shot=parse_shot(params, problems), display=parse_display(params, problems))
-    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", *DISPLAY_KEYS, *COMMON_KEYS}
+    if (diff := _choice(params, "diff", ("0", "1"), problems)) is not None:
+        view = view.with_(diff=diff == "1")
+    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", "diff", *DISPLAY_KEYS, *COMMON_KEYS}
     for key in params:
         if key in known:
             continue
@@ -510,5 +513,7 @@ def compare_query(view: CompareView) -> dict[str, list[str]]:
         out.update(where_query(view.where_b, "b_"))
     if view.shot:
         out["shot"] = [view.shot]
+    if view.diff:
+        out["diff"] = ["1"]
     out.update(display_query(view.display))
     return out

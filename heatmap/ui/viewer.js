@@ -1,0 +1,213 @@
+// The map viewer (heatmap/ui/viewer.py builds the page around this script and its JSON config).
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("config").textContent);
+  const root = document.getElementById("viewer");
+  const labels = config.labels;
+  const layers = config.layers;
+  const state = { zoom: "fit", layout: config.layout, swipe: 50 };
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // d3-format's subset the templates use: [+][,][.N](f|g)
+  function format(value, spec) {
+    const m = /^(\+)?(,)?(?:\.(\d+))?([fg])?$/.exec(spec || "");
+    if (!m) return String(value);
+    const digits = m[3] === undefined ? 6 : Number(m[3]);
+    let text;
+    if (m[4] === "g") text = Number(value).toPrecision(Math.max(1, digits));
+    else if (m[2]) text = Number(value).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    else text = Number(value).toFixed(digits);
+    return m[1] && value >= 0 ? "+" + text : text;
+  }
+
+  function readout(layer, band, column) {
+    const data = [];
+    for (let i = 0; i < layer.rowWidth; i++) data.push(layer.rows[band * layer.rowWidth + i]);
+    if (layer.columns > 0) {
+      const start = (band * layer.columns + column) * layer.cellWidth;
+      for (let i = 0; i < layer.cellWidth; i++) data.push(layer.cells[start + i]);
+    }
+    const text = layer.template.replace("<extra></extra>", "").replace(
+      /%\{customdata\[(\d+)\](?::([^}]*))?\}/g,
+      (_, index, spec) => (Number(index) < data.length ? format(data[Number(index)], spec) : "–")
+    );
+    return text.split("<br>");
+  }
+
+  // --- toolbar ---------------------------------------------------------------------------------------------
+  const bar = el("div", { class: "bar", role: "toolbar", "aria-label": labels.toolbar || "Map" });
+  const buttons = {};
+  function toggle(group, value, text, onPick) {
+    const button = el("button", { type: "button", "data-group": group, "data-value": value }, text);
+    button.addEventListener("click", () => onPick(value));
+    (buttons[group] = buttons[group] || []).push(button);
+    bar.appendChild(button);
+  }
+  function pressed() {
+    for (const [group, list] of Object.entries(buttons)) {
+      for (const b of list) b.setAttribute("aria-pressed", String(state[group] === b.dataset.value));
+    }
+  }
+  bar.appendChild(el("label", {}, labels.zoom || "Zoom"));
+  toggle("zoom", "fit", labels.fit || "Fit width", (v) => { state.zoom = v; build(); });
+  toggle("zoom", "actual", labels.actual || "100 %", (v) => { state.zoom = v; build(); });
+  if (layers.length >= 2) {
+    bar.appendChild(el("span", { class: "sep" }));
+    toggle("layout", "side", labels.side || "Side by side", (v) => { state.layout = v; build(); });
+    toggle("layout", "swipe", labels.swipe || "Swipe", (v) => { state.layout = v; build(); });
+  }
+  if (config.marks.length) {
+    bar.appendChild(el("span", { class: "sep" }));
+    bar.appendChild(el("label", {}, labels.jump || "Jump to"));
+    const top = el("button", { type: "button", "data-jump": "top" }, labels.top || "Top");
+    top.addEventListener("click", () => { scroller.scrollTop = 0; });
+    bar.appendChild(top);
+    for (const mark of config.marks) {
+      const b = el("button", { type: "button", "data-jump": String(mark.depth) }, mark.label);
+      b.addEventListener("click", () => jump(mark.depth));
+      bar.appendChild(b);
+    }
+  }
+  const slider = el("input", { type: "range", min: "0", max: "100", value: "50", "aria-label": labels.swipe || "Swipe" });
+  slider.addEventListener("input", () => { state.swipe = Number(slider.value); placeSwipe(); });
+  bar.appendChild(slider);
+
+  // --- maps ------------------------------------------------------------------------------------------------
+  const main = el("div", { class: "main" });
+  const scroller = el("div", { class: "scroller", tabindex: "0", "data-testid": "map-scroller" });
+  scroller.style.height = config.height - 44 + "px";
+  const panes = el("div", { class: "panes" });
+  scroller.appendChild(panes);
+  main.appendChild(scroller);
+  const tip = el("div", { class: "tip", role: "status", "data-testid": "map-tip" });
+  root.append(bar, main, tip);
+
+  let firstImage = null;
+  let swipeOver = null;
+  let swipeEdge = null;
+
+  function pane(layer, width) {
+    const box = el("div", { class: "pane" + (state.zoom === "actual" ? " actual" : ""), "data-layer": layer.title });
+    if (state.zoom === "actual") box.style.width = width + "px";
+    if (layer.title) box.appendChild(el("h4", {}, layer.title));
+    const img = el("img", { src: layer.src, alt: layer.title || labels.map || "heatmap", draggable: "false" });
+    hover(img, () => layer);
+    box.appendChild(img);
+    return [box, img];
+  }
+
+  function build() {
+    panes.replaceChildren();
+    swipeOver = swipeEdge = null;
+    const swiping = state.layout === "swipe" && layers.length >= 2;
+    slider.style.display = swiping ? "" : "none";
+    let shown = layers.map((layer) => [layer]);
+    if (swiping) shown = [[layers[0], layers[1]], ...layers.slice(2).map((layer) => [layer])];
+    firstImage = null;
+    for (const group of shown) {
+      if (group.length === 1) {
+        const [box, img] = pane(group[0], group[0].cssWidth);
+        panes.appendChild(box);
+        firstImage = firstImage || img;
+        continue;
+      }
+      const [a, b] = group;
+      const box = el("div", { class: "pane" + (state.zoom === "actual" ? " actual" : ""), "data-layer": "swipe" });
+      if (state.zoom === "actual") box.style.width = a.cssWidth + "px";
+      box.appendChild(el("h4", {}, a.title + "  ◀ ▶  " + b.title));
+      const stack = el("div", { class: "swipe" });
+      const under = el("img", { src: a.src, alt: a.title, draggable: "false" });
+      swipeOver = el("img", { class: "over", src: b.src, alt: b.title, draggable: "false" });
+      swipeEdge = el("div", { class: "edge" });
+      stack.append(under, swipeOver, swipeEdge);
+      hover(stack, (x) => (x * 100 < state.swipe ? a : b));
+      box.appendChild(stack);
+      panes.appendChild(box);
+      firstImage = firstImage || under;
+    }
+    placeSwipe();
+    pressed();
+    minimap();
+    for (const img of panes.querySelectorAll("img")) img.addEventListener("load", placeFrame);
+  }
+
+  function placeSwipe() {
+    if (!swipeOver) return;
+    swipeOver.style.clipPath = "inset(0 0 0 " + state.swipe + "%)";
+    swipeEdge.style.left = state.swipe + "%";
+  }
+
+  function hover(target, layerAt) {
+    target.addEventListener("mousemove", (event) => {
+      const rect = target.getBoundingClientRect();
+      const fx = (event.clientX - rect.left) / rect.width;
+      const layer = layerAt(fx);
+      const y = ((event.clientY - rect.top) / rect.height) * layer.totalHeight;
+      const band = Math.floor((y - layer.dataTop) / layer.bandHeight);
+      if (y > layer.mapHeight || band < 0 || band >= layer.bands) { tip.style.display = "none"; return; }
+      const column = Math.min(layer.columns - 1, Math.max(0, Math.floor(fx * layer.columns)));
+      tip.replaceChildren();
+      if (layer.title) tip.appendChild(el("b", {}, layer.title));
+      for (const line of readout(layer, band, column)) tip.appendChild(el("div", {}, line));
+      tip.style.display = "block";
+      const left = Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 4);
+      const top = Math.min(event.clientY + 14, window.innerHeight - tip.offsetHeight - 4);
+      tip.style.left = Math.max(4, left) + "px";
+      tip.style.top = Math.max(4, top) + "px";
+      tip.dataset.band = String(band);
+      tip.dataset.layer = layer.title;
+    });
+    target.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+  }
+
+  function imageTop(img) {
+    return img.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+  }
+
+  function jump(depth) {
+    if (!firstImage) return;
+    const layer = layers[0];
+    const scale = firstImage.clientHeight / layer.totalHeight;
+    scroller.scrollTop = imageTop(firstImage) + (layer.dataTop + depth) * scale - scroller.clientHeight / 3;
+  }
+
+  // --- minimap ---------------------------------------------------------------------------------------------
+  let mini = null;
+  let frame = null;
+  function minimap() {
+    if (mini) mini.remove();
+    mini = frame = null;
+    const layer = layers[0];
+    if (!layer) return;
+    const height = scroller.clientHeight || config.height - 44;
+    const width = Math.max(24, Math.min(120, Math.round((height * layer.cssWidth) / layer.totalHeight)));
+    mini = el("div", { class: "mini", "data-testid": "map-minimap", title: labels.minimap || "" });
+    mini.style.width = width + "px";
+    mini.style.height = height + "px";
+    mini.appendChild(el("img", { src: layer.src, alt: "" }));
+    frame = el("div", { class: "frame" });
+    mini.appendChild(frame);
+    mini.addEventListener("click", (event) => {
+      const rect = mini.getBoundingClientRect();
+      const share = (event.clientY - rect.top) / rect.height;
+      scroller.scrollTop = share * scroller.scrollHeight - scroller.clientHeight / 2;
+    });
+    main.appendChild(mini);
+    placeFrame();
+  }
+  function placeFrame() {
+    if (!frame) return;
+    const total = Math.max(1, scroller.scrollHeight);
+    frame.style.top = (scroller.scrollTop / total) * 100 + "%";
+    frame.style.height = Math.min(100, (scroller.clientHeight / total) * 100) + "%";
+  }
+  scroller.addEventListener("scroll", () => { placeFrame(); tip.style.display = "none"; });
+  window.addEventListener("resize", placeFrame);
+  build();
+})();

@@ -1,0 +1,159 @@
+"""The map viewer: the rendered maps in one scrollable frame as wide as the page, with hover read-outs. Pure (no
+Streamlit here): it builds the HTML that `st.iframe` shows.
+
+Why not a Plotly figure: a figure has a fixed pixel size chosen on the server, which does not know how wide the
+browser is, so the map either left blank space or overflowed. In this frame the maps fill the width (or show at
+100 %), scroll inside a frame of fixed height like the page itself, and several maps (A, B, B − A) sit side by
+side in ONE scroller, so they always scroll together. A minimap shows where on a long page you are; "jump to"
+buttons go to the fold and the 75/50/25 % reach depths. Hover read-outs use the same numbers and the same
+translated templates as the tables (Plotly-style `%{customdata[i]:fmt}` references, formatted in the browser).
+
+Everything from the data (page paths, segment values) reaches the frame as JSON inside a script and is written
+with `textContent`, never as HTML, so a forged page path cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from heatmap.ui.figures import Placement
+
+DEFAULT_HEIGHT = 760  # px of the frame: the map is the largest thing on a 1000 px tall screen
+LAYOUTS = ("side", "swipe")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One map in the viewer: its rendered JPEG, where the data sits on it, and its hover numbers.
+
+    `rows` holds one row of numbers per band (customdata columns 0..k-1); `cells`, when given, holds numbers per
+    band × column (customdata columns k..), for click maps and click-region differences.
+    """
+
+    title: str
+    jpeg: bytes
+    place: Placement
+    band_height: float
+    template: str
+    rows: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    cells: npt.NDArray[np.float64] | None = None
+
+    def spec(self) -> dict[str, Any]:
+        cells = self.cells if self.cells is not None else np.zeros((self.rows.shape[0], 0, 0))
+        band_count = max(self.rows.shape[0], cells.shape[0])
+        return {
+            "title": self.title,
+            "src": "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii"),
+            "cssWidth": round(self.place.css_width, 2),
+            "mapHeight": round(self.place.map_height, 2),
+            "totalHeight": round(self.place.total_height, 2),
+            "dataTop": round(self.place.data_top, 2),
+            "bandHeight": self.band_height,
+            "bands": band_count,
+            "rowWidth": int(self.rows.shape[1]) if self.rows.ndim == 2 else 0,
+            "columns": int(cells.shape[1]),
+            "cellWidth": int(cells.shape[2]) if cells.ndim == 3 else 0,
+            "rows": _numbers(self.rows),
+            "cells": _numbers(cells),
+            "template": self.template,
+        }
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A depth worth jumping to (CSS px from the top of the data) and its label."""
+
+    depth: float
+    label: str
+
+
+def _numbers(values: npt.NDArray[np.float64]) -> list[float]:
+    """Flat, finite numbers (NaN cannot travel as JSON), rounded so the payload stays small."""
+    flat = np.nan_to_num(np.asarray(values, dtype=np.float64).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
+    return [float(v) for v in np.round(flat, 6)]
+
+
+@cache
+def _script() -> str:
+    return (Path(__file__).with_name("viewer.js")).read_text(encoding="utf-8")
+
+
+STYLE = """
+*{box-sizing:border-box}
+body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-serif;color:#1f2937;background:#fff}
+.bar{display:flex;flex-wrap:wrap;gap:6px;align-items:center;height:40px;padding:4px 2px}
+.bar button{font:inherit;border:1px solid #d4d4d8;background:#fff;border-radius:6px;padding:3px 10px;cursor:pointer}
+.bar button[aria-pressed=true]{background:#1f2937;color:#fff;border-color:#1f2937}
+.bar button:focus-visible,.scroller:focus-visible{outline:2px solid #c2410c;outline-offset:1px}
+.bar .sep{width:1px;height:20px;background:#d4d4d8;margin:0 4px}
+.bar label{color:#52525b}
+.main{display:flex;gap:8px}
+.scroller{flex:1;overflow:auto;position:relative;border:1px solid #e4e4e7;border-radius:6px;background:#fafafa}
+.panes{display:flex;gap:12px;padding:0;min-width:min-content}
+.pane{position:relative;flex:1 1 0;min-width:0}
+.pane.actual{flex:0 0 auto}
+.pane h4{position:sticky;top:0;z-index:2;margin:0;padding:3px 8px;background:rgba(255,255,255,.92);
+  border-bottom:1px solid #e4e4e7;font-size:13px}
+.pane img{display:block;width:100%;height:auto;user-select:none}
+.swipe{position:relative}
+.swipe img{display:block;width:100%;height:auto}
+.swipe .over{position:absolute;inset:0}
+.swipe .edge{position:absolute;top:0;bottom:0;width:2px;background:#c2410c}
+.mini{position:relative;flex:0 0 auto;cursor:pointer;border:1px solid #e4e4e7;border-radius:4px;overflow:hidden}
+.mini img{display:block;width:100%;height:100%}
+.mini .frame{position:absolute;left:0;right:0;border:2px solid #c2410c;background:rgba(194,65,12,.12)}
+.tip{position:fixed;z-index:10;pointer-events:none;background:#fff;border:1px solid #a1a1aa;border-radius:6px;
+  padding:6px 8px;box-shadow:0 2px 8px rgba(0,0,0,.15);font-size:13px;display:none;max-width:360px}
+"""
+
+
+def viewer_html(
+    layers: Sequence[Layer],
+    marks: Sequence[Mark] = (),
+    labels: Mapping[str, str] | None = None,
+    height: int = DEFAULT_HEIGHT,
+    layout: str = "side",
+    name: str = "map",
+) -> str:
+    """The whole frame: toolbar (zoom, jump to depth, side by side / swipe for two maps), the scroller with the
+    maps, a minimap of the first map, and the hover tip. `name` identifies the frame in tests."""
+    config = {
+        "layers": [layer.spec() for layer in layers],
+        "marks": [{"depth": float(m.depth), "label": m.label} for m in marks],
+        "labels": dict(labels or {}),
+        "height": int(height),
+        "layout": layout if layout in LAYOUTS else "side",
+        "name": name,
+    }
+    data = json.dumps(config, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><style>{STYLE}</style></head>'
+        f'<body><div id="viewer" data-testid="heatmap-viewer" data-name="{html.escape(name)}"></div>'
+        f'<script type="application/json" id="config">{data}</script>'
+        f"<script>{_script()}</script></body></html>"
+    )
+
+
+def payload_bytes(html: str) -> int:
+    """What the browser downloads for the frame."""
+    return len(html.encode())
+
+
+def config_of(page: str) -> dict[str, Any]:
+    """The config a viewer page carries (what the frame shows), read back from its HTML."""
+    start = page.index('<script type="application/json" id="config">') + len(
+        '<script type="application/json" id="config">'
+    )
+    end = page.index("</script>", start)
+    result: dict[str, Any] = json.loads(page[start:end].replace("<\\/", "</"))
+    return result
