@@ -192,3 +192,29 @@ def test_japanese_from_the_browser_locale_and_from_the_link(app_env: AppEnv) -> 
     assert qp(at)["lang"] == ["ja"]
     at.radio(key="lang").set_value("en").run()
     assert at.metric[0].label == "Page views" and qp(at)["lang"] == ["en"]
+
+
+def test_back_and_forward_show_the_view_the_address_holds(app_env: AppEnv) -> None:
+    """The browser's Back puts an earlier view's query in the address and reruns the page: that view is shown
+    (like a link), while a widget change in between still wins over the address it has not rewritten yet."""
+    at = run()
+    first = qp(at)
+    at.radio(key="x_kind").set_value("reach").run()
+    at.multiselect(key="x_seg_newVsReturning").set_value(["returning"]).run()
+    second = qp(at)
+    assert second["type"] == ["reach"] and second["visitor"] == ["returning"]
+    at.query_params.clear()
+    for key, values in first.items():  # Back
+        at.query_params[key] = values
+    at.run()
+    assert_clean(at)
+    assert at.radio(key="x_kind").value == "attention" and at.multiselect(key="x_seg_newVsReturning").value == []
+    assert qp(at) == first and at.title[0].value == "/"
+    at.query_params.clear()
+    for key, values in second.items():  # Forward
+        at.query_params[key] = values
+    at.run()
+    assert at.radio(key="x_kind").value == "reach" and at.multiselect(key="x_seg_newVsReturning").value == ["returning"]
+    at.query_params.clear()  # a page link from the sidebar carries no view: the session's view stays
+    at.run()
+    assert at.radio(key="x_kind").value == "reach" and qp(at) == second

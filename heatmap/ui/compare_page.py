@@ -43,7 +43,7 @@ def values_for(view: CompareView, options: Options) -> dict[str, Any]:
 
 def _restore(ctx: PageContext, options: Options) -> list[Problem]:
     problems: list[Problem] = []
-    if page.first_visit("compare"):
+    if page.first_visit("compare") or page.navigated("compare"):
         link, problems = parse_compare(page.raw_params(), options)
         widgets.seed(values_for(link, options), force=True)
         missing = shots.seed_source(ctx, P, link.shot, force=True)
@@ -109,20 +109,20 @@ def main(ctx: PageContext) -> None:
     nums_b = mapview.numbers(ctx.engine, side_b)
     device = shots.device_of(side_a.where if view.mode == "periods" else view.where_a)
 
-    bar = st.columns([1, 1, 1, 2], gap="small", vertical_alignment="center")
-    with bar[0].popover(t("shot.header"), icon=":material/image:", width="stretch"):
+    with st.sidebar.expander(t("shot.header"), icon=":material/image:"):  # widgets stay out of popovers (explore.py)
         chosen = shots.picker(ctx, P, view.page, device)
         if chosen.sha != st.session_state.get("_c_last_shot"):
             st.session_state["_c_last_shot"] = chosen.sha
             if chosen.source == "demo":
                 st.session_state[f"{P}dpr"] = shots.demo_dpr(device)
-    with bar[1].popover(t("align.header"), icon=":material/tune:", width="stretch"):
+    with st.sidebar.expander(t("align.header"), icon=":material/tune:"):
         display = widgets.display_controls(t, P, view.kind, with_alignment=chosen.shot is not None)
-    diff = bar[3].toggle(t("compare.show_diff"), key=f"{P}diff", help=t("compare.show_diff_help"))
+    bar = st.columns([1, 3], gap="small", vertical_alignment="center")
+    diff = bar[1].toggle(t("compare.show_diff"), key=f"{P}diff", help=t("compare.show_diff_help"))
     view = view.with_(shot=chosen.sha, display=display, diff=diff)
     st.session_state[VIEW_KEY] = view
-    page.sync_url(compare_query(view))
-    with bar[2].popover(t("share.header"), icon=":material/link:", width="stretch"):
+    page.sync_url(compare_query(view), "compare")
+    with bar[0].popover(t("share.header"), icon=":material/link:", width="stretch"):
         st.caption(t("share.help"))
         st.code(page.share_link(compare_query(view), "Compare"), language=None, wrap_lines=True)
     side_a, side_b = view.sides()

@@ -22,7 +22,8 @@ def _restore(ctx: PageContext, options: Any) -> list[Problem]:
     run_id: str | None = (params.get("run") or [""])[-1] or None
     link: View | None = None
     problems: list[Problem] = []
-    if run_id and run_id != st.session_state.get("_x_run"):
+    moved = page.navigated("explore")  # Back/Forward: the address holds an earlier view
+    if run_id and (run_id != st.session_state.get("_x_run") or moved):
         st.session_state["_x_run"] = run_id
         page.first_visit("explore")
         link, problems = saved.view_of_run(ctx, run_id, options)
@@ -32,7 +33,7 @@ def _restore(ctx: PageContext, options: Any) -> list[Problem]:
             link, more = parse_view(params, options)
             problems += more
         problems = capped + problems
-    elif page.first_visit("explore"):
+    elif page.first_visit("explore") or moved:
         link, problems = parse_view(params, options)
         problems = capped + problems
     if link is not None:
@@ -90,11 +91,12 @@ def main(ctx: PageContext) -> None:
         days = ", ".join(d.isoformat() for d in nums.missing_days[:5])
         st.info(t("guard.missing_days", count=len(nums.missing_days), days=days), icon=":material/event_busy:")
 
-    bar = st.columns([1, 1, 2], gap="small", vertical_alignment="center")
-    with bar[0].popover(t("shot.header"), icon=":material/image:", width="stretch"):
+    # Widgets stay out of popovers: a popover mounts its content only while open, and a radio mounted later
+    # shows its default instead of the session's value (Streamlit 1.67).
+    with st.sidebar.expander(t("shot.header"), expanded=True, icon=":material/image:"):
         chosen = shots.picker(ctx, P, page_path, device)
         _auto_dpr(chosen, nums, device)
-    with bar[1].popover(t("align.header"), icon=":material/tune:", width="stretch"):
+    with st.sidebar.expander(t("align.header"), icon=":material/tune:"):
         display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None)
         if chosen.shot is not None:
             shot = chosen.shot
@@ -110,7 +112,7 @@ def main(ctx: PageContext) -> None:
             )
     view = view.with_(shot=chosen.sha, display=display)
     st.session_state[VIEW_KEY] = view
-    page.sync_url(view_query(view))
+    page.sync_url(view_query(view), "explore")
     shown = _map(ctx, view, nums, chosen.shot, device)
     save_tab, curve_tab, table_tab = st.tabs([t("save.header"), t("curve.header"), t("table.header")])
     with save_tab:

@@ -82,7 +82,7 @@ def calendar(t: Translator, frame: pl.DataFrame) -> go.Figure:
 def main(ctx: PageContext) -> None:
     t = ctx.t
     catalog = ctx.engine.catalog
-    sync_url({})
+    sync_url({}, "health")
     st.title(t("health.title"))
     frame = day_status(catalog)
     if frame.height == 0:

@@ -214,12 +214,23 @@ def guard(ctx: PageContext | None = None) -> Iterator[None]:
 # --- URL ----------------------------------------------------------------------------------------------------
 
 
-def sync_url(params: Mapping[str, Sequence[str]]) -> None:
-    """Make the address bar hold exactly `params` (+ the chosen language); no write when it already does."""
+def sync_url(params: Mapping[str, Sequence[str]], page_id: str) -> None:
+    """Make the address bar hold exactly `params` (+ the chosen language); no write when it already does. Each
+    write is a browser history entry, so Back and Forward step through the views (see `navigated`)."""
     wanted = {k: list(v) for k, v in params.items() if v}
     wanted.update(language_params())
     if current_params() != wanted:
         st.query_params.from_dict(wanted)
+    st.session_state[f"_url_{page_id}"] = wanted
+
+
+def navigated(page_id: str) -> bool:
+    """True when the address bar holds a view other than the one this page last wrote there: the browser's Back
+    or Forward (or an edited address). The page then shows the view the address describes, like a link. An
+    address without view settings (the sidebar's page links) keeps the session's view."""
+    last = st.session_state.get(f"_url_{page_id}")
+    now = current_params()
+    return last is not None and bool(set(now) - {LANG_KEY}) and now != last
 
 
 PAGE_URLS = ("Compare", "Saved_runs", "Data_health")  # URL paths of pages/*.py (legacy naming)

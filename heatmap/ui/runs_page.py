@@ -49,7 +49,7 @@ def main(ctx: PageContext) -> None:
     except HeatmapError as exc:
         st.error(f"{t('runs.failed', error=exc)}  \n{t('runs.failed_hint')}", icon=":material/cloud_off:")
         return
-    if page.first_visit("runs"):
+    if page.first_visit("runs") or page.navigated("runs"):
         wanted = (page.raw_params().get("page") or [ALL])[-1]
         st.session_state["r_page"] = wanted if wanted in pages else ALL
         if wanted != ALL and wanted not in pages:
@@ -64,7 +64,7 @@ def main(ctx: PageContext) -> None:
         on_change=lambda: st.session_state.pop("_r_cursors", None),
     )
     page_filter = None if chosen == ALL else chosen
-    page.sync_url({"page": [page_filter]} if page_filter else {})
+    page.sync_url({"page": [page_filter]} if page_filter else {}, "runs")
     cursors: list[str | None] = st.session_state.setdefault("_r_cursors", [None])
     try:
         listing = runs.list_runs(store, page=page_filter, limit=PAGE_SIZE, before=cursors[-1])

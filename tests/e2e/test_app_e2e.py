@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.fixtures import map_viewer as viewer
 from tests.fixtures.browser import ARTIFACTS, Server, wait_for_app_run
 
 pytestmark = pytest.mark.e2e
@@ -68,15 +69,6 @@ def page_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def previews(chart: Locator) -> int:
-    """JPEG previews placed in a Plotly chart (CSS attribute selectors do not see SVG hrefs)."""
-    return int(
-        chart.locator("image").evaluate_all(
-            "els => els.filter(e => (e.getAttribute('href') || '').startsWith('data:image/jpeg')).length"
-        )
-    )
-
-
 def goto(page: Page, url: str) -> None:
     page.goto(url)
     wait_for_app_run(page)
@@ -109,21 +101,16 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
     page.get_by_role("option", name="returning", exact=True).click()
     page.keyboard.press("Escape")
     wait_for_app_run(page)
-    page.get_by_test_id("stMain").get_by_text("Upload", exact=True).click()
+    page.get_by_test_id("stSidebar").get_by_text("Upload", exact=True).click()
     wait_for_app_run(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(page_png))
-    expect(page.get_by_test_id("stMain")).to_contain_text("Stored as screenshots/", timeout=60_000)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Stored as screenshots/", timeout=60_000)
     wait_for_app_run(page)
-    chart = page.locator(".st-key-x_map")
-    expect(chart.locator(".main-svg").first).to_be_attached()
-    assert previews(chart) == 1  # the rendered preview inside the figure
+    assert viewer.jpeg_maps(page, "x_map") == 1  # the rendered preview in the viewer
 
     # hover read-out on the map: band, reach with its interval, seconds per view
-    box = chart.locator(".nsewdrag").first.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 200)
-    expect(chart.locator(".hoverlayer")).to_contain_text("Reach", timeout=10_000)
-    expect(chart.locator(".hoverlayer")).to_contain_text("95 % CI")
+    text = viewer.hover(page, "x_map", 0, 0.5, 250)
+    assert "Band 2 " in text and "Reach" in text and "95 % CI" in text, text
     screenshot(page, "explore-uploaded-hover")
 
     view_caption = caption_of_view(page)
@@ -157,7 +144,7 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
             stored = other.locator(".st-key-x_stored")
             shown = stored.inner_text() + " " + " ".join(i.input_value() for i in stored.locator("input").all())
             assert sha[:12] in shown, shown
-            assert previews(other.locator(".st-key-x_map")) == 1
+            assert viewer.jpeg_maps(other, "x_map") == 1
             expect(other.get_by_test_id("stException")).to_have_count(0)
             screenshot(other, f"explore-reopened-{name}")
         finally:
@@ -170,7 +157,7 @@ def test_every_page_renders(st_server: Server, page: Page) -> None:
         expect(page.get_by_test_id("stException")).to_have_count(0)
         expect(page.get_by_test_id("stMain").get_by_role("heading", level=1)).to_be_visible()
         if name in ("explore", "compare"):
-            expect(page.locator(".main-svg").first).to_be_attached(timeout=60_000)
+            assert viewer.jpeg_maps(page, {"explore": "x_map", "compare": "c_maps"}[name]) >= 1
         screenshot(page, f"page-{name}")
     goto(page, f"{st_server.base_url}/Compare?lang=ja&mode=periods&page=%2Fpricing&type=attention")
     expect(page.get_by_test_id("stMain")).to_contain_text("比較")
@@ -183,16 +170,6 @@ def test_invalid_link_warns_in_the_browser(st_server: Server, page: Page) -> Non
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert query_of(page.url)["page"] == ["/"]  # the address bar was corrected to the view shown
     screenshot(page, "explore-invalid-link")
-
-
-def _hover_text(page: Page, chart: Locator, x_frac: float, y_css: float, css_width: float = 1440) -> str:
-    """Move the mouse over figure point (x as a fraction of the width, y in CSS px of the page) and read the hover."""
-    box = chart.locator(".nsewdrag").first.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] * x_frac, box["y"] + y_css * box["width"] / css_width)
-    layer = chart.locator(".hoverlayer")
-    expect(layer).to_contain_text("adjusted p", timeout=10_000)
-    return layer.text_content() or ""
 
 
 def _adjusted_p(text: str) -> float:
@@ -210,7 +187,10 @@ def test_compare_shows_tested_attention_and_click_differences(st_server: Server,
     from heatmap.statistics.metrics import band_table, click_grid
     from heatmap.stores.local import LocalStore
 
-    link = f"{st_server.base_url}/Compare?page=%2F&a_device=desktop&b_device=desktop&a_visitor=new&b_visitor=returning"
+    link = (
+        f"{st_server.base_url}/Compare?page=%2F&a_device=desktop&b_device=desktop&a_visitor=new&b_visitor=returning"
+        "&diff=1"
+    )
     engine = load_dataset(LocalStore(demo_home / "demo"), cache_dir=None)
     last = engine.catalog.days[-1]
     sides = []
@@ -229,11 +209,9 @@ def test_compare_shows_tested_attention_and_click_differences(st_server: Server,
     expect(metrics.nth(2)).to_have_text(f"{expected.family('attention').significant_count:,}", timeout=60_000)
     assert expected.family("attention").significant_count > 0
     expect(main).to_contain_text("Welch's t-test on")
-    chart = page.locator(".st-key-c_map_diff")
-    assert previews(chart) == 1
-    # a significant band below the chart's mode bar (which covers the top ~100 CSS px while hovering)
-    band = int(next(b for b in np.flatnonzero(expected.family("attention").significant) if b >= 2))
-    text = _hover_text(page, chart, 0.5, band * 100 + 50)
+    assert viewer.jpeg_maps(page, "c_maps") == 3  # A, B and B − A
+    band = int(np.flatnonzero(expected.family("attention").significant)[0])
+    text = viewer.hover(page, "c_maps", 2, 0.5, band * 100 + 50)
     assert f"Band {band} " in text and "Seconds per page view A" in text and "B / A" in text, text
     assert _adjusted_p(text) <= 0.05
     screenshot(page, "compare-attention-tested")
@@ -247,9 +225,11 @@ def test_compare_shows_tested_attention_and_click_differences(st_server: Server,
     grid = regions.significant.reshape(regions.rows, regions.columns)
     assert grid[0, 8], "the Sign up button (x 85 %, y 60 px) differs"
     assert grid[3, 4], "the Search jobs button (x 50 %, y 360 px) differs"
-    chart = page.locator(".st-key-c_map_diff")
-    assert previews(chart) == 1
-    text = _hover_text(page, chart, 0.45, 350)  # the Search jobs region (the mode bar covers Sign up's)
+    assert viewer.jpeg_maps(page, "c_maps") == 3
+    text = viewer.hover(page, "c_maps", 2, 0.45, 350)  # the Search jobs region
     assert "Band 3 " in text and "x 40–50 %" in text and "Clicks per 1,000 page views" in text, text
+    assert _adjusted_p(text) <= 0.05
+    text = viewer.hover(page, "c_maps", 2, 0.85, 60)  # the Sign up button, top right
+    assert "Band 0 " in text and "x 80–90 %" in text, text
     assert _adjusted_p(text) <= 0.05
     screenshot(page, "compare-clicks-tested")

@@ -40,7 +40,7 @@ def test_explore_and_data_health_on_the_duckdb_engine(duckdb_server, st_server, 
         page = open_page(chromium_browser, f"{server.base_url}/{link}")
         expect(page.get_by_test_id("stException")).to_have_count(0)
         expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Numbers from the {name} engine")
-        expect(page.locator(".main-svg").first).to_be_attached(timeout=60_000)
+        expect(page.locator(".st-key-x_map iframe, .st-key-c_maps iframe").first).to_be_attached(timeout=60_000)
         numbers[name] = page.get_by_test_id("stMetricValue").all_inner_texts()
         if name == "duckdb":
             (ARTIFACTS / "e2e").mkdir(parents=True, exist_ok=True)

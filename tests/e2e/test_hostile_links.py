@@ -42,7 +42,7 @@ def test_the_worst_link_shows_a_warning_and_a_map(st_server: Server, page: Page)
     assert len(text) < 2_000
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", level=1)).to_have_text("/")
-    expect(page.locator(".st-key-x_map .main-svg").first).to_be_attached(timeout=60_000)
+    expect(page.locator(".st-key-x_map iframe")).to_be_attached(timeout=60_000)
     wait_for_app_run(page)
     shown = page.get_by_test_id("stApp").inner_text()
     assert "Traceback" not in shown and "Error" not in shown
@@ -57,7 +57,7 @@ def test_the_worst_link_shows_a_warning_and_a_map(st_server: Server, page: Page)
     page.goto(st_server.base_url + "/?page=%2Fpricing&" + "&".join(f"device=v{i}" for i in range(3_000)))
     wait_for_app_run(page)
     expect(main.get_by_role("heading", level=1)).to_have_text("/")
-    expect(page.locator(".st-key-x_map .main-svg").first).to_be_attached(timeout=60_000)
+    expect(page.locator(".st-key-x_map iframe")).to_be_attached(timeout=60_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert "Traceback" not in page.get_by_test_id("stApp").inner_text()
     assert len(page.url) < 1_000
