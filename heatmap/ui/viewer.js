@@ -95,7 +95,7 @@
   function pane(layer, width) {
     const box = el("div", { class: "pane" + (state.zoom === "actual" ? " actual" : ""), "data-layer": layer.title });
     if (state.zoom === "actual") box.style.width = width + "px";
-    if (layer.title) box.appendChild(el("h4", {}, layer.title));
+    if (layer.title) box.appendChild(el("h4", { title: layer.title }, layer.title));  // one line: maps stay level
     const img = el("img", { src: layer.src, alt: layer.title || labels.map || "heatmap", draggable: "false" });
     hover(img, () => layer);
     box.appendChild(img);

@@ -103,7 +103,7 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .pane{position:relative;flex:1 1 0;min-width:0}
 .pane.actual{flex:0 0 auto}
 .pane h4{position:sticky;top:0;z-index:2;margin:0;padding:3px 8px;background:rgba(255,255,255,.92);
-  border-bottom:1px solid #e4e4e7;font-size:13px}
+  border-bottom:1px solid #e4e4e7;font-size:13px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .pane img{display:block;width:100%;height:auto;user-select:none}
 .swipe{position:relative}
 .swipe img{display:block;width:100%;height:auto}

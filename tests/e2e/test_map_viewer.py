@@ -1,0 +1,165 @@
+"""The map viewer in a real browser: hover on every map type, compare maps that scroll together (side by side and
+swipe), zoom, jump to depth, keyboard, the browser's Back and Forward, and screenshots of every page at two screen
+sizes in both languages (artifacts/e2e/screens/, git-ignored) to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.fixtures import map_viewer as viewer
+from tests.fixtures.browser import ARTIFACTS, Server, wait_for_app_run
+
+pytestmark = pytest.mark.e2e
+
+SIZES = ({"width": 1400, "height": 1000}, {"width": 1920, "height": 1080})
+COMPARE = "Compare?page=%2F&a_device=desktop&b_device=desktop&a_visitor=new&b_visitor=returning&diff=1"
+
+
+@pytest.fixture
+def page(chromium_browser: Browser) -> Iterator[Page]:
+    context = chromium_browser.new_context(viewport=SIZES[0], locale="en-US")
+    yield context.new_page()
+    context.close()
+
+
+def goto(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_hover_reads_out_attention_reach_and_clicks(st_server: Server, page: Page) -> None:
+    for kind, expected in (
+        ("attention", ("Band 2 (200–300 CSS px)", "s per view", "of attention")),
+        ("reach", ("Band 2 (200–300 CSS px)", "Reach", "95 % CI")),
+        ("clicks", ("clicks · x 80–85 %", "Band 0 (0–100 CSS px)")),
+    ):
+        goto(page, f"{st_server.base_url}/?page=%2F&type={kind}")
+        y = 60 if kind == "clicks" else 250  # clicks: the Sign up button, top right
+        text = viewer.hover(page, "x_map", 0, 0.82, y)
+        for part in expected:
+            assert part in text, (kind, text)
+    goto(page, f"{st_server.base_url}/?page=%2F&type=reach&lang=ja")
+    assert "帯 2" in viewer.hover(page, "x_map", 0, 0.5, 250)
+
+
+def test_compare_maps_scroll_together_and_swipe(st_server: Server, page: Page) -> None:
+    goto(page, f"{st_server.base_url}/{COMPARE.replace('desktop', 'mobile')}")  # the demo's tall mobile page
+    frame = viewer.frame(page, "c_maps")
+    srcdoc = page.locator(".st-key-c_maps iframe").get_attribute("srcdoc") or ""
+    assert 0 < len(srcdoc.encode()) <= 2_000_000, "a view's payload stays within 2 MB"
+    assert viewer.jpeg_maps(page, "c_maps") == 3
+    for pane, title in ((0, "A"), (1, "B"), (2, "B − A")):  # hover on A, B and the difference map
+        text = viewer.hover(page, "c_maps", pane, 0.5, 950)
+        assert text.startswith(title) and "Band 9 " in text, text
+    scroller = frame.locator(".scroller")
+    scroller.evaluate("el => { el.scrollTop = 900; }")
+    tops = [frame.locator(".pane img").nth(i).bounding_box()["y"] for i in range(3)]  # type: ignore[index]
+    assert max(tops) - min(tops) < 1, tops  # one scroller: A, B and B − A stay level
+    assert tops[0] < scroller.bounding_box()["y"], "scrolled past the top of the maps"  # type: ignore[index]
+    minimap = frame.locator("[data-testid=map-minimap] .frame")
+    assert float(minimap.evaluate("e => parseFloat(e.style.top)")) > 0, "the minimap shows where the view is"
+
+    frame.get_by_role("button", name="Swipe").click()
+    expect(frame.locator(".pane")).to_have_count(2)  # A and B stacked in one pane, B − A beside it
+    frame.locator("input[type=range]").fill("30")
+    over = frame.locator(".swipe img.over")
+    assert "30%" in over.evaluate("e => e.style.clipPath")
+    box, view = frame.locator(".swipe").bounding_box(), scroller.bounding_box()
+    assert box is not None and view is not None
+    middle = view["y"] + view["height"] / 2  # a point of the stacked maps inside the scroller's window
+    page.mouse.move(box["x"] + box["width"] * 0.1, middle)
+    expect(frame.get_by_test_id("map-tip")).to_have_attribute("data-layer", "A")
+    page.mouse.move(box["x"] + box["width"] * 0.9, middle)
+    expect(frame.get_by_test_id("map-tip")).to_have_attribute("data-layer", "B")
+    page.screenshot(path=str(_shot_path("compare-swipe")))
+
+
+def test_zoom_jump_and_keyboard(st_server: Server, page: Page) -> None:
+    goto(page, f"{st_server.base_url}/?page=%2F&type=reach")
+    frame = viewer.frame(page, "x_map")
+    scroller = frame.locator(".scroller")
+    actual = frame.locator('button[data-value="actual"]')
+    actual.focus()  # every control is a button: reachable and pressed with the keyboard
+    page.keyboard.press("Enter")
+    expect(actual).to_have_attribute("aria-pressed", "true")
+    assert scroller.evaluate("el => el.scrollWidth > el.clientWidth + 100"), "100 %: the 1440 px page is wider"
+    frame.locator('button[data-value="fit"]').click()
+    assert scroller.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), "fit width: no sideways scrolling"
+    marks = {m["label"]: m["depth"] for m in viewer.config(page, "x_map")["marks"]}
+    frame.get_by_role("button", name="50%").click()
+    image = frame.locator(".pane img").first
+    layer = viewer.config(page, "x_map")["layers"][0]
+    shown = scroller.evaluate(
+        """(el, l) => { const img = el.querySelector('img'); const s = img.clientHeight / l.totalHeight;
+        return [(el.scrollTop - img.offsetTop) / s, (el.scrollTop - img.offsetTop + el.clientHeight) / s]; }""",
+        layer,
+    )
+    assert shown[0] < layer["dataTop"] + marks["50%"] < shown[1], (shown, marks)
+    assert image.is_visible()
+
+
+def test_back_and_forward_restore_earlier_views(st_server: Server, page: Page) -> None:
+    goto(page, f"{st_server.base_url}/")
+    sidebar = page.get_by_test_id("stSidebar")
+    for label in ("Scroll reach", "Clicks"):
+        sidebar.get_by_text(label, exact=True).click()
+        wait_for_app_run(page)
+    assert query(page)["type"] == ["clicks"]
+    page.go_back()
+    wait_for_app_run(page)
+    expect(sidebar.get_by_role("radio", name="Scroll reach")).to_be_checked()
+    assert query(page)["type"] == ["reach"]
+    expect(page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first).to_contain_text("Scroll reach")
+    page.go_back()
+    wait_for_app_run(page)
+    expect(sidebar.get_by_role("radio", name="Attention")).to_be_checked()
+    page.go_forward()
+    wait_for_app_run(page)
+    expect(sidebar.get_by_role("radio", name="Scroll reach")).to_be_checked()
+    assert query(page)["type"] == ["reach"]
+
+    goto(page, f"{st_server.base_url}/{COMPARE}")
+    sidebar.get_by_text("Attention", exact=True).click()
+    wait_for_app_run(page)
+    assert query(page)["type"] == ["attention"]
+    page.go_back()
+    wait_for_app_run(page)
+    expect(sidebar.get_by_role("radio", name="Scroll reach")).to_be_checked()
+    expect(page.get_by_test_id("stMetricLabel").nth(2)).to_contain_text("Bands that differ")
+
+
+def _shot_path(name: str) -> object:
+    folder = ARTIFACTS / "e2e" / "screens"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
+
+
+def test_screenshots_of_every_page_in_both_languages(st_server: Server, chromium_browser: Browser) -> None:
+    pages = {"explore": "?page=%2F", "compare": COMPARE, "runs": "Saved_runs", "health": "Data_health"}
+    for size in SIZES:
+        for lang in ("en", "ja"):
+            context = chromium_browser.new_context(viewport=size, locale="en-US")
+            try:
+                page = context.new_page()
+                for name, path in pages.items():
+                    joiner = "&" if "?" in path else "?"
+                    goto(page, f"{st_server.base_url}/{path}{joiner}lang={lang}")
+                    heading = page.get_by_test_id("stMain").get_by_role("heading", level=1)
+                    expect(heading).to_be_visible()
+                    if name in ("explore", "compare"):
+                        key = "x_map" if name == "explore" else "c_maps"
+                        assert viewer.jpeg_maps(page, key) >= 1
+                        box = page.locator(f".st-key-{key} iframe").bounding_box()
+                        assert box is not None and box["width"] >= 0.6 * size["width"], "the map gets the width"
+                    page.screenshot(path=str(_shot_path(f"{name}-{size['width']}x{size['height']}-{lang}")))
+            finally:
+                context.close()
