@@ -19,7 +19,7 @@ from PIL import Image
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STRIP_ROWS = 512
 IDAT_TARGET = 1 << 20  # bytes per IDAT chunk, roughly
-PREVIEW_WIDTH = 900
+PREVIEW_WIDTH = 1200  # px: the viewer fills ~1,350 CSS px of a 1920 px screen; sharper text than 900
 PREVIEW_MAX_BYTES = 2_000_000
 JPEG_MAX_SIDE = 65_000
 

@@ -27,7 +27,7 @@ from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
 from heatmap.ui.view import Display, View
 from heatmap.ui.widgets import segment_label
 
-PREVIEW_BYTES = 1_700_000  # the JPEGs of one view together; the hover numbers add a few kB (budget: 2 MB)
+PREVIEW_BYTES = 1_400_000  # JPEG bytes of one view together: base64 adds a third, hover numbers a few kB (budget: 2 MB)
 CANVAS_WIDTHS = {"desktop": 1440, "tablet": 820, "mobile": 390}
 EN = Translator("en")
 

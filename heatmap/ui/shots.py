@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 from PIL import Image
 
+from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import ImageError, Screenshot, load_screenshot
 from heatmap.ui import data
@@ -23,7 +24,6 @@ from heatmap.ui.page import PageContext
 log = logging.getLogger("heatmap.ui")
 
 SOURCES = ("upload", "stored", "demo", "none")
-PREVIEW_WIDTH = 900  # px of the screenshot the browser preview is rendered from
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp"]
 MAX_UPLOAD_MB = 50
 MAX_UPLOADS_KEPT = 3
