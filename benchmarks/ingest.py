@@ -5,6 +5,9 @@
 
 Each phase runs in its own process so its peak RSS is its own. Budgets: cold ≥ 10x read_json and
 ≥ 250 MB/s; warm re-open ≥ 20x faster than cold; peak memory growth ≤ 3x the canonical table.
+
+Also whole processes, start to exit, as a user meets them (issue "Memory follows the view"): a cold
+`python -m heatmap coverage` against `pandas.read_json(lines=True, dtype=False)` + concat of the same files.
 """
 
 from __future__ import annotations
@@ -116,6 +119,23 @@ def phase(name: str, data: Path, cache: Path) -> dict[str, float]:
     return result
 
 
+PANDAS_WHOLE = """
+import sys, pandas as pd
+frames = [pd.read_json(path, lines=True, dtype=False) for path in sys.argv[1:]]
+print(len(pd.concat(frames, ignore_index=True)))
+"""
+
+
+def whole_process(cmd: list[str], home: Path) -> float:
+    """Seconds from start to exit of `cmd`, with no HEATMAP_* setting but a home of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEATMAP_")}
+    env.update({"HEATMAP_HOME": str(home), "HEATMAP_OUTPUT": str(home / "out"), "HEATMAP_SHARED_STORE": "off"})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
 def run_phase(name: str, data: Path, cache: Path) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--phase", name, "--data", str(data), "--cache", str(cache)],
@@ -150,6 +170,10 @@ def main() -> None:
         warm = run_phase("warm", data, cache)  # same exports, cache present
         resident = run_phase("resident", data, cache)
         pandas = run_phase("pandas", data, cache)
+        files = [str(path) for path in sorted(data.rglob("*.jsonl"))]
+        cli = [sys.executable, "-m", "heatmap", "coverage", "--source", str(data), "--json"]
+        cli_cold = whole_process([*cli, "--cache-dir", str(work / "cli-cache")], work / "home")
+        pandas_whole = whole_process([sys.executable, "-c", PANDAS_WHOLE, *files], work / "home")
         growth = cold["rss_peak_mb"] - cold["rss_base_mb"]
         cold_rate, pandas_rate = mb / cold["seconds"], mb / pandas["seconds"]
         lines = [
@@ -159,6 +183,9 @@ def main() -> None:
             f"cold ingest:  {cold['seconds']:.2f} s = {cold_rate:,.0f} MB/s   (budget >= 250 MB/s)",
             f"pandas.read_json(lines=True): {pandas['seconds']:.2f} s = {pandas_rate:,.0f} MB/s",
             f"ratio cold / pandas: {cold_rate / pandas_rate:.1f}x   (budget >= 10x)",
+            f"whole processes: `python -m heatmap coverage` cold {cli_cold:.2f} s = {mb / cli_cold:,.0f} MB/s; "
+            f"pandas.read_json(lines=True, dtype=False) + concat {pandas_whole:.2f} s; "
+            f"ratio {pandas_whole / cli_cold:.1f}x   (budget >= 10x)",
             f"warm re-open: {warm['seconds'] * 1000:.0f} ms; ratio cold / warm: {cold['seconds'] / warm['seconds']:.0f}x"
             "   (budget >= 20x)",
             f"peak RSS growth during cold ingest: {growth:,.0f} MB for {mb:,.0f} MB of JSON (streams object by object;"

@@ -60,6 +60,40 @@ def test_one_page_read_keeps_only_that_page_and_the_lru_stays_bounded(source, tm
     assert engine.page_rows("/p1").equals(load_dataset(source, cache_dir=tmp_path).page_rows("/p1"))
 
 
+def test_a_part_holding_a_day_another_execution_won_counts_for_its_own_days_only(tmp_path):
+    """Whole parts are read by one scan with no date filter; a part that also holds a re-exported day is
+    limited to the days it wins, and the rows still come back sorted by date."""
+    store = MemoryStore()
+    old = [dwell(day, "/p", 0, 10, 5.0) for day in ("20260301", "20260302", "20260303")]
+    store.create("flow/2026/03/04/00000001-0000-4000-8000-000000000000/part-0.jsonl", jsonl(old))
+    store.create(
+        "flow/2026/03/05/00000002-0000-4000-8000-000000000000/part-0.jsonl", jsonl([dwell("20260304", "/p", 0, 1, 1.0)])
+    )
+    revised = [dwell("20260302", "/p", 0, 99, 9.0), dwell("20260302", "/q", 0, 3, 3.0)]
+    store.create("flow/2026/03/09/00000009-0000-4000-8000-000000000000/part-0.jsonl", jsonl(revised))
+    engine = load_dataset(store, cache_dir=tmp_path)
+    assert len(engine.catalog.parts) == 3 and len(engine.catalog.partial) == 1
+    (partial,) = engine.catalog.partial
+    assert engine.catalog.parts[partial] == [date(2026, 3, 1), date(2026, 3, 3)]
+    rows = engine.page_rows("/p")
+    assert rows["date"].to_list() == [date(2026, 3, d) for d in (1, 2, 3, 4)]
+    assert rows["events"].to_list() == [10, 99, 10, 1]
+    assert rows.schema == engine.read_all().schema
+    assert engine.read_all().height == 5
+    assert load_dataset(store, cache_dir=tmp_path).catalog.partial == {partial}  # kept in the cached catalog
+
+
+def test_parts_keep_the_page_a_plain_string_for_row_group_statistics(source, tmp_path):
+    """A scan prunes row groups by `page == P` only on a string column (not on a categorical one), and gets
+    segment values back as the categories a view filters on."""
+    engine = load_dataset(source, cache_dir=tmp_path)
+    part = engine.parts.path(next(iter(engine.catalog.parts)))
+    written = pl.read_parquet_schema(part)
+    assert written["page"] == pl.String
+    assert all(written[name] == pl.Categorical for name in engine.catalog.segments)
+    assert pl.read_parquet(part)["page"].is_sorted()
+
+
 def test_the_catalog_alone_opens_an_unchanged_source(source, tmp_path):
     first = answers(load_dataset(source, cache_dir=tmp_path))
     counting = CountingStore(source)

@@ -39,6 +39,7 @@ class Catalog:
     page_views: dict[str, int] = field(default_factory=dict)  # busiest first
     segment_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by page views, most first
     parts: dict[str, list[date]] = field(default_factory=dict)  # part name -> the days its rows count for
+    partial: set[str] = field(default_factory=set)  # parts that also hold rows of days another execution won
     reads_every_line: bool = True  # False for SQL engines: file/line errors and exclusions are not counted
 
     @property
@@ -99,6 +100,7 @@ class Catalog:
                 "page_views": self.page_views,
                 "segment_values": {k: list(v) for k, v in self.segment_values.items()},
                 "parts": {name: [iso(d) for d in days] for name, days in self.parts.items()},
+                "partial": sorted(self.partial),
             },
             ensure_ascii=False,
         ).encode()
@@ -123,6 +125,7 @@ class Catalog:
             page_views=dict(raw["page_views"]),
             segment_values={k: tuple(v) for k, v in raw["segment_values"].items()},
             parts={name: [date.fromisoformat(d) for d in days] for name, days in raw["parts"].items()},
+            partial=set(raw["partial"]),
         )
 
 
@@ -141,6 +144,7 @@ def assemble(
     page_views: Counter[str] = Counter()
     segment_views: dict[str, Counter[str]] = {name: Counter() for name in segments}
     parts: dict[str, list[date]] = {}
+    partial: set[str] = set()
     for execution in executions.values():
         mine = {day for day, name in won.items() if name == execution.name}
         for key in execution.objects:
@@ -150,6 +154,8 @@ def assemble(
             if not counted:
                 continue
             parts[part] = counted
+            if len(counted) < len(summary.day_rows):
+                partial.add(part)
             for day in counted:
                 rows_per_day[day] += summary.day_rows[day]
                 page_views.update(summary.page_views.get(day, {}))
@@ -176,6 +182,7 @@ def assemble(
         page_views=_by_frequency(page_views),
         segment_values={name: tuple(_by_frequency(counts)) for name, counts in segment_views.items()},
         parts=parts,
+        partial=partial,
     )
 
 

@@ -48,8 +48,12 @@ def _number(column: str, dtype: pl.DataType) -> pl.Expr:
 def _out_of_bounds(raw: str, parsed: str, most_per_event: float) -> pl.Expr:
     """A measure that was sent (not a placeholder) but is not a finite number from 0 to `most_per_event` × events."""
     value = pl.col(parsed)
-    beyond = value.is_null() | ~value.is_finite() | (value < 0) | (value > pl.col("_events") * most_per_event)
-    return ~_placeholder(raw) & beyond
+    # A number is never a placeholder; NaN sorts above every number, so is_between is False for NaN and ±inf.
+    return (
+        pl.when(value.is_null())
+        .then(~_placeholder(raw))
+        .otherwise(~value.is_between(0, pl.col("_events") * most_per_event))
+    )
 
 
 def _parse_dates(values: pl.Series, bounds: Bounds) -> dict[str, date | None]:
@@ -86,104 +90,59 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
         return _empty(segments, [Issue(name, None, f"missing fields for roles {missing}; check the field mapping")])
     if not frame.height:
         return _empty(segments, list(batch.issues))
-    for plain in roles:
-        if plain not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.String).alias(plain))
+    absent = [plain for plain in roles if plain not in frame.columns]
+    if absent:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(plain) for plain in absent)
     col = {role: plain for plain, role in roles.items()}
-    event = pl.col(col["event_name"]).replace_strict(
-        {fields.dwell_event: "dwell", fields.dwell_more_event: "dwell", fields.click_event: "click"},
-        default=None,
-        return_dtype=pl.String,
-    )
-    more_seconds_only = pl.col(col["event_name"]) == fields.dwell_more_event
-    dates = _parse_dates(frame[col["date"]], bounds)
-    staged = frame.with_row_index("_row").with_columns(
-        _date=pl.col(col["date"]).replace_strict(dates, default=None, return_dtype=pl.Date),
-        _event=event,
-        _band=_number(col["band"], pl.Int64()),
-        _x=_number(col["x"], pl.Int64()),
-        _y=_number(col["y"], pl.Int64()),
-        _events=_number(col["events"], pl.Int64()),
-        _seconds=_number(col["seconds"], pl.Float64()),
-        _seconds_sq=_number(col["seconds_sq"], pl.Float64()),
-    )
+    parsed, checks, implied = _rules(col, fields, bounds, _parse_dates(frame[col["date"]], bounds))
     is_dwell = pl.col("_event") == "dwell"
     is_click = pl.col("_event") == "click"
-    # Each check once, as a cheap boolean over every row; the reason text only for the few rows that fail.
-    # A row that fails any check is excluded whole (DESIGN §4: every row is untrusted).
-    undated = pl.col("_date").is_null()
-    checks = [
-        (pl.col("_event").is_null(), "not a heatmap event"),
-        (_placeholder(col["page"]), "page is (other) or (not set)"),
-        (
-            pl.col(col["page"]).str.len_chars() > bounds.max_page_length,
-            f"page path longer than {bounds.max_page_length:,} characters",
-        ),
-        (
-            pl.col("_events").is_null() | ~pl.col("_events").is_between(0, bounds.max_events_per_row),
-            f"event count is not a whole number from 0 to {bounds.max_events_per_row:,}",
-        ),
-        (is_dwell & _placeholder(col["band"]), "band is (other) or (not set)"),
-        (
-            is_dwell & (pl.col("_band").is_null() | ~pl.col("_band").is_between(0, bounds.max_band)),
-            f"band is not a whole number from 0 to {bounds.max_band} (pages up to {bounds.max_page_height_px:,} px)",
-        ),
-        (
-            is_dwell & _out_of_bounds(col["seconds"], "_seconds", bounds.max_seconds_per_event),
-            f"seconds is not a number from 0 to {bounds.max_seconds_per_event:,.0f} per event",
-        ),
-        (
-            is_dwell & _out_of_bounds(col["seconds_sq"], "_seconds_sq", bounds.max_seconds_per_event**2),
-            f"seconds² is not a number from 0 to {bounds.max_seconds_per_event**2:,.0f} per event",
-        ),
-        (is_click & (_placeholder(col["x"]) | _placeholder(col["y"])), "click position is (other) or (not set)"),
-        (is_click & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 99)), "click x is not a whole percent 0-99"),
-        (
-            is_click & (pl.col("_y").is_null() | ~pl.col("_y").is_between(0, bounds.max_click_y)),
-            f"click y is not a whole number from 0 to {bounds.max_click_y} (pages up to {bounds.max_page_height_px:,} px)",
-        ),
-        *[
-            (
-                pl.col(col[s]).str.len_chars() > bounds.max_segment_length,
-                f"{s} longer than {bounds.max_segment_length} characters",
-            )
-            for s in segments
-        ],
-    ]
-    staged = staged.with_columns(_excluded=pl.any_horizontal(check for check, _ in checks).fill_null(False))
-    target = schema(segments)
-    keep = ~undated & ~pl.col("_excluded")
-    # Narrow typed columns first, so the filters below copy numbers and categories, not the raw strings; only
-    # kept rows' strings become categories (a forged 100 KB path must not live on in a category dictionary).
-    typed = staged.select(
-        "_excluded",
-        pl.col("_date").alias("date"),
-        pl.when(keep).then(pl.col(col["page"])).cast(pl.Categorical).alias("page"),
-        pl.col("_event").cast(pl.Enum(list(EVENT_KINDS))).alias("event"),
-        pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32, strict=False).alias("band"),
-        pl.when(is_click).then(pl.col("_x")).cast(pl.Int16, strict=False).alias("x"),
-        pl.when(is_click).then(pl.col("_y")).cast(pl.Int32, strict=False).alias("y"),
-        *[pl.when(keep).then(pl.col(col[s]).fill_null("(not set)")).cast(pl.Categorical).alias(s) for s in segments],
-        pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
-        pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
-        pl.when(is_dwell).then(_seconds_sq_if_possible()).otherwise(0.0).alias("seconds_sq"),  # null: not sent
+    more_seconds_only = pl.col(col["event_name"]) == fields.dwell_more_event
+    # One pass: every check as a cheap boolean over every row (a row that fails any is excluded whole, DESIGN §4:
+    # every row is untrusted) and the typed columns; the reason texts only for the few rows that fail.
+    typed = (
+        frame.lazy()
+        .with_columns(**parsed)
+        .select(
+            pl.any_horizontal(check for check, reason in checks if reason not in implied)
+            .fill_null(False)
+            .alias("_excluded"),
+            pl.col("_date").alias("date"),
+            pl.col(col["page"]).alias("page"),
+            pl.col("_event").alias("event"),
+            pl.when(is_dwell).then(pl.col("_band")).cast(pl.Int32, strict=False).alias("band"),
+            pl.when(is_click).then(pl.col("_x")).cast(pl.Int16, strict=False).alias("x"),
+            pl.when(is_click).then(pl.col("_y")).cast(pl.Int32, strict=False).alias("y"),
+            *[pl.col(col[s]).fill_null("(not set)").alias(s) for s in segments],
+            pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
+            pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
+            pl.when(is_dwell).then(_seconds_sq_if_possible()).otherwise(0.0).alias("seconds_sq"),  # null: not sent
+        )
+        .collect()
     )
     issues = list(batch.issues)
-    if typed["date"].null_count():
+    undated = typed["date"].is_null()
+    rows = pl.Series("_row", range(frame.height), pl.UInt32)
+    if undated.any():
         log = IssueLog(name)
         first, last = bounds.first_day.strftime("%Y%m%d"), bounds.last_day().strftime("%Y%m%d")
-        for row in staged.filter(undated).head(log.limit)["_row"].to_list():
+        for row in rows.filter(undated).head(log.limit).to_list():
             log.add(batch.line_of(row), f"date is not a day from {first} to {last} in YYYYMMDD form")
-        log.more = typed["date"].null_count() - len(log.kept)
+        log.more = int(undated.sum()) - len(log.kept)
         issues.extend(log.issues())
-        typed = typed.filter(pl.col("date").is_not_null())
-        staged = staged.filter(~undated)
+        typed, frame, rows = typed.filter(~undated), frame.filter(~undated), rows.filter(~undated)
     day_rows = typed.group_by("date").agg(pl.len().cast(pl.Int64).alias("rows"))
     excluded = pl.DataFrame(schema={"date": pl.Date, "reason": pl.String, "rows": pl.Int64})
     samples = pl.DataFrame(schema=SAMPLE_SCHEMA)
-    if typed["_excluded"].any():
-        reasons = staged.filter(pl.col("_excluded")).select(
-            "_row", pl.col("_date").alias("date"), _first_reason(checks)
+    flagged = typed["_excluded"]
+    if flagged.any():
+        reasons = (
+            frame.filter(flagged)
+            .with_columns(rows.filter(flagged))
+            .lazy()
+            .with_columns(**parsed)
+            .select("_row", pl.col("_date").alias("date"), _first_reason(checks))
+            .collect()
         )
         excluded = reasons.group_by("date", "reason").agg(pl.len().cast(pl.Int64).alias("rows"))
         picked = reasons.group_by("reason", maintain_order=True).head(MAX_SAMPLES_PER_REASON)
@@ -196,9 +155,76 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
             },
             schema=SAMPLE_SCHEMA,
         )
-        typed = typed.filter(~pl.col("_excluded"))
-    table = typed.select(list(target)).cast(target)  # type: ignore[arg-type]
+        typed = typed.filter(~flagged)
+    # Only kept rows' strings become categories (a forged 100 KB path must not live on in a category dictionary).
+    table = typed.select(
+        pl.col(c).cast(dtype) if c in ("page", *segments) else pl.col(c) for c, dtype in schema(segments).items()
+    )
     return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues, samples=samples)
+
+
+def _rules(
+    col: dict[str, str], fields: FieldMap, bounds: Bounds, dates: dict[str, date | None]
+) -> tuple[dict[str, pl.Expr], list[tuple[pl.Expr, str]], set[str]]:
+    """The parsed columns (`_date`, `_event`, `_band`, ...), the checks over them in reporting order, and the
+    reasons whose rows a later check excludes too (a placeholder never parses as a number): they name the cause
+    of an exclusion but need not be evaluated to decide it."""
+    parsed = {
+        "_date": pl.col(col["date"]).replace_strict(dates, default=None, return_dtype=pl.Date),
+        "_event": pl.col(col["event_name"]).replace_strict(
+            {fields.dwell_event: "dwell", fields.dwell_more_event: "dwell", fields.click_event: "click"},
+            default=None,
+            return_dtype=pl.Enum(list(EVENT_KINDS)),
+        ),
+        "_band": _number(col["band"], pl.Int64()),
+        "_x": _number(col["x"], pl.Int64()),
+        "_y": _number(col["y"], pl.Int64()),
+        "_events": _number(col["events"], pl.Int64()),
+        "_seconds": _number(col["seconds"], pl.Float64()),
+        "_seconds_sq": _number(col["seconds_sq"], pl.Float64()),
+    }
+    is_dwell = pl.col("_event") == "dwell"
+    is_click = pl.col("_event") == "click"
+    band_placeholder, click_placeholder = "band is (other) or (not set)", "click position is (other) or (not set)"
+    checks = [
+        (pl.col("_event").is_null(), "not a heatmap event"),
+        (_placeholder(col["page"]), "page is (other) or (not set)"),
+        (
+            pl.col(col["page"]).str.len_chars() > bounds.max_page_length,
+            f"page path longer than {bounds.max_page_length:,} characters",
+        ),
+        (
+            pl.col("_events").is_null() | ~pl.col("_events").is_between(0, bounds.max_events_per_row),
+            f"event count is not a whole number from 0 to {bounds.max_events_per_row:,}",
+        ),
+        (is_dwell & _placeholder(col["band"]), band_placeholder),
+        (
+            is_dwell & (pl.col("_band").is_null() | ~pl.col("_band").is_between(0, bounds.max_band)),
+            f"band is not a whole number from 0 to {bounds.max_band} (pages up to {bounds.max_page_height_px:,} px)",
+        ),
+        (
+            is_dwell & _out_of_bounds(col["seconds"], "_seconds", bounds.max_seconds_per_event),
+            f"seconds is not a number from 0 to {bounds.max_seconds_per_event:,.0f} per event",
+        ),
+        (
+            is_dwell & _out_of_bounds(col["seconds_sq"], "_seconds_sq", bounds.max_seconds_per_event**2),
+            f"seconds² is not a number from 0 to {bounds.max_seconds_per_event**2:,.0f} per event",
+        ),
+        (is_click & (_placeholder(col["x"]) | _placeholder(col["y"])), click_placeholder),
+        (is_click & (pl.col("_x").is_null() | ~pl.col("_x").is_between(0, 99)), "click x is not a whole percent 0-99"),
+        (
+            is_click & (pl.col("_y").is_null() | ~pl.col("_y").is_between(0, bounds.max_click_y)),
+            f"click y is not a whole number from 0 to {bounds.max_click_y} (pages up to {bounds.max_page_height_px:,} px)",
+        ),
+        *[
+            (
+                pl.col(col[s]).str.len_chars() > bounds.max_segment_length,
+                f"{s} longer than {bounds.max_segment_length} characters",
+            )
+            for s in fields.segments
+        ],
+    ]
+    return parsed, checks, {band_placeholder, click_placeholder}
 
 
 def _first_reason(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:

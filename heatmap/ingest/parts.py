@@ -16,13 +16,12 @@ import hashlib
 import io
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 import heatmap
 from heatmap.contract import Bounds
@@ -31,9 +30,8 @@ from heatmap.ingest.normalize import Normalized
 from heatmap.readers.base import Issue
 from heatmap.stores.base import ObjectInfo
 
-FORMAT = "parts-3"
+FORMAT = "parts-4"
 ROW_GROUP_ROWS = 4096  # small groups: a page's rows are a few groups of a daily file, the rest is skipped
-READERS = 4  # parts read at once for a page
 SUMMARY_KEY = b"heatmap.summary"
 
 
@@ -86,15 +84,23 @@ class Summary:
 
 def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
     """The per-day facts of one normalized object (page views = band-0 dwell events, DESIGN §6)."""
-    views = result.table.filter((pl.col("event") == "dwell") & (pl.col("band") == 0))
+    views = (
+        result.table.lazy()
+        .filter((pl.col("event") == "dwell") & (pl.col("band") == 0))
+        .select("date", "page", *segments, "events")
+    )
+    per_key = pl.collect_all(
+        views.group_by("date", key).agg(pl.col("events").sum()).drop_nulls(key) for key in ("page", *segments)
+    )
     page_views: dict[date, dict[str, int]] = {}
-    for day, page, n in views.group_by("date", "page").agg(pl.col("events").sum()).iter_rows():
-        page_views.setdefault(day, {})[str(page)] = int(n)
     segment_views: dict[date, dict[str, dict[str, int]]] = {}
-    for name in segments:
-        per_value = views.group_by("date", name).agg(pl.col("events").sum()).drop_nulls(name)
-        for day, value, n in per_value.iter_rows():
-            segment_views.setdefault(day, {}).setdefault(name, {})[str(value)] = int(n)
+    for key, sums in zip(("page", *segments), per_key, strict=True):
+        columns = sums["date"].to_list(), sums[key].cast(pl.String).to_list(), sums["events"].to_list()
+        for day, value, n in zip(*columns, strict=True):
+            if key == "page":
+                page_views.setdefault(day, {})[value] = n
+            else:
+                segment_views.setdefault(day, {}).setdefault(key, {})[value] = n
     return Summary(
         day_rows=dict(result.day_rows.iter_rows()),
         excluded=list(result.excluded.iter_rows()),
@@ -106,9 +112,11 @@ def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
 
 
 def encode(result: Normalized, segments: tuple[str, ...], summary: Summary) -> bytes:
-    """One part file: rows sorted by page then date (pages and segment values as plain dictionary-encoded
-    strings, so row-group statistics can answer `page == P`), the summary in the footer."""
-    rows = result.table.with_columns(pl.col(c).cast(pl.String) for c in ("page", *segments)).sort("page", "date")
+    """One part file: rows sorted by page then date, the summary in the footer. The page is written as a plain
+    (dictionary-encoded) string, so row-group statistics answer `page == P` (a scan does not prune on a
+    categorical column); segment values stay categories, which are cheaper to write and come back as the
+    categories a view wants. Sorted while the page is a category: by its text, and twice as fast."""
+    rows = result.table.sort("page", "date").with_columns(pl.col("page").cast(pl.String))
     sink = io.BytesIO()
     rows.write_parquet(
         sink,
@@ -122,6 +130,8 @@ def encode(result: Normalized, segments: tuple[str, ...], summary: Summary) -> b
 
 def read_summary(path: str | os.PathLike[str] | io.BytesIO) -> Summary | None:
     """The summary in a part's footer; None when the file is missing, partial or not a part."""
+    import pyarrow.parquet as pq  # here, not at the top: a cold ingest never needs pyarrow (0.1 s of imports)
+
     try:
         metadata = pq.read_metadata(path).metadata or {}
         return Summary.from_json(metadata[SUMMARY_KEY])
@@ -164,28 +174,46 @@ class PartFolder:
         return sum(p.stat().st_size for p in self.folder.rglob("*.parquet")) if self.folder.exists() else 0
 
 
-def read_rows(paths: dict[Path, list[date]], page: str | None, segments: tuple[str, ...]) -> pl.DataFrame:
+def read_rows(
+    paths: dict[Path, list[date]],
+    page: str | None,
+    segments: tuple[str, ...],
+    whole: Collection[Path] = (),
+) -> pl.DataFrame:
     """One page's canonical rows (every page's with None) from the parts that count, each limited to the days
-    it wins (de-duplication: only the newest execution's rows count for a GA date). Row groups without the
-    page are skipped by their statistics; the rows come back sorted by date.
+    it wins (de-duplication: only the newest execution's rows count for a GA date), sorted by date. A part in
+    `whole` wins every day it holds, so it needs no date filter.
 
-    Parts are read READERS at a time, each narrowed to categories as it is read: peak memory is the result plus
-    a few parts' row groups (one lazy query over all parts held every part's strings together: 3x the peak).
+    The parts are read by one lazy scan: a rarely seen page costs the per-file overhead, and one scan opens
+    the files concurrently. Row groups without the page are skipped by their statistics; the page column is
+    not kept (it is the one value asked for) and strings become categories as they are read, so peak memory
+    stays near the result.
     """
     from heatmap.table import schema
 
     target = schema(segments)
     on_page = pl.lit(True) if page is None else pl.col("page") == page
-    as_categories = [pl.col(c).cast(pl.Categorical) for c in ("page", *segments)]
     counted = sorted(((path, days) for path, days in paths.items() if days), key=lambda item: (min(item[1]), item[0]))
-
-    def one(path: Path, days: list[date]) -> pl.DataFrame:
-        return pl.scan_parquet(path).filter(on_page & pl.col("date").is_in(days)).with_columns(as_categories).collect()
-
-    with ThreadPoolExecutor(max_workers=READERS) as pool:  # a few parts at a time: waits overlap, memory stays low
-        frames = list(pool.map(lambda item: one(*item), counted))
-    rows = pl.concat(frames).cast(target) if frames else pl.DataFrame(schema=target)  # type: ignore[arg-type]
-    return rows if rows["date"].is_sorted() else rows.sort("date")
+    whole = set(whole)
+    scans: list[pl.LazyFrame] = []
+    run: list[Path] = []  # consecutive whole parts, read by one scan
+    for path, days in counted:
+        if path in whole:
+            run.append(path)
+            continue
+        if run:
+            scans.append(pl.scan_parquet(run).filter(on_page))
+            run = []
+        scans.append(pl.scan_parquet(path).filter(on_page & pl.col("date").is_in(days)))
+    if run:
+        scans.append(pl.scan_parquet(run).filter(on_page))
+    if not scans:
+        return pl.DataFrame(schema=target)
+    rows = pl.concat(scans)
+    if page is not None:
+        rows = rows.drop("page").with_columns(pl.lit(page).alias("page"))
+    frame = rows.select(pl.col(name).cast(dtype) for name, dtype in target.items()).collect()
+    return frame if frame["date"].is_sorted() else frame.sort("date", maintain_order=True)
 
 
 def summary_of(data: bytes) -> Summary | None:

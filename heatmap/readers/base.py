@@ -74,5 +74,10 @@ def strings_only(frame: pl.DataFrame, keep: set[str]) -> pl.DataFrame:
         if plain in keep:
             spellings.setdefault(plain, []).append(name)
     return frame.select(
-        pl.coalesce([pl.col(name).cast(pl.String) for name in names]).alias(plain) for plain, names in spellings.items()
+        (
+            pl.col(names[0]).cast(pl.String)
+            if len(names) == 1
+            else pl.coalesce([pl.col(name).cast(pl.String) for name in names])
+        ).alias(plain)
+        for plain, names in spellings.items()
     )
