@@ -110,7 +110,7 @@ def test_css_width_shift_and_crop() -> None:
     shot = noise(300, 600, seed=1)
     # css width 100 on a 300 px image -> scale 3; shift 20 css px -> rows 60..359; crop_top 30 -> rows 30..329
     align = Alignment(css_width=100, shift_px=20, crop_top=30, crop_bottom=500)
-    rendered = render_map(shot, Display(kind="attention"), CAPTION, bt, alignment=align)
+    rendered = render_map(shot, Display(kind="attention", lines=False), CAPTION, bt, alignment=align)
     out, src = pixels(rendered.image), pixels(shot)
     assert rendered.map_height == 470
     assert np.array_equal(out[0:30], src[30:60])
@@ -150,7 +150,9 @@ def test_click_map_paints_near_the_clicks_only() -> None:
     bt = band_table(table)
     grid = click_grid(table, bt.page_views)
     shot = noise(200, 1000, seed=2)
-    out = pixels(render_map(shot, Display(kind="clicks", opacity=1.0), CAPTION, bt, grid).image).astype(int)
+    out = pixels(render_map(shot, Display(kind="clicks", opacity=1.0, lines=False), CAPTION, bt, grid).image).astype(
+        int
+    )
     src = pixels(shot).astype(int)
     changed = np.abs(out[:1000] - src).sum(axis=2) > 0
     ys, xs = np.nonzero(changed)
@@ -159,7 +161,9 @@ def test_click_map_paints_near_the_clicks_only() -> None:
     # the peak is at the hot end (red) at full opacity: pixel centres sit a quarter cell off the cell centre, so
     # the interpolated peak is t ~ 0.99 (green <= 16 of 255 in the red-yellow segment)
     white = Image.new("RGB", (200, 1000), (255, 255, 255))
-    out = pixels(render_map(white, Display(kind="clicks", opacity=1.0), CAPTION, bt, grid).image).astype(int)
+    out = pixels(render_map(white, Display(kind="clicks", opacity=1.0, lines=False), CAPTION, bt, grid).image).astype(
+        int
+    )
     hot = out[:1000, :, 0] - out[:1000, :, 1]
     y, x = np.unravel_index(hot.argmax(), hot.shape)
     assert abs(y - 210) <= 2 and abs(x - 101) <= 2
@@ -324,7 +328,7 @@ def test_smooth_rendering_interpolates_between_band_centres() -> None:
     # band's value holds (index 85), below the last centre the last's (255); below the data nothing is painted.
     bt = bands_from([100, 100], [100.0, 300.0])
     white = Image.new("RGB", (10, 300), (255, 255, 255))
-    display = Display(kind="attention", opacity=1.0, smooth=True)
+    display = Display(kind="attention", opacity=1.0, smooth=True, lines=False)
     rendered = render_map(white, display, CAPTION, bt)
     out = pixels(rendered.image)
     table = lut("classic")
@@ -334,6 +338,18 @@ def test_smooth_rendering_interpolates_between_band_centres() -> None:
     assert out[250, 5].tolist() == [255, 255, 255]
     exact = pixels(render_map(white, replace(display, smooth=False), CAPTION, bt).image)
     assert exact[99, 5].tolist() == table[85].tolist()  # the exact view: one colour per band
+
+
+def test_every_map_type_labels_the_fold_and_reach_depths() -> None:
+    # reach 1.00 .90 .70 .40 .20: the 50 % line at 300 css px (dpr 1) on attention and click maps too
+    bt = bands_from([100, 90, 70, 40, 20], [100.0, 90.0, 70.0, 40.0, 20.0])
+    white = Image.new("RGB", (300, 600), (255, 255, 255))
+    grid = click_grid(canonical_frame([(date(2025, 3, 1), "/jobs", "click", None, 50, 30, 5, 0.0)], ()), 100)
+    for kind in ("attention", "clicks"):
+        out = pixels(render_map(white, Display(kind=kind), CAPTION, bt, grid).image)
+        assert out[300, 290].tolist() == list(LINE_COLOUR), kind
+        plain = pixels(render_map(white, Display(kind=kind, lines=False), CAPTION, bt, grid).image)
+        assert plain[300, 290].tolist() != list(LINE_COLOUR)
 
 
 def test_the_legend_says_whether_bands_are_smoothed() -> None:

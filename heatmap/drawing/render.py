@@ -75,7 +75,7 @@ class Display:
     opacity: float = 0.45
     scale: ScaleMode = "max"  # relative to max, fixed ceiling, or clamped at the 99th percentile
     ceiling: float | None = None  # for scale="fixed": seconds per view, or clicks per 1,000 views
-    lines: bool = True  # scroll maps: 75/50/25 % reach lines and the fold
+    lines: bool = True  # 75/50/25 % reach lines and the fold, labelled (every map drawn with its band table)
     smooth: bool = False  # attention/reach: interpolate between band centres instead of one colour per band
     sigma_px: float = 24.0  # click smoothing, CSS px
 
@@ -433,8 +433,8 @@ def render_map(
         drawn = np.isfinite(values) & (values > 0)
         paint = _paint_smooth if display.smooth else _paint_bands
         paint(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
-        if display.kind == "reach" and display.lines and bands.page_views > 0:
-            _reach_lines(image, bands, alignment, height, REACH_LEVELS)
+    if display.lines and bands is not None and bands.page_views > 0:  # every map: where the fold and depths are
+        _reach_lines(image, bands, alignment, height, REACH_LEVELS)
     return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings)
 
 
