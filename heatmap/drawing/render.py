@@ -217,7 +217,6 @@ def _paint_smooth(
     centres = np.array([(spans[i][0] + spans[i][1] - 1) / 2.0 for i in live])
     values = np.where(drawn, values_t, 0.0)[live]
     first, last = spans[live[0]][0], spans[live[-1]][1]
-    pixels = np.asarray(image, dtype=np.uint8)
     for y0 in range(first, last, STRIP_ROWS):
         y1 = min(last, y0 + STRIP_ROWS)
         rows_t = np.interp(np.arange(y0, y1, dtype=np.float64), centres, values)
@@ -225,7 +224,7 @@ def _paint_smooth(
         if not alpha.any():
             continue
         colour = ramp[colour_index(rows_t)].astype(np.int64)[:, None, :]
-        strip = pixels[y0:y1].astype(np.int64)
+        strip = np.asarray(image.crop((0, y0, image.width, y1)), dtype=np.int64)  # one strip, never the frame
         blended = (strip * (255 - alpha) + colour * alpha + 127) // 255
         image.paste(Image.fromarray(blended.astype(np.uint8), "RGB"), (0, y0))
 
