@@ -125,7 +125,8 @@ def run_case(case: str, folder: Path, repeat: int) -> dict[str, Any]:
             png = baseline(shot, bands.seconds_per_view, float(bands.seconds_per_view.max()))
             best = min(best, time.perf_counter() - start)
             continue
-        rendered = render_map(shot, Display(kind=case), caption, bands, clicks)  # type: ignore[arg-type]
+        display = Display(kind="attention", smooth=True) if case == "smooth" else Display(kind=case)  # type: ignore[arg-type]
+        rendered = render_map(shot, display, caption, bands, clicks)
         png = rendered.png()
         best = min(best, time.perf_counter() - start)
         start = time.perf_counter()
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         synthetic_screenshot(width, height).save(folder / "screenshot.png", compress_level=1)
         synthetic_rows(height).write_parquet(folder / "rows.parquet")
         results = {}
-        for case in ("baseline", "attention", "reach", "clicks"):
+        for case in ("baseline", "attention", "smooth", "reach", "clicks"):
             command = [sys.executable, __file__, "--case", case, "--inputs", str(folder), "--repeat", str(repeat)]
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             results[case] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
           f"PNG {base['png_bytes'] / 1e6:.1f} MB, peak RSS {base['peak_rss'] / mib:.0f} MiB "
           f"(+{base['peak_over_inputs'] / mib:.0f} over inputs)")  # fmt: skip
     verdicts = []
-    for case in ("attention", "reach", "clicks"):
+    for case in ("attention", "smooth", "reach", "clicks"):  # smooth: attention with the gradient between bands
         r = results[case]
         ok_time, ok_size = r["seconds"] <= TIME_BUDGET_S, r["preview_bytes"] <= PREVIEW_BUDGET_BYTES
         verdicts += [ok_time, ok_size]

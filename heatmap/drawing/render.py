@@ -217,15 +217,15 @@ def _paint_smooth(
     centres = np.array([(spans[i][0] + spans[i][1] - 1) / 2.0 for i in live])
     values = np.where(drawn, values_t, 0.0)[live]
     first, last = spans[live[0]][0], spans[live[-1]][1]
-    for y0 in range(first, last, STRIP_ROWS):
-        y1 = min(last, y0 + STRIP_ROWS)
+    for y0 in range(first, last, STRIP_ROWS // 2):
+        y1 = min(last, y0 + STRIP_ROWS // 2)
         rows_t = np.interp(np.arange(y0, y1, dtype=np.float64), centres, values)
-        alpha = fade_alpha(rows_t, opacity)[:, None, None]
+        alpha = fade_alpha(rows_t, opacity).astype(np.uint16)[:, None, None]
         if not alpha.any():
             continue
-        colour = ramp[colour_index(rows_t)].astype(np.int64)[:, None, :]
-        strip = np.asarray(image.crop((0, y0, image.width, y1)), dtype=np.int64)  # one strip, never the frame
-        blended = (strip * (255 - alpha) + colour * alpha + 127) // 255
+        colour = ramp[colour_index(rows_t)].astype(np.uint16)[:, None, :]
+        strip = np.asarray(image.crop((0, y0, image.width, y1)), dtype=np.uint16)  # one strip, never the frame
+        blended = (strip * (255 - alpha) + colour * alpha + 127) // 255  # ≤ 255·255 + 127: fits 16 bits
         image.paste(Image.fromarray(blended.astype(np.uint8), "RGB"), (0, y0))
 
 
