@@ -252,6 +252,10 @@ def test_athena_view_sql_passes_winners_and_parses_as_trino(tmp_path):
         ("FAILED", "TABLE_NOT_FOUND: line 1:8: Table 'awsdatacatalog.heatmaps.exports' does not exist",
          "the Glue table heatmaps.exports does not exist; deploy tracking/athena.yaml"),
         ("CANCELLED", "", "the Athena query was cancelled"),
+        ("FAILED", "COLUMN_NOT_FOUND: line 9:5: Column 'run_date' cannot be resolved",
+         "the Glue tables in heatmaps come from an older tracking/athena.yaml"),
+        ("FAILED", "TABLE_NOT_FOUND: line 1:8: Table 'awsdatacatalog.heatmaps.exports_undated' does not exist",
+         "the Glue tables in heatmaps come from an older tracking/athena.yaml"),
         ("FAILED", "Access denied when writing output to url 's3://results/'",
          "Athena could not read the exports or write its results"),
     ],
@@ -301,3 +305,166 @@ def test_athena_results_are_kept_on_disk_and_show_sql_runs_nothing(tmp_path):
     text = engine.sql_text(engine.view_query("/p", date(2026, 1, 5), date(2026, 1, 5), {}))
     assert "GROUP BY" in text
     stubber.assert_no_pending_responses()
+
+
+# --- Run-date partitions, both key layouts, both spellings, the seconds² rule --------------------------------
+
+UNDATED = "flow/0b7a1c3e-0000-4000-8000-00000000000d"  # the older layout: no run-date folders
+DATED = "flow/2026/01/04/0b7a1c3e-0000-4000-8000-00000000000e"
+BACKFILL = "backfill/2026/02/01/0b7a1c3e-0000-4000-8000-00000000000f"  # old GA dates, run on 1 February
+PLAIN = "flow/2026/01/05/run-7"  # a tool writing `hm_band` (no `customEvent:`) and execution ids of its own
+
+
+def with_sq(record: dict, squares: str) -> dict:
+    return {**record, "customEvent:hm_seconds_sq": squares}
+
+
+def plain(record: dict) -> dict:
+    return {k.removeprefix("customEvent:"): v for k, v in record.items()}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both layouts in one source: an older export without date folders, dated daily runs, a backfill of old GA
+    dates written under the day it ran, plain keys; and seconds² the row's seconds cannot give (normalize's rule:
+    10 views with 50 s have Σs² ≥ 250, less is unknown)."""
+    folder = tmp_path_factory.mktemp("mixed")
+    squares = [
+        with_sq(dwell("20260102", "/p", 0, 10, 50), "250"),  # the smallest possible: kept
+        with_sq(dwell("20260102", "/p", 1, 10, 50), "249.95"),  # within the tag's rounding: kept
+        with_sq(dwell("20260102", "/p", 2, 10, 50), "0"),  # a report counting an older tag's events as 0
+        with_sq(dwell("20260102", "/p", 3, 10, 50), "120"),  # less than (Σs)²/k: impossible
+        with_sq(dwell("20260102", "/p", 4, 10, 50), "(not set)"),
+        with_sq(dwell("20260102", "/p", 5, 3, 0), "0"),  # no seconds: 0 is possible
+        with_sq(dwell("20260102", "/p", 6, 1, 2), "1"),  # one view of 2 s cannot have Σs² = 1: unknown
+        with_sq(dwell("20260102", "/p", 6, 4, 8, deviceCategory="desktop"), "16"),  # exactly 8²/4
+    ]
+    old = [with_sq(dwell("20251231", "/p", 0, 7, 14), "28"), dwell("20260101", "/p", 0, 1, 1),
+           dwell("20260102", "/p", 0, 1, 1)]  # fmt: skip
+    write(folder, f"{UNDATED}/p0.jsonl", jsonl(old), modified=datetime(2026, 1, 3, 2))
+    write(folder, f"{DATED}/p0.jsonl", jsonl([*squares, dwell("20260103", "/q", 0, 5, 5)]),
+          modified=datetime(2026, 1, 4, 2))  # fmt: skip
+    write(folder, f"{BACKFILL}/p0.jsonl", jsonl([with_sq(dwell("20260101", "/p", 0, 4, 20), "100.5")]),
+          modified=datetime(2026, 2, 1, 9))  # fmt: skip
+    plain_rows = [plain(with_sq(dwell("20260104", "/p", 0, 6, 30, newVsReturning="returning"), "150")),
+                  plain(with_sq(dwell("20260104", "/p", 1, 6, 30), "5")), plain(click("20260104", "/p", 3, 4, 2))]  # fmt: skip
+    write(folder, f"{PLAIN}/p0.jsonl", jsonl(plain_rows), modified=datetime(2026, 1, 5, 2))
+    return folder
+
+
+def test_partition_of_reads_both_layouts():
+    from heatmap.engines.sql import partition_of
+
+    today = date(2026, 3, 1)
+    assert partition_of(f"{DATED}/p0.jsonl", today) == ("flow", "2026/01/04")
+    assert partition_of(f"{UNDATED}/p0.jsonl", today) == ("flow", None)
+    assert partition_of(f"{PLAIN}/p0.jsonl", today) == ("flow", "2026/01/05")
+    assert partition_of("flow/2026/01/06/part.jsonl", today) == ("flow", "2026/01/06")  # files right in the day
+    assert partition_of("flow/2026/02/30/x/part.jsonl", today) == ("flow", None)  # no such day: read by flow
+    assert partition_of("flow/2026/03/02/x/part.jsonl", today) == ("flow", None)  # after today: not projected
+    assert partition_of("flow/schemaVersion_1/2026/01/06/x/part.jsonl", today) == ("flow", None)
+    assert partition_of("part.jsonl", today) == ("", None)
+
+
+def test_both_layouts_give_the_local_engines_answers(mixed, tmp_path):
+    local, duck = engines(mixed, tmp_path)
+    assert duck.catalog.coverage()["days"] == local.catalog.coverage()["days"]
+    assert (
+        duck.catalog.winners
+        == local.catalog.winners
+        == {
+            date(2025, 12, 31): UNDATED,
+            date(2026, 1, 1): BACKFILL,  # the backfill run of February wins the old GA date
+            date(2026, 1, 2): DATED,
+            date(2026, 1, 3): DATED,
+            date(2026, 1, 4): PLAIN,
+        }
+    )
+    assert duck.catalog.pages() == local.catalog.pages()
+    assert duck.catalog.segment_values == local.catalog.segment_values
+    for start, end, where in [
+        (date(2025, 12, 31), date(2026, 1, 31), {}),
+        (date(2025, 12, 31), date(2025, 12, 31), {}),
+        (date(2026, 1, 1), date(2026, 1, 1), {}),
+        (date(2026, 1, 2), date(2026, 1, 2), {"device": ["desktop"]}),
+        (date(2026, 1, 4), date(2026, 1, 4), {"visitor": ["returning"]}),
+    ]:
+        ours, theirs = local.view("/p", start, end, where), duck.view("/p", start, end, where)
+        same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
+        assert theirs.dwell["seconds_sq"].to_list() == ours.dwell["seconds_sq"].to_list()
+        assert theirs.dwell["sq_missing"].to_list() == ours.dwell["sq_missing"].to_list()
+        assert (click_grid(theirs, 1).counts == click_grid(ours, 1).counts).all()
+
+
+def test_seconds_squared_the_seconds_cannot_give_is_unknown_in_the_sql(mixed, tmp_path):
+    local, duck = engines(mixed, tmp_path)
+    for engine in (local, duck):
+        sums = engine.view("/p", date(2026, 1, 2), date(2026, 1, 2), {})
+        assert sums.dwell["band"].to_list() == [0, 1, 2, 3, 4, 5, 6]
+        assert sums.dwell["sq_missing"].to_list() == [0, 0, 1, 1, 1, 0, 1], engine.name
+        assert sums.dwell["seconds_sq"].to_list() == [250.0, 249.95, 0.0, 0.0, 0.0, 0.0, 16.0], engine.name
+        plain_keys = engine.view("/p", date(2026, 1, 4), date(2026, 1, 4), {})  # `hm_seconds_sq` without prefix
+        assert plain_keys.dwell["sq_missing"].to_list() == [0, 1] and plain_keys.dwell["seconds"].to_list() == [30, 30]
+        assert click_grid(plain_keys, 20).total == 2
+
+
+def test_a_view_reads_only_the_run_date_folders_of_its_winners(mixed, tmp_path):
+    import shutil
+
+    source = tmp_path / "src"
+    shutil.copytree(mixed, source)
+    store = LocalStore(source)
+    duck = DuckDBEngine(store, list_exports(store), FieldMap(), Bounds(), str(tmp_path / "duck"))
+    read, total = duck.scanned_bytes(date(2026, 1, 1), date(2026, 1, 1))
+    assert read == (source / BACKFILL / "p0.jsonl").stat().st_size < total
+    assert duck.scanned_bytes(date(2025, 12, 31), date(2025, 12, 31))[0] == sum(
+        p.stat().st_size for p in (source / "flow").rglob("*.jsonl")
+    )  # a winner without date folders: its flow's folder is read whole, as Athena reads it
+    assert duck.scanned_bytes() == (total, total)
+
+    (source / DATED / "p0.jsonl").unlink()  # DuckDB opens files when a query runs: a pruned one is never opened
+    assert duck.view("/p", date(2026, 1, 1), date(2026, 1, 1), {}).dwell["events"].to_list() == [4]
+    assert duck.view("/p", date(2026, 1, 4), date(2026, 1, 4), {}).dwell["events"].to_list() == [6, 6]
+    for start, end in [(date(2026, 1, 2), date(2026, 1, 2)), (date(2025, 12, 31), date(2025, 12, 31))]:
+        with pytest.raises(HeatmapError, match="could not answer"):  # its own folder; the undated flow's whole
+            duck.view("/p", start, end, {})
+
+
+def test_athena_view_sql_names_only_the_winners_partitions(tmp_path):
+    undated = f"{UNDATED}/p0.jsonl"
+    objects = [
+        ObjectInfo(undated, 100, "e0", datetime(2026, 1, 3, 2, tzinfo=UTC)),
+        ObjectInfo(f"{DATED}/p0.jsonl", 200, "e1", datetime(2026, 1, 4, 2, tzinfo=UTC)),
+        ObjectInfo(f"{BACKFILL}/p0.jsonl", 300, "e2", datetime(2026, 2, 1, 9, tzinfo=UTC)),
+    ]
+
+    def setup(stubber: Stubber) -> None:
+        path = "s3://exports-bucket/ga/{}/p0.jsonl".format
+        rows = [[path(UNDATED), "20251231", "1"], [path(UNDATED), "20260101", "1"], [path(DATED), "20260102", "8"],
+                [path(BACKFILL), "20260101", "1"]]  # fmt: skip
+        stub_query(stubber, "q1", ["SUCCEEDED"], [result_page(*COVERAGE, rows, True, None)])
+        stub_query(stubber, "q2", ["SUCCEEDED"], [result_page(*CATALOG, [["page", "/p", "20"]], True, None)])
+
+    client = athena_client()
+    stubber = Stubber(client)
+    setup(stubber)
+    stubber.activate()
+    engine = AthenaEngine("exports-bucket", "ga/", objects, FieldMap(), Bounds(), OPTIONS, str(tmp_path), client,
+                          sleep=lambda s: None)  # fmt: skip
+    stubber.assert_no_pending_responses()  # the two catalog queries ran; views below only build their SQL
+
+    def compact(start: date, end: date) -> str:
+        text = engine.sql_text(engine.view_query("/p", start, end, {}))
+        return sqlglot.parse_one(text, read="trino").sql(dialect="trino")
+
+    backfilled = compact(date(2026, 1, 1), date(2026, 1, 1))
+    assert "\"heatmaps\".\"exports\" WHERE (flow = 'backfill' AND run_date IN ('2026/02/01'))" in backfilled
+    assert "exports_undated" not in backfilled and "2026/01/04" not in backfilled
+    old = compact(date(2025, 12, 31), date(2026, 1, 2))
+    assert "(flow = 'flow' AND run_date IN ('2026/01/04'))" in old
+    assert (
+        f'"heatmaps"."exports_undated" WHERE (flow = \'flow\' AND "$path" IN (\'s3://exports-bucket/ga/{undated}\'))'
+        in old
+    )
+    assert engine.scanned_bytes(date(2026, 1, 1), date(2026, 1, 1)) == (300, 600)
+    assert engine.scanned_bytes(date(2026, 1, 2), date(2026, 1, 2)) == (200, 600)

@@ -9,7 +9,9 @@ Generated:
 - `tracking/gtm-container.json`: an importable GTM container (tag, triggers, variables, GA4 event tags);
 - `tracking/appflow.yaml`: only the two `Tasks` blocks and the dashboard policy's AppFlow statements between the
   GENERATED markers;
-- `tracking/iam-policy.json`: the dashboard policy of `appflow.yaml`, with `${Parameter}` placeholders.
+- `tracking/iam-policy.json`: the dashboard policy of `appflow.yaml`, with `${Parameter}` placeholders;
+- `tracking/athena.yaml`: only the two Glue tables between the GENERATED TABLES markers (their columns are the
+  report's fields, a GA4 custom parameter under both spellings; partition projection over the run-date folders).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ TAG_HTML = HERE / "hm_tag.gtm.html"
 CONTAINER_JSON = HERE / "gtm-container.json"
 APPFLOW_YAML = HERE / "appflow.yaml"
 IAM_POLICY_JSON = HERE / "iam-policy.json"
+ATHENA_YAML = HERE / "athena.yaml"
 
 MEASUREMENT_ID_VARIABLE = "GA4 Measurement ID"
 MEASUREMENT_ID_PLACEHOLDER = "G-XXXXXXXXXX"
@@ -330,6 +333,103 @@ def render_appflow_yaml(source: str) -> str:
     return rendered
 
 
+# ------------------------------------------------------------------------------------- the Glue tables
+
+
+def glue_columns() -> list[tuple[str, str]]:
+    """(column, JSON key) of the Glue tables: the report's fields, a custom parameter also without its prefix."""
+    from heatmap.engines.sql import table_columns
+
+    return table_columns(report_fields())
+
+
+def _glue_tables_yaml(indent: str) -> str:
+    """`exports` (partitioned by flow and run-date folder, partition projection) and `exports_undated` (by flow)."""
+    from heatmap.engines import sql
+
+    columns = glue_columns()
+    storage = [
+        "StorageDescriptor:",
+        "  Location: !Sub s3://${SourceBucketName}/${SourcePrefix}/",
+        "  InputFormat: org.apache.hadoop.mapred.TextInputFormat",
+        "  OutputFormat: org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+        "  SerdeInfo:",
+        "    SerializationLibrary: org.openx.data.jsonserde.JsonSerDe",
+        "    Parameters:",
+        '      ignore.malformed.json: "true"',
+        '      case.insensitive: "false"',
+        "      # A column reads the JSON key of its name unless mapped: AppFlow writes `customEvent:hm_band`, other",
+        "      # tools `hm_band`; the queries take whichever a row has.",
+        *[f"      mapping.{column}: {json.dumps(key)}" for column, key in columns if column != key],
+        "  Columns:",
+        *[f"    - {{Name: {column}, Type: string}}" for column, _key in columns],
+    ]
+    day = sql.FIRST_RUN_DATE.strftime("%Y/%m/%d")
+    flows = "!Sub ${FlowNamePrefix}-daily,${FlowNamePrefix}-backfill"
+    out = [
+        "# Exports under run-date folders (<flow>/<yyyy>/<mm>/<dd>/<execution>/, AppFlow's DAY path prefix): one",
+        "# partition per flow and run date (UTC), projected, so a query names the folders it reads.",
+        "ExportsTable:",
+        "  Type: AWS::Glue::Table",
+        "  Properties:",
+        "    CatalogId: !Ref AWS::AccountId",
+        "    DatabaseName: !Ref Database",
+        "    TableInput:",
+        f"      Name: {sql.TABLE}",
+        "      TableType: EXTERNAL_TABLE",
+        "      Parameters:",
+        "        classification: json",
+        '        projection.enabled: "true"',
+        f"        projection.{sql.FLOW}.type: enum",
+        f"        projection.{sql.FLOW}.values: {flows}",
+        f"        projection.{sql.RUN_DATE}.type: date",
+        f"        projection.{sql.RUN_DATE}.format: {sql.RUN_DATE_FORMAT}",
+        f"        projection.{sql.RUN_DATE}.range: {day},NOW+1DAYS",
+        f'        projection.{sql.RUN_DATE}.interval: "1"',
+        f"        projection.{sql.RUN_DATE}.interval.unit: DAYS",
+        f"        storage.location.template: !Sub s3://${{SourceBucketName}}/${{SourcePrefix}}/${{!{sql.FLOW}}}/"
+        f"${{!{sql.RUN_DATE}}}/",
+        "      PartitionKeys:",
+        f"        - {{Name: {sql.FLOW}, Type: string}}",
+        f"        - {{Name: {sql.RUN_DATE}, Type: string}}",
+        *[f"      {line}" for line in storage],
+        "",
+        "# Exports without run-date folders (<flow>/<execution>/, the older layout, other tools): one partition per",
+        '# flow, read whole (dated objects too; the queries keep only the objects they name by "$path").',
+        "UndatedExportsTable:",
+        "  Type: AWS::Glue::Table",
+        "  Properties:",
+        "    CatalogId: !Ref AWS::AccountId",
+        "    DatabaseName: !Ref Database",
+        "    TableInput:",
+        f"      Name: {sql.UNDATED_TABLE}",
+        "      TableType: EXTERNAL_TABLE",
+        "      Parameters:",
+        "        classification: json",
+        '        projection.enabled: "true"',
+        f"        projection.{sql.FLOW}.type: enum",
+        f"        projection.{sql.FLOW}.values: {flows}",
+        f"        storage.location.template: !Sub s3://${{SourceBucketName}}/${{SourcePrefix}}/${{!{sql.FLOW}}}/",
+        "      PartitionKeys:",
+        f"        - {{Name: {sql.FLOW}, Type: string}}",
+        *[f"      {line}" for line in storage],
+    ]
+    return "\n".join(f"{indent}{line}" if line else "" for line in out) + "\n"
+
+
+_TABLES = re.compile(
+    r"(?P<head>^(?P<indent>[ \t]*)# BEGIN GENERATED TABLES[^\n]*\n)(?P<body>.*?)(?P<tail>^[ \t]*# END GENERATED TABLES\b)",
+    re.S | re.M,
+)
+
+
+def render_athena_yaml(source: str) -> str:
+    rendered, count = _TABLES.subn(lambda m: m["head"] + _glue_tables_yaml(m["indent"]) + m["tail"], source)
+    if count != 1:
+        raise ValueError(f"athena.yaml needs one GENERATED TABLES block, found {count}")
+    return rendered
+
+
 class CfnLoader(yaml.SafeLoader):
     """Reads CloudFormation YAML: `!Ref X` -> {"Ref": X}, `!Sub s` -> {"Fn::Sub": s}, and so on."""
 
@@ -391,6 +491,7 @@ def generated() -> dict[Path, str]:
         CONTAINER_JSON: _json(gtm_container(js)),
         APPFLOW_YAML: template,
         IAM_POLICY_JSON: _json(iam_policy(template)),
+        ATHENA_YAML: render_athena_yaml(ATHENA_YAML.read_text(encoding="utf-8")),
     }
 
 

@@ -1,6 +1,6 @@
 """The Athena engine: one SQL query per view, run where the exports already are (DESIGN §13).
 
-Amazon Athena reads the AppFlow exports in S3 through the Glue table of tracking/athena.yaml, in parallel, billed
+Amazon Athena reads the AppFlow exports in S3 through the Glue tables of tracking/athena.yaml, in parallel, billed
 per byte scanned; the app receives per-band sums and click cells (hundreds of rows). Queries go through boto3
 (start, poll with backoff, paginate the results); botocore's retry mode retries throttling and 5xx. Results are
 cached per query text (which holds the listing's winning objects), in memory and on disk, so toggling back to
@@ -20,6 +20,7 @@ import polars as pl
 from sqlglot import exp
 
 from heatmap.contract import Bounds
+from heatmap.engines.sql import RUN_DATE, TABLE, UNDATED_TABLE
 from heatmap.engines.sql_engine import SqlEngine
 from heatmap.errors import HeatmapError
 from heatmap.fields import FieldMap
@@ -51,13 +52,18 @@ class NotRun(HeatmapError):
 @dataclass(frozen=True)
 class AthenaOptions:
     database: str = "page_heatmaps"
-    table: str = "exports"
+    table: str = "exports"  # partitioned by flow and run-date folder; `<table>_undated` by flow only
     workgroup: str = "page-heatmaps"
     output_location: str | None = None  # else the workgroup's results location
     region: str | None = None
     timeout_seconds: float = 300.0
     retry_mode: str = "standard"
     max_attempts: int = 5
+
+    @property
+    def undated_table(self) -> str:
+        """The table over exports without run-date folders (tracking/athena.yaml names it `<table>_undated`)."""
+        return f"{self.table}_undated"
 
 
 def make_client(options: AthenaOptions) -> Any:
@@ -98,10 +104,13 @@ class AthenaEngine(SqlEngine):
         return f"s3://{self.bucket}/{self.prefix}{key}"
 
     def sql_text(self, query: exp.Expression) -> str:
-        """The query against the Glue table, as pasted into the Athena console."""
-        table = exp.table_(self.options.table, db=self.options.database, quoted=True)
+        """The query against the Glue tables, as pasted into the Athena console."""
+        tables = {
+            TABLE: exp.table_(self.options.table, db=self.options.database, quoted=True),
+            UNDATED_TABLE: exp.table_(self.options.undated_table, db=self.options.database, quoted=True),
+        }
         named = query.transform(
-            lambda node: table.copy() if isinstance(node, exp.Table) and node.name == "exports" else node
+            lambda node: tables[node.name].copy() if isinstance(node, exp.Table) and node.name in tables else node
         )
         return named.sql(dialect="trino", pretty=True)
 
@@ -203,6 +212,12 @@ def _failed_sentence(state: str, reason: str, options: AthenaOptions) -> str:
     if state == "CANCELLED":
         return "the Athena query was cancelled (in the console or by a workgroup limit); run the view again"
     lowered = reason.lower()
+    stale = f"'{RUN_DATE}'" in lowered or "customevent_" in lowered or options.undated_table.lower() in lowered
+    if stale and ("cannot be resolved" in lowered or "not_found" in lowered or "does not exist" in lowered):
+        return (
+            f"the Glue tables in {options.database} come from an older tracking/athena.yaml (no run-date partitions "
+            f"or no {options.undated_table} table); deploy the current one (Athena said: {reason})"
+        )
     if "does not exist" in lowered or "table_not_found" in lowered or "schema_not_found" in lowered:
         return (
             f"the Glue table {options.database}.{options.table} does not exist; deploy tracking/athena.yaml "

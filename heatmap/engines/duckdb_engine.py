@@ -1,7 +1,8 @@
 """The DuckDB engine: the Athena SQL, transpiled by sqlglot, run on this machine over the exports' files.
 
 It is the test oracle for the Athena SQL (same text, same rules, same answers as the local engine) and an
-out-of-core option: DuckDB scans the JSON Lines itself and spills to disk. S3 objects are first copied to a
+out-of-core option: DuckDB scans the JSON Lines itself and spills to disk, and like Athena it reads only the
+files of the run-date folders a query names (the tables are pointed at them before each query). S3 objects are first copied to a
 local folder through the project's own store (keyed by ETag, so each is fetched once): no DuckDB extension is
 downloaded at run time. JSON Lines only (gzip included); CSV, Parquet and UA exports need the local engine.
 """
@@ -9,13 +10,14 @@ downloaded at run time. JSON Lines only (gzip included); CSV, Parquet and UA exp
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import polars as pl
 from sqlglot import exp
 
 from heatmap.contract import Bounds
-from heatmap.engines.sql import TABLE, column_name
+from heatmap.engines.sql import FLOW, RUN_DATE, TABLE, UNDATED_TABLE, Scope, role_fields, scope_of, table_columns
 from heatmap.engines.sql_engine import SqlEngine
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
@@ -41,7 +43,9 @@ class DuckDBEngine(SqlEngine):
         for setting in ("enable_progress_bar", "autoinstall_known_extensions", "autoload_known_extensions"):
             self.connection.execute(f"SET {setting} = false")  # and never download anything at run time
         self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # beyond it DuckDB spills to disk
-        self._exports_view(fields)
+        self._running = threading.Lock()
+        self.objects = objects
+        self._tables(fields)
         super().__init__(store.uri, objects, fields, bounds)
 
     def _local_file(self, info: ObjectInfo, cache_dir: str | None) -> str:
@@ -56,35 +60,43 @@ class DuckDBEngine(SqlEngine):
             write_atomic(path, self.store.read(info.key))
         return str(path)
 
-    def _exports_view(self, fields: FieldMap) -> None:
-        """`exports`: every field as a string under its plain lower-case name (either spelling in the files),
-        and "$path", as Athena's Glue table shows them. Malformed lines become rows of nulls (no date: skipped)."""
-        roles = [fields.date, fields.page, fields.event_name, fields.band, fields.x, fields.y, fields.events,
-                 fields.seconds, fields.seconds_sq, *fields.segments]  # fmt: skip
-        spellings: dict[str, list[str]] = {}
-        for field in roles:
-            plain = field.removeprefix("customEvent:").removeprefix("ga:")
-            spellings[column_name(field)] = [plain, f"customEvent:{plain}"]
-        columns = {name: "VARCHAR" for names in spellings.values() for name in names}
-        select = ", ".join(
-            f"COALESCE({', '.join(_quoted(n) for n in names)}) AS {_quoted(column)}"
-            for column, names in spellings.items()
-        )
-        files = sorted(self.files.values())
-        if not files:
-            self.connection.execute(
-                f'CREATE VIEW {TABLE} AS SELECT NULL::VARCHAR AS "$path", '
-                + ", ".join(f"NULL::VARCHAR AS {_quoted(c)}" for c in spellings)
-                + " WHERE FALSE"
-            )
-            return
-        files_list = "[" + ", ".join(_literal(f) for f in files) + "]"
-        columns_struct = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in columns) + "}"
-        self.connection.execute(
-            f'CREATE VIEW {TABLE} AS SELECT filename AS "$path", {select} FROM read_json({files_list}, '
-            f"format = 'newline_delimited', columns = {columns_struct}, ignore_errors = true, filename = true, "
-            "maximum_object_size = 1048576)"
-        )
+    def _tables(self, fields: FieldMap) -> None:
+        """`exports` and `exports_undated` as Athena's Glue tables show them (tracking/athena.yaml): each spelling
+        of a field a string column (`hm_band`, `customevent_hm_band`), "$path", and the partition columns, taken
+        from `_files` (one row per file: its flow and run-date folder). Malformed lines become rows of nulls."""
+        columns = table_columns(role_fields(fields))
+        keys = dict.fromkeys(key for _column, key in columns)
+        self._keys_struct = "{" + ", ".join(f"{_literal(key)}: 'VARCHAR'" for key in keys) + "}"
+        self._select = ", ".join(f"r.{_quoted(key)} AS {_quoted(column)}" for column, key in columns)
+        self._nulls = ", ".join(f"NULL::VARCHAR AS {_quoted(column)}" for column, _key in columns)
+        self.connection.execute("CREATE TABLE _files (file VARCHAR PRIMARY KEY, flow VARCHAR, run_date VARCHAR)")
+        rows = [(self.files[o.key], *self.partition(o.key)) for o in self.objects]
+        if rows:
+            self.connection.executemany("INSERT INTO _files VALUES (?, ?, ?)", rows)
+        self._views(Scope.of((o.key for o in self.objects), self.path_of, self.partition))
+
+    def _views(self, scope: Scope) -> None:
+        """Point the two tables at the files of the scope's partitions only, as partition projection does on
+        Athena: a run-date partition is its folder's files; `exports_undated` reads a flow's files whole (dated
+        ones too, as Athena reads the flow's folder; the queries keep only the objects they name by "$path")."""
+        dated = {(flow, day) for flow, days in scope.dated for day in days}
+        flows = {flow for flow, _paths in scope.undated}
+        chosen = [(key, self.partition(key)) for key in self.files]
+        for table, partitions, files in (
+            (TABLE, f"f.{FLOW}, f.{RUN_DATE}", [self.files[k] for k, part in chosen if part in dated]),
+            (UNDATED_TABLE, f"f.{FLOW}", [self.files[k] for k, (flow, _day) in chosen if flow in flows]),
+        ):
+            if files:
+                listed = "[" + ", ".join(_literal(f) for f in sorted(files)) + "]"
+                body = (
+                    f'SELECT r.filename AS "$path", {partitions}, {self._select} FROM read_json({listed}, format = '
+                    f"'newline_delimited', columns = {self._keys_struct}, ignore_errors = true, filename = true, "
+                    "maximum_object_size = 1048576) AS r JOIN _files AS f ON r.filename = f.file"
+                )
+            else:
+                nulls = ", ".join(f"NULL::VARCHAR AS {c.removeprefix('f.')}" for c in partitions.split(", "))
+                body = f'SELECT NULL::VARCHAR AS "$path", {nulls}, {self._nulls} WHERE FALSE'
+            self.connection.execute(f"CREATE OR REPLACE VIEW {table} AS {body}")
 
     def path_of(self, key: str) -> str:
         return self.files[key]
@@ -92,8 +104,12 @@ class DuckDBEngine(SqlEngine):
     def run(self, query: exp.Expression) -> pl.DataFrame:
         import duckdb
 
+        scope = scope_of(query)
         try:
-            return self.connection.sql(query.sql(dialect="duckdb")).pl()
+            with self._running:  # one query at a time on the connection, each over its own partitions' files
+                if scope is not None:
+                    self._views(scope)
+                return self.connection.sql(query.sql(dialect="duckdb")).pl()
         except duckdb.Error as exc:
             raise DataError(f"the duckdb engine could not answer: {str(exc).splitlines()[0]}") from None
 

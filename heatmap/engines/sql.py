@@ -1,11 +1,18 @@
 """The SQL a view needs, written once for Athena (Trino) and transpiled for DuckDB by sqlglot (DESIGN §13).
 
-The queries read the raw exports as an `exports` table whose columns are the export fields' plain names in
-lower case, every one a string (as AppFlow writes them and as the Glue table in tracking/athena.yaml declares
-them), plus `"$path"`, the object each row came from. They apply the same rules as heatmap/ingest/normalize.py:
-GA's placeholders, the contract's bounds (a row with any value out of bounds is left out whole), and
+The queries read the raw exports through two tables, as the Glue tables of tracking/athena.yaml declare them:
+`exports`, partitioned by flow and run-date folder (`<flow>/<yyyy>/<mm>/<dd>/...`, AppFlow's `DAY` path
+prefix), and `exports_undated`, partitioned by flow only (`<flow>/<execution>/...` and any other layout; it
+reads a flow's folder whole). Their columns are the export fields' plain names in lower case, every one a string
+(as AppFlow writes them); a GA4 custom parameter has a second column for its `customEvent:` spelling
+(`customevent_hm_band`), and the queries take whichever the row has. `"$path"` names the object a row came from.
+
+The queries apply the same rules as heatmap/ingest/normalize.py: GA's placeholders, the contract's bounds (a row
+with any value out of bounds is left out whole), seconds² that the row's seconds cannot give is unknown, and
 de-duplication by a VALUES list of (object, GA date) pairs that count — worked out from the object listing with
-the local engine's rule, so both engines count exactly the same rows.
+the local engine's rule, so both engines count exactly the same rows. Each query reads only the partitions that
+hold those objects (a `Scope`): the run-date folders of the winning objects, so a year of exports costs what the
+view's days cost, and a backfill of old GA dates (written under the day it ran) is still found.
 
 Every value (page, dates, segment values, bounds, paths) enters as a literal made by sqlglot, and every field
 name as an identifier quoted by sqlglot: nothing a user or a row says is pasted into the text.
@@ -13,18 +20,33 @@ name as an identifier quoted by sqlglot: nothing a user or a row says is pasted 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import sqlglot
 from sqlglot import exp
 
+from heatmap import contract
 from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap, plain_name
 
 DIALECT = "trino"
-TABLE = "exports"
+TABLE = "exports"  # partitioned by flow and run date (partition projection over the date folders)
+UNDATED_TABLE = "exports_undated"  # partitioned by flow only: exports without run-date folders
+FLOW, RUN_DATE = "flow", "run_date"  # the partition columns
+PATH = '"$path"'  # Athena's pseudo-column: the object a row came from
+RUN_DATE_FORMAT = "yyyy/MM/dd"  # the projection's format: AppFlow's DAY folders
+FIRST_RUN_DATE = date(2005, 1, 1)  # the projection's first day (the table's range ends at NOW+1DAYS, UTC)
 Pairs = Sequence[tuple[str, str]]  # ("$path", YYYYMMDD) whose rows count
+SCOPE = "heatmap_scope"  # the key of a query's Scope in its sqlglot meta
+
+_CUSTOM = frozenset(
+    {plain_name(f) for f in (*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS) if f.startswith("customEvent:")}
+    | {*contract.CUSTOM_DIMENSIONS, *contract.CUSTOM_METRICS}
+)
+_DAY_FOLDERS = re.compile(r"^(\d{4})/(\d{2})/(\d{2})$")
 
 
 def column_name(field: str) -> str:
@@ -32,14 +54,119 @@ def column_name(field: str) -> str:
     return plain_name(field).lower()
 
 
+def spellings(field: str) -> list[tuple[str, str]]:
+    """The (table column, JSON key) pairs that may hold an export field, the first with a value counting: a GA4
+    custom parameter is written `customEvent:hm_band` by AppFlow and `hm_band` by other tools."""
+    plain = plain_name(field)
+    if field.startswith("customEvent:") or plain in _CUSTOM:
+        return [(f"customevent_{plain.lower()}", f"customEvent:{plain}"), (plain.lower(), plain)]
+    return [(plain.lower(), plain)]
+
+
+def table_columns(fields: Iterable[str]) -> list[tuple[str, str]]:
+    """Every (column, JSON key) the tables need for these export fields, in order, each once."""
+    return list(dict.fromkeys(pair for field in fields for pair in spellings(field)))
+
+
+def role_fields(fields: FieldMap) -> list[str]:
+    """The export fields a query reads."""
+    return [fields.date, fields.page, fields.event_name, fields.band, fields.x, fields.y, fields.events,
+            fields.seconds, fields.seconds_sq, *fields.segments]  # fmt: skip
+
+
+def partition_of(key: str, today: date | None = None) -> tuple[str, str | None]:
+    """(flow, run-date folder `yyyy/MM/dd`) of an object key relative to the source (`<flow>/<yyyy>/<mm>/<dd>/
+    <execution>/<file>`), or (flow, None) when the key has no run-date folders where the table expects them (the
+    older `<flow>/<execution>/<file>`, other tools, a date outside the projection's range): `exports_undated`
+    reads those."""
+    folders = key.split("/")[:-1]
+    flow = folders[0] if folders else ""
+    match = _DAY_FOLDERS.match("/".join(folders[1:4]))
+    if not match:
+        return flow, None
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return flow, None
+    last = today or datetime.now(UTC).date()
+    return (flow, "/".join(folders[1:4])) if FIRST_RUN_DATE <= day <= last else (flow, None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The partitions a query reads: run-date folders per flow in `exports`, and the objects without date folders
+    per flow in `exports_undated` (that table reads a flow's folder whole, so those objects are named by path)."""
+
+    dated: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    undated: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        keys: Iterable[str],
+        path_of: Callable[[str], str],
+        partition: Callable[[str], tuple[str, str | None]] = partition_of,
+    ) -> Scope:
+        dated: dict[str, set[str]] = {}
+        undated: dict[str, set[str]] = {}
+        for key in keys:
+            flow, run_date = partition(key)
+            if run_date is None:
+                undated.setdefault(flow, set()).add(path_of(key))
+            else:
+                dated.setdefault(flow, set()).add(run_date)
+        return cls(
+            tuple((flow, tuple(sorted(days))) for flow, days in sorted(dated.items())),
+            tuple((flow, tuple(sorted(paths))) for flow, paths in sorted(undated.items())),
+        )
+
+
+def _lit(value: object) -> str:
+    return exp.convert(value).sql(dialect=DIALECT)
+
+
+def _quoted(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect=DIALECT)
+
+
 def _ident(field: str) -> str:
-    return exp.to_identifier(column_name(field), quoted=True).sql(dialect=DIALECT)
+    return _quoted(column_name(field))
 
 
-def _normalized(fields: FieldMap) -> str:
-    """The exports as typed rows, with every check of normalize as a boolean `ok` (true: the row counts).
+def _source(fields: FieldMap, scope: Scope) -> str:
+    """The rows of the scope's partitions, one column per field (whichever spelling the row has) and `path`."""
+    select = ", ".join(
+        f"COALESCE({', '.join(_quoted(c) for c, _key in spellings(f))}) AS {_ident(f)}"
+        if len(spellings(f)) > 1
+        else f"{_quoted(spellings(f)[0][0])} AS {_ident(f)}"
+        for f in dict.fromkeys(role_fields(fields))
+    )
+
+    def any_of(column: str, values: Sequence[str]) -> str:
+        return f"{column} IN ({', '.join(_lit(v) for v in values)})"
+
+    branches = []
+    if scope.dated or not scope.undated:
+        where = (
+            " OR ".join(f"({FLOW} = {_lit(flow)} AND {any_of(RUN_DATE, days)})" for flow, days in scope.dated)
+            or "FALSE"
+        )
+        branches.append(f"SELECT {PATH} AS path, {select} FROM {TABLE} WHERE {where}")
+    if scope.undated:
+        where = " OR ".join(f"({FLOW} = {_lit(flow)} AND {any_of(PATH, paths)})" for flow, paths in scope.undated)
+        branches.append(f"SELECT {PATH} AS path, {select} FROM {UNDATED_TABLE} WHERE {where}")
+    return "\n      UNION ALL\n      ".join(branches)
+
+
+def _normalized(fields: FieldMap, scope: Scope) -> str:
+    """The scope's rows as typed rows, with every check of normalize as a boolean `ok` (true: the row counts).
     NaN and infinities fail the BETWEEN bounds in both dialects (Trino: comparisons with NaN are false; DuckDB
-    orders NaN above every number), so no finiteness function is needed."""
+    orders NaN above every number), so no finiteness function is needed.
+
+    `sq` is normalize's seconds² rule: k events with s seconds in all have Σs² ≥ s²/k (Cauchy–Schwarz, rounding to
+    0.01 allowed), so a smaller seconds² means some events did not send it (a GA4 report counts a missing
+    parameter as 0): unknown (null), not a number. The same float operations in the same order as
+    normalize._seconds_sq_if_possible, with double literals in both dialects, so both engines draw the line alike."""
     c = {role: _ident(getattr(fields, role)) for role in ("date", "page", "event_name", "band", "x", "y", "events")}
     seconds, seconds_sq = _ident(fields.seconds), _ident(fields.seconds_sq)
     segments = [(name, _ident(name)) for name in fields.segments]
@@ -50,9 +177,12 @@ def _normalized(fields: FieldMap) -> str:
     segment_select = ", ".join(f"COALESCE({col}, '(not set)') AS {_seg(name)}" for name, col in segments)
     segment_ok = " AND ".join(f"COALESCE(LENGTH({col}), 0) <= :max_segment_length" for _name, col in segments)
     return f"""
+    source AS (
+      {_source(fields, scope)}
+    ),
     typed AS (
       SELECT
-        "$path" AS path,
+        path,
         REPLACE({c["date"]}, '-', '') AS day,
         {c["page"]} AS page,
         CASE WHEN {c["event_name"]} IN (:dwell_event, :dwell_more_event) THEN 'dwell'
@@ -71,7 +201,7 @@ def _normalized(fields: FieldMap) -> str:
         {placeholder(seconds_sq)} AS seconds_sq_missing,
         LENGTH({c["page"]}) AS page_length,
         {segment_ok or "TRUE"} AS segments_ok{", " + segment_select if segment_select else ""}
-      FROM {TABLE}
+      FROM source
     ),
     dated AS (
       SELECT *, REGEXP_LIKE(COALESCE(day, ''), '^[0-9]{{8}}$') AND TRY(DATE_PARSE(day, '%Y%m%d')) IS NOT NULL
@@ -88,7 +218,10 @@ def _normalized(fields: FieldMap) -> str:
               AND (seconds_sq_missing OR (seconds_sq IS NOT NULL
                    AND seconds_sq BETWEEN 0 AND events * :max_seconds_sq))
             ELSE NOT position_missing AND x IS NOT NULL AND x BETWEEN 0 AND 99
-              AND y IS NOT NULL AND y BETWEEN 0 AND :max_y END AS ok
+              AND y IS NOT NULL AND y BETWEEN 0 AND :max_y END AS ok,
+        CASE WHEN seconds_sq < COALESCE(seconds, 0E0) * COALESCE(seconds, 0E0)
+                               / GREATEST(CAST(events AS DOUBLE), 1E0) * (1E0 - 1E-9) - 1E-2 * CAST(events AS DOUBLE)
+             THEN NULL ELSE seconds_sq END AS sq
       FROM dated
     ),
     counted AS (
@@ -128,47 +261,57 @@ def _with(pairs: Pairs, body: str) -> str:
     )
 
 
-def _build(text: str, values: Mapping[str, object]) -> exp.Expression:
+def _build(text: str, values: Mapping[str, object], scope: Scope) -> exp.Expression:
     parsed = sqlglot.parse_one(text, read=DIALECT)
     built = exp.replace_placeholders(parsed, **{k: exp.convert(v) for k, v in values.items()})
     assert isinstance(built, exp.Expression)
+    built.meta[SCOPE] = scope  # not part of the text: an engine that reads files itself uses it (duckdb)
     return built
 
 
-def coverage_sql(fields: FieldMap, bounds: Bounds) -> exp.Expression:
-    """Rows per (object, GA date) for every row with a believable date: what de-duplication and coverage need."""
+def scope_of(query: exp.Expression) -> Scope | None:
+    """The partitions a query built here reads (its WHERE clauses name them too)."""
+    found = query.meta.get(SCOPE)
+    return found if isinstance(found, Scope) else None
+
+
+def coverage_sql(fields: FieldMap, bounds: Bounds, scope: Scope) -> exp.Expression:
+    """Rows per (object, GA date) for every row with a believable date: what de-duplication and coverage need.
+    `scope`: the partitions of every listed object."""
     text = (
-        _with([], _normalized(fields))
+        _with([], _normalized(fields, scope))
         + "\nSELECT path, day, COUNT(*) AS rows FROM checked WHERE day_ok GROUP BY path, day"
     )
-    return _build(text, _values(fields, bounds))
+    return _build(text, _values(fields, bounds), scope)
 
 
-def catalog_sql(fields: FieldMap, bounds: Bounds, pairs: Pairs) -> exp.Expression:
+def catalog_sql(fields: FieldMap, bounds: Bounds, pairs: Pairs, scope: Scope) -> exp.Expression:
     """Page views (band-0 dwell events) per page and per value of each segment dimension, counted rows only."""
     parts = ["SELECT 'page' AS dimension, page AS value, SUM(events) AS views FROM views GROUP BY page"]
     for name in fields.segments:
         literal = exp.convert(name).sql(dialect=DIALECT)
         parts.append(f"SELECT {literal}, {_seg(name)}, SUM(events) FROM views GROUP BY {_seg(name)}")
     body = (
-        _normalized(fields)
+        _normalized(fields, scope)
         + ",\n    views AS (SELECT * FROM counted WHERE event = 'dwell' AND band = 0 AND NOT more_only)\n"
         + "\nUNION ALL\n".join(parts)
     )
-    return _build(_with(pairs, body), _values(fields, bounds))
+    return _build(_with(pairs, body), _values(fields, bounds), scope)
 
 
 def view_sql(
     fields: FieldMap,
     bounds: Bounds,
     pairs: Pairs,
+    scope: Scope,
     page: str,
     start: date,
     end: date,
     where: Mapping[str, Sequence[str]],
 ) -> exp.Expression:
     """Sums of one view: per band for dwell (events, seconds, seconds², rows without seconds²), per cell for
-    clicks. Hundreds of rows whatever the source's size; statistics and drawing stay in process."""
+    clicks. Hundreds of rows whatever the source's size; statistics and drawing stay in process. `pairs`: the
+    (object, GA date) pairs that count in the date range; `scope`: the partitions holding those objects."""
     segment_filters = [
         f"{_seg(name)} IN ({', '.join(exp.convert(v).sql(dialect=DIALECT) for v in values)})"
         for name, values in where.items()
@@ -176,7 +319,7 @@ def view_sql(
     ]
     filters = " AND ".join(["page = :page", "day BETWEEN :start AND :end", *segment_filters])
     body = (
-        _normalized(fields)
+        _normalized(fields, scope)
         + f"""
     SELECT event,
       CASE WHEN event = 'dwell' THEN band END AS band,
@@ -184,13 +327,13 @@ def view_sql(
       CASE WHEN event = 'click' THEN x END AS x,
       SUM(CASE WHEN more_only THEN 0 ELSE events END) AS events,
       SUM(CASE WHEN event = 'dwell' THEN COALESCE(seconds, 0) ELSE 0 END) AS seconds,
-      COALESCE(SUM(CASE WHEN event = 'dwell' THEN seconds_sq END), 0) AS seconds_sq,
-      COUNT_IF(event = 'dwell' AND seconds_sq IS NULL) AS sq_missing
+      COALESCE(SUM(CASE WHEN event = 'dwell' THEN sq END), 0) AS seconds_sq,
+      COUNT_IF(event = 'dwell' AND sq IS NULL) AS sq_missing
     FROM counted WHERE {filters}
     GROUP BY 1, 2, 3, 4"""
     )
     values = {**_values(fields, bounds), "page": page, "start": start.strftime("%Y%m%d"), "end": end.strftime("%Y%m%d")}
-    return _build(_with(pairs, body), values)
+    return _build(_with(pairs, body), values, scope)
 
 
 def text(query: exp.Expression, dialect: str = DIALECT) -> str:

@@ -2,14 +2,16 @@
 
 The object listing comes from the store as for the local engine; a coverage query says which GA dates each
 object holds; the same `winners` rule as the local engine picks the execution that counts per date; the
-catalog and view queries then count only those (object, date) pairs. File-and-line errors and exclusion
-counts are the local engine's (it parses every line); a SQL engine says so instead of showing an empty table.
+catalog and view queries then count only those (object, date) pairs, and read only the partitions (run-date
+folders) that hold those objects. File-and-line errors and exclusion counts are the local engine's (it parses
+every line); a SQL engine says so instead of showing an empty table.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import date
 
 import polars as pl
@@ -17,7 +19,7 @@ from sqlglot import exp
 
 from heatmap.contract import Bounds
 from heatmap.engines.base import Where
-from heatmap.engines.sql import Pairs, catalog_sql, coverage_sql, view_sql
+from heatmap.engines.sql import Pairs, Scope, catalog_sql, coverage_sql, partition_of, view_sql
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
@@ -42,6 +44,7 @@ class SqlEngine:
         self._results: OrderedDict[str, pl.DataFrame] = OrderedDict()
         self._lock = threading.Lock()
         self.pairs_by_day: dict[date, list[tuple[str, str]]] = {}
+        self._keys = {self.path_of(o.key): o.key for o in objects}
         self.catalog = self._catalog(source)
 
     # --- to implement ------------------------------------------------------------------------------------------
@@ -73,9 +76,21 @@ class SqlEngine:
                 self._results.popitem(last=False)
         return result
 
+    def partition(self, key: str) -> tuple[str, str | None]:
+        """(flow, run-date folder or None) of an object, decided once per engine (a folder dated after today is
+        read by flow; it must stay so while the engine lives, as its tables were set up that way)."""
+        known: dict[str, tuple[str, str | None]] = self.__dict__.setdefault("_partitions", {})
+        if key not in known:
+            known[key] = partition_of(key)
+        return known[key]
+
+    def scope(self, keys: Iterable[str]) -> Scope:
+        """The partitions that hold these objects."""
+        return Scope.of(keys, self.path_of, self.partition)
+
     def _catalog(self, source: str) -> Catalog:
-        keys = {self.path_of(o.key): o.key for o in self.objects}
-        coverage = self.cached(coverage_sql(self.fields, self.bounds))
+        keys = self._keys
+        coverage = self.cached(coverage_sql(self.fields, self.bounds, self.scope(o.key for o in self.objects)))
         rows: dict[tuple[str, date], int] = {}
         days_of: dict[str, set[date]] = {}
         for path, day_text, count in coverage.iter_rows():
@@ -91,7 +106,8 @@ class SqlEngine:
             if won.get(day) == execution_of(key):
                 rows_per_day[day] += count
                 self.pairs_by_day.setdefault(day, []).append((self.path_of(key), day.strftime("%Y%m%d")))
-        views = self.cached(catalog_sql(self.fields, self.bounds, self._pairs(None, None)))
+        pairs = self._pairs(None, None)
+        views = self.cached(catalog_sql(self.fields, self.bounds, pairs, self._scope_of(pairs)))
         page_views, segment_values = _catalog_values(views, self.fields.segments)
         return Catalog(
             source=source,
@@ -114,11 +130,30 @@ class SqlEngine:
             for pair in pairs
         )
 
+    def _scope_of(self, pairs: Pairs) -> Scope:
+        return self.scope(self._keys[path] for path in dict.fromkeys(path for path, _day in pairs))
+
     def view_query(self, page: str, start: date, end: date, where: Where | None = None) -> exp.Expression:
         if start > end:
             raise DataError(f"the date range is reversed: {start} is after {end}")
         resolved = {resolve_dimension(self.catalog.segments, k): list(v) for k, v in (where or {}).items()}
-        return view_sql(self.fields, self.bounds, self._pairs(start, end), page, start, end, resolved)
+        pairs = self._pairs(start, end)
+        return view_sql(self.fields, self.bounds, pairs, self._scope_of(pairs), page, start, end, resolved)
+
+    def scanned_bytes(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
+        """(bytes a view of these dates reads, bytes of every export): Athena bills the objects of the partitions a
+        query reads, whole (JSON has no columns to skip). A run-date partition holds every object of its folder,
+        winning or not; an object without date folders makes the query read its flow's folder whole. Without
+        dates: what the catalog query reads."""
+        scope = self._scope_of(self._pairs(start, end))
+        dated = {(flow, day) for flow, days in scope.dated for day in days}
+        undated = {flow for flow, _paths in scope.undated}
+        read = 0
+        for info in self.objects:
+            flow, run_date = self.partition(info.key)
+            if flow in undated or (flow, run_date) in dated:
+                read += info.size
+        return read, sum(o.size for o in self.objects)
 
     def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
         result = self.cached(self.view_query(page, start, end, where))
