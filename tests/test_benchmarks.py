@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("query.py", ["segment change -> bands", "pandas filter + groupby baseline"]),
         ("render.py", ["baseline"]),
         ("app.py", ["segment change"]),
-        ("engines.py", ["duckdb/local", "bytes an Athena view would scan"]),
+        ("engines.py", ["duckdb/local", "bytes an Athena view of the last   7 days scans", "without run-date folders"]),
         ("scale.py", ["cold ingest peak RSS", "one-page query mid (rank 100)", "fresh server speed-up vs re-parse"]),
     ],
 )
