@@ -15,7 +15,7 @@ from typing import Any
 
 from heatmap.contract import Bounds
 from heatmap.engines import ENGINES
-from heatmap.engines.athena import AthenaOptions
+from heatmap.engines.athena_options import AthenaOptions
 from heatmap.fields import FieldMap
 from heatmap.flows.client import AppFlowOptions
 from heatmap.stores.s3 import S3Options

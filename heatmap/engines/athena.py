@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,6 +19,7 @@ import polars as pl
 from sqlglot import exp
 
 from heatmap.contract import Bounds
+from heatmap.engines.athena_options import AthenaOptions as AthenaOptions
 from heatmap.engines.sql import RUN_DATE, TABLE, UNDATED_TABLE
 from heatmap.engines.sql_engine import SqlEngine
 from heatmap.errors import HeatmapError
@@ -47,23 +47,6 @@ class NotRun(HeatmapError):
     def __init__(self, sql: str) -> None:
         super().__init__("this needs a query that has not run yet")
         self.sql = sql
-
-
-@dataclass(frozen=True)
-class AthenaOptions:
-    database: str = "page_heatmaps"
-    table: str = "exports"  # partitioned by flow and run-date folder; `<table>_undated` by flow only
-    workgroup: str = "page-heatmaps"
-    output_location: str | None = None  # else the workgroup's results location
-    region: str | None = None
-    timeout_seconds: float = 300.0
-    retry_mode: str = "standard"
-    max_attempts: int = 5
-
-    @property
-    def undated_table(self) -> str:
-        """The table over exports without run-date folders (tracking/athena.yaml names it `<table>_undated`)."""
-        return f"{self.table}_undated"
 
 
 def make_client(options: AthenaOptions) -> Any:
