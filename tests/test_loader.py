@@ -16,9 +16,10 @@ class CountingStore:
     """The Store interface around another store, counting reads: shows what the cache saves."""
 
     def __init__(self, inner: Store) -> None:
-        self.inner, self.uri, self.reads = inner, inner.uri, 0
+        self.inner, self.uri, self.reads, self.listings = inner, inner.uri, 0, 0
 
     def list(self, prefix: str = ""):
+        self.listings += 1
         return self.inner.list(prefix)
 
     def read(self, key: str) -> bytes:
@@ -67,6 +68,18 @@ def test_second_load_reads_the_cache_not_the_store(tmp_path):
     assert store.reads == 8
     assert second.read_all().equals(first.read_all())
     assert second.catalog.coverage() == first.catalog.coverage()
+
+
+def test_a_listing_just_made_is_not_made_again(tmp_path):
+    """The app lists the source to decide whether its engine is current; loading then uses that listing."""
+    from heatmap.ingest.build import list_exports
+
+    store = CountingStore(MemoryStore())
+    fill(store, executions=2)
+    listing = list_exports(store)
+    dataset = load_dataset(store, cache_dir=tmp_path, objects=listing)
+    assert store.listings == 1 and store.reads == 4
+    assert dataset.catalog.days == [date(2026, 1, 1), date(2026, 1, 2)]
 
 
 def test_a_new_object_reparses_only_that_object(tmp_path):

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from heatmap.errors import HeatmapError
@@ -16,6 +16,7 @@ from heatmap.errors import HeatmapError
 if TYPE_CHECKING:
     from heatmap.config import Settings
     from heatmap.engines.base import Engine
+    from heatmap.stores.base import ObjectInfo
 
 ENGINES = ("local", "duckdb", "athena")
 
@@ -27,8 +28,9 @@ def open_engine(
     cache_dir: str | None,
     progress: Callable[[int, int], None] | None = None,
     dry_run: bool = False,
+    objects: Sequence[ObjectInfo] | None = None,
 ) -> Engine:
-    """The engine `name` over `source`, ready to answer views. `dry_run` (Athena): run no query, use cached
+    """The engine `name` over `source`, ready to answer views (`objects`: its export listing, if just made). `dry_run` (Athena): run no query, use cached
     results only (heatmap.engines.athena.NotRun carries the first query that would have run)."""
     from heatmap.ingest.build import list_exports, load_dataset, shared_store_for
     from heatmap.locations import parse_location
@@ -37,8 +39,10 @@ def open_engine(
     store = open_store(source, settings.s3)
     if name == "local":
         shared = shared_store_for(settings, source)
-        return load_dataset(store, settings.fields, cache_dir, progress, bounds=settings.bounds, shared=shared)
-    objects = list_exports(store)
+        return load_dataset(
+            store, settings.fields, cache_dir, progress, bounds=settings.bounds, shared=shared, objects=objects
+        )
+    objects = list(objects) if objects is not None else list_exports(store)
     if progress:
         progress(len(objects), len(objects))
     if name == "duckdb":

@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -60,12 +60,14 @@ def load_dataset(
     workers: int | None = None,
     bounds: Bounds | None = None,
     shared: Store | None = None,
+    objects: Sequence[ObjectInfo] | None = None,
 ) -> LocalEngine:
     """The source behind `store`, ready to answer views. Without `cache_dir` the parts live in a temporary
-    folder for the life of the returned engine (tests, one-off commands)."""
+    folder for the life of the returned engine (tests, one-off commands). `objects`: the export listing when the
+    caller has just made it (a source is listed once per load)."""
     fields = fields or FieldMap()
     bounds = bounds or Bounds()
-    objects = list_exports(store)
+    objects = list(objects) if objects is not None else list_exports(store)
     folder, owned = (Path(cache_dir), False) if cache_dir else (Path(tempfile.mkdtemp(prefix="heatmap-parts-")), True)
     parts = PartFolder(folder / "parts")
     listing = "\n".join(f"{o.key}\x1f{o.etag}\x1f{o.size}" for o in objects)

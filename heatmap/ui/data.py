@@ -28,6 +28,7 @@ import streamlit as st
 from heatmap.config import DEFAULT_HOME, Settings
 from heatmap.errors import NotFound, StoreError
 from heatmap.stores import S3Options, Store, open_store
+from heatmap.stores.base import ObjectInfo
 
 log = logging.getLogger("heatmap.ui")
 
@@ -66,11 +67,12 @@ def source_uri(settings: Settings, progress_text: str = "") -> str:
 
 
 @st.cache_data(ttl=LISTING_TTL, show_spinner=False, max_entries=8)
-def export_listing(uri: str, s3: S3Options) -> tuple[tuple[str, str], ...]:
-    """(key, etag) of every export object; cached for LISTING_TTL so reruns do not list S3 again."""
+def export_listing(uri: str, s3: S3Options) -> tuple[ObjectInfo, ...]:
+    """Every export object; cached for LISTING_TTL so reruns do not list S3 again, and handed to the engine so a
+    fresh load lists the source once."""
     from heatmap.ingest.build import list_exports
 
-    return tuple((o.key, o.etag) for o in list_exports(store_for(uri, s3)))
+    return tuple(list_exports(store_for(uri, s3)))
 
 
 class _Registry:
@@ -85,9 +87,9 @@ def _registry() -> _Registry:
     return _Registry()
 
 
-def engine_key(uri: str, settings: Settings, listing: tuple[tuple[str, str], ...]) -> str:
+def engine_key(uri: str, settings: Settings, listing: tuple[ObjectInfo, ...]) -> str:
     fingerprints = (settings.engine, settings.fields.fingerprint(), settings.bounds.fingerprint())
-    text = "\x1f".join((uri, *fingerprints, *(f"{k}\x1e{e}" for k, e in listing)))
+    text = "\x1f".join((uri, *fingerprints, *(f"{o.key}\x1e{o.etag}" for o in listing)))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -116,7 +118,7 @@ def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | No
         found = cached_engine(key)
         if found is not None:
             return found
-        engine = open_engine(settings.engine, uri, settings, settings.cache_dir, progress)
+        engine = open_engine(settings.engine, uri, settings, settings.cache_dir, progress, objects=listing)
         with registry.lock:
             registry.entries[key] = engine
             registry.entries.move_to_end(key)
