@@ -78,9 +78,10 @@ class Mark:
 
 
 def _numbers(values: npt.NDArray[np.float64]) -> list[float]:
-    """Flat, finite numbers (NaN cannot travel as JSON), rounded so the payload stays small."""
+    """Flat, finite numbers (NaN cannot travel as JSON). Not rounded here: the hover tables round what they show,
+    and an adjusted p of 3e-9 must not become 0."""
     flat = np.nan_to_num(np.asarray(values, dtype=np.float64).ravel(), nan=0.0, posinf=0.0, neginf=0.0)
-    return [float(v) for v in np.round(flat, 6)]
+    return [float(v) for v in flat]
 
 
 @cache
@@ -135,7 +136,8 @@ def viewer_html(
         "layout": layout if layout in LAYOUTS else "side",
         "name": name,
     }
-    data = json.dumps(config, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    text = json.dumps(config, ensure_ascii=False, allow_nan=False)
+    data = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # no markup at all
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><style>{STYLE}</style></head>'
         f'<body><div id="viewer" data-testid="heatmap-viewer" data-name="{html.escape(name)}"></div>'
@@ -155,5 +157,5 @@ def config_of(page: str) -> dict[str, Any]:
         '<script type="application/json" id="config">'
     )
     end = page.index("</script>", start)
-    result: dict[str, Any] = json.loads(page[start:end].replace("<\\/", "</"))
+    result: dict[str, Any] = json.loads(page[start:end])
     return result

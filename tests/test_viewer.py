@@ -1,0 +1,49 @@
+"""The map viewer's page (heatmap/ui/viewer.py): what it carries to the browser, and that data stays data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heatmap.ui.figures import Placement
+from heatmap.ui.viewer import Layer, Mark, config_of, payload_bytes, viewer_html
+
+PLACE = Placement(css_width=1440, map_height=3000, total_height=3200, data_top=0)
+
+
+def layer(title: str = "A", **changes: object) -> Layer:
+    values = {
+        "title": title,
+        "jpeg": b"\xff\xd8jpeg",
+        "place": PLACE,
+        "band_height": 100,
+        "template": "%{customdata[0]}",
+    }
+    return Layer(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_the_config_round_trips_with_hover_numbers_per_band_and_cell() -> None:
+    rows = np.array([[0, 1.5], [1, np.nan]])
+    cells = np.arange(2 * 3 * 2, dtype=float).reshape(2, 3, 2)
+    page = viewer_html([layer(rows=rows, cells=cells)], [Mark(1000, "Average fold")], {"fit": "Fit width"})
+    config = config_of(page)
+    (shown,) = config["layers"]
+    assert shown["src"].startswith("data:image/jpeg;base64,")
+    assert (shown["bands"], shown["rowWidth"], shown["columns"], shown["cellWidth"]) == (2, 2, 3, 2)
+    assert shown["rows"] == [0, 1.5, 1, 0]  # NaN cannot travel as JSON: 0
+    assert shown["cells"] == list(range(12))
+    assert config["marks"] == [{"depth": 1000, "label": "Average fold"}] and config["labels"]["fit"] == "Fit width"
+    assert payload_bytes(page) == len(page.encode())
+
+
+def test_tiny_adjusted_p_values_are_not_rounded_away() -> None:
+    config = config_of(viewer_html([layer(rows=np.array([[3e-9]]))]))
+    assert config["layers"][0]["rows"] == [3e-9]
+
+
+def test_a_forged_title_stays_data() -> None:
+    forged = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"
+    page = viewer_html([layer(forged)], [Mark(0, forged)], name='x"><b>')
+    assert "<script>alert(1)" not in page and "<img src=x" not in page and 'data-name="x&quot;&gt;&lt;b&gt;"' in page
+    config = config_of(page)
+    assert config["layers"][0]["title"] == forged and config["marks"][0]["label"] == forged
+    assert "innerHTML" not in page  # the script writes text with textContent only
