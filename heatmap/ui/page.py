@@ -40,7 +40,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 LANG_KEY = "lang"
 # Less padding around the main area and a smaller title: the map, not the margins, gets the screen.
 STYLE = """
-[data-testid="stMainBlockContainer"]{padding:2.2rem 1.5rem 3rem 1.5rem;max-width:none}
+[data-testid="stMainBlockContainer"]{padding:3.75rem 1.5rem 3rem 1.5rem;max-width:none}
 [data-testid="stMain"] h1{font-size:1.9rem;padding:0.2rem 0}
 [data-testid="stMetricValue"]{font-size:1.7rem}
 """
