@@ -199,6 +199,10 @@ def test_saved_runs_paginate_and_filter(app_env: AppEnv) -> None:
     at.selectbox(key="r_page").set_value("/pricing").run()
     assert len([b for b in at.button if b.key and b.key.startswith("r_open_")]) == 4
     assert qp(at)["page"] == ["/pricing"]
+    at.query_params.clear()  # the browser's Back: the address of all pages again
+    at.run()
+    assert at.selectbox(key="r_page").value != "/pricing" and not qp(at).get("page")
+    assert len([b for b in at.button if b.key and b.key.startswith("r_open_")]) == 10
 
 
 def test_saved_runs_empty_and_output_unreachable(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -224,13 +224,15 @@ def sync_url(params: Mapping[str, Sequence[str]], page_id: str) -> None:
     st.session_state[f"_url_{page_id}"] = wanted
 
 
-def navigated(page_id: str) -> bool:
+def navigated(page_id: str, bare_keeps: bool = True) -> bool:
     """True when the address bar holds a view other than the one this page last wrote there: the browser's Back
-    or Forward (or an edited address). The page then shows the view the address describes, like a link. An
-    address without view settings (the sidebar's page links) keeps the session's view."""
+    or Forward (or an edited address). The page then shows the view the address describes, like a link. With
+    `bare_keeps`, an address without view settings (the sidebar's page links) keeps the session's view; a page
+    whose default view has an empty address (Saved runs: all pages) passes False so Back can return to it."""
     last = st.session_state.get(f"_url_{page_id}")
     now = current_params()
-    return last is not None and bool(set(now) - {LANG_KEY}) and now != last
+    bare = not set(now) - {LANG_KEY}
+    return last is not None and now != last and not (bare and bare_keeps)
 
 
 PAGE_URLS = ("Compare", "Saved_runs", "Data_health")  # URL paths of pages/*.py (legacy naming)

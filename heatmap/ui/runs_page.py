@@ -49,7 +49,7 @@ def main(ctx: PageContext) -> None:
     except HeatmapError as exc:
         st.error(f"{t('runs.failed', error=exc)}  \n{t('runs.failed_hint')}", icon=":material/cloud_off:")
         return
-    if page.first_visit("runs") or page.navigated("runs"):
+    if page.first_visit("runs") or page.navigated("runs", bare_keeps=False):
         wanted = (page.raw_params().get("page") or [ALL])[-1]
         st.session_state["r_page"] = wanted if wanted in pages else ALL
         if wanted != ALL and wanted not in pages:
