@@ -258,3 +258,14 @@ def test_cli_json_is_strict_and_has_the_contract_keys() -> None:
     assert result.cli_json("reach")["bands"][0]["p"] is None  # band 0's reach is 1 by definition: untested
     assert result.cli_json("attention")["bands"][0]["significant"]  # 2.0 vs 3.0 s scale, 300 views each
     assert result.cli_json("clicks")["bands"][0]["a"] == pytest.approx(40 / 300)
+
+
+def test_difference_hover_keeps_tiny_adjusted_p() -> None:
+    from heatmap.ui.figures import difference_hover
+
+    result = compare_bands(band_table(frame(A_ROWS)), band_table(frame(B_ROWS)))
+    hover = difference_hover(result, "reach")
+    # band 1: adjusted p 2·1.2747e-5 = 2.549e-5 (test_per_band_tests_and_bh) to 3 significant digits: 2.55e-5, not 0
+    assert hover[1, 6] == 2.55e-5 and hover[1, 6] == float(f"{hover[1, 6]:.3g}")
+    assert hover[1, 5] == pytest.approx(-20.0) and hover[1, 7] == 1.0  # B − A in points, significant
+    assert hover[0, 6] == 1.0  # untested: adjusted p 1

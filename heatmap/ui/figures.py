@@ -121,7 +121,8 @@ def difference_hover(comparison: Any, kind: str = "reach") -> npt.NDArray[np.flo
         left = np.tile(np.arange(cols) * step, rows)
         fields += [left, left + step]
     stacked = np.round(np.stack(fields, axis=1), 4)
-    stacked[:, 6] = np.asarray(fields[6], dtype=np.float64)  # adjusted p unrounded: 3e-9 must not read as 0
+    p = np.asarray(fields[6], dtype=np.float64)  # adjusted p to 3 significant digits (shown as .3g): 3e-9 stays
+    stacked[:, 6] = [float(f"{value:.3g}") for value in p]
     return stacked.reshape(rows, cols, len(fields)) if cols > 1 else stacked
 
 
