@@ -76,7 +76,8 @@ def test_compare_two_devices_on_one_scale_with_a_difference_map(app_env: AppEnv)
     assert listed.shape[0] == int(at.metric[2].value) and listed["Depth"][0].endswith(" px")
     assert qp(at)["a_device"] == ["desktop"] and qp(at)["b_device"] == ["mobile"] and qp(at)["mode"] == ["segments"]
     assert qp(at)["diff"] == ["1"]
-    assert "B − A" in shown["layers"][2]["template"]
+    assert "B − A" in shown["layers"][2]["template"] and "n = A " in shown["layers"][2]["template"]
+    assert f"n = {int(at.metric[0].value.replace(',', '')):,} page views" in shown["layers"][0]["template"]
 
 
 def test_compare_two_periods(app_env: AppEnv) -> None:

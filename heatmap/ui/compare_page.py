@@ -205,14 +205,22 @@ def _maps(
     with st.spinner(t("map.rendering")):
         layers = [
             mapview.preview(
-                shot, chosen, nums, figures.hover_labels(t), device, engine=engine, t=t, title=side, max_bytes=budget
+                shot,
+                chosen,
+                nums,
+                figures.hover_labels(t, nums.n),
+                device,
+                engine=engine,
+                t=t,
+                title=side,
+                max_bytes=budget,
             ).layer
             for side, chosen, nums in (("A", side_a, nums_a), ("B", side_b, nums_b))
         ]
         if view.diff:
             diff_title = f"B − A · {t('compare.diff', units=t(f'compare.units_{family.unit}'), test=test, fdr=fdr)}"
             shown_diff, _ = mapview.difference_preview(
-                shot, side_a, comparison, hover_template(t, view.kind) + "<extra></extra>",
+                shot, side_a, comparison, hover_template(t, view.kind, nums_a.n, nums_b.n) + "<extra></extra>",
                 difference_caption(view, nums_a.n + nums_b.n, t, comparison), device, title=diff_title,
                 max_bytes=budget,
             )  # fmt: skip
@@ -232,8 +240,13 @@ def _maps(
     mapview.show_viewer(t, layers, marks, "c_maps")
 
 
-def hover_template(t: Translator, kind: str) -> str:
-    """The difference map's hover text for `kind` (customdata columns as in figures.difference_hover)."""
+def hover_template(t: Translator, kind: str, n_a: int, n_b: int) -> str:
+    """The difference map's hover text for `kind` (customdata columns as in figures.difference_hover), ending
+    with the page views of each side."""
+    return _difference_lines(t, kind) + "<br>" + t("compare.hover_n", a=f"{n_a:,}", b=f"{n_b:,}")
+
+
+def _difference_lines(t: Translator, kind: str) -> str:
     cd = "%{{customdata[{}]:{}}}".format
     common = {"band": cd(0, ".0f"), "top": cd(1, ",.0f"), "bottom": cd(2, ",.0f"), "p": cd(6, ".3g")}
     if kind == "attention":

@@ -157,7 +157,7 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
         _alignment_note(t, view, nums, shot, len(devices) > 1)
     try:
         with st.spinner(t("map.rendering")):
-            shown = mapview.preview(shot, view, nums, figures.hover_labels(t), device, t=t)
+            shown = mapview.preview(shot, view, nums, figures.hover_labels(t, nums.n), device, t=t)
     except ValueError as exc:  # e.g. a crop that leaves nothing of the screenshot
         st.warning(str(exc), icon=":material/crop:")
         return False

@@ -52,19 +52,22 @@ def band_hover(bands: BandTable) -> npt.NDArray[np.float64]:
 
 def hover_template(labels: Mapping[str, str], clicks: bool = False) -> str:
     """Plotly hovertemplate; labels hold translated sentences with plotly %{...} references already in them."""
-    lines = [labels["band"], labels["reach"], labels["seconds"], labels["share"]]
+    lines = [labels["band"], labels["reach"], *([labels["views"]] if "views" in labels else []), labels["seconds"]]
+    lines.append(labels["share"])
     if clicks:
         lines = [labels["cell"], *lines]
     return "<br>".join(lines) + "<extra></extra>"
 
 
-def hover_labels(t: object) -> dict[str, str]:
-    """Translated hover lines with plotly placeholders (customdata columns as in `band_hover`)."""
+def hover_labels(t: object, n: int | None = None) -> dict[str, str]:
+    """Translated hover lines with plotly placeholders (customdata columns as in `band_hover`); with the view's
+    page views `n`, also how many of them saw the band."""
     from heatmap.ui.i18n import Translator
 
     assert isinstance(t, Translator)
     cd = "%{{customdata[{}]:{}}}".format
-    return {
+    views = {"views": t("map.hover_views", views=cd(8, ",.0f"), n=f"{n:,}")} if n is not None else {}
+    return views | {
         "band": t("map.hover_band", band=cd(0, ".0f"), top=cd(1, ",.0f"), bottom=cd(2, ",.0f")),
         "reach": t("map.hover_reach", reach=cd(3, ".1f") + " %", low=cd(4, ".1f"), high=cd(5, ".1f") + " %"),
         "seconds": t("map.hover_seconds", seconds=cd(6, ".2f")),

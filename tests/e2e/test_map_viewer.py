@@ -38,8 +38,8 @@ def query(page: Page) -> dict[str, list[str]]:
 
 def test_hover_reads_out_attention_reach_and_clicks(st_server: Server, page: Page) -> None:
     for kind, expected in (
-        ("attention", ("Band 2 (200–300 CSS px)", "s per view", "of attention")),
-        ("reach", ("Band 2 (200–300 CSS px)", "Reach", "95 % CI")),
+        ("attention", ("Band 2 (200–300 CSS px)", "s per view", "of attention", "page views")),
+        ("reach", ("Band 2 (200–300 CSS px)", "Reach", "95 % CI", "Seen by")),
         ("clicks", ("clicks · x 80–85 %", "Band 0 (0–100 CSS px)")),
     ):
         goto(page, f"{st_server.base_url}/?page=%2F&type={kind}")
@@ -60,6 +60,7 @@ def test_compare_maps_scroll_together_and_swipe(st_server: Server, page: Page) -
     for pane, title in ((0, "A"), (1, "B"), (2, "B − A")):  # hover on A, B and the difference map
         text = viewer.hover(page, "c_maps", pane, 0.5, 950)
         assert text.startswith(title) and "Band 9 " in text, text
+        assert ("n = A " if pane == 2 else "Seen by ") in text, text  # n on every read-out
     scroller = frame.locator(".scroller")
     scroller.evaluate("el => { el.scrollTop = 900; }")
     tops = [frame.locator(".pane img").nth(i).bounding_box()["y"] for i in range(3)]  # type: ignore[index]
