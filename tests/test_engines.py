@@ -240,8 +240,8 @@ def test_athena_view_sql_passes_winners_and_parses_as_trino(tmp_path):
     parsed = sqlglot.parse_one(text, read="trino")
     assert '"heatmaps"."exports"' in text
     compact = sqlglot.parse_one(text, read="trino").sql(dialect="trino")
-    assert f"('s3://exports-bucket/ga/{B}/p0.jsonl', '20260105')" in compact
-    assert f"{A}/p0.jsonl" not in text  # the older execution's rows do not count for 5 January
+    assert f"('s3://exports-bucket/ga/{B}', '20260105')" in compact  # winners by execution folder, not by file
+    assert f"{A}" not in text  # the older execution's rows do not count for 5 January
     assert "'/p''; DROP TABLE x; --'" in text  # a value is a quoted literal, never SQL
     assert [t.name for t in parsed.find_all(sqlglot.exp.Table) if t.name == "exports"] == ["exports"]
 
@@ -468,3 +468,43 @@ def test_athena_view_sql_names_only_the_winners_partitions(tmp_path):
     )
     assert engine.scanned_bytes(date(2026, 1, 1), date(2026, 1, 1)) == (300, 600)
     assert engine.scanned_bytes(date(2026, 1, 2), date(2026, 1, 2)) == (200, 600)
+
+
+def test_winners_are_named_by_folder_so_many_files_keep_the_query_short(tmp_path):
+    """AppFlow's "don't aggregate" writes many files per run: the winners list has a row per folder and day, not
+    per file (Athena refuses query text over 256 KB). Files with no execution folder are each their own execution,
+    so they are named by path: the older of two such files for one day must still not count."""
+    folder = tmp_path / "src"
+    run = "flow/2026/01/06/0b7a1c3e-0000-4000-8000-0000000000aa"
+    for i in range(40):
+        write(folder, f"{run}/part-{i:03d}.jsonl", jsonl([dwell("20260105", "/p", 0, 1, 2.0)]),
+              modified=datetime(2026, 1, 6, 2))  # fmt: skip
+    write(folder, "loose-old.jsonl", jsonl([dwell("20260110", "/p", 0, 100, 5.0)]), modified=datetime(2026, 1, 10, 1))
+    write(folder, "loose-new.jsonl", jsonl([dwell("20260110", "/p", 0, 7, 5.0)]), modified=datetime(2026, 1, 10, 2))
+    local, duck = engines(folder, tmp_path)
+    start, end = date(2026, 1, 1), date(2026, 1, 31)
+    ours, theirs = local.view("/p", start, end), duck.view("/p", start, end)
+    same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
+    assert band_table(theirs).page_views == 40 + 7
+    units = {unit.rsplit("/", 1)[-1]: day for unit, day in duck._pairs(start, end)}
+    assert units == {run.rsplit("/", 1)[-1]: "20260105", "loose-new.jsonl": "20260110"}
+    text = duck.sql_text(duck.view_query("/p", start, end))
+    assert "part-0" not in text and "loose-old" not in text
+
+
+def test_duckdb_over_a_remote_store_mirrors_each_object_in_its_own_folder(source, tmp_path):
+    """Objects of a remote store (here in memory, like S3) are copied under the cache, one folder each, so the
+    winners named by folder still name exactly the objects that count."""
+    from heatmap.stores import MemoryStore
+
+    store = MemoryStore()
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        store.create(path.relative_to(source).as_posix(), path.read_bytes())
+    local = load_dataset(store, cache_dir=tmp_path / "local")
+    duck = DuckDBEngine(store, list_exports(store), FieldMap(), Bounds(), str(tmp_path / "duck"))
+    assert duck.catalog.winners == local.catalog.winners
+    for page, start, end, where in VIEWS:
+        ours, theirs = local.view(page, start, end, where), duck.view(page, start, end, where)
+        same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
+    folders = {Path(duck.path_of(o.key)).parent for o in duck.objects}
+    assert len(folders) == len(duck.objects)

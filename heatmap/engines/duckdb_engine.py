@@ -55,7 +55,8 @@ class DuckDBEngine(SqlEngine):
             raise DataError("the duckdb engine needs a cache folder to copy S3 exports into")
         name = hashlib.sha256(f"{info.key}\x1f{info.etag}".encode()).hexdigest()
         suffix = ".jsonl.gz" if info.key.endswith(".gz") else ".jsonl"
-        path = Path(cache_dir) / "duckdb-mirror" / name[:2] / f"{name}{suffix}"
+        # a folder per object: the SQL names winners by folder, so unrelated objects must never share one
+        path = Path(cache_dir) / "duckdb-mirror" / name / f"export{suffix}"
         if not path.exists():
             write_atomic(path, self.store.read(info.key))
         return str(path)

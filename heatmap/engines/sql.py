@@ -9,8 +9,11 @@ reads a flow's folder whole). Their columns are the export fields' plain names i
 
 The queries apply the same rules as heatmap/ingest/normalize.py: GA's placeholders, the contract's bounds (a row
 with any value out of bounds is left out whole), seconds² that the row's seconds cannot give is unknown, and
-de-duplication by a VALUES list of (object, GA date) pairs that count — worked out from the object listing with
-the local engine's rule, so both engines count exactly the same rows. Each query reads only the partitions that
+de-duplication by a VALUES list of (unit, GA date) pairs that count — worked out from the object listing with
+the local engine's rule, so both engines count exactly the same rows. A unit is the folder of a winning object
+(every object in a folder belongs to one execution), or the object itself when it is its own execution (no
+execution folder above it): one row per folder and day, not per file, so years of runs of many files each stay
+far below Athena's 256 KB limit on a query's text. Each query reads only the partitions that
 hold those objects (a `Scope`): the run-date folders of the winning objects, so a year of exports costs what the
 view's days cost, and a backfill of old GA dates (written under the day it ran) is still found.
 
@@ -31,6 +34,7 @@ from sqlglot import exp
 from heatmap import contract
 from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap, plain_name
+from heatmap.ingest.executions import execution_of
 
 DIALECT = "trino"
 TABLE = "exports"  # partitioned by flow and run date (partition projection over the date folders)
@@ -39,7 +43,7 @@ FLOW, RUN_DATE = "flow", "run_date"  # the partition columns
 PATH = '"$path"'  # Athena's pseudo-column: the object a row came from
 RUN_DATE_FORMAT = "yyyy/MM/dd"  # the projection's format: AppFlow's DAY folders
 FIRST_RUN_DATE = date(2005, 1, 1)  # the projection's first day (the table's range ends at NOW+1DAYS, UTC)
-Pairs = Sequence[tuple[str, str]]  # ("$path", YYYYMMDD) whose rows count
+Pairs = Sequence[tuple[str, str]]  # (unit: a folder or a "$path", YYYYMMDD) whose rows count
 SCOPE = "heatmap_scope"  # the key of a query's Scope in its sqlglot meta
 
 _CUSTOM = frozenset(
@@ -225,9 +229,20 @@ def _normalized(fields: FieldMap, scope: Scope) -> str:
       FROM dated
     ),
     counted AS (
-      SELECT checked.* FROM checked JOIN winners ON checked.path = winners.path AND checked.day = winners.day
+      SELECT checked.* FROM checked JOIN winners
+        ON CASE WHEN checked.path IN (SELECT unit FROM winners) THEN checked.path
+                ELSE REGEXP_EXTRACT(checked.path, '^(.*)/', 1) END = winners.unit
+        AND checked.day = winners.day
       WHERE ok
     )"""
+
+
+def unit_of(key: str, path: str) -> str:
+    """The unit a winning object is named by in the winners list: its folder ("$path" up to the last slash, as the
+    query's REGEXP_EXTRACT takes it), or its own "$path" when it is its own execution (execution_of). Objects of
+    different executions never share a folder unit: an object is its own execution only when every folder above
+    it is a `k=v` partition folder, and an execution's folders always hold another kind of folder."""
+    return path if execution_of(key) == key else path.rsplit("/", 1)[0]
 
 
 def _seg(name: str) -> str:
@@ -253,11 +268,11 @@ def _values(fields: FieldMap, bounds: Bounds) -> dict[str, object]:
 
 def _with(pairs: Pairs, body: str) -> str:
     placeholders = ", ".join(f"({exp.convert(p).sql(dialect=DIALECT)})" for p in sorted(PLACEHOLDER_VALUES))
-    rows = ", ".join(f"({exp.convert(path).sql(dialect=DIALECT)}, {exp.convert(day).sql(dialect=DIALECT)})"
-                     for path, day in pairs) or "(NULL, NULL)"  # fmt: skip
+    rows = ", ".join(f"({exp.convert(unit).sql(dialect=DIALECT)}, {exp.convert(day).sql(dialect=DIALECT)})"
+                     for unit, day in pairs) or "(NULL, NULL)"  # fmt: skip
     return (
         f"WITH placeholders AS (SELECT * FROM (VALUES {placeholders}) AS t(p)),\n"
-        f"    winners AS (SELECT * FROM (VALUES {rows}) AS t(path, day)),{body}"
+        f"    winners AS (SELECT * FROM (VALUES {rows}) AS t(unit, day)),{body}"
     )
 
 

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from heatmap.contract import Bounds
 from heatmap.engines.base import Where
-from heatmap.engines.sql import Pairs, Scope, catalog_sql, coverage_sql, partition_of, view_sql
+from heatmap.engines.sql import Pairs, Scope, catalog_sql, coverage_sql, partition_of, unit_of, view_sql
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
@@ -43,7 +43,7 @@ class SqlEngine:
         self.objects = objects
         self._results: OrderedDict[str, pl.DataFrame] = OrderedDict()
         self._lock = threading.Lock()
-        self.pairs_by_day: dict[date, list[tuple[str, str]]] = {}
+        self.winners_by_day: dict[date, list[str]] = {}  # the keys of the objects whose rows count, per GA date
         self._keys = {self.path_of(o.key): o.key for o in objects}
         self.catalog = self._catalog(source)
 
@@ -105,9 +105,8 @@ class SqlEngine:
         for (key, day), count in rows.items():
             if won.get(day) == execution_of(key):
                 rows_per_day[day] += count
-                self.pairs_by_day.setdefault(day, []).append((self.path_of(key), day.strftime("%Y%m%d")))
-        pairs = self._pairs(None, None)
-        views = self.cached(catalog_sql(self.fields, self.bounds, pairs, self._scope_of(pairs)))
+                self.winners_by_day.setdefault(day, []).append(key)
+        views = self.cached(catalog_sql(self.fields, self.bounds, self._pairs(None, None), self._scope_in(None, None)))
         page_views, segment_values = _catalog_values(views, self.fields.segments)
         return Catalog(
             source=source,
@@ -122,30 +121,35 @@ class SqlEngine:
             segment_values=segment_values,
         )
 
-    def _pairs(self, start: date | None, end: date | None) -> Pairs:
-        return sorted(
-            pair
-            for day, pairs in self.pairs_by_day.items()
+    def _winning(self, start: date | None, end: date | None) -> list[tuple[str, date]]:
+        return [
+            (key, day)
+            for day, keys in self.winners_by_day.items()
             if (start is None or day >= start) and (end is None or day <= end)
-            for pair in pairs
-        )
+            for key in keys
+        ]
 
-    def _scope_of(self, pairs: Pairs) -> Scope:
-        return self.scope(self._keys[path] for path in dict.fromkeys(path for path, _day in pairs))
+    def _pairs(self, start: date | None, end: date | None) -> Pairs:
+        """(unit, GA date) pairs of the winners in the range: a folder counts once however many files it holds."""
+        units = {(unit_of(key, self.path_of(key)), day.strftime("%Y%m%d")) for key, day in self._winning(start, end)}
+        return sorted(units)
+
+    def _scope_in(self, start: date | None, end: date | None) -> Scope:
+        return self.scope(dict.fromkeys(key for key, _day in self._winning(start, end)))
 
     def view_query(self, page: str, start: date, end: date, where: Where | None = None) -> exp.Expression:
         if start > end:
             raise DataError(f"the date range is reversed: {start} is after {end}")
         resolved = {resolve_dimension(self.catalog.segments, k): list(v) for k, v in (where or {}).items()}
-        pairs = self._pairs(start, end)
-        return view_sql(self.fields, self.bounds, pairs, self._scope_of(pairs), page, start, end, resolved)
+        pairs, scope = self._pairs(start, end), self._scope_in(start, end)
+        return view_sql(self.fields, self.bounds, pairs, scope, page, start, end, resolved)
 
     def scanned_bytes(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
         """(bytes a view of these dates reads, bytes of every export): Athena bills the objects of the partitions a
         query reads, whole (JSON has no columns to skip). A run-date partition holds every object of its folder,
         winning or not; an object without date folders makes the query read its flow's folder whole. Without
         dates: what the catalog query reads."""
-        scope = self._scope_of(self._pairs(start, end))
+        scope = self._scope_in(start, end)
         dated = {(flow, day) for flow, days in scope.dated for day in days}
         undated = {flow for flow, _paths in scope.undated}
         read = 0
