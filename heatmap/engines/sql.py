@@ -231,15 +231,16 @@ def _normalized(fields: FieldMap, scope: Scope) -> str:
     counted AS (
       SELECT checked.* FROM checked JOIN winners
         ON CASE WHEN checked.path IN (SELECT unit FROM winners) THEN checked.path
-                ELSE REGEXP_EXTRACT(checked.path, '^(.*)/', 1) END = winners.unit
+                ELSE SUBSTR(checked.path, 1, LENGTH(checked.path) - STRPOS(REVERSE(checked.path), '/')) END
+            = winners.unit
         AND checked.day = winners.day
       WHERE ok
     )"""
 
 
 def unit_of(key: str, path: str) -> str:
-    """The unit a winning object is named by in the winners list: its folder ("$path" up to the last slash, as the
-    query's REGEXP_EXTRACT takes it), or its own "$path" when it is its own execution (execution_of). Objects of
+    """The unit a winning object is named by in the winners list: its folder ("$path" before the last slash, as
+    the query cuts it), or its own "$path" when it is its own execution (execution_of). Objects of
     different executions never share a folder unit: an object is its own execution only when every folder above
     it is a `k=v` partition folder, and an execution's folders always hold another kind of folder."""
     return path if execution_of(key) == key else path.rsplit("/", 1)[0]
