@@ -16,19 +16,13 @@ from heatmap.flows.backfill import day_ms
 from heatmap.flows.jobs import JOBS
 from tests.fixtures.appflow import BACKFILL, DAILY, FakeAppFlow
 from tests.fixtures.browser import AppEnv
+from tests.test_auth import AUTH  # the same placeholder OIDC secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
 HEALTH = "pages/3_Data_health.py"
 TIMEOUT = 180
 GA_503 = "Google Analytics 4 returned HTTP 503 Service Unavailable for 2026-10-14"
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "x" * 48,
-    "client_id": "cid",
-    "client_secret": "csecret",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
 
 
 @pytest.fixture

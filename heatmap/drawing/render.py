@@ -240,8 +240,8 @@ def _paint_density(
     """Bilinearly upsampled density (values in [0, 1] per grid cell) painted in horizontal strips.
 
     `row_to_grid` = (a, b): image row edge y lies at grid row coordinate a + b·y (cell i spans [i, i+1)).
-    Columns span the grid's 100 cells across the full image width. Alpha ramps up over the lowest quarter of
-    the scale, so thin tails fade out instead of ending in a hard edge; zero density leaves pixels untouched.
+    Columns span the grid's 100 cells across the full image width. Alpha fades in like the bands' (`fade_alpha`),
+    so thin tails fade out instead of ending in a hard edge; zero density leaves pixels untouched.
     """
     if grid_t.size == 0 or not grid_t.any():
         return
@@ -254,8 +254,7 @@ def _paint_density(
     first_live, last_live = live[0] - 1.0, live[-1] + 2.0  # rows beyond these interpolate to 0 exactly
     a, b = row_to_grid
     palette = ramp.astype(np.uint8).tobytes()
-    top_alpha = min(max(opacity, 0.0), 1.0) * 255.0
-    alpha_table = [round(min(q / 255.0 * 4.0, 1.0) * top_alpha) for q in range(256)]
+    alpha_table = fade_alpha(np.arange(256) / 255.0, opacity).tolist()  # per level: the bands' fade-in
     for y0 in range(0, map_height, STRIP_ROWS):
         y1 = min(map_height, y0 + STRIP_ROWS)
         g0, g1 = a + b * y0, a + b * y1

@@ -50,12 +50,13 @@ class NotRun(HeatmapError):
 
 
 def make_client(options: AthenaOptions) -> Any:
-    import boto3
     from botocore.config import Config
+
+    from heatmap.stores.s3 import new_session  # shares botocore's model loader with the other clients
 
     # total_max_attempts counts every attempt, the first included (max_attempts would count retries only)
     config = Config(retries={"mode": cast(Any, options.retry_mode), "total_max_attempts": max(1, options.max_attempts)})
-    return boto3.session.Session().client("athena", region_name=options.region, config=config)
+    return new_session().client("athena", region_name=options.region, config=config)
 
 
 class AthenaEngine(SqlEngine):

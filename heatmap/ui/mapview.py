@@ -259,7 +259,7 @@ def depth_marks(t: Translator, bands: BandTable) -> list[viewer.Mark]:
         return []
     marks = [viewer.Mark(float(bands.fold_px), t("n.fold"))]
     marks += [viewer.Mark(float(px), f"{level:.0%}") for level, px in bands.reach_depths().items()]
-    return sorted(marks, key=lambda m: m.depth)
+    return sorted(marks, key=lambda m: (m.depth, m.label))
 
 
 def viewer_labels(t: Translator) -> dict[str, str]:
@@ -328,7 +328,5 @@ def show_table(t: Translator, bands: BandTable, key: str) -> None:
 
 def show_curve(t: Translator, bands: BandTable, key: str) -> None:
     labels = {"x": t("curve.x"), "y": t("curve.y"), "interval": t("curve.interval")}
-    markers = [(float(bands.fold_px), t("n.fold"))]
-    markers += [(float(px), f"{level:.0%}") for level, px in bands.reach_depths().items()]
-    markers.sort()
+    markers = [(mark.depth, mark.label) for mark in depth_marks(t, bands)]
     st.plotly_chart(figures.reach_curve(bands, labels, markers), key=key, config={"displayModeBar": False})
