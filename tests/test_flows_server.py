@@ -16,12 +16,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from heatmap.aws import new_session
 from heatmap.cli import main
 from heatmap.config import Settings
 from heatmap.errors import FlowAccessDenied, FlowError, FlowNotFound
 from heatmap.flows import AppFlowOptions, list_runs, make_client
 from heatmap.flows.backfill import backfill, date_filter_index, day_ms
-from heatmap.stores.s3 import new_session
 from tests.fixtures.appflow import (
     BACKFILL,
     DAILY,

@@ -13,11 +13,12 @@ import hashlib
 import io
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
 from sqlglot import exp
 
+from heatmap.aws import new_client, one_line, unreached
 from heatmap.contract import Bounds
 from heatmap.engines.athena_options import AthenaOptions as AthenaOptions
 from heatmap.engines.sql import RUN_DATE, TABLE, UNDATED_TABLE
@@ -50,13 +51,10 @@ class NotRun(HeatmapError):
 
 
 def make_client(options: AthenaOptions) -> Any:
-    from botocore.config import Config
-
-    from heatmap.stores.s3 import new_session  # shares botocore's model loader with the other clients
-
-    # total_max_attempts counts every attempt, the first included (max_attempts would count retries only)
-    config = Config(retries={"mode": cast(Any, options.retry_mode), "total_max_attempts": max(1, options.max_attempts)})
-    return new_session().client("athena", region_name=options.region, config=config)
+    try:
+        return new_client("athena", "Athena", options.retry_mode, options.max_attempts, {"region_name": options.region})
+    except ValueError as exc:
+        raise AthenaError(str(exc)) from None
 
 
 class AthenaEngine(SqlEngine):
@@ -141,7 +139,9 @@ class AthenaEngine(SqlEngine):
         except ClientError as exc:
             raise AthenaError(_client_error_sentence(exc)) from None
         except BotoCoreError as exc:
-            raise AthenaError(f"Athena could not be reached: {exc}") from None
+            endpoint = str(getattr(self.client.meta, "endpoint_url", "Athena"))
+            sentence = unreached(exc, "Athena", endpoint, "AWS_ENDPOINT_URL_ATHENA")
+            raise AthenaError(sentence or f"the Athena request failed: {one_line(str(exc))}") from None
 
     def _wait(self, execution: str) -> None:
         deadline = time.monotonic() + self.options.timeout_seconds

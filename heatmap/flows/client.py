@@ -17,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from heatmap.aws import new_client, one_line, unreached
 from heatmap.errors import FlowAccessDenied, FlowBusy, FlowError, FlowNotFound
-from heatmap.stores.s3 import new_session
 
-RETRY_MODES = ("standard", "adaptive")
 #: The IAM action behind each AppFlow operation the dashboard uses (named when one is denied).
 OPERATION_ACTIONS: dict[str, str] = {
     "DescribeFlow": "appflow:DescribeFlow",
@@ -28,7 +27,6 @@ OPERATION_ACTIONS: dict[str, str] = {
     "UpdateFlow": "appflow:UpdateFlow",
     "StartFlow": "appflow:StartFlow",
 }
-_MAX_MESSAGE = 300  # characters of an AWS message quoted in ours: enough to say why, never a wall of text
 
 
 @dataclass(frozen=True)
@@ -50,24 +48,19 @@ class AppFlowOptions:
 
 def make_client(options: AppFlowOptions) -> Any:
     """A boto3 AppFlow client with botocore's retries configured from `options`."""
-    from botocore.config import Config
-    from botocore.exceptions import NoRegionError
-
-    if options.retry_mode not in RETRY_MODES:
-        raise FlowError(f"unknown AppFlow retry mode {options.retry_mode!r}; use one of {', '.join(RETRY_MODES)}")
-    attempts = max(1, int(options.max_attempts))
-    config = Config(
-        retries={"mode": cast(Any, options.retry_mode), "total_max_attempts": attempts},
-        connect_timeout=options.connect_timeout,
-        read_timeout=options.read_timeout,
-    )
     try:
-        client = new_session().client("appflow", region_name=options.region, config=config)
-    except NoRegionError:
-        raise FlowError(
-            "no AWS region for AppFlow: set AWS_REGION (or HEATMAP_S3_REGION) to the region of the flows"
-        ) from None
-    _retry_start_quota(client, attempts)
+        client = new_client(
+            "appflow",
+            "AppFlow",
+            options.retry_mode,
+            options.max_attempts,
+            {"region_name": options.region},
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+        )
+    except ValueError as exc:
+        raise FlowError(str(exc)) from None
+    _retry_start_quota(client, max(1, int(options.max_attempts)))
     return client
 
 
@@ -120,11 +113,6 @@ def _retry_start_quota(client: Any, max_attempts: int) -> None:
         return
 
 
-def _one_line(text: Any) -> str:
-    line = " ".join(str(text or "").split())
-    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
-
-
 def _endpoint(client: Any) -> str:
     try:
         return str(client.meta.endpoint_url)
@@ -149,41 +137,22 @@ def call(client: Any, operation: str, flow: str, **params: Any) -> dict[str, Any
     except FlowError:
         raise
     except Exception as exc:
-        raise explain(exc, operation, flow, client) from exc
+        raise explain(exc, operation, flow, client) from None
 
 
 def explain(exc: Exception, operation: str, flow: str, client: Any = None) -> FlowError:
     """One sentence for a failed AppFlow call: what happened, and what to do about it."""
-    from botocore.exceptions import (
-        ClientError,
-        ConnectTimeoutError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        PartialCredentialsError,
-        ProfileNotFound,
-        ReadTimeoutError,
-    )
+    from botocore.exceptions import ClientError
 
-    endpoint = _endpoint(client)
-    if isinstance(exc, NoCredentialsError):
-        return FlowError(
-            "no AWS credentials found for AppFlow: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile or a role"
-        )
-    if isinstance(exc, PartialCredentialsError | ProfileNotFound):
-        return FlowError(f"the AWS credentials are not usable for AppFlow: {_one_line(exc)}")
-    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
-        return FlowError(
-            f"cannot reach AppFlow at {endpoint} ({operation}, flow {flow!r}) even after retries: "
-            "check the network, the region and AWS_ENDPOINT_URL_APPFLOW if it is set"
-        )
-    if isinstance(exc, ReadTimeoutError):
-        return FlowError(f"AppFlow at {endpoint} did not answer {operation} for flow {flow!r} in time; try again")
+    sentence = unreached(exc, "AppFlow", _endpoint(client), "AWS_ENDPOINT_URL_APPFLOW")
+    if sentence:
+        return FlowError(f"{sentence} ({operation}, flow {flow!r})")
     if not isinstance(exc, ClientError):
-        return FlowError(f"AppFlow {operation} for flow {flow!r} failed: {_one_line(exc)}")
+        return FlowError(f"AppFlow {operation} for flow {flow!r} failed: {one_line(str(exc))}")
 
     error = exc.response.get("Error", {})
     code = str(error.get("Code") or "")
-    message = _one_line(error.get("Message") or "")
+    message = one_line(str(error.get("Message") or ""))
     meta = exc.response.get("ResponseMetadata", {})
     status = int(meta.get("HTTPStatusCode") or 0)
     attempts = int(meta.get("RetryAttempts") or 0) + 1

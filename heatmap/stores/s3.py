@@ -6,8 +6,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
+from heatmap.aws import new_client, unreached
 from heatmap.errors import AlreadyExists, NotFound, StoreError
 from heatmap.stores.base import ObjectInfo
 
@@ -25,49 +26,23 @@ class S3Options:
     max_pool_connections: int = 16
 
 
-_RETRY_MODES = ("standard", "adaptive", "legacy")
-_loader: Any = None
-_loader_lock = threading.Lock()
-
-
-def new_session() -> Any:
-    """A fresh boto3 session that shares botocore's (read-only) model loader.
-
-    Fresh, because boto3's default session caches the credentials it first resolved, so later changes to
-    the environment (new keys, a refreshed profile) would be silently ignored; and creating clients from
-    one session in several threads is not safe. The shared loader keeps this cheap: a session with its
-    own loader re-reads the service models, about 0.3 s per client.
-    """
-    global _loader
-    import boto3
-    import botocore.loaders
-    import botocore.session
-
-    with _loader_lock:
-        if _loader is None:
-            _loader = botocore.loaders.create_loader()
-        core = botocore.session.Session()
-        core.register_component("data_loader", _loader)
-    return boto3.session.Session(botocore_session=core)
-
-
-def make_client(options: S3Options) -> Any:
-    from botocore.config import Config
-
-    if options.retry_mode not in _RETRY_MODES:
-        raise StoreError(f"unknown S3 retry mode {options.retry_mode!r}; use one of {', '.join(_RETRY_MODES)}")
-    config = Config(
-        # botocore's retries["max_attempts"] counts *retries* (attempts - 1); total_max_attempts counts every
-        # attempt, which is what S3Options.max_attempts (and AWS_MAX_ATTEMPTS) mean.
-        retries={"mode": cast(Any, options.retry_mode), "total_max_attempts": max(1, options.max_attempts)},
-        connect_timeout=options.connect_timeout,
-        read_timeout=options.read_timeout,
-        max_pool_connections=options.max_pool_connections,
-        signature_version="s3v4",
-        s3={"addressing_style": "path"} if options.endpoint_url else {},
-    )
-    session = new_session()
-    return session.client("s3", endpoint_url=options.endpoint_url, region_name=options.region, config=config)
+def make_client(options: S3Options, label: str = "S3") -> Any:
+    """`label` names what the client is for in messages (e.g. "S3 bucket exports")."""
+    try:
+        return new_client(
+            "s3",
+            label,
+            options.retry_mode,
+            options.max_attempts,
+            {"endpoint_url": options.endpoint_url, "region_name": options.region},
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+            max_pool_connections=options.max_pool_connections,
+            signature_version="s3v4",
+            s3={"addressing_style": "path"} if options.endpoint_url else {},
+        )
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
 
 
 _MESSAGES = {
@@ -108,29 +83,16 @@ class S3Store:
         if self._client is None:
             with self._client_lock:
                 if self._client is None:
-                    self._client = make_client(self.options)
+                    self._client = make_client(self.options, f"S3 bucket {self.bucket}")
         return self._client
 
     def _explain(self, exc: Exception, key: str = "") -> StoreError:
-        from botocore.exceptions import (
-            ClientError,
-            ConnectTimeoutError,
-            EndpointConnectionError,
-            NoCredentialsError,
-            PartialCredentialsError,
-            ProfileNotFound,
-            ReadTimeoutError,
-        )
+        from botocore.exceptions import ClientError
 
-        endpoint = self.options.endpoint_url or "AWS S3"
-        if isinstance(exc, NoCredentialsError):
-            return StoreError("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile")
-        if isinstance(exc, PartialCredentialsError | ProfileNotFound):
-            return StoreError(f"AWS credentials are not usable: {exc}")
-        if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
-            return StoreError(f"cannot reach {endpoint} for bucket {self.bucket}: check the network and endpoint URL")
-        if isinstance(exc, ReadTimeoutError):
-            return StoreError(f"{endpoint} did not answer in time for bucket {self.bucket} after retries; try again")
+        endpoint = str(self.options.endpoint_url or getattr(getattr(self._client, "meta", None), "endpoint_url", "AWS"))
+        sentence = unreached(exc, f"S3 bucket {self.bucket}", endpoint, "the endpoint URL (HEATMAP_S3_ENDPOINT_URL)")
+        if sentence:
+            return StoreError(sentence)
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
