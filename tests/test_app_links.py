@@ -255,3 +255,29 @@ def test_compare_links_are_capped_too() -> None:
     assert {("page", "too_long"), ("a_device", "too_many_values"), ("\ufffd", "bad_text")} <= reasons
     assert ("from_b..to_b", "dates_outside") in reasons
     assert sum(len(p.value) for p in problems) < 1_000
+
+
+def test_a_spot_is_read_from_a_link_but_never_written_to_one() -> None:
+    from heatmap.ui.view import Spot, compare_query, parse_compare
+
+    link = {**view_query(default_view(OPTIONS)), "at": ["4200"], "zoom": ["actual"]}
+    view, problems = parse_view(link, OPTIONS)
+    assert problems == [] and view.spot == Spot(at=4200, zoom="actual")
+    assert view == default_view(OPTIONS)  # where the viewer opens is not part of the view
+    assert "at" not in view_query(view) and "zoom" not in view_query(view)
+    compared, problems = parse_compare({"mode": ["segments"], "at": ["12.6"], "layout": ["swipe"]}, OPTIONS)
+    assert problems == [] and compared.spot == Spot(at=13, layout="swipe")
+    assert not {"at", "zoom", "layout"} & set(compare_query(compared))
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "reason"),
+    [("at", "-1", "bad_number"), ("at", "1e999", "bad_number"), ("at", "nan", "bad_number"),
+     ("at", "1000001", "bad_number"), ("zoom", "400", "unknown_value"), ("layout", "stack", "unknown_value")],
+)  # fmt: skip
+def test_a_bad_spot_is_ignored_with_a_problem(key: str, text: str, reason: str) -> None:
+    from heatmap.ui.view import Spot
+
+    view, problems = parse_view({key: [text]}, OPTIONS)
+    assert [(p.key, p.reason) for p in problems] == [(key, reason)]
+    assert view.spot == Spot()

@@ -47,3 +47,13 @@ def test_a_forged_title_stays_data() -> None:
     config = config_of(page)
     assert config["layers"][0]["title"] == forged and config["marks"][0]["label"] == forged
     assert "innerHTML" not in page  # the script writes text with textContent only
+
+
+def test_the_start_spot_link_and_memory_key_travel_as_data() -> None:
+    forged = "http://x/?page=</script><script>alert(1)</script>"
+    page = viewer_html([layer()], name="x_map", start={"at": 4200, "zoom": None}, link=forged, remember="/求人")
+    config = config_of(page)
+    assert config["start"] == {"at": 4200}  # unset parts of the spot are left to the viewer's defaults
+    assert config["link"] == forged and "<script>alert(1)" not in page
+    assert config["memory"] == "heatmap-viewer:x_map:/求人"  # per frame and page: another page opens at its top
+    assert config_of(viewer_html([layer()]))["start"] is None

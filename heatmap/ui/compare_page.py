@@ -45,6 +45,7 @@ def _restore(ctx: PageContext, options: Options) -> list[Problem]:
     problems: list[Problem] = []
     if page.first_visit("compare") or page.navigated("compare"):
         link, problems = parse_compare(page.raw_params(), options)
+        st.session_state["_c_spot"] = link.spot  # where the maps open, once (popped when they are shown)
         widgets.seed(values_for(link, options), force=True)
         missing = shots.seed_source(ctx, P, link.shot, force=True)
         if missing:
@@ -237,7 +238,8 @@ def _maps(
             unit = t(f"compare.unit_{family.unit}")
             st.info(t("compare.diff_none", unit=unit, test=test, fdr=fdr), icon=":material/equal:")
     marks = mapview.depth_marks(t, nums_a.bands if nums_a.n >= nums_b.n else nums_b.bands)
-    mapview.show_viewer(t, layers, marks, "c_maps")
+    link = page.share_link(compare_query(view), "Compare")
+    mapview.show_viewer(t, layers, marks, "c_maps", link, view.page, st.session_state.pop("_c_spot", None))
 
 
 def hover_template(t: Translator, kind: str, n_a: int, n_b: int) -> str:

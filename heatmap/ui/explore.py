@@ -37,6 +37,7 @@ def _restore(ctx: PageContext, options: Any) -> list[Problem]:
         link, problems = parse_view(params, options)
         problems = capped + problems
     if link is not None:
+        st.session_state["_x_spot"] = link.spot  # where the map opens, once (popped when it is shown)
         widgets.seed(widgets.view_values(P, link, options), force=True)
         missing = shots.seed_source(ctx, P, link.shot, force=True)
         if missing:
@@ -161,7 +162,10 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     except ValueError as exc:  # e.g. a crop that leaves nothing of the screenshot
         st.warning(str(exc), icon=":material/crop:")
         return False
-    st.session_state["_x_payload"] = mapview.show_viewer(t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map")
+    st.session_state["_x_payload"] = mapview.show_viewer(
+        t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(view_query(view)), view.page,
+        st.session_state.pop("_x_spot", None),
+    )  # fmt: skip
     return True
 
 

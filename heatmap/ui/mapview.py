@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -24,7 +24,7 @@ from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_g
 from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
-from heatmap.ui.view import Display, View
+from heatmap.ui.view import Display, Spot, View
 from heatmap.ui.widgets import segment_label
 
 PREVIEW_BYTES = 1_400_000  # JPEG bytes of one view together: base64 adds a third, hover numbers a few kB (budget: 2 MB)
@@ -264,7 +264,7 @@ def depth_marks(t: Translator, bands: BandTable) -> list[viewer.Mark]:
 
 def viewer_labels(t: Translator) -> dict[str, str]:
     keys = ("toolbar", "zoom", "fit", "actual", "side", "swipe", "jump", "top", "minimap", "map")
-    return {key: t(f"viewer.{key}") for key in keys}
+    return {key: t(f"viewer.{key}") for key in (*keys, "link", "copy", "copied", "close")}
 
 
 def show_viewer(
@@ -272,11 +272,18 @@ def show_viewer(
     layers: list[viewer.Layer],
     marks: list[viewer.Mark],
     name: str,
-    height: int = viewer.DEFAULT_HEIGHT,
-    layout: str = "side",
+    link: str,
+    page_path: str | None,
+    start: Spot | None = None,
 ) -> int:
-    """The maps in the viewer frame, as wide as the main area; returns the bytes the browser downloads."""
-    html = viewer.viewer_html(layers, marks, viewer_labels(t), height=height, layout=layout, name=name)
+    """The maps in the viewer frame, as wide as the main area; returns the bytes the browser downloads. `link`:
+    the view's share link; `start`: where a link asked the maps to open (else where this tab left them on
+    `page_path`)."""
+    html = viewer.viewer_html(
+        layers, marks, viewer_labels(t), name=name, start=asdict(start) if start else None, link=link,
+        remember=page_path or "",
+    )  # fmt: skip
+    height = viewer.DEFAULT_HEIGHT
     with st.container(key=name):
         st.iframe(html, height=height, alt=t("viewer.map"))
     return viewer.payload_bytes(html)

@@ -37,6 +37,11 @@ BROKEN = "\ufffd"  # what an invalid UTF-8 percent-escape in the link decodes to
 DISPLAY_KEYS = ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "scale", "ceiling", "smooth")
 #: Query keys that are not view settings but are understood by every page.
 COMMON_KEYS = ("lang", "run")
+#: Query keys of `Spot`: where the map viewer opens. Only the viewer's "link to this spot" writes them.
+SPOT_KEYS = ("at", "zoom", "layout")
+ZOOMS = ("fit", "actual")  # heatmap.ui.viewer: the map as wide as the frame, or at the screenshot's CSS width
+LAYOUTS = ("side", "swipe")  # heatmap.ui.viewer.LAYOUTS: two maps side by side, or B over A with a slider
+MAX_DEPTH_PX = 1_000_000  # deeper than any page a screenshot can show; the viewer stops at the page's end
 _ALIAS_OF = {column: alias for alias, column in SEGMENT_ALIASES.items()}
 
 
@@ -87,6 +92,17 @@ class Display:
 
 
 @dataclass(frozen=True)
+class Spot:
+    """Where on the page the map viewer opens: `at` CSS px from the top of the data, the zoom, and the layout of
+    two maps. Not part of the view (the numbers do not depend on it), so it never enters the address by itself:
+    a "link to this spot" sends it, and the page applies it once, when the link is opened."""
+
+    at: int | None = None
+    zoom: str | None = None
+    layout: str | None = None
+
+
+@dataclass(frozen=True)
 class View:
     page: str | None = None
     start: date | None = None
@@ -95,6 +111,7 @@ class View:
     kind: str = "attention"
     shot: str | None = None  # sha256 of the screenshot
     display: Display = field(default_factory=Display)
+    spot: Spot = field(default_factory=Spot, compare=False)  # from a link only; never written to one
 
     def with_(self, **changes: object) -> View:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -296,6 +313,20 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
     return display
 
 
+def parse_spot(params: Mapping[str, Sequence[str]], problems: list[Problem]) -> Spot:
+    at: int | None = None
+    found = params.get("at")
+    if found:
+        number = _number(found[-1])
+        if number is None or not 0 <= number <= MAX_DEPTH_PX:
+            problems.append(Problem("at", found[-1], "bad_number"))
+        else:
+            at = round(number)
+    return Spot(
+        at=at, zoom=_choice(params, "zoom", ZOOMS, problems), layout=_choice(params, "layout", LAYOUTS, problems)
+    )
+
+
 def parse_shot(params: Mapping[str, Sequence[str]], problems: list[Problem], key: str = "shot") -> str | None:
     found = params.get(key)
     if not found:
@@ -325,8 +356,9 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
         where=where,
         shot=parse_shot(params, problems),
         display=parse_display(params, problems),
+        spot=parse_spot(params, problems),
     )
-    known = {"page", "from", "to", "type", "shot", *DISPLAY_KEYS, *COMMON_KEYS}
+    known = {"page", "from", "to", "type", "shot", *DISPLAY_KEYS, *COMMON_KEYS, *SPOT_KEYS}
     for key in params:
         if key not in known and _dimension_for(key, options, "") is None:
             problems.append(Problem(key, ",".join(params[key][:3]), "unknown_key"))
@@ -405,6 +437,7 @@ class CompareView:
     shot: str | None = None
     display: Display = field(default_factory=Display)
     diff: bool = False  # also show the difference map B − A (on demand: A and B get the width otherwise)
+    spot: Spot = field(default_factory=Spot, compare=False)  # from a link only; never written to one
 
     def with_(self, **changes: object) -> CompareView:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -484,10 +517,13 @@ def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tupl
                 where_a=parse_where(params, options, "a_", problems),
                 where_b=parse_where(params, options, "b_", problems),
             )
-    view = view.with_(shot=parse_shot(params, problems), display=parse_display(params, problems))
+    view = view.with_(
+        shot=parse_shot(params, problems), display=parse_display(params, problems), spot=parse_spot(params, problems)
+    )
     if (diff := _choice(params, "diff", ("0", "1"), problems)) is not None:
         view = view.with_(diff=diff == "1")
-    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", "diff", *DISPLAY_KEYS, *COMMON_KEYS}
+    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", "diff"}
+    known |= {*DISPLAY_KEYS, *COMMON_KEYS, *SPOT_KEYS}
     for key in params:
         if key in known:
             continue

@@ -5,7 +5,34 @@
   const root = document.getElementById("viewer");
   const labels = config.labels;
   const layers = config.layers;
-  const state = { zoom: "fit", layout: config.layout, swipe: 50 };
+  // Where the maps open: a link's spot, else where this tab last left this frame (a new segment or date range
+  // keeps the designer's place on the page), else the top. Depths are CSS px of the page, whatever the zoom.
+  const remembered = config.start ? null : recall();
+  const first = config.start || remembered || {};
+  const state = {
+    zoom: ["fit", "actual"].includes(first.zoom) ? first.zoom : "fit",
+    layout: ["side", "swipe"].includes(first.layout) ? first.layout : config.layout,
+    swipe: Number.isFinite(first.swipe) && first.swipe >= 0 && first.swipe <= 100 ? first.swipe : 50,
+  };
+  let target = Number.isFinite(first.at) && first.at >= 0 ? first.at : null;  // shown once the map has its size
+
+  function recall() {
+    try {
+      const saved = JSON.parse(window.sessionStorage.getItem(config.memory) || "null");
+      return saved && typeof saved === "object" ? saved : null;
+    } catch (error) {
+      return null;  // storage blocked or unreadable: open at the top
+    }
+  }
+  let pending = 0;
+  function remember() {
+    window.clearTimeout(pending);
+    pending = window.setTimeout(() => {
+      if (target !== null || !firstImage || !firstImage.clientHeight) return;
+      const spot = { at: Math.round(depthNow()), zoom: state.zoom, layout: state.layout, swipe: state.swipe };
+      try { window.sessionStorage.setItem(config.memory, JSON.stringify(spot)); } catch (error) { /* not kept */ }
+    }, 150);
+  }
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -55,12 +82,17 @@
     }
   }
   bar.appendChild(el("label", {}, labels.zoom || "Zoom"));
-  toggle("zoom", "fit", labels.fit || "Fit width", (v) => { state.zoom = v; build(); });
-  toggle("zoom", "actual", labels.actual || "100 %", (v) => { state.zoom = v; build(); });
+  function rebuild(group, value) {
+    target = depthNow();  // the same place on the page after the maps change size
+    state[group] = value;
+    build();
+  }
+  toggle("zoom", "fit", labels.fit || "Fit width", (v) => rebuild("zoom", v));
+  toggle("zoom", "actual", labels.actual || "100 %", (v) => rebuild("zoom", v));
   if (layers.length >= 2) {
     bar.appendChild(el("span", { class: "sep" }));
-    toggle("layout", "side", labels.side || "Side by side", (v) => { state.layout = v; build(); });
-    toggle("layout", "swipe", labels.swipe || "Swipe", (v) => { state.layout = v; build(); });
+    toggle("layout", "side", labels.side || "Side by side", (v) => rebuild("layout", v));
+    toggle("layout", "swipe", labels.swipe || "Swipe", (v) => rebuild("layout", v));
   }
   if (config.marks.length) {
     bar.appendChild(el("span", { class: "sep" }));
@@ -74,9 +106,47 @@
       bar.appendChild(b);
     }
   }
-  const slider = el("input", { type: "range", min: "0", max: "100", value: "50", "aria-label": labels.swipe || "Swipe" });
-  slider.addEventListener("input", () => { state.swipe = Number(slider.value); placeSwipe(); });
+  const slider = el("input", { type: "range", min: "0", max: "100", value: String(state.swipe), "aria-label": labels.swipe || "Swipe" });
+  slider.addEventListener("input", () => { state.swipe = Number(slider.value); placeSwipe(); remember(); });
   bar.appendChild(slider);
+
+  // --- link to this spot -----------------------------------------------------------------------------------
+  const linkBox = el("div", { class: "linkbox", role: "dialog", "data-testid": "map-linkbox" });
+  const linkStatus = el("span", { role: "status" });
+  const linkField = el("input", { type: "text", readonly: "", "aria-label": labels.link || "Link to this spot" });
+  const linkClose = el("button", { type: "button", "aria-label": labels.close || "Close" }, "×");
+  linkClose.addEventListener("click", () => { linkBox.style.display = "none"; });
+  linkBox.addEventListener("keydown", (event) => { if (event.key === "Escape") linkBox.style.display = "none"; });
+  linkBox.append(linkStatus, linkField, linkClose);
+  if (config.link) {
+    bar.appendChild(el("span", { class: "sep" }));
+    const share = el("button", { type: "button", "data-testid": "map-link" }, labels.link || "Link to this spot");
+    share.addEventListener("click", copyLink);
+    bar.appendChild(share);
+  }
+
+  function spotLink() {
+    // The view's own link (it never holds a spot) plus where this frame is now.
+    let text = config.link + (config.link.includes("?") ? "&" : "?") + "at=" + Math.round(depthNow());
+    if (state.zoom !== "fit") text += "&zoom=" + state.zoom;
+    if (layers.length >= 2 && state.layout !== "side") text += "&layout=" + state.layout;
+    return text;
+  }
+
+  async function copyLink() {
+    const text = spotLink();
+    linkField.value = text;
+    linkStatus.textContent = labels.copy || "Copy this link:";
+    linkBox.style.display = "flex";
+    linkField.focus();
+    linkField.select();
+    try {
+      await navigator.clipboard.writeText(text);
+      linkStatus.textContent = labels.copied || "Copied:";
+    } catch (error) {
+      /* no clipboard here (an insecure origin, a denied permission): the selected field is there to copy */
+    }
+  }
 
   // --- maps ------------------------------------------------------------------------------------------------
   const main = el("div", { class: "main" });
@@ -86,7 +156,7 @@
   scroller.appendChild(panes);
   main.appendChild(scroller);
   const tip = el("div", { class: "tip", role: "status", "data-testid": "map-tip" });
-  root.append(bar, main, tip);
+  root.append(bar, main, tip, linkBox);
 
   let firstImage = null;
   let swipeOver = null;
@@ -135,6 +205,18 @@
     pressed();
     minimap();
     for (const img of panes.querySelectorAll("img")) img.addEventListener("load", placeFrame);
+    if (!firstImage) return;
+    if (firstImage.complete && firstImage.naturalHeight) arrive();
+    else firstImage.addEventListener("load", arrive, { once: true });
+  }
+
+  function arrive() {
+    if (target !== null) {
+      jump(target);
+      target = null;
+    }
+    placeFrame();
+    remember();
   }
 
   function placeSwipe() {
@@ -168,6 +250,15 @@
 
   function imageTop(img) {
     return img.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+  }
+
+  function depthNow() {
+    // The inverse of jump(): the page depth a third of the way down the frame.
+    if (!firstImage || !firstImage.clientHeight) return 0;
+    const layer = layers[0];
+    const scale = firstImage.clientHeight / layer.totalHeight;
+    const depth = (scroller.scrollTop + scroller.clientHeight / 3 - imageTop(firstImage)) / scale - layer.dataTop;
+    return Math.max(0, depth);
   }
 
   function jump(depth) {
@@ -207,7 +298,7 @@
     frame.style.top = (scroller.scrollTop / total) * 100 + "%";
     frame.style.height = Math.min(100, (scroller.clientHeight / total) * 100) + "%";
   }
-  scroller.addEventListener("scroll", () => { placeFrame(); tip.style.display = "none"; });
+  scroller.addEventListener("scroll", () => { placeFrame(); tip.style.display = "none"; remember(); });
   window.addEventListener("resize", placeFrame);
   build();
 })();

@@ -113,6 +113,10 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .mini{position:relative;flex:0 0 auto;cursor:pointer;border:1px solid #e4e4e7;border-radius:4px;overflow:hidden}
 .mini img{display:block;width:100%;height:100%}
 .mini .frame{position:absolute;left:0;right:0;border:2px solid #c2410c;background:rgba(194,65,12,.12)}
+.linkbox{position:fixed;z-index:11;top:44px;right:8px;width:min(560px,96%);display:none;gap:6px;align-items:center;
+  background:#fff;border:1px solid #a1a1aa;border-radius:6px;padding:6px 8px;box-shadow:0 2px 8px rgba(0,0,0,.15)}
+.linkbox input{flex:1;min-width:0;font:inherit;border:1px solid #d4d4d8;border-radius:4px;padding:2px 6px}
+.linkbox button{font:inherit;border:0;background:none;cursor:pointer;padding:0 4px}
 .tip{position:fixed;z-index:10;pointer-events:none;background:#fff;border:1px solid #a1a1aa;border-radius:6px;
   padding:6px 8px;box-shadow:0 2px 8px rgba(0,0,0,.15);font-size:13px;display:none;max-width:360px}
 """
@@ -125,9 +129,17 @@ def viewer_html(
     height: int = DEFAULT_HEIGHT,
     layout: str = "side",
     name: str = "map",
+    start: Mapping[str, Any] | None = None,
+    link: str = "",
+    remember: str = "",
 ) -> str:
-    """The whole frame: toolbar (zoom, jump to depth, side by side / swipe for two maps), the scroller with the
-    maps, a minimap of the first map, and the hover tip. `name` identifies the frame in tests."""
+    """The whole frame: toolbar (zoom, jump to depth, side by side / swipe for two maps, link to this spot), the
+    scroller with the maps, a minimap of the first map, and the hover tip. `name` identifies the frame in tests.
+
+    Where the maps open: `start` (from a link: `at` CSS px from the top of the data, `zoom`, `layout`), else
+    where this browser tab last left the frame `name` for `remember` (e.g. the page path), so changing a segment
+    or a date keeps the designer's place; else the top. `link` is the view's share link, which the "link to
+    this spot" button extends with the spot shown."""
     config = {
         "layers": [layer.spec() for layer in layers],
         "marks": [{"depth": float(m.depth), "label": m.label} for m in marks],
@@ -135,6 +147,9 @@ def viewer_html(
         "height": int(height),
         "layout": layout if layout in LAYOUTS else "side",
         "name": name,
+        "start": {key: value for key, value in (start or {}).items() if value is not None} or None,
+        "link": link,
+        "memory": f"heatmap-viewer:{name}:{remember}",
     }
     text = json.dumps(config, ensure_ascii=False, allow_nan=False)
     data = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # no markup at all

@@ -108,6 +108,60 @@ def test_zoom_jump_and_keyboard(st_server: Server, page: Page) -> None:
     assert image.is_visible()
 
 
+def _scroll_top(frame: object, near: float | None = None, timeout: float = 10.0) -> float:
+    """The scroller's position; with `near`, waits until the viewer has put it there (± 2 px)."""
+    import time
+
+    scroller = frame.locator(".scroller")  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while True:
+        top = float(scroller.evaluate("el => el.scrollTop"))
+        if near is None or abs(top - near) <= 2 or time.monotonic() > deadline:
+            return top
+        time.sleep(0.1)
+
+
+def test_link_to_this_spot_reopens_there_and_new_settings_keep_the_place(
+    st_server: Server, page: Page, chromium_browser: Browser
+) -> None:
+    goto(page, f"{st_server.base_url}/?page=%2F&type=reach")
+    frame = viewer.frame(page, "x_map")
+    reach = viewer.config(page, "x_map")["layers"][0]["src"]
+    frame.locator('button[data-value="actual"]').click()
+    frame.locator(".scroller").evaluate("el => { el.scrollTop = 1200; }")
+    place = _scroll_top(frame)
+    assert place > 1000, "the page is long enough to scroll"
+    frame.get_by_test_id("map-link").click()
+    box = frame.get_by_test_id("map-linkbox")
+    expect(box).to_be_visible()
+    link = box.locator("input").input_value()
+    spot = parse_qs(urlsplit(link).query)
+    assert spot["zoom"] == ["actual"] and spot["page"] == ["/"] and spot["type"] == ["reach"]
+    assert 0 < int(spot["at"][0]) < 20_000
+
+    sidebar = page.get_by_test_id("stSidebar")  # another map type: a new frame, the same place on the page
+    sidebar.get_by_text("Attention", exact=True).click()
+    wait_for_app_run(page)
+    shown = viewer.config(page, "x_map")
+    assert shown["start"] is None and shown["layers"][0]["src"] != reach  # a new frame was loaded
+    assert abs(_scroll_top(frame, place) - place) <= 2
+    expect(frame.locator('button[data-value="actual"]')).to_have_attribute("aria-pressed", "true")
+
+    other = chromium_browser.new_context(viewport=SIZES[0], locale="en-US").new_page()  # a teammate opens it
+    try:
+        goto(other, link)
+        opened = viewer.frame(other, "x_map")
+        assert viewer.config(other, "x_map")["start"] == {"at": int(spot["at"][0]), "zoom": "actual"}
+        assert abs(_scroll_top(opened, place) - place) <= 2, "the link opens where it was made"
+        expect(opened.locator('button[data-value="actual"]')).to_have_attribute("aria-pressed", "true")
+        assert "at" not in query(other), "the spot is applied once: the address goes back to the view"
+        other.get_by_test_id("stSidebar").get_by_text("Clicks", exact=True).click()
+        wait_for_app_run(other)
+        assert viewer.config(other, "x_map")["start"] is None
+    finally:
+        other.context.close()
+
+
 def test_back_and_forward_restore_earlier_views(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/")
     sidebar = page.get_by_test_id("stSidebar")
