@@ -185,7 +185,7 @@ def stub_query(stubber: Stubber, execution: str, states: list[str], pages: list[
 
 
 COVERAGE = (["path", "day", "rows"], ["varchar", "varchar", "bigint"])
-CATALOG = (["dimension", "value", "views"], ["varchar", "varchar", "bigint"])
+CATALOG = (["dimension", "value", "views", "rows"], ["varchar", "varchar", "bigint", "bigint"])
 VIEW = (
     ["event", "band", "y", "x", "events", "seconds", "seconds_sq", "sq_missing"],
     ["varchar", "bigint", "bigint", "bigint", "bigint", "double", "double", "bigint"],
@@ -207,7 +207,7 @@ def catalog_queries(stubber: Stubber) -> None:
     old = f"s3://exports-bucket/ga/{A}/p0.jsonl"
     rows = [[path, "20260105", "3"], [old, "20260105", "2"], [path, "20260107", "4"]]
     stub_query(stubber, "q1", ["QUEUED", "RUNNING", "SUCCEEDED"], [result_page(*COVERAGE, rows, True, None)])
-    views = [["page", "/p", "20"], ["deviceCategory", "mobile", "20"]]
+    views = [["page", "/p", "20", "2"], ["deviceCategory", "mobile", "20", "2"]]
     stub_query(stubber, "q2", ["SUCCEEDED"], [result_page(*CATALOG, views, True, None)])
 
 
@@ -240,7 +240,7 @@ def test_athena_view_sql_passes_winners_and_parses_as_trino(tmp_path):
     parsed = sqlglot.parse_one(text, read="trino")
     assert '"heatmaps"."exports"' in text
     compact = sqlglot.parse_one(text, read="trino").sql(dialect="trino")
-    assert f"('s3://exports-bucket/ga/{B}', '20260105')" in compact  # winners by execution folder, not by file
+    assert f"('s3://exports-bucket/ga/{B}', '20260105', 1)" in compact  # winners by execution folder, not by file
     assert f"{A}" not in text  # the older execution's rows do not count for 5 January
     assert "'/p''; DROP TABLE x; --'" in text  # a value is a quoted literal, never SQL
     assert [t.name for t in parsed.find_all(sqlglot.exp.Table) if t.name == "exports"] == ["exports"]
@@ -443,7 +443,7 @@ def test_athena_view_sql_names_only_the_winners_partitions(tmp_path):
         rows = [[path(UNDATED), "20251231", "1"], [path(UNDATED), "20260101", "1"], [path(DATED), "20260102", "8"],
                 [path(BACKFILL), "20260101", "1"]]  # fmt: skip
         stub_query(stubber, "q1", ["SUCCEEDED"], [result_page(*COVERAGE, rows, True, None)])
-        stub_query(stubber, "q2", ["SUCCEEDED"], [result_page(*CATALOG, [["page", "/p", "20"]], True, None)])
+        stub_query(stubber, "q2", ["SUCCEEDED"], [result_page(*CATALOG, [["page", "/p", "20", "2"]], True, None)])
 
     client = athena_client()
     stubber = Stubber(client)
@@ -508,3 +508,28 @@ def test_duckdb_over_a_remote_store_mirrors_each_object_in_its_own_folder(source
         same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
     folders = {Path(duck.path_of(o.key)).parent for o in duck.objects}
     assert len(folders) == len(duck.objects)
+
+
+def test_athena_reads_only_a_new_objects_folder_after_the_first_catalog(tmp_path):
+    """The second server with the same cache folder and one more export: two small queries, not two full ones."""
+    athena_engine(catalog_queries, tmp_path)
+    new = ObjectInfo(f"{C}/p0.jsonl", 10, "e3", datetime(2026, 1, 9, 2, tzinfo=UTC))
+    client = athena_client()
+    sent: list[str] = []
+    client.meta.events.register(
+        "provide-client-params.athena.StartQueryExecution", lambda params, **_: sent.append(params["QueryString"])
+    )
+    stubber = Stubber(client)
+    path = f"s3://exports-bucket/ga/{C}/p0.jsonl"
+    stub_query(stubber, "q3", ["SUCCEEDED"], [result_page(*COVERAGE, [[path, "20260109", "2"]], True, None)])
+    stub_query(stubber, "q4", ["SUCCEEDED"], [result_page(*CATALOG, [["page", "/q", "5", "1"]], True, None)])
+    stubber.activate()
+    engine = AthenaEngine("exports-bucket", "ga/", [*OBJECTS, new], FieldMap(), Bounds(), OPTIONS, str(tmp_path),
+                          client, sleep=lambda s: None)  # fmt: skip
+    stubber.assert_no_pending_responses()
+    assert engine.catalog.pages() == [("/p", 20), ("/q", 5)]
+    assert engine.catalog.winners[date(2026, 1, 9)] == C
+    coverage, change = sent
+    for text in (coverage, change):
+        assert "'2026/01/09'" in text and "'2026/01/06'" not in text and "'2026/01/08'" not in text
+    assert f"('{path}', '20260109', 1)" in sqlglot.parse_one(change, read="trino").sql(dialect="trino")

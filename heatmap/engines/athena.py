@@ -80,7 +80,7 @@ class AthenaEngine(SqlEngine):
         self.sleep = sleep
         self.dry_run = dry_run  # run nothing: cached results only, else NotRun with the query's text
         self.results_dir = Path(cache_dir) / "athena-results" if cache_dir else None
-        super().__init__(f"s3://{bucket}/{prefix}", objects, fields, bounds)
+        super().__init__(f"s3://{bucket}/{prefix}", objects, fields, bounds, cache_dir)
 
     def path_of(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"

@@ -46,7 +46,7 @@ class DuckDBEngine(SqlEngine):
         self._running = threading.Lock()
         self.objects = objects
         self._tables(fields)
-        super().__init__(store.uri, objects, fields, bounds)
+        super().__init__(store.uri, objects, fields, bounds, cache_dir)
 
     def _local_file(self, info: ObjectInfo, cache_dir: str | None) -> str:
         if isinstance(self.store, LocalStore):

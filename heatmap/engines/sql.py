@@ -44,6 +44,7 @@ PATH = '"$path"'  # Athena's pseudo-column: the object a row came from
 RUN_DATE_FORMAT = "yyyy/MM/dd"  # the projection's format: AppFlow's DAY folders
 FIRST_RUN_DATE = date(2005, 1, 1)  # the projection's first day (the table's range ends at NOW+1DAYS, UTC)
 Pairs = Sequence[tuple[str, str]]  # (unit: a folder or a "$path", YYYYMMDD) whose rows count
+SignedPairs = Sequence[tuple[str, str, int]]  # the same with +1 or -1: rows to add to counts or take away
 SCOPE = "heatmap_scope"  # the key of a query's Scope in its sqlglot meta
 
 _CUSTOM = frozenset(
@@ -229,7 +230,7 @@ def _normalized(fields: FieldMap, scope: Scope) -> str:
       FROM dated
     ),
     counted AS (
-      SELECT checked.* FROM checked JOIN winners
+      SELECT checked.*, winners.sign FROM checked JOIN winners
         ON CASE WHEN checked.path IN (SELECT unit FROM winners) THEN checked.path
                 ELSE SUBSTR(checked.path, 1, LENGTH(checked.path) - STRPOS(REVERSE(checked.path), '/')) END
             = winners.unit
@@ -267,13 +268,14 @@ def _values(fields: FieldMap, bounds: Bounds) -> dict[str, object]:
     }
 
 
-def _with(pairs: Pairs, body: str) -> str:
+def _with(pairs: Pairs | SignedPairs, body: str) -> str:
+    """The placeholders and the winners list (unit, day, sign: 1 unless the pairs say -1)."""
     placeholders = ", ".join(f"({exp.convert(p).sql(dialect=DIALECT)})" for p in sorted(PLACEHOLDER_VALUES))
-    rows = ", ".join(f"({exp.convert(unit).sql(dialect=DIALECT)}, {exp.convert(day).sql(dialect=DIALECT)})"
-                     for unit, day in pairs) or "(NULL, NULL)"  # fmt: skip
+    rows = ", ".join(f"({_lit(pair[0])}, {_lit(pair[1])}, {int(pair[2]) if len(pair) > 2 else 1})"
+                     for pair in pairs) or "(NULL, NULL, NULL)"  # fmt: skip
     return (
         f"WITH placeholders AS (SELECT * FROM (VALUES {placeholders}) AS t(p)),\n"
-        f"    winners AS (SELECT * FROM (VALUES {rows}) AS t(unit, day)),{body}"
+        f"    winners AS (SELECT * FROM (VALUES {rows}) AS t(unit, day, sign)),{body}"
     )
 
 
@@ -301,12 +303,15 @@ def coverage_sql(fields: FieldMap, bounds: Bounds, scope: Scope) -> exp.Expressi
     return _build(text, _values(fields, bounds), scope)
 
 
-def catalog_sql(fields: FieldMap, bounds: Bounds, pairs: Pairs, scope: Scope) -> exp.Expression:
-    """Page views (band-0 dwell events) per page and per value of each segment dimension, counted rows only."""
-    parts = ["SELECT 'page' AS dimension, page AS value, SUM(events) AS views FROM views GROUP BY page"]
+def catalog_sql(fields: FieldMap, bounds: Bounds, pairs: Pairs | SignedPairs, scope: Scope) -> exp.Expression:
+    """Page views (band-0 dwell events) and rows per page and per value of each segment dimension, counted rows
+    only. With signed pairs, the change in those counts: the rows of a -1 pair are taken away (a value stays
+    listed while it has rows, even with 0 page views, as in the local engine's catalog)."""
+    sums = "SUM(events * sign) AS views, SUM(sign) AS rows"
+    parts = [f"SELECT 'page' AS dimension, page AS value, {sums} FROM views GROUP BY page"]
     for name in fields.segments:
         literal = exp.convert(name).sql(dialect=DIALECT)
-        parts.append(f"SELECT {literal}, {_seg(name)}, SUM(events) FROM views GROUP BY {_seg(name)}")
+        parts.append(f"SELECT {literal}, {_seg(name)}, {sums} FROM views GROUP BY {_seg(name)}")
     body = (
         _normalized(fields, scope)
         + ",\n    views AS (SELECT * FROM counted WHERE event = 'dwell' AND band = 0 AND NOT more_only)\n"

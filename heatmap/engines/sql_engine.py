@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 import polars as pl
 from sqlglot import exp
 
 from heatmap.contract import Bounds
+from heatmap.engines import catalog_state
 from heatmap.engines.base import Where
-from heatmap.engines.sql import Pairs, Scope, catalog_sql, coverage_sql, partition_of, unit_of, view_sql
+from heatmap.engines.catalog_state import CatalogState, object_id, state_path
+from heatmap.engines.sql import Pairs, Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
@@ -37,7 +39,11 @@ class SqlEngine:
     name = "sql"
     dialect = "trino"
 
-    def __init__(self, source: str, objects: list[ObjectInfo], fields: FieldMap, bounds: Bounds) -> None:
+    def __init__(
+        self, source: str, objects: list[ObjectInfo], fields: FieldMap, bounds: Bounds, state_dir: str | None = None
+    ) -> None:
+        """`state_dir`: where the catalog's state is kept between servers (catalog_state.py), so a new listing
+        reads only what changed; without it every catalog reads every export."""
         self.fields = fields
         self.bounds = bounds
         self.objects = objects
@@ -45,6 +51,8 @@ class SqlEngine:
         self._lock = threading.Lock()
         self.winners_by_day: dict[date, list[str]] = {}  # the keys of the objects whose rows count, per GA date
         self._keys = {self.path_of(o.key): o.key for o in objects}
+        self._state_path = state_path(state_dir, self.name, source, fields, bounds) if state_dir else None
+        self.catalog_scopes: list[Scope] = []
         self.catalog = self._catalog(source)
 
     # --- to implement ------------------------------------------------------------------------------------------
@@ -60,6 +68,13 @@ class SqlEngine:
 
     def sql_text(self, query: exp.Expression) -> str:
         return query.sql(dialect=self.dialect, pretty=True)
+
+    def _catalog_query(self, query: exp.Expression) -> pl.DataFrame:
+        """A catalog query, its partitions noted in `catalog_scopes` (what building this catalog read)."""
+        scope = scope_of(query)
+        if scope is not None:
+            self.catalog_scopes.append(scope)
+        return self.cached(query)
 
     def cached(self, query: exp.Expression) -> pl.DataFrame:
         """Results per query text; the text includes the (object, date) pairs, so a new listing is a new query."""
@@ -89,25 +104,29 @@ class SqlEngine:
         return Scope.of(keys, self.path_of, self.partition)
 
     def _catalog(self, source: str) -> Catalog:
-        keys = self._keys
-        coverage = self.cached(coverage_sql(self.fields, self.bounds, self.scope(o.key for o in self.objects)))
-        rows: dict[tuple[str, date], int] = {}
-        days_of: dict[str, set[date]] = {}
-        for path, day_text, count in coverage.iter_rows():
-            key = keys.get(path)
-            if key is None:
-                continue
-            day = date(int(day_text[:4]), int(day_text[4:6]), int(day_text[6:]))
-            days_of.setdefault(key, set()).add(day)
-            rows[(key, day)] = int(count)
+        ids = {o.key: object_id(o) for o in self.objects}
+        state = catalog_state.load(self._state_path)
+        coverage = self._coverage(ids, state)
+        days_of = {key: {_day(text) for text in coverage[ids[key]]} for key in ids}
         _executions, won, per_day = decide(self.objects, days_of)
         rows_per_day: dict[date, int] = dict.fromkeys(won, 0)
-        for (key, day), count in rows.items():
-            if won.get(day) == execution_of(key):
-                rows_per_day[day] += count
-                self.winners_by_day.setdefault(day, []).append(key)
-        views = self.cached(catalog_sql(self.fields, self.bounds, self._pairs(None, None), self._scope_in(None, None)))
-        page_views, segment_values = _catalog_values(views, self.fields.segments)
+        counted: set[catalog_state.Pair] = set()
+        for key, days in days_of.items():
+            for day in days:
+                if won.get(day) == execution_of(key):
+                    rows_per_day[day] += coverage[ids[key]][day.strftime("%Y%m%d")]
+                    self.winners_by_day.setdefault(day, []).append(key)
+                    counted.add((ids[key], day.strftime("%Y%m%d")))
+        views = self._changed_views(state, counted, ids) if state is not None else None
+        if views is None:
+            full = self._catalog_query(
+                catalog_sql(self.fields, self.bounds, self._pairs(None, None), self._scope_in(None, None))
+            )
+            views = {(str(d), str(v)): (int(n), int(r)) for d, v, n, r in full.drop_nulls("value").iter_rows()}
+        catalog_state.save(self._state_path, CatalogState(coverage, counted, views))
+        page_views, segment_values = _catalog_values(
+            {key: n for key, (n, _rows) in views.items()}, self.fields.segments
+        )
         return Catalog(
             source=source,
             objects=self.objects,
@@ -119,6 +138,42 @@ class SqlEngine:
             reads_every_line=False,
             page_views=page_views,
             segment_values=segment_values,
+        )
+
+    def _coverage(self, ids: dict[str, str], state: CatalogState | None) -> dict[str, dict[str, int]]:
+        """Rows per GA date of every listed object (id -> {YYYYMMDD: rows}): from the state for objects it knows,
+        from one query over the new objects' partitions for the rest (other objects in those partitions come
+        back too, and agree)."""
+        known = state.coverage if state is not None else {}
+        coverage = {i: known[i] for i in ids.values() if i in known}
+        fresh = [key for key, i in ids.items() if i not in coverage]
+        if fresh:
+            found = self._catalog_query(coverage_sql(self.fields, self.bounds, self.scope(fresh)))
+            coverage.update({ids[key]: {} for key in fresh})
+            for path, day, count in found.iter_rows():
+                key = self._keys.get(path)
+                if key is not None:
+                    coverage.setdefault(ids[key], {})[str(day)] = int(count)
+        return coverage
+
+    def _changed_views(
+        self, state: CatalogState, counted: set[catalog_state.Pair], ids: dict[str, str]
+    ) -> dict[tuple[str, str], catalog_state.Counts] | None:
+        """The state's page views brought up to `counted` by one query over the objects whose pairs came or went;
+        None when they must be counted again from scratch."""
+        change = catalog_state.changed_views(state, counted, set(ids.values()))
+        if change is None:
+            return None
+        signed, changed = change
+        if not signed:
+            return dict(state.views)
+        key_of = {i: key for key, i in ids.items()}
+        pairs = [(self.path_of(key_of[i]), day, sign) for i, day, sign in signed]  # by path: exactly that object
+        result = self._catalog_query(
+            catalog_sql(self.fields, self.bounds, pairs, self.scope(key_of[i] for i in changed))
+        )
+        return catalog_state.apply(
+            state.views, [(str(d), str(v), int(n), int(r)) for d, v, n, r in result.drop_nulls("value").iter_rows()]
         )
 
     def _winning(self, start: date | None, end: date | None) -> list[tuple[str, date]]:
@@ -145,11 +200,14 @@ class SqlEngine:
         return view_sql(self.fields, self.bounds, pairs, scope, page, start, end, resolved)
 
     def scanned_bytes(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
-        """(bytes a view of these dates reads, bytes of every export): Athena bills the objects of the partitions a
-        query reads, whole (JSON has no columns to skip). A run-date partition holds every object of its folder,
-        winning or not; an object without date folders makes the query read its flow's folder whole. Without
-        dates: what the catalog query reads."""
-        scope = self._scope_in(start, end)
+        """(bytes a view of these dates reads, bytes of every export). Without dates: what a full count of the
+        catalog's page views reads."""
+        return self.scope_bytes(self._scope_in(start, end)), sum(o.size for o in self.objects)
+
+    def scope_bytes(self, scope: Scope) -> int:
+        """What a query over `scope` reads: Athena bills the objects of the partitions a query names, whole (JSON
+        has no columns to skip). A run-date partition holds every object of its folder, winning or not; an object
+        without date folders makes the query read its flow's folder whole."""
         dated = {(flow, day) for flow, days in scope.dated for day in days}
         undated = {flow for flow, _paths in scope.undated}
         read = 0
@@ -157,7 +215,7 @@ class SqlEngine:
             flow, run_date = self.partition(info.key)
             if flow in undated or (flow, run_date) in dated:
                 read += info.size
-        return read, sum(o.size for o in self.objects)
+        return read
 
     def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
         result = self.cached(self.view_query(page, start, end, where))
@@ -165,12 +223,16 @@ class SqlEngine:
 
 
 def _catalog_values(
-    views: pl.DataFrame, segments: tuple[str, ...]
+    views: Mapping[tuple[str, str], int], segments: tuple[str, ...]
 ) -> tuple[dict[str, int], dict[str, tuple[str, ...]]]:
-    ordered = views.drop_nulls("value").sort(["views", "value"], descending=[True, False])
-    page_views = {str(v): int(n) for d, v, n in ordered.iter_rows() if d == "page"}
-    segment_values = {name: tuple(str(v) for d, v, _n in ordered.iter_rows() if d == name) for name in segments}
+    ordered = sorted(views.items(), key=lambda item: (-item[1], item[0][1]))
+    page_views = {value: n for (dimension, value), n in ordered if dimension == "page"}
+    segment_values = {name: tuple(v for (d, v), _n in ordered if d == name) for name in segments}
     return page_views, segment_values
+
+
+def _day(text: str) -> date:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
 
 
 def _view_sums(result: pl.DataFrame) -> ViewSums:
