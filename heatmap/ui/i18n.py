@@ -156,6 +156,8 @@ EN: dict[str, str] = {
     "viewer.copy": "Copy this link:",
     "viewer.copied": "Link copied:",
     "viewer.close": "Close",
+    "viewer.keys": "Heatmap: arrow keys read out a band (left and right: a column of a click map), "
+    "Page Up and Page Down scroll",
     "table.header": "Per band",
     "table.band": "Band",
     "table.top": "Top (CSS px)",
@@ -501,6 +503,7 @@ JA: dict[str, str] = {
     "viewer.copy": "このリンクをコピー：",
     "viewer.copied": "リンクをコピーしました：",
     "viewer.close": "閉じる",
+    "viewer.keys": "ヒートマップ：矢印キーで帯の数値を読み上げ（左右：クリックマップの列）、Page Up／Page Down でスクロール",
     "table.header": "帯ごとの値",
     "table.band": "帯",
     "table.top": "上端（CSS px）",

@@ -264,7 +264,7 @@ def depth_marks(t: Translator, bands: BandTable) -> list[viewer.Mark]:
 
 def viewer_labels(t: Translator) -> dict[str, str]:
     keys = ("toolbar", "zoom", "fit", "actual", "side", "swipe", "jump", "top", "minimap", "map")
-    return {key: t(f"viewer.{key}") for key in (*keys, "link", "copy", "copied", "close")}
+    return {key: t(f"viewer.{key}") for key in (*keys, "link", "copy", "copied", "close", "keys")}
 
 
 def show_viewer(

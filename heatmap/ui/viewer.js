@@ -150,7 +150,7 @@
 
   // --- maps ------------------------------------------------------------------------------------------------
   const main = el("div", { class: "main" });
-  const scroller = el("div", { class: "scroller", tabindex: "0", "data-testid": "map-scroller" });
+  const scroller = el("div", { class: "scroller", tabindex: "0", "data-testid": "map-scroller", "aria-label": labels.keys || "" });
   scroller.style.height = config.height - 44 + "px";
   const panes = el("div", { class: "panes" });
   scroller.appendChild(panes);
@@ -159,6 +159,7 @@
   root.append(bar, main, tip, linkBox);
 
   let firstImage = null;
+  let groups = [];  // what each pane shows: {box, img: the picture to measure, layers}
   let swipeOver = null;
   let swipeEdge = null;
 
@@ -180,10 +181,12 @@
     let shown = layers.map((layer) => [layer]);
     if (swiping) shown = [[layers[0], layers[1]], ...layers.slice(2).map((layer) => [layer])];
     firstImage = null;
+    groups = [];
     for (const group of shown) {
       if (group.length === 1) {
         const [box, img] = pane(group[0], group[0].cssWidth);
         panes.appendChild(box);
+        groups.push({ box, img, layers: group });
         firstImage = firstImage || img;
         continue;
       }
@@ -199,6 +202,7 @@
       hover(stack, (x) => (x * 100 < state.swipe ? a : b));
       box.appendChild(stack);
       panes.appendChild(box);
+      groups.push({ box, img: under, layers: group });
       firstImage = firstImage || under;
     }
     placeSwipe();
@@ -217,6 +221,7 @@
     }
     placeFrame();
     remember();
+    showCursor();
   }
 
   function placeSwipe() {
@@ -227,6 +232,7 @@
 
   function hover(target, layerAt) {
     target.addEventListener("mousemove", (event) => {
+      if (cursor) { cursor = null; showCursor(); }  // the mouse takes over from the keyboard
       const rect = target.getBoundingClientRect();
       const fx = (event.clientX - rect.left) / rect.width;
       const layer = layerAt(fx);
@@ -268,6 +274,91 @@
     scroller.scrollTop = imageTop(firstImage) + (layer.dataTop + depth) * scale - scroller.clientHeight / 3;
   }
 
+  // --- keyboard read-out -----------------------------------------------------------------------------------
+  // In the focused scroller the arrow keys move a band cursor over every map (left and right: the column, on
+  // click maps) and the tip, a live region, reads the band out for each map as hovering does. Page Up/Down and
+  // Space still scroll; Escape hides the cursor.
+  let cursor = null;  // {band, column}
+
+  function bandAt(depth) {
+    const layer = layers[0];
+    return Math.max(0, Math.min(layer.bands - 1, Math.floor(depth / layer.bandHeight)));
+  }
+
+  scroller.addEventListener("keydown", (event) => {
+    const layer = layers[0];
+    if (!layer || !firstImage) return;
+    if (event.key === "Escape" && cursor) { cursor = null; showCursor(); return; }
+    const moves = { ArrowDown: [1, 0], ArrowUp: [-1, 0], ArrowRight: [0, 1], ArrowLeft: [0, -1], Home: [-1e9, 0], End: [1e9, 0] };
+    const move = moves[event.key];
+    if (!move || (move[1] && !(layer.columns > 0))) return;  // left/right scroll sideways on maps without columns
+    event.preventDefault();
+    if (!cursor) cursor = { band: bandAt(depthNow()), column: Math.floor(layer.columns / 2) };
+    else {
+      cursor.band = Math.max(0, Math.min(layer.bands - 1, cursor.band + move[0]));
+      cursor.column = Math.max(0, Math.min(Math.max(0, layer.columns - 1), cursor.column + move[1]));
+    }
+    showCursor();
+    reveal();
+  });
+  scroller.addEventListener("blur", () => { cursor = null; showCursor(); });
+
+  function showCursor() {
+    for (const old of panes.querySelectorAll(".cursor")) old.remove();
+    if (!cursor || !firstImage) {
+      if (tip.dataset.keyboard) { tip.style.display = "none"; delete tip.dataset.keyboard; }
+      return;
+    }
+    tip.replaceChildren();
+    let first = null;
+    for (const group of groups) {
+      const layer = group.layers[0];
+      const scale = group.img.clientHeight / layer.totalHeight;
+      const mark = el("div", { class: "cursor" });
+      const offset = group.img.getBoundingClientRect().top - group.box.getBoundingClientRect().top;
+      mark.style.top = offset + (layer.dataTop + cursor.band * layer.bandHeight) * scale + "px";
+      mark.style.height = Math.max(2, layer.bandHeight * scale) + "px";
+      if (layer.columns > 0) {
+        mark.style.left = (cursor.column / layer.columns) * 100 + "%";
+        mark.style.width = 100 / layer.columns + "%";
+      }
+      group.box.appendChild(mark);
+      first = first || mark;
+      for (const shown of group.layers) {
+        if (shown.title) tip.appendChild(el("b", {}, shown.title));
+        const inside = cursor.band < shown.bands && shown.dataTop + cursor.band * shown.bandHeight < shown.mapHeight;
+        const column = Math.min(shown.columns - 1, Math.max(0, Math.round((cursor.column / Math.max(1, layer.columns)) * shown.columns)));
+        for (const line of inside ? readout(shown, cursor.band, column) : ["–"]) tip.appendChild(el("div", {}, line));
+      }
+    }
+    tip.dataset.band = String(cursor.band);
+    tip.dataset.layer = layers[0].title;
+    tip.dataset.keyboard = "true";
+    tip.style.display = "block";
+    placeTip(first);
+  }
+
+  function placeTip(mark) {
+    if (!mark) return;
+    const rect = mark.getBoundingClientRect();
+    const left = Math.min(rect.left + 16, window.innerWidth - tip.offsetWidth - 4);
+    const below = rect.bottom + 6;
+    const top = below + tip.offsetHeight < window.innerHeight ? below : rect.top - tip.offsetHeight - 6;
+    tip.style.left = Math.max(4, left) + "px";
+    tip.style.top = Math.max(4, top) + "px";
+  }
+
+  function reveal() {
+    const layer = layers[0];
+    const scale = firstImage.clientHeight / layer.totalHeight;
+    const top = imageTop(firstImage) + (layer.dataTop + cursor.band * layer.bandHeight) * scale;
+    const bottom = top + layer.bandHeight * scale;
+    if (top < scroller.scrollTop || bottom > scroller.scrollTop + scroller.clientHeight) {
+      scroller.scrollTop = top - scroller.clientHeight / 3;
+    }
+    placeTip(panes.querySelector(".cursor"));
+  }
+
   // --- minimap ---------------------------------------------------------------------------------------------
   let mini = null;
   let frame = null;
@@ -298,7 +389,12 @@
     frame.style.top = (scroller.scrollTop / total) * 100 + "%";
     frame.style.height = Math.min(100, (scroller.clientHeight / total) * 100) + "%";
   }
-  scroller.addEventListener("scroll", () => { placeFrame(); tip.style.display = "none"; remember(); });
+  scroller.addEventListener("scroll", () => {
+    placeFrame();
+    if (cursor) placeTip(panes.querySelector(".cursor"));
+    else tip.style.display = "none";
+    remember();
+  });
   window.addEventListener("resize", placeFrame);
   build();
 })();

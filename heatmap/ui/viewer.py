@@ -117,6 +117,8 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
   background:#fff;border:1px solid #a1a1aa;border-radius:6px;padding:6px 8px;box-shadow:0 2px 8px rgba(0,0,0,.15)}
 .linkbox input{flex:1;min-width:0;font:inherit;border:1px solid #d4d4d8;border-radius:4px;padding:2px 6px}
 .linkbox button{font:inherit;border:0;background:none;cursor:pointer;padding:0 4px}
+.cursor{position:absolute;left:0;width:100%;z-index:1;pointer-events:none;border:2px solid #1f2937;
+  background:rgba(31,41,55,.08)}
 .tip{position:fixed;z-index:10;pointer-events:none;background:#fff;border:1px solid #a1a1aa;border-radius:6px;
   padding:6px 8px;box-shadow:0 2px 8px rgba(0,0,0,.15);font-size:13px;display:none;max-width:360px}
 """

@@ -162,6 +162,48 @@ def test_link_to_this_spot_reopens_there_and_new_settings_keep_the_place(
         other.context.close()
 
 
+def test_the_keyboard_reads_out_bands_and_click_columns(st_server: Server, page: Page) -> None:
+    goto(page, f"{st_server.base_url}/?page=%2F&type=reach")
+    frame = viewer.frame(page, "x_map")
+    scroller, tip = frame.locator(".scroller"), frame.get_by_test_id("map-tip")
+    assert "arrow keys" in (scroller.get_attribute("aria-label") or "")
+    scroller.focus()
+    page.keyboard.press("ArrowDown")  # the first press reads the band at the reading line, a third down the frame
+    expect(tip).to_have_attribute("data-keyboard", "true")
+    first = int(tip.get_attribute("data-band") or -1)
+    assert 0 <= first < 10, first
+    expect(tip).to_contain_text(f"Band {first} ({first * 100:,}–{first * 100 + 100:,} CSS px)")
+    for _ in range(12):
+        page.keyboard.press("ArrowDown")
+    expect(tip).to_have_attribute("data-band", str(first + 12))
+    expect(tip).to_contain_text(f"Band {first + 12} ({(first + 12) * 100:,}–{(first + 13) * 100:,} CSS px)")
+    expect(tip).to_contain_text("Reach")
+    mark = frame.locator(".cursor")
+    box, view = mark.bounding_box(), scroller.bounding_box()
+    assert box and view and view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+    page.keyboard.press("Escape")
+    expect(tip).to_be_hidden()
+    expect(mark).to_have_count(0)
+
+    goto(page, f"{st_server.base_url}/?page=%2F&type=clicks")
+    scroller.focus()
+    page.keyboard.press("ArrowDown")
+    before = tip.inner_text()
+    page.keyboard.press("ArrowRight")
+    expect(tip).not_to_have_text(before)  # another column of the same band
+    assert "clicks · x " in tip.inner_text()
+
+    goto(page, f"{st_server.base_url}/{COMPARE}")
+    compare = viewer.frame(page, "c_maps")
+    compare.locator(".scroller").focus()
+    page.keyboard.press("ArrowDown")
+    tip = compare.get_by_test_id("map-tip")
+    expect(compare.locator(".cursor")).to_have_count(3)  # on A, B and B − A, level
+    for title in ("A", "B", "B − A"):
+        expect(tip.locator("b", has_text=title).first).to_be_visible()
+    page.screenshot(path=str(_shot_path("compare-keyboard")))
+
+
 def test_back_and_forward_restore_earlier_views(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/")
     sidebar = page.get_by_test_id("stSidebar")
