@@ -7,6 +7,7 @@ which partitions) and nothing else.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from heatmap.engines.duckdb_engine import DuckDBEngine
 from heatmap.engines.sql import scope_of
 from heatmap.fields import FieldMap
 from heatmap.ingest.build import list_exports, load_dataset
-from heatmap.stores import LocalStore
+from heatmap.stores import LocalStore, MemoryStore
 from tests.exports import click, dwell, jsonl, write
 
 DAY1 = "flow/2026/01/02/0b7a1c3e-0000-4000-8000-000000000001"
@@ -39,7 +40,8 @@ class Recording(DuckDBEngine):
 
     def run(self, query: exp.Expression):  # type: ignore[no-untyped-def]
         text = query.sql(dialect="duckdb")
-        kind = "coverage" if "COUNT(*) AS rows" in text else "change" if ", -1)" in text else "catalog"
+        named_files = re.search(r"\.jsonl(\.gz)?', '\d{8}', -?1\)", text)  # a change names objects, not folders
+        kind = "coverage" if "COUNT(*) AS rows" in text else "change" if named_files else "catalog"
         scope = scope_of(query)
         folders = {day for _flow, days in scope.dated for day in days} if scope else set()
         self.ran.append((kind, folders))
@@ -58,9 +60,9 @@ def source(tmp_path: Path) -> Path:
     return folder
 
 
-def open_duckdb(folder: Path, cache: Path) -> Recording:
+def open_duckdb(folder: Path, cache: Path, shared: MemoryStore | None = None) -> Recording:
     store = LocalStore(folder)
-    return Recording(store, list_exports(store), FieldMap(), Bounds(), str(cache))
+    return Recording(store, list_exports(store), FieldMap(), Bounds(), str(cache), shared)
 
 
 def assert_same_as_from_scratch(engine: Recording, folder: Path, tmp_path: Path) -> None:
@@ -148,3 +150,54 @@ def test_a_value_is_listed_while_it_has_rows_even_with_no_page_views() -> None:
     assert apply(views, [("page", "/zero", 0, -1), ("page", "/a", -10, -2)]) == {}
     assert apply(views, [("page", "/a", -9, -2)]) is None  # page views left without rows: not the exports' count
     assert apply(views, [("page", "/a", -11, -1)]) is None
+
+
+def test_a_server_with_an_empty_disk_starts_from_the_shared_state(source: Path, tmp_path: Path) -> None:
+    from heatmap.engines.catalog_state import SHARED_PREFIX
+
+    output = MemoryStore()
+    first = open_duckdb(source, tmp_path / "server-1", output)
+    assert len(list(output.list(SHARED_PREFIX))) == 1
+    again = open_duckdb(source, tmp_path / "server-2", output)  # a restart: nothing on the local disk
+    assert again.ran == [] and again.catalog.pages() == first.catalog.pages()
+    assert len(list(output.list(SHARED_PREFIX))) == 1  # an unchanged state is not shared twice
+
+    write(source, f"{DAY4}/p0.jsonl", jsonl([dwell("20260104", "/c", 0, 30, 60)]), modified=datetime(2026, 1, 5, 2))
+    later = open_duckdb(source, tmp_path / "server-3", output)
+    assert [kind for kind, _ in later.ran] == ["coverage", "change"]
+    assert_same_as_from_scratch(later, source, tmp_path)
+    assert len(list(output.list(SHARED_PREFIX))) == 2  # one per listing, never overwritten
+
+    newest = max(output.list(SHARED_PREFIX), key=lambda o: o.last_modified)
+    output._objects[newest.key] = (b"\x1f\x8b damaged", newest.last_modified)
+    fallback = open_duckdb(source, tmp_path / "server-4", output)  # the newest copy is unreadable: the one before
+    assert [kind for kind, _ in fallback.ran] == ["coverage", "change"]
+    assert_same_as_from_scratch(fallback, source, tmp_path)
+
+
+def test_a_shared_state_that_inflates_beyond_its_bound_is_a_miss(source: Path, tmp_path: Path) -> None:
+    import gzip
+
+    from heatmap.engines import catalog_state
+
+    output = MemoryStore()
+    open_duckdb(source, tmp_path / "server-1", output)
+    (copy,) = output.list(catalog_state.SHARED_PREFIX)
+    output._objects[copy.key] = (gzip.compress(b" " * (catalog_state.MAX_STATE_BYTES + 1)), copy.last_modified)
+    engine = open_duckdb(source, tmp_path / "server-2", output)
+    assert [kind for kind, _ in engine.ran] == ["coverage", "catalog"]
+    assert_same_as_from_scratch(engine, source, tmp_path)
+
+
+def test_the_app_shares_the_state_where_it_shares_parts(source: Path, tmp_path: Path) -> None:
+    from heatmap.config import Settings
+    from heatmap.engines import open_engine
+    from heatmap.engines.catalog_state import SHARED_PREFIX
+
+    output = tmp_path / "out"
+    settings = Settings(source=str(source), output=str(output), shared_store="on")
+    open_engine("duckdb", str(source), settings, str(tmp_path / "cache"))
+    assert len(list(LocalStore(output).list(SHARED_PREFIX))) == 1
+    off = Settings(source=str(source), output=str(tmp_path / "out-2"), shared_store="off")
+    open_engine("duckdb", str(source), off, str(tmp_path / "cache-2"))
+    assert not (tmp_path / "out-2").exists()

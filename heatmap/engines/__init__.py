@@ -37,8 +37,8 @@ def open_engine(
     from heatmap.stores import open_store
 
     store = open_store(source, settings.s3)
+    shared = shared_store_for(settings, source)
     if name == "local":
-        shared = shared_store_for(settings, source)
         return load_dataset(
             store, settings.fields, cache_dir, progress, bounds=settings.bounds, shared=shared, objects=objects
         )
@@ -48,7 +48,7 @@ def open_engine(
     if name == "duckdb":
         from heatmap.engines.duckdb_engine import DuckDBEngine
 
-        return DuckDBEngine(store, objects, settings.fields, settings.bounds, cache_dir)
+        return DuckDBEngine(store, objects, settings.fields, settings.bounds, cache_dir, shared)
     if name == "athena":
         from heatmap.engines.athena import AthenaEngine
 
@@ -57,6 +57,6 @@ def open_engine(
             raise HeatmapError(f"the athena engine reads exports in S3; {source} is a local folder (use local)")
         return AthenaEngine(
             location.bucket, location.prefix, objects, settings.fields, settings.bounds, settings.athena, cache_dir,
-            dry_run=dry_run,
+            dry_run=dry_run, shared=shared,
         )  # fmt: skip
     raise HeatmapError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")

@@ -26,7 +26,7 @@ from heatmap.engines.sql_engine import SqlEngine
 from heatmap.errors import HeatmapError
 from heatmap.fields import FieldMap
 from heatmap.ingest.parts import write_atomic
-from heatmap.stores.base import ObjectInfo
+from heatmap.stores.base import ObjectInfo, Store
 
 POLL_FIRST, POLL_MAX = 0.25, 5.0  # seconds between GetQueryExecution calls: doubling, capped
 TYPES: dict[str, pl.DataType] = {
@@ -73,6 +73,7 @@ class AthenaEngine(SqlEngine):
         client: Any = None,
         sleep: Any = time.sleep,
         dry_run: bool = False,
+        shared: Store | None = None,
     ) -> None:
         self.bucket, self.prefix = bucket, prefix
         self.options = options
@@ -80,7 +81,7 @@ class AthenaEngine(SqlEngine):
         self.sleep = sleep
         self.dry_run = dry_run  # run nothing: cached results only, else NotRun with the query's text
         self.results_dir = Path(cache_dir) / "athena-results" if cache_dir else None
-        super().__init__(f"s3://{bucket}/{prefix}", objects, fields, bounds, cache_dir)
+        super().__init__(f"s3://{bucket}/{prefix}", objects, fields, bounds, cache_dir, shared)
 
     def path_of(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"

@@ -11,18 +11,27 @@ Page views are whole numbers, so adding the new pairs' and subtracting the old o
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import logging
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import heatmap
 from heatmap.contract import Bounds
+from heatmap.errors import AlreadyExists, StoreError
 from heatmap.fields import FieldMap
 from heatmap.ingest.parts import write_atomic
-from heatmap.stores.base import ObjectInfo
+from heatmap.stores.base import ObjectInfo, Store
+
+log = logging.getLogger("heatmap.engines")
 
 FORMAT = "sql-catalog-1"
+SHARED_PREFIX = f"store/{FORMAT}/"
+MAX_STATE_BYTES = 256 * 1024**2  # far above a state of years of exports (≈ 1 MB per 1,000 objects and pages)
 MAX_CHANGED_PAIRS = 2_000  # (object, date) pairs a change query names; beyond that one full query is simpler
 
 Pair = tuple[str, str]  # (object id, YYYYMMDD)
@@ -62,25 +71,80 @@ class CatalogState:
         )
 
 
-def state_path(folder: str, engine: str, source: str, fields: FieldMap, bounds: Bounds) -> Path:
-    """One state per engine, source, field mapping and bounds: each of them changes what is counted."""
-    text = "\x1f".join((heatmap.__version__, FORMAT, engine, source, fields.fingerprint(), bounds.fingerprint()))
-    return Path(folder) / "sql-catalog" / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+class StateHome:
+    """Where a SQL engine's catalog state is kept: a file in the cache folder and, with a shared store, create-only
+    copies under `store/sql-catalog-1/<fingerprint>/`, one per listing, so that a server with an empty disk (a
+    Community Cloud restart) starts from the newest one instead of reading every export again. A copy that cannot
+    be read is a miss, never an answer: the engine then counts from scratch."""
 
+    def __init__(
+        self, folder: str | None, shared: Store | None, engine: str, source: str, fields: FieldMap, bounds: Bounds
+    ) -> None:
+        text = "\x1f".join((heatmap.__version__, FORMAT, engine, source, fields.fingerprint(), bounds.fingerprint()))
+        self.fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        self.path = Path(folder) / "sql-catalog" / f"{self.fingerprint}.json" if folder else None
+        self.shared = shared
+        self.loaded: CatalogState | None = None
 
-def load(path: Path | None) -> CatalogState | None:
-    """The last state, or None when there is none or it cannot be read (then everything is read again)."""
-    if path is None:
+    @property
+    def shared_prefix(self) -> str:
+        return f"{SHARED_PREFIX}{self.fingerprint}/"
+
+    def load(self) -> CatalogState | None:
+        """The last state, or None when there is none that can be read (then everything is read again)."""
+        self.loaded = _parsed(self.path.read_bytes) if self.path is not None else None
+        if self.loaded is None and self.shared is not None:
+            self.loaded = self._newest_shared()
+        return self.loaded
+
+    def save(self, state: CatalogState, listing: Iterable[str]) -> None:
+        """Kept locally, and shared once per listing when it differs from what was loaded."""
+        data = state.to_json()
+        if self.path is not None:
+            write_atomic(self.path, data)
+        if self.shared is None or state == self.loaded:
+            return
+        name = hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()
+        try:
+            self.shared.create(f"{self.shared_prefix}{name}.json.gz", gzip.compress(data, mtime=0), "application/gzip")
+        except AlreadyExists:
+            pass  # another server counted the same listing first
+        except StoreError as exc:
+            log.warning("the catalog state could not be shared: %s", exc)
+
+    def _newest_shared(self) -> CatalogState | None:
+        shared = self.shared
+        assert shared is not None
+        try:
+            found = sorted(shared.list(self.shared_prefix), key=lambda o: (o.last_modified, o.key), reverse=True)
+        except StoreError as exc:
+            log.warning("shared catalog states could not be listed: %s", exc)
+            return None
+        for info in found[:3]:  # the newest that can be read
+
+            def read(key: str = info.key) -> bytes:
+                return _gunzip(shared.read(key))
+
+            state = _parsed(read)
+            if state is not None:
+                return state
         return None
+
+
+def _gunzip(data: bytes) -> bytes:
+    """A shared copy, inflated to at most MAX_STATE_BYTES: a damaged or planted object costs nothing."""
+    inflater = zlib.decompressobj(wbits=31)
+    text = inflater.decompress(data, MAX_STATE_BYTES)
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError("not a whole catalog state")
+    return text
+
+
+def _parsed(read: Callable[[], bytes]) -> CatalogState | None:
     try:
-        return CatalogState.from_json(path.read_bytes())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return CatalogState.from_json(read())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StoreError, zlib.error):
         return None
-
-
-def save(path: Path | None, state: CatalogState) -> None:
-    if path is not None:
-        write_atomic(path, state.to_json())
 
 
 def changed_views(

@@ -33,7 +33,13 @@ class DuckDBEngine(SqlEngine):
     dialect = "duckdb"
 
     def __init__(
-        self, store: Store, objects: list[ObjectInfo], fields: FieldMap, bounds: Bounds, cache_dir: str | None
+        self,
+        store: Store,
+        objects: list[ObjectInfo],
+        fields: FieldMap,
+        bounds: Bounds,
+        cache_dir: str | None,
+        shared: Store | None = None,
     ) -> None:
         import duckdb
 
@@ -46,7 +52,7 @@ class DuckDBEngine(SqlEngine):
         self._running = threading.Lock()
         self.objects = objects
         self._tables(fields)
-        super().__init__(store.uri, objects, fields, bounds, cache_dir)
+        super().__init__(store.uri, objects, fields, bounds, cache_dir, shared)
 
     def _local_file(self, info: ObjectInfo, cache_dir: str | None) -> str:
         if isinstance(self.store, LocalStore):

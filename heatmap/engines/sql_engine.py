@@ -20,14 +20,14 @@ from sqlglot import exp
 from heatmap.contract import Bounds
 from heatmap.engines import catalog_state
 from heatmap.engines.base import Where
-from heatmap.engines.catalog_state import CatalogState, object_id, state_path
+from heatmap.engines.catalog_state import CatalogState, StateHome, object_id
 from heatmap.engines.sql import Pairs, Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
 from heatmap.ingest.executions import decide, execution_of
 from heatmap.query import resolve_dimension
-from heatmap.stores.base import ObjectInfo
+from heatmap.stores.base import ObjectInfo, Store
 from heatmap.table import ViewSums
 
 RESULT_CACHE = 64  # views per engine: toggling back to a view does not run (or pay for) its query again
@@ -40,10 +40,17 @@ class SqlEngine:
     dialect = "trino"
 
     def __init__(
-        self, source: str, objects: list[ObjectInfo], fields: FieldMap, bounds: Bounds, state_dir: str | None = None
+        self,
+        source: str,
+        objects: list[ObjectInfo],
+        fields: FieldMap,
+        bounds: Bounds,
+        state_dir: str | None = None,
+        shared: Store | None = None,
     ) -> None:
-        """`state_dir`: where the catalog's state is kept between servers (catalog_state.py), so a new listing
-        reads only what changed; without it every catalog reads every export."""
+        """`state_dir` and `shared` (the output's shared store): where the catalog's state is kept between runs and
+        servers (catalog_state.py), so a new listing reads only what changed; without either, every catalog
+        reads every export."""
         self.fields = fields
         self.bounds = bounds
         self.objects = objects
@@ -51,7 +58,7 @@ class SqlEngine:
         self._lock = threading.Lock()
         self.winners_by_day: dict[date, list[str]] = {}  # the keys of the objects whose rows count, per GA date
         self._keys = {self.path_of(o.key): o.key for o in objects}
-        self._state_path = state_path(state_dir, self.name, source, fields, bounds) if state_dir else None
+        self._states = StateHome(state_dir, shared, self.name, source, fields, bounds)
         self.catalog_scopes: list[Scope] = []
         self.catalog = self._catalog(source)
 
@@ -105,7 +112,7 @@ class SqlEngine:
 
     def _catalog(self, source: str) -> Catalog:
         ids = {o.key: object_id(o) for o in self.objects}
-        state = catalog_state.load(self._state_path)
+        state = self._states.load()
         coverage = self._coverage(ids, state)
         days_of = {key: {_day(text) for text in coverage[ids[key]]} for key in ids}
         _executions, won, per_day = decide(self.objects, days_of)
@@ -123,7 +130,7 @@ class SqlEngine:
                 catalog_sql(self.fields, self.bounds, self._pairs(None, None), self._scope_in(None, None))
             )
             views = {(str(d), str(v)): (int(n), int(r)) for d, v, n, r in full.drop_nulls("value").iter_rows()}
-        catalog_state.save(self._state_path, CatalogState(coverage, counted, views))
+        self._states.save(CatalogState(coverage, counted, views), ids.values())
         page_views, segment_values = _catalog_values(
             {key: n for key, (n, _rows) in views.items()}, self.fields.segments
         )
