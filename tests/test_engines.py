@@ -462,32 +462,37 @@ def test_athena_view_sql_names_only_the_winners_partitions(tmp_path):
     assert "exports_undated" not in backfilled and "2026/01/04" not in backfilled
     old = compact(date(2025, 12, 31), date(2026, 1, 2))
     assert "(flow = 'flow' AND run_date IN ('2026/01/04'))" in old
+    unit = f"'s3://exports-bucket/ga/{UNDATED}'"  # its execution folder: a run of many files is one name
     assert (
-        f'"heatmaps"."exports_undated" WHERE (flow = \'flow\' AND "$path" IN (\'s3://exports-bucket/ga/{undated}\'))'
-        in old
+        f'"heatmaps"."exports_undated" WHERE (flow = \'flow\' AND ("$path" IN ({unit}) OR '
+        f'SUBSTR("$path", 1, LENGTH("$path") - STRPOS(REVERSE("$path"), \'/\')) IN ({unit})))' in old
     )
     assert engine.scanned_bytes(date(2026, 1, 1), date(2026, 1, 1)) == (300, 600)
     assert engine.scanned_bytes(date(2026, 1, 2), date(2026, 1, 2)) == (200, 600)
 
 
 def test_winners_are_named_by_folder_so_many_files_keep_the_query_short(tmp_path):
-    """AppFlow's "don't aggregate" writes many files per run: the winners list has a row per folder and day, not
-    per file (Athena refuses query text over 256 KB). Files with no execution folder are each their own execution,
+    """AppFlow's "don't aggregate" writes many files per run: the winners list and the undated table's filter
+    name a folder, not each file (Athena refuses query text over 256 KB). Files with no execution folder are each their own execution,
     so they are named by path: the older of two such files for one day must still not count."""
     folder = tmp_path / "src"
     run = "flow/2026/01/06/0b7a1c3e-0000-4000-8000-0000000000aa"
+    old_layout = "flow/0b7a1c3e-0000-4000-8000-0000000000bb"  # no run-date folders: the undated table reads it
     for i in range(40):
         write(folder, f"{run}/part-{i:03d}.jsonl", jsonl([dwell("20260105", "/p", 0, 1, 2.0)]),
               modified=datetime(2026, 1, 6, 2))  # fmt: skip
+        write(folder, f"{old_layout}/part-{i:03d}.jsonl", jsonl([dwell("20260104", "/p", 0, 1, 2.0)]),
+              modified=datetime(2026, 1, 5, 2))  # fmt: skip
     write(folder, "loose-old.jsonl", jsonl([dwell("20260110", "/p", 0, 100, 5.0)]), modified=datetime(2026, 1, 10, 1))
     write(folder, "loose-new.jsonl", jsonl([dwell("20260110", "/p", 0, 7, 5.0)]), modified=datetime(2026, 1, 10, 2))
     local, duck = engines(folder, tmp_path)
     start, end = date(2026, 1, 1), date(2026, 1, 31)
     ours, theirs = local.view("/p", start, end), duck.view("/p", start, end)
     same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
-    assert band_table(theirs).page_views == 40 + 7
+    assert band_table(theirs).page_views == 40 + 40 + 7
     units = {unit.rsplit("/", 1)[-1]: day for unit, day in duck._pairs(start, end)}
-    assert units == {run.rsplit("/", 1)[-1]: "20260105", "loose-new.jsonl": "20260110"}
+    assert units == {run.rsplit("/", 1)[-1]: "20260105", old_layout.rsplit("/", 1)[-1]: "20260104",
+                     "loose-new.jsonl": "20260110"}  # fmt: skip
     text = duck.sql_text(duck.view_query("/p", start, end))
     assert "part-0" not in text and "loose-old" not in text
 
