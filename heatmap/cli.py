@@ -171,8 +171,11 @@ def show_sql(args: argparse.Namespace) -> int:
         raise DataError(f"no export rows found in {catalog.source}")
     end = args.end or catalog.days[-1]
     start = args.start or max(catalog.days[0], end - timedelta(days=27))
-    query = engine.view_query(args.page, start, end, parse_where(catalog.segments, args.where))
-    print(engine.sql_text(query))
+    queries = engine.view_queries(args.page, start, end, parse_where(catalog.segments, args.where))
+    for number, query in enumerate(queries, start=1):
+        if len(queries) > 1:  # too many runs for one query text: the view is the sum of the parts' rows
+            print(f"-- part {number} of {len(queries)}; the view sums the parts' rows per event, band, y and x")
+        print(engine.sql_text(query) + (";" if len(queries) > 1 else ""))
     return 0
 
 

@@ -61,6 +61,12 @@ def engines(folder: Path, tmp_path: Path) -> tuple:
     return local, duck
 
 
+def only_query(engine, *args):
+    """The view's one query (a short view is never split)."""
+    (query,) = engine.view_queries(*args)
+    return query
+
+
 def same_numbers(a: dict, b: dict) -> None:
     assert a["page_views"] == b["page_views"]
     assert [band["page_views"] for band in a["bands"]] == [band["page_views"] for band in b["bands"]]
@@ -236,7 +242,7 @@ def test_athena_client_flow_with_paginated_results(tmp_path):
 
 def test_athena_view_sql_passes_winners_and_parses_as_trino(tmp_path):
     engine, _ = athena_engine(catalog_queries, tmp_path)
-    text = engine.sql_text(engine.view_query("/p'; DROP TABLE x; --", date(2026, 1, 5), date(2026, 1, 7), {}))
+    text = engine.sql_text(only_query(engine, "/p'; DROP TABLE x; --", date(2026, 1, 5), date(2026, 1, 7), {}))
     parsed = sqlglot.parse_one(text, read="trino")
     assert '"heatmaps"."exports"' in text
     compact = sqlglot.parse_one(text, read="trino").sql(dialect="trino")
@@ -302,7 +308,7 @@ def test_athena_results_are_kept_on_disk_and_show_sql_runs_nothing(tmp_path):
     athena_engine(catalog_queries, tmp_path)
     engine, stubber = athena_engine(lambda stubber: None, tmp_path, dry_run=True)  # no response stubbed: no call
     assert engine.catalog.pages() == [("/p", 20)]
-    text = engine.sql_text(engine.view_query("/p", date(2026, 1, 5), date(2026, 1, 5), {}))
+    text = engine.sql_text(only_query(engine, "/p", date(2026, 1, 5), date(2026, 1, 5), {}))
     assert "GROUP BY" in text
     stubber.assert_no_pending_responses()
 
@@ -454,7 +460,7 @@ def test_athena_view_sql_names_only_the_winners_partitions(tmp_path):
     stubber.assert_no_pending_responses()  # the two catalog queries ran; views below only build their SQL
 
     def compact(start: date, end: date) -> str:
-        text = engine.sql_text(engine.view_query("/p", start, end, {}))
+        text = engine.sql_text(only_query(engine, "/p", start, end, {}))
         return sqlglot.parse_one(text, read="trino").sql(dialect="trino")
 
     backfilled = compact(date(2026, 1, 1), date(2026, 1, 1))
@@ -493,7 +499,7 @@ def test_winners_are_named_by_folder_so_many_files_keep_the_query_short(tmp_path
     units = {unit.rsplit("/", 1)[-1]: day for unit, day in duck._pairs(start, end)}
     assert units == {run.rsplit("/", 1)[-1]: "20260105", old_layout.rsplit("/", 1)[-1]: "20260104",
                      "loose-new.jsonl": "20260110"}  # fmt: skip
-    text = duck.sql_text(duck.view_query("/p", start, end))
+    text = duck.sql_text(only_query(duck, "/p", start, end))
     assert "part-0" not in text and "loose-old" not in text
 
 
@@ -538,3 +544,36 @@ def test_athena_reads_only_a_new_objects_folder_after_the_first_catalog(tmp_path
     for text in (coverage, change):
         assert "'2026/01/09'" in text and "'2026/01/06'" not in text and "'2026/01/08'" not in text
     assert f"('{path}', '20260109', 1)" in sqlglot.parse_one(change, read="trino").sql(dialect="trino")
+
+
+def test_a_view_too_long_for_one_query_is_summed_from_parts(tmp_path):
+    """Years of runs name more winners than Athena takes in one query text (256 KB): the view and the catalog
+    are split into queries over disjoint winners, whose sums add up to the same answers."""
+    from datetime import timedelta
+
+    folder = tmp_path / "src"
+    first = date(2025, 1, 1)
+    for n in range(300):
+        run_day, ga_day = first + timedelta(days=n + 1), (first + timedelta(days=n)).strftime("%Y%m%d")
+        rows = [dwell(ga_day, "/p", 0, 10 + n % 7, 20.0 + n), dwell(ga_day, "/p", 1 + n % 3, 5, 8.5),
+                click(ga_day, "/p", n % 100, n % 40, 1 + n % 5), dwell(ga_day, "/q", 0, 1, 1.0, deviceCategory="desktop")]  # fmt: skip
+        write(folder, f"flow/{run_day:%Y/%m/%d}/0b7a1c3e-0000-4000-8000-{n:012d}/p0.jsonl", jsonl(rows),
+              modified=datetime(run_day.year, run_day.month, run_day.day, 2))  # fmt: skip
+
+    class SmallQueries(DuckDBEngine):
+        max_query_bytes = 15_000
+
+    store = LocalStore(folder)
+    local, whole = engines(folder, tmp_path)
+    split = SmallQueries(store, list_exports(store), FieldMap(), Bounds(), str(tmp_path / "split"))
+    assert split.catalog.pages() == whole.catalog.pages() == local.catalog.pages()
+    assert split.catalog.segment_values == whole.catalog.segment_values
+    start, end = date(2025, 1, 1), date(2025, 12, 31)
+    queries = split.view_queries("/p", start, end)
+    assert len(queries) > 2 and all(len(split.sql_text(q).encode()) <= 15_000 for q in queries)
+    for where in ({}, {"device": ["mobile"]}):
+        ours, parts, one = local.view("/p", start, end, where), split.view("/p", start, end, where), whole.view(
+            "/p", start, end, where)  # fmt: skip
+        same_numbers(band_table(parts).to_json_dict(), band_table(ours).to_json_dict())
+        assert parts.dwell.equals(one.dwell) and parts.clicks.equals(one.clicks)
+        assert (click_grid(parts, 1).counts == click_grid(ours, 1).counts).all()

@@ -32,7 +32,7 @@ log = logging.getLogger("heatmap.engines")
 FORMAT = "sql-catalog-1"
 SHARED_PREFIX = f"store/{FORMAT}/"
 MAX_STATE_BYTES = 256 * 1024**2  # far above a state of years of exports (≈ 1 MB per 1,000 objects and pages)
-MAX_CHANGED_PAIRS = 2_000  # (object, date) pairs a change query names; beyond that one full query is simpler
+MAX_CHANGED_PAIRS = 2_000  # (object, date) pairs a change names; beyond that, counting from scratch is as cheap
 
 Pair = tuple[str, str]  # (object id, YYYYMMDD)
 Counts = tuple[int, int]  # (page views, rows)
@@ -147,17 +147,14 @@ def _parsed(read: Callable[[], bytes]) -> CatalogState | None:
         return None
 
 
-def changed_views(
-    state: CatalogState, counted: set[Pair], listed: set[str]
-) -> tuple[list[tuple[str, str, int]], set[str]] | None:
+def changed_views(state: CatalogState, counted: set[Pair], listed: set[str]) -> list[tuple[str, str, int]] | None:
     """The pairs whose page views must be added (+1) or taken away (-1) to go from the state's count to
-    `counted`, and the object ids they name; None when the change cannot be read from the exports (an object
-    that counted is gone from the listing) or is too large to name in one query."""
+    `counted`; None when the change cannot be read from the exports (an object that counted is gone from the
+    listing) or is large enough that counting from scratch costs about the same."""
     added, removed = counted - state.counted, state.counted - counted
     if len(added) + len(removed) > MAX_CHANGED_PAIRS or any(i not in listed for i, _day in removed):
         return None
-    signed = [(i, day, 1) for i, day in sorted(added)] + [(i, day, -1) for i, day in sorted(removed)]
-    return signed, {i for i, _day, _sign in signed}
+    return [(i, day, 1) for i, day in sorted(added)] + [(i, day, -1) for i, day in sorted(removed)]
 
 
 def apply(

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from typing import Any
 
 import polars as pl
 from sqlglot import exp
@@ -38,6 +39,7 @@ class SqlEngine:
 
     name = "sql"
     dialect = "trino"
+    max_query_bytes = 240_000  # Athena refuses query text over 262,144 bytes; the rest is headroom
 
     def __init__(
         self,
@@ -126,10 +128,10 @@ class SqlEngine:
                     counted.add((ids[key], day.strftime("%Y%m%d")))
         views = self._changed_views(state, counted, ids) if state is not None else None
         if views is None:
-            full = self._catalog_query(
-                catalog_sql(self.fields, self.bounds, self._pairs(None, None), self._scope_in(None, None))
+            queries = self.fitting(
+                self._units(None, None), lambda pairs, scope: catalog_sql(self.fields, self.bounds, pairs, scope)
             )
-            views = {(str(d), str(v)): (int(n), int(r)) for d, v, n, r in full.drop_nulls("value").iter_rows()}
+            views = _counts(self._catalog_query(query) for query in queries) or {}
         self._states.save(CatalogState(coverage, counted, views), ids.values())
         page_views, segment_values = _catalog_values(
             {key: n for key, (n, _rows) in views.items()}, self.fields.segments
@@ -154,10 +156,12 @@ class SqlEngine:
         known = state.coverage if state is not None else {}
         coverage = {i: known[i] for i in ids.values() if i in known}
         fresh = [key for key, i in ids.items() if i not in coverage]
-        if fresh:
-            found = self._catalog_query(coverage_sql(self.fields, self.bounds, self.scope(fresh)))
-            coverage.update({ids[key]: {} for key in fresh})
-            for path, day, count in found.iter_rows():
+        coverage.update({ids[key]: {} for key in fresh})
+        queries = self.fitting(
+            {key: [key] for key in fresh}, lambda _keys, scope: coverage_sql(self.fields, self.bounds, scope)
+        )
+        for query in queries if fresh else []:
+            for path, day, count in self._catalog_query(query).iter_rows():
                 key = self._keys.get(path)
                 if key is not None:
                     coverage.setdefault(ids[key], {})[str(day)] = int(count)
@@ -168,20 +172,16 @@ class SqlEngine:
     ) -> dict[tuple[str, str], catalog_state.Counts] | None:
         """The state's page views brought up to `counted` by one query over the objects whose pairs came or went;
         None when they must be counted again from scratch."""
-        change = catalog_state.changed_views(state, counted, set(ids.values()))
-        if change is None:
+        signed = catalog_state.changed_views(state, counted, set(ids.values()))
+        if signed is None:
             return None
-        signed, changed = change
         if not signed:
             return dict(state.views)
         key_of = {i: key for key, i in ids.items()}
-        pairs = [(self.path_of(key_of[i]), day, sign) for i, day, sign in signed]  # by path: exactly that object
-        result = self._catalog_query(
-            catalog_sql(self.fields, self.bounds, pairs, self.scope(key_of[i] for i in changed))
-        )
-        return catalog_state.apply(
-            state.views, [(str(d), str(v), int(n), int(r)) for d, v, n, r in result.drop_nulls("value").iter_rows()]
-        )
+        named = {(self.path_of(key_of[i]), day, sign): [key_of[i]] for i, day, sign in signed}  # exactly that object
+        queries = self.fitting(named, lambda pairs, scope: catalog_sql(self.fields, self.bounds, pairs, scope))
+        change = _counts(self._catalog_query(query) for query in queries)
+        return catalog_state.apply(state.views, [(d, v, n, r) for (d, v), (n, r) in change.items()])
 
     def _winning(self, start: date | None, end: date | None) -> list[tuple[str, date]]:
         return [
@@ -191,20 +191,45 @@ class SqlEngine:
             for key in keys
         ]
 
+    def _units(self, start: date | None, end: date | None) -> dict[tuple[str, str], list[str]]:
+        """(unit, GA date) pairs of the winners in the range, each with its objects' keys: a folder counts once
+        however many files it holds."""
+        units: dict[tuple[str, str], list[str]] = {}
+        for key, day in self._winning(start, end):
+            units.setdefault((unit_of(key, self.path_of(key)), day.strftime("%Y%m%d")), []).append(key)
+        return dict(sorted(units.items()))
+
     def _pairs(self, start: date | None, end: date | None) -> Pairs:
-        """(unit, GA date) pairs of the winners in the range: a folder counts once however many files it holds."""
-        units = {(unit_of(key, self.path_of(key)), day.strftime("%Y%m%d")) for key, day in self._winning(start, end)}
-        return sorted(units)
+        return list(self._units(start, end))
+
+    def fitting(
+        self, named: Mapping[Any, list[str]], build: Callable[[list[Any], Scope], exp.Expression]
+    ) -> list[exp.Expression]:
+        """`build(pairs, scope)` over the pairs of `named` (each with the keys of the objects it names) and their
+        partitions: one query, or one per part when its text is longer than the engine takes (Athena refuses
+        more than 256 KB: about 2,500 runs named in one query). The parts name disjoint pairs, so their sums add
+        up to the whole."""
+        pairs = list(named)
+        query = build(pairs, self.scope(key for pair in pairs for key in named[pair]))
+        if len(pairs) <= 1 or len(self.sql_text(query).encode()) <= self.max_query_bytes:
+            return [query]
+        half = len(pairs) // 2
+        return self.fitting({p: named[p] for p in pairs[:half]}, build) + self.fitting(
+            {p: named[p] for p in pairs[half:]}, build
+        )
 
     def _scope_in(self, start: date | None, end: date | None) -> Scope:
         return self.scope(dict.fromkeys(key for key, _day in self._winning(start, end)))
 
-    def view_query(self, page: str, start: date, end: date, where: Where | None = None) -> exp.Expression:
+    def view_queries(self, page: str, start: date, end: date, where: Where | None = None) -> list[exp.Expression]:
+        """The queries of a view: one, unless its winners are too many to name in one (`fitting`)."""
         if start > end:
             raise DataError(f"the date range is reversed: {start} is after {end}")
         resolved = {resolve_dimension(self.catalog.segments, k): list(v) for k, v in (where or {}).items()}
-        pairs, scope = self._pairs(start, end), self._scope_in(start, end)
-        return view_sql(self.fields, self.bounds, pairs, scope, page, start, end, resolved)
+        return self.fitting(
+            self._units(start, end),
+            lambda pairs, scope: view_sql(self.fields, self.bounds, pairs, scope, page, start, end, resolved),
+        )
 
     def scanned_bytes(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
         """(bytes a view of these dates reads, bytes of every export). Without dates: what a full count of the
@@ -225,8 +250,8 @@ class SqlEngine:
         return read
 
     def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
-        result = self.cached(self.view_query(page, start, end, where))
-        return _view_sums(result)
+        results = [self.cached(query) for query in self.view_queries(page, start, end, where)]
+        return _view_sums(_added(results, ["event", "band", "y", "x"]))
 
 
 def _catalog_values(
@@ -236,6 +261,24 @@ def _catalog_values(
     page_views = {value: n for (dimension, value), n in ordered if dimension == "page"}
     segment_values = {name: tuple(v for (d, v), _n in ordered if d == name) for name in segments}
     return page_views, segment_values
+
+
+def _counts(results: Iterable[pl.DataFrame]) -> dict[tuple[str, str], catalog_state.Counts]:
+    """(page views, rows) per (dimension, value), added up over the parts of a catalog query."""
+    counts: dict[tuple[str, str], catalog_state.Counts] = {}
+    for result in results:
+        for dimension, value, views, rows in result.drop_nulls("value").iter_rows():
+            before = counts.get((str(dimension), str(value)), (0, 0))
+            counts[(str(dimension), str(value))] = (before[0] + int(views), before[1] + int(rows))
+    return counts
+
+
+def _added(results: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
+    """The sums of a view's parts, added up per key (they name disjoint winners, so nothing counts twice)."""
+    if len(results) == 1:
+        return results[0]
+    both = pl.concat(results, how="vertical_relaxed")
+    return both.group_by(keys, maintain_order=True).agg(pl.col(c).sum() for c in both.columns if c not in keys)
 
 
 def _day(text: str) -> date:
