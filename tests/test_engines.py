@@ -496,7 +496,7 @@ def test_winners_are_named_by_folder_so_many_files_keep_the_query_short(tmp_path
     ours, theirs = local.view("/p", start, end), duck.view("/p", start, end)
     same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
     assert band_table(theirs).page_views == 40 + 40 + 7
-    units = {unit.rsplit("/", 1)[-1]: day for unit, day in duck._pairs(start, end)}
+    units = {unit.rsplit("/", 1)[-1]: day for unit, day in duck._units(start, end)}
     assert units == {run.rsplit("/", 1)[-1]: "20260105", old_layout.rsplit("/", 1)[-1]: "20260104",
                      "loose-new.jsonl": "20260110"}  # fmt: skip
     text = duck.sql_text(only_query(duck, "/p", start, end))

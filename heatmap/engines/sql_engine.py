@@ -22,7 +22,7 @@ from heatmap.contract import Bounds
 from heatmap.engines import catalog_state
 from heatmap.engines.base import Where
 from heatmap.engines.catalog_state import CatalogState, StateHome, object_id
-from heatmap.engines.sql import Pairs, Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
+from heatmap.engines.sql import Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
@@ -131,7 +131,7 @@ class SqlEngine:
             queries = self.fitting(
                 self._units(None, None), lambda pairs, scope: catalog_sql(self.fields, self.bounds, pairs, scope)
             )
-            views = _counts(self._catalog_query(query) for query in queries) or {}
+            views = _counts(self._catalog_query(query) for query in queries)
         self._states.save(CatalogState(coverage, counted, views), ids.values())
         page_views, segment_values = _catalog_values(
             {key: n for key, (n, _rows) in views.items()}, self.fields.segments
@@ -198,9 +198,6 @@ class SqlEngine:
         for key, day in self._winning(start, end):
             units.setdefault((unit_of(key, self.path_of(key)), day.strftime("%Y%m%d")), []).append(key)
         return dict(sorted(units.items()))
-
-    def _pairs(self, start: date | None, end: date | None) -> Pairs:
-        return list(self._units(start, end))
 
     def fitting(
         self, named: Mapping[Any, list[str]], build: Callable[[list[Any], Scope], exp.Expression]
