@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ingest.py              # about 1 GB of JSON Lines
     .venv/bin/python benchmarks/ingest.py --quick      # about 40 MB, for CI
+    .venv/bin/python benchmarks/ingest.py --one-core   # also both whole processes on one CPU: the ratio per core
 
 Each phase runs in its own process so its peak RSS is its own. Budgets: cold ≥ 10x read_json and
 ≥ 250 MB/s; warm re-open ≥ 20x faster than cold; peak memory growth ≤ 3x the canonical table.
@@ -119,6 +120,13 @@ def phase(name: str, data: Path, cache: Path) -> dict[str, float]:
     return result
 
 
+POLARS_PARSE_ONLY = """
+import sys, polars as pl
+names = ["date", "pagePath", "eventName", "customEvent:hm_band", "customEvent:hm_x", "customEvent:hm_y",
+         "deviceCategory", "sessionDefaultChannelGroup", "newVsReturning", "eventCount", "customEvent:hm_seconds"]
+print(sum(pl.read_ndjson(path, schema=dict.fromkeys(names, pl.String)).height for path in sys.argv[1:]))
+"""
+
 PANDAS_WHOLE = """
 import sys, pandas as pd
 frames = [pd.read_json(path, lines=True, dtype=False) for path in sys.argv[1:]]
@@ -126,14 +134,28 @@ print(len(pd.concat(frames, ignore_index=True)))
 """
 
 
-def whole_process(cmd: list[str], home: Path) -> float:
-    """Seconds from start to exit of `cmd`, with no HEATMAP_* setting but a home of its own."""
+def whole_process(cmd: list[str], home: Path, cpus: str | None = None) -> float:
+    """Seconds from start to exit of `cmd`, with no HEATMAP_* setting but a home of its own; pinned to the CPUs
+    `cpus` (taskset's list, e.g. "0") when given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEATMAP_")}
+    if cpus is not None:
+        cmd = ["taskset", "-c", cpus, *cmd]
+        env["POLARS_MAX_THREADS"] = str(len(cpus.split(",")))
     env.update({"HEATMAP_HOME": str(home), "HEATMAP_OUTPUT": str(home / "out"), "HEATMAP_SHARED_STORE": "off"})
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     started = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
     return time.perf_counter() - started
+
+
+def _one_core_lines(cli: float, pandas: float, pandas_two: float, ceiling: tuple[float, float]) -> list[str]:
+    """Per core, and the ceiling: a process that only parses the JSON (polars.read_ndjson), nothing else."""
+    return [
+        f"whole processes on one CPU (taskset -c 0): coverage {cli:.2f} s, pandas {pandas:.2f} s; "
+        f"ratio per core {pandas / cli:.2f}x",
+        f"a process that only parses the JSON (polars.read_ndjson, no checks, no parts): {ceiling[0]:.2f} s = "
+        f"{pandas_two / ceiling[0]:.1f}x pandas on all CPUs, {ceiling[1]:.2f} s = {pandas / ceiling[1]:.1f}x on one",
+    ]
 
 
 def run_phase(name: str, data: Path, cache: Path) -> dict[str, float]:
@@ -150,6 +172,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="about 40 MB (CI)")
+    parser.add_argument(
+        "--one-core", action="store_true", help="also both whole processes pinned to one CPU: the ratio per core"
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--data", help="reuse exports already generated in this folder")
     parser.add_argument("--cache", help=argparse.SUPPRESS)
@@ -174,6 +199,11 @@ def main() -> None:
         cli = [sys.executable, "-m", "heatmap", "coverage", "--source", str(data), "--json"]
         cli_cold = whole_process([*cli, "--cache-dir", str(work / "cli-cache")], work / "home")
         pandas_whole = whole_process([sys.executable, "-c", PANDAS_WHOLE, *files], work / "home")
+        if args.one_core:
+            one_cli = whole_process([*cli, "--cache-dir", str(work / "cli-cache-1")], work / "home", cpus="0")
+            one_pandas = whole_process([sys.executable, "-c", PANDAS_WHOLE, *files], work / "home", cpus="0")
+            parse_only = [sys.executable, "-c", POLARS_PARSE_ONLY, *files]  # the JSON tokenizer alone: the ceiling
+            ceiling = (whole_process(parse_only, work / "home"), whole_process(parse_only, work / "home", cpus="0"))
         growth = cold["rss_peak_mb"] - cold["rss_base_mb"]
         cold_rate, pandas_rate = mb / cold["seconds"], mb / pandas["seconds"]
         lines = [
@@ -186,6 +216,7 @@ def main() -> None:
             f"whole processes: `python -m heatmap coverage` cold {cli_cold:.2f} s = {mb / cli_cold:,.0f} MB/s; "
             f"pandas.read_json(lines=True, dtype=False) + concat {pandas_whole:.2f} s; "
             f"ratio {pandas_whole / cli_cold:.1f}x   (budget >= 10x)",
+            *(_one_core_lines(one_cli, one_pandas, pandas_whole, ceiling) if args.one_core else []),
             f"warm re-open: {warm['seconds'] * 1000:.0f} ms; ratio cold / warm: {cold['seconds'] / warm['seconds']:.0f}x"
             "   (budget >= 20x)",
             f"peak RSS growth during cold ingest: {growth:,.0f} MB for {mb:,.0f} MB of JSON (streams object by object;"
