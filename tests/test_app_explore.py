@@ -218,3 +218,24 @@ def test_back_and_forward_show_the_view_the_address_holds(app_env: AppEnv) -> No
     at.query_params.clear()  # a page link from the sidebar carries no view: the session's view stays
     at.run()
     assert at.radio(key="x_kind").value == "reach" and qp(at) == second
+
+
+def test_a_click_map_lists_its_most_clicked_areas(app_env: AppEnv) -> None:
+    from heatmap.statistics.stats import poisson_intervals
+
+    at = run({"page": "/", "type": "clicks", "device": "desktop"})
+    assert_clean(at)
+    (areas,) = [d.value for d in at.dataframe if "Depth (CSS px)" in d.value.columns]
+    metrics = {m.label: m.value for m in at.metric}
+    n, clicks = (int(metrics[k].replace(",", "")) for k in ("Page views", "Clicks"))
+    assert int(areas["Clicks"].sum()) == clicks > 0  # every click is in exactly one area
+    assert list(areas["Clicks"]) == sorted(areas["Clicks"], reverse=True)
+    top = areas.iloc[0]
+    assert top["Per 1,000 page views"] == pytest.approx(top["Clicks"] * 1000 / n, abs=0.005)
+    low, high = poisson_intervals([top["Clicks"]])
+    assert (top["95 % CI low"], top["95 % CI high"]) == pytest.approx(
+        (low[0] * 1000 / n, high[0] * 1000 / n), abs=0.005
+    )
+    assert areas["Share of clicks"].sum() == pytest.approx(100, abs=0.1 * len(areas))
+    attention = run({"page": "/", "type": "attention", "device": "desktop"})
+    assert not [d for d in attention.dataframe if "Depth (CSS px)" in d.value.columns]

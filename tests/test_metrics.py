@@ -186,3 +186,35 @@ def test_low_data_guard() -> None:
     with pytest.raises(NotEnoughData, match=r"^Only 42 page views"):
         check_enough(42)
     assert low_data_message(1, minimum=500) is not None and "1 page view " in low_data_message(1, minimum=500)
+
+
+def test_poisson_intervals_are_the_published_exact_values() -> None:
+    """Garwood's exact 95 % limits (e.g. Ulm 1990; Sahai & Khurshid 1993): 0 → 0–3.689, 1 → 0.0253–5.572,
+    10 → 4.795–18.390."""
+    from heatmap.statistics.stats import poisson_intervals
+
+    low, high = poisson_intervals([0, 1, 10])
+    assert low == pytest.approx([0.0, 0.02532, 4.7954], abs=5e-5)
+    assert high == pytest.approx([3.6889, 5.5716, 18.3904], abs=5e-5)
+
+
+def test_click_areas_by_hand() -> None:
+    """Rows of 20 px: rows 0-4 are band 0, 5-9 band 1. Columns 0-9 % are area 0, 90-99 % area 9."""
+    from heatmap.statistics.metrics import ClickGrid, click_areas
+
+    counts = np.zeros((8, 100), dtype=np.int64)
+    counts[0, 3] = 4  # band 0, area 0-10 %
+    counts[4, 9] = 6  # band 0 (80 px), area 0-10 %: the same area, 10 clicks in all
+    counts[5, 95] = 1  # band 1 (100 px), area 90-100 %
+    counts[7, 50] = 5  # band 1, area 50-60 %
+    areas = click_areas(ClickGrid(counts=counts, page_views=2000))
+    assert areas.select("top_px", "bottom_px", "x_from", "x_to", "clicks").rows() == [
+        (0, 100, 0, 10, 10), (100, 200, 50, 60, 5), (100, 200, 90, 100, 1),
+    ]  # fmt: skip
+    assert areas["share"].to_list() == pytest.approx([10 / 16, 5 / 16, 1 / 16])
+    assert areas["per_1000"].to_list() == pytest.approx([5.0, 2.5, 0.5])  # clicks / 2,000 page views × 1,000
+    first = areas.row(0, named=True)
+    assert (first["per_1000_low"], first["per_1000_high"]) == pytest.approx((4.7954 / 2, 18.3904 / 2), abs=5e-5)
+    nobody = click_areas(ClickGrid(counts=counts, page_views=0))
+    assert nobody["per_1000"].is_nan().all() and nobody["clicks"].sum() == 16
+    assert click_areas(ClickGrid(counts=np.zeros((0, 100), dtype=np.int64), page_views=10)).height == 0

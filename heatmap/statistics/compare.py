@@ -40,7 +40,15 @@ import polars as pl
 
 from heatmap.contract import BAND_HEIGHT_PX
 from heatmap.drawing.render import Display, resolve_ceiling
-from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_grid
+from heatmap.statistics.metrics import (
+    REGION_COLUMNS,
+    BandTable,
+    ClickGrid,
+    band_table,
+    click_grid,
+    reached_bands,
+    region_counts,
+)
 from heatmap.statistics.stats import (
     benjamini_hochberg,
     mean_and_variance,
@@ -52,7 +60,6 @@ from heatmap.statistics.stats import (
 
 FDR = 0.05
 MIN_BAND_VIEWS = 30  # attention: page views that saw a band, on each side, before it is tested
-REGION_COLUMNS = 10  # click regions are 10 % of the width by one band high
 KINDS = ("reach", "attention", "clicks")
 TESTS = {
     "reach": "two-proportion z-test",
@@ -253,28 +260,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _click_counts(grid: ClickGrid | None, rows: int, band_height_px: int) -> npt.NDArray[np.int64]:
-    """Clicks per (band, region column): a click row of y_step px belongs to the band its top edge falls in."""
-    out = np.zeros((rows, REGION_COLUMNS), dtype=np.int64)
-    if grid is None or grid.counts.size == 0 or rows == 0:
-        return out
-    counts = grid.counts
-    band_of_row = (np.arange(counts.shape[0]) * grid.y_step_px) // band_height_px
-    keep = band_of_row < rows
-    column_of_x = np.arange(counts.shape[1]) * REGION_COLUMNS // counts.shape[1]
-    per_band = np.zeros((rows, counts.shape[1]), dtype=np.int64)
-    np.add.at(per_band, band_of_row[keep], counts[keep])
-    np.add.at(out.T, column_of_x, per_band.T)
-    return out
-
-
-def _click_bands(grid: ClickGrid | None, band_height_px: int) -> int:
-    if grid is None or grid.counts.size == 0:
-        return 0
-    rows = np.flatnonzero(grid.counts.sum(axis=1) > 0)
-    return int(rows[-1] * grid.y_step_px // band_height_px) + 1 if rows.size else 0
-
-
 def _poisson_family(
     kind: str, unit: str, k_a: npt.NDArray[np.int64], k_b: npt.NDArray[np.int64], n_a: int, n_b: int, alpha: float,
     columns: int = 1,
@@ -311,7 +296,7 @@ def compare_bands(
     if min_views < 2:
         raise ValueError(f"the minimum page views per band must be at least 2, not {min_views}")
     height = a.band_height_px if a.band_count else b.band_height_px if b.band_count else BAND_HEIGHT_PX
-    count = max(a.band_count, b.band_count, _click_bands(clicks_a, height), _click_bands(clicks_b, height))
+    count = max(a.band_count, b.band_count, reached_bands(clicks_a, height), reached_bands(clicks_b, height))
     n_a, n_b = int(a.page_views), int(b.page_views)
     bands = np.arange(count)
 
@@ -344,8 +329,8 @@ def compare_bands(
         return np.where(keep, values, np.nan)
 
     # Clicks: exact Poisson rate tests per band and per region.
-    cells_a = _click_counts(clicks_a, count, height)
-    cells_b = _click_counts(clicks_b, count, height)
+    cells_a = region_counts(clicks_a, count, height)
+    cells_b = region_counts(clicks_b, count, height)
     click_bands, band_tests = _poisson_family(
         "clicks", "band", cells_a.sum(axis=1), cells_b.sum(axis=1), n_a, n_b, alpha
     )

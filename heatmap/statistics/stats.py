@@ -6,7 +6,8 @@
   `equal_var=False`, plus the ratio of the means with a delta-method interval on the log scale;
 - the exact conditional test of two Poisson rates (clicks per page view): `scipy.stats.binomtest` of k_A in
   k_A + k_B trials with p = n_A / (n_A + n_B), and the rate ratio's exact (Clopper–Pearson) interval;
-- Benjamini–Hochberg (`scipy.stats.false_discovery_control`), with untested hypotheses left out of m.
+- Benjamini–Hochberg (`scipy.stats.false_discovery_control`), with untested hypotheses left out of m;
+- exact (Garwood) Poisson intervals for click counts (`scipy.stats.chi2`).
 
 scipy is imported on first use, so `python -m heatmap bands` and the app's first page do not wait for it.
 
@@ -297,6 +298,17 @@ def benjamini_hochberg(pvalues: Sequence[float] | npt.ArrayLike, alpha: float = 
     adjusted[tested] = _stats().false_discovery_control(np.clip(p[tested], 0.0, 1.0), method="bh")
     rejected[tested] = adjusted[tested] <= alpha
     return rejected, adjusted
+
+
+def poisson_intervals(k: npt.ArrayLike, confidence: float = CONFIDENCE) -> tuple[FloatArray, FloatArray]:
+    """Exact (Garwood) intervals for Poisson counts k: χ²(α/2; 2k)/2 to χ²(1 − α/2; 2k + 2)/2, with 0 as the
+    lower end for k = 0. Clicks on a region are counts, so their rate per page view gets this interval."""
+    chi2 = _stats().chi2
+    counts = np.asarray(k, dtype=np.float64)
+    alpha = 1.0 - confidence
+    low = np.where(counts > 0, chi2.ppf(alpha / 2, 2 * np.maximum(counts, 1)) / 2, 0.0)
+    high = chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 def finite_or_none(value: float) -> float | None:

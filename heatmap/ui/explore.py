@@ -122,6 +122,8 @@ def main(ctx: PageContext) -> None:
         if nums.n > 0:
             mapview.show_curve(t, nums.bands, key="x_curve")
     with table_tab:
+        if kind == "clicks" and nums.clicks.total:
+            mapview.show_click_areas(t, nums, key="x_areas")
         mapview.show_table(t, nums.bands, key="x_table")
 
 

@@ -20,7 +20,7 @@ from PIL import Image
 from heatmap.drawing import render
 from heatmap.drawing.captions import legend_text
 from heatmap.images import Screenshot
-from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_grid
+from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_areas, click_grid
 from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
@@ -330,6 +330,34 @@ def show_table(t: Translator, bands: BandTable, key: str) -> None:
             t("table.share"): pct,
             t("table.seconds"): st.column_config.NumberColumn(format="%.2f s"),
         },
+    )
+
+
+def areas_frame(t: Translator, clicks: ClickGrid, band_height_px: int) -> pl.DataFrame:
+    areas = click_areas(clicks, band_height_px)
+    return pl.DataFrame(
+        {
+            t("areas.depth"): [f"{a:,}–{b:,}" for a, b in zip(areas["top_px"], areas["bottom_px"], strict=True)],
+            t("areas.x"): [f"{a}–{b} %" for a, b in zip(areas["x_from"], areas["x_to"], strict=True)],
+            t("areas.clicks"): areas["clicks"],
+            t("areas.share"): (areas["share"] * 100).round(1),
+            t("areas.rate"): areas["per_1000"].round(2),
+            t("areas.low"): areas["per_1000_low"].round(2),
+            t("areas.high"): areas["per_1000_high"].round(2),
+        }
+    )
+
+
+def show_click_areas(t: Translator, nums: Numbers, key: str) -> None:
+    """Where the clicks are, as numbers: the click map's hot spots in a table a designer can sort and quote."""
+    st.subheader(t("areas.header"))
+    st.caption(t("areas.help", band=f"{nums.bands.band_height_px:,}"))
+    st.dataframe(
+        areas_frame(t, nums.clicks, nums.bands.band_height_px),
+        hide_index=True,
+        height=320,
+        key=key,
+        column_config={t("areas.share"): st.column_config.NumberColumn(format="%.1f %%")},
     )
 
 
