@@ -62,7 +62,7 @@ def test_compare_two_devices_on_one_scale_with_a_difference_map(app_env: AppEnv)
     assert_clean(at)
     (shown,) = viewers(at)
     assert [layer["title"] for layer in shown["layers"]] == ["A", "B"]  # the difference map is on demand
-    assert not qp(at).get("diff")
+    assert not qp(at).get("diff") and shown["minimap"] == 0
     at = open_page("pages/1_Compare.py", {**query, "diff": "1"})
     assert_clean(at)
     (shown,) = viewers(at)
@@ -71,6 +71,7 @@ def test_compare_two_devices_on_one_scale_with_a_difference_map(app_env: AppEnv)
         "B",
         "B − A",
     ]  # in one frame: they scroll together
+    assert shown["minimap"] == 2  # the minimap shows where the differences are
     assert int(at.metric[2].value) > 0  # the demo's devices differ in reach on some bands
     listed = at.dataframe[0].value  # the significant bands, with their depth and change
     assert listed.shape[0] == int(at.metric[2].value) and listed["Depth"][0].endswith(" px")

@@ -239,7 +239,8 @@ def _maps(
             st.info(t("compare.diff_none", unit=unit, test=test, fdr=fdr), icon=":material/equal:")
     marks = mapview.depth_marks(t, nums_a.bands if nums_a.n >= nums_b.n else nums_b.bands)
     link = page.share_link(compare_query(view), "Compare")
-    mapview.show_viewer(t, layers, marks, "c_maps", link, view.page, st.session_state.pop("_c_spot", None))
+    spot = st.session_state.pop("_c_spot", None)
+    mapview.show_viewer(t, layers, marks, "c_maps", link, view.page, spot, minimap=len(layers) - 1 if view.diff else 0)
 
 
 def hover_template(t: Translator, kind: str, n_a: int, n_b: int) -> str:

@@ -275,13 +275,14 @@ def show_viewer(
     link: str,
     page_path: str | None,
     start: Spot | None = None,
+    minimap: int = 0,
 ) -> int:
     """The maps in the viewer frame, as wide as the main area; returns the bytes the browser downloads. `link`:
     the view's share link; `start`: where a link asked the maps to open (else where this tab left them on
     `page_path`)."""
     html = viewer.viewer_html(
         layers, marks, viewer_labels(t), name=name, start=asdict(start) if start else None, link=link,
-        remember=page_path or "",
+        remember=page_path or "", minimap=minimap,
     )  # fmt: skip
     height = viewer.DEFAULT_HEIGHT
     with st.container(key=name):

@@ -365,7 +365,7 @@
   function minimap() {
     if (mini) mini.remove();
     mini = frame = null;
-    const layer = layers[0];
+    const layer = layers[config.minimap] || layers[0];  // on Compare with B − A: the differences, to find them
     if (!layer) return;
     const height = scroller.clientHeight || config.height - 44;
     const width = Math.max(24, Math.min(120, Math.round((height * layer.cssWidth) / layer.totalHeight)));
