@@ -1,4 +1,5 @@
-"""What the SQL engines share: the catalog from two small queries, a view from one, results cached.
+"""What the SQL engines share: the catalog (read whole once, then only what changed), a view from one query (or
+parts that add up), results cached.
 
 The object listing comes from the store as for the local engine; a coverage query says which GA dates each
 object holds; the same `winners` rule as the local engine picks the execution that counts per date; the
@@ -35,7 +36,7 @@ RESULT_CACHE = 64  # views per engine: toggling back to a view does not run (or 
 
 
 class SqlEngine:
-    """Subclasses say how to run a query (`run`) and how a row's "$path" names an object key (`key_of`)."""
+    """Subclasses say how to run a query (`run`) and what "$path" a row of an object key has (`path_of`)."""
 
     name = "sql"
     dialect = "trino"
@@ -157,10 +158,10 @@ class SqlEngine:
         coverage = {i: known[i] for i in ids.values() if i in known}
         fresh = [key for key, i in ids.items() if i not in coverage]
         coverage.update({ids[key]: {} for key in fresh})
-        queries = self.fitting(
-            {key: [key] for key in fresh}, lambda _keys, scope: coverage_sql(self.fields, self.bounds, scope)
-        )
-        for query in queries if fresh else []:
+        if not fresh:
+            return coverage
+        named = {key: [key] for key in fresh}
+        for query in self.fitting(named, lambda _keys, scope: coverage_sql(self.fields, self.bounds, scope)):
             for path, day, count in self._catalog_query(query).iter_rows():
                 key = self._keys.get(path)
                 if key is not None:
