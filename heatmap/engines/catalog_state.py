@@ -31,7 +31,7 @@ log = logging.getLogger("heatmap.engines")
 
 FORMAT = "sql-catalog-1"
 SHARED_PREFIX = f"store/{FORMAT}/"
-MAX_STATE_BYTES = 256 * 1024**2  # far above a state of years of exports (≈ 1 MB per 1,000 objects and pages)
+MAX_STATE_BYTES = 256 * 1024**2  # far above any real state: an entry per object, object-day, page and value
 MAX_CHANGED_PAIRS = 2_000  # (object, date) pairs a change names; beyond that, counting from scratch is as cheap
 
 Pair = tuple[str, str]  # (object id, YYYYMMDD)
