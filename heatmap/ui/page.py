@@ -31,11 +31,11 @@ from heatmap.ui.view import MAX_VALUE_CHARS, MAX_VALUES, Problem, params_of
 log = logging.getLogger("heatmap.ui")
 
 ENTRYPOINT = "streamlit_app.py"
-PAGES: tuple[tuple[str, str, str], ...] = (
-    (ENTRYPOINT, "nav.explore", ":material/local_fire_department:"),
-    ("pages/1_Compare.py", "nav.compare", ":material/compare:"),
-    ("pages/2_Saved_runs.py", "nav.runs", ":material/history:"),
-    ("pages/3_Data_health.py", "nav.health", ":material/monitor_heart:"),
+PAGES: tuple[tuple[str, str, str, str], ...] = (  # script, label, icon, the id its address is recorded under
+    (ENTRYPOINT, "nav.explore", ":material/local_fire_department:", "explore"),
+    ("pages/1_Compare.py", "nav.compare", ":material/compare:", "compare"),
+    ("pages/2_Saved_runs.py", "nav.runs", ":material/history:", "runs"),
+    ("pages/3_Data_health.py", "nav.health", ":material/monitor_heart:", "health"),
 )
 LANG_KEY = "lang"
 # Less padding around the main area and a smaller title: the map, not the margins, gets the screen.
@@ -108,13 +108,18 @@ def language_params() -> dict[str, list[str]]:
     return {}
 
 
-def _sidebar(t: Translator, lang: str) -> None:
+def _sidebar(t: Translator, lang: str, current: str) -> None:
     with st.sidebar:
         st.markdown(f"### :material/local_fire_department: {t('app.name')}")
         keep = language_params()
-        for path, key, icon in PAGES:
+        for path, key, icon, page_id in PAGES:
+            # Another page's last view: the link lands on the address that page writes, so no bare address comes
+            # between (Back would stop there once and show the same view). This page's own view is still
+            # being made in this run: its link keeps the view without naming it.
+            seen = st.session_state.get(f"_url_{page_id}", {}) if page_id != current else {}
+            last = {**seen, **keep}
             try:
-                st.page_link(path, label=t(key), icon=icon, query_params=keep or None)
+                st.page_link(path, label=t(key), icon=icon, query_params=last or None)
             except StreamlitAPIException:  # a page script run as the entrypoint (tests): no app navigation
                 break
         st.divider()
@@ -175,7 +180,7 @@ def setup(title_key: str, *, load_data: bool = True) -> PageContext:
     from heatmap.ui.auth import require_login
 
     require_login(st.secrets)
-    _sidebar(t, lang)
+    _sidebar(t, lang, title_key.split(".")[0])
     secrets = secrets_dict()
     try:
         settings = Settings.load(secrets=secrets)

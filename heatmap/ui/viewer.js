@@ -151,12 +151,18 @@
   // --- maps ------------------------------------------------------------------------------------------------
   const main = el("div", { class: "main" });
   const scroller = el("div", { class: "scroller", tabindex: "0", "data-testid": "map-scroller", "aria-label": labels.keys || "" });
-  scroller.style.height = config.height - 44 + "px";
   const panes = el("div", { class: "panes" });
   scroller.appendChild(panes);
   main.appendChild(scroller);
   const tip = el("div", { class: "tip", role: "status", "data-testid": "map-tip" });
   root.append(bar, main, tip, linkBox);
+
+  function fitHeight() {
+    // The toolbar wraps onto more lines in a narrow frame or a longer language: the maps get what is left.
+    scroller.style.height = Math.max(160, config.height - bar.offsetHeight - 4) + "px";
+    linkBox.style.top = bar.offsetHeight + 4 + "px";
+  }
+  fitHeight();
 
   let firstImage = null;
   let groups = [];  // what each pane shows: {box, img: the picture to measure, layers}
@@ -178,6 +184,7 @@
     swipeOver = swipeEdge = null;
     const swiping = state.layout === "swipe" && layers.length >= 2;
     slider.style.display = swiping ? "" : "none";
+    fitHeight();
     let shown = layers.map((layer) => [layer]);
     if (swiping) shown = [[layers[0], layers[1]], ...layers.slice(2).map((layer) => [layer])];
     firstImage = null;
@@ -367,7 +374,7 @@
     mini = frame = null;
     const layer = layers[config.minimap] || layers[0];  // on Compare with B − A: the differences, to find them
     if (!layer) return;
-    const height = scroller.clientHeight || config.height - 44;
+    const height = scroller.clientHeight || config.height - bar.offsetHeight - 4;
     const width = Math.max(24, Math.min(120, Math.round((height * layer.cssWidth) / layer.totalHeight)));
     mini = el("div", { class: "mini", "data-testid": "map-minimap", title: labels.minimap || "" });
     mini.style.width = width + "px";
@@ -395,6 +402,6 @@
     else tip.style.display = "none";
     remember();
   });
-  window.addEventListener("resize", placeFrame);
+  window.addEventListener("resize", () => { fitHeight(); placeFrame(); });
   build();
 })();

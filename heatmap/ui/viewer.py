@@ -92,7 +92,7 @@ def _script() -> str:
 STYLE = """
 *{box-sizing:border-box}
 body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-serif;color:#1f2937;background:#fff}
-.bar{display:flex;flex-wrap:wrap;gap:6px;align-items:center;height:40px;padding:4px 2px}
+.bar{display:flex;flex-wrap:wrap;gap:6px;align-items:center;min-height:40px;padding:4px 2px}
 .bar button{font:inherit;border:1px solid #d4d4d8;background:#fff;border-radius:6px;padding:3px 10px;cursor:pointer}
 .bar button[aria-pressed=true]{background:#1f2937;color:#fff;border-color:#1f2937}
 .bar button:focus-visible,.scroller:focus-visible{outline:2px solid #c2410c;outline-offset:1px}

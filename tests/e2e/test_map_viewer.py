@@ -204,6 +204,37 @@ def test_the_keyboard_reads_out_bands_and_click_columns(st_server: Server, page:
     page.screenshot(path=str(_shot_path("compare-keyboard")))
 
 
+def test_every_toolbar_button_stays_usable_when_the_toolbar_wraps(st_server: Server, chromium_browser: Browser) -> None:
+    """A narrow window and a longer language wrap the toolbar onto two lines: the maps start below it."""
+    context = chromium_browser.new_context(viewport={"width": 1024, "height": 900}, locale="ja-JP")
+    try:
+        page = context.new_page()
+        goto(page, f"{st_server.base_url}/{COMPARE}&lang=ja")
+        frame = viewer.frame(page, "c_maps")
+        frame.get_by_role("button", name="スワイプ").click()
+        bar, scroller = frame.locator(".bar").bounding_box(), frame.locator(".scroller").bounding_box()
+        assert bar and scroller and bar["height"] > 45, bar  # wrapped
+        assert bar["y"] + bar["height"] <= scroller["y"] + 1
+        frame.get_by_test_id("map-link").click(timeout=5_000)  # not covered by the maps
+        expect(frame.get_by_test_id("map-linkbox")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_one_back_leaves_a_page_visited_before(st_server: Server, page: Page) -> None:
+    """The sidebar links carry each page's last view, so no bare address comes between views in the history."""
+    goto(page, f"{st_server.base_url}/")
+    sidebar = page.get_by_test_id("stSidebar")
+    for name in ("Compare", "Explore", "Compare"):
+        sidebar.get_by_role("link", name=name).click()
+        wait_for_app_run(page)
+    assert page.evaluate("location.pathname") == "/Compare"
+    page.go_back()
+    wait_for_app_run(page)
+    assert page.evaluate("location.pathname") == "/", "one Back, and Explore shows again"
+    expect(page.get_by_test_id("stSidebar").get_by_role("radio", name="Attention")).to_be_checked()
+
+
 def test_back_and_forward_restore_earlier_views(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/")
     sidebar = page.get_by_test_id("stSidebar")
