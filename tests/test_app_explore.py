@@ -63,7 +63,7 @@ def test_opens_on_the_demo_with_a_map_and_a_complete_link(app_env: AppEnv) -> No
     assert layer["src"].startswith("data:image/jpeg;base64,") and layer["bands"] > 10
     assert layer["rowWidth"] == 9 and len(layer["rows"]) == 9 * layer["bands"]  # the hover numbers per band
     marks = {m["label"]: m["depth"] for m in shown["marks"]}  # jump to the fold and the reach depths
-    assert marks["Average fold"] == 1000 and marks["50%"] == 2400 and set(marks) >= {"75%", "25%"}
+    assert marks["Average fold"] == 1000 and marks["50%"] == 2400 and "75%" in marks  # 25 %: only if reach falls so low
     assert at.session_state["_x_payload"] < 2_000_000
     query = qp(at)
     assert query["page"] == ["/"] and query["type"] == ["attention"] and len(query["shot"][0]) == 64
@@ -128,7 +128,8 @@ def test_upload_is_checked_by_content(app_env: AppEnv) -> None:
     at.radio(key="x_src").set_value("upload").run()
     at.file_uploader(key="x_upload").upload("page.png", b"this is not a picture", "image/png").run()
     assert not at.exception
-    assert any("not a PNG, JPEG or WebP" in e.value for e in at.error)
+    (message,) = [e.value for e in at.error if "not a PNG, JPEG or WebP" in e.value]
+    assert "not its name).  \nUpload a PNG" in message  # each sentence ends with its full stop
     assert viewers(at), "the map stays, drawn without the bad screenshot"
 
 

@@ -195,7 +195,7 @@ def test_broken_percent_escapes_are_called_broken() -> None:
     params = parse_qs("page=%ff%fe&%ff%fe=x&device=%c3%28", keep_blank_values=True)  # what Streamlit does
     assert params["page"] == ["\ufffd\ufffd"]
     view, problems = parse_view(params, OPTIONS)
-    assert view == default_view(OPTIONS).with_(where={})
+    assert view == default_view(OPTIONS)  # nothing usable in the link: a fresh visit
     assert sorted((p.key, p.reason) for p in problems) == [
         ("device", "bad_text"),
         ("page", "bad_text"),
@@ -281,3 +281,11 @@ def test_a_bad_spot_is_ignored_with_a_problem(key: str, text: str, reason: str) 
     view, problems = parse_view({key: [text]}, OPTIONS)
     assert [(p.key, p.reason) for p in problems] == [(key, reason)]
     assert view.spot == Spot()
+
+
+def test_a_link_to_a_page_that_is_gone_falls_back_like_a_fresh_visit() -> None:
+    view, problems = parse_view({"page": ["/nope"], "type": ["x"]}, OPTIONS)
+    assert [p.reason for p in problems] == ["unknown_page", "unknown_value"]
+    assert view.where == default_view(OPTIONS).where  # the commonest device, as on a fresh visit
+    linked, _ = parse_view({"page": ["/pricing"]}, OPTIONS)
+    assert linked.where == {}  # a link to a page with no segment means all visitors

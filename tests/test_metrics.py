@@ -120,6 +120,7 @@ def test_reach_depths_and_fold() -> None:
     assert bt.reach_depths() == {0.75: 400, 0.5: 600, 0.25: 800}
     # a level never reached from the top means the whole measured page: 10 bands -> 1000 px
     assert bt.reach_depth_px(0.05) == 1000
+    assert bt.reach_depths((0.5, 0.05)) == {0.5: 600}  # no line for a level reach never falls below
 
 
 def test_reach_depth_scans_from_the_top() -> None:

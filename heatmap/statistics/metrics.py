@@ -111,7 +111,14 @@ class BandTable:
         return _first_below(self.reach, level) * self.band_height_px
 
     def reach_depths(self, levels: tuple[float, ...] = REACH_LEVELS) -> dict[float, int]:
-        return {level: self.reach_depth_px(level) for level in levels}
+        """The depths where reach falls below each level, for the levels it falls below: a line at the bottom
+        of the page for "25 %" when a third of the page views got there would be false."""
+        return {level: px for level in levels if (px := self.reach_depth_px(level)) < self.data_bottom_px}
+
+    @property
+    def data_bottom_px(self) -> int:
+        """The bottom of the last band of the table (where `reach_depth_px` ends when no band is below)."""
+        return self.band_count * self.band_height_px
 
     @property
     def fold_px(self) -> int:

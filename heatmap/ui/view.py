@@ -342,13 +342,14 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
     """The view a link describes, with defaults for what it omits and a Problem for everything ignored."""
     params, problems = bound_params(params)
     view = default_view(options)
-    page_values = params.get("page")
-    view = view.with_(page=_choice(params, "page", options.pages, problems, "unknown_page") or view.page)
+    linked_page = _choice(params, "page", options.pages, problems, "unknown_page")
+    view = view.with_(page=linked_page or view.page)
     start, end = parse_range(params, options, problems=problems)
     kind = _choice(params, "type", KINDS, problems) or view.kind
     where = parse_where(params, options, problems=problems)
-    if not page_values and not where:
-        where = dict(view.where)  # a fresh visit gets the default device; a link with a page names its segment fully
+    if linked_page is None and not where:
+        where = dict(view.where)  # a fresh visit (or a page gone) gets the default device; a link to a page names
+        #                           its segment fully
     view = view.with_(
         start=start,
         end=end,
