@@ -92,6 +92,17 @@ def test_compare_two_periods(app_env: AppEnv) -> None:
     assert qp(at)["from_b"] == ["2026-10-01"]
 
 
+def test_switching_to_two_periods_compares_with_the_period_before(app_env: AppEnv) -> None:
+    query = {"page": "/", "from": "2026-10-05", "to": "2026-11-01", "a_device": "desktop", "b_device": "mobile"}
+    at = open_page("pages/1_Compare.py", query)
+    at.radio(key="c_mode").set_value("periods").run()
+    assert_clean(at)
+    assert not [w for w in at.warning if "same selection" in w.value]
+    assert qp(at)["from"] == ["2026-09-07"] and qp(at)["to"] == ["2026-10-04"]  # the 28 days before, as A
+    assert qp(at)["from_b"] == ["2026-10-05"] and qp(at)["to_b"] == ["2026-11-01"]
+    assert qp(at)["device"] == ["desktop"]  # side A's segment, not all devices
+
+
 def test_compare_attention_and_clicks_are_tested(app_env: AppEnv) -> None:
     """The demo's returning visitors linger less per band and hardly click "Sign up": both show as tested
     differences (Welch per band; exact Poisson per 10 % × 100 px region), each with its own BH."""

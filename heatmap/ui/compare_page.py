@@ -17,7 +17,16 @@ from heatmap.statistics import compare
 from heatmap.ui import figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
-from heatmap.ui.view import MODES, CompareView, Options, Problem, compare_query, default_compare, parse_compare
+from heatmap.ui.view import (
+    MODES,
+    CompareView,
+    Options,
+    Problem,
+    compare_query,
+    default_compare,
+    parse_compare,
+    previous_period,
+)
 
 P = "c_"
 VIEW_KEY = "c_view"
@@ -68,6 +77,8 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
             key=f"{P}mode",
             format_func=lambda m: t(f"compare.mode_{m}"),
             horizontal=True,
+            on_change=_mode_changed,
+            args=(options,),
         )
         kind = widgets.kind_picker(t, P)
         if mode == "periods":
@@ -87,6 +98,23 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
         return CompareView(
             mode="segments", page=page_path, kind=kind, start=start, end=end, where_a=where_a, where_b=where_b
         )
+
+
+def _mode_changed(options: Options) -> None:
+    """Switching to two periods compares the chosen dates (B) with the period just before (A), for side A's
+    segment, as a link with only `from`/`to` does; not two identical selections."""
+    if st.session_state.get(f"{P}mode") != "periods":
+        return
+    chosen = st.session_state.get(f"{P}dates")
+    if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
+        before = previous_period(chosen[0], chosen[1])
+        first = options.first_day
+        start = max(before[0], first) if first else before[0]
+        if start <= before[1]:
+            st.session_state[f"{P}dates"] = (start, before[1])
+            st.session_state[f"{P}dates_b"] = (chosen[0], chosen[1])
+    for dim in options.segments:
+        st.session_state[f"{P}seg_{dim}"] = list(st.session_state.get(f"{P}a_seg_{dim}") or [])
 
 
 def _describe(t: Translator, view: CompareView, side: str) -> str:
@@ -159,17 +187,24 @@ def main(ctx: PageContext) -> None:
         listed = significant_frame(t, comparison, view.kind)
         if listed.height:
             st.subheader(t(f"compare.listed_{family.unit}"))
-            st.dataframe(listed, hide_index=True, key="c_significant", height=min(400, 38 + 35 * listed.height))
+            st.dataframe(
+                listed, hide_index=True, key="c_significant", height=min(400, 38 + 35 * listed.height),
+                column_config=_p_format(t),
+            )  # fmt: skip
     if view.kind == "attention":
         shown_on_map = not low and not comparison.attention_tested  # the map column already says why
         for reason, note in untested_notes(t, comparison):
             if not (shown_on_map and reason == comparison.attention_note):
                 st.caption(note)
     st.subheader(t("compare.table"))
-    st.dataframe(table_frame(t, comparison, view.kind), hide_index=True, key="c_table", height=360)
+    st.dataframe(
+        table_frame(t, comparison, view.kind), hide_index=True, key="c_table", height=360, column_config=_p_format(t)
+    )
     if view.kind == "clicks" and comparison.regions is not None and comparison.regions.height:
         st.caption(t("compare.regions"))
-        st.dataframe(regions_frame(t, comparison), hide_index=True, key="c_regions", height=240)
+        st.dataframe(
+            regions_frame(t, comparison), hide_index=True, key="c_regions", height=240, column_config=_p_format(t)
+        )
     st.download_button(
         t("download.csv"),
         data=comparison.table.write_csv(),
@@ -275,6 +310,11 @@ def untested_notes(t: Translator, comparison: compare.Comparison) -> list[tuple[
 SCALE = {"reach": 100.0, "attention": 1.0, "clicks": 1000.0}  # to %, seconds per view, per 1,000 page views
 
 
+def _p_format(t: Translator) -> dict[str, Any]:
+    """Adjusted p with 3 significant digits (2.72e-08, 0.0123), as hover shows it, not 0.00000000003."""
+    return {t("compare.col_p"): st.column_config.NumberColumn(format="%.3g")}
+
+
 def significant_frame(t: Translator, comparison: compare.Comparison, kind: str) -> pl.DataFrame:
     """The bands (or click regions) whose difference is significant, top to bottom: where they are on the page,
     A, B, the change B − A (reach in points of %, attention in seconds per page view, clicks per 1,000 page
@@ -294,7 +334,12 @@ def significant_frame(t: Translator, comparison: compare.Comparison, kind: str) 
         listed[t("compare.col_x")] = [f"{c * step:.0f}–{(c + 1) * step:.0f} %" for c in columns]
     listed[f"A · {what}"] = np.round(family.a[found] * factor, 2).tolist()
     listed[f"B · {what}"] = np.round(family.b[found] * factor, 2).tolist()
-    listed[t("compare.col_change")] = np.round(family.diff[found] * factor, 2).tolist()
+    change = {
+        "reach": "compare.col_diff",
+        "attention": "compare.col_attention_diff",
+        "clicks": "compare.col_clicks_diff",
+    }
+    listed[t(change[kind])] = np.round(family.diff[found] * factor, 2).tolist()  # with its unit
     listed[t("compare.col_p")] = family.q[found].tolist()
     return pl.DataFrame(listed)
 
@@ -303,7 +348,7 @@ def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reac
     """Per band: A, B, B − A and the test of `kind` (reach, attention or clicks per band)."""
     c = comparison.table
     head = {t("table.band"): c["band"], t("table.top"): c["top_px"]}
-    tail = {t("compare.col_p"): c["p_adjusted"].round(4), t("compare.col_sig"): c["significant"]}
+    tail = {t("compare.col_p"): c["p_adjusted"], t("compare.col_sig"): c["significant"]}
     if kind == "attention":
         body = {
             f"A · {t('table.seconds')}": c["seconds_per_view_a"].round(2),
@@ -314,7 +359,7 @@ def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reac
             t("compare.col_ratio_high"): c["attention_ratio_high"].round(3),
         }
         tail = {
-            t("compare.col_p"): c["attention_q"].round(4),
+            t("compare.col_p"): c["attention_q"],
             t("compare.col_sig"): c["attention_significant"],
             t("compare.col_untested"): c["attention_untested"],
         }
@@ -325,7 +370,7 @@ def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reac
             t("compare.col_clicks_diff"): (c["clicks_diff"] * 1000).round(2),
             t("compare.col_ratio"): c["clicks_ratio"].round(3),
         }
-        tail = {t("compare.col_p"): c["clicks_q"].round(4), t("compare.col_sig"): c["clicks_significant"]}
+        tail = {t("compare.col_p"): c["clicks_q"], t("compare.col_sig"): c["clicks_significant"]}
     else:
         body = {
             f"A · {t('table.reach')} %": (c["reach_a"] * 100).round(1),
@@ -347,7 +392,7 @@ def regions_frame(t: Translator, comparison: compare.Comparison) -> pl.DataFrame
             f"A · {t('compare.col_clicks')}": (r["a"] * 1000).round(2),
             f"B · {t('compare.col_clicks')}": (r["b"] * 1000).round(2),
             t("compare.col_ratio"): r["ratio"].round(3),
-            t("compare.col_p"): r["q"].round(4),
+            t("compare.col_p"): r["q"],
             t("compare.col_sig"): r["significant"],
         },
         nan_to_null=True,

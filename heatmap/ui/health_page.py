@@ -44,12 +44,13 @@ def calendar(t: Translator, frame: pl.DataFrame) -> go.Figure:
     text = np.full((7, weeks), "", dtype=object)
     code = {"present": 1, "reexported": 2, "missing": 3}
     label = {"present": t("health.present"), "reexported": t("health.reexported"), "missing": t("health.missing")}
+    weekdays = t("health.weekdays").split(",")
     for day, rows, executions, status in frame.iter_rows():
         offset = (day - start).days
         week, weekday = offset // 7, offset % 7
         z[weekday, week] = code[status]
         text[weekday, week] = (
-            f"{day.isoformat()} ({day:%a})<br>{label[status]}<br>"
+            f"{day.isoformat()} ({weekdays[day.weekday()]})<br>{label[status]}<br>"
             f"{t('health.rows')}: {rows:,} · {t('health.executions')}: {executions}"
         )
     colours = [[i / 3, STATUS_COLOURS[i]] for i in range(4)]
@@ -62,7 +63,7 @@ def calendar(t: Translator, frame: pl.DataFrame) -> go.Figure:
         go.Heatmap(
             z=z,
             x=[(start + timedelta(weeks=w)).isoformat() for w in range(weeks)],
-            y=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            y=weekdays,
             text=text,
             hovertemplate="%{text}<extra></extra>",
             colorscale=scale,

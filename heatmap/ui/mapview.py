@@ -330,6 +330,8 @@ def show_table(t: Translator, bands: BandTable, key: str) -> None:
             t("table.reach_high"): pct,
             t("table.share"): pct,
             t("table.seconds"): st.column_config.NumberColumn(format="%.2f s"),
+            t("table.page_views"): st.column_config.NumberColumn(format="localized"),
+            t("table.top"): st.column_config.NumberColumn(format="localized"),
         },
     )
 
@@ -358,7 +360,11 @@ def show_click_areas(t: Translator, nums: Numbers, key: str) -> None:
         hide_index=True,
         height=320,
         key=key,
-        column_config={t("areas.share"): st.column_config.NumberColumn(format="%.1f %%")},
+        column_config={
+            t("areas.clicks"): st.column_config.NumberColumn(format="localized"),
+            t("areas.share"): st.column_config.NumberColumn(format="%.1f %%"),
+            **{t(k): st.column_config.NumberColumn(format="%.2f") for k in ("areas.rate", "areas.low", "areas.high")},
+        },
     )
 
 

@@ -151,7 +151,8 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
                 shot = decoded(sha, raw)
             except HeatmapError as exc:  # nothing is kept or stored
                 error = t(f"image.{exc.reason}", **exc.values) if isinstance(exc, ImageError) else str(exc)
-                st.error(f"{t('shot.bad', error=error)}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
+                sentence = t("shot.bad", error=error).rstrip(".。") + ("。" if t.lang == "ja" else ".")
+                st.error(f"{sentence}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
             uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
             uploads[sha] = raw
