@@ -159,8 +159,12 @@ def test_too_few_page_views_shows_the_guard_not_a_map(app_env: AppEnv) -> None:
 def test_no_data_for_the_selection(app_env: AppEnv) -> None:
     at = run({"page": "/", "from": "2026-10-14", "to": "2026-10-14"})  # the demo's missing day
     assert_clean(at)
-    assert any("No data for this page" in w.value for w in at.warning)
+    assert any("No export covers these dates" in w.value for w in at.warning)  # not "widen the range"
     assert at.metric[0].value == "0"
+    other = run({"page": "/", "from": "2026-10-13", "to": "2026-10-14", "device": "tablet", "channel": "Referral"})
+    assert_clean(other)
+    assert other.metric[0].value == "0"  # 13 October was exported, with no tablet page view from a referral
+    assert any("No data for this page" in w.value for w in other.warning)  # so: widen the range or unfilter
 
 
 def test_unreachable_source_says_what_to_do(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -148,7 +148,9 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     t = ctx.t
     minimum = ctx.settings.min_page_views
     if nums.n == 0:
-        st.warning(t("guard.none"), icon=":material/search_off:")
+        days = (view.end - view.start).days + 1 if view.start and view.end else 0
+        none_exported = days > 0 and len(nums.missing_days) >= days
+        st.warning(t("guard.no_export" if none_exported else "guard.none"), icon=":material/search_off:")
         return False
     if nums.n < minimum:
         st.warning(t("guard.low", n=f"{nums.n:,}", min=f"{minimum:,}"), icon=":material/hourglass_empty:")

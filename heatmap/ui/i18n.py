@@ -130,6 +130,8 @@ EN: dict[str, str] = {
     "guard.low": "Only {n} page views match this selection; at least {min} are needed for a reliable map. "
     "Widen the date range or the segment.",
     "guard.none": "No data for this page, period and segment. Widen the date range or remove segment filters.",
+    "guard.no_export": "No export covers these dates, so there is nothing to show (not zero): choose other dates, "
+    "or backfill them from Data health.",
     "guard.missing_days": "{count} day(s) in this period have no export ({days}); they are left out, not counted "
     "as zero. See Data health.",
     "map.rendering": "Rendering the heatmap…",
@@ -486,6 +488,8 @@ JA: dict[str, str] = {
     "期間を広げるか、セグメントを広げてください。",
     "guard.none": "このページ・期間・セグメントのデータはありません。期間を広げるか、セグメントの絞り込みを外して"
     "ください。",
+    "guard.no_export": "この期間をカバーするエクスポートがないため、表示できるものはありません（0 ではありません）。"
+    "別の期間を選ぶか、データの状態ページからバックフィルしてください。",
     "guard.missing_days": "この期間のうち {count} 日分はエクスポートがありません（{days}）。0 としては数えず、"
     "除外しています。「データの状態」を参照してください。",
     "map.rendering": "ヒートマップを描画しています…",
