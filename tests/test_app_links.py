@@ -265,15 +265,18 @@ def test_a_spot_is_read_from_a_link_but_never_written_to_one() -> None:
     assert problems == [] and view.spot == Spot(at=4200, zoom="actual")
     assert view == default_view(OPTIONS)  # where the viewer opens is not part of the view
     assert "at" not in view_query(view) and "zoom" not in view_query(view)
-    compared, problems = parse_compare({"mode": ["segments"], "at": ["12.6"], "layout": ["swipe"]}, OPTIONS)
-    assert problems == [] and compared.spot == Spot(at=13, layout="swipe")
-    assert not {"at", "zoom", "layout"} & set(compare_query(compared))
+    compared, problems = parse_compare(
+        {"mode": ["segments"], "at": ["12.6"], "layout": ["swipe"], "swipe": ["30"]}, OPTIONS
+    )
+    assert problems == [] and compared.spot == Spot(at=13, layout="swipe", swipe=30)
+    assert not {"at", "zoom", "layout", "swipe"} & set(compare_query(compared))
 
 
 @pytest.mark.parametrize(
     ("key", "text", "reason"),
     [("at", "-1", "bad_number"), ("at", "1e999", "bad_number"), ("at", "nan", "bad_number"),
-     ("at", "1000001", "bad_number"), ("zoom", "400", "unknown_value"), ("layout", "stack", "unknown_value")],
+     ("at", "1000001", "bad_number"), ("zoom", "400", "unknown_value"), ("layout", "stack", "unknown_value"),
+     ("swipe", "101", "bad_number"), ("swipe", "nan", "bad_number")],
 )  # fmt: skip
 def test_a_bad_spot_is_ignored_with_a_problem(key: str, text: str, reason: str) -> None:
     from heatmap.ui.view import Spot

@@ -38,7 +38,7 @@ DISPLAY_KEYS = ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "s
 #: Query keys that are not view settings but are understood by every page.
 COMMON_KEYS = ("lang", "run")
 #: Query keys of `Spot`: where the map viewer opens. Only the viewer's "link to this spot" writes them.
-SPOT_KEYS = ("at", "zoom", "layout")
+SPOT_KEYS = ("at", "zoom", "layout", "swipe")
 ZOOMS = ("fit", "actual")  # heatmap.ui.viewer: the map as wide as the frame, or at the screenshot's CSS width
 LAYOUTS = ("side", "swipe")  # heatmap.ui.viewer.LAYOUTS: two maps side by side, or B over A with a slider
 MAX_DEPTH_PX = 1_000_000  # deeper than any page a screenshot can show; the viewer stops at the page's end
@@ -100,6 +100,7 @@ class Spot:
     at: int | None = None
     zoom: str | None = None
     layout: str | None = None
+    swipe: int | None = None  # with the swipe layout: where the edge between A and B is, % of the width
 
 
 @dataclass(frozen=True)
@@ -314,16 +315,21 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
 
 
 def parse_spot(params: Mapping[str, Sequence[str]], problems: list[Problem]) -> Spot:
-    at: int | None = None
-    found = params.get("at")
-    if found:
+    def whole(key: str, highest: int) -> int | None:
+        found = params.get(key)
+        if not found:
+            return None
         number = _number(found[-1])
-        if number is None or not 0 <= number <= MAX_DEPTH_PX:
-            problems.append(Problem("at", found[-1], "bad_number"))
-        else:
-            at = round(number)
+        if number is None or not 0 <= number <= highest:
+            problems.append(Problem(key, found[-1], "bad_number"))
+            return None
+        return round(number)
+
     return Spot(
-        at=at, zoom=_choice(params, "zoom", ZOOMS, problems), layout=_choice(params, "layout", LAYOUTS, problems)
+        at=whole("at", MAX_DEPTH_PX),
+        zoom=_choice(params, "zoom", ZOOMS, problems),
+        layout=_choice(params, "layout", LAYOUTS, problems),
+        swipe=whole("swipe", 100),
     )
 
 

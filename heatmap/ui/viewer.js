@@ -130,6 +130,7 @@
     let text = config.link + (config.link.includes("?") ? "&" : "?") + "at=" + Math.round(depthNow());
     if (state.zoom !== "fit") text += "&zoom=" + state.zoom;
     if (layers.length >= 2 && state.layout !== "side") text += "&layout=" + state.layout;
+    if (layers.length >= 2 && state.layout === "swipe" && state.swipe !== 50) text += "&swipe=" + Math.round(state.swipe);
     return text;
   }
 

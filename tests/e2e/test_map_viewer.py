@@ -74,6 +74,10 @@ def test_compare_maps_scroll_together_and_swipe(st_server: Server, page: Page) -
     frame.locator("input[type=range]").fill("30")
     over = frame.locator(".swipe img.over")
     assert "30%" in over.evaluate("e => e.style.clipPath")
+    frame.get_by_test_id("map-link").click()
+    spot = parse_qs(urlsplit(frame.get_by_test_id("map-linkbox").locator("input").input_value()).query)
+    assert spot["layout"] == ["swipe"] and spot["swipe"] == ["30"]  # the link reopens the same comparison
+    page.keyboard.press("Escape")
     box, view = frame.locator(".swipe").bounding_box(), scroller.bounding_box()
     assert box is not None and view is not None
     middle = view["y"] + view["height"] / 2  # a point of the stacked maps inside the scroller's window
