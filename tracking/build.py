@@ -366,53 +366,46 @@ def _glue_tables_yaml(indent: str) -> str:
     ]
     day = sql.FIRST_RUN_DATE.strftime("%Y/%m/%d")
     flows = "!Sub ${FlowNamePrefix}-daily,${FlowNamePrefix}-backfill"
+    flow = f"${{!{sql.FLOW}}}/"
+
+    def table(resource: str, name: str, partitions: list[str], projection: list[str], location: str) -> list[str]:
+        """One Glue table over the exports, partitioned by projection (nothing to crawl): flow, and `partitions`."""
+        return [
+            f"{resource}:",
+            "  Type: AWS::Glue::Table",
+            "  Properties:",
+            "    CatalogId: !Ref AWS::AccountId",
+            "    DatabaseName: !Ref Database",
+            "    TableInput:",
+            f"      Name: {name}",
+            "      TableType: EXTERNAL_TABLE",
+            "      Parameters:",
+            "        classification: json",
+            '        projection.enabled: "true"',
+            f"        projection.{sql.FLOW}.type: enum",
+            f"        projection.{sql.FLOW}.values: {flows}",
+            *[f"        {line}" for line in projection],
+            f"        storage.location.template: !Sub s3://${{SourceBucketName}}/${{SourcePrefix}}/{location}",
+            "      PartitionKeys:",
+            *[f"        - {{Name: {key}, Type: string}}" for key in (sql.FLOW, *partitions)],
+            *[f"      {line}" for line in storage],
+        ]
+
+    run_date = [
+        f"projection.{sql.RUN_DATE}.type: date",
+        f"projection.{sql.RUN_DATE}.format: {sql.RUN_DATE_FORMAT}",
+        f"projection.{sql.RUN_DATE}.range: {day},NOW+1DAYS",
+        f'projection.{sql.RUN_DATE}.interval: "1"',
+        f"projection.{sql.RUN_DATE}.interval.unit: DAYS",
+    ]
     out = [
         "# Exports under run-date folders (<flow>/<yyyy>/<mm>/<dd>/<execution>/, AppFlow's DAY path prefix): one",
         "# partition per flow and run date (UTC), projected, so a query names the folders it reads.",
-        "ExportsTable:",
-        "  Type: AWS::Glue::Table",
-        "  Properties:",
-        "    CatalogId: !Ref AWS::AccountId",
-        "    DatabaseName: !Ref Database",
-        "    TableInput:",
-        f"      Name: {sql.TABLE}",
-        "      TableType: EXTERNAL_TABLE",
-        "      Parameters:",
-        "        classification: json",
-        '        projection.enabled: "true"',
-        f"        projection.{sql.FLOW}.type: enum",
-        f"        projection.{sql.FLOW}.values: {flows}",
-        f"        projection.{sql.RUN_DATE}.type: date",
-        f"        projection.{sql.RUN_DATE}.format: {sql.RUN_DATE_FORMAT}",
-        f"        projection.{sql.RUN_DATE}.range: {day},NOW+1DAYS",
-        f'        projection.{sql.RUN_DATE}.interval: "1"',
-        f"        projection.{sql.RUN_DATE}.interval.unit: DAYS",
-        f"        storage.location.template: !Sub s3://${{SourceBucketName}}/${{SourcePrefix}}/${{!{sql.FLOW}}}/"
-        f"${{!{sql.RUN_DATE}}}/",
-        "      PartitionKeys:",
-        f"        - {{Name: {sql.FLOW}, Type: string}}",
-        f"        - {{Name: {sql.RUN_DATE}, Type: string}}",
-        *[f"      {line}" for line in storage],
+        *table("ExportsTable", sql.TABLE, [sql.RUN_DATE], run_date, f"{flow}${{!{sql.RUN_DATE}}}/"),
         "",
         "# Exports without run-date folders (<flow>/<execution>/, the older layout, other tools): one partition per",
         '# flow, read whole (dated objects too; the queries keep only the objects they name by "$path").',
-        "UndatedExportsTable:",
-        "  Type: AWS::Glue::Table",
-        "  Properties:",
-        "    CatalogId: !Ref AWS::AccountId",
-        "    DatabaseName: !Ref Database",
-        "    TableInput:",
-        f"      Name: {sql.UNDATED_TABLE}",
-        "      TableType: EXTERNAL_TABLE",
-        "      Parameters:",
-        "        classification: json",
-        '        projection.enabled: "true"',
-        f"        projection.{sql.FLOW}.type: enum",
-        f"        projection.{sql.FLOW}.values: {flows}",
-        f"        storage.location.template: !Sub s3://${{SourceBucketName}}/${{SourcePrefix}}/${{!{sql.FLOW}}}/",
-        "      PartitionKeys:",
-        f"        - {{Name: {sql.FLOW}, Type: string}}",
-        *[f"      {line}" for line in storage],
+        *table("UndatedExportsTable", sql.UNDATED_TABLE, [], [], flow),
     ]
     return "\n".join(f"{indent}{line}" if line else "" for line in out) + "\n"
 
