@@ -196,6 +196,21 @@ def _choice(
     return None
 
 
+def _bounded(
+    params: Mapping[str, Sequence[str]], key: str, low: float, high: float, problems: list[Problem], whole: bool = False
+) -> float | None:
+    """The link's (last) number for `key` if it is finite and from `low` to `high` (and whole, if asked); a wrong
+    value is noted and ignored."""
+    found = params.get(key)
+    if not found:
+        return None
+    number = _number(found[-1])
+    if number is None or not low <= number <= high or (whole and number != int(number)):
+        problems.append(Problem(key, found[-1], "bad_number"))
+        return None
+    return number
+
+
 def _date(text: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
@@ -275,11 +290,6 @@ def parse_where(
 def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) -> Display:
     base = Display()
     values: dict[str, object] = {}
-
-    def last(key: str) -> str | None:
-        found = params.get(key)
-        return found[-1] if found else None
-
     for key, choices in (("ramp", RAMPS), ("scale", SCALES)):
         if (chosen := _choice(params, key, choices, problems)) is not None:
             values[key] = chosen
@@ -295,16 +305,10 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
         ("ceiling", 0.001, 1_000_000, None),  # the ceiling widget's range
     )
     for key, low, high, decimals in numbers:
-        text = last(key)
-        if text is None:
+        number = _bounded(params, key, low, high, problems, whole=decimals == 0)
+        if number is None:
             continue
-        number = _number(text)
-        if number is None or not low <= number <= high or (decimals == 0 and number != int(number)):
-            problems.append(Problem(key, text, "bad_number"))
-        elif decimals == 0:
-            values[key] = int(number)
-        else:
-            values[key] = number if decimals is None else round(number, decimals)
+        values[key] = int(number) if decimals == 0 else number if decimals is None else round(number, decimals)
     display = replace(base, **values)  # type: ignore[arg-type]
     if display.scale == "fixed" and display.ceiling is None:
         problems.append(Problem("scale", "fixed", "ceiling_missing"))
@@ -315,21 +319,14 @@ def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) 
 
 
 def parse_spot(params: Mapping[str, Sequence[str]], problems: list[Problem]) -> Spot:
-    def whole(key: str, highest: int) -> int | None:
-        found = params.get(key)
-        if not found:
-            return None
-        number = _number(found[-1])
-        if number is None or not 0 <= number <= highest:
-            problems.append(Problem(key, found[-1], "bad_number"))
-            return None
-        return round(number)
+    def rounded(number: float | None) -> int | None:
+        return None if number is None else round(number)
 
     return Spot(
-        at=whole("at", MAX_DEPTH_PX),
+        at=rounded(_bounded(params, "at", 0, MAX_DEPTH_PX, problems)),
         zoom=_choice(params, "zoom", ZOOMS, problems),
         layout=_choice(params, "layout", LAYOUTS, problems),
-        swipe=whole("swipe", 100),
+        swipe=rounded(_bounded(params, "swipe", 0, 100, problems)),
     )
 
 
