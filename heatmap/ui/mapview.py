@@ -22,7 +22,7 @@ from heatmap.drawing.captions import legend_text
 from heatmap.images import Screenshot
 from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_areas, click_grid
 from heatmap.ui import figures, viewer
-from heatmap.ui.i18n import Translator
+from heatmap.ui.i18n import STRINGS, Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
 from heatmap.ui.view import Display, Spot, View
 from heatmap.ui.widgets import segment_label
@@ -263,8 +263,8 @@ def depth_marks(t: Translator, bands: BandTable) -> list[viewer.Mark]:
 
 
 def viewer_labels(t: Translator) -> dict[str, str]:
-    keys = ("toolbar", "zoom", "fit", "actual", "side", "swipe", "jump", "top", "minimap", "map")
-    return {key: t(f"viewer.{key}") for key in (*keys, "link", "copy", "copied", "close", "keys")}
+    """Every `viewer.*` text, by its name in viewer.js: a new label there is one new i18n entry, nothing else."""
+    return {key.removeprefix("viewer."): t(key) for key in STRINGS["en"] if key.startswith("viewer.")}
 
 
 def show_viewer(
