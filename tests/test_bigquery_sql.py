@@ -1,0 +1,257 @@
+"""tracking/bigquery/heatmap_daily.sql, transpiled by sqlglot to DuckDB, on a table with GA4's nested export schema.
+
+The events are written the way GA4's BigQuery export stores `hm_view` flushes of tag v2 (tracking/README.md,
+"Event route"): scalar parameters in whichever value field GA chose, packs as strings. The expected rows are
+worked out by hand in the comments; a page view's flushes are combined before squaring (exact seconds²).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import sqlglot
+
+from heatmap.contract import Bounds
+
+ROOT = Path(__file__).resolve().parents[1]
+SQL = (ROOT / "tracking" / "bigquery" / "heatmap_daily.sql").read_text(encoding="utf-8")
+SCHEDULED = (ROOT / "tracking" / "bigquery" / "heatmap_daily.scheduled.sql").read_text(encoding="utf-8")
+DAY, BEFORE = "20261101", "20261031"
+
+SCHEMA = """CREATE TABLE ga4_events (
+  event_date VARCHAR, event_timestamp BIGINT, event_name VARCHAR,
+  event_params STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, float_value DOUBLE,
+                                                 double_value DOUBLE))[],
+  user_pseudo_id VARCHAR, device STRUCT(category VARCHAR),
+  session_traffic_source_last_click STRUCT(cross_channel_campaign STRUCT(default_channel_group VARCHAR))
+)"""
+
+
+def param(key: str, value: Any, as_: str | None = None) -> dict[str, Any]:
+    """One event_params entry; GA stores numbers as int_value or double_value, text as string_value."""
+    kind = as_ or (
+        "int_value" if isinstance(value, int) else "double_value" if isinstance(value, float) else "string_value"
+    )
+    slot = {"string_value": None, "int_value": None, "float_value": None, "double_value": None}
+    slot[kind] = value
+    return {"key": key, "value": slot}
+
+
+def hm_view(
+    user: str,
+    pv: str | None,
+    seq: Any,
+    packs: list[str],
+    *,
+    day: str = DAY,
+    ts: int = 0,
+    device: str = "desktop",
+    channel: str = "Organic Search",
+    session: int = 1,
+    width: Any = 1440,
+    url: str = "https://shop.example/pricing?ref=ad",
+    version: Any = 2,
+    name: str = "hm_view",
+) -> dict[str, Any]:
+    params = [param("page_location", url), param("ga_session_id", 1700000000), param("ga_session_number", session)]
+    params += [param("hm_v", version), param("hm_seq", seq), param("hm_w", width), param("hm_h", 3000)]
+    if pv is not None:
+        params.append(param("hm_pv", pv))
+    params += [param(f"hm_p{i}", pack) for i, pack in enumerate(packs, start=1)]
+    return {
+        "event_date": day,
+        "event_timestamp": ts,
+        "event_name": name,
+        "event_params": params,
+        "user_pseudo_id": user,
+        "device": {"category": device},
+        "session_traffic_source_last_click": {"cross_channel_campaign": {"default_channel_group": channel}},
+    }
+
+
+EVENTS = [
+    # a1: two flushes (the visitor came back to the tab): band 1 has 5.0 s then 2.0 s more -> 7.0 s, 49 s².
+    hm_view("u1", "a1", 0, ["d0:50,50,30", "c12.40,12.40"], ts=1),
+    hm_view("u1", "a1", 1.0, ["d1:20;5:10"], ts=2),  # seq arrives as a double
+    # a3: the same visitor's next page view, width sent as a string.
+    hm_view("u1", "a3", 0, ["d0:10"], ts=3, width="1440"),
+    # b2: a page view spilled over two events (seq 0 and 1), seq 0 delivered twice by GA.
+    hm_view("u2", "b2", 0, ["d0:40,40"], ts=4, device="mobile", channel="Direct", session=3, width=390),
+    hm_view("u2", "b2", 0, ["d0:40,40"], ts=5, device="mobile", channel="Direct", session=3, width=390),
+    hm_view("u2", "b2", 1, ["d2:40", "c50.10"], ts=6, device="mobile", channel="Direct", session=3, width=390),
+    # p0: began yesterday; its later flush today belongs to yesterday's rows, not today's.
+    hm_view("u3", "p0", 0, ["d0:30"], ts=7, day=BEFORE),
+    hm_view("u3", "p0", 1, ["d0:30"], ts=8),
+    # rejected whole and counted: a forged band, garbage packing, an unknown version, no page-view id, a huge y.
+    hm_view("u4", "z9", 0, ["d0:10;5000:10"], ts=9),
+    hm_view("u5", "g1", 0, ["dxyz"], ts=10),
+    hm_view("u6", "v3", 0, ["d0:10"], ts=11, version=3),
+    hm_view("u7", None, 0, ["d0:10"], ts=12),
+    hm_view("u8", "y1", 0, ["d0:10", "c10.99999"], ts=13),
+    # not ours
+    hm_view("u1", "a1", 0, ["d0:999"], ts=14, name="page_view"),
+]
+
+DESKTOP = ("desktop", "Organic Search", "new", "1440-1919")
+MOBILE = ("mobile", "Direct", "returning", "360-767")
+EXPECTED = {
+    # (page, event, band, x, y, *segment, layout): (eventCount, seconds, seconds²)
+    ("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (2, 6.0, 26.0),  # a1 5.0 s + a3 1.0 s; 25 + 1
+    ("/pricing", "hm_dwell", 1, None, None, *DESKTOP): (1, 7.0, 49.0),  # 5.0 + 2.0 in one page view
+    ("/pricing", "hm_dwell", 2, None, None, *DESKTOP): (1, 3.0, 9.0),
+    ("/pricing", "hm_dwell", 5, None, None, *DESKTOP): (1, 1.0, 1.0),
+    ("/pricing", "hm_click", None, 12, 40, *DESKTOP): (2, 0.0, 0.0),
+    ("/pricing", "hm_dwell", 0, None, None, *MOBILE): (1, 4.0, 16.0),  # the duplicate delivery counts once
+    ("/pricing", "hm_dwell", 1, None, None, *MOBILE): (1, 4.0, 16.0),
+    ("/pricing", "hm_dwell", 2, None, None, *MOBILE): (1, 4.0, 16.0),
+    ("/pricing", "hm_click", None, 50, 10, *MOBILE): (1, 0.0, 0.0),
+    ("(not set)", "hm_view_rejected", None, None, None, "(not set)", "(not set)", "(not set)", "(not set)"): (
+        5,
+        0.0,
+        0.0,
+    ),
+}
+
+
+def duckdb_sql(text: str) -> str:
+    return sqlglot.transpile(text, read="bigquery", write="duckdb")[0]
+
+
+def run(events: list[dict[str, Any]], start: str, end: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect()
+    con.execute(SCHEMA)
+    for event in events:
+        con.execute(
+            "INSERT INTO ga4_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [event[k] for k in ("event_date", "event_timestamp", "event_name", "event_params", "user_pseudo_id",
+                                "device", "session_traffic_source_last_click")],
+        )  # fmt: skip
+    return con.execute(duckdb_sql(SQL), {"from_date": start, "to_date": end}).fetchall()
+
+
+def as_dict(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    out = {}
+    for row in rows:
+        assert row[13] == "event"
+        out[row[1:10]] = row[10:13]
+    return out
+
+
+def test_rows_are_the_hand_computed_sums() -> None:
+    rows = run(EVENTS, DAY, DAY)
+    assert {row[0] for row in rows} == {date(2026, 11, 1)}
+    assert as_dict(rows) == EXPECTED
+
+
+def test_yesterday_is_rewritten_with_its_late_flush() -> None:
+    """The 72-hour rewrite: run again over both days, p0 (begun yesterday) counts yesterday with both flushes."""
+    rows = run(EVENTS, BEFORE, DAY)
+    yesterday = {r[1:10]: r[10:13] for r in rows if r[0] == date(2026, 10, 31)}
+    assert yesterday == {("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (1, 6.0, 36.0)}  # (3.0 + 3.0)²
+    assert as_dict([r for r in rows if r[0] == date(2026, 11, 1)]) == EXPECTED
+
+
+def test_numbers_do_not_depend_on_the_value_field_ga_chose() -> None:
+    as_strings = [
+        {**e, "event_params": [param(p["key"], str(next(v for v in p["value"].values() if v is not None)), "string_value")
+                               for p in e["event_params"]]}
+        for e in EVENTS
+    ]  # fmt: skip
+    assert as_dict(run(as_strings, DAY, DAY)) == EXPECTED
+
+
+def test_the_worked_example_of_the_tracking_readme() -> None:
+    """Two flushes of one page view: band 10 gets 3.2 s + 2.0 s, so 5.2² = 27.04 s², not 3.2² + 2.0²."""
+    first = hm_view("u1", "k3f9x2a1", 0, ["d0:50,50,50,50,50,50,50,50;10:32,32,32,32,32,32,32,32", "c30.68"])
+    second = hm_view("u1", "k3f9x2a1", 1, ["d10:20,20,20,20,20,20,20,20"], ts=1)
+    rows = as_dict(run([first, second], DAY, DAY))
+    assert rows[("/pricing", "hm_dwell", 10, None, None, *DESKTOP)] == (1, 5.2, pytest.approx(27.04))
+    assert rows[("/pricing", "hm_dwell", 7, None, None, *DESKTOP)] == (1, 5.0, 25.0)
+    assert rows[("/pricing", "hm_click", None, 30, 68, *DESKTOP)] == (1, 0.0, 0.0)
+    assert len(rows) == 8 + 8 + 1
+
+
+def test_bounds_in_the_sql_are_the_contract_defaults() -> None:
+    bounds = Bounds()
+    begin = SQL.index("BEGIN BOUNDS")
+    block = SQL[begin : SQL.index("END BOUNDS", begin)]
+    assert f"band 0-{bounds.max_band}" in block and f"click y 0-{bounds.max_click_y}" in block
+    assert f"band > {bounds.max_band}" in SQL and f"y > {bounds.max_click_y}" in SQL
+    assert f"> {int(bounds.max_seconds_per_event * 10)}" in SQL
+    assert f"LENGTH(page) > {bounds.max_page_length}" in SQL
+
+
+def test_scheduled_query_wraps_the_same_select() -> None:
+    """The scheduled script rewrites the last 3 GA dates with exactly heatmap_daily.sql's SELECT."""
+    select = SQL[SQL.index("WITH\n") :].strip()
+    wrapped = select.replace("@from_date", "from_date").replace("@to_date", "to_date")
+    assert wrapped in SCHEDULED
+    assert "INTERVAL 3 DAY" in SCHEDULED and "DELETE FROM" in SCHEDULED
+    assert re.search(r"INSERT INTO\s+\S+\s*\(", SCHEDULED)
+
+
+def _event_route_export(folder: Path) -> None:
+    con = duckdb.connect()
+    rows = run(EVENTS, DAY, DAY)
+    con.execute(
+        "CREATE TABLE out (date DATE, pagePath VARCHAR, eventName VARCHAR, hm_band BIGINT, hm_x BIGINT, hm_y BIGINT,"
+        " deviceCategory VARCHAR, sessionDefaultChannelGroup VARCHAR, newVsReturning VARCHAR, hm_layout VARCHAR,"
+        " eventCount BIGINT, hm_seconds DOUBLE, hm_seconds_sq DOUBLE, hm_route VARCHAR)"
+    )
+    con.executemany("INSERT INTO out VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute(f"COPY out TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)")
+
+
+def _report_route_export(folder: Path) -> None:
+    """The same visits as GA4's report (AppFlow JSON Lines, string values) when GA folds nothing."""
+    lines = []
+    for (page, event, band, x, y, device, channel, visitor, _layout), (count, seconds, sq) in EXPECTED.items():
+        lines.append(
+            {
+                "date": DAY, "pagePath": page, "eventName": event,
+                "customEvent:hm_band": "(not set)" if band is None else f"{band:03d}",
+                "customEvent:hm_x": "(not set)" if x is None else str(x),
+                "customEvent:hm_y": "(not set)" if y is None else str(y),
+                "deviceCategory": device, "sessionDefaultChannelGroup": channel, "newVsReturning": visitor,
+                "eventCount": str(count), "customEvent:hm_seconds": str(seconds), "customEvent:hm_seconds_sq": str(sq),
+            }
+        )  # fmt: skip
+    (folder / "part-00000").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+
+
+def _bands(source: Path, *where: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "heatmap", "bands", "--source", str(source), "--page", "/pricing",
+         "--from", "2026-11-01", "--to", "2026-11-01", "--no-cache", "--json",
+         *[arg for w in where for arg in ("--where", w)]],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    return dict(json.loads(out.stdout))
+
+
+def test_output_read_by_the_cli_equals_the_report_route(tmp_path: Path) -> None:
+    """The query's rows as AppFlow writes them from BigQuery (Parquet, typed columns, dated layout) and the same
+    visits through the report route: `python -m heatmap bands` gives the same answer, segment by segment."""
+    sources = {}
+    for route, write in (("event", _event_route_export), ("report", _report_route_export)):
+        folder = tmp_path / route / "flow" / "2026" / "11" / "02" / "0e0e0e0e-0000-4000-8000-000000000001"
+        folder.mkdir(parents=True)
+        write(folder)
+        sources[route] = tmp_path / route
+    answer = _bands(sources["event"])
+    assert answer["page_views"] == 3
+    assert [(b["band"], b["page_views"], b["seconds_per_view"]) for b in answer["bands"]][:3] == [
+        (0, 3, pytest.approx(10.0 / 3)),
+        (1, 2, pytest.approx(11.0 / 3)),
+        (2, 2, pytest.approx(7.0 / 3)),
+    ]
+    assert answer == _bands(sources["report"])
+    assert _bands(sources["event"], "device=mobile") == _bands(sources["report"], "device=mobile")
