@@ -360,7 +360,36 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("--timeout", type=float, default=120, help="minutes to follow one run (default 120)")
     fill.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     fill.set_defaults(run=cmd_backfill)
+    route = commands.add_parser("plan", help="which route fits: GA4's report or the event route through BigQuery")
+    add_source_args(route)
+    route.add_argument("--page-views-per-day", type=float, help="stated traffic (default: the source's average)")
+    route.add_argument("--pages", type=int, help="pages with traffic (default: the source's)")
+    route.add_argument("--depth", type=float, default=5000.0, help="typical page height, CSS px (default 5000)")
+    route.add_argument("--clicks-per-view", type=float, default=1.0, help="clicks per page view (default 1)")
+    route.set_defaults(run=cmd_plan)
     return parser
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from heatmap.plan import Traffic, plan
+
+    page_views, pages = args.page_views_per_day, args.pages
+    if args.source or page_views is None or pages is None:
+        _settings, engine = load_source(args)
+        catalog = engine.catalog
+        if not catalog.days:
+            raise DataError(f"no export rows found in {catalog.source}")
+        page_views = page_views or sum(catalog.page_views.values()) / len(catalog.days)
+        pages = pages or len(catalog.page_views)
+    if page_views <= 0 or pages <= 0 or args.depth <= 0 or args.clicks_per_view < 0:
+        raise HeatmapError("--page-views-per-day, --pages and --depth must be positive, --clicks-per-view not negative")
+    traffic = Traffic(page_views, int(pages), args.depth, args.clicks_per_view)
+    payload = plan(traffic)
+    if args.json:
+        _print(payload, True)
+    else:
+        print(f"{payload['route']} route: {payload['why']}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
