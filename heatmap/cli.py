@@ -149,7 +149,9 @@ def cmd_bands(args: argparse.Namespace) -> int:
         return show_sql(args)
     _settings, engine = load_source(args)
     view = select_view(args, engine)
-    _print(band_table(view.sums).to_json_dict(), args.json)
+    payload = band_table(view.sums).to_json_dict()
+    payload["ga_folded_share"] = view.catalog.folded_share(view.start, view.end)
+    _print(payload, args.json)
     return 0
 
 
@@ -202,7 +204,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     everyone = legend_text(args.lang, "all_visitors")
     segment = "; ".join(f"{k}={'|'.join(v)}" for k, v in view.where.items()) or everyone
     caption = Caption(view.page, view.start.isoformat(), view.end.isoformat(), segment, bands.page_views,
-                      clicks.total if clicks else None, language=args.lang)  # fmt: skip
+                      clicks.total if clicks else None, language=args.lang,
+                      ga_folded=view.catalog.folded_share(view.start, view.end))  # fmt: skip
     rendered = render_map(shot.image, display, caption, bands, clicks, alignment)
     params = RunParams(view.page, view.start, view.end, view.where, display, alignment)
     record = save_run(

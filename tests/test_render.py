@@ -359,3 +359,19 @@ def test_the_legend_says_whether_bands_are_smoothed() -> None:
     exact = " ".join(_caption_lines(CAPTION, Display(kind="reach")))
     assert "smoothed between band centres" in smooth and "one colour per band" in exact
     assert "帯の中心" in " ".join(_caption_lines(replace(CAPTION, language="ja"), Display(kind="reach", smooth=True)))
+
+
+def test_legend_says_what_ga_folded_in_both_languages() -> None:
+    """A view over report-route days where GA4 folded events into "(other)" says so on the PNG; none: no line."""
+    from dataclasses import replace
+
+    from heatmap.drawing.render import _caption_lines
+
+    folded = replace(CAPTION, ga_folded=0.37)
+    assert "GA folded 37.0 % of these heatmap events into (other)" in " ".join(
+        _caption_lines(folded, Display(kind="attention"))
+    )
+    japanese = " ".join(_caption_lines(replace(folded, language="ja"), Display(kind="attention")))
+    assert "37.0 % を (other) にまとめました" in japanese and "GA folded" not in japanese
+    assert "< 0.1 %" in " ".join(_caption_lines(replace(CAPTION, ga_folded=0.0004), Display(kind="attention")))
+    assert "folded" not in " ".join(_caption_lines(CAPTION, Display(kind="attention")))

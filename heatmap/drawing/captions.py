@@ -30,6 +30,7 @@ LEGEND: dict[str, dict[str, str]] = {
         "segment": "Segment: {segment}",
         "all_visitors": "all visitors",
         "page_views": "n = {n:,} page views",
+        "ga_folded": "GA folded {share} of these heatmap events into (other): less-visited pages and cells undercounted",
         "clicks": ", {clicks:,} clicks",
         "scale": "Colour scale: {scale}, opacity {opacity:.0%}",
         "smooth": ", smoothed between band centres",
@@ -76,6 +77,7 @@ LEGEND: dict[str, dict[str, str]] = {
         "segment": "セグメント：{segment}",
         "all_visitors": "すべての訪問者",
         "page_views": "n = {n:,} ページビュー",
+        "ga_folded": "GA がこのヒートマップ イベントの {share} を (other) にまとめました（閲覧の少ないページ・セルは過少）",
         "clicks": "、クリック {clicks:,} 回",
         "scale": "色の尺度：{scale}、不透明度 {opacity:.0%}",
         "smooth": "、帯の中心の間をなめらかに補間",
@@ -101,6 +103,11 @@ LEGEND: dict[str, dict[str, str]] = {
         "high.difference.clicks": "B が {limit:.3g} 多い（1,000 ビューあたり）",
     },
 }
+
+
+def folded_percent(share: float) -> str:
+    """GA's folded share as shown: a trace of folding still shows, never as 0.0 %."""
+    return "< 0.1 %" if share < 0.001 else f"{share:.1%}".replace("%", " %")
 
 
 def legend_text(language: str, key: str, **values: object) -> str:

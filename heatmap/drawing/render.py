@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
-from heatmap.drawing.captions import legend_text
+from heatmap.drawing.captions import folded_percent, legend_text
 from heatmap.drawing.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
 from heatmap.drawing.legend import legend_font, legend_panel
 from heatmap.drawing.ramps import Lut, colour_index, lut
@@ -93,6 +93,7 @@ class Caption:
     title: str | None = None
     language: str = "en"  # of the legend's words (heatmap.drawing.captions): "en" or "ja"
     note: str | None = None  # one more legend line (a difference map: which test, over how many units, n per side)
+    ga_folded: float | None = None  # share of the period's heatmap events GA4 folded into "(other)" (report route)
 
 
 @dataclass
@@ -369,6 +370,8 @@ def _caption_lines(caption: Caption, display: Display, scale: str | None = None)
         f"{say('dates', start=caption.start, end=caption.end)}    {say('segment', segment=caption.segment)}",
         f"{n}    {say('scale', scale=scale, opacity=display.opacity)}",
     ]
+    if caption.ga_folded:
+        lines.append(say("ga_folded", share=folded_percent(caption.ga_folded)))
     return [*lines, caption.note] if caption.note else lines
 
 

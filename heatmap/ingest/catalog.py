@@ -41,6 +41,7 @@ class Catalog:
     parts: dict[str, list[date]] = field(default_factory=dict)  # part name -> the days its rows count for
     partial: set[str] = field(default_factory=set)  # parts that also hold rows of days another execution won
     reads_every_line: bool = True  # False for SQL engines: file/line errors and exclusions are not counted
+    folded: dict[date, tuple[int, int]] = field(default_factory=dict)  # heatmap events in GA's "(other)", all
 
     @property
     def excluded_rows(self) -> int:
@@ -58,6 +59,13 @@ class Catalog:
         first, last = min(self.rows_per_day), max(self.rows_per_day)
         span = (last - first).days + 1
         return [d for d in (first + timedelta(n) for n in range(span)) if d not in self.rows_per_day]
+
+    def folded_share(self, start: date, end: date) -> float | None:
+        """The share of the period's heatmap events that GA4 folded into "(other)" rows (report route: its summary
+        tables were full, so less-visited pages and cells are undercounted); None when it was not counted."""
+        pairs = [counts for day, counts in self.folded.items() if start <= day <= end]
+        total = sum(events for _folded, events in pairs)
+        return sum(folded for folded, _events in pairs) / total if total else None
 
     def pages(self) -> list[tuple[str, int]]:
         """Pages with their page views (band-0 dwell events), busiest first."""
@@ -101,6 +109,7 @@ class Catalog:
                 "segment_values": {k: list(v) for k, v in self.segment_values.items()},
                 "parts": {name: [iso(d) for d in days] for name, days in self.parts.items()},
                 "partial": sorted(self.partial),
+                "folded": {iso(d): list(v) for d, v in self.folded.items()},
             },
             ensure_ascii=False,
         ).encode()
@@ -126,6 +135,7 @@ class Catalog:
             segment_values={k: tuple(v) for k, v in raw["segment_values"].items()},
             parts={name: [date.fromisoformat(d) for d in days] for name, days in raw["parts"].items()},
             partial=set(raw["partial"]),
+            folded={date.fromisoformat(d): (int(f), int(n)) for d, (f, n) in raw.get("folded", {}).items()},
         )
 
 
@@ -145,6 +155,7 @@ def assemble(
     segment_views: dict[str, Counter[str]] = {name: Counter() for name in segments}
     parts: dict[str, list[date]] = {}
     partial: set[str] = set()
+    folded: dict[date, tuple[int, int]] = {}
     for execution in executions.values():
         mine = {day for day, name in won.items() if name == execution.name}
         for key in execution.objects:
@@ -158,6 +169,8 @@ def assemble(
                 partial.add(part)
             for day in counted:
                 rows_per_day[day] += summary.day_rows[day]
+                before, here = folded.get(day, (0, 0)), summary.folded.get(day, (0, 0))
+                folded[day] = (before[0] + here[0], before[1] + here[1])
                 page_views.update(summary.page_views.get(day, {}))
                 for name, values in summary.segment_views.get(day, {}).items():
                     if name in segment_views:
@@ -183,6 +196,7 @@ def assemble(
         segment_values={name: tuple(_by_frequency(counts)) for name, counts in segment_views.items()},
         parts=parts,
         partial=partial,
+        folded=folded,
     )
 
 

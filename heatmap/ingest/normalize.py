@@ -24,6 +24,9 @@ SAMPLE_SCHEMA: dict[str, pl.DataType] = {
     "line": pl.Int64(),
 }
 
+FOLDED_SCHEMA: dict[str, pl.DataType] = {"date": pl.Date(), "folded": pl.Int64(), "events": pl.Int64()}
+GA_OTHER = "(other)"
+
 
 @dataclass
 class Normalized:
@@ -34,6 +37,7 @@ class Normalized:
     excluded: pl.DataFrame  # date, reason, rows
     issues: list[Issue] = field(default_factory=list)
     samples: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SAMPLE_SCHEMA))  # a few excluded lines
+    folded: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FOLDED_SCHEMA))  # date, folded, events
 
 
 def _placeholder(column: str) -> pl.Expr:
@@ -120,6 +124,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
         )
         .collect()
     )
+    folded = _folded(frame, parsed, col, fields, bounds)
     issues = list(batch.issues)
     undated = typed["date"].is_null()
     rows = pl.Series("_row", range(frame.height), pl.UInt32)
@@ -160,7 +165,31 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
     table = typed.select(
         pl.col(c).cast(dtype) if c in ("page", *segments) else pl.col(c) for c, dtype in schema(segments).items()
     )
-    return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues, samples=samples)
+    return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues, samples=samples, folded=folded)
+
+
+def _folded(
+    frame: pl.DataFrame, parsed: dict[str, pl.Expr], col: dict[str, str], fields: FieldMap, bounds: Bounds
+) -> pl.DataFrame:
+    """Per GA date, the heatmap events GA summed into "(other)" rows (its summary tables were full) and all
+    heatmap events: the report route's loss, shown on every view. A row whose event name is "(other)" may hold
+    heatmap events, so it counts as folded heatmap events; a forged count counts as none."""
+    names = [fields.dwell_event, fields.dwell_more_event, fields.click_event, GA_OTHER]
+    keys = (col["page"], col["event_name"], col["band"], col["x"], col["y"], *[col[s] for s in fields.segments])
+    events = pl.when(pl.col("_events").is_between(0, bounds.max_events_per_row)).then(pl.col("_events")).otherwise(0)
+    in_other = pl.any_horizontal(pl.col(key) == GA_OTHER for key in keys).fill_null(False)
+    return (
+        frame.lazy()
+        .filter(pl.col(col["event_name"]).is_in(names))
+        .with_columns(_date=parsed["_date"], _events=parsed["_events"])
+        .filter(pl.col("_date").is_not_null())
+        .group_by(pl.col("_date").alias("date"))
+        .agg(
+            events.filter(in_other).sum().cast(pl.Int64).alias("folded"),
+            events.sum().cast(pl.Int64).alias("events"),
+        )
+        .collect()
+    )
 
 
 def _rules(

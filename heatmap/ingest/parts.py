@@ -30,7 +30,7 @@ from heatmap.ingest.normalize import Normalized
 from heatmap.readers.base import Issue
 from heatmap.stores.base import ObjectInfo
 
-FORMAT = "parts-4"
+FORMAT = "parts-5"
 ROW_GROUP_ROWS = 4096  # small groups: a page's rows are a few groups of a daily file, the rest is skipped
 SUMMARY_KEY = b"heatmap.summary"
 
@@ -54,6 +54,7 @@ class Summary:
     issues: list[Issue] = field(default_factory=list)
     page_views: dict[date, dict[str, int]] = field(default_factory=dict)
     segment_views: dict[date, dict[str, dict[str, int]]] = field(default_factory=dict)
+    folded: dict[date, tuple[int, int]] = field(default_factory=dict)  # heatmap events in GA's "(other)", all
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -64,6 +65,7 @@ class Summary:
                 "issues": [i.to_dict() for i in self.issues],
                 "page_views": {d.isoformat(): v for d, v in self.page_views.items()},
                 "segment_views": {d.isoformat(): v for d, v in self.segment_views.items()},
+                "folded": {d.isoformat(): list(v) for d, v in self.folded.items()},
             },
             ensure_ascii=False,
         ).encode()
@@ -79,6 +81,7 @@ class Summary:
             issues=[Issue(**item) for item in raw["issues"]],
             page_views={day(d): v for d, v in raw["page_views"].items()},
             segment_views={day(d): v for d, v in raw["segment_views"].items()},
+            folded={day(d): (int(f), int(n)) for d, (f, n) in raw["folded"].items()},
         )
 
 
@@ -108,6 +111,7 @@ def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
         issues=list(result.issues),
         page_views=page_views,
         segment_views=segment_views,
+        folded={d: (f, n) for d, f, n in result.folded.iter_rows()},
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from heatmap.drawing import render
+from heatmap.drawing.captions import folded_percent
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.page import PageContext
@@ -91,6 +92,9 @@ def main(ctx: PageContext) -> None:
     if nums.missing_days:
         days = ", ".join(d.isoformat() for d in nums.missing_days[:5])
         st.info(t("guard.missing_days", count=len(nums.missing_days), days=days), icon=":material/event_busy:")
+    if nums.ga_folded:
+        notice = st.warning if nums.ga_folded >= 0.05 else st.info
+        notice(t("guard.ga_folded", share=folded_percent(nums.ga_folded)), icon=":material/call_merge:")
 
     # Widgets stay out of popovers: a popover mounts its content only while open, and a radio mounted later
     # shows its default instead of the session's value (Streamlit 1.67).

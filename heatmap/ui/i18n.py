@@ -134,6 +134,8 @@ EN: dict[str, str] = {
     "or backfill them from Data health.",
     "guard.missing_days": "{count} day(s) in this period have no export ({days}); they are left out, not counted "
     "as zero. See Data health.",
+    "guard.ga_folded": "GA folded {share} of this period's heatmap events into (other): less-visited pages and "
+    "cells are undercounted. The event route (tracking/README.md) counts every event.",
     "map.rendering": "Rendering the heatmap…",
     "map.no_shot": "No screenshot: upload one (or pick one stored before) to see the map on the page.",
     "map.hover_band": "Band {band} ({top}–{bottom} CSS px)",
@@ -492,6 +494,8 @@ JA: dict[str, str] = {
     "別の期間を選ぶか、データの状態ページからバックフィルしてください。",
     "guard.missing_days": "この期間のうち {count} 日分はエクスポートがありません（{days}）。0 としては数えず、"
     "除外しています。「データの状態」を参照してください。",
+    "guard.ga_folded": "この期間のヒートマップ イベントの {share} を GA が (other) にまとめました。"
+    "閲覧の少ないページやセルは少なく数えられています。イベント経路（tracking/README.md）ならすべて数えます。",
     "map.rendering": "ヒートマップを描画しています…",
     "map.no_shot": "スクリーンショットがありません。アップロードする（または保存済みのものを選ぶ）と、ページ上に"
     "マップを表示します。",

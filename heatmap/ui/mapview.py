@@ -39,6 +39,7 @@ class Numbers:
     bands: BandTable
     clicks: ClickGrid
     missing_days: list[date] = field(default_factory=list)
+    ga_folded: float | None = None  # share of the period's heatmap events GA4 folded into "(other)"
 
     @property
     def n(self) -> int:
@@ -52,7 +53,8 @@ def numbers(engine: Any, view: View) -> Numbers:
     bands = band_table(sums)
     clicks = click_grid(sums, bands.page_views)
     missing = [d for d in engine.catalog.missing_days if view.start <= d <= view.end]
-    return Numbers(bands=bands, clicks=clicks, missing_days=missing)
+    folded = engine.catalog.folded_share(view.start, view.end)
+    return Numbers(bands=bands, clicks=clicks, missing_days=missing, ga_folded=folded)
 
 
 def engine_display(kind: str, display: Display) -> render.Display:
@@ -70,7 +72,9 @@ def engine_display(kind: str, display: Display) -> render.Display:
     )
 
 
-def caption(view: View, n: int, clicks: int | None, t: Translator = EN) -> render.Caption:
+def caption(
+    view: View, n: int, clicks: int | None, t: Translator = EN, ga_folded: float | None = None
+) -> render.Caption:
     """The legend facts, in the language of the page that exports it."""
     return render.Caption(
         page=view.page or "",
@@ -80,6 +84,7 @@ def caption(view: View, n: int, clicks: int | None, t: Translator = EN) -> rende
         page_views=n,
         clicks=clicks,
         language=t.lang,
+        ga_folded=ga_folded,
     )
 
 
@@ -245,7 +250,7 @@ def _render_map(
     rendered = render.render_map(
         image,
         engine or engine_display(view.kind, view.display),
-        caption(view, nums.n, clicks.total if clicks else None, t),
+        caption(view, nums.n, clicks.total if clicks else None, t, nums.ga_folded),
         bands=nums.bands,
         clicks=clicks,
         alignment=align,
