@@ -29,6 +29,51 @@ SECONDS_SQ_PARAM = "hm_seconds_sq"
 X_PARAM = "hm_x"
 Y_PARAM = "hm_y"
 
+#: Tag v2, the event route (tracking/README.md "The hm_view event"): one event per flush of a page view, its
+#: dwell and clicks packed into parameters, read event-level from GA4's BigQuery export and summed there.
+VIEW_EVENT = "hm_view"
+VIEW_VERSION = 2
+VERSION_PARAM = "hm_v"
+PAGE_VIEW_PARAM = "hm_pv"
+SEQUENCE_PARAM = "hm_seq"
+LAYOUT_WIDTH_PARAM = "hm_w"
+PAGE_HEIGHT_PARAM = "hm_h"
+TEMPLATE_PARAM = "hm_tpl"
+PACK_PARAM_PREFIX = "hm_p"
+#: Packs per event: with the six parameters above and page_location, 19 of GA4's 25 (GA adds its own).
+MAX_PACKS = 12
+#: GA4 cuts longer parameter values; a pack never exceeds it (a page view spills into its next event instead).
+MAX_PARAM_LENGTH = 100
+PACK_PARAMS: tuple[str, ...] = tuple(f"{PACK_PARAM_PREFIX}{n}" for n in range(1, MAX_PACKS + 1))
+VIEW_PARAMS: tuple[str, ...] = (
+    VERSION_PARAM,
+    PAGE_VIEW_PARAM,
+    SEQUENCE_PARAM,
+    LAYOUT_WIDTH_PARAM,
+    PAGE_HEIGHT_PARAM,
+    TEMPLATE_PARAM,
+    *PACK_PARAMS,
+)
+#: The BigQuery query's row counting page views it left out whole (forged values, garbage packing).
+VIEW_REJECTED_EVENT = "hm_view_rejected"
+#: Export columns the event route adds: the layout-width bucket and which route a row came from.
+LAYOUT_FIELD = "hm_layout"
+ROUTE_FIELD = "hm_route"
+EVENT_ROUTE = "event"
+REPORT_ROUTE = "report"
+#: Lower edges (CSS px) of the layout-width buckets after the first: 0-359, 360-767, ..., 1920+.
+LAYOUT_BREAKPOINTS: tuple[int, ...] = (360, 768, 1024, 1280, 1440, 1920)
+
+
+def layout_buckets(breakpoints: tuple[int, ...] = LAYOUT_BREAKPOINTS) -> list[tuple[int, int | None, str]]:
+    """(low, high or None, label) per bucket: the labels the BigQuery query writes to `hm_layout`."""
+    edges = [0, *breakpoints]
+    out: list[tuple[int, int | None, str]] = []
+    for low, high in zip(edges, [*breakpoints, None]):
+        out.append((low, high, f"{low}-{high - 1}" if high is not None else f"{low}+"))
+    return out
+
+
 #: GA4 API names of the report AppFlow exports daily (at most 9 dimensions and 10 metrics).
 REPORT_DIMENSIONS: tuple[str, ...] = (
     "date",
