@@ -61,6 +61,17 @@ def contract_settings() -> dict[str, int | str]:
         "SECONDS_SQ_PARAM": contract.SECONDS_SQ_PARAM,
         "X_PARAM": contract.X_PARAM,
         "Y_PARAM": contract.Y_PARAM,
+        "VIEW_EVENT": contract.VIEW_EVENT,
+        "VIEW_VERSION": contract.VIEW_VERSION,
+        "VERSION_PARAM": contract.VERSION_PARAM,
+        "PAGE_VIEW_PARAM": contract.PAGE_VIEW_PARAM,
+        "SEQUENCE_PARAM": contract.SEQUENCE_PARAM,
+        "LAYOUT_WIDTH_PARAM": contract.LAYOUT_WIDTH_PARAM,
+        "PAGE_HEIGHT_PARAM": contract.PAGE_HEIGHT_PARAM,
+        "TEMPLATE_PARAM": contract.TEMPLATE_PARAM,
+        "PACK_PARAM_PREFIX": contract.PACK_PARAM_PREFIX,
+        "MAX_PACKS": contract.MAX_PACKS,
+        "MAX_PARAM_LENGTH": contract.MAX_PARAM_LENGTH,
     }
 
 
