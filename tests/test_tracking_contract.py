@@ -137,6 +137,7 @@ def test_container_forwards_each_event_with_its_parameters() -> None:
         contract.DWELL_EVENT: dwell,
         contract.DWELL_MORE_EVENT: dwell,
         contract.CLICK_EVENT: {contract.X_PARAM, contract.Y_PARAM},
+        contract.VIEW_EVENT: set(contract.VIEW_PARAMS),
     }
     ga4_tags = [t for t in version["tag"] if t["type"] == "gaawe"]
     assert sorted(_param(t, "eventName") for t in ga4_tags) == sorted(expected)
@@ -174,12 +175,51 @@ def test_tag_pushes_every_contract_event_and_the_container_forwards_each() -> No
         for t in version["tag"]
         if t["type"] == "gaawe"
     }
-    assert sent == {e: [e] for e in (contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT)}
+    events = (contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT, contract.VIEW_EVENT)
+    assert sent == {e: [e] for e in events}
     ids = {t["name"]: t["tagId"] for t in version["tag"]}
-    # Earlier imports keep their IDs; the new event is appended.
-    assert [ids[f"Heatmap - GA4 event - {e}"] for e in (contract.DWELL_EVENT, contract.CLICK_EVENT)] == ["2", "3"]
+    # Earlier imports keep their IDs; new events are appended.
+    assert [ids[f"Heatmap - GA4 event - {e}"] for e in events] == ["2", "4", "3", "5"]
     variables = {v["name"]: v["variableId"] for v in version["variable"]}
     assert variables[f"DLV - {contract.BAND_PARAM}"] == "2" and variables[f"DLV - {contract.SECONDS_SQ_PARAM}"] == "7"
+    assert [variables[f"DLV - {k}"] for k in contract.VIEW_PARAMS] == [str(n) for n in range(8, 26)]
+
+
+def _ga4_event_rows(tag: dict[str, Any]) -> dict[str, str]:
+    maps = [{m["key"]: m["value"] for m in row["map"]} for row in _param(tag, "eventSettingsTable")]
+    rows = {m["parameter"]: m["parameterValue"] for m in maps}
+    assert len(rows) == len(maps), "a parameter is sent twice"
+    return rows
+
+
+def test_container_forwards_every_hm_view_parameter_under_its_own_name() -> None:
+    """Tag v2's hm_view: each key of contract.VIEW_PARAMS from its own dataLayer variable to the GA4 event
+    parameter of the same name (the BigQuery query reads them by these names), plus page_location."""
+    version = _container()["containerVersion"]
+    variables = {v["name"]: v for v in version["variable"]}
+    (tag,) = [t for t in version["tag"] if t["type"] == "gaawe" and _param(t, "eventName") == contract.VIEW_EVENT]
+    rows = _ga4_event_rows(tag)
+    assert list(rows) == [*contract.VIEW_PARAMS, "page_location"]
+    for key in contract.VIEW_PARAMS:
+        variable = variables[f"DLV - {key}"]
+        assert variable["type"] == "v" and _param(variable, "name") == key
+        assert rows[key] == "{{DLV - " + key + "}}"
+    assert _param(variables[rows["page_location"][2:-2]], "name") == build.PAGE_LOCATION_KEY
+    assert tag["tagFiringOption"] == "ONCE_PER_EVENT"
+
+
+def test_every_ga4_event_tag_is_within_ga4_parameter_limits() -> None:
+    """GA4: at most 25 parameters an event (GA adds some of its own, so at most 20 ours), names at most 40
+    characters, starting with a letter; and no name GA reserves (ga_, google_, firebase_ prefixes)."""
+    version = _container()["containerVersion"]
+    tags = [t for t in version["tag"] if t["type"] == "gaawe"]
+    assert tags
+    for tag in tags:
+        rows = _ga4_event_rows(tag)
+        assert len(rows) <= 20, (_param(tag, "eventName"), len(rows))
+        for name in [_param(tag, "eventName"), *rows]:
+            assert len(name) <= 40 and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name), name
+            assert not name.startswith(("ga_", "google_", "firebase_")), name
 
 
 def test_report_has_seconds_squared_within_the_ga4_limits() -> None:

@@ -120,12 +120,14 @@ def _dlv_name(key: str) -> str:
 def gtm_container(js: str) -> dict[str, Any]:
     """An importable GTM export (exportFormatVersion 2): merge it into the site's container."""
     ids = {"accountId": "0", "containerId": "0"}
-    # Appended in this order so the IDs of an earlier import stay the same (dwell 2, click 3, dwell more 4).
+    # Appended in this order so the IDs of an earlier import stay the same (dwell 2, click 3, dwell more 4,
+    # view 5: tag v2's one event per flush, every parameter of contract.VIEW_PARAMS under its own name).
     dwell = (contract.BAND_PARAM, contract.SECONDS_PARAM, contract.SECONDS_SQ_PARAM)
     events = {
         contract.DWELL_EVENT: dwell,
         contract.CLICK_EVENT: (contract.X_PARAM, contract.Y_PARAM),
         contract.DWELL_MORE_EVENT: dwell,
+        contract.VIEW_EVENT: contract.VIEW_PARAMS,
     }
     dl_keys = [  # appended in this order too: variables of an earlier import keep their IDs
         contract.BAND_PARAM,
@@ -134,7 +136,10 @@ def gtm_container(js: str) -> dict[str, Any]:
         contract.Y_PARAM,
         PAGE_LOCATION_KEY,
         contract.SECONDS_SQ_PARAM,
+        *contract.VIEW_PARAMS,
     ]
+    if len(set(dl_keys)) != len(dl_keys):
+        raise ValueError(f"a dataLayer key is listed twice: {dl_keys}")
 
     triggers: list[dict[str, Any]] = [
         {**ids, "triggerId": "1", "name": "Heatmap - All Pages - DOM Ready", "type": "DOM_READY"},
