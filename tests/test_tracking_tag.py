@@ -1,20 +1,19 @@
 """The GTM tag (tracking/hm_tag.js) in real Chromium, on Playwright's fake clock so every second is exact.
 
-Pages are served by a small http.server on 127.0.0.1. Viewport 1000 x 800 CSS px, bands of 100 px: at the top
+TAG_MODE "band": the report route's per-band events (the "view" mode is tests/test_tracking_tag_view.py's).
+Pages are served by tests/fixtures/tag_page.py's small http.server on 127.0.0.1. Viewport 1000 x 800 CSS px, bands of 100 px: at the top
 of a tall page bands 0-7 are in view; a band counts while at least half of it is in the viewport.
 The last test is end to end: the events become an AppFlow GA4 JSON Lines export the readers turn into bands.
 """
 
 from __future__ import annotations
 
-import http.server
 import json
 import math
 import subprocess
 import sys
-import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,161 +22,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from heatmap import contract
-from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.fixtures.tag_page import BEFORE_TAG, DWELL, MORE, ROOT, SQ, TAG_JS, TagPage, tag_pages_fixture
+from tests.fixtures.tag_page import chromium as chromium
+from tests.fixtures.tag_page import server as server
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-TAG_JS = (ROOT / "tracking" / "hm_tag.js").read_text(encoding="utf-8")
-VIEWPORT = {"width": 1000, "height": 800}
 TOP_BANDS = list(range(8))  # bands in view at scroll 0
-DWELL, MORE, CLICK = contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT
-SQ = contract.SECONDS_SQ_PARAM
-
-BEFORE_TAG = {  # per page kind: script that runs before the tag (consent switches)
-    "consent-off": "window.hmConsent = false;",
-    "consent-fn": "window.hmConsentGranted = function () { return false; };",
-    "consent-dl": "window.dataLayer = [{hmConsent: false}];",
-}
-BODIES = {
-    "tall": "<div style='height:5000px;background:linear-gradient(#fff,#ccc)'>tall</div>",
-    "short": "<p style='margin:0;height:300px'>A short page.</p>",
-    "inner": (
-        "<div id='box' style='height:400px;overflow:auto'><div style='height:5000px'>inner</div></div>"
-        "<p style='margin:0;height:100px'>below</p>"
-    ),
-}
-
-
-def page_html(kind: str) -> str:
-    body = BODIES.get(kind, BODIES["tall"])
-    before = BEFORE_TAG.get(kind, "")
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>hm test</title></head>"
-        f"<body style='margin:0'>{body}<script>{before}</script><script>{TAG_JS}</script></body></html>"
-    )
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        kind = urlsplit(self.path).path.strip("/").split("/")[0]
-        data = page_html(kind).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-class TagPage:
-    """One browser page with the tag, on a paused fake clock, collecting page errors."""
-
-    def __init__(self, browser: Any, base: str) -> None:
-        self.context = browser.new_context(viewport=VIEWPORT)
-        self.page = self.context.new_page()
-        self.base = base
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.clock.install(time=1_700_000_000_000)
-        self.page.clock.pause_at(1_700_000_001_000)
-
-    def open(self, path: str) -> TagPage:
-        self.page.goto(self.base + path)
-        assert self.page.evaluate("document.visibilityState") == "visible"
-        assert self.page.evaluate("!!window.__hmTag")
-        return self
-
-    def run(self, seconds: float) -> None:
-        self.page.clock.run_for(int(seconds * 1000))
-
-    def scroll_to(self, y: int) -> None:
-        """Scroll the window and wait for its scroll event (the tag samples the old position on it)."""
-        self.page.evaluate(
-            """y => new Promise(done => {
-                addEventListener('scroll', () => done(), {once: true});
-                scrollTo(0, y);
-            })""",
-            y,
-        )
-        assert self.page.evaluate("scrollY") == y
-
-    def set_visibility(self, state: str) -> None:
-        self.page.evaluate(
-            """state => {
-                Object.defineProperty(document, 'visibilityState', {value: state, configurable: true});
-                Object.defineProperty(document, 'hidden', {value: state === 'hidden', configurable: true});
-                document.dispatchEvent(new Event('visibilitychange'));
-            }""",
-            state,
-        )
-
-    def events(self, *names: str) -> list[dict[str, Any]]:
-        wanted = names or (DWELL, MORE, CLICK)
-        layer = self.page.evaluate("JSON.parse(JSON.stringify(window.dataLayer || []))")
-        return [e for e in layer if isinstance(e, dict) and e.get("event") in wanted]
-
-    def dwell(self, *names: str) -> dict[int, float]:
-        """Band -> seconds of the dwell events (hm_dwell and hm_dwell_more unless `names`) pushed so far."""
-        out: dict[int, float] = {}
-        for e in self.events(*(names or (DWELL, MORE))):
-            band = int(e[contract.BAND_PARAM])
-            out[band] = round(out.get(band, 0.0) + e[contract.SECONDS_PARAM], 6)
-        return out
-
-    def dwell_sq(self, *names: str) -> dict[int, float]:
-        """Band -> sum of the hm_seconds_sq values of the dwell events pushed so far."""
-        out: dict[int, float] = {}
-        for e in self.events(*(names or (DWELL, MORE))):
-            band = int(e[contract.BAND_PARAM])
-            out[band] = round(out.get(band, 0.0) + e[SQ], 6)
-        return out
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def tag_page(chromium: Any, server: str) -> Iterator[Callable[[str], TagPage]]:
-    pages: list[TagPage] = []
-
-    def open_page(path: str) -> TagPage:
-        tp = TagPage(chromium, server)
-        pages.append(tp)
-        return tp.open(path)
-
-    yield open_page
-    for tp in pages:
-        assert tp.errors == [], tp.errors
-        tp.close()
+tag_page = tag_pages_fixture("band")  # these tests are the v1 (report-route) tag's
 
 
 def expect(bands: list[int] | range, seconds: float) -> dict[int, float]:

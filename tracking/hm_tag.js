@@ -3,13 +3,23 @@
  *
  * Per page view it measures how many seconds each band of the page (BAND_HEIGHT_PX of page y) is in the
  * viewport, counting only while the document is visible and the visitor was active in the last
- * IDLE_TIMEOUT_MS, and pushes the bands' seconds to the dataLayer when the page is hidden or left: a band's
+ * IDLE_TIMEOUT_MS, and where the visitor clicks. What it sends depends on TAG_MODE:
+ *
+ * "view" (the event route, default): when the page is hidden or left, one VIEW_EVENT per flush carrying the page
+ * view's random id, the flush's sequence number, the layout width, the deepest page height and the dwell and
+ * clicks since the last flush packed into parameters of at most MAX_PARAM_LENGTH characters; what does not fit
+ * in MAX_PACKS packs spills into the next event of the same page view. GA4's BigQuery export keeps these
+ * event-level and tracking/bigquery/heatmap_daily.sql sums them exactly (packing: tracking/README.md).
+ *
+ * "band" (the report route, for GA4 reports through AppFlow): when the page is hidden or left it pushes the
+ * bands' seconds to the dataLayer, one event per band: a band's
  * first report in a page view is DWELL_EVENT (one per band per page view, so GA's eventCount counts page views),
  * later reports of the same band in that page view (the visitor came back to the tab) are DWELL_MORE_EVENT.
  * Each dwell event also carries SECONDS_SQ_PARAM, chosen so that its sum over a page view's events is the square
  * of the band's total seconds in that page view: (before + new)^2 - before^2, where `before` is what the page
  * view already reported for the band (0 for DWELL_EVENT). Summed by GA4 over page views it gives each band's
  * spread of seconds, so attention differences can be tested. Clicks are pushed as they happen.
+ *
  * See tracking/README.md for settings, consent and SPA behaviour.
  */
 (function (window, document) {
@@ -26,9 +36,22 @@
   var SECONDS_SQ_PARAM = "hm_seconds_sq";
   var X_PARAM = "hm_x";
   var Y_PARAM = "hm_y";
+  var VIEW_EVENT = "hm_view";
+  var VIEW_VERSION = 2;
+  var VERSION_PARAM = "hm_v";
+  var PAGE_VIEW_PARAM = "hm_pv";
+  var SEQUENCE_PARAM = "hm_seq";
+  var LAYOUT_WIDTH_PARAM = "hm_w";
+  var PAGE_HEIGHT_PARAM = "hm_h";
+  var TEMPLATE_PARAM = "hm_tpl";
+  var PACK_PARAM_PREFIX = "hm_p";
+  var MAX_PACKS = 12;
+  var MAX_PARAM_LENGTH = 100;
   /* END CONTRACT */
 
   /* ---- Settings ---- */
+  var TAG_MODE = "view";            // "view": one hm_view per flush (event route); "band": per-band events (report route)
+  var MAX_PENDING_CLICKS = 100;     // view mode: this many clicks before a flush are sent at once (memory stays small)
   var BAND_PAD = 3;                 // hm_band is zero-padded to this many digits: band 7 -> "007" (1234 -> "1234")
   var IDLE_TIMEOUT_MS = 30000;      // time counts only within this long after the last activity
   var MIN_SECONDS = 0;              // a band is pushed only when its (rounded) seconds are greater than this
@@ -53,6 +76,22 @@
   var consentOk = consentGranted();
   var pageLocation = window.location.href;
   var pagePath = window.location.pathname;
+  var pageViewId = newPageViewId();  // view mode: the page view's flushes share it and are numbered by `sequence`
+  var sequence = 0;
+  var clicks = [];           // view mode: packed clicks since the last flush ("x.y")
+  var deepest = 0;           // view mode: the deepest document height seen in this page view, CSS px
+
+  // A letter, then 15 random base-36 characters: unique enough per visitor, and never read as a number by GA.
+  function newPageViewId() {
+    var alphabet = "abcdefghijklmnopqrstuvwxyz0123456789", out = "v", bytes = null;
+    try {
+      if (window.crypto && window.crypto.getRandomValues) { bytes = window.crypto.getRandomValues(new Uint8Array(15)); }
+    } catch (err) {
+      bytes = null;
+    }
+    for (var i = 0; i < 15; i++) { out += alphabet.charAt((bytes ? bytes[i] : Math.floor(Math.random() * 256)) % 36); }
+    return out;
+  }
 
   function consentGranted() {
     try {
@@ -95,6 +134,7 @@
     var top = scrollTop();
     var height = window.innerHeight || (document.documentElement && document.documentElement.clientHeight) || 0;
     var limit = docHeight();
+    if (limit > deepest) { deepest = limit; }
     var bottom = Math.min(top + height, Math.max(limit, top));
     var out = [];
     if (!(bottom > top)) { return out; }
@@ -145,9 +185,19 @@
   function flush() {
     sample();
     consentOk = consentGranted();
-    var done = acc, bands = [];
+    var done = acc, clicked = clicks;
     acc = {};
+    clicks = [];
     if (!consentOk) { return; }
+    if (TAG_MODE === "band") {
+      flushBands(done);
+    } else {
+      sendView(dwellPacks(done).concat(clickPacks(clicked)));
+    }
+  }
+
+  function flushBands(done) {
+    var bands = [];
     for (var key in done) {
       if (Object.prototype.hasOwnProperty.call(done, key)) { bands.push(+key); }
     }
@@ -166,9 +216,93 @@
     }
   }
 
+  // Dwell since the last flush as packs: "d" + runs "<first band>:<tenths>,<tenths>,..." joined by ";", a run
+  // holding consecutive bands. A pack never exceeds MAX_PARAM_LENGTH and never splits a run across packs (a run
+  // that does not fit goes on as a new run), so each pack decodes alone.
+  function dwellPacks(done) {
+    var bands = [], tenths = {};
+    for (var key in done) {
+      if (Object.prototype.hasOwnProperty.call(done, key)) {
+        var t = Math.round(done[key] / 100);
+        if (t / 10 > MIN_SECONDS) { bands.push(+key); tenths[key] = t; }
+      }
+    }
+    bands.sort(function (a, b) { return a - b; });
+    var packs = [], pack = "", previous = -2;
+    for (var i = 0; i < bands.length; i++) {
+      var band = bands[i], item = String(tenths[band]), run = band + ":" + item;
+      if (pack && band === previous + 1 && pack.length + 1 + item.length <= MAX_PARAM_LENGTH) {
+        pack += "," + item;
+      } else if (pack && pack.length + 1 + run.length <= MAX_PARAM_LENGTH) {
+        pack += ";" + run;
+      } else {
+        if (pack) { packs.push(pack); }
+        pack = "d" + run;
+      }
+      previous = band;
+    }
+    if (pack) { packs.push(pack); }
+    return packs;
+  }
+
+  // Clicks as packs: "c" + "x.y" items joined by ",".
+  function clickPacks(items) {
+    var packs = [], pack = "";
+    for (var i = 0; i < items.length; i++) {
+      if (pack && pack.length + 1 + items[i].length <= MAX_PARAM_LENGTH) {
+        pack += "," + items[i];
+      } else {
+        if (pack) { packs.push(pack); }
+        pack = "c" + items[i];
+      }
+    }
+    if (pack) { packs.push(pack); }
+    return packs;
+  }
+
+  // The page's template key when it declares one (data-hm-page on <html> or <body>, or <meta name="hm:page">).
+  function templateKey() {
+    try {
+      var de = document.documentElement, body = document.body, meta = document.querySelector("meta[name='hm:page']");
+      var key = (de && de.getAttribute("data-hm-page")) || (body && body.getAttribute("data-hm-page")) ||
+        (meta && meta.getAttribute("content")) || "";
+      key = String(key).replace(/^\s+|\s+$/g, "");
+      return key.length <= MAX_PARAM_LENGTH ? key : "";  // GA would cut a longer key: better none than a wrong one
+    } catch (err) {
+      return "";
+    }
+  }
+
+  function layoutWidth() {
+    var de = document.documentElement;
+    return (de && de.clientWidth) || window.innerWidth || 0;
+  }
+
+  // One VIEW_EVENT per MAX_PACKS packs, numbered on from the page view's last one: nothing is cut.
+  function sendView(packs) {
+    var template = packs.length ? templateKey() : "";
+    for (var start = 0; start < packs.length; start += MAX_PACKS) {
+      var data = { event: VIEW_EVENT };
+      data[VERSION_PARAM] = VIEW_VERSION;
+      data[PAGE_VIEW_PARAM] = pageViewId;
+      data[SEQUENCE_PARAM] = sequence++;
+      data[LAYOUT_WIDTH_PARAM] = layoutWidth();
+      data[PAGE_HEIGHT_PARAM] = Math.round(deepest);
+      if (template) { data[TEMPLATE_PARAM] = template; }
+      for (var i = start; i < packs.length && i < start + MAX_PACKS; i++) {
+        data[PACK_PARAM_PREFIX + (i - start + 1)] = packs[i];
+      }
+      push(data);
+    }
+  }
+
   function startView() {
     pageLocation = window.location.href;
     pagePath = window.location.pathname;
+    pageViewId = newPageViewId();
+    sequence = 0;
+    clicks = [];
+    deepest = 0;
     acc = {};
     sent = {};
     lastT = lastActive = now();
@@ -177,7 +311,7 @@
 
   function tick() {
     var granted = consentGranted();
-    if (!granted) { acc = {}; }                   // consent withdrawn: drop what was measured
+    if (!granted) { acc = {}; clicks = []; }      // consent withdrawn: drop what was measured
     if (granted && !consentOk) { lastT = now(); }  // consent given: count from now, never before
     consentOk = granted;
     sample();
@@ -207,6 +341,15 @@
     var width = Math.max(de ? de.scrollWidth : 0, body ? body.scrollWidth : 0, 1);
     var x = Math.min(99, Math.max(0, Math.floor(pageX / width * 100)));
     var y = Math.max(0, Math.floor(pageY / CLICK_Y_STEP_PX));
+    if (TAG_MODE !== "band") {
+      clicks.push(x + "." + y);
+      if (clicks.length >= MAX_PENDING_CLICKS) {
+        var pending = clicks;
+        clicks = [];
+        sendView(clickPacks(pending));
+      }
+      return;
+    }
     var data = { event: CLICK_EVENT };
     data[X_PARAM] = String(x);
     data[Y_PARAM] = String(y);
@@ -262,5 +405,5 @@
 
   inView = isVisible() ? bandsInView() : [];
   window.setInterval(tick, TICK_MS);
-  window.__hmTag = { flush: flush, version: 2 };
+  window.__hmTag = { flush: flush, version: 3, mode: TAG_MODE };
 })(window, document);
