@@ -83,7 +83,7 @@ def test_tag_is_plain_es5_and_safe_inside_gtm() -> None:
         assert token not in code, f"not ES5 / not standalone: {token!r}"
     assert "{{" not in js, "GTM would read {{...}} as a variable"
     assert "</script" not in js.lower()
-    assert len(js.encode()) < 16_000, "keep the tag small"
+    assert len(js.encode()) < 20_000, "keep the tag small"  # both modes (v1 per band, v2 hm_view): ~17 KB
 
 
 def test_gtm_html_wraps_the_tag() -> None:
