@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ import duckdb
 import pytest
 import sqlglot
 
-from heatmap.contract import Bounds
+from heatmap.contract import LAYOUT_BREAKPOINTS, Bounds, layout_buckets
+from tracking import build
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL = (ROOT / "tracking" / "bigquery" / "heatmap_daily.sql").read_text(encoding="utf-8")
@@ -121,11 +123,24 @@ EXPECTED = {
 }
 
 
+#: heatmap.heatmap_daily as tracking/README.md creates it (BigQuery types as DuckDB's).
+TABLE_COLUMNS = (
+    "date DATE, pagePath VARCHAR, eventName VARCHAR, hm_band BIGINT, hm_x BIGINT, hm_y BIGINT,"
+    " deviceCategory VARCHAR, sessionDefaultChannelGroup VARCHAR, newVsReturning VARCHAR, hm_layout VARCHAR,"
+    " eventCount BIGINT, hm_seconds DOUBLE, hm_seconds_sq DOUBLE, hm_route VARCHAR"
+)
+
+
 def duckdb_sql(text: str) -> str:
     return sqlglot.transpile(text, read="bigquery", write="duckdb")[0]
 
 
-def run(events: list[dict[str, Any]], start: str, end: str) -> list[tuple[Any, ...]]:
+def sql_output_columns(text: str) -> list[str]:
+    """The output column names of the query's outermost SELECT (its aliases), parsed by sqlglot."""
+    return sqlglot.parse_one(text, read="bigquery").named_selects
+
+
+def _events_db(events: list[dict[str, Any]]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(SCHEMA)
     for event in events:
@@ -134,7 +149,11 @@ def run(events: list[dict[str, Any]], start: str, end: str) -> list[tuple[Any, .
             [event[k] for k in ("event_date", "event_timestamp", "event_name", "event_params", "user_pseudo_id",
                                 "device", "session_traffic_source_last_click")],
         )  # fmt: skip
-    return con.execute(duckdb_sql(SQL), {"from_date": start, "to_date": end}).fetchall()
+    return con
+
+
+def run(events: list[dict[str, Any]], start: str, end: str) -> list[tuple[Any, ...]]:
+    return _events_db(events).execute(duckdb_sql(SQL), {"from_date": start, "to_date": end}).fetchall()
 
 
 def as_dict(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
@@ -189,23 +208,63 @@ def test_bounds_in_the_sql_are_the_contract_defaults() -> None:
     assert f"LENGTH(page) > {bounds.max_page_length}" in SQL
 
 
-def test_scheduled_query_wraps_the_same_select() -> None:
-    """The scheduled script rewrites the last 3 GA dates with exactly heatmap_daily.sql's SELECT."""
-    select = SQL[SQL.index("WITH\n") :].strip()
-    wrapped = select.replace("@from_date", "from_date").replace("@to_date", "to_date")
-    assert wrapped in SCHEDULED
-    assert "INTERVAL 3 DAY" in SCHEDULED and "DELETE FROM" in SCHEDULED
-    assert re.search(r"INSERT INTO\s+\S+\s*\(", SCHEDULED)
+def test_layout_buckets_are_the_contracts_at_every_edge() -> None:
+    """hm_layout: the CASE written by tracking/build.py from contract.layout_buckets(), checked at each edge."""
+    cases: list[tuple[Any, str]] = [(None, "(not set)"), (0, "(not set)"), (-5, "(not set)"), ("abc", "(not set)")]
+    for low, high, label in layout_buckets():
+        cases += [(max(low, 1), label), (99_999 if high is None else high - 1, label)]
+    events = [hm_view(f"u{n}", f"w{n}", 0, ["d0:10"], ts=n, width=w) for n, (w, _label) in enumerate(cases)]
+    page_views = Counter[str]()
+    for row in run(events, DAY, DAY):
+        page_views[row[9]] += row[10]
+    assert page_views == Counter(label for _w, label in cases)
+    labels = [label for _low, _high, label in layout_buckets()]
+    assert labels[0] == "0-359" and labels[-1] == "1920+" and len(labels) == len(LAYOUT_BREAKPOINTS) + 1
+
+
+def test_layouts_block_is_rewritten_from_the_contract() -> None:
+    drifted = SQL.replace("'1920+'", "'2000+'")
+    assert drifted != SQL and build.render_heatmap_sql(drifted) == SQL
+    assert all(f"'{label}'" in SQL for _low, _high, label in layout_buckets())
+
+
+def test_output_columns_are_the_tables() -> None:
+    """The final SELECT's aliases are tracking/build.py's EVENT_COLUMNS, in order (the scheduled INSERT's list,
+    the AppFlow flows' fields, the table of tracking/README.md's `bq mk`)."""
+    assert sql_output_columns(SQL) == list(build.EVENT_COLUMNS)
+    readme = (ROOT / "tracking" / "README.md").read_text(encoding="utf-8")
+    (schema,) = re.findall(r"heatmap\.heatmap_daily \\\n\s+(\S+)", readme)
+    assert [column.split(":")[0] for column in schema.split(",")] == list(build.EVENT_COLUMNS)
+
+
+def test_scheduled_script_rewrites_the_last_days_with_the_same_select() -> None:
+    """The scheduled script (written by tracking/build.py from heatmap_daily.sql) deletes the days it rewrites
+    and inserts exactly the query's rows, each in its column; run on DuckDB with the days as literals."""
+    assert "INTERVAL 3 DAY" in SCHEDULED and "INTERVAL 1 DAY" in SCHEDULED
+    assert SCHEDULED.index("BEGIN TRANSACTION;") < SCHEDULED.index("DELETE FROM heatmap.heatmap_daily")
+    assert SCHEDULED.index("INSERT INTO heatmap.heatmap_daily") < SCHEDULED.index("COMMIT TRANSACTION;")
+    body = SCHEDULED[SCHEDULED.index("DELETE FROM") : SCHEDULED.index("COMMIT TRANSACTION;")]
+    body = re.sub(r"\bfrom_date\b", f"'{DAY}'", re.sub(r"\bto_date\b", f"'{DAY}'", body))
+    assert "@" not in body
+    con = _events_db(EVENTS)
+    con.execute("CREATE SCHEMA heatmap")
+    con.execute(f"CREATE TABLE heatmap.heatmap_daily ({TABLE_COLUMNS})")
+    stale = ["2026-11-01", "/old", "hm_dwell", 0, None, None, "desktop", "Direct", "new", "(not set)", 9, 9.0, 81.0]
+    kept = ["2026-10-30", *stale[1:]]
+    con.executemany("INSERT INTO heatmap.heatmap_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'event')",
+                    [stale, kept])  # fmt: skip
+    for statement in sqlglot.transpile(body, read="bigquery", write="duckdb"):
+        con.execute(statement)
+    table = con.execute("SELECT * FROM heatmap.heatmap_daily").fetchall()
+    assert sorted(table, key=repr) == sorted(
+        [*run(EVENTS, DAY, DAY), (date(2026, 10, 30), *kept[1:], "event")], key=repr
+    )
 
 
 def _event_route_export(folder: Path) -> None:
     con = duckdb.connect()
     rows = run(EVENTS, DAY, DAY)
-    con.execute(
-        "CREATE TABLE out (date DATE, pagePath VARCHAR, eventName VARCHAR, hm_band BIGINT, hm_x BIGINT, hm_y BIGINT,"
-        " deviceCategory VARCHAR, sessionDefaultChannelGroup VARCHAR, newVsReturning VARCHAR, hm_layout VARCHAR,"
-        " eventCount BIGINT, hm_seconds DOUBLE, hm_seconds_sq DOUBLE, hm_route VARCHAR)"
-    )
+    con.execute(f"CREATE TABLE out ({TABLE_COLUMNS})")
     con.executemany("INSERT INTO out VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     con.execute(f"COPY out TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)")
 

@@ -12,6 +12,10 @@ Generated:
 - `tracking/iam-policy.json`: the dashboard policy of `appflow.yaml`, with `${Parameter}` placeholders;
 - `tracking/athena.yaml`: only the two Glue tables between the GENERATED TABLES markers (their columns are the
   report's fields, a GA4 custom parameter under both spellings; partition projection over the run-date folders).
+- `tracking/bigquery/heatmap_daily.sql`: only the `-- BEGIN LAYOUTS ... -- END LAYOUTS` CASE (the layout-width
+  buckets of contract.layout_buckets());
+- `tracking/bigquery/heatmap_daily.scheduled.sql`: the daily scheduled script, heatmap_daily.sql's SELECT wrapped
+  (SCHEDULED_HEAD, the INSERT's EVENT_COLUMNS).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,8 @@ CONTAINER_JSON = HERE / "gtm-container.json"
 APPFLOW_YAML = HERE / "appflow.yaml"
 IAM_POLICY_JSON = HERE / "iam-policy.json"
 ATHENA_YAML = HERE / "athena.yaml"
+HEATMAP_SQL = HERE / "bigquery" / "heatmap_daily.sql"
+SCHEDULED_SQL = HERE / "bigquery" / "heatmap_daily.scheduled.sql"
 
 MEASUREMENT_ID_VARIABLE = "GA4 Measurement ID"
 MEASUREMENT_ID_PLACEHOLDER = "G-XXXXXXXXXX"
@@ -243,6 +250,80 @@ def gtm_container(js: str) -> dict[str, Any]:
             "builtInVariable": [{**ids, "type": "EVENT", "name": "Event"}],
         },
     }
+
+
+# ------------------------------------------------------------------------------------ the BigQuery query
+
+#: The columns of `heatmap.heatmap_daily`, in order: heatmap_daily.sql's output (tests parse its final SELECT),
+#: the scheduled script's INSERT list and what the event route's AppFlow flows bring to S3. The report's fields
+#: under their plain names (the dashboard reads `hm_band` like `customEvent:hm_band`), the layout bucket after
+#: the dimensions, the route last.
+EVENT_COLUMNS: tuple[str, ...] = (
+    *(f.removeprefix("customEvent:") for f in contract.REPORT_DIMENSIONS),
+    contract.LAYOUT_FIELD,
+    *(f.removeprefix("customEvent:") for f in contract.REPORT_METRICS),
+    contract.ROUTE_FIELD,
+)
+
+_LAYOUTS = re.compile(
+    r"(?P<head>^(?P<indent>[ \t]*)-- BEGIN LAYOUTS[^\n]*\n)(?P<body>.*?)(?P<tail>^[ \t]*-- END LAYOUTS\b)",
+    re.S | re.M,
+)
+
+
+def _layouts_sql(indent: str) -> str:
+    """The CASE that names a page view's layout-width bucket (`hm_layout`) from contract.layout_buckets()."""
+    out = ["CASE", "  WHEN layout_width IS NULL OR layout_width <= 0 THEN '(not set)'"]
+    for _low, high, label in contract.layout_buckets():
+        out.append(f"  WHEN layout_width < {high} THEN '{label}'" if high is not None else f"  ELSE '{label}'")
+    out.append("END AS layout")
+    return "".join(f"{indent}{line}\n" for line in out)
+
+
+def render_heatmap_sql(source: str) -> str:
+    """heatmap_daily.sql with its LAYOUTS block rewritten from the contract."""
+    rendered, count = _LAYOUTS.subn(lambda m: m["head"] + _layouts_sql(m["indent"]) + m["tail"], source)
+    if count != 1:
+        raise ValueError(f"heatmap_daily.sql needs one -- BEGIN LAYOUTS ... -- END LAYOUTS block, found {count}")
+    return rendered
+
+
+#: The daily scheduled script around heatmap_daily.sql's SELECT (render_scheduled_sql adds the INSERT's columns,
+#: the SELECT, and the end of the transaction).
+SCHEDULED_HEAD = """\
+-- heatmap_daily.scheduled.sql: the daily BigQuery scheduled query of the event route. Written by tracking/build.py:
+-- its SELECT is heatmap_daily.sql with @from_date/@to_date as script variables (edit that file, or this text in
+-- build.py, then run python -m tracking.build).
+--
+-- GA4 keeps updating a day's export table for up to 72 hours, so every run rewrites the last 3 GA dates
+-- (the days before @run_date) of the date-partitioned table `heatmap.heatmap_daily`: DELETE, then INSERT, in one
+-- transaction, so a reader (AppFlow) never sees a day half written. Running it twice is harmless.
+-- Create the table once and schedule this script: tracking/README.md, "Event route".
+DECLARE from_date STRING DEFAULT FORMAT_DATE('%Y%m%d', DATE_SUB(@run_date, INTERVAL 3 DAY));
+DECLARE to_date STRING DEFAULT FORMAT_DATE('%Y%m%d', DATE_SUB(@run_date, INTERVAL 1 DAY));
+
+BEGIN TRANSACTION;
+DELETE FROM heatmap.heatmap_daily
+WHERE date BETWEEN PARSE_DATE('%Y%m%d', from_date) AND PARSE_DATE('%Y%m%d', to_date);
+INSERT INTO heatmap.heatmap_daily (
+"""
+
+
+def render_scheduled_sql(query: str) -> str:
+    """heatmap_daily.scheduled.sql: SCHEDULED_HEAD, the INSERT's columns (EVENT_COLUMNS), then the query's SELECT
+    (from its `WITH` on) with the query parameters @from_date/@to_date turned into the script's variables."""
+    start = re.search(r"^WITH\n", query, re.M)
+    if not start:
+        raise ValueError("heatmap_daily.sql's SELECT must start with a line 'WITH'")
+    select = re.sub(r"@(from_date|to_date)\b", r"\1", query[start.start() :].strip())
+    if re.search(r"@\w", select):
+        raise ValueError("heatmap_daily.sql uses a query parameter other than @from_date and @to_date")
+    if select.endswith(";"):
+        raise ValueError("heatmap_daily.sql must be one SELECT without a closing ';'")
+    columns = textwrap.fill(
+        ", ".join(EVENT_COLUMNS), width=116, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+    )
+    return SCHEDULED_HEAD + columns + "\n)\n" + select + ";\nCOMMIT TRANSACTION;\n"
 
 
 # ------------------------------------------------------------------------------------- the AppFlow tasks
@@ -494,6 +575,7 @@ def generated() -> dict[Path, str]:
     """Every generated file and the text it should have."""
     js = render_tag_js(TAG_JS.read_text(encoding="utf-8"))
     template = render_appflow_yaml(APPFLOW_YAML.read_text(encoding="utf-8"))
+    query = render_heatmap_sql(HEATMAP_SQL.read_text(encoding="utf-8"))
     return {
         TAG_JS: js,
         TAG_HTML: gtm_custom_html(js),
@@ -501,6 +583,8 @@ def generated() -> dict[Path, str]:
         APPFLOW_YAML: template,
         IAM_POLICY_JSON: _json(iam_policy(template)),
         ATHENA_YAML: render_athena_yaml(ATHENA_YAML.read_text(encoding="utf-8")),
+        HEATMAP_SQL: query,
+        SCHEDULED_SQL: render_scheduled_sql(query),
     }
 
 

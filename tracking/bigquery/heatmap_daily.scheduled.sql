@@ -1,5 +1,6 @@
--- heatmap_daily.scheduled.sql: the daily BigQuery scheduled query of the event route. Its SELECT is
--- heatmap_daily.sql with @from_date/@to_date as script variables (tests/test_bigquery_sql.py keeps them equal).
+-- heatmap_daily.scheduled.sql: the daily BigQuery scheduled query of the event route. Written by tracking/build.py:
+-- its SELECT is heatmap_daily.sql with @from_date/@to_date as script variables (edit that file, or this text in
+-- build.py, then run python -m tracking.build).
 --
 -- GA4 keeps updating a day's export table for up to 72 hours, so every run rewrites the last 3 GA dates
 -- (the days before @run_date) of the date-partitioned table `heatmap.heatmap_daily`: DELETE, then INSERT, in one

@@ -1,5 +1,6 @@
 -- heatmap_daily.sql: GA4's BigQuery export (event level: no "(other)", no sampling) -> the rows the dashboard
--- reads, summed exactly per GA date. One GoogleSQL SELECT; `heatmap_daily.scheduled.sql` wraps it.
+-- reads, summed exactly per GA date. One GoogleSQL SELECT; `heatmap_daily.scheduled.sql` wraps it (tracking/build.py
+-- writes that file and this one's BEGIN/END LAYOUTS block from heatmap/contract.py).
 --
 -- Reads a table or view named `ga4_events` (point it at `<project>.analytics_<property>.events_*`, see
 -- tracking/README.md) with the parameters @from_date and @to_date (YYYYMMDD strings, compared with event_date).
