@@ -187,6 +187,25 @@ def test_numbers_do_not_depend_on_the_value_field_ga_chose() -> None:
     assert as_dict(run(as_strings, DAY, DAY)) == EXPECTED
 
 
+def test_events_with_one_timestamp_stay_apart_and_exact_copies_count_once() -> None:
+    """GA stamps the events of one batch alike: a spill-over (seq 0 and 1 in the same millisecond) is two flushes;
+    a delivery twice, identical to the last field, is one; a rejected page view delivered twice counts once."""
+    first = hm_view("u1", "s1", 0, ["d0:10", "c5.5"], ts=7)
+    spill = hm_view("u1", "s1", 1, ["d1:20"], ts=7)
+    forged = hm_view("u2", "f1", 0, ["d0:10"], ts=7, version=3)
+    rows = as_dict(run([first, spill, first, forged, forged], DAY, DAY))
+    assert rows == {
+        ("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (1, 1.0, 1.0),
+        ("/pricing", "hm_dwell", 1, None, None, *DESKTOP): (1, 2.0, 4.0),
+        ("/pricing", "hm_click", None, 5, 5, *DESKTOP): (1, 0.0, 0.0),
+        ("(not set)", "hm_view_rejected", None, None, None, "(not set)", "(not set)", "(not set)", "(not set)"): (
+            1,
+            0.0,
+            0.0,
+        ),
+    }
+
+
 def test_the_worked_example_of_the_tracking_readme() -> None:
     """Two flushes of one page view: band 10 gets 3.2 s + 2.0 s, so 5.2² = 27.04 s², not 3.2² + 2.0²."""
     first = hm_view("u1", "k3f9x2a1", 0, ["d0:50,50,50,50,50,50,50,50;10:32,32,32,32,32,32,32,32", "c30.68"])

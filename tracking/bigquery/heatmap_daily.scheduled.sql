@@ -17,7 +17,9 @@ INSERT INTO heatmap.heatmap_daily (
   hm_layout, eventCount, hm_seconds, hm_seconds_sq, hm_route
 )
 WITH
-hm_flushes AS (
+-- One row per parameter of each hm_view event (event_params unnested once), with the value as an integer from
+-- whichever value field GA chose (a number may arrive as int_value, double_value or a numeric string).
+hm_params AS (
   SELECT
     e.event_date,
     e.event_timestamp,
@@ -25,25 +27,35 @@ hm_flushes AS (
     e.device.category AS device_category,
     e.session_traffic_source_last_click.cross_channel_campaign.default_channel_group AS channel_group,
     e.event_params,
-    (SELECT MAX(p.value.string_value) FROM UNNEST(e.event_params) AS p WHERE p.key = 'page_location') AS page_location,
-    (SELECT MAX(COALESCE(p.value.string_value, CAST(p.value.int_value AS STRING)))
-       FROM UNNEST(e.event_params) AS p WHERE p.key = 'hm_pv') AS page_view,
-    (SELECT MAX(COALESCE(p.value.int_value, SAFE_CAST(p.value.double_value AS INT64),
-                         SAFE_CAST(p.value.float_value AS INT64), SAFE_CAST(p.value.string_value AS INT64)))
-       FROM UNNEST(e.event_params) AS p WHERE p.key = 'hm_v') AS version,
-    (SELECT MAX(COALESCE(p.value.int_value, SAFE_CAST(p.value.double_value AS INT64),
-                         SAFE_CAST(p.value.float_value AS INT64), SAFE_CAST(p.value.string_value AS INT64)))
-       FROM UNNEST(e.event_params) AS p WHERE p.key = 'hm_seq') AS seq,
-    (SELECT MAX(COALESCE(p.value.int_value, SAFE_CAST(p.value.double_value AS INT64),
-                         SAFE_CAST(p.value.float_value AS INT64), SAFE_CAST(p.value.string_value AS INT64)))
-       FROM UNNEST(e.event_params) AS p WHERE p.key = 'hm_w') AS layout_width,
-    (SELECT MAX(COALESCE(p.value.int_value, SAFE_CAST(p.value.double_value AS INT64),
-                         SAFE_CAST(p.value.float_value AS INT64), SAFE_CAST(p.value.string_value AS INT64)))
-       FROM UNNEST(e.event_params) AS p WHERE p.key = 'ga_session_number') AS session_number
+    p.key,
+    p.value,
+    COALESCE(p.value.int_value, SAFE_CAST(p.value.double_value AS INT64), SAFE_CAST(p.value.float_value AS INT64),
+             SAFE_CAST(p.value.string_value AS INT64)) AS number
   FROM ga4_events AS e
+  LEFT JOIN UNNEST(e.event_params) AS p
   WHERE e.event_name = 'hm_view'
     AND e.event_date BETWEEN FORMAT_DATE('%Y%m%d', DATE_SUB(PARSE_DATE('%Y%m%d', from_date), INTERVAL 1 DAY))
                          AND to_date
+),
+-- One row per event, grouped by all the query reads of it: only identical copies (a duplicate delivery) become
+-- one row, which changes nothing, as `flushes` keeps one copy and rejected page views are counted distinct.
+-- (The timestamp is no identity: events of one visitor can share an event_timestamp, e.g. a page view's spill-over.)
+hm_flushes AS (
+  SELECT
+    event_date,
+    event_timestamp,
+    user_pseudo_id,
+    device_category,
+    channel_group,
+    ANY_VALUE(event_params) AS event_params,
+    MAX(IF(key = 'page_location', value.string_value, NULL)) AS page_location,
+    MAX(IF(key = 'hm_pv', COALESCE(value.string_value, CAST(value.int_value AS STRING)), NULL)) AS page_view,
+    MAX(IF(key = 'hm_v', number, NULL)) AS version,
+    MAX(IF(key = 'hm_seq', number, NULL)) AS seq,
+    MAX(IF(key = 'hm_w', number, NULL)) AS layout_width,
+    MAX(IF(key = 'ga_session_number', number, NULL)) AS session_number
+  FROM hm_params
+  GROUP BY event_date, event_timestamp, user_pseudo_id, device_category, channel_group, TO_JSON_STRING(event_params)
 ),
 -- GA can deliver an event twice: one row per (visitor, page view, flush).
 flushes AS (
