@@ -91,6 +91,10 @@ REPORT_METRICS: tuple[str, ...] = ("eventCount", f"customEvent:{SECONDS_PARAM}",
 #: The two AppFlow flows of tracking/appflow.yaml are named <FlowNamePrefix><suffix>.
 DAILY_FLOW_SUFFIX = "-daily"
 BACKFILL_FLOW_SUFFIX = "-backfill"
+#: The event route's two AppFlow flows (from the BigQuery table heatmap.heatmap_daily, optional in
+#: tracking/appflow.yaml) are named <FlowNamePrefix><suffix>: a scheduled one and an on-demand backfill twin.
+EVENT_DAILY_FLOW_SUFFIX = "-events-daily"
+EVENT_BACKFILL_FLOW_SUFFIX = "-events-backfill"
 #: Every AppFlow call the dashboard makes (Data health, `python -m heatmap flow-runs` / `backfill`), as IAM
 #: actions. tracking/build.py writes the dashboard policy's AppFlow statements from these, so the policy and
 #: the code cannot drift: reading runs on both flows, changing the date filter and starting a run only on the

@@ -319,12 +319,17 @@ def _flows() -> dict[str, dict[str, Any]]:
     return {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::AppFlow::Flow"}
 
 
+GA4_FLOWS = ("DailyFlow", "BackfillFlow")
+EVENT_FLOWS = ("EventDailyFlow", "EventBackfillFlow")
+
+
 def test_both_flows_read_ga4_core_report_fields_from_contract() -> None:
     flows = _flows()
-    assert set(flows) == {"DailyFlow", "BackfillFlow"}
+    assert set(flows) == {*GA4_FLOWS, *EVENT_FLOWS}
     fields = [*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS]
     assert len(contract.REPORT_DIMENSIONS) <= 9 and len(contract.REPORT_METRICS) <= 10
-    for name, flow in flows.items():
+    for name in GA4_FLOWS:
+        flow = flows[name]
         source = flow["SourceFlowConfig"]
         assert source["ConnectorType"] == "CustomConnector"
         assert source["ApiVersion"] == "v1beta"
@@ -365,6 +370,102 @@ def test_daily_flow_is_scheduled_incremental_and_backfill_is_on_demand_with_date
     assert props["LOWER_BOUND"] == {"Ref": "BackfillFrom"} and props["UPPER_BOUND"] == {"Ref": "BackfillTo"}
 
 
+def _sql_output_columns() -> list[str]:
+    """The aliases of heatmap_daily.sql's final SELECT, parsed by sqlglot (the columns of heatmap.heatmap_daily)."""
+    import sqlglot
+
+    sql = (TRACKING / "bigquery" / "heatmap_daily.sql").read_text(encoding="utf-8")
+    return sqlglot.parse_one(sql, read="bigquery").named_selects
+
+
+def test_event_flows_read_the_bigquery_tables_columns_and_write_parquet_where_the_ga4_flows_write() -> None:
+    """The event route's flows: AppFlow's BigQuery connector on the table the scheduled query writes, every output
+    column of heatmap_daily.sql (PROJECTION + a NO_OP Map each, from build.EVENT_COLUMNS), typed Parquet in the
+    GA4 flows' bucket, prefix and folder layout, so the dashboard reads both routes from one source."""
+    flows = _flows()
+    columns = _sql_output_columns()
+    assert columns == list(build.EVENT_COLUMNS)
+    assert {contract.LAYOUT_FIELD, contract.ROUTE_FIELD} <= set(columns)
+    ga4_s3 = flows["DailyFlow"]["DestinationFlowConfigList"][0]["DestinationConnectorProperties"]["S3"]
+    for name in EVENT_FLOWS:
+        flow = flows[name]
+        source = flow["SourceFlowConfig"]
+        assert source["ConnectorType"] == "CustomConnector"
+        assert source["ApiVersion"] == "v2"
+        assert source["ConnectorProfileName"] == {"Ref": "BigQueryConnectorProfileName"}
+        entity = source["SourceConnectorProperties"]["CustomConnector"]["EntityName"]
+        assert entity == {"Fn::Sub": "table/${BigQueryProject}/${BigQueryDataset}/${BigQueryTable}"}
+        tasks = flow["Tasks"]
+        (projection,) = [t for t in tasks if t["ConnectorOperator"] == {"CustomConnector": "PROJECTION"}]
+        assert projection["TaskType"] == "Filter" and projection["SourceFields"] == columns
+        assert [t for t in tasks if t["TaskType"] == "Filter"] == [projection], "no date filter is documented"
+        maps = [t for t in tasks if t["TaskType"] == "Map"]
+        assert [t["SourceFields"] for t in maps] == [[c] for c in columns]
+        for task in maps:
+            assert task["ConnectorOperator"] == {"CustomConnector": "NO_OP"}
+            assert task["DestinationField"] == task["SourceFields"][0]
+        assert len(tasks) == 1 + len(columns)
+        (dest,) = flow["DestinationFlowConfigList"]
+        assert dest["ConnectorType"] == "S3"
+        s3 = dest["DestinationConnectorProperties"]["S3"]
+        assert s3["BucketName"] == ga4_s3["BucketName"] == {"Ref": "SourceBucketName"}
+        assert s3["BucketPrefix"] == ga4_s3["BucketPrefix"] == {"Ref": "SourcePrefix"}
+        out = s3["S3OutputFormatConfig"]
+        assert out["FileType"] == "PARQUET" and out["PreserveSourceDataTyping"] is True
+        assert out["PrefixConfig"] == ga4_s3["S3OutputFormatConfig"]["PrefixConfig"]
+        assert out["AggregationConfig"] == {"AggregationType": "None"}
+
+
+def test_event_daily_flow_is_scheduled_and_its_backfill_twin_on_demand() -> None:
+    flows = _flows()
+    daily = flows["EventDailyFlow"]
+    assert daily["FlowStatus"] == "Active"
+    trigger = daily["TriggerConfig"]
+    assert trigger["TriggerType"] == "Scheduled"
+    assert trigger["TriggerProperties"] == {"ScheduleExpression": "rate(1days)", "DataPullMode": "Complete"}
+    backfill = flows["EventBackfillFlow"]
+    assert backfill["TriggerConfig"] == {"TriggerType": "OnDemand"}
+    assert "whole table" in backfill["Description"]
+    assert {k: v for k, v in daily.items() if k not in ("FlowName", "Description", "FlowStatus", "TriggerConfig")} == {
+        k: v for k, v in backfill.items() if k not in ("FlowName", "Description", "TriggerConfig")
+    }
+
+
+def _condition_holds(name: str, params: dict[str, str]) -> bool:
+    return bool(_rule_holds(_template()["Conditions"][name], params))
+
+
+def test_event_route_is_optional_so_ga4_only_stacks_deploy_unchanged() -> None:
+    """With BigQueryConnectorProfileName empty (its default) the stack has exactly the GA4 route's resources and
+    outputs; the event flows and their outputs exist only under the EventRoute condition."""
+    template = _template()
+    params = template["Parameters"]
+    new = ("BigQueryConnectorProfileName", "BigQueryProject", "BigQueryDataset", "BigQueryTable")
+    for name in new:
+        assert "Default" in params[name], f"{name} needs a default, or old deploy commands fail"
+        assert re.fullmatch(params[name]["AllowedPattern"], params[name]["Default"]), name
+    assert params["BigQueryConnectorProfileName"]["Default"] == ""
+    assert not _condition_holds("EventRoute", {"BigQueryConnectorProfileName": ""})
+    assert _condition_holds("EventRoute", {"BigQueryConnectorProfileName": "my-bigquery"})
+    resources = template["Resources"]
+    conditional = {name for name, r in resources.items() if r.get("Condition") == "EventRoute"}
+    assert conditional == set(EVENT_FLOWS)
+    outputs = {name for name, o in template["Outputs"].items() if o.get("Condition") == "EventRoute"}
+    assert {o["Value"]["Ref"] for o in (template["Outputs"][n] for n in outputs)} == set(EVENT_FLOWS)
+    for name, resource in resources.items():
+        if name not in conditional:
+            assert "BigQuery" not in json.dumps(resource), name
+
+
+@pytest.mark.parametrize(
+    ("profile", "project", "allowed"),
+    [("", "", True), ("my-bigquery", "my-project", True), ("my-bigquery", "", False)],
+)
+def test_rule_refuses_an_event_route_without_its_project(profile: str, project: str, allowed: bool) -> None:
+    params = {**_RULE_DEFAULTS, "BigQueryConnectorProfileName": profile, "BigQueryProject": project}
+    assert _rules_hold(params) is allowed
+
+
 def _rule_holds(expr: Any, params: dict[str, str]) -> Any:
     """Evaluate the subset of CloudFormation rule functions the template uses."""
     if isinstance(expr, dict):
@@ -399,9 +500,28 @@ def test_rule_refuses_output_equal_to_source(source: Location, output: Location,
         "OutputBucketName": output[0],
         "OutputPrefix": output[1],
     }
-    rules = _template()["Rules"]
-    results = [_rule_holds(a["Assert"], params) for rule in rules.values() for a in rule["Assertions"]]
-    assert all(results) is allowed
+    assert _rules_hold({**_RULE_DEFAULTS, **params}) is allowed
+
+
+_RULE_DEFAULTS = {
+    "SourceBucketName": "bkt",
+    "SourcePrefix": "ga4-exports",
+    "OutputBucketName": "bkt",
+    "OutputPrefix": "heatmap-output",
+    "BigQueryConnectorProfileName": "",
+    "BigQueryProject": "",
+}
+
+
+def _rules_hold(params: dict[str, str]) -> bool:
+    """Every rule's assertions hold (a rule with a RuleCondition only when that condition holds)."""
+    results = [
+        _rule_holds(a["Assert"], params)
+        for rule in _template()["Rules"].values()
+        if _rule_holds(rule.get("RuleCondition", True), params)
+        for a in rule["Assertions"]
+    ]
+    return all(results)
 
 
 def test_prefixes_are_single_folders_so_distinct_names_cannot_nest() -> None:
@@ -446,7 +566,8 @@ def test_no_delete_permission_anywhere() -> None:
 
 def test_appflow_statements_are_exactly_what_the_app_calls_on_the_named_flows() -> None:
     """The policy grants the IAM actions of the AppFlow operations heatmap/flows makes, nothing more, and only on
-    the two flows' ARNs (never "*"); the flows' names are the template's <prefix> + the contract's suffixes."""
+    the flows' ARNs (never "*"), changing and starting only the on-demand ones; the flows' names are the
+    template's <prefix> + the contract's suffixes."""
     from heatmap.flows.client import OPERATION_ACTIONS
 
     statements = [st for st in _policy() if any(a.startswith("appflow:") for a in _as_list(st["Action"]))]
@@ -457,8 +578,23 @@ def test_appflow_statements_are_exactly_what_the_app_calls_on_the_named_flows() 
         for resource in _as_list(st["Resource"]):
             assert "*" not in resource and resource.startswith(FLOW_ARN), resource
     flows = _flows()
-    assert flows["DailyFlow"]["FlowName"] == {"Fn::Sub": "${FlowNamePrefix}" + contract.DAILY_FLOW_SUFFIX}
-    assert flows["BackfillFlow"]["FlowName"] == {"Fn::Sub": "${FlowNamePrefix}" + contract.BACKFILL_FLOW_SUFFIX}
+    names = {
+        "DailyFlow": contract.DAILY_FLOW_SUFFIX,
+        "BackfillFlow": contract.BACKFILL_FLOW_SUFFIX,
+        "EventDailyFlow": contract.EVENT_DAILY_FLOW_SUFFIX,
+        "EventBackfillFlow": contract.EVENT_BACKFILL_FLOW_SUFFIX,
+    }
+    for resource, suffix in names.items():
+        assert flows[resource]["FlowName"] == {"Fn::Sub": "${FlowNamePrefix}" + suffix}
+    arns = {r for st in statements for r in _as_list(st["Resource"])}
+    assert arns == {FLOW_ARN + "ga4-heatmap" + suffix for suffix in names.values()}
+    on_demand = {
+        FLOW_ARN + "ga4-heatmap" + names[r] for r, f in flows.items() if f["TriggerConfig"]["TriggerType"] == "OnDemand"
+    }
+    changed = {
+        r for st in statements if "appflow:StartFlow" in _as_list(st["Action"]) for r in _as_list(st["Resource"])
+    }
+    assert changed == on_demand
 
 
 PLACEHOLDERS = {
@@ -535,6 +671,16 @@ def _allowed(action: str, resource: str, prefix: str | None = None) -> bool:
         ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-backfill", None, True),
         ("appflow:UpdateFlow", FLOW_ARN + "ga4-heatmap-daily", None, False),
         ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-daily", None, False),
+        # the event route's flows: the same, its backfill twin only
+        ("appflow:DescribeFlow", FLOW_ARN + "ga4-heatmap-events-daily", None, True),
+        ("appflow:DescribeFlowExecutionRecords", FLOW_ARN + "ga4-heatmap-events-daily", None, True),
+        ("appflow:DescribeFlow", FLOW_ARN + "ga4-heatmap-events-backfill", None, True),
+        ("appflow:DescribeFlowExecutionRecords", FLOW_ARN + "ga4-heatmap-events-backfill", None, True),
+        ("appflow:UpdateFlow", FLOW_ARN + "ga4-heatmap-events-backfill", None, True),
+        ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-events-backfill", None, True),
+        ("appflow:UpdateFlow", FLOW_ARN + "ga4-heatmap-events-daily", None, False),
+        ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-events-daily", None, False),
+        ("appflow:DeleteFlow", FLOW_ARN + "ga4-heatmap-events-backfill", None, False),
         ("appflow:DescribeFlow", FLOW_ARN + "someone-elses-flow", None, False),
         ("appflow:StartFlow", FLOW_ARN + "ga4-heatmap-backfill-2", None, False),
         ("appflow:DeleteFlow", FLOW_ARN + "ga4-heatmap-backfill", None, False),

@@ -7,8 +7,8 @@ Generated:
 - `tracking/hm_tag.js`: only the CONTRACT block at the top (the rest is hand-written);
 - `tracking/hm_tag.gtm.html`: the tag wrapped for a GTM Custom HTML tag;
 - `tracking/gtm-container.json`: an importable GTM container (tag, triggers, variables, GA4 event tags);
-- `tracking/appflow.yaml`: only the two `Tasks` blocks and the dashboard policy's AppFlow statements between the
-  GENERATED markers;
+- `tracking/appflow.yaml`: only the four `Tasks` blocks (the GA4 flows' report fields, the event route's flows'
+  EVENT_COLUMNS) and the dashboard policy's AppFlow statements between the GENERATED markers;
 - `tracking/iam-policy.json`: the dashboard policy of `appflow.yaml`, with `${Parameter}` placeholders;
 - `tracking/athena.yaml`: only the two Glue tables between the GENERATED TABLES markers (their columns are the
   report's fields, a GA4 custom parameter under both spellings; partition projection over the run-date folders).
@@ -367,6 +367,35 @@ def _tasks_yaml(indent: str, backfill: bool) -> str:
     return "\n".join(out) + "\n"
 
 
+def _event_tasks_yaml(indent: str) -> str:
+    """The event route's flows (BigQuery -> Parquet): a PROJECTION of EVENT_COLUMNS and one NO_OP Map per column.
+    No data types in the maps: with PreserveSourceDataTyping the Parquet columns keep the table's types."""
+    out = [
+        f"{indent}# Which columns of the BigQuery table (PROJECTION): tracking/build.py EVENT_COLUMNS, the query's output",
+        f"{indent}- TaskType: Filter",
+        f"{indent}  ConnectorOperator: {{CustomConnector: PROJECTION}}",
+        f"{indent}  SourceFields:",
+        *[f"{indent}    - {json.dumps(c)}" for c in EVENT_COLUMNS],
+        f"{indent}# One NO_OP Map per column: the Parquet columns have the table's names (what the dashboard reads).",
+    ]
+    for c in EVENT_COLUMNS:
+        out += [
+            f"{indent}- TaskType: Map",
+            f"{indent}  ConnectorOperator: {{CustomConnector: NO_OP}}",
+            f"{indent}  SourceFields: [{json.dumps(c)}]",
+            f"{indent}  DestinationField: {json.dumps(c)}",
+        ]
+    return "\n".join(out) + "\n"
+
+
+#: The GENERATED TASKS blocks of appflow.yaml and what fills each.
+_TASK_BLOCKS = {
+    "daily": lambda indent: _tasks_yaml(indent, backfill=False),
+    "backfill": lambda indent: _tasks_yaml(indent, backfill=True),
+    "events_daily": _event_tasks_yaml,
+    "events_backfill": _event_tasks_yaml,
+}
+
 _TASKS = re.compile(
     r"(?P<head>^(?P<indent>[ \t]*)# BEGIN GENERATED TASKS (?P<name>\w+)[^\n]*\n)"
     r"(?P<body>.*?)"
@@ -388,22 +417,26 @@ def _flow_arn(suffix: str) -> str:
 
 
 def _appflow_statements_yaml(indent: str) -> str:
-    """The dashboard policy's AppFlow statements: contract.FLOW_*_ACTIONS on the two flows' ARNs, never "*"."""
+    """The dashboard policy's AppFlow statements: contract.FLOW_*_ACTIONS on the flows' ARNs, never "*". The event
+    route's flows are named whether or not the stack creates them (an ARN of a flow that does not exist grants
+    nothing), so the policy and iam-policy.json are the same for every stack."""
     daily, backfill = _flow_arn(contract.DAILY_FLOW_SUFFIX), _flow_arn(contract.BACKFILL_FLOW_SUFFIX)
+    event_daily = _flow_arn(contract.EVENT_DAILY_FLOW_SUFFIX)
+    event_backfill = _flow_arn(contract.EVENT_BACKFILL_FLOW_SUFFIX)
     out = [
-        f"{indent}# Data health lists the runs of both flows (contract.FLOW_READ_ACTIONS).",
+        f"{indent}# Data health lists the runs of the flows, both routes' (contract.FLOW_READ_ACTIONS).",
         f"{indent}- Sid: ReadHeatmapFlowRuns",
         f"{indent}  Effect: Allow",
         f"{indent}  Action: [{', '.join(contract.FLOW_READ_ACTIONS)}]",
         f"{indent}  Resource:",
-        f"{indent}    - !Sub {daily}",
-        f"{indent}    - !Sub {backfill}",
-        f"{indent}# Backfill: set the on-demand flow's date filter and start it (contract.FLOW_BACKFILL_ACTIONS).",
-        f"{indent}# Never the scheduled daily flow: StartFlow would only activate it, UpdateFlow would change it.",
+        *[f"{indent}    - !Sub {arn}" for arn in (daily, backfill, event_daily, event_backfill)],
+        f"{indent}# Backfill: change and start the on-demand flows (contract.FLOW_BACKFILL_ACTIONS), only those.",
+        f"{indent}# Never a scheduled flow: StartFlow would only activate it, UpdateFlow would change it.",
         f"{indent}- Sid: BackfillHeatmapDays",
         f"{indent}  Effect: Allow",
         f"{indent}  Action: [{', '.join(contract.FLOW_BACKFILL_ACTIONS)}]",
-        f"{indent}  Resource: !Sub {backfill}",
+        f"{indent}  Resource:",
+        *[f"{indent}    - !Sub {arn}" for arn in (backfill, event_backfill)],
     ]
     return "\n".join(out) + "\n"
 
@@ -413,11 +446,13 @@ def render_appflow_yaml(source: str) -> str:
 
     def fill(m: re.Match[str]) -> str:
         names.append(m["name"])
-        return m["head"] + _tasks_yaml(m["indent"], backfill=m["name"] == "backfill") + m["tail"]
+        if m["name"] not in _TASK_BLOCKS:
+            raise ValueError(f"appflow.yaml: unknown GENERATED TASKS block {m['name']!r}")
+        return m["head"] + _TASK_BLOCKS[m["name"]](m["indent"]) + m["tail"]
 
     rendered = _TASKS.sub(fill, source)
-    if sorted(names) != ["backfill", "daily"]:
-        raise ValueError(f"appflow.yaml needs GENERATED TASKS blocks 'daily' and 'backfill', found {names}")
+    if sorted(names) != sorted(_TASK_BLOCKS):
+        raise ValueError(f"appflow.yaml needs one GENERATED TASKS block each of {sorted(_TASK_BLOCKS)}, found {names}")
     statements: list[str] = []
 
     def fill_statements(m: re.Match[str]) -> str:
