@@ -69,7 +69,7 @@ def layout_buckets(breakpoints: tuple[int, ...] = LAYOUT_BREAKPOINTS) -> list[tu
     """(low, high or None, label) per bucket: the labels the BigQuery query writes to `hm_layout`."""
     edges = [0, *breakpoints]
     out: list[tuple[int, int | None, str]] = []
-    for low, high in zip(edges, [*breakpoints, None]):
+    for low, high in zip(edges, [*breakpoints, None], strict=True):
         out.append((low, high, f"{low}-{high - 1}" if high is not None else f"{low}+"))
     return out
 
