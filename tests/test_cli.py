@@ -63,7 +63,10 @@ def test_coverage(source, tmp_path):
     result = run("coverage", "--source", str(source), "--json", env_home=tmp_path)
     assert result.returncode == 0, result.stderr
     coverage = json.loads(result.stdout)
-    assert coverage["days"] == {"2026-01-05": {"rows": 3, "executions": 2}, "2026-01-07": {"rows": 2, "executions": 1}}
+    assert coverage["days"] == {
+        "2026-01-05": {"rows": 3, "executions": 2, "route": "report"},
+        "2026-01-07": {"rows": 2, "executions": 1, "route": "report"},
+    }
     assert coverage["missing_days"] == ["2026-01-06"]
     [error] = coverage["errors"]
     assert error["file"].endswith("p1.jsonl.gz") and error["line"] == 3

@@ -91,9 +91,9 @@ def test_duckdb_gives_the_local_engines_catalog(source, tmp_path):
         theirs["days"]
         == ours["days"]
         == {
-            "2026-01-05": {"rows": 10, "executions": 2},
-            "2026-01-07": {"rows": 2, "executions": 1},
-            "2026-01-09": {"rows": 1, "executions": 1},
+            "2026-01-05": {"rows": 10, "executions": 2, "route": "report"},
+            "2026-01-07": {"rows": 2, "executions": 1, "route": "report"},
+            "2026-01-09": {"rows": 1, "executions": 1, "route": "report"},
         }
     )
     assert theirs["missing_days"] == ours["missing_days"] == ["2026-01-06", "2026-01-08"]

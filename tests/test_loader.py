@@ -116,7 +116,10 @@ def test_malformed_line_and_missing_day_in_coverage():
     store.create("flow/e1/a.jsonl", jsonl([dwell("20260101", "/p", 0, 5, 1)]) + b"{oops\n")
     store.create("flow/e3/a.jsonl", jsonl([dwell("20260103", "/p", 0, 5, 1), dwell("20260103", "(other)", 0, 1, 1)]))
     coverage = load_dataset(store).catalog.coverage()
-    assert coverage["days"] == {"2026-01-01": {"rows": 1, "executions": 1}, "2026-01-03": {"rows": 2, "executions": 1}}
+    assert coverage["days"] == {
+        "2026-01-01": {"rows": 1, "executions": 1, "route": "report"},
+        "2026-01-03": {"rows": 2, "executions": 1, "route": "report"},
+    }
     assert coverage["missing_days"] == ["2026-01-02"]
     assert coverage["errors"] == [{"file": "flow/e1/a.jsonl", "line": 2, "reason": coverage["errors"][0]["reason"]}]
     assert coverage["excluded_rows"] == 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from heatmap.ingest.executions import decide, execution_of
+from heatmap.ingest.executions import decide, execution_of, route_of
 from heatmap.ingest.normalize import MAX_SAMPLES_PER_REASON
 from heatmap.ingest.parts import Summary
 from heatmap.readers.base import Issue
@@ -52,6 +52,11 @@ class Catalog:
         return sorted(self.rows_per_day)
 
     @property
+    def route_by_day(self) -> dict[date, str]:
+        """How each GA date's counted rows came: contract.EVENT_ROUTE (exact) or REPORT_ROUTE (GA4 may fold)."""
+        return {day: route_of(name) for day, name in sorted(self.winners.items())}
+
+    @property
     def missing_days(self) -> list[date]:
         """Days between the first and last exported day that no execution exported: never read as zero."""
         if not self.rows_per_day:
@@ -75,7 +80,11 @@ class Catalog:
         """The CLI's `coverage` object (DESIGN §10)."""
         return {
             "days": {
-                d.isoformat(): {"rows": self.rows_per_day[d], "executions": self.executions_per_day[d]}
+                d.isoformat(): {
+                    "rows": self.rows_per_day[d],
+                    "executions": self.executions_per_day[d],
+                    "route": route_of(self.winners.get(d, "")),
+                }
                 for d in self.days
             },
             "missing_days": [d.isoformat() for d in self.missing_days],

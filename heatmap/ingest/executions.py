@@ -1,7 +1,9 @@
 """Which AppFlow execution an export object belongs to, and which execution wins each GA date.
 
 Incremental runs, manual re-runs and GA's 24-48 h revisions export the same GA date more than once.
-For each date only the newest execution holding it counts; summing them would double the numbers.
+For each date only the newest execution holding it counts; summing them would double the numbers. An execution of
+the event route (tracking/bigquery, flows `<prefix>-events-*`) counts before any of the report route: the report
+folds what GA4's summary tables could not hold into "(other)", the event route is exact.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from heatmap.contract import EVENT_BACKFILL_FLOW_SUFFIX, EVENT_DAILY_FLOW_SUFFIX, EVENT_ROUTE, REPORT_ROUTE
 from heatmap.stores.base import ObjectInfo
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -32,6 +35,15 @@ def execution_of(key: str) -> str:
     return "/".join(folders) if folders else key
 
 
+def route_of(execution: str) -> str:
+    """The route an execution came by: the event route when one of its folders is an events flow's name."""
+    for folder in execution.split("/")[:-1]:
+        for suffix in (EVENT_DAILY_FLOW_SUFFIX, EVENT_BACKFILL_FLOW_SUFFIX):
+            if folder.endswith(suffix) and folder != suffix:
+                return EVENT_ROUTE
+    return REPORT_ROUTE
+
+
 @dataclass(frozen=True)
 class Execution:
     name: str
@@ -39,8 +51,12 @@ class Execution:
     objects: tuple[str, ...]
 
     @property
-    def order(self) -> tuple[datetime, str]:
-        return (self.last_modified, self.name)
+    def route(self) -> str:
+        return route_of(self.name)
+
+    @property
+    def order(self) -> tuple[bool, datetime, str]:
+        return (self.route == EVENT_ROUTE, self.last_modified, self.name)
 
 
 def group_executions(objects: Iterable[ObjectInfo]) -> dict[str, Execution]:
@@ -54,7 +70,8 @@ def group_executions(objects: Iterable[ObjectInfo]) -> dict[str, Execution]:
 
 
 def winners(dates_by_execution: Mapping[str, Iterable[date]], executions: Mapping[str, Execution]) -> dict[date, str]:
-    """For each GA date, the newest execution (by LastModified, then name) that exported it."""
+    """For each GA date, the execution that exported it and counts: event route first, then the newest (by
+    LastModified, then name)."""
     best: dict[date, str] = {}
     for name, days in dates_by_execution.items():
         for day in days:

@@ -11,18 +11,23 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from heatmap.contract import EVENT_ROUTE, REPORT_ROUTE
 from heatmap.ui import flows_panel
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext, sync_url
 
+ROUTE_KEYS = {route: f"health.route_{route}" for route in (EVENT_ROUTE, REPORT_ROUTE)}
 STATUS_COLOURS = {0: "#f4f4f5", 1: "#16a34a", 2: "#f59e0b", 3: "#dc2626"}  # outside, present, re-exported, missing
 
 
 def day_status(catalog: Any) -> pl.DataFrame:
-    """One row per day from the first to the last exported day: rows, executions, status."""
+    """One row per day from the first to the last exported day: rows, executions, status, and the route its counted
+    rows came by (None for a missing day)."""
     days = catalog.days
     if not days:
-        return pl.DataFrame(schema={"day": pl.Date, "rows": pl.Int64, "executions": pl.Int64, "status": pl.String})
+        return pl.DataFrame(
+            schema={"day": pl.Date, "rows": pl.Int64, "executions": pl.Int64, "status": pl.String, "route": pl.String}
+        )
     first, last = days[0], days[-1]
     span = [first + timedelta(n) for n in range((last - first).days + 1)]
     rows = [catalog.rows_per_day.get(d, 0) for d in span]
@@ -31,7 +36,12 @@ def day_status(catalog: Any) -> pl.DataFrame:
         "missing" if d not in catalog.rows_per_day else "reexported" if e > 1 else "present"
         for d, e in zip(span, executions, strict=True)
     ]
-    return pl.DataFrame({"day": span, "rows": rows, "executions": executions, "status": status})
+    routes = catalog.route_by_day
+    route = [routes.get(d) if d in catalog.rows_per_day else None for d in span]
+    return pl.DataFrame(
+        {"day": span, "rows": rows, "executions": executions, "status": status, "route": route},
+        schema_overrides={"route": pl.String},
+    )
 
 
 def calendar(t: Translator, frame: pl.DataFrame) -> go.Figure:
@@ -45,13 +55,14 @@ def calendar(t: Translator, frame: pl.DataFrame) -> go.Figure:
     code = {"present": 1, "reexported": 2, "missing": 3}
     label = {"present": t("health.present"), "reexported": t("health.reexported"), "missing": t("health.missing")}
     weekdays = t("health.weekdays").split(",")
-    for day, rows, executions, status in frame.iter_rows():
+    for day, rows, executions, status, route in frame.iter_rows():
         offset = (day - start).days
         week, weekday = offset // 7, offset % 7
         z[weekday, week] = code[status]
         text[weekday, week] = (
             f"{day.isoformat()} ({weekdays[day.weekday()]})<br>{label[status]}<br>"
             f"{t('health.rows')}: {rows:,} · {t('health.executions')}: {executions}"
+            + (f"<br>{t('health.route_' + route)}" if route else "")
         )
     colours = [[i / 3, STATUS_COLOURS[i]] for i in range(4)]
     scale = []
@@ -103,6 +114,10 @@ def main(ctx: PageContext) -> None:
                 objects=len(catalog.objects),
             )
         )
+        routes = frame["route"].value_counts()
+        by_route = dict(zip(routes["route"].to_list(), routes["count"].to_list(), strict=True))
+        if by_route.get(EVENT_ROUTE):
+            st.caption(t("health.routes", event=by_route.get(EVENT_ROUTE, 0), report=by_route.get(REPORT_ROUTE, 0)))
         st.subheader(t("health.calendar"))
         legend = " ".join(
             f":{colour}-background[{t('health.' + name)}]"
@@ -115,12 +130,15 @@ def main(ctx: PageContext) -> None:
             flows_panel.show_runs(ctx)
         with st.expander(t("health.per_day"), icon=":material/calendar_month:"):
             st.dataframe(
-                frame.rename(
+                frame.with_columns(
+                    pl.col("route").replace_strict(ROUTE_KEYS, default=None).map_elements(t, pl.String)
+                ).rename(
                     {
                         "day": t("health.day"),
                         "rows": t("health.rows"),
                         "executions": t("health.executions"),
                         "status": t("health.status"),
+                        "route": t("health.route"),
                     }
                 ),
                 hide_index=True,

@@ -310,6 +310,11 @@ EN: dict[str, str] = {
     "health.executions": "Executions",
     "health.day": "Day",
     "health.per_day": "Every day",
+    "health.route": "Route",
+    "health.route_event": "Event route: exact (GA4's BigQuery export)",
+    "health.route_report": 'Report route: GA4 may fold rows into "(other)"',
+    "health.routes": "{event} days from the event route (exact), {report} from the GA4 report (rows GA4 folded into "
+    '"(other)" are not counted); a day both exported counts the event route.',
     "health.status": "Status",
     "health.weekday": "Weekday",
     "health.weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
@@ -666,6 +671,11 @@ JA: dict[str, str] = {
     "health.executions": "実行回数",
     "health.day": "日付",
     "health.per_day": "日ごとの一覧",
+    "health.route": "経路",
+    "health.route_event": "イベント経路：正確（GA4 の BigQuery エクスポート）",
+    "health.route_report": "レポート経路：GA4 が行を「(other)」にまとめることがある",
+    "health.routes": "イベント経路（正確）から {event} 日、GA4 レポートから {report} 日（GA4 が「(other)」にまとめた行は"
+    "数えません）。両方がエクスポートした日はイベント経路を使います。",
     "health.status": "状態",
     "health.weekday": "曜日",
     "health.weekdays": "月,火,水,木,金,土,日",
