@@ -382,8 +382,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         catalog = engine.catalog
         if not catalog.days:
             raise DataError(f"no export rows found in {catalog.source}")
-        page_views = page_views or sum(catalog.page_views.values()) / len(catalog.days)
-        pages = pages or len(catalog.page_views)
+        if page_views is None:
+            page_views = sum(catalog.page_views.values()) / len(catalog.days)
+        if pages is None:
+            pages = len(catalog.page_views)
     if page_views <= 0 or pages <= 0 or args.depth <= 0 or args.clicks_per_view < 0:
         raise HeatmapError("--page-views-per-day, --pages and --depth must be positive, --clicks-per-view not negative")
     traffic = Traffic(page_views, int(pages), args.depth, args.clicks_per_view)

@@ -76,7 +76,7 @@ def test_cli_refuses_nonsense_in_one_line() -> None:
     assert out.stderr.count("\n") == 1 and "positive" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_cli_from_a_source_uses_its_pages_and_page_views(tmp_path: Path) -> None:
+def _one_source(tmp_path: Path) -> None:
     folder = tmp_path / "flow" / "0e0e0e0e-0000-4000-8000-000000000001"
     folder.mkdir(parents=True)
     rows = [
@@ -85,7 +85,20 @@ def test_cli_from_a_source_uses_its_pages_and_page_views(tmp_path: Path) -> None
         for day in ("20261101", "20261102") for page in ("/", "/a")
     ]  # fmt: skip
     (folder / "part").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def test_cli_from_a_source_uses_its_pages_and_page_views(tmp_path: Path) -> None:
+    _one_source(tmp_path)
     out = _cli("--source", str(tmp_path), "--no-cache", "--json")
     assert out.returncode == 0, out.stderr
     traffic = json.loads(out.stdout)["traffic"]
     assert traffic["pages"] == 2 and traffic["page_views_per_day"] == 100
+
+
+def test_cli_with_a_source_keeps_stated_traffic_and_refuses_a_stated_zero(tmp_path: Path) -> None:
+    _one_source(tmp_path)
+    stated = _cli("--source", str(tmp_path), "--no-cache", "--pages", "7", "--json")
+    assert stated.returncode == 0, stated.stderr
+    assert json.loads(stated.stdout)["traffic"]["pages"] == 7
+    zero = _cli("--source", str(tmp_path), "--no-cache", "--page-views-per-day", "0", "--json")
+    assert zero.returncode == 1 and "positive" in zero.stderr, "a stated 0 is refused, not replaced by the source's"
