@@ -8,6 +8,8 @@ further, linger less per band, and hardly click "Sign up" (they have an account)
 Like real exports it has flaws on purpose: one missing day, one GA date exported by two overlapping
 executions (the later one revised upwards), one malformed line, a few `(other)` rows and two forged rows
 (a band 99,999,999 px down the page and negative seconds: GA4 records whatever a spam bot sends).
+The last week came by the event route (tracking/bigquery): the `-events-daily` flow's rows, plain column names and
+typed values, no "(other)" rows, a layout bucket per device, as the BigQuery table is exported.
 Each page and device also gets a synthetic full-page screenshot drawn from the same layout.
 """
 
@@ -26,13 +28,16 @@ import numpy as np
 from heatmap import contract
 
 FLOW = "ga4-heatmap-daily"
+EVENT_FLOW = "ga4-heatmap" + contract.EVENT_DAILY_FLOW_SUFFIX
+EVENT_ROUTE_DAYS = 7  # the last week: the team switched to the event route and stopped the report's daily flow
+LAYOUTS = {"mobile": "360-767", "tablet": "768-1023", "desktop": "1440-1919"}
 FIRST_DAY = date(2026, 9, 1)
 DAYS = 62
 MISSING_DAY = date(2026, 10, 14)  # the AppFlow run failed (GA 503) and nobody re-ran it
 REVISED_DAY = date(2026, 10, 20)  # re-exported by a manual re-run two days later, with revised numbers
 MALFORMED_DAY = date(2026, 9, 17)
 SEED = 20260901
-VERSION = 2  # bump when the generated data changes: ensure_demo rewrites an older demo folder
+VERSION = 3  # bump when the generated data changes: ensure_demo rewrites an older demo folder
 DWELL_SHAPE = 1.5  # gamma shape of one page view's seconds in a band (mean = shape x scale): skewed, like dwell
 DWELL_MEAN = {"new": 3.6, "returning": 2.8}  # seconds per page view that saw a band of interest 1
 
@@ -253,17 +258,35 @@ def _click(day: date, page: str, x: int, y: int, count: int, segment: dict[str, 
     }
 
 
+def _event_row(record: dict[str, str]) -> dict[str, object]:
+    """A report record as the event route's table holds it (heatmap_daily.sql): typed, nulls for unset values."""
+    row: dict[str, object] = {}
+    for key, value in record.items():
+        name = key.removeprefix("customEvent:")
+        row[name] = None if value == "(not set)" else value
+    row["eventCount"] = int(record["eventCount"])
+    for name in (contract.SECONDS_PARAM, contract.SECONDS_SQ_PARAM):
+        row[name] = float(record[f"customEvent:{name}"])
+    row[contract.LAYOUT_FIELD] = LAYOUTS.get(record["deviceCategory"])
+    row[contract.ROUTE_FIELD] = contract.EVENT_ROUTE
+    return row
+
+
 def _write_execution(
     root: Path,
     run_at: datetime,
     days: list[tuple[date, list[dict[str, str]]]],
     ids: np.random.Generator,
     malformed: bool = False,
+    flow: str = FLOW,
 ) -> None:
     execution = str(uuid.UUID(bytes=ids.bytes(16), version=4))
-    folder = root / FLOW / run_at.strftime("%Y/%m/%d") / execution
+    folder = root / flow / run_at.strftime("%Y/%m/%d") / execution
     folder.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps(record, ensure_ascii=False) for _day, records in days for record in records]
+    if flow == EVENT_FLOW:
+        days = [(day, [r for r in records if "(other)" not in r.values()]) for day, records in days]
+    shape = _event_row if flow == EVENT_FLOW else dict
+    lines = [json.dumps(shape(record), ensure_ascii=False) for _day, records in days for record in records]
     if malformed:
         day = days[0][0].strftime("%Y%m%d")
         lines.insert(len(lines) // 2, '{"date": "' + day + '", "pagePath": "/", "eventName": ')
@@ -297,7 +320,8 @@ def write_demo(out: str | os.PathLike[str]) -> Path:
         if day == MISSING_DAY:
             continue
         run_at = datetime.combine(day + timedelta(1), datetime.min.time(), UTC) + timedelta(hours=2)
-        _write_execution(root, run_at, [(day, data[day])], ids, malformed=day == MALFORMED_DAY)
+        flow = EVENT_FLOW if offset >= DAYS - EVENT_ROUTE_DAYS else FLOW
+        _write_execution(root, run_at, [(day, data[day])], ids, malformed=day == MALFORMED_DAY, flow=flow)
     rerun_at = datetime.combine(REVISED_DAY + timedelta(3), datetime.min.time(), UTC) + timedelta(hours=9)
     _write_execution(root, rerun_at, [(REVISED_DAY, revised)], ids)
     from heatmap.demo_screenshots import write_screenshots

@@ -249,6 +249,7 @@ def test_data_health_shows_missing_reexported_errors_and_exclusions(app_env: App
     assert not at.exception
     summary = at.caption[0].value
     assert "1 missing" in summary and "1 re-exported" in summary
+    assert "7 days from the event route (exact), 54 from the GA4 report" in at.caption[1].value
     assert "2026-10-14" in at.error[0].value
     # no backfill flow configured: a short hint with the CLI command for the missing day (tests/test_flows_app.py
     # covers the Backfill action)
