@@ -37,6 +37,8 @@ class Settings:
     shared_store: str = "auto"  # parts under <output>/store/ for fresh servers: on, off, auto (on for S3)
     daily_flow: str | None = None  # AppFlow flows whose runs Data health lists; backfills use backfill_flow
     backfill_flow: str | None = None
+    event_daily_flow: str | None = None  # the event route's flows from BigQuery (tracking/appflow.yaml), listed too
+    event_backfill_flow: str | None = None
     appflow: AppFlowOptions = field(default_factory=AppFlowOptions)
     engine: str = "local"  # who answers views: local, duckdb or athena (DESIGN §13)
     athena: AthenaOptions = field(default_factory=AthenaOptions)
@@ -92,6 +94,8 @@ class Settings:
             shared_store=_choice("shared_store", pick("shared_store", "auto"), ("auto", "on", "off")),
             daily_flow=pick("daily_flow"),
             backfill_flow=pick("backfill_flow"),
+            event_daily_flow=pick("event_daily_flow"),
+            event_backfill_flow=pick("event_backfill_flow"),
             appflow=appflow,
             engine=_choice("engine", pick("engine", "local"), ENGINES),
             athena=athena,

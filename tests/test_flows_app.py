@@ -82,6 +82,20 @@ def test_runs_of_both_flows_with_the_failed_one_in_red(flows: FakeAppFlow) -> No
     assert flows.operations().count("DescribeFlowExecutionRecords") == 2  # one read per flow, nothing written
 
 
+def test_the_event_routes_flows_are_listed_too(flows: FakeAppFlow, monkeypatch: pytest.MonkeyPatch) -> None:
+    event_daily = flows.add_flow("EventDailyFlow")["flowName"]
+    flows.add_flow("EventBackfillFlow")
+    monkeypatch.setenv("HEATMAP_EVENT_DAILY_FLOW", event_daily)
+    flows.add_run(event_daily, "Error", datetime(2026, 10, 30, 3, tzinfo=UTC), message="BigQuery: table not found")
+    at = open_health()
+    shown = texts(at)
+    assert "Event route daily flow (BigQuery)" in shown and f"`{event_daily}`" in shown
+    assert "Event route backfill flow" not in shown, "only the flows named in the settings are listed"
+    _daily, _backfill, events = runs_tables(at)
+    assert list(events["Status"]) == ["Failed"] and "BigQuery: table not found" in list(events["Message"])
+    assert "7 days from the event route (exact)" in shown
+
+
 def test_runs_in_japanese(flows: FakeAppFlow) -> None:
     at = open_health(lang="ja")
     shown = texts(at)

@@ -188,6 +188,19 @@ def test_backfill_changes_only_the_bounds_on_the_server_and_waits(fake_appflow: 
     assert set(ops[4:]) == {"DescribeFlowExecutionRecords"}
 
 
+def test_the_event_routes_backfill_starts_one_whole_table_run_and_changes_nothing(fake_appflow: FakeAppFlow) -> None:
+    """The BigQuery flows have no date filter (AppFlow documents none): one run exports the whole table."""
+    flow = fake_appflow.add_flow("EventBackfillFlow")["flowName"]
+    before = json.loads(json.dumps(fake_appflow.flows[flow]))
+    result = backfill(settings_client(), flow, date(2026, 8, 1), date(2026, 10, 4), wait=True, poll_seconds=0.05)
+    assert [(r.status, r.start, r.end) for r in result.runs] == [("Successful", date(2026, 8, 1), date(2026, 10, 4))]
+    assert fake_appflow.count("UpdateFlow") == 0 and fake_appflow.count("StartFlow") == 1
+    assert fake_appflow.flows[flow] == before
+    daily = fake_appflow.add_flow("EventDailyFlow")["flowName"]
+    with pytest.raises(FlowError, match="is Scheduled"):
+        backfill(settings_client(), daily, DAY, DAY, poll_seconds=0.05)
+
+
 def test_a_split_backfill_never_updates_under_a_running_execution(fake_appflow: FakeAppFlow) -> None:
     """The fake answers ConflictException to an UpdateFlow while a run is InProgress; each run takes 0.3 s."""
     fake_appflow.default_outcome = Outcome(seconds=0.3)

@@ -12,7 +12,9 @@ BackfillTo parameters do. A backfill:
 3. starts it (StartFlow) and, with `wait`, follows that execution until it is Successful or Error.
 
 A range longer than one run may cover is split into consecutive runs; each run is waited for before the next
-UpdateFlow. Every AppFlow call goes through heatmap.flows.client (botocore's retries, one-sentence errors).
+UpdateFlow. The event route's backfill flow (from BigQuery) has no date filter and exports its whole table: one
+StartFlow, nothing updated (`exports_whole_table`). Every AppFlow call goes through heatmap.flows.client
+(botocore's retries, one-sentence errors).
 """
 
 from __future__ import annotations
@@ -273,6 +275,15 @@ def _refuse_if_running(client: Any, flow: str, described: dict[str, Any]) -> Non
     )
 
 
+def exports_whole_table(flow: dict[str, Any]) -> bool:
+    """The event route's flows (AppFlow's BigQuery connector, a custom connector) take no date filter: AppFlow
+    documents none for BigQuery, so a run exports the whole table, every day the scheduled query wrote. Such a
+    backfill is one StartFlow, whatever the days; nothing in the flow is changed."""
+    source = flow.get("sourceFlowConfig") or {}
+    has_filter = any(_is_date_filter(task) for task in flow.get("tasks", []))
+    return source.get("connectorType") == "CustomConnector" and not has_filter
+
+
 def _check_on_demand(flow: str, described: dict[str, Any]) -> None:
     trigger = (described.get("triggerConfig") or {}).get("triggerType")
     if trigger != "OnDemand":
@@ -325,12 +336,16 @@ def backfill(
             report("checking", n, first, last)
             described = call(client, "DescribeFlow", flow)
             _check_on_demand(flow, described)
-            request = update_request(described, first, last)  # refuses a flow without a date filter
+            whole = exports_whole_table(described)
+            if whole:
+                parts, first, last = [(start, end)], start, end
+            request = None if whole else update_request(described, first, last)  # refuses a flow without a filter
             _refuse_if_running(client, flow, described)
-            report("updating", n, first, last)
-            request.pop("flowName")
-            call(client, "UpdateFlow", flow, **request, clientToken=str(uuid.uuid4()))
-            sleep(max(poll_seconds, 0.0))
+            if request is not None:
+                report("updating", n, first, last)
+                request.pop("flowName")
+                call(client, "UpdateFlow", flow, **request, clientToken=str(uuid.uuid4()))
+                sleep(max(poll_seconds, 0.0))
             report("starting", n, first, last)
             started = call(client, "StartFlow", flow, clientToken=str(uuid.uuid4()))
             execution_id = started.get("executionId")
@@ -346,6 +361,8 @@ def backfill(
             done.append(BackfillRun(execution_id, run.status, first, last, run.records, run.error))
             if run.status != "Successful":
                 return BackfillResult(flow, start, end, tuple(done), tuple(parts[n:]))
+            if whole:
+                break
     return BackfillResult(flow, start, end, tuple(done))
 
 

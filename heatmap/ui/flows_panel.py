@@ -73,9 +73,13 @@ def _when(moment: datetime | None) -> str:
 
 def _named_flows(ctx: PageContext) -> list[tuple[str, str]]:
     settings = ctx.settings
-    return [
-        (kind, name) for kind, name in (("daily", settings.daily_flow), ("backfill", settings.backfill_flow)) if name
-    ]
+    flows = (
+        ("daily", settings.daily_flow),
+        ("backfill", settings.backfill_flow),
+        ("event_daily", settings.event_daily_flow),
+        ("event_backfill", settings.event_backfill_flow),
+    )
+    return [(kind, name) for kind, name in flows if name]
 
 
 # ------------------------------------------------------------------------------------------------------ runs

@@ -323,6 +323,8 @@ EN: dict[str, str] = {
     "flows.runs": "AppFlow runs",
     "flows.daily": "Daily flow",
     "flows.backfill": "Backfill flow",
+    "flows.event_daily": "Event route daily flow (BigQuery)",
+    "flows.event_backfill": "Event route backfill flow (BigQuery)",
     "flows.not_configured": "Name the AppFlow flows (HEATMAP_DAILY_FLOW, HEATMAP_BACKFILL_FLOW, or daily_flow and "
     "backfill_flow in [heatmap]) to see their runs here and backfill days from this page.",
     "flows.no_runs": "No runs yet.",
@@ -683,6 +685,8 @@ JA: dict[str, str] = {
     "flows.runs": "AppFlow の実行履歴",
     "flows.daily": "日次フロー",
     "flows.backfill": "バックフィル用フロー",
+    "flows.event_daily": "イベント経路の日次フロー（BigQuery）",
+    "flows.event_backfill": "イベント経路のバックフィル用フロー（BigQuery）",
     "flows.not_configured": "AppFlow のフロー名（HEATMAP_DAILY_FLOW と HEATMAP_BACKFILL_FLOW、または [heatmap] の "
     "daily_flow と backfill_flow）を設定すると、ここに実行履歴が表示され、このページからバックフィルできます。",
     "flows.no_runs": "まだ実行されていません。",
