@@ -121,10 +121,10 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
             pl.when(more_seconds_only).then(0).otherwise(pl.col("_events")).cast(pl.Int64).alias("events"),
             pl.when(is_dwell).then(pl.col("_seconds").fill_null(0.0)).otherwise(0.0).alias("seconds"),
             pl.when(is_dwell).then(_seconds_sq_if_possible()).otherwise(0.0).alias("seconds_sq"),  # null: not sent
-            **_heatmap_events(col, fields, bounds),
         )
         .collect()
     )
+    folded = _folded(frame, parsed, col, fields, bounds)
     issues = list(batch.issues)
     undated = typed["date"].is_null()
     rows = pl.Series("_row", range(frame.height), pl.UInt32)
@@ -137,7 +137,6 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
         issues.extend(log.issues())
         typed, frame, rows = typed.filter(~undated), frame.filter(~undated), rows.filter(~undated)
     day_rows = typed.group_by("date").agg(pl.len().cast(pl.Int64).alias("rows"))
-    folded = _folded(typed)
     excluded = pl.DataFrame(schema={"date": pl.Date, "reason": pl.String, "rows": pl.Int64})
     samples = pl.DataFrame(schema=SAMPLE_SCHEMA)
     flagged = typed["_excluded"]
@@ -169,26 +168,27 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
     return Normalized(table=table, day_rows=day_rows, excluded=excluded, issues=issues, samples=samples, folded=folded)
 
 
-def _heatmap_events(col: dict[str, str], fields: FieldMap, bounds: Bounds) -> dict[str, pl.Expr]:
-    """Per row, for the "(other)" count: its heatmap events and whether GA folded them ("(other)" in a key).
-
-    A row whose event name is "(other)" may hold heatmap events, so it counts as folded heatmap events; a forged
-    count counts as none. Evaluated in normalize's one pass, summed per GA date by `_folded`."""
+def _folded(
+    frame: pl.DataFrame, parsed: dict[str, pl.Expr], col: dict[str, str], fields: FieldMap, bounds: Bounds
+) -> pl.DataFrame:
+    """Per GA date, the heatmap events GA summed into "(other)" rows (its summary tables were full) and all
+    heatmap events: the report route's loss, shown on every view. A row whose event name is "(other)" may hold
+    heatmap events, so it counts as folded heatmap events; a forged count counts as none."""
     names = [fields.dwell_event, fields.dwell_more_event, fields.click_event, GA_OTHER]
     keys = (col["page"], col["event_name"], col["band"], col["x"], col["y"], *[col[s] for s in fields.segments])
-    counted = pl.col(col["event_name"]).is_in(names) & pl.col("_events").is_between(0, bounds.max_events_per_row)
-    return {
-        "_heatmap_events": pl.when(counted).then(pl.col("_events")).otherwise(0).cast(pl.Int64),
-        "_in_other": pl.any_horizontal(pl.col(key) == GA_OTHER for key in keys).fill_null(False),
-    }
-
-
-def _folded(typed: pl.DataFrame) -> pl.DataFrame:
-    """Per GA date, the heatmap events GA summed into "(other)" rows (its summary tables were full) and all
-    heatmap events: the report route's loss, shown on every view."""
-    events = pl.col("_heatmap_events")
-    return typed.group_by("date").agg(
-        events.filter(pl.col("_in_other")).sum().cast(pl.Int64).alias("folded"), events.sum().alias("events")
+    events = pl.when(pl.col("_events").is_between(0, bounds.max_events_per_row)).then(pl.col("_events")).otherwise(0)
+    in_other = pl.any_horizontal(pl.col(key) == GA_OTHER for key in keys).fill_null(False)
+    return (
+        frame.lazy()
+        .filter(pl.col(col["event_name"]).is_in(names))
+        .with_columns(_date=parsed["_date"], _events=parsed["_events"])
+        .filter(pl.col("_date").is_not_null())
+        .group_by(pl.col("_date").alias("date"))
+        .agg(
+            events.filter(in_other).sum().cast(pl.Int64).alias("folded"),
+            events.sum().cast(pl.Int64).alias("events"),
+        )
+        .collect()
     )
 
 
