@@ -85,8 +85,9 @@ def test_the_event_exports_are_read_and_count_for_their_day():
     assert table.filter(pl.col("date") == date(2026, 1, 4))["events"].sum() == 4, "the report still counts alone"
     catalog = dataset.catalog
     assert catalog.route_by_day == {date(2026, 1, 4): contract.REPORT_ROUTE, date(2026, 1, 5): contract.EVENT_ROUTE}
-    assert catalog.executions_per_day[date(2026, 1, 5)] == 2
-    assert catalog.coverage()["days"]["2026-01-05"] == {"rows": 3, "executions": 2, "route": contract.EVENT_ROUTE}
+    # the report's export of 5 January is superseded, not a re-export: one execution of the route that counts
+    assert catalog.executions_per_day[date(2026, 1, 5)] == 1
+    assert catalog.coverage()["days"]["2026-01-05"] == {"rows": 3, "executions": 1, "route": contract.EVENT_ROUTE}
     assert catalog.excluded_rows == 0
 
 
@@ -118,5 +119,5 @@ def test_data_health_shows_each_days_route():
     frame = day_status(load_dataset(mixed_store()).catalog)
     assert frame.select("day", "status", "route").rows() == [
         (date(2026, 1, 4), "present", contract.REPORT_ROUTE),
-        (date(2026, 1, 5), "reexported", contract.EVENT_ROUTE),
+        (date(2026, 1, 5), "present", contract.EVENT_ROUTE),
     ]

@@ -84,7 +84,8 @@ def winners(dates_by_execution: Mapping[str, Iterable[date]], executions: Mappin
 def decide(
     objects: Iterable[ObjectInfo], days_of: Mapping[str, Iterable[date]]
 ) -> tuple[dict[str, Execution], dict[date, str], dict[date, int]]:
-    """The executions, the one that counts for each GA date, and how many executions exported each date.
+    """The executions, the one that counts for each GA date, and how many executions of the route that counts
+    exported each date (more than one: re-exported; the other route's are superseded, not re-exports).
 
     `days_of` maps an object key to the GA dates it holds; every engine decides with this one rule.
     """
@@ -93,5 +94,11 @@ def decide(
     for name, execution in executions.items():
         for key in execution.objects:
             days_by_execution[name].update(days_of.get(key, ()))
-    per_day = Counter(day for days in days_by_execution.values() for day in days)
-    return executions, winners(days_by_execution, executions), dict(per_day)
+    won = winners(days_by_execution, executions)
+    per_day = Counter(
+        day
+        for name, days in days_by_execution.items()
+        for day in days
+        if executions[name].route == executions[won[day]].route
+    )
+    return executions, won, dict(per_day)
