@@ -46,6 +46,7 @@ def test_route_of_an_execution_is_read_from_its_flow_folder():
     assert route_of(EVENTS) == contract.EVENT_ROUTE
     assert route_of("p/heatmap-events-backfill/x") == contract.EVENT_ROUTE
     assert route_of(REPORT) == contract.REPORT_ROUTE
+    assert route_of("heatmap-events-daily") == contract.EVENT_ROUTE, "a flow folder holding its files directly"
     assert route_of("single.jsonl") == contract.REPORT_ROUTE
     assert route_of("p/my-events-daily-notes/x") == contract.REPORT_ROUTE, "only a whole folder name counts"
 

@@ -37,7 +37,7 @@ def execution_of(key: str) -> str:
 
 def route_of(execution: str) -> str:
     """The route an execution came by: the event route when one of its folders is an events flow's name."""
-    for folder in execution.split("/")[:-1]:
+    for folder in execution.split("/"):
         for suffix in (EVENT_DAILY_FLOW_SUFFIX, EVENT_BACKFILL_FLOW_SUFFIX):
             if folder.endswith(suffix) and folder != suffix:
                 return EVENT_ROUTE

@@ -16,7 +16,6 @@ from heatmap.ui import flows_panel
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext, sync_url
 
-ROUTE_KEYS = {route: f"health.route_{route}" for route in (EVENT_ROUTE, REPORT_ROUTE)}
 STATUS_COLOURS = {0: "#f4f4f5", 1: "#16a34a", 2: "#f59e0b", 3: "#dc2626"}  # outside, present, re-exported, missing
 
 
@@ -131,7 +130,7 @@ def main(ctx: PageContext) -> None:
         with st.expander(t("health.per_day"), icon=":material/calendar_month:"):
             st.dataframe(
                 frame.with_columns(
-                    pl.col("route").replace_strict(ROUTE_KEYS, default=None).map_elements(t, pl.String)
+                    pl.col("route").map_elements(lambda route: t(f"health.route_{route}"), pl.String)
                 ).rename(
                     {
                         "day": t("health.day"),
