@@ -62,18 +62,6 @@ def bigquery_bytes(push: dict[str, Any]) -> int:
     return size
 
 
-def read_top_to_bottom(tp: Any) -> None:
-    """Scroll a screen at a time, click on the first CLICKS screens, then hide the tab."""
-    height = tp.page.evaluate("document.documentElement.scrollHeight")
-    last = height - 800
-    for n, y in enumerate([*range(0, last, 800), last]):
-        tp.scroll_to(y)
-        tp.run(HOLD_SECONDS)
-        if n < CLICKS:
-            tp.page.mouse.click(50 + 90 * n, 400)
-    tp.set_visibility("hidden")
-
-
 def tag_costs(browser: Any, base: str) -> list[dict[str, Any]]:
     from tests.fixtures.tag_page import CLICK, DWELL, MORE, TagPage
 
@@ -82,7 +70,8 @@ def tag_costs(browser: Any, base: str) -> list[dict[str, Any]]:
     for height in HEIGHTS:
         for mode, events in names.items():
             tp = TagPage(browser, base, mode).open(f"/page-{height}/read")
-            read_top_to_bottom(tp)
+            tp.read_top_to_bottom(HOLD_SECONDS, CLICKS)
+            tp.set_visibility("hidden")
             pushes = tp.events(*events)
             held = tp.page.evaluate("JSON.stringify(window.dataLayer || []).length")
             assert not tp.errors, tp.errors

@@ -283,10 +283,10 @@ def _write_execution(
     execution = str(uuid.UUID(bytes=ids.bytes(16), version=4))
     folder = root / flow / run_at.strftime("%Y/%m/%d") / execution
     folder.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, object]] = [dict(record) for _day, records in days for record in records]
     if flow == EVENT_FLOW:
-        days = [(day, [r for r in records if "(other)" not in r.values()]) for day, records in days]
-    shape = _event_row if flow == EVENT_FLOW else dict
-    lines = [json.dumps(shape(record), ensure_ascii=False) for _day, records in days for record in records]
+        rows = [_event_row(record) for _day, records in days for record in records if "(other)" not in record.values()]
+    lines = [json.dumps(row, ensure_ascii=False) for row in rows]
     if malformed:
         day = days[0][0].strftime("%Y%m%d")
         lines.insert(len(lines) // 2, '{"date": "' + day + '", "pagePath": "/", "eventName": ')

@@ -194,17 +194,7 @@ def test_v2_decodes_to_the_v1_seconds_and_clicks(
 
 
 def _reads_top_to_bottom(hold: float, clicks: int) -> Script:
-    def script(tp: TagPage) -> None:
-        height = tp.page.evaluate("document.documentElement.scrollHeight")
-        last = height - 800
-        stops = [*range(0, last, 800), last]
-        for n, y in enumerate(stops):
-            tp.scroll_to(y)
-            tp.run(hold)
-            if n < clicks:
-                tp.page.mouse.click(50 + 90 * n, 400)
-
-    return script
+    return lambda tp: tp.read_top_to_bottom(hold, clicks)
 
 
 def test_a_20000_px_page_read_with_10_clicks_is_one_event(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from heatmap.contract import REPORT_ROUTE
 from heatmap.ingest.executions import decide, execution_of, route_of
 from heatmap.ingest.normalize import MAX_SAMPLES_PER_REASON
 from heatmap.ingest.parts import Summary
@@ -78,12 +79,13 @@ class Catalog:
 
     def coverage(self) -> dict[str, Any]:
         """The CLI's `coverage` object (DESIGN §10)."""
+        routes = self.route_by_day
         return {
             "days": {
                 d.isoformat(): {
                     "rows": self.rows_per_day[d],
                     "executions": self.executions_per_day[d],
-                    "route": route_of(self.winners.get(d, "")),
+                    "route": routes.get(d, REPORT_ROUTE),
                 }
                 for d in self.days
             },

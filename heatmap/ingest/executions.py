@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from heatmap.contract import EVENT_BACKFILL_FLOW_SUFFIX, EVENT_DAILY_FLOW_SUFFIX, EVENT_ROUTE, REPORT_ROUTE
 from heatmap.stores.base import ObjectInfo
@@ -50,7 +51,7 @@ class Execution:
     last_modified: datetime
     objects: tuple[str, ...]
 
-    @property
+    @cached_property
     def route(self) -> str:
         return route_of(self.name)
 

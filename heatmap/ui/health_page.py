@@ -36,7 +36,7 @@ def day_status(catalog: Any) -> pl.DataFrame:
         for d, e in zip(span, executions, strict=True)
     ]
     routes = catalog.route_by_day
-    route = [routes.get(d) if d in catalog.rows_per_day else None for d in span]
+    route = [routes.get(d) for d in span]
     return pl.DataFrame(
         {"day": span, "rows": rows, "executions": executions, "status": status, "route": route},
         schema_overrides={"route": pl.String},
@@ -113,10 +113,9 @@ def main(ctx: PageContext) -> None:
                 objects=len(catalog.objects),
             )
         )
-        routes = frame["route"].value_counts()
-        by_route = dict(zip(routes["route"].to_list(), routes["count"].to_list(), strict=True))
-        if by_route.get(EVENT_ROUTE):
-            st.caption(t("health.routes", event=by_route.get(EVENT_ROUTE, 0), report=by_route.get(REPORT_ROUTE, 0)))
+        event_days = int((frame["route"] == EVENT_ROUTE).sum())
+        if event_days:
+            st.caption(t("health.routes", event=event_days, report=int((frame["route"] == REPORT_ROUTE).sum())))
         st.subheader(t("health.calendar"))
         legend = " ".join(
             f":{colour}-background[{t('health.' + name)}]"
