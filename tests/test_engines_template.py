@@ -85,11 +85,14 @@ def test_dashboard_policy_is_exactly_what_the_athena_engine_calls():
         s["Action"] for s in statements if isinstance(s["Action"], str)
     )
     assert set(actions) == {
-        "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "glue:GetDatabase",
+        "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+        "athena:StopQueryExecution", "glue:GetDatabase",
         "glue:GetTable", "glue:GetPartitions", "s3:ListBucket", "s3:GetObject", "s3:GetBucketLocation",
         "s3:PutObject",
     }  # fmt: skip
     assert not any("Delete" in a for a in actions)
+    (stopping,) = [s for s in statements if "athena:StopQueryExecution" in s["Action"]]
+    assert stopping["Resource"]["Fn::Sub"].endswith(":workgroup/${WorkGroup}")  # the workgroup only
     (tables_statement,) = [s for s in statements if s["Sid"] == "ReadTheTable"]
     named = [r["Fn::Sub"].rsplit("/", 1)[-1] for r in tables_statement["Resource"] if "table/" in r["Fn::Sub"]]
     assert sorted(named) == sorted([sql.TABLE, sql.UNDATED_TABLE])

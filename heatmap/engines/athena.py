@@ -42,6 +42,10 @@ class AthenaError(HeatmapError):
     """An Athena query failed, was cancelled or took too long; the message says which and what to do."""
 
 
+class QueryTimeout(AthenaError):
+    """A query ran past the engine's time limit (it is then stopped)."""
+
+
 class NotRun(HeatmapError):
     """A dry run (`--show-sql`) needed a query whose result is not cached yet; `sql` is that query."""
 
@@ -135,7 +139,13 @@ class AthenaEngine(SqlEngine):
             request["ResultConfiguration"] = {"OutputLocation": self.options.output_location}
         try:
             execution = self.client.start_query_execution(**request)["QueryExecutionId"]
-            self._wait(execution)
+            try:
+                self._wait(execution)
+            except QueryTimeout as exc:
+                raise AthenaError(f"{exc}; {self._stop(execution)}") from None
+            except BaseException:  # abandoned (interrupted, the server stopping): never left running and billed
+                self._stop(execution)
+                raise
             return self._fetch_results(execution)
         except ClientError as exc:
             raise AthenaError(_client_error_sentence(exc)) from None
@@ -155,12 +165,23 @@ class AthenaEngine(SqlEngine):
             if state in ("FAILED", "CANCELLED"):
                 raise AthenaError(_failed_sentence(state, status.get("StateChangeReason", ""), self.options))
             if time.monotonic() > deadline:
-                raise AthenaError(
+                raise QueryTimeout(
                     f"the Athena query {execution} took longer than {self.options.timeout_seconds:.0f} s; "
-                    "try a shorter date range, or look at it in the Athena console"
+                    "try a shorter date range"
                 )
             self.sleep(pause)
             pause = min(pause * 2, POLL_MAX)
+
+    def _stop(self, execution: str) -> str:
+        """StopQueryExecution for a query nobody waits for any more (Athena bills a query until it ends); what
+        happened, as the end of a sentence."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.stop_query_execution(QueryExecutionId=execution)
+        except (ClientError, BotoCoreError) as exc:
+            return f"it could not be stopped ({one_line(str(exc))}): stop it in the Athena console"
+        return "it was stopped, so it is billed no further"
 
     def _fetch_results(self, execution: str) -> pl.DataFrame:
         pages = self.client.get_paginator("get_query_results").paginate(QueryExecutionId=execution)
