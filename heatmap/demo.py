@@ -15,6 +15,8 @@ Each page and device also gets a synthetic full-page screenshot drawn from the s
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -28,7 +30,8 @@ import numpy as np
 from heatmap import contract
 
 FLOW = "ga4-heatmap-daily"
-EVENT_FLOW = "ga4-heatmap" + contract.EVENT_DAILY_FLOW_SUFFIX
+EVENT_FLOW = "ga4-heatmap" + contract.EVENT_DAILY_FLOW_SUFFIX  # typed Parquet, as the event route writes
+BACKFILL_FLOW = "ga4-heatmap" + contract.BACKFILL_FLOW_SUFFIX  # the manual re-run, set to CSV
 EVENT_ROUTE_DAYS = 7  # the last week: the team switched to the event route and stopped the report's daily flow
 LAYOUTS = {"mobile": "360-767", "tablet": "768-1023", "desktop": "1440-1919"}
 FIRST_DAY = date(2026, 9, 1)
@@ -37,7 +40,7 @@ MISSING_DAY = date(2026, 10, 14)  # the AppFlow run failed (GA 503) and nobody r
 REVISED_DAY = date(2026, 10, 20)  # re-exported by a manual re-run two days later, with revised numbers
 MALFORMED_DAY = date(2026, 9, 17)
 SEED = 20260901
-VERSION = 3  # bump when the generated data changes: ensure_demo rewrites an older demo folder
+VERSION = 4  # bump when the generated data changes: ensure_demo rewrites an older demo folder
 DWELL_SHAPE = 1.5  # gamma shape of one page view's seconds in a band (mean = shape x scale): skewed, like dwell
 DWELL_MEAN = {"new": 3.6, "returning": 2.8}  # seconds per page view that saw a band of interest 1
 
@@ -300,12 +303,44 @@ def _write_execution(
             }
         )
         lines[len(lines) // 3 : len(lines) // 3] = [json.dumps(record, ensure_ascii=False) for record in forged]
-    chunk = 20000  # AppFlow splits a run into several files
-    for part, start in enumerate(range(0, len(lines), chunk)):
-        path = folder / f"{execution[:8]}-part-{part:05d}.jsonl"
-        path.write_text("\n".join(lines[start : start + chunk]) + "\n", encoding="utf-8")
+    if flow == EVENT_FLOW:
+        _write_parts(folder, execution, run_at, [_parquet(rows)], "parquet")
+    elif flow == BACKFILL_FLOW:
+        _write_parts(folder, execution, run_at, [_csv(rows)], "csv")
+    else:
+        chunk = 20000  # AppFlow splits a run into several files
+        parts = ["\n".join(lines[start : start + chunk]) + "\n" for start in range(0, len(lines), chunk)]
+        _write_parts(folder, execution, run_at, [part.encode() for part in parts], "jsonl")
+
+
+def _write_parts(folder: Path, execution: str, run_at: datetime, parts: list[bytes], suffix: str) -> None:
+    for number, data in enumerate(parts):
+        path = folder / f"{execution[:8]}-part-{number:05d}.{suffix}"
+        path.write_bytes(data)
         stamp = run_at.timestamp()
         os.utime(path, (stamp, stamp))
+
+
+def _csv(rows: list[dict[str, object]]) -> bytes:
+    """A flow set to CSV: a header row of the fields, then one line per record."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, list(dict.fromkeys(k for row in rows for k in row)), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode()
+
+
+def _parquet(rows: list[dict[str, object]]) -> bytes:
+    """The event route's typed Parquet: the GA date a DATE, counts integers, seconds doubles, unset values null."""
+    import polars as pl
+
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        pl.col("date").str.strptime(pl.Date, "%Y%m%d"),
+        *(pl.col(f"hm_{name}").cast(pl.Int64, strict=False) for name in ("band", "x", "y")),
+    )
+    sink = io.BytesIO()
+    frame.write_parquet(sink)
+    return sink.getvalue()
 
 
 def write_demo(out: str | os.PathLike[str]) -> Path:
@@ -323,7 +358,7 @@ def write_demo(out: str | os.PathLike[str]) -> Path:
         flow = EVENT_FLOW if offset >= DAYS - EVENT_ROUTE_DAYS else FLOW
         _write_execution(root, run_at, [(day, data[day])], ids, malformed=day == MALFORMED_DAY, flow=flow)
     rerun_at = datetime.combine(REVISED_DAY + timedelta(3), datetime.min.time(), UTC) + timedelta(hours=9)
-    _write_execution(root, rerun_at, [(REVISED_DAY, revised)], ids)
+    _write_execution(root, rerun_at, [(REVISED_DAY, revised)], ids, flow=BACKFILL_FLOW)
     from heatmap.demo_screenshots import write_screenshots
 
     write_screenshots(root / "screenshots")

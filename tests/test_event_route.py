@@ -93,13 +93,11 @@ def test_the_event_exports_are_read_and_count_for_their_day():
 
 
 def test_duckdb_decides_the_route_as_the_local_engine_does(tmp_path):
-    """With the events flow writing JSON Lines (the SQL engines read no Parquet yet: issue "SQL engines")."""
+    """The events flow's typed Parquet read by DuckDB itself."""
     for info in mixed_store().list(""):
-        data = mixed_store().read(info.key)
-        if info.key.endswith(".parquet"):
-            info = ObjectInfo(info.key.replace(".parquet", ".jsonl"), 0, "", info.last_modified)
-            data = jsonl(pl.read_parquet(io.BytesIO(data)).cast(pl.String).to_dicts())
-        write(tmp_path / "src", info.key, data, modified=info.last_modified.replace(tzinfo=None))
+        write(
+            tmp_path / "src", info.key, mixed_store().read(info.key), modified=info.last_modified.replace(tzinfo=None)
+        )
     local_store = LocalStore(tmp_path / "src")
     duck = DuckDBEngine(local_store, list_exports(local_store), FieldMap(), Bounds(), str(tmp_path / "duck"))
     local = load_dataset(local_store, cache_dir=tmp_path / "local")

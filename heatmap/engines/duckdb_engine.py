@@ -1,10 +1,10 @@
 """The DuckDB engine: the Athena SQL, transpiled by sqlglot, run on this machine over the exports' files.
 
 It is the test oracle for the Athena SQL (same text, same rules, same answers as the local engine) and an
-out-of-core option: DuckDB scans the JSON Lines itself and spills to disk, and like Athena it reads only the
+out-of-core option: DuckDB scans the exports itself (JSON Lines, CSV, Parquet; gzip too) and spills to disk, and like Athena it reads only the
 files of the run-date folders a query names (the tables are pointed at them before each query). S3 objects are first copied to a
 local folder through the project's own store (keyed by ETag, so each is fetched once): no DuckDB extension is
-downloaded at run time. JSON Lines only (gzip included); CSV, Parquet and UA exports need the local engine.
+downloaded at run time. UA documents and JSON arrays need the local engine (one sentence says so).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import polars as pl
 from sqlglot import exp
 
 from heatmap.contract import Bounds
+from heatmap.engines.duckdb_files import quoted, refuse_unreadable, rows_sql, shape_of
 from heatmap.engines.sql import FLOW, RUN_DATE, TABLE, UNDATED_TABLE, Scope, role_fields, scope_of, table_columns
 from heatmap.engines.sql_engine import SqlEngine
 from heatmap.errors import DataError
@@ -60,9 +61,9 @@ class DuckDBEngine(SqlEngine):
         if cache_dir is None:
             raise DataError("the duckdb engine needs a cache folder to copy S3 exports into")
         name = hashlib.sha256(f"{info.key}\x1f{info.etag}".encode()).hexdigest()
-        suffix = ".jsonl.gz" if info.key.endswith(".gz") else ".jsonl"
-        # a folder per object: the SQL names winners by folder, so unrelated objects must never share one
-        path = Path(cache_dir) / "duckdb-mirror" / name / f"export{suffix}"
+        # a folder per object: the SQL names winners by folder, so unrelated objects must never share one; the
+        # file's shape is read from its bytes, never from its name
+        path = Path(cache_dir) / "duckdb-mirror" / name / "export"
         if not path.exists():
             write_atomic(path, self.store.read(info.key))
         return str(path)
@@ -70,12 +71,13 @@ class DuckDBEngine(SqlEngine):
     def _tables(self, fields: FieldMap) -> None:
         """`exports` and `exports_undated` as Athena's Glue tables show them (tracking/athena.yaml): each spelling
         of a field a string column (`hm_band`, `customevent_hm_band`), "$path", and the partition columns, taken
-        from `_files` (one row per file: its flow and run-date folder). Malformed lines become rows of nulls."""
-        columns = table_columns(role_fields(fields))
-        keys = dict.fromkeys(key for _column, key in columns)
-        self._keys_struct = "{" + ", ".join(f"{_literal(key)}: 'VARCHAR'" for key in keys) + "}"
-        self._select = ", ".join(f"r.{_quoted(key)} AS {_quoted(column)}" for column, key in columns)
-        self._nulls = ", ".join(f"NULL::VARCHAR AS {_quoted(column)}" for column, _key in columns)
+        from `_files` (one row per file: its flow and run-date folder). Each file is read by its shape
+        (duckdb_files.py); malformed JSON lines become rows of nulls."""
+        self._columns = table_columns(role_fields(fields))
+        self._nulls = ", ".join(f"NULL::VARCHAR AS {quoted(column)}" for column, _key in self._columns)
+        key_of = {self.files[o.key]: o.key for o in self.objects}
+        self._shapes = {file: shape_of(file, self.connection) for file in key_of}
+        refuse_unreadable(self._shapes, key_of)
         self.connection.execute("CREATE TABLE _files (file VARCHAR PRIMARY KEY, flow VARCHAR, run_date VARCHAR)")
         rows = [(self.files[o.key], *self.partition(o.key)) for o in self.objects]
         if rows:
@@ -89,17 +91,14 @@ class DuckDBEngine(SqlEngine):
         dated = {(flow, day) for flow, days in scope.dated for day in days}
         flows = {flow for flow, _paths in scope.undated}
         chosen = [(key, self.partition(key)) for key in self.files]
+        names = ", ".join(quoted(column) for column, _key in self._columns)
         for table, partitions, files in (
             (TABLE, f"f.{FLOW}, f.{RUN_DATE}", [self.files[k] for k, part in chosen if part in dated]),
             (UNDATED_TABLE, f"f.{FLOW}", [self.files[k] for k, (flow, _day) in chosen if flow in flows]),
         ):
-            if files:
-                listed = "[" + ", ".join(_literal(f) for f in sorted(files)) + "]"
-                body = (
-                    f'SELECT r.filename AS "$path", {partitions}, {self._select} FROM read_json({listed}, format = '
-                    f"'newline_delimited', columns = {self._keys_struct}, ignore_errors = true, filename = true, "
-                    "maximum_object_size = 1048576) AS r JOIN _files AS f ON r.filename = f.file"
-                )
+            rows = rows_sql({file: self._shapes[file] for file in files}, self._columns)
+            if rows is not None:
+                body = f'SELECT r.file AS "$path", {partitions}, {names} FROM ({rows}) AS r JOIN _files AS f ON r.file = f.file'
             else:
                 nulls = ", ".join(f"NULL::VARCHAR AS {c.removeprefix('f.')}" for c in partitions.split(", "))
                 body = f'SELECT NULL::VARCHAR AS "$path", {nulls}, {self._nulls} WHERE FALSE'
@@ -119,11 +118,3 @@ class DuckDBEngine(SqlEngine):
                 return self.connection.sql(query.sql(dialect="duckdb")).pl()
         except duckdb.Error as exc:
             raise DataError(f"the duckdb engine could not answer: {str(exc).splitlines()[0]}") from None
-
-
-def _literal(value: str) -> str:
-    return exp.convert(value).sql(dialect="duckdb")
-
-
-def _quoted(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")

@@ -9,7 +9,7 @@ import polars as pl
 from heatmap.readers import csv, jsonlines, parquet, ua
 from heatmap.readers.base import Issue, RawBatch
 
-__all__ = ["Issue", "RawBatch", "read_export"]
+__all__ = ["KINDS", "Issue", "RawBatch", "export_kind", "head_of", "read_export"]
 
 #: Real GA exports compress 10-30x; a gzip bomb compresses 1000x. Memory per object follows its size.
 MAX_EXPANSION = 100
@@ -58,22 +58,52 @@ def read_export(data: bytes, name: str, keep: set[str]) -> RawBatch:
     return batch
 
 
-def _read(data: bytes, name: str, keep: set[str]) -> RawBatch:
+KINDS = ("parquet", "ua", "jsonl", "json-array", "csv", "binary", "empty")
+
+
+def export_kind(data: bytes) -> str:
+    """Which export shape `data` (uncompressed; its first 4 KB are enough) is, one of KINDS: the same test
+    `read_export` reads by, so the SQL engines pick the same reader for a file as the local engine."""
     if data[:4] == b"PAR1":
-        return parquet.read(data, name, keep)
+        return "parquet"
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
-        return RawBatch(pl.DataFrame())
+        return "empty"
     if head[:1] == b"{":
-        compact = head.replace(b" ", b"").replace(b"\n", b"")
-        if compact.startswith(b'{"reports"'):
-            return ua.read(data, name, keep)
-        return jsonlines.read(data, name, keep)
+        return "ua" if head.replace(b" ", b"").replace(b"\n", b"").startswith(b'{"reports"') else "jsonl"
     if head[:1] == b"[":
-        return _json_array(data, name, keep)
+        return "json-array"
     if b"\n{" in head:  # JSON Lines whose first line is damaged: that line costs itself only
-        return jsonlines.read(data, name, keep)
+        return "jsonl"
     if b"\x00" in head:
+        return "binary"
+    return "csv"
+
+
+def head_of(data: bytes, size: int = 65536) -> tuple[bytes, bool]:
+    """The first `size` uncompressed bytes of an export's first bytes, and whether it is gzip-compressed: enough
+    to tell its kind (and a CSV's header) without reading the whole object."""
+    if data[:2] != b"\x1f\x8b":
+        return data[:size], False
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, size), True
+    except zlib.error:
+        return b"", True
+
+
+def _read(data: bytes, name: str, keep: set[str]) -> RawBatch:
+    kind = export_kind(data)
+    if kind == "parquet":
+        return parquet.read(data, name, keep)
+    if kind == "empty":
+        return RawBatch(pl.DataFrame())
+    if kind == "ua":
+        return ua.read(data, name, keep)
+    if kind == "jsonl":
+        return jsonlines.read(data, name, keep)
+    if kind == "json-array":
+        return _json_array(data, name, keep)
+    if kind == "binary":
         return RawBatch(pl.DataFrame(), [Issue(name, None, "not a JSON, CSV or Parquet export (binary content)")])
     return csv.read(data, name, keep)
 
