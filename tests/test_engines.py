@@ -689,3 +689,58 @@ def test_a_view_too_long_for_one_query_is_summed_from_parts(tmp_path):
         same_numbers(band_table(parts).to_json_dict(), band_table(ours).to_json_dict())
         assert parts.dwell.equals(one.dwell) and parts.clicks.equals(one.clicks)
         assert (click_grid(parts, 1).counts == click_grid(ours, 1).counts).all()
+
+
+class SlowAthena:
+    """An Athena client that takes a few polls per query and counts the queries it was asked to start."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.started: list[str] = []
+        self.polls: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def start_query_execution(self, QueryString: str, **_: object) -> dict:
+        with self.lock:
+            self.started.append(QueryString)
+            return {"QueryExecutionId": f"q{len(self.started)}"}
+
+    def get_query_execution(self, QueryExecutionId: str) -> dict:
+        with self.lock:
+            self.polls[QueryExecutionId] = self.polls.get(QueryExecutionId, 0) + 1
+            state = "SUCCEEDED" if self.polls[QueryExecutionId] > 3 else "RUNNING"
+        return {"QueryExecution": {"Status": {"State": state}}}
+
+    def get_paginator(self, _name: str):
+        client = self
+
+        class Pages:
+            def paginate(self, QueryExecutionId: str):
+                text = client.started[int(QueryExecutionId[1:]) - 1]
+                return [result_page(*(CATALOG if "AS dimension" in text else VIEW), [], True, None)]
+
+        return Pages()
+
+
+def test_eight_sessions_asking_one_query_start_it_once(tmp_path):
+    """Eight threads (the sessions of one server share its engine) ask the same view at once: Athena runs one
+    query, and every thread gets its answer."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = SlowAthena()
+    engine = AthenaEngine("exports-bucket", "ga/", [], FieldMap(), Bounds(), OPTIONS, None, client,
+                          sleep=lambda _s: time.sleep(0.05))  # fmt: skip
+    before = len(client.started)
+    gate = threading.Barrier(8)
+
+    def ask(_n: int):
+        gate.wait()
+        return engine.view("/p", date(2026, 1, 5), date(2026, 1, 9))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(8)))
+    assert len(client.started) - before == 1
+    assert all(a.dwell.equals(answers[0].dwell) for a in answers)

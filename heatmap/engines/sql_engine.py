@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from datetime import date
 from typing import Any
 
@@ -59,6 +60,7 @@ class SqlEngine:
         self.objects = objects
         self._results: OrderedDict[str, pl.DataFrame] = OrderedDict()
         self._lock = threading.Lock()
+        self._running_queries: dict[str, Future[pl.DataFrame]] = {}
         self.winners_by_day: dict[date, list[str]] = {}  # the keys of the objects whose rows count, per GA date
         self._keys = {self.path_of(o.key): o.key for o in objects}
         self._states = StateHome(state_dir, shared, self.name, source, fields, bounds)
@@ -87,18 +89,36 @@ class SqlEngine:
         return self.cached(query)
 
     def cached(self, query: exp.Expression) -> pl.DataFrame:
-        """Results per query text; the text includes the (object, date) pairs, so a new listing is a new query."""
+        """Results per query text; the text includes the (object, date) pairs, so a new listing is a new query. A
+        query already running is waited for, not run again: the sessions of a server share one engine, so a
+        team opening the same link runs (and pays for) it once."""
         text = query.sql(dialect=self.dialect)
         with self._lock:
             found = self._results.get(text)
             if found is not None:
                 self._results.move_to_end(text)
                 return found
-        result = self.run(query)
+            running = self._running_queries.get(text)
+            if running is not None:
+                owner = False
+            else:
+                running, owner = Future(), True
+                self._running_queries[text] = running
+        if not owner:
+            return running.result()
+        try:
+            result = self.run(query)
+        except BaseException as exc:
+            with self._lock:
+                del self._running_queries[text]
+            running.set_exception(exc)  # those waiting get the same sentence
+            raise
         with self._lock:
             self._results[text] = result
             while len(self._results) > RESULT_CACHE:
                 self._results.popitem(last=False)
+            del self._running_queries[text]
+        running.set_result(result)
         return result
 
     def partition(self, key: str) -> tuple[str, str | None]:
