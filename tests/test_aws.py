@@ -35,7 +35,9 @@ def appflow_call(**options: Any) -> Any:
 
 def athena_call(tmp_path: Any = None, **options: Any) -> Any:
     chosen = AthenaOptions(region=options.pop("region", REGION), timeout_seconds=5, **options)
-    return AthenaEngine("some-bucket", "ga/", [OBJECT], FieldMap(), Bounds(), chosen, None, sleep=lambda s: None)
+    engine = AthenaEngine("some-bucket", "ga/", [OBJECT], FieldMap(), Bounds(), chosen, None, sleep=lambda s: None)
+    _ = engine.catalog  # the first query
+    return engine
 
 
 SERVICES: dict[str, tuple[Callable[..., Any], str, str]] = {

@@ -192,8 +192,9 @@ def test_duckdb_names_an_export_shape_it_cannot_read_and_the_way_out(tmp_path, d
     write(tmp_path / "src", f"{A}/p0.jsonl", jsonl([dwell("20260105", "/p", 0, 10, 50)]))
     write(tmp_path / "src", f"{B}/odd.json", data)
     store = LocalStore(tmp_path / "src")
+    engine = DuckDBEngine(store, list_exports(store), FieldMap(), Bounds(), str(tmp_path / "duck"))  # reads nothing
     with pytest.raises(HeatmapError) as raised:
-        DuckDBEngine(store, list_exports(store), FieldMap(), Bounds(), str(tmp_path / "duck"))
+        _ = engine.catalog
     message = str(raised.value)
     assert named in message and f"{B}/odd.json" in message and "--engine local" in message and "\n" not in message
 
@@ -278,6 +279,7 @@ def athena_engine(stubber_setup, tmp_path, **kwargs) -> tuple[AthenaEngine, Stub
     stubber.activate()
     engine = AthenaEngine("exports-bucket", "ga/", OBJECTS, FieldMap(), Bounds(), OPTIONS, str(tmp_path), client,
                           sleep=lambda s: None, **kwargs)  # fmt: skip
+    _ = engine.catalog  # its queries run on first use
     return engine, stubber
 
 
@@ -394,8 +396,8 @@ def test_an_abandoned_athena_query_is_stopped(tmp_path):
     setup(stubber)
     stubber.activate()
     with pytest.raises(KeyboardInterrupt):
-        AthenaEngine("exports-bucket", "ga/", OBJECTS, FieldMap(), Bounds(), OPTIONS, str(tmp_path), client,
-                     sleep=interrupted)  # fmt: skip
+        _ = AthenaEngine("exports-bucket", "ga/", OBJECTS, FieldMap(), Bounds(), OPTIONS, str(tmp_path), client,
+                         sleep=interrupted).catalog  # fmt: skip
     stubber.assert_no_pending_responses()
 
 
@@ -569,6 +571,7 @@ def test_athena_view_sql_names_only_the_winners_partitions(tmp_path):
     stubber.activate()
     engine = AthenaEngine("exports-bucket", "ga/", objects, FieldMap(), Bounds(), OPTIONS, str(tmp_path), client,
                           sleep=lambda s: None)  # fmt: skip
+    _ = engine.catalog
     stubber.assert_no_pending_responses()  # the two catalog queries ran; views below only build their SQL
 
     def compact(start: date, end: date) -> str:
@@ -649,6 +652,7 @@ def test_athena_reads_only_a_new_objects_folder_after_the_first_catalog(tmp_path
     stubber.activate()
     engine = AthenaEngine("exports-bucket", "ga/", [*OBJECTS, new], FieldMap(), Bounds(), OPTIONS, str(tmp_path),
                           client, sleep=lambda s: None)  # fmt: skip
+    _ = engine.catalog
     stubber.assert_no_pending_responses()
     assert engine.catalog.pages() == [("/p", 20), ("/q", 5)]
     assert engine.catalog.winners[date(2026, 1, 9)] == C
@@ -733,6 +737,7 @@ def test_eight_sessions_asking_one_query_start_it_once(tmp_path):
     client = SlowAthena()
     engine = AthenaEngine("exports-bucket", "ga/", [], FieldMap(), Bounds(), OPTIONS, None, client,
                           sleep=lambda _s: time.sleep(0.05))  # fmt: skip
+    _ = engine.catalog
     before = len(client.started)
     gate = threading.Barrier(8)
 
@@ -744,3 +749,27 @@ def test_eight_sessions_asking_one_query_start_it_once(tmp_path):
         answers = list(pool.map(ask, range(8)))
     assert len(client.started) - before == 1
     assert all(a.dwell.equals(answers[0].dwell) for a in answers)
+
+
+def test_constructing_an_engine_does_no_io(source, tmp_path):
+    """Nothing is read, copied or queried until the catalog is first asked for (then exactly once)."""
+    from heatmap.stores import MemoryStore
+
+    class Counting(MemoryStore):
+        reads = 0
+
+        def read(self, key: str) -> bytes:
+            Counting.reads += 1
+            return super().read(key)
+
+    store = Counting()
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        store.create(path.relative_to(source).as_posix(), path.read_bytes())
+    duck = DuckDBEngine(store, list_exports(store), FieldMap(), Bounds(), str(tmp_path / "duck"))
+    client = SlowAthena()
+    athena = AthenaEngine("exports-bucket", "ga/", OBJECTS, FieldMap(), Bounds(), OPTIONS, None, client)
+    assert Counting.reads == 0 and not client.started and not (tmp_path / "duck").exists()
+    assert duck.catalog.pages() == [("/p", 40), ("/求人/detail", 10)]
+    assert Counting.reads == len(duck.objects)
+    assert duck.catalog is duck.catalog and Counting.reads == len(duck.objects)
+    assert athena.name == "athena" and not client.started

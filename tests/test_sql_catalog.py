@@ -62,7 +62,9 @@ def source(tmp_path: Path) -> Path:
 
 def open_duckdb(folder: Path, cache: Path, shared: MemoryStore | None = None) -> Recording:
     store = LocalStore(folder)
-    return Recording(store, list_exports(store), FieldMap(), Bounds(), str(cache), shared)
+    engine = Recording(store, list_exports(store), FieldMap(), Bounds(), str(cache), shared)
+    _ = engine.catalog  # its queries run on first use
+    return engine
 
 
 def assert_same_as_from_scratch(engine: Recording, folder: Path, tmp_path: Path) -> None:

@@ -48,15 +48,21 @@ def open_engine(
     if name == "duckdb":
         from heatmap.engines.duckdb_engine import DuckDBEngine
 
-        return DuckDBEngine(store, objects, settings.fields, settings.bounds, cache_dir, shared)
+        return _ready(DuckDBEngine(store, objects, settings.fields, settings.bounds, cache_dir, shared))
     if name == "athena":
         from heatmap.engines.athena import AthenaEngine
 
         location = parse_location(source)
         if location.scheme != "s3":
             raise HeatmapError(f"the athena engine reads exports in S3; {source} is a local folder (use local)")
-        return AthenaEngine(
+        return _ready(AthenaEngine(
             location.bucket, location.prefix, objects, settings.fields, settings.bounds, settings.athena, cache_dir,
             dry_run=dry_run, shared=shared,
-        )  # fmt: skip
+        ))  # fmt: skip
     raise HeatmapError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+
+
+def _ready(engine: Engine) -> Engine:
+    """An engine whose catalog is built: opening a source is where its errors are met and shown."""
+    engine.catalog  # noqa: B018 (built on first use)
+    return engine

@@ -20,7 +20,11 @@ __all__ = ["Engine", "ViewSums", "Where"]
 
 class Engine(Protocol):
     name: str
-    catalog: Catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        """Pages, segment values, coverage and errors of the source."""
+        ...
 
     def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
         """Sums of one page between two dates (inclusive) for rows matching every segment condition."""

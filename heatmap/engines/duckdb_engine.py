@@ -44,29 +44,32 @@ class DuckDBEngine(SqlEngine):
     ) -> None:
         import duckdb
 
+        super().__init__(store.uri, objects, fields, bounds, cache_dir, shared)
         self.store = store
-        self.files = {o.key: self._local_file(o, cache_dir) for o in objects}
+        self.cache_dir = cache_dir
+        self.files = {o.key: self._local_file(o) for o in objects}  # where each is (or will be) on this disk
         self.connection = duckdb.connect()
         for setting in ("enable_progress_bar", "autoinstall_known_extensions", "autoload_known_extensions"):
             self.connection.execute(f"SET {setting} = false")  # and never download anything at run time
         self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # beyond it DuckDB spills to disk
         self._running = threading.Lock()
-        self.objects = objects
-        self._tables(fields)
-        super().__init__(store.uri, objects, fields, bounds, cache_dir, shared)
 
-    def _local_file(self, info: ObjectInfo, cache_dir: str | None) -> str:
+    def prepare(self) -> None:
+        for info in self.objects:
+            path = Path(self.files[info.key])
+            if not isinstance(self.store, LocalStore) and not path.exists():
+                write_atomic(path, self.store.read(info.key))
+        self._tables(self.fields)
+
+    def _local_file(self, info: ObjectInfo) -> str:
         if isinstance(self.store, LocalStore):
             return str(self.store.root / info.key)
-        if cache_dir is None:
+        if self.cache_dir is None:
             raise DataError("the duckdb engine needs a cache folder to copy S3 exports into")
         name = hashlib.sha256(f"{info.key}\x1f{info.etag}".encode()).hexdigest()
         # a folder per object: the SQL names winners by folder, so unrelated objects must never share one; the
         # file's shape is read from its bytes, never from its name
-        path = Path(cache_dir) / "duckdb-mirror" / name / "export"
-        if not path.exists():
-            write_atomic(path, self.store.read(info.key))
-        return str(path)
+        return str(Path(self.cache_dir) / "duckdb-mirror" / name / "export")
 
     def _tables(self, fields: FieldMap) -> None:
         """`exports` and `exports_undated` as Athena's Glue tables show them (tracking/athena.yaml): each spelling

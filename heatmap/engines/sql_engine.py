@@ -62,10 +62,20 @@ class SqlEngine:
         self._lock = threading.Lock()
         self._running_queries: dict[str, Future[pl.DataFrame]] = {}
         self.winners_by_day: dict[date, list[str]] = {}  # the keys of the objects whose rows count, per GA date
-        self._keys = {self.path_of(o.key): o.key for o in objects}
+        self.source = source
         self._states = StateHome(state_dir, shared, self.name, source, fields, bounds)
         self.catalog_scopes: list[Scope] = []
-        self.catalog = self._catalog(source)
+        self._built: Catalog | None = None
+        self._building = threading.Lock()
+
+    @property
+    def catalog(self) -> Catalog:
+        """Built on first use, once (constructing an engine does no I/O): `prepare`, then the catalog queries."""
+        with self._building:
+            if self._built is None:
+                self.prepare()
+                self._built = self._catalog(self.source)
+            return self._built
 
     # --- to implement ------------------------------------------------------------------------------------------
 
@@ -75,6 +85,9 @@ class SqlEngine:
     def path_of(self, key: str) -> str:
         """The "$path" value of an object key."""
         raise NotImplementedError
+
+    def prepare(self) -> None:
+        """The engine's own I/O before its first query (DuckDB: copy the exports here, read their shapes)."""
 
     # --- shared ------------------------------------------------------------------------------------------------
 
@@ -135,6 +148,7 @@ class SqlEngine:
 
     def _catalog(self, source: str) -> Catalog:
         ids = {o.key: object_id(o) for o in self.objects}
+        self._keys = {self.path_of(o.key): o.key for o in self.objects}
         state = self._states.load()
         coverage = self._coverage(ids, state)
         days_of = {key: {_day(text) for text in coverage[ids[key]]} for key in ids}
@@ -243,7 +257,8 @@ class SqlEngine:
         """The queries of a view: one, unless its winners are too many to name in one (`fitting`)."""
         if start > end:
             raise DataError(f"the date range is reversed: {start} is after {end}")
-        resolved = {resolve_dimension(self.catalog.segments, k): list(v) for k, v in (where or {}).items()}
+        segments = self.catalog.segments  # built first: its winners are the view's
+        resolved = {resolve_dimension(segments, k): list(v) for k, v in (where or {}).items()}
         return self.fitting(
             self._units(start, end),
             lambda pairs, scope: view_sql(self.fields, self.bounds, pairs, scope, page, start, end, resolved),
@@ -252,6 +267,7 @@ class SqlEngine:
     def scanned_bytes(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
         """(bytes a view of these dates reads, bytes of every export). Without dates: what a full count of the
         catalog's page views reads."""
+        self.catalog  # noqa: B018 (its winners are the view's)
         return self.scope_bytes(self._scope_in(start, end)), sum(o.size for o in self.objects)
 
     def scope_bytes(self, scope: Scope) -> int:
