@@ -7,8 +7,9 @@ For each engine, in its own process (so peak RSS is its own): opening the source
 (catalog; the local engine's parts are built first, untimed, as a server that has run before has them), opening
 it again once that run has landed (what each morning costs; the SQL engines read only what changed), the
 first view of the busiest page,
-a change to another page, and a segment change on that page. Also the bytes an Athena view would scan: the JSON
-of every export object (the table reads its flows in full; results are cached per view afterwards).
+a change to another page, and a segment change on that page. Also the bytes an Athena view would scan: the
+objects of the run-date folders it names, whole. Each figure twice: on the JSON Lines source and on the same rows
+as Parquet (what the shipped flows can write), with the local engine's first ingest of each and the ratios.
 """
 
 from __future__ import annotations
@@ -92,31 +93,82 @@ def main() -> None:
 
         source = str(work / "exports")
         generate(Path(source), 40 if args.quick else 400)
-    json_bytes = sum(p.stat().st_size for p in Path(source).rglob("*") if p.is_file())
+    sources = {"json": source, "parquet": as_parquet(Path(source), work / "parquet-exports")}
+    sizes = {
+        shape: sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+        for shape, folder in sources.items()
+    }
     from heatmap.ingest.build import load_dataset
     from heatmap.stores import LocalStore
 
-    load_dataset(LocalStore(source), cache_dir=work / "local")  # parts built once, as on a server that ran before
-    results = {name: run(name, source, str(work / name)) for name in ("local", "duckdb")}
-    print(f"source: {source}, {json_bytes / 1e6:,.0f} MB of JSON")
-    print(f"{'figure':24s} {'local':>10s} {'duckdb':>10s}  duckdb/local")
-    for key in ("open_s", "open_after_a_new_run_s", "first_view_s", "page_change_s", "segment_change_s", "peak_rss_mb"):
-        local, duck = results["local"][key], results["duckdb"][key]
-        print(f"{key:24s} {local:10.2f} {duck:10.2f}  {duck / max(local, 1e-9):8.1f}x")
-    for key, when in (("catalog_scan", "from scratch"), ("catalog_scan_after_a_new_run", "after a new run")):
-        read = results["duckdb"][key]
-        print(
-            f"bytes Athena's catalog queries scan {when}: {read / 1e9:6.2f} GB = ${read / 1e12 * 5:.4f} at $5/TB "
-            f"({read / json_bytes:.1%} of the exports)"
-        )
-    scans = {int(k.split("_")[1]): v for k, v in results["duckdb"].items() if k.startswith("athena_")}
-    for days, read in sorted(scans.items()):
-        print(
-            f"bytes an Athena view of the last {days:3d} days scans with run-date folders: {read / 1e9:6.2f} GB "
-            f"= ${read / 1e12 * 5:.4f} at $5/TB ({read / json_bytes:.0%} of the exports)"
-        )
-    print(f"without run-date folders every view scans all exports: {json_bytes / 1e9:.2f} GB = "
-          f"${json_bytes / 1e12 * 5:.3f}")  # fmt: skip
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for shape, folder in sources.items():
+        started = time.perf_counter()
+        load_dataset(
+            LocalStore(folder), cache_dir=work / "caches" / shape / "local"
+        )  # parts built once, as on a server that ran before
+        ingest = time.perf_counter() - started
+        results[shape] = {name: run(name, folder, str(work / "caches" / shape / name)) for name in ("local", "duckdb")}
+        results[shape]["local"]["ingest_s"] = ingest
+    print(
+        f"source: {source}; {sizes['json'] / 1e6:,.0f} MB of JSON Lines, the same rows as {sizes['parquet'] / 1e6:,.0f} MB of Parquet"
+    )
+    for shape, folder in sources.items():
+        print(f"\n{shape}: {folder}")
+        print(f"{'figure':24s} {'local':>10s} {'duckdb':>10s}  duckdb/local")
+        for key in (
+            "open_s",
+            "open_after_a_new_run_s",
+            "first_view_s",
+            "page_change_s",
+            "segment_change_s",
+            "peak_rss_mb",
+        ):
+            local, duck = results[shape]["local"][key], results[shape]["duckdb"][key]
+            print(f"{key:24s} {local:10.2f} {duck:10.2f}  {duck / max(local, 1e-9):8.1f}x")
+    print(f"\n{'figure':34s} {'json':>10s} {'parquet':>10s}  parquet/json")
+    for engine, key in (
+        ("local", "ingest_s"),
+        ("duckdb", "open_s"),
+        ("duckdb", "first_view_s"),
+        ("duckdb", "page_change_s"),
+        ("duckdb", "peak_rss_mb"),
+    ):
+        a, b = results["json"][engine][key], results["parquet"][engine][key]
+        print(f"{engine + ' ' + key:34s} {a:10.2f} {b:10.2f}  {b / max(a, 1e-9):8.2f}x")
+    for shape in sources:
+        total = sizes[shape]
+        for key, when in (("catalog_scan", "from scratch"), ("catalog_scan_after_a_new_run", "after a new run")):
+            read = results[shape]["duckdb"][key]
+            print(
+                f"{shape}: bytes Athena's catalog queries scan {when}: {read / 1e6:9.2f} MB = ${read / 1e12 * 5:.5f} "
+                f"at $5/TB ({read / total:.1%} of the exports)"
+            )
+        scans = {int(k.split("_")[1]): v for k, v in results[shape]["duckdb"].items() if k.startswith("athena_")}
+        for days, read in sorted(scans.items()):
+            print(
+                f"{shape}: bytes an Athena view of the last {days:3d} days scans with run-date folders: "
+                f"{read / 1e6:9.2f} MB = ${read / 1e12 * 5:.5f} at $5/TB ({read / total:.0%} of the exports)"
+            )
+        print(f"{shape}: without run-date folders every view scans all exports: {total / 1e6:.2f} MB = "
+              f"${total / 1e12 * 5:.5f}")  # fmt: skip
+
+
+def as_parquet(source: Path, out: Path) -> str:
+    """The same exports as a flow set to Parquet writes them: one file per JSON Lines file, same folder and time,
+    string columns (the GA4 connector types every field as a string). A view reads every column of these files
+    (each is a field the SQL needs), so Athena's bill for a Parquet view is its files' compressed size."""
+    import os
+
+    import polars as pl
+
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        frame = pl.read_ndjson(path, infer_schema_length=None)
+        target = (out / path.relative_to(source)).with_suffix(".parquet")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame.cast(pl.String).write_parquet(target)
+        os.utime(target, (path.stat().st_atime, path.stat().st_mtime))
+    return str(out)
 
 
 if __name__ == "__main__":
