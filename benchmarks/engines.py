@@ -60,12 +60,21 @@ def measure(engine_name: str, source: str, cache: str) -> dict[str, float]:
         started = time.perf_counter()
         band_table(engine.view(page, start, end, where))
         timings[label] = time.perf_counter() - started
-    timings["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    timings["peak_rss_mb"] = own_peak_mb()
     if hasattr(engine, "scanned_bytes"):  # the SQL engines: what the same view would read on Athena
         for days in (1, 7, 30, len(catalog.days)):
             read, _total = engine.scanned_bytes(max(start, end - timedelta(days=days - 1)), end)
             timings[f"athena_{days}"] = read
     return timings
+
+
+def own_peak_mb() -> float:
+    """This process's peak RSS since its exec (VmHWM). Not ru_maxrss: Linux keeps that across exec, so a child
+    would report the parent's peak whenever the parent's was higher."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(engine_name: str, source: str, cache: str) -> dict[str, float]:
