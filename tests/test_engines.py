@@ -773,3 +773,39 @@ def test_constructing_an_engine_does_no_io(source, tmp_path):
     assert Counting.reads == len(duck.objects)
     assert duck.catalog is duck.catalog and Counting.reads == len(duck.objects)
     assert athena.name == "athena" and not client.started
+
+
+def test_athena_refuses_exports_its_json_tables_cannot_read_in_one_sentence(tmp_path):
+    """A flow set to Parquet or CSV: the first export of each new run folder is looked at (its first bytes only),
+    and the sentence names the shape and the way out instead of a source that seems empty."""
+    import io
+    from typing import ClassVar
+
+    import polars as pl
+
+    from heatmap.stores import MemoryStore
+
+    class Heads(MemoryStore):
+        heads: ClassVar[list[str]] = []
+
+        def read_head(self, key: str, size: int) -> bytes:
+            Heads.heads.append(key)
+            return super().read_head(key, size)
+
+    sink = io.BytesIO()
+    pl.DataFrame([dwell("20260107", "/p", 0, 1, 1)]).write_parquet(sink)
+    store = Heads()
+    store.create(f"{A}/p0.jsonl", jsonl([dwell("20260105", "/p", 0, 10, 50)]))
+    store.create(f"{A}/p1.jsonl", jsonl([dwell("20260105", "/p", 1, 5, 20)]))
+    store.create(f"{B}/p0.parquet", sink.getvalue())
+    listing = list(store.list(""))
+    client = SlowAthena()
+    engine = AthenaEngine("exports-bucket", "ga/", listing, FieldMap(), Bounds(), OPTIONS, None, client, store=store)
+    with pytest.raises(HeatmapError) as raised:
+        _ = engine.catalog
+    message = str(raised.value)
+    assert "are Parquet" in message and f"{B}/p0.parquet" in message and "--engine duckdb" in message
+    assert "\n" not in message and not client.started and sorted(Heads.heads) == [f"{A}/p0.jsonl", f"{B}/p0.parquet"]
+    fine = AthenaEngine("exports-bucket", "ga/", listing[:2], FieldMap(), Bounds(), OPTIONS, None, client, store=store,
+                        sleep=lambda _s: None)  # fmt: skip
+    assert fine.catalog.pages() == [] and client.started  # JSON Lines only: the queries run

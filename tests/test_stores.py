@@ -40,6 +40,18 @@ def test_create_read_round_trip(store: Store) -> None:
     assert store.read("empty.txt") == b""
 
 
+def test_read_head_reads_only_the_first_bytes(store: Store) -> None:
+    """What the Athena engine reads of a new export to tell its shape: a ranged GET on S3, even of an empty object."""
+    data = bytes(range(256)) * 400
+    store.create("flow/p0.jsonl", data)
+    store.create("flow/empty", b"")
+    assert store.read_head("flow/p0.jsonl", 1000) == data[:1000]
+    assert store.read_head("flow/p0.jsonl", 10**6) == data
+    assert store.read_head("flow/empty", 65536) == b""
+    with pytest.raises(NotFound):
+        store.read_head("flow/none", 10)
+
+
 def test_read_missing_key_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound, match="not found"):
         store.read("no/such/key.json")

@@ -57,7 +57,7 @@ def open_engine(
             raise HeatmapError(f"the athena engine reads exports in S3; {source} is a local folder (use local)")
         return _ready(AthenaEngine(
             location.bucket, location.prefix, objects, settings.fields, settings.bounds, settings.athena, cache_dir,
-            dry_run=dry_run, shared=shared,
+            dry_run=dry_run, shared=shared, store=store,
         ))  # fmt: skip
     raise HeatmapError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
 

@@ -21,8 +21,8 @@ from sqlglot import exp
 from heatmap.aws import new_client, one_line, unreached
 from heatmap.contract import Bounds
 from heatmap.engines.athena_options import AthenaOptions as AthenaOptions
-from heatmap.engines.sql import RUN_DATE, TABLE, UNDATED_TABLE
-from heatmap.engines.sql_engine import SqlEngine
+from heatmap.engines.sql import RUN_DATE, TABLE, UNDATED_TABLE, unit_of
+from heatmap.engines.sql_engine import SqlEngine, refuse_shapes
 from heatmap.errors import HeatmapError
 from heatmap.fields import FieldMap
 from heatmap.ingest.parts import write_atomic
@@ -78,7 +78,10 @@ class AthenaEngine(SqlEngine):
         sleep: Any = time.sleep,
         dry_run: bool = False,
         shared: Store | None = None,
+        store: Store | None = None,
     ) -> None:
+        """`store`: the source, to read the first bytes of exports no earlier catalog has seen (their shape)."""
+        self.store = store
         self.bucket, self.prefix = bucket, prefix
         self.options = options
         self.client = client or make_client(options)
@@ -89,6 +92,29 @@ class AthenaEngine(SqlEngine):
 
     def path_of(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
+
+    def check_shapes(self, keys: list[str]) -> None:
+        """The Glue tables read JSON Lines: the first export of each new execution folder is looked at (a ranged
+        GET of 64 KB; a run writes one format) and any other shape is refused in one sentence, instead of a
+        source that seems to have no rows."""
+        if self.store is None:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        from heatmap.readers import export_kind, head_of
+
+        store = self.store
+        first = {unit_of(key, self.path_of(key)): key for key in sorted(keys, reverse=True)}
+        with ThreadPoolExecutor(8) as pool:
+            heads = dict(
+                zip(
+                    first.values(),
+                    pool.map(lambda key: head_of(store.read_head(key, 65536))[0], first.values()),
+                    strict=True,
+                )
+            )
+        way_out = "use --engine duckdb or --engine local (HEATMAP_ENGINE), which read every shape AppFlow writes"
+        refuse_shapes({key: export_kind(head) for key, head in heads.items()}, ["jsonl"], "the Athena tables", way_out)
 
     def sql_text(self, query: exp.Expression) -> str:
         """The query against the Glue tables, as pasted into the Athena console."""

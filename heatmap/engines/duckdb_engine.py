@@ -17,9 +17,9 @@ import polars as pl
 from sqlglot import exp
 
 from heatmap.contract import Bounds
-from heatmap.engines.duckdb_files import quoted, refuse_unreadable, rows_sql, shape_of
+from heatmap.engines.duckdb_files import READ_KINDS, quoted, rows_sql, shape_of
 from heatmap.engines.sql import FLOW, RUN_DATE, TABLE, UNDATED_TABLE, Scope, role_fields, scope_of, table_columns
-from heatmap.engines.sql_engine import SqlEngine
+from heatmap.engines.sql_engine import SqlEngine, refuse_shapes
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.parts import write_atomic
@@ -80,7 +80,10 @@ class DuckDBEngine(SqlEngine):
         self._nulls = ", ".join(f"NULL::VARCHAR AS {quoted(column)}" for column, _key in self._columns)
         key_of = {self.files[o.key]: o.key for o in self.objects}
         self._shapes = {file: shape_of(file, self.connection) for file in key_of}
-        refuse_unreadable(self._shapes, key_of)
+        way_out = "use the local engine (--engine local, HEATMAP_ENGINE=local), which reads every shape"
+        refuse_shapes(
+            {key_of[f]: shape.kind for f, shape in self._shapes.items()}, READ_KINDS, "the SQL engines", way_out
+        )
         self.connection.execute("CREATE TABLE _files (file VARCHAR PRIMARY KEY, flow VARCHAR, run_date VARCHAR)")
         rows = [(self.files[o.key], *self.partition(o.key)) for o in self.objects]
         if rows:

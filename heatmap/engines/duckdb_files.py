@@ -18,16 +18,9 @@ from typing import Any
 
 from sqlglot import exp
 
-from heatmap.errors import DataError
 from heatmap.readers import export_kind, head_of
 
 READ_KINDS = ("jsonl", "csv", "parquet")  # what DuckDB reads; "empty" files hold no rows and are left out
-_NAMES = {
-    "ua": "Universal Analytics report documents",
-    "json-array": "JSON arrays",
-    "binary": "binary files that are not Parquet",
-    "parquet.gz": "gzip-compressed Parquet files",
-}
 
 
 @dataclass(frozen=True)
@@ -49,21 +42,6 @@ def shape_of(path: str, connection: Any) -> FileShape:
         described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
         return FileShape(kind, gzipped, tuple(str(row[0]) for row in described))
     return FileShape("parquet.gz" if kind == "parquet" else kind, gzipped)
-
-
-def refuse_unreadable(shapes: Mapping[str, FileShape], key_of: Mapping[str, str]) -> None:
-    """One sentence naming the shape DuckDB cannot read, an export that has it, and the way out."""
-    odd = sorted(
-        (shape.kind, key_of[file]) for file, shape in shapes.items() if shape.kind not in (*READ_KINDS, "empty")
-    )
-    if odd:
-        kind, key = odd[0]
-        count = sum(1 for k, _key in odd if k == kind)
-        raise DataError(
-            f"the SQL engines read JSON Lines, CSV and Parquet exports; {count:,} export(s) here are "
-            f"{_NAMES.get(kind, kind)} (for example {key}): use the local engine (--engine local, "
-            "HEATMAP_ENGINE=local), which reads every shape"
-        )
 
 
 def rows_sql(shapes: Mapping[str, FileShape], columns: Iterable[tuple[str, str]]) -> str | None:

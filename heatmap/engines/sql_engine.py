@@ -33,6 +33,15 @@ from heatmap.query import resolve_dimension
 from heatmap.stores.base import ObjectInfo, Store
 from heatmap.table import ViewSums
 
+_SHAPE_NAMES = {
+    "jsonl": "JSON Lines",
+    "csv": "CSV",
+    "parquet": "Parquet",
+    "ua": "Universal Analytics report documents",
+    "json-array": "JSON arrays",
+    "binary": "binary files that are not Parquet",
+    "parquet.gz": "gzip-compressed Parquet files",
+}
 RESULT_CACHE = 64  # views per engine: toggling back to a view does not run (or pay for) its query again
 
 
@@ -88,6 +97,9 @@ class SqlEngine:
 
     def prepare(self) -> None:
         """The engine's own I/O before its first query (DuckDB: copy the exports here, read their shapes)."""
+
+    def check_shapes(self, keys: list[str]) -> None:
+        """Refuse, in one sentence, exports this engine cannot read (`keys`: those no earlier catalog has seen)."""
 
     # --- shared ------------------------------------------------------------------------------------------------
 
@@ -194,6 +206,7 @@ class SqlEngine:
         coverage.update({ids[key]: {} for key in fresh})
         if not fresh:
             return coverage
+        self.check_shapes(fresh)
         named = {key: [key] for key in fresh}
         for query in self.fitting(named, lambda _keys, scope: coverage_sql(self.fields, self.bounds, scope)):
             for path, day, count in self._catalog_query(query).iter_rows():
@@ -337,3 +350,18 @@ def _view_sums(result: pl.DataFrame) -> ViewSums:
         .sort("y", "x")
     )
     return ViewSums(dwell=dwell, clicks=clicks)
+
+
+def refuse_shapes(kinds: Mapping[str, str], readable: Iterable[str], reader: str, way_out: str) -> None:
+    """One sentence naming an export shape `reader` cannot read (`kinds`: export key -> heatmap.readers kind), an
+    export that has it, and the way out; nothing when every export is readable (or empty)."""
+    allowed = {*readable, "empty"}
+    odd = sorted((kind, key) for key, kind in kinds.items() if kind not in allowed)
+    if odd:
+        kind, key = odd[0]
+        count = sum(1 for k, _key in odd if k == kind)
+        names = ", ".join(_SHAPE_NAMES[k] for k in sorted(allowed - {"empty"}, key=list(_SHAPE_NAMES).index))
+        raise DataError(
+            f"{reader} read {names} exports; {count:,} export(s) here are {_SHAPE_NAMES.get(kind, kind)} "
+            f"(for example {key}): {way_out}"
+        )

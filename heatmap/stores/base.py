@@ -30,6 +30,10 @@ class Store(Protocol):
 
     def read(self, key: str) -> bytes: ...
 
+    def read_head(self, key: str, size: int) -> bytes:
+        """The object's first `size` bytes (fewer if it is shorter): enough to tell an export's shape."""
+        ...
+
     def create(self, key: str, data: bytes, content_type: str | None = None) -> None:
         """Write a new object; raise AlreadyExists if the key is taken. Never overwrites."""
         ...

@@ -43,8 +43,12 @@ class LocalStore:
             yield ObjectInfo(key=key, size=stat.st_size, etag=etag, last_modified=modified)
 
     def read(self, key: str) -> bytes:
+        return self.read_head(key, -1)
+
+    def read_head(self, key: str, size: int) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with self._path(key).open("rb") as handle:
+                return handle.read(size)
         except FileNotFoundError:
             raise NotFound(f"{key} not found in {self.root}") from None
         except OSError as exc:

@@ -30,6 +30,9 @@ class MemoryStore:
         except KeyError:
             raise NotFound(f"{key} not found in {self.uri}") from None
 
+    def read_head(self, key: str, size: int) -> bytes:
+        return self.read(key)[:size]
+
     def create(
         self,
         key: str,

@@ -133,12 +133,22 @@ class S3Store:
         yield from found
 
     def read(self, key: str) -> bytes:
+        return self._get(key, {})
+
+    def read_head(self, key: str, size: int) -> bytes:
+        return self._get(key, {"Range": f"bytes=0-{size - 1}"})[:size]
+
+    def _get(self, key: str, extra: dict[str, str]) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key, **extra)
             return bytes(response["Body"].read())
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            if extra and exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""  # an empty object has no first bytes
+            raise self._explain(exc, key) from None
+        except BotoCoreError as exc:
             raise self._explain(exc, key) from None
 
     def create(self, key: str, data: bytes, content_type: str | None = None) -> None:
