@@ -809,3 +809,27 @@ def test_athena_refuses_exports_its_json_tables_cannot_read_in_one_sentence(tmp_
     fine = AthenaEngine("exports-bucket", "ga/", listing[:2], FieldMap(), Bounds(), OPTIONS, None, client, store=store,
                         sleep=lambda _s: None)  # fmt: skip
     assert fine.catalog.pages() == [] and client.started  # JSON Lines only: the queries run
+
+
+@pytest.mark.parametrize(("page", "start", "end", "where"), VIEWS)
+def test_the_athena_engine_gives_the_local_engines_answers_through_a_fake_athena(
+    source, tmp_path, page, start, end, where
+):
+    """The Athena engine end to end (its text against the Glue tables, polling, pages of results, types) with
+    DuckDB executing exactly what it sends: the held-out cases give the local engine's catalog and views."""
+    from tests.fixtures.athena import FakeAthena
+
+    store = LocalStore(source)
+    objects = list_exports(store)
+    fake = FakeAthena(store, objects, OPTIONS, "exports-bucket", "ga/", polls=2)
+    athena = AthenaEngine("exports-bucket", "ga/", objects, FieldMap(), Bounds(), OPTIONS, None, fake,
+                          sleep=lambda _s: None)  # fmt: skip
+    local = load_dataset(store, cache_dir=tmp_path / "local")
+    assert athena.catalog.coverage()["days"] == local.catalog.coverage()["days"]
+    assert athena.catalog.pages() == local.catalog.pages()
+    assert athena.catalog.segment_values == local.catalog.segment_values
+    ours, theirs = local.view(page, start, end, where), athena.view(page, start, end, where)
+    same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
+    assert (click_grid(theirs, 1).counts == click_grid(ours, 1).counts).all()
+    assert theirs.dwell["seconds_sq"].to_list() == pytest.approx(ours.dwell["seconds_sq"].to_list(), rel=1e-12)
+    assert all('"heatmaps"."exports' in text for text in fake.started) and not fake.stopped
