@@ -183,10 +183,10 @@ def test_no_delete_or_overwrite_anywhere(store: Store) -> None:
     names = [n for n in dir(store) if not n.startswith("_")]
     offending = [n for n in names if any(word in n.lower() for word in forbidden)]
     assert offending == []
-    assert {n for n in names if callable(getattr(type(store), n, None))} >= {"list", "read", "create"}
+    assert {n for n in names if callable(getattr(type(store), n, None))} >= {"list", "read", "read_head", "create"}
     for cls in (LocalStore, MemoryStore, S3Store):
         public = {n for n in vars(cls) if not n.startswith("_") and callable(vars(cls)[n])}
-        assert public == {"list", "read", "create"}, cls
+        assert public == {"list", "read", "read_head", "create"}, cls
 
 
 # ---------------------------------------------------------------------------------------------- S3 specifics
