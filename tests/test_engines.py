@@ -139,6 +139,8 @@ def rewritten(source: Path, folder: Path, shape: str) -> Path:
         data = path.read_bytes()
         lines = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).splitlines()
         records = [json.loads(line) for line in lines if line.startswith(b'{"')]
+        if shape in ("parquet-plain", "parquet-events"):  # as the shipped flows and the event route name fields
+            records = [{k.removeprefix("customEvent:"): v for k, v in r.items()} for r in records]
         keys = list(dict.fromkeys(k for r in records for k in r))
         if shape.startswith("csv"):
             text = io.StringIO()
@@ -149,15 +151,20 @@ def rewritten(source: Path, folder: Path, shape: str) -> Path:
             out = gzip.compress(out) if shape == "csv.gz" else out
         else:
             frame = pl.DataFrame(records, schema=dict.fromkeys(keys, pl.String))
-            if shape == "parquet-typed":  # as the event route writes: numbers typed, unset values null
-                numbers = {"eventCount": pl.Int64, "customEvent:hm_seconds": pl.Float64}
+            if shape in ("parquet-typed", "parquet-events"):  # as the event route writes: typed, unset values null
+                numbers = {"eventCount": pl.Int64, "customEvent:hm_seconds": pl.Float64, "hm_seconds": pl.Float64}
                 frame = frame.with_columns(
                     pl.col(k).cast(numbers.get(k, pl.Int64), strict=False) for k in keys if k in numbers or "hm_" in k
                 )
+                if shape == "parquet-events":
+                    frame = frame.with_columns(pl.col("date").str.strptime(pl.Date, "%Y%m%d"))
             sink = io.BytesIO()
             frame.write_parquet(sink)
             out = sink.getvalue()
-        target = folder / path.relative_to(source)
+        relative = path.relative_to(source).as_posix()
+        if shape == "parquet-events":  # under an event-route flow
+            relative = relative.replace("flow/", "ga4-heatmap-events-daily/", 1)
+        target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(out)
         os.utime(target, (path.stat().st_atime, path.stat().st_mtime))
@@ -775,9 +782,10 @@ def test_constructing_an_engine_does_no_io(source, tmp_path):
     assert athena.name == "athena" and not client.started
 
 
-def test_athena_refuses_exports_its_json_tables_cannot_read_in_one_sentence(tmp_path):
-    """A flow set to Parquet or CSV: the first export of each new run folder is looked at (its first bytes only),
-    and the sentence names the shape and the way out instead of a source that seems empty."""
+def test_athena_refuses_csv_exports_in_one_sentence_and_reads_parquet(tmp_path):
+    """A flow set to CSV: the first export of each new run folder is looked at (its first bytes only), and the
+    sentence names the shape and the ways out instead of a source that seems empty. Parquet is read (its own
+    tables); a run-date folder holding Parquet and JSON Lines, which a Parquet table cannot read, is refused."""
     import io
     from typing import ClassVar
 
@@ -798,38 +806,53 @@ def test_athena_refuses_exports_its_json_tables_cannot_read_in_one_sentence(tmp_
     store.create(f"{A}/p0.jsonl", jsonl([dwell("20260105", "/p", 0, 10, 50)]))
     store.create(f"{A}/p1.jsonl", jsonl([dwell("20260105", "/p", 1, 5, 20)]))
     store.create(f"{B}/p0.parquet", sink.getvalue())
+    store.create(f"{C}/p0.csv", b"date,pagePath,eventName\n20260108,/p,hm_dwell\n")
     listing = list(store.list(""))
     client = SlowAthena()
-    engine = AthenaEngine("exports-bucket", "ga/", listing, FieldMap(), Bounds(), OPTIONS, None, client, store=store)
-    with pytest.raises(HeatmapError) as raised:
-        _ = engine.catalog
-    message = str(raised.value)
-    assert "are Parquet" in message and f"{B}/p0.parquet" in message and "--engine duckdb" in message
-    assert "\n" not in message and not client.started and sorted(Heads.heads) == [f"{A}/p0.jsonl", f"{B}/p0.parquet"]
-    fine = AthenaEngine("exports-bucket", "ga/", listing[:2], FieldMap(), Bounds(), OPTIONS, None, client, store=store,
+
+    def refusal(objects: list) -> str:
+        engine = AthenaEngine("exports-bucket", "ga/", objects, FieldMap(), Bounds(), OPTIONS, None, client,
+                              store=store)  # fmt: skip
+        with pytest.raises(HeatmapError) as raised:
+            _ = engine.catalog
+        assert "\n" not in str(raised.value) and not client.started
+        return str(raised.value)
+
+    message = refusal(listing)
+    assert "are CSV" in message and f"{C}/p0.csv" in message and "Parquet" in message and "--engine duckdb" in message
+    assert sorted(Heads.heads) == [f"{A}/p0.jsonl", f"{B}/p0.parquet", f"{C}/p0.csv"]
+    store.create(f"{A}-rerun/p0.parquet", sink.getvalue())  # the same run-date folder, after a change of file type
+    message = refusal([o for o in store.list("") if not o.key.endswith(".csv")])
+    assert "flow/2026/01/06" in message and f"{A}-rerun/p0.parquet" in message and f"{A}/p0.jsonl" in message
+    fine = AthenaEngine("exports-bucket", "ga/", listing[:3], FieldMap(), Bounds(), OPTIONS, None, client, store=store,
                         sleep=lambda _s: None)  # fmt: skip
-    assert fine.catalog.pages() == [] and client.started  # JSON Lines only: the queries run
+    assert fine.catalog.pages() == [] and client.started  # JSON Lines and Parquet: the queries run
+    assert fine.families == {f"{A}/p0.jsonl": "json", f"{A}/p1.jsonl": "json", f"{B}/p0.parquet": "parquet"}
+    assert any('"exports_parquet"' in text for text in client.started)
 
 
-@pytest.mark.parametrize(("page", "start", "end", "where"), VIEWS)
-def test_the_athena_engine_gives_the_local_engines_answers_through_a_fake_athena(
-    source, tmp_path, page, start, end, where
-):
-    """The Athena engine end to end (its text against the Glue tables, polling, pages of results, types) with
-    DuckDB executing exactly what it sends: the held-out cases give the local engine's catalog and views."""
+@pytest.mark.parametrize("shape", ["jsonl", "parquet-plain", "parquet-events"])
+def test_the_athena_engine_gives_the_local_engines_answers_through_a_fake_athena(source, tmp_path, shape):
+    """The Athena engine end to end (its text against the Glue tables of each format, polling, pages of results,
+    types) with DuckDB executing exactly what it sends: the held-out cases as JSON Lines, as the report flows'
+    Parquet (strings) and as the event route's (typed) give the local engine's catalog and views."""
     from tests.fixtures.athena import FakeAthena
 
-    store = LocalStore(source)
+    folder = source if shape == "jsonl" else rewritten(source, tmp_path / "src", shape)
+    store = LocalStore(folder)
     objects = list_exports(store)
     fake = FakeAthena(store, objects, OPTIONS, "exports-bucket", "ga/", polls=2)
     athena = AthenaEngine("exports-bucket", "ga/", objects, FieldMap(), Bounds(), OPTIONS, None, fake,
-                          sleep=lambda _s: None)  # fmt: skip
+                          sleep=lambda _s: None, store=store)  # fmt: skip
     local = load_dataset(store, cache_dir=tmp_path / "local")
     assert athena.catalog.coverage()["days"] == local.catalog.coverage()["days"]
     assert athena.catalog.pages() == local.catalog.pages()
     assert athena.catalog.segment_values == local.catalog.segment_values
-    ours, theirs = local.view(page, start, end, where), athena.view(page, start, end, where)
-    same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
-    assert (click_grid(theirs, 1).counts == click_grid(ours, 1).counts).all()
-    assert theirs.dwell["seconds_sq"].to_list() == pytest.approx(ours.dwell["seconds_sq"].to_list(), rel=1e-12)
-    assert all('"heatmaps"."exports' in text for text in fake.started) and not fake.stopped
+    for page, start, end, where in VIEWS:
+        ours, theirs = local.view(page, start, end, where), athena.view(page, start, end, where)
+        same_numbers(band_table(theirs).to_json_dict(), band_table(ours).to_json_dict())
+        assert (click_grid(theirs, 1).counts == click_grid(ours, 1).counts).all()
+        assert theirs.dwell["seconds_sq"].to_list() == pytest.approx(ours.dwell["seconds_sq"].to_list(), rel=1e-12)
+    table = {"jsonl": '"heatmaps"."exports"', "parquet-plain": '"heatmaps"."exports_parquet"',
+             "parquet-events": '"heatmaps"."exports_events"'}[shape]  # fmt: skip
+    assert all(table in text for text in fake.started) and not fake.stopped

@@ -25,10 +25,53 @@ def tables() -> dict[str, dict]:
     return found
 
 
-def test_glue_columns_are_the_contracts_fields_under_both_spellings_and_the_sql_reads_them():
-    assert set(tables()) == {sql.TABLE, sql.UNDATED_TABLE}
+NAMES = [name for family in sql.FAMILIES.values() for name in (family.table, family.undated_table)]
+
+
+def tables_of(family: sql.Family) -> list[dict]:
+    return [tables()[family.table], tables()[family.undated_table]]
+
+
+def test_two_tables_per_export_format():
+    assert sorted(tables()) == sorted(NAMES) and len(NAMES) == 6
+    for family in sql.FAMILIES.values():
+        for table in tables_of(family):
+            storage = table["StorageDescriptor"]
+            parquet = family is not sql.JSON
+            assert table["Parameters"]["classification"] == ("parquet" if parquet else "json")
+            assert storage["SerdeInfo"]["SerializationLibrary"] == (
+                "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" if parquet
+                else "org.openx.data.jsonserde.JsonSerDe"
+            )  # fmt: skip
+            assert storage["InputFormat"].endswith("MapredParquetInputFormat" if parquet else "TextInputFormat")
+
+
+def test_parquet_columns_are_what_the_flows_write_under_their_plain_names():
     fields = [*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS, contract.SECONDS_SQ_PARAM]
-    for table in tables().values():
+    for table in tables_of(sql.PARQUET):  # what the report flows' maps name (DestinationField), strings
+        columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
+        assert columns == {sql.column_name(f): "string" for f in fields}
+    event_route = [c.lower() for c in build.EVENT_COLUMNS]  # what heatmap_daily.sql writes
+    assert list(sql.event_columns()) == event_route and set(sql.EVENT_TYPES) <= set(event_route)
+    for table in tables_of(sql.EVENTS):
+        columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
+        assert columns == {c: sql.EVENT_TYPES.get(c, "string") for c in event_route}
+
+
+def test_the_event_tables_types_are_the_demos_event_parquet(tmp_path):
+    import polars as pl
+
+    from heatmap.demo import write_demo
+
+    (first, *_rest) = sorted(write_demo(tmp_path).rglob("*.parquet"))
+    glue = {pl.Date: "date", pl.Int64: "bigint", pl.Float64: "double", pl.String: "string"}
+    schema = {name.lower(): glue[dtype] for name, dtype in pl.read_parquet_schema(first).items()}
+    assert schema == {c: sql.EVENT_TYPES.get(c, "string") for c in sql.event_columns()}
+
+
+def test_glue_columns_are_the_contracts_fields_under_both_spellings_and_the_sql_reads_them():
+    fields = [*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS, contract.SECONDS_SQ_PARAM]
+    for table in tables_of(sql.JSON):
         storage = table["StorageDescriptor"]
         columns = [c["Name"] for c in storage["Columns"]]
         assert sorted(columns) == sorted({column for f in fields for column, _key in sql.spellings(f)})
@@ -47,7 +90,21 @@ def test_glue_columns_are_the_contracts_fields_under_both_spellings_and_the_sql_
 
 
 def test_partitions_are_the_run_date_folders_the_shipped_flows_write():
-    dated, undated = tables()[sql.TABLE], tables()[sql.UNDATED_TABLE]
+    for family in sql.FAMILIES.values():
+        partitions_of_family(*tables_of(family), family)
+    appflow = build.load_template((TEMPLATE.parent / "appflow.yaml").read_text(encoding="utf-8"))["Resources"]
+    for name in ("DailyFlow", "BackfillFlow", "EventDailyFlow", "EventBackfillFlow"):
+        (destination,) = appflow[name]["Properties"]["DestinationFlowConfigList"]
+        prefix = destination["DestinationConnectorProperties"]["S3"]["S3OutputFormatConfig"]["PrefixConfig"]
+        # <SourcePrefix>/<flow>/<yyyy>/<mm>/<dd>/<execution id>/: the folders partition_of reads
+        assert prefix == {"PrefixType": "PATH", "PrefixFormat": "DAY", "PathPrefixHierarchy": ["EXECUTION_ID"]}
+    assert sql.partition_of("ga4-heatmap-daily/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a/part") == (
+        "ga4-heatmap-daily",
+        "2026/01/06",
+    )
+
+
+def partitions_of_family(dated: dict, undated: dict, family: sql.Family) -> None:
     assert [k["Name"] for k in dated["PartitionKeys"]] == [sql.FLOW, sql.RUN_DATE]
     assert [k["Name"] for k in undated["PartitionKeys"]] == [sql.FLOW]
     projection = dated["Parameters"]
@@ -59,19 +116,12 @@ def test_partitions_are_the_run_date_folders_the_shipped_flows_write():
     template = projection["storage.location.template"]["Fn::Sub"]
     assert template == "s3://${SourceBucketName}/${SourcePrefix}/${!flow}/${!run_date}/"
     assert undated["Parameters"]["storage.location.template"]["Fn::Sub"].endswith("/${!flow}/")
+    report = ["${FlowNamePrefix}-daily", "${FlowNamePrefix}-backfill"]
+    events = ["${FlowNamePrefix}-events-daily", "${FlowNamePrefix}-events-backfill"]
+    expected = {sql.JSON: report + events, sql.PARQUET: report, sql.EVENTS: events}[family]  # who writes each
     for table in (dated, undated):
         flows = table["Parameters"][f"projection.{sql.FLOW}.values"]["Fn::Sub"]
-        assert flows == "${FlowNamePrefix}-daily,${FlowNamePrefix}-backfill"
-    appflow = build.load_template((TEMPLATE.parent / "appflow.yaml").read_text(encoding="utf-8"))["Resources"]
-    for name in ("DailyFlow", "BackfillFlow"):
-        (destination,) = appflow[name]["Properties"]["DestinationFlowConfigList"]
-        prefix = destination["DestinationConnectorProperties"]["S3"]["S3OutputFormatConfig"]["PrefixConfig"]
-        # <SourcePrefix>/<flow>/<yyyy>/<mm>/<dd>/<execution id>/: the folders partition_of reads
-        assert prefix == {"PrefixType": "PATH", "PrefixFormat": "DAY", "PathPrefixHierarchy": ["EXECUTION_ID"]}
-    assert sql.partition_of("ga4-heatmap-daily/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a/part") == (
-        "ga4-heatmap-daily",
-        "2026/01/06",
-    )
+        assert flows.split(",") == expected
 
 
 def test_the_tables_are_generated_from_the_contract():
@@ -95,7 +145,7 @@ def test_dashboard_policy_is_exactly_what_the_athena_engine_calls():
     assert stopping["Resource"]["Fn::Sub"].endswith(":workgroup/${WorkGroup}")  # the workgroup only
     (tables_statement,) = [s for s in statements if s["Sid"] == "ReadTheTable"]
     named = [r["Fn::Sub"].rsplit("/", 1)[-1] for r in tables_statement["Resource"] if "table/" in r["Fn::Sub"]]
-    assert sorted(named) == sorted([sql.TABLE, sql.UNDATED_TABLE])
+    assert sorted(named) == sorted(NAMES)
     for statement in statements:
         resource = statement["Resource"]
         assert resource != "*" and "*" not in (resource if isinstance(resource, list) else [resource])

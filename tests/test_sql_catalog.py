@@ -43,7 +43,7 @@ class Recording(DuckDBEngine):
         named_files = re.search(r"\.jsonl(\.gz)?', '\d{8}', -?1\)", text)  # a change names objects, not folders
         kind = "coverage" if "COUNT(*) AS rows" in text else "change" if named_files else "catalog"
         scope = scope_of(query)
-        folders = {day for _flow, days in scope.dated for day in days} if scope else set()
+        folders = {day for _flow, day in scope.folders[0]} if scope else set()
         self.ran.append((kind, folders))
         return super().run(query)
 

@@ -342,9 +342,9 @@ def test_both_flows_read_ga4_core_report_fields_from_contract() -> None:
         assert projections[0]["SourceFields"] == fields
         maps = [t for t in tasks if t["TaskType"] == "Map"]
         assert [t["SourceFields"] for t in maps] == [[f] for f in fields]
-        for task in maps:
+        for task in maps:  # plain names: Parquet columns, read by the Glue tables and the readers alike
             assert task["ConnectorOperator"] == {"CustomConnector": "NO_OP"}
-            assert task["DestinationField"] == task["SourceFields"][0]
+            assert task["DestinationField"] == task["SourceFields"][0].removeprefix("customEvent:")
             props = {p["Key"]: p["Value"] for p in task["TaskProperties"]}
             assert props == {"SOURCE_DATA_TYPE": "String", "DESTINATION_DATA_TYPE": "String"}
         (dest,) = flow["DestinationFlowConfigList"]
@@ -352,8 +352,13 @@ def test_both_flows_read_ga4_core_report_fields_from_contract() -> None:
         s3 = dest["DestinationConnectorProperties"]["S3"]
         assert s3["BucketName"] == {"Ref": "SourceBucketName"}
         assert s3["BucketPrefix"] == {"Ref": "SourcePrefix"}
-        assert s3["S3OutputFormatConfig"]["FileType"] == "JSON"
+        assert s3["S3OutputFormatConfig"]["FileType"] == {"Ref": "ExportFormat"}
+        assert s3["S3OutputFormatConfig"]["PreserveSourceDataTyping"] == {
+            "Fn::If": ["ExportsParquet", False, {"Ref": "AWS::NoValue"}]
+        }  # strings, as the Glue table exports_parquet declares them
         assert s3["S3OutputFormatConfig"]["PrefixConfig"]["PathPrefixHierarchy"] == ["EXECUTION_ID"]
+    parameter = _template()["Parameters"]["ExportFormat"]
+    assert parameter["Default"] == "PARQUET" and parameter["AllowedValues"] == ["PARQUET", "JSON"]
 
 
 def test_daily_flow_is_scheduled_incremental_and_backfill_is_on_demand_with_dates() -> None:

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from heatmap import contract
+from heatmap.fields import plain_name
 
 HERE = Path(__file__).resolve().parent
 TAG_JS = HERE / "hm_tag.js"
@@ -353,13 +354,16 @@ def _tasks_yaml(indent: str, backfill: bool) -> str:
             f"{indent}    - {{Key: LOWER_BOUND, Value: !Ref BackfillFrom}}",
             f"{indent}    - {{Key: UPPER_BOUND, Value: !Ref BackfillTo}}",
         ]
-    out.append(f"{indent}# One NO_OP Map per field: the JSON keys are the GA4 API names, values strings.")
+    out.append(
+        f"{indent}# One NO_OP Map per field, values strings, under the field's plain name (hm_band, not"
+        f"\n{indent}# customEvent:hm_band): a Parquet column name, and what the Glue tables and the readers read."
+    )
     for f in fields:
         out += [
             f"{indent}- TaskType: Map",
             f"{indent}  ConnectorOperator: {{CustomConnector: NO_OP}}",
             f"{indent}  SourceFields: [{json.dumps(f)}]",
-            f"{indent}  DestinationField: {json.dumps(f)}",
+            f"{indent}  DestinationField: {json.dumps(plain_name(f))}",
             f"{indent}  TaskProperties:",
             f"{indent}    - {{Key: SOURCE_DATA_TYPE, Value: String}}",
             f"{indent}    - {{Key: DESTINATION_DATA_TYPE, Value: String}}",
@@ -476,13 +480,14 @@ def glue_columns() -> list[tuple[str, str]]:
 
 
 def _glue_tables_yaml(indent: str) -> str:
-    """`exports` (partitioned by flow and run-date folder, partition projection) and `exports_undated` (by flow)."""
+    """Two tables per export format (heatmap/engines/sql.py's families), each partitioned by projection (nothing
+    to crawl): `<table>` by flow and run-date folder, `<table>_undated` by flow only. JSON Lines: string columns
+    under both spellings of a custom parameter; the report flows' Parquet: string columns under the plain names
+    (the GA4 connector declares every field a string); the event route's Parquet: its typed columns."""
     from heatmap.engines import sql
 
-    columns = glue_columns()
-    storage = [
-        "StorageDescriptor:",
-        "  Location: !Sub s3://${SourceBucketName}/${SourcePrefix}/",
+    json_columns = glue_columns()
+    json_storage = [
         "  InputFormat: org.apache.hadoop.mapred.TextInputFormat",
         "  OutputFormat: org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
         "  SerdeInfo:",
@@ -492,16 +497,40 @@ def _glue_tables_yaml(indent: str) -> str:
         '      case.insensitive: "false"',
         "      # A column reads the JSON key of its name unless mapped: AppFlow writes `customEvent:hm_band`, other",
         "      # tools `hm_band`; the queries take whichever a row has.",
-        *[f"      mapping.{column}: {json.dumps(key)}" for column, key in columns if column != key],
+        *[f"      mapping.{column}: {json.dumps(key)}" for column, key in json_columns if column != key],
         "  Columns:",
-        *[f"    - {{Name: {column}, Type: string}}" for column, _key in columns],
+        *[f"    - {{Name: {column}, Type: string}}" for column, _key in json_columns],
     ]
+    parquet_serde = [
+        "  InputFormat: org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+        "  OutputFormat: org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+        "  SerdeInfo:",
+        "    SerializationLibrary: org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+        "  Columns:",
+    ]
+    plain = [column for column, key in json_columns if column == key.lower()]
+    report_flows, event_flows = (
+        "${FlowNamePrefix}-daily,${FlowNamePrefix}-backfill",
+        ",".join(
+            f"${{FlowNamePrefix}}{suffix}"
+            for suffix in (contract.EVENT_DAILY_FLOW_SUFFIX, contract.EVENT_BACKFILL_FLOW_SUFFIX)
+        ),
+    )
+    families = [
+        (sql.JSON, "", "json", f"{report_flows},{event_flows}", json_storage,
+         "JSON Lines (any flow set to JSON): every column a string, as AppFlow writes them."),
+        (sql.PARQUET, "Parquet", "parquet", report_flows,
+         [*parquet_serde, *[f"    - {{Name: {column}, Type: string}}" for column in plain]],
+         "The report flows' Parquet: string columns under the plain names (the GA4 connector's fields are strings)."),
+        (sql.EVENTS, "Event", "parquet", event_flows,
+         [*parquet_serde, *[f"    - {{Name: {c}, Type: {sql.EVENT_TYPES.get(c, 'string')}}}" for c in sql.event_columns()]],
+         "The event route's Parquet (BigQuery's heatmap_daily): its columns typed as the table declares them."),
+    ]  # fmt: skip
     day = sql.FIRST_RUN_DATE.strftime("%Y/%m/%d")
-    flows = "!Sub ${FlowNamePrefix}-daily,${FlowNamePrefix}-backfill"
     flow = f"${{!{sql.FLOW}}}/"
 
-    def table(resource: str, name: str, partitions: list[str], projection: list[str], location: str) -> list[str]:
-        """One Glue table over the exports, partitioned by projection (nothing to crawl): flow, and `partitions`."""
+    def table(resource: str, name: str, classification: str, flows: str, storage: list[str], partitions: list[str],
+              projection: list[str], location: str) -> list[str]:  # fmt: skip
         return [
             f"{resource}:",
             "  Type: AWS::Glue::Table",
@@ -512,14 +541,16 @@ def _glue_tables_yaml(indent: str) -> str:
             f"      Name: {name}",
             "      TableType: EXTERNAL_TABLE",
             "      Parameters:",
-            "        classification: json",
+            f"        classification: {classification}",
             '        projection.enabled: "true"',
             f"        projection.{sql.FLOW}.type: enum",
-            f"        projection.{sql.FLOW}.values: {flows}",
+            f"        projection.{sql.FLOW}.values: !Sub {flows}",
             *[f"        {line}" for line in projection],
             f"        storage.location.template: !Sub s3://${{SourceBucketName}}/${{SourcePrefix}}/{location}",
             "      PartitionKeys:",
             *[f"        - {{Name: {key}, Type: string}}" for key in (sql.FLOW, *partitions)],
+            "      StorageDescriptor:",
+            "        Location: !Sub s3://${SourceBucketName}/${SourcePrefix}/",
             *[f"      {line}" for line in storage],
         ]
 
@@ -531,14 +562,27 @@ def _glue_tables_yaml(indent: str) -> str:
         f"projection.{sql.RUN_DATE}.interval.unit: DAYS",
     ]
     out = [
-        "# Exports under run-date folders (<flow>/<yyyy>/<mm>/<dd>/<execution>/, AppFlow's DAY path prefix): one",
-        "# partition per flow and run date (UTC), projected, so a query names the folders it reads.",
-        *table("ExportsTable", sql.TABLE, [sql.RUN_DATE], run_date, f"{flow}${{!{sql.RUN_DATE}}}/"),
-        "",
-        "# Exports without run-date folders (<flow>/<execution>/, the older layout, other tools): one partition per",
-        '# flow, read whole (dated objects too; the queries keep only the objects they name by "$path").',
-        *table("UndatedExportsTable", sql.UNDATED_TABLE, [], [], flow),
+        "# Per export format, two tables. Exports under run-date folders (<flow>/<yyyy>/<mm>/<dd>/<execution>/,",
+        "# AppFlow's DAY path prefix): one partition per flow and run date (UTC), projected, so a query names the",
+        "# folders it reads. Exports without run-date folders (<flow>/<execution>/, the older layout, other tools):",
+        '# one partition per flow, read whole (the queries keep only the objects they name by "$path").',
     ]
+    for family, title, classification, flows, storage, about in families:
+        out += [
+            "",
+            f"# {about}",
+            *table(
+                f"{title}ExportsTable",
+                family.table,
+                classification,
+                flows,
+                storage,
+                [sql.RUN_DATE],
+                run_date,
+                f"{flow}${{!{sql.RUN_DATE}}}/",
+            ),
+            *table(f"Undated{title}ExportsTable", family.undated_table, classification, flows, storage, [], [], flow),
+        ]
     return "\n".join(f"{indent}{line}" if line else "" for line in out) + "\n"
 
 

@@ -19,15 +19,21 @@ import polars as pl
 from sqlglot import exp
 
 from heatmap.aws import new_client, one_line, unreached
-from heatmap.contract import Bounds
+from heatmap.contract import EVENT_ROUTE, Bounds
 from heatmap.engines.athena_options import AthenaOptions as AthenaOptions
-from heatmap.engines.sql import RUN_DATE, TABLE, UNDATED_TABLE, unit_of
+from heatmap.engines.sql import EVENTS, FAMILIES, JSON, PARQUET, RUN_DATE, unit_of
 from heatmap.engines.sql_engine import SqlEngine, refuse_shapes
-from heatmap.errors import HeatmapError
+from heatmap.errors import DataError, HeatmapError
 from heatmap.fields import FieldMap
+from heatmap.ingest.executions import execution_of, route_of
 from heatmap.ingest.parts import write_atomic
 from heatmap.stores.base import ObjectInfo, Store
 
+_WAY_OUT = (
+    "Athena's CSV SerDes map columns by position and each flow writes its own columns, so set the flow's file "
+    "type to Parquet (tracking/appflow.yaml's ExportFormat), or use --engine duckdb or --engine local "
+    "(HEATMAP_ENGINE), which read every shape AppFlow writes"
+)
 POLL_FIRST, POLL_MAX = 0.25, 5.0  # seconds between GetQueryExecution calls: doubling, capped
 TYPES: dict[str, pl.DataType] = {
     "varchar": pl.String(),
@@ -93,34 +99,40 @@ class AthenaEngine(SqlEngine):
     def path_of(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
 
-    def check_shapes(self, keys: list[str]) -> None:
-        """The Glue tables read JSON Lines: the first export of each new execution folder is looked at (a ranged
-        GET of 64 KB; a run writes one format) and any other shape is refused in one sentence, instead of a
-        source that seems to have no rows."""
+    def check_shapes(self, keys: list[str]) -> dict[str, str]:
+        """Which Glue tables read each new export: the first export of each new execution folder is looked at (a
+        ranged GET of 64 KB; a run writes one format). JSON Lines -> `exports`; Parquet -> `exports_events` from
+        the event route's flows (typed), `exports_parquet` from the report flows (strings). Any other shape is
+        refused in one sentence, instead of a source that seems to have no rows."""
         if self.store is None:
-            return
+            return {}
         from concurrent.futures import ThreadPoolExecutor
 
         from heatmap.readers import export_kind, head_of
 
         store = self.store
         first = {unit_of(key, self.path_of(key)): key for key in sorted(keys, reverse=True)}
+
+        def kind_of(key: str) -> str:
+            head, compressed = head_of(store.read_head(key, 65536))
+            kind = export_kind(head)
+            return "parquet.gz" if kind == "parquet" and compressed else kind
+
         with ThreadPoolExecutor(8) as pool:
-            heads = dict(
-                zip(
-                    first.values(),
-                    pool.map(lambda key: head_of(store.read_head(key, 65536))[0], first.values()),
-                    strict=True,
-                )
-            )
-        way_out = "use --engine duckdb or --engine local (HEATMAP_ENGINE), which read every shape AppFlow writes"
-        refuse_shapes({key: export_kind(head) for key, head in heads.items()}, ["jsonl"], "the Athena tables", way_out)
+            kinds = dict(zip(first, pool.map(kind_of, first.values()), strict=True))
+        refuse_shapes(
+            {first[unit]: kind for unit, kind in kinds.items()}, ["jsonl", "parquet"], "the Athena tables", _WAY_OUT
+        )
+        families = {key: _family(key, kinds[unit_of(key, self.path_of(key))]) for key in keys}
+        _refuse_mixed_folders({**self.families, **families}, self.partition)
+        return families
 
     def sql_text(self, query: exp.Expression) -> str:
         """The query against the Glue tables, as pasted into the Athena console."""
         tables = {
-            TABLE: exp.table_(self.options.table, db=self.options.database, quoted=True),
-            UNDATED_TABLE: exp.table_(self.options.undated_table, db=self.options.database, quoted=True),
+            logical: exp.table_(self.options.table_name(logical), db=self.options.database, quoted=True)
+            for family in FAMILIES.values()
+            for logical in (family.table, family.undated_table)
         }
         named = query.transform(
             lambda node: tables[node.name].copy() if isinstance(node, exp.Table) and node.name in tables else node
@@ -226,6 +238,34 @@ class AthenaEngine(SqlEngine):
         return frame.cast(dict(zip(names, types, strict=True)))
 
 
+def _family(key: str, kind: str) -> str:
+    if kind != "parquet":
+        return JSON.name  # JSON Lines, or an empty export
+    return EVENTS.name if route_of(execution_of(key)) == EVENT_ROUTE else PARQUET.name
+
+
+def _refuse_mixed_folders(families: dict[str, str], partition: Any) -> None:
+    """A Parquet table fails on any file in its folders that is not Parquet: a run-date folder holding a Parquet
+    export (for one without date folders: its flow's folder, which the undated table reads whole) must hold
+    nothing else. That happens when a flow's file type was changed on a day it ran twice."""
+    folders: dict[tuple[str, str | None], dict[str, str]] = {}  # (flow, run date) -> family -> an export
+    for key, name in sorted(families.items()):
+        folders.setdefault(partition(key), {}).setdefault(name, key)
+    for (flow, run_date), found in sorted(folders.items(), key=str):
+        read = found if run_date is not None else {
+            n: k for (f, _day), names in folders.items() if f == flow for n, k in names.items()
+        }  # fmt: skip
+        for name, key in found.items():
+            other = next((k for n, k in sorted(read.items()) if n != name), None)
+            if name != JSON.name and other is not None:
+                folder = f"{flow}/{run_date}" if run_date else flow
+                raise DataError(
+                    f"the folder {folder} holds Parquet exports ({key}) and others ({other}), and Athena's "
+                    "Parquet tables read every file of a folder as Parquet: move one run's folder out of the source "
+                    "prefix (the flow's file type changed on a day it ran), or use --engine duckdb or --engine local"
+                )
+
+
 def _client_error_sentence(exc: Any) -> str:
     error = exc.response.get("Error", {})
     code, message = error.get("Code", ""), error.get("Message", "")
@@ -244,11 +284,13 @@ def _failed_sentence(state: str, reason: str, options: AthenaOptions) -> str:
     if state == "CANCELLED":
         return "the Athena query was cancelled (in the console or by a workgroup limit); run the view again"
     lowered = reason.lower()
+    newer = [options.table_name(t) for f in (PARQUET, EVENTS) for t in (f.table, f.undated_table)]
     stale = f"'{RUN_DATE}'" in lowered or "customevent_" in lowered or options.undated_table.lower() in lowered
+    stale = stale or any(name.lower() in lowered for name in newer)
     if stale and ("cannot be resolved" in lowered or "not_found" in lowered or "does not exist" in lowered):
         return (
-            f"the Glue tables in {options.database} come from an older tracking/athena.yaml (no run-date partitions "
-            f"or no {options.undated_table} table); deploy the current one (Athena said: {reason})"
+            f"the Glue tables in {options.database} come from an older tracking/athena.yaml (no run-date partitions, "
+            f"no {options.undated_table} table or no Parquet tables); deploy the current one (Athena said: {reason})"
         )
     if "does not exist" in lowered or "table_not_found" in lowered or "schema_not_found" in lowered:
         return (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class AthenaOptions:
     database: str = "page_heatmaps"
-    table: str = "exports"  # partitioned by flow and run-date folder; `<table>_undated` by flow only
+    table: str = "exports"  # the JSON Lines table; the others are named after it (`table_name`)
     workgroup: str = "page-heatmaps"
     output_location: str | None = None  # else the workgroup's results location
     region: str | None = None
@@ -19,5 +19,9 @@ class AthenaOptions:
 
     @property
     def undated_table(self) -> str:
-        """The table over exports without run-date folders (tracking/athena.yaml names it `<table>_undated`)."""
-        return f"{self.table}_undated"
+        return self.table_name("exports_undated")
+
+    def table_name(self, logical: str) -> str:
+        """The Glue table of one of the SQL's tables (`exports`, `exports_parquet_undated`, ...): tracking/athena.yaml
+        names them all after the JSON Lines table, `<table>`, `<table>_parquet_undated` and so on."""
+        return self.table + logical.removeprefix("exports")

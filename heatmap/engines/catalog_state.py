@@ -29,7 +29,7 @@ from heatmap.stores.base import ObjectInfo, Store
 
 log = logging.getLogger("heatmap.engines")
 
-FORMAT = "sql-catalog-1"
+FORMAT = "sql-catalog-2"  # 2: each object's family (its export format's tables)
 SHARED_PREFIX = f"store/{FORMAT}/"
 MAX_STATE_BYTES = 256 * 1024**2  # far above any real state: an entry per object, object-day, page and value
 MAX_CHANGED_PAIRS = 2_000  # (object, date) pairs a change names; beyond that, counting from scratch is as cheap
@@ -47,6 +47,7 @@ class CatalogState:
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)  # object id -> {YYYYMMDD: rows}
     counted: set[Pair] = field(default_factory=set)  # the pairs `views` counts
     views: dict[tuple[str, str], Counts] = field(default_factory=dict)  # (dimension, value) -> page views, rows
+    families: dict[str, str] = field(default_factory=dict)  # object id -> the tables that read it (sql.Family)
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -55,6 +56,7 @@ class CatalogState:
                 "coverage": self.coverage,
                 "counted": sorted(self.counted),
                 "views": sorted([d, v, n, rows] for (d, v), (n, rows) in self.views.items()),
+                "families": self.families,
             },
             ensure_ascii=False,
         ).encode()
@@ -68,12 +70,13 @@ class CatalogState:
             coverage={str(i): {str(d): int(n) for d, n in days.items()} for i, days in raw["coverage"].items()},
             counted={(str(i), str(d)) for i, d in raw["counted"]},
             views={(str(d), str(v)): (int(n), int(rows)) for d, v, n, rows in raw["views"]},
+            families={str(i): str(name) for i, name in raw["families"].items()},
         )
 
 
 class StateHome:
     """Where a SQL engine's catalog state is kept: a file in the cache folder and, with a shared store, create-only
-    copies under `store/sql-catalog-1/<fingerprint>/`, one per listing, so that a server with an empty disk (a
+    copies under `store/sql-catalog-2/<fingerprint>/`, one per listing, so that a server with an empty disk (a
     Community Cloud restart) starts from the newest one instead of reading every export again. A copy that cannot
     be read is a miss, never an answer: the engine then counts from scratch."""
 

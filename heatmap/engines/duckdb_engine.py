@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from heatmap.contract import Bounds
 from heatmap.engines.duckdb_files import READ_KINDS, quoted, rows_sql, shape_of
-from heatmap.engines.sql import FLOW, RUN_DATE, TABLE, UNDATED_TABLE, Scope, role_fields, scope_of, table_columns
+from heatmap.engines.sql import FLOW, JSON, RUN_DATE, Scope, role_fields, scope_of, table_columns
 from heatmap.engines.sql_engine import SqlEngine, refuse_shapes
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
@@ -94,13 +94,12 @@ class DuckDBEngine(SqlEngine):
         """Point the two tables at the files of the scope's partitions only, as partition projection does on
         Athena: a run-date partition is its folder's files; `exports_undated` reads a flow's files whole (dated
         ones too, as Athena reads the flow's folder; the queries keep only the objects they name by "$path")."""
-        dated = {(flow, day) for flow, days in scope.dated for day in days}
-        flows = {flow for flow, _paths in scope.undated}
+        dated, flows = scope.folders  # every export is family JSON here: these views give both spellings
         chosen = [(key, self.partition(key)) for key in self.files]
         names = ", ".join(quoted(column) for column, _key in self._columns)
         for table, partitions, files in (
-            (TABLE, f"f.{FLOW}, f.{RUN_DATE}", [self.files[k] for k, part in chosen if part in dated]),
-            (UNDATED_TABLE, f"f.{FLOW}", [self.files[k] for k, (flow, _day) in chosen if flow in flows]),
+            (JSON.table, f"f.{FLOW}, f.{RUN_DATE}", [self.files[k] for k, part in chosen if part in dated]),
+            (JSON.undated_table, f"f.{FLOW}", [self.files[k] for k, (flow, _day) in chosen if flow in flows]),
         ):
             rows = rows_sql({file: self._shapes[file] for file in files}, self._columns)
             if rows is not None:

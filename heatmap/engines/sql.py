@@ -1,11 +1,15 @@
 """The SQL a view needs, written once for Athena (Trino) and transpiled for DuckDB by sqlglot (DESIGN §13).
 
-The queries read the raw exports through two tables, as the Glue tables of tracking/athena.yaml declare them:
-`exports`, partitioned by flow and run-date folder (`<flow>/<yyyy>/<mm>/<dd>/...`, AppFlow's `DAY` path
-prefix), and `exports_undated`, partitioned by flow only (`<flow>/<execution>/...` and any other layout; it
-reads a flow's folder whole). Their columns are the export fields' plain names in lower case, every one a string
-(as AppFlow writes them); a GA4 custom parameter has a second column for its `customEvent:` spelling
-(`customevent_hm_band`), and the queries take whichever the row has. `"$path"` names the object a row came from.
+The queries read the raw exports through the Glue tables of tracking/athena.yaml, two per export format (a
+`Family`): one partitioned by flow and run-date folder (`<flow>/<yyyy>/<mm>/<dd>/...`, AppFlow's `DAY` path
+prefix), one `_undated`, partitioned by flow only (`<flow>/<execution>/...` and any other layout; it reads a
+flow's folder whole). Their columns are the export fields' plain names in lower case. JSON Lines (`exports`):
+every column a string, and a GA4 custom parameter has a second column for its `customEvent:` spelling
+(`customevent_hm_band`); the queries take whichever the row has. Parquet from the report flows
+(`exports_parquet`): strings under the plain names (the GA4 connector declares every field a string). Parquet
+from the event route (`exports_events`): typed as BigQuery writes them (`EVENT_TYPES`). Every family enters
+the queries as the same string columns, so one set of rules reads all three. `"$path"` names the object a row
+came from.
 
 The queries apply the same rules as heatmap/ingest/normalize.py: GA's placeholders, the contract's bounds (a row
 with any value out of bounds is left out whole), seconds² that the row's seconds cannot give is unknown, and
@@ -37,8 +41,6 @@ from heatmap.fields import FieldMap, plain_name
 from heatmap.ingest.executions import execution_of
 
 DIALECT = "trino"
-TABLE = "exports"  # partitioned by flow and run date (partition projection over the date folders)
-UNDATED_TABLE = "exports_undated"  # partitioned by flow only: exports without run-date folders
 FLOW, RUN_DATE = "flow", "run_date"  # the partition columns
 PATH = '"$path"'  # Athena's pseudo-column: the object a row came from
 RUN_DATE_FORMAT = "yyyy/MM/dd"  # the projection's format: AppFlow's DAY folders
@@ -52,6 +54,33 @@ _CUSTOM = frozenset(
     | {*contract.CUSTOM_DIMENSIONS, *contract.CUSTOM_METRICS}
 )
 _DAY_FOLDERS = re.compile(r"^(\d{4})/(\d{2})/(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Family:
+    """Exports one pair of Glue tables reads: `table` by flow and run date, `<table>_undated` by flow only."""
+
+    name: str
+    table: str
+
+    @property
+    def undated_table(self) -> str:
+        return f"{self.table}_undated"
+
+
+JSON = Family("json", "exports")  # JSON Lines: string columns, both spellings of a custom parameter
+PARQUET = Family("parquet", "exports_parquet")  # the report flows' Parquet: string columns, plain names
+EVENTS = Family("events", "exports_events")  # the event route's Parquet: typed columns (EVENT_TYPES)
+FAMILIES = {family.name: family for family in (JSON, PARQUET, EVENTS)}
+EVENT_TYPES = {  # the event route's typed columns (heatmap_daily.sql's output); every other one a string
+    "date": "date",
+    "hm_band": "bigint",
+    "hm_x": "bigint",
+    "hm_y": "bigint",
+    "eventcount": "bigint",
+    "hm_seconds": "double",
+    "hm_seconds_sq": "double",
+}
 
 
 def column_name(field: str) -> str:
@@ -99,13 +128,13 @@ def partition_of(key: str, today: date | None = None) -> tuple[str, str | None]:
 
 @dataclass(frozen=True)
 class Scope:
-    """The partitions a query reads: run-date folders per flow in `exports`, and the objects without date folders
-    per flow in `exports_undated`. That table reads a flow's folder whole, so those objects are named, by their
-    unit (`unit_of`: the execution folder, or the file when it is its own execution): a run of many files is
-    one name, and years of the older layout stay within Athena's 256 KB of query text."""
+    """The partitions a query reads, per (family, flow): run-date folders in the family's dated table, and the
+    objects without date folders in its `_undated` table. That table reads a flow's folder whole, so those objects
+    are named, by their unit (`unit_of`: the execution folder, or the file when it is its own execution): a run
+    of many files is one name, and years of the older layout stay within Athena's 256 KB of query text."""
 
-    dated: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    undated: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    dated: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (family, flow, run dates)
+    undated: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (family, flow, units)
 
     @classmethod
     def of(
@@ -113,19 +142,25 @@ class Scope:
         keys: Iterable[str],
         path_of: Callable[[str], str],
         partition: Callable[[str], tuple[str, str | None]] = partition_of,
+        family: Callable[[str], str] = lambda _key: JSON.name,
     ) -> Scope:
-        dated: dict[str, set[str]] = {}
-        undated: dict[str, set[str]] = {}
+        dated: dict[tuple[str, str], set[str]] = {}
+        undated: dict[tuple[str, str], set[str]] = {}
         for key in keys:
             flow, run_date = partition(key)
             if run_date is None:
-                undated.setdefault(flow, set()).add(unit_of(key, path_of(key)))
+                undated.setdefault((family(key), flow), set()).add(unit_of(key, path_of(key)))
             else:
-                dated.setdefault(flow, set()).add(run_date)
+                dated.setdefault((family(key), flow), set()).add(run_date)
         return cls(
-            tuple((flow, tuple(sorted(days))) for flow, days in sorted(dated.items())),
-            tuple((flow, tuple(sorted(paths))) for flow, paths in sorted(undated.items())),
+            tuple((name, flow, tuple(sorted(days))) for (name, flow), days in sorted(dated.items())),
+            tuple((name, flow, tuple(sorted(units))) for (name, flow), units in sorted(undated.items())),
         )
+
+    @property
+    def folders(self) -> tuple[set[tuple[str, str]], set[str]]:
+        """({(flow, run date)} the dated tables read, {flow} the undated tables read whole), whatever the family."""
+        return {(flow, day) for _name, flow, days in self.dated for day in days}, {f for _n, f, _u in self.undated}
 
 
 def _lit(value: object) -> str:
@@ -140,31 +175,47 @@ def _ident(field: str) -> str:
     return _quoted(column_name(field))
 
 
+def _column(family: Family, field: str) -> str:
+    """A field as a string column of a family's table: whichever spelling a JSON row has; an event-route column
+    cast back to the text the other formats hold (a field the event route does not write is null there)."""
+    if family is JSON:
+        names = [_quoted(column) for column, _key in spellings(field)]
+        return f"COALESCE({', '.join(names)})" if len(names) > 1 else names[0]
+    if family is EVENTS and column_name(field) not in event_columns():
+        return "CAST(NULL AS VARCHAR)"
+    return f"CAST({_ident(field)} AS VARCHAR)" if family is EVENTS else _ident(field)
+
+
+def event_columns() -> tuple[str, ...]:
+    """The event route's table columns (heatmap_daily.sql's output, in order, lower case)."""
+    fields = (*contract.REPORT_DIMENSIONS, contract.LAYOUT_FIELD, *contract.REPORT_METRICS, contract.ROUTE_FIELD)
+    return tuple(column_name(field) for field in fields)
+
+
 def _source(fields: FieldMap, scope: Scope) -> str:
-    """The rows of the scope's partitions, one column per field (whichever spelling the row has) and `path`."""
-    select = ", ".join(
-        f"COALESCE({', '.join(_quoted(c) for c, _key in spellings(f))}) AS {_ident(f)}"
-        if len(spellings(f)) > 1
-        else f"{_quoted(spellings(f)[0][0])} AS {_ident(f)}"
-        for f in dict.fromkeys(role_fields(fields))
-    )
+    """The rows of the scope's partitions, one string column per field and `path`: a branch per table read."""
+
+    def select(family: Family) -> str:
+        return ", ".join(f"{_column(family, f)} AS {_ident(f)}" for f in dict.fromkeys(role_fields(fields)))
 
     def any_of(column: str, values: Sequence[str]) -> str:
         return f"{column} IN ({', '.join(_lit(v) for v in values)})"
 
     branches = []
-    if scope.dated or not scope.undated:
-        where = (
-            " OR ".join(f"({FLOW} = {_lit(flow)} AND {any_of(RUN_DATE, days)})" for flow, days in scope.dated)
-            or "FALSE"
-        )
-        branches.append(f"SELECT {PATH} AS path, {select} FROM {TABLE} WHERE {where}")
-    if scope.undated:  # an object is named by its unit: its execution folder, or itself (unit_of)
-        where = " OR ".join(
-            f"({FLOW} = {_lit(flow)} AND ({any_of(PATH, units)} OR {any_of(_folder(PATH), units)}))"
-            for flow, units in scope.undated
-        )
-        branches.append(f"SELECT {PATH} AS path, {select} FROM {UNDATED_TABLE} WHERE {where}")
+    for family in FAMILIES.values():
+        dated = [(flow, days) for name, flow, days in scope.dated if name == family.name]
+        if dated:
+            where = " OR ".join(f"({FLOW} = {_lit(flow)} AND {any_of(RUN_DATE, days)})" for flow, days in dated)
+            branches.append(f"SELECT {PATH} AS path, {select(family)} FROM {family.table} WHERE {where}")
+        undated = [(flow, units) for name, flow, units in scope.undated if name == family.name]
+        if undated:  # an object is named by its unit: its execution folder, or itself (unit_of)
+            where = " OR ".join(
+                f"({FLOW} = {_lit(flow)} AND ({any_of(PATH, units)} OR {any_of(_folder(PATH), units)}))"
+                for flow, units in undated
+            )
+            branches.append(f"SELECT {PATH} AS path, {select(family)} FROM {family.undated_table} WHERE {where}")
+    if not branches:  # nothing to read: the JSON table, no partition
+        branches.append(f"SELECT {PATH} AS path, {select(JSON)} FROM {JSON.table} WHERE FALSE")
     return "\n      UNION ALL\n      ".join(branches)
 
 

@@ -24,7 +24,7 @@ from heatmap.contract import Bounds
 from heatmap.engines import catalog_state
 from heatmap.engines.base import Where
 from heatmap.engines.catalog_state import CatalogState, StateHome, object_id
-from heatmap.engines.sql import Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
+from heatmap.engines.sql import JSON, Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
@@ -71,6 +71,7 @@ class SqlEngine:
         self._lock = threading.Lock()
         self._running_queries: dict[str, Future[pl.DataFrame]] = {}
         self.winners_by_day: dict[date, list[str]] = {}  # the keys of the objects whose rows count, per GA date
+        self.families: dict[str, str] = {}  # object key -> the family of tables that reads it (JSON unless said)
         self.source = source
         self._states = StateHome(state_dir, shared, self.name, source, fields, bounds)
         self.catalog_scopes: list[Scope] = []
@@ -98,8 +99,10 @@ class SqlEngine:
     def prepare(self) -> None:
         """The engine's own I/O before its first query (DuckDB: copy the exports here, read their shapes)."""
 
-    def check_shapes(self, keys: list[str]) -> None:
-        """Refuse, in one sentence, exports this engine cannot read (`keys`: those no earlier catalog has seen)."""
+    def check_shapes(self, keys: list[str]) -> dict[str, str]:
+        """The family of tables that reads each of `keys` (those no earlier catalog has seen; JSON when not
+        named), or one sentence refusing exports this engine cannot read."""
+        return {}
 
     # --- shared ------------------------------------------------------------------------------------------------
 
@@ -154,9 +157,12 @@ class SqlEngine:
             known[key] = partition_of(key)
         return known[key]
 
+    def family(self, key: str) -> str:
+        return self.families.get(key, JSON.name)
+
     def scope(self, keys: Iterable[str]) -> Scope:
         """The partitions that hold these objects."""
-        return Scope.of(keys, self.path_of, self.partition)
+        return Scope.of(keys, self.path_of, self.partition, self.family)
 
     def _catalog(self, source: str) -> Catalog:
         ids = {o.key: object_id(o) for o in self.objects}
@@ -179,7 +185,8 @@ class SqlEngine:
                 self._units(None, None), lambda pairs, scope: catalog_sql(self.fields, self.bounds, pairs, scope)
             )
             views = _counts(self._catalog_query(query) for query in queries)
-        self._states.save(CatalogState(coverage, counted, views), ids.values())
+        families = {ids[key]: name for key, name in self.families.items() if key in ids}
+        self._states.save(CatalogState(coverage, counted, views, families), ids.values())
         page_views, segment_values = _catalog_values(
             {key: n for key, (n, _rows) in views.items()}, self.fields.segments
         )
@@ -202,11 +209,13 @@ class SqlEngine:
         back too, and agree)."""
         known = state.coverage if state is not None else {}
         coverage = {i: known[i] for i in ids.values() if i in known}
+        families = state.families if state is not None else {}
+        self.families.update({key: families[i] for key, i in ids.items() if i in coverage and i in families})
         fresh = [key for key, i in ids.items() if i not in coverage]
         coverage.update({ids[key]: {} for key in fresh})
         if not fresh:
             return coverage
-        self.check_shapes(fresh)
+        self.families.update(self.check_shapes(fresh))
         named = {key: [key] for key in fresh}
         for query in self.fitting(named, lambda _keys, scope: coverage_sql(self.fields, self.bounds, scope)):
             for path, day, count in self._catalog_query(query).iter_rows():
@@ -287,8 +296,7 @@ class SqlEngine:
         """What a query over `scope` reads: Athena bills the objects of the partitions a query names, whole (JSON
         has no columns to skip). A run-date partition holds every object of its folder, winning or not; an object
         without date folders makes the query read its flow's folder whole."""
-        dated = {(flow, day) for flow, days in scope.dated for day in days}
-        undated = {flow for flow, _paths in scope.undated}
+        dated, undated = scope.folders
         read = 0
         for info in self.objects:
             flow, run_date = self.partition(info.key)
