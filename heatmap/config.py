@@ -54,7 +54,11 @@ class Settings:
         section = dict((secrets or {}).get("heatmap", {}))
 
         def pick(name: str, default: Any = None) -> Any:
-            return env.get(f"HEATMAP_{name.upper()}") or section.get(name) or default
+            """The first value given (a 0 is a value; unset and empty are not)."""
+            for value in (env.get(f"HEATMAP_{name.upper()}"), section.get(name)):
+                if value is not None and value != "":
+                    return value
+            return default
 
         s3 = S3Options(
             endpoint_url=pick("s3_endpoint_url"),

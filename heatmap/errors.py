@@ -25,6 +25,10 @@ class DataError(HeatmapError):
     """The data cannot answer the question (no rows for a page, a bad date range, ...)."""
 
 
+class CropError(HeatmapError, ValueError):
+    """The screenshot's crop leaves nothing to draw on: the designer's settings, not a bug."""
+
+
 class FlowError(HeatmapError):
     """An Amazon AppFlow request failed after botocore's retries, or a flow cannot do what was asked."""
 

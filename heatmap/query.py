@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
-
-import polars as pl
+from collections.abc import Sequence
 
 from heatmap.contract import SEGMENT_ALIASES
 from heatmap.errors import DataError
-from heatmap.table import segment_columns
 
 
 def resolve_dimension(segments: Sequence[str], name: str) -> str:
@@ -31,34 +27,3 @@ def parse_where(segments: Sequence[str], clauses: Sequence[str]) -> dict[str, li
             raise DataError(f"--where {clause!r}: expected DIMENSION=VALUE, e.g. deviceCategory=mobile")
         where.setdefault(resolve_dimension(segments, name.strip()), []).append(value.strip())
     return where
-
-
-def select(
-    table: pl.DataFrame,
-    page: str,
-    start: date,
-    end: date,
-    where: Mapping[str, Sequence[str]] | None = None,
-    sorted_by_date: bool = False,
-) -> pl.DataFrame:
-    """Rows of one page between two dates (inclusive) matching every segment condition.
-
-    `sorted_by_date` says `table` holds one page sorted by date (an engine's cached page): the range is then
-    two binary searches instead of a scan, so a date or segment change stays fast on a busy page.
-    """
-    if start > end:
-        raise DataError(f"the date range is reversed: {start} is after {end}")
-    segments = segment_columns(table)
-    conditions = [
-        pl.col(resolve_dimension(segments, name)).cast(pl.String).is_in(list(values))
-        for name, values in (where or {}).items()
-        if values
-    ]
-    if sorted_by_date:
-        dates = table["date"]
-        first = int(dates.search_sorted(start, side="left"))
-        last = int(dates.search_sorted(end, side="right"))
-        rows = table.slice(first, last - first)
-        return rows.filter(*conditions) if conditions else rows
-    condition = (pl.col("page") == page) & pl.col("date").is_between(start, end)
-    return table.filter(condition, *conditions)

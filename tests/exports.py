@@ -8,6 +8,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
+
 SEGMENT = {"deviceCategory": "mobile", "sessionDefaultChannelGroup": "Direct", "newVsReturning": "new"}
 
 
@@ -62,3 +64,25 @@ def canonical_frame(rows: list, segments: tuple[str, ...]):
     columns = {name: dtype for name, dtype in schema(segments).items() if name != "seconds_sq"}
     frame = pl.DataFrame(rows, schema=columns, orient="row")
     return frame.with_columns(pl.lit(None, pl.Float64).alias("seconds_sq")).select(list(schema(segments)))
+
+
+def all_rows(engine):
+    """Every counted row of a local engine's source in one table (memory grows with the source: tests only)."""
+    return engine._read(None)
+
+
+def select(table, page, start, end, where=None):
+    """The rows of one view by a plain filter: the oracle the engines' views are checked against."""
+    from heatmap.errors import DataError
+    from heatmap.query import resolve_dimension
+    from heatmap.table import segment_columns
+
+    if start > end:
+        raise DataError(f"the date range is reversed: {start} is after {end}")
+    segments = segment_columns(table)
+    conditions = [
+        pl.col(resolve_dimension(segments, name)).cast(pl.String).is_in(list(values))
+        for name, values in (where or {}).items()
+        if values
+    ]
+    return table.filter((pl.col("page") == page) & pl.col("date").is_between(start, end), *conditions)

@@ -12,12 +12,17 @@ import pytest
 from PIL import Image
 
 from heatmap.drawing.render import Caption, Display, render_map
-from heatmap.query import select
-from heatmap.statistics.compare import compare_bands, compare_selections, shared_ceiling, shared_display
-from heatmap.statistics.metrics import band_table
-from tests.exports import canonical_frame
+from heatmap.statistics.compare import compare_bands, shared_ceiling, shared_display
+from heatmap.statistics.metrics import band_table, click_grid
+from tests.exports import canonical_frame, select
 
 D1, D2 = date(2025, 4, 1), date(2025, 4, 2)
+
+
+def compare_selections(rows_a, rows_b):
+    """Two selected canonical tables compared as the app compares two views."""
+    a, b = band_table(rows_a), band_table(rows_b)
+    return compare_bands(a, b, clicks_a=click_grid(rows_a, a.page_views), clicks_b=click_grid(rows_b, b.page_views))
 
 
 def rows(day: date, device: str, views: list[int], seconds: list[float]) -> list[tuple]:
@@ -58,7 +63,7 @@ def test_per_band_tests_and_bh() -> None:
 def test_attention_is_descriptive() -> None:
     result = compare_bands(band_table(frame(A_ROWS)), band_table(frame(B_ROWS)))
     # A: 400/200 = 2.0, 320/200 = 1.6, 100/200 = .5; B: 600/200 = 3.0, 120/200 = .6, 96/200 = .48
-    assert result.attention_diff.tolist() == pytest.approx([1.0, -1.0, -0.02])
+    assert result.table["attention_diff"].to_list() == pytest.approx([1.0, -1.0, -0.02])
     data = result.to_json_dict()
     assert data["attention"] == "descriptive"
     assert data["bands"][0]["p"] is None  # NaN is not JSON
@@ -73,7 +78,7 @@ def test_uneven_lengths_and_untestable_bands() -> None:
     # band 1: both 100 % -> pooled 1 -> untestable; band 2: 0/100 vs 50/100 -> tested and significant
     assert math.isnan(result.table["p"][1])
     assert result.significant.tolist() == [False, False, True]
-    assert result.reach_diff.tolist() == [0.0, 0.0, 0.5]
+    assert result.table["reach_diff"].to_list() == [0.0, 0.0, 0.5]
 
 
 def test_empty_side() -> None:

@@ -9,7 +9,7 @@ from heatmap.ingest.build import load_dataset
 from heatmap.ingest.executions import execution_of, group_executions, winners
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import ObjectInfo
-from tests.exports import dwell, jsonl
+from tests.exports import all_rows, dwell, jsonl
 
 EXEC_A = "flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a"
 EXEC_B = "flow/2026/01/08/0b7a1c3e-0000-4000-8000-00000000000b"
@@ -74,7 +74,7 @@ def overlapping_store() -> MemoryStore:
 
 def test_a_day_exported_twice_counts_once_with_the_newest_numbers():
     dataset = load_dataset(overlapping_store())
-    jan5 = dataset.read_all().filter(pl.col("date") == date(2026, 1, 5))
+    jan5 = all_rows(dataset).filter(pl.col("date") == date(2026, 1, 5))
     # Newest execution only: 20 + 10 + 5 views; summing both executions would give 50.
     assert jan5["events"].sum() == 35
     assert jan5["seconds"].sum() == 140.0
@@ -87,7 +87,7 @@ def test_the_older_execution_still_counts_for_days_only_it_has():
     store = overlapping_store()
     store.create(f"{EXEC_A}/part-1.jsonl", jsonl([dwell("20260104", "/p", 0, 7, 7)]), last_modified=_at(6))
     dataset = load_dataset(store)
-    assert dataset.read_all().filter(pl.col("date") == date(2026, 1, 4))["events"].sum() == 7
+    assert all_rows(dataset).filter(pl.col("date") == date(2026, 1, 4))["events"].sum() == 7
     assert {o["key"] for o in dataset.catalog.inputs(date(2026, 1, 4), date(2026, 1, 4))} == {
         f"{EXEC_A}/part-0.jsonl",
         f"{EXEC_A}/part-1.jsonl",

@@ -16,7 +16,7 @@ from heatmap.ingest.executions import group_executions, route_of, winners
 from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.stores import LocalStore, MemoryStore
 from heatmap.stores.base import ObjectInfo
-from tests.exports import click, dwell, jsonl, write
+from tests.exports import all_rows, click, dwell, jsonl, write
 
 REPORT = "exports/heatmap-daily/0b7a1c3e-0000-4000-8000-00000000000a"
 REPORT_LATER = "exports/heatmap-backfill/0b7a1c3e-0000-4000-8000-00000000000c"
@@ -78,7 +78,7 @@ def mixed_store() -> MemoryStore:
 
 def test_the_event_exports_are_read_and_count_for_their_day():
     dataset = load_dataset(mixed_store())
-    table = dataset.read_all()
+    table = all_rows(dataset)
     jan5 = table.filter(pl.col("date") == date(2026, 1, 5))
     assert jan5.filter(pl.col("event") == "dwell")["events"].sum() == 16
     assert jan5.filter(pl.col("event") == "dwell")["seconds"].sum() == 52.0

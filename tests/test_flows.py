@@ -334,3 +334,15 @@ def test_an_impossible_range_makes_no_call(client: Any) -> None:
     stub = Stubber(client)  # nothing queued: any call would fail the test
     with stub, pytest.raises(FlowRangeError, match="in the future"):
         backfill(client, BACKFILL, TODAY, TODAY + timedelta(days=1), today=TODAY)
+
+
+def test_a_programming_error_in_an_appflow_call_is_not_turned_into_a_sentence() -> None:
+    """A TypeError (a bug: a wrong argument) must reach the log with its traceback, not pass as an AWS problem."""
+    from heatmap.flows.client import call
+
+    class Broken:
+        def describe_flow(self, **_: Any) -> dict[str, Any]:
+            raise TypeError("describe_flow() got an unexpected keyword argument")
+
+    with pytest.raises(TypeError):
+        call(Broken(), "DescribeFlow", "ga4-heatmap-backfill")

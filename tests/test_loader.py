@@ -9,7 +9,7 @@ import pytest
 from heatmap.ingest.build import load_dataset
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import Store
-from tests.exports import dwell, jsonl
+from tests.exports import all_rows, dwell, jsonl
 
 
 class CountingStore:
@@ -45,7 +45,7 @@ def test_load_from_every_store_backend(store):
     fill(store, executions=3)
     dataset = load_dataset(store)
     assert dataset.catalog.days == [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
-    by_page = dict(dataset.read_all().group_by("page").agg(pl.col("events").sum()).iter_rows())
+    by_page = dict(all_rows(dataset).group_by("page").agg(pl.col("events").sum()).iter_rows())
     assert by_page == {"/p": 3 * (10 + 9), "/求人/detail": 3 * 2 * 3}
     assert dataset.catalog.pages() == [("/p", 30), ("/求人/detail", 18)]
 
@@ -66,7 +66,7 @@ def test_second_load_reads_the_cache_not_the_store(tmp_path):
     assert store.reads == 8
     second = load_dataset(store, cache_dir=tmp_path)
     assert store.reads == 8
-    assert second.read_all().equals(first.read_all())
+    assert all_rows(second).equals(all_rows(first))
     assert second.catalog.coverage() == first.catalog.coverage()
 
 
@@ -95,10 +95,10 @@ def test_a_new_object_reparses_only_that_object(tmp_path):
 def test_a_corrupt_cache_entry_is_a_miss_not_an_error(tmp_path):
     store = MemoryStore()
     fill(store, executions=2)
-    expected = load_dataset(store, cache_dir=tmp_path).read_all()
+    expected = all_rows(load_dataset(store, cache_dir=tmp_path))
     for path in tmp_path.rglob("*.arrow"):
         path.write_bytes(b"garbage")
-    assert load_dataset(store, cache_dir=tmp_path).read_all().equals(expected)
+    assert all_rows(load_dataset(store, cache_dir=tmp_path)).equals(expected)
 
 
 def test_thousands_of_objects_across_list_pages(store_factory):
@@ -108,7 +108,7 @@ def test_thousands_of_objects_across_list_pages(store_factory):
     fill(store, executions=1200, files=1, first=date(2022, 1, 1))  # 1,200 keys: S3 lists 1,000 per page
     dataset = load_dataset(store)
     assert len(dataset.catalog.objects) == 1200
-    assert dataset.read_all().filter(pl.col("page") == "/p")["events"].sum() == 1200 * 10
+    assert all_rows(dataset).filter(pl.col("page") == "/p")["events"].sum() == 1200 * 10
 
 
 def test_malformed_line_and_missing_day_in_coverage():
@@ -156,4 +156,4 @@ def test_an_object_deleted_between_list_and_read_is_reported():
     store.create("flow/e1/gone.jsonl", b"")
     dataset = load_dataset(store)
     assert [(e.file, e.reason) for e in dataset.catalog.errors] == [("flow/e1/gone.jsonl", "listed but gone when read")]
-    assert dataset.read_all()["events"].sum() == 5
+    assert all_rows(dataset)["events"].sum() == 5

@@ -20,7 +20,7 @@ from heatmap.statistics.metrics import (
     gaussian_smooth,
     low_data_message,
 )
-from heatmap.statistics.stats import wilson_interval
+from heatmap.statistics.stats import wilson_intervals
 from heatmap.table import empty
 from tests.exports import canonical_frame
 
@@ -62,7 +62,7 @@ def test_band_table_hand_computed() -> None:
     assert bt.bands["seconds"].to_list() == [800.0, 400.0, 0.0, 100.0]
     assert bt.seconds_per_view.tolist() == [4.0, 2.0, 0.0, 0.5]
     assert bt.bands["attention_share"].to_list() == pytest.approx([800 / 1300, 400 / 1300, 0.0, 100 / 1300])
-    assert bt.bands["reach_low"][1] == pytest.approx(wilson_interval(160, 200)[0])
+    assert bt.bands["reach_low"][1] == pytest.approx(float(wilson_intervals(160, 200)[0]))
     assert bt.bands["reach_high"][0] == 1.0
     assert bt.data_height_px == 400  # bottom of band 3
 
@@ -81,8 +81,8 @@ def test_json_dict_is_exactly_the_cli_shape() -> None:
         "band": 1,
         "page_views": 160,
         "reach": 0.8,
-        "reach_low": pytest.approx(wilson_interval(160, 200)[0]),
-        "reach_high": pytest.approx(wilson_interval(160, 200)[1]),
+        "reach_low": pytest.approx(float(wilson_intervals(160, 200)[0])),
+        "reach_high": pytest.approx(float(wilson_intervals(160, 200)[1])),
         "seconds_per_view": 2.0,
         "attention_share": pytest.approx(400 / 1300),
     }

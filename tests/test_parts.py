@@ -15,7 +15,7 @@ from heatmap.ingest.build import SHARED_PREFIX, load_dataset
 from heatmap.statistics.metrics import band_table
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import Store
-from tests.exports import click, dwell, jsonl
+from tests.exports import all_rows, click, dwell, jsonl
 from tests.test_loader import CountingStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,8 +78,8 @@ def test_a_part_holding_a_day_another_execution_won_counts_for_its_own_days_only
     rows = engine.page_rows("/p")
     assert rows["date"].to_list() == [date(2026, 3, d) for d in (1, 2, 3, 4)]
     assert rows["events"].to_list() == [10, 99, 10, 1]
-    assert rows.schema == engine.read_all().schema
-    assert engine.read_all().height == 5
+    assert rows.schema == all_rows(engine).schema
+    assert all_rows(engine).height == 5
     assert load_dataset(store, cache_dir=tmp_path).catalog.partial == {partial}  # kept in the cached catalog
 
 

@@ -7,9 +7,9 @@ import pytest
 
 from heatmap.errors import DataError
 from heatmap.ingest.build import load_dataset
-from heatmap.query import parse_where, select
+from heatmap.query import parse_where
 from heatmap.stores import MemoryStore
-from tests.exports import dwell, jsonl
+from tests.exports import all_rows, dwell, jsonl, select
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def engine():
 
 @pytest.fixture(scope="module")
 def table(engine) -> pl.DataFrame:
-    return engine.read_all()
+    return all_rows(engine)
 
 
 @pytest.mark.parametrize(

@@ -375,3 +375,13 @@ def test_legend_says_what_ga_folded_in_both_languages() -> None:
     assert "37.0 % を (other) にまとめました" in japanese and "GA folded" not in japanese
     assert "< 0.1 %" in " ".join(_caption_lines(replace(CAPTION, ga_folded=0.0004), Display(kind="attention")))
     assert "folded" not in " ".join(_caption_lines(CAPTION, Display(kind="attention")))
+
+
+def test_a_crop_that_leaves_nothing_is_its_own_error_and_other_mistakes_are_not():
+    """The app shows a CropError as a crop warning; any other ValueError of drawing is a bug, logged as one."""
+    from heatmap.drawing.render import Alignment
+    from heatmap.errors import CropError
+
+    with pytest.raises(CropError, match="the crop leaves no rows"):
+        Alignment(crop_top=300, crop_bottom=200).rows(1000)
+    assert Alignment(crop_top=100, crop_bottom=200).rows(1000) == (100, 200)

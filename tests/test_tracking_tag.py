@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from heatmap import contract
+from tests.exports import all_rows
 from tests.fixtures.tag_page import BEFORE_TAG, DWELL, MORE, ROOT, SQ, TAG_JS, TagPage, tag_pages_fixture
 from tests.fixtures.tag_page import chromium as chromium
 from tests.fixtures.tag_page import server as server
@@ -497,13 +498,13 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
 
     # The readers as a library.
     from heatmap.ingest.build import load_dataset
-    from heatmap.query import select
     from heatmap.statistics.metrics import band_table
     from heatmap.stores.local import LocalStore
+    from tests.exports import select
 
     dataset = load_dataset(LocalStore(source))
     assert dataset.catalog.errors == [] and dataset.catalog.excluded_rows == 0
-    table = dataset.read_all()
+    table = all_rows(dataset)
     everyone = band_table(select(table, page_path, E2E_DATE, E2E_DATE))
     check(everyone.to_json_dict())
     # Σs² per band arrived: exactly Σ over page views of (seconds in the view)², tab switches included

@@ -14,7 +14,7 @@ from heatmap.fields import FieldMap
 from heatmap.ingest.normalize import normalize
 from heatmap.readers import read_export
 from heatmap.readers.base import MAX_ISSUES_PER_OBJECT
-from tests.exports import click, dwell, jsonl, write
+from tests.exports import all_rows, click, dwell, jsonl, write
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID = [
@@ -171,4 +171,4 @@ def test_a_reader_crash_costs_that_object_only(tmp_path, clean, monkeypatch):
     assert [(e.file, e.reason) for e in dataset.catalog.errors] == [
         (f"{EXECUTION}/part-1.jsonl", "could not be read (RuntimeError: parser bug)")
     ]
-    assert int(dataset.read_all()["events"].sum()) == 20
+    assert int(all_rows(dataset)["events"].sum()) == 20

@@ -89,10 +89,6 @@ def _has_glyph(font: FontType, char: str) -> bool:
     return _mask(font, char) != _mask(font, _MISSING)
 
 
-def has_cjk(font: FontType) -> bool:
-    return _has_glyph(font, "あ") and _has_glyph(font, "漢")
-
-
 def displayable(text: str, font: FontType) -> str:
     """`text` if the font draws every character, else percent-encoded (ASCII stays as is)."""
     if all(ord(ch) < 128 or _has_glyph(font, ch) for ch in text):

@@ -26,6 +26,7 @@ from heatmap.drawing.captions import folded_percent, legend_text
 from heatmap.drawing.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
 from heatmap.drawing.legend import legend_font, legend_panel
 from heatmap.drawing.ramps import Lut, colour_index, lut
+from heatmap.errors import CropError
 from heatmap.statistics.metrics import REACH_LEVELS, BandTable, ClickGrid
 
 Kind = Literal["attention", "reach", "clicks"]
@@ -58,7 +59,7 @@ class Alignment:
         top = max(0, int(self.crop_top))
         bottom = image_height if self.crop_bottom is None else min(int(self.crop_bottom), image_height)
         if bottom - top < 1:
-            raise ValueError(f"the crop leaves no rows: top {top}, bottom {bottom}, image height {image_height}")
+            raise CropError(f"the crop leaves no rows: top {top}, bottom {bottom}, image height {image_height}")
         return top, bottom
 
     def css_to_row(self, y_css: npt.ArrayLike, image_width: int) -> npt.NDArray[np.int64]:

@@ -96,8 +96,3 @@ class LocalEngine:
         while len(self._pages) > 1 and total > self.page_cache_bytes:
             _page, frame = self._pages.popitem(last=False)
             total -= frame.estimated_size()
-
-    def read_all(self) -> pl.DataFrame:
-        """Every counted row of the source in one table: for tests and small sources only (memory grows with
-        the source), never on the app's or the CLI's paths."""
-        return self._read(None)

@@ -130,13 +130,12 @@ def _region(client: Any) -> str:
 def call(client: Any, operation: str, flow: str, **params: Any) -> dict[str, Any]:
     """`operation` (e.g. "DescribeFlow") on `flow`, with botocore's retries; failures become FlowErrors."""
     from botocore import xform_name
+    from botocore.exceptions import BotoCoreError, ClientError
 
     method: Callable[..., dict[str, Any]] = getattr(client, xform_name(operation))
     try:
         return method(flowName=flow, **params)
-    except FlowError:
-        raise
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:  # anything else is a bug: it keeps its traceback
         raise explain(exc, operation, flow, client) from None
 
 

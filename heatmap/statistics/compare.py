@@ -44,8 +44,6 @@ from heatmap.statistics.metrics import (
     REGION_COLUMNS,
     BandTable,
     ClickGrid,
-    band_table,
-    click_grid,
     reached_bands,
     region_counts,
 )
@@ -145,14 +143,6 @@ class Comparison:
     def significant(self) -> BoolArray:
         """Bands whose scroll reach differs significantly."""
         return self.table["significant"].to_numpy().astype(bool)
-
-    @property
-    def reach_diff(self) -> FloatArray:
-        return self.table["reach_diff"].to_numpy().astype(np.float64)
-
-    @property
-    def attention_diff(self) -> FloatArray:
-        return self.table["attention_diff"].to_numpy().astype(np.float64)
 
     @property
     def significant_count(self) -> int:
@@ -417,17 +407,6 @@ def _missing(table: BandTable, length: int) -> FloatArray:
     if "sq_missing" not in table.bands.columns:
         return np.ones(length)
     return _padded(table.column("sq_missing"), length)
-
-
-def compare_selections(
-    rows_a: pl.DataFrame, rows_b: pl.DataFrame, alpha: float = FDR, min_views: int = MIN_BAND_VIEWS
-) -> Comparison:
-    """Compare two already-selected canonical tables (two segments, or two periods of one page)."""
-    a, b = band_table(rows_a), band_table(rows_b)
-    return compare_bands(
-        a, b, alpha, clicks_a=click_grid(rows_a, a.page_views), clicks_b=click_grid(rows_b, b.page_views),
-        min_views=min_views,
-    )  # fmt: skip
 
 
 def shared_ceiling(values: Sequence[npt.ArrayLike], mode: str = "max", ceiling: float | None = None) -> float:

@@ -20,7 +20,6 @@ views that saw the band is required on each side (configurable), and the effect 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,10 +45,6 @@ def normal_sf(z: float) -> float:
     return float(_stats().norm.sf(z))
 
 
-def normal_cdf(z: float) -> float:
-    return float(_stats().norm.cdf(z))
-
-
 def normal_quantile(p: float) -> float:
     """The z with P(Z <= z) = p."""
     if not 0.0 < p < 1.0:
@@ -57,20 +52,11 @@ def normal_quantile(p: float) -> float:
     return float(_stats().norm.ppf(p))
 
 
-def wilson_interval(k: float, n: float, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval for a proportion k/n (Wilson 1927; Newcombe 1998, method 3).
-
-    - n = 0: nothing is known, so the interval is the whole range (0.0, 1.0) — never NaN.
-    - k = 0 gives exactly 0.0 as the lower bound and k = n exactly 1.0 as the upper bound (the formula
-      reaches them only up to rounding, so they are set exactly).
-    - k outside [0, n] is clipped into it (callers clip reach the same way, see metrics.band_table).
-    """
-    low, high = wilson_intervals(np.array([k], dtype=np.float64), np.array([n], dtype=np.float64), z)
-    return float(low[0]), float(high[0])
-
-
 def wilson_intervals(k: npt.ArrayLike, n: npt.ArrayLike, z: float = Z_95) -> tuple[FloatArray, FloatArray]:
-    """Vectorised `wilson_interval`: arrays (or scalars, broadcast) of successes and trials.
+    """Wilson score intervals for proportions k/n (Wilson 1927; Newcombe 1998, method 3): arrays (or scalars,
+    broadcast) of successes and trials. n = 0 gives the whole range (0, 1), never NaN; k = 0 gives exactly 0 as
+    the lower bound and k = n exactly 1 as the upper (set exactly: the formula reaches them only up to
+    rounding); k outside [0, n] is clipped into it (callers clip reach the same way, metrics.band_table).
 
     scipy's `BinomTestResult.proportion_ci(method="wilson")` is the same interval for one band; a map needs
     hundreds at once, so the closed form is evaluated on arrays here (tests compare the two).
@@ -309,8 +295,3 @@ def poisson_intervals(k: npt.ArrayLike, confidence: float = CONFIDENCE) -> tuple
     low = np.where(counts > 0, chi2.ppf(alpha / 2, 2 * np.maximum(counts, 1)) / 2, 0.0)
     high = chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
-
-
-def finite_or_none(value: float) -> float | None:
-    """A float for strict JSON: NaN and ±inf become None."""
-    return float(value) if math.isfinite(value) else None

@@ -148,8 +148,16 @@ def derived(engine: object, name: str, build: Callable[[], Any]) -> Any:
 
 
 def forget_listing() -> None:
-    """'Reload data': list the source again on the next run (the parsed objects stay cached on disk)."""
+    """'Reload data': list the source again, with a new store and a new engine, on the next run: a source that
+    failed and was fixed (a folder restored, credentials rotated) is not answered by the same failing objects.
+    What was parsed or counted stays on disk, so this costs a listing, not a re-read."""
     export_listing.clear()
+    store_for.clear()
+    registry = _registry()
+    with registry.lock:
+        registry.entries.clear()
+    with _DERIVED_LOCK:
+        _DERIVED.clear()
 
 
 # --- screenshots --------------------------------------------------------------------------------------------

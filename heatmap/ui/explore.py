@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import streamlit as st
 
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
+from heatmap.errors import CropError
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.page import PageContext
 from heatmap.ui.view import DPRS, Problem, View, bound_params, default_view, parse_view, view_query
+
+log = logging.getLogger("heatmap.ui")
 
 P = "x_"  # widget keys of this page
 VIEW_KEY = "x_view"
@@ -167,8 +171,12 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     try:
         with st.spinner(t("map.rendering")):
             shown = mapview.preview(shot, view, nums, figures.hover_labels(t, nums.n), device, t=t)
-    except ValueError as exc:  # e.g. a crop that leaves nothing of the screenshot
+    except CropError as exc:  # a crop that leaves nothing of the screenshot
         st.warning(str(exc), icon=":material/crop:")
+        return False
+    except Exception:  # a bug: logged with its traceback, one sentence on the page, the rest of it still works
+        log.exception("the map of %s could not be drawn", view.page)
+        st.error(t("map.failed"), icon=":material/error:")
         return False
     st.session_state["_x_payload"] = mapview.show_viewer(
         t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(view_query(view)), view.page,
@@ -182,7 +190,7 @@ def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot,
     align = mapview.alignment(shot.width, shot.height, view.display)
     try:
         problem = render.alignment_warning(data_px, shot.width, shot.height, align)
-    except ValueError:
+    except CropError:  # the map says so
         return
     if problem:
         top, bottom = align.rows(shot.height)

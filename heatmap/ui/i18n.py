@@ -137,6 +137,7 @@ EN: dict[str, str] = {
     "guard.ga_folded": "GA folded {share} of this period's heatmap events into (other): less-visited pages and "
     "cells are undercounted. The event route (tracking/README.md) counts every event.",
     "map.rendering": "Rendering the heatmap…",
+    "map.failed": "The map could not be drawn (the error is in the server's log). Other pages and settings still work.",
     "map.no_shot": "No screenshot: upload one (or pick one stored before) to see the map on the page.",
     "map.hover_band": "Band {band} ({top}–{bottom} CSS px)",
     "map.hover_reach": "Reach {reach} (95 % CI {low}–{high})",
@@ -202,7 +203,6 @@ EN: dict[str, str] = {
     "run.restored": "Opened saved run {run_id} (saved {when} UTC).",
     "run.data_changed": "The data changed since this run was saved: {then} page views then, {now} now. The saved "
     "PNG and CSV keep the numbers of that day (Saved runs).",
-    "engine.missing": "This part of the app is not available in this build: {what}.",
     # --- compare ---
     "compare.title": "Compare",
     "compare.mode": "Compare",
@@ -504,6 +504,7 @@ JA: dict[str, str] = {
     "guard.ga_folded": "この期間のヒートマップ イベントの {share} を GA が (other) にまとめました。"
     "閲覧の少ないページやセルは少なく数えられています。イベント経路（tracking/README.md）ならすべて数えます。",
     "map.rendering": "ヒートマップを描画しています…",
+    "map.failed": "ヒートマップを描画できませんでした（エラーはサーバーのログにあります）。他のページや設定は使えます。",
     "map.no_shot": "スクリーンショットがありません。アップロードする（または保存済みのものを選ぶ）と、ページ上に"
     "マップを表示します。",
     "map.hover_band": "帯 {band}（{top}–{bottom} CSS px）",
@@ -569,7 +570,6 @@ JA: dict[str, str] = {
     "run.restored": "保存した実行 {run_id}（{when} UTC に保存）を開きました。",
     "run.data_changed": "保存後にデータが変わりました（保存時 {then} ページビュー、現在 {now}）。保存時の数値は"
     "「保存した実行」の PNG と CSV に残っています。",
-    "engine.missing": "このビルドでは次の機能を利用できません: {what}。",
     "compare.title": "比較",
     "compare.mode": "比較する対象",
     "compare.mode_segments": "2 つのセグメント",

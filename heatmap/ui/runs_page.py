@@ -8,9 +8,10 @@ from typing import Any
 
 import streamlit as st
 
+from heatmap import runs
 from heatmap.errors import HeatmapError
 from heatmap.stores import LocalStore
-from heatmap.ui import data, page, saved, widgets
+from heatmap.ui import data, page, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import ENTRYPOINT, PageContext
 from heatmap.ui.view import Problem
@@ -22,7 +23,6 @@ ALL = "\x00all"
 @st.cache_data(ttl=30, show_spinner=False, max_entries=4)
 def run_pages(output: str, s3: Any) -> list[str]:
     """Pages that have saved runs (reads every run.json once per 30 s; run.json files are small)."""
-    runs = saved.runs_module()
     store = data.store_for(output, s3)
     pages: set[str] = set()
     for run_id in runs.run_ids(store):
@@ -36,10 +36,6 @@ def run_pages(output: str, s3: Any) -> list[str]:
 def main(ctx: PageContext) -> None:
     t = ctx.t
     st.title(t("runs.title"))
-    runs = saved.runs_module()
-    if runs is None:
-        st.info(t("engine.missing", what="heatmap.runs"))
-        return
     store = data.store_for(ctx.output, ctx.settings.s3)
     if isinstance(store, LocalStore) and not store.root.exists():  # nothing saved yet: the folder comes with run 1
         st.info(t("runs.none", output=ctx.output), icon=":material/inventory_2:")

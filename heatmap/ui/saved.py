@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from heatmap import runs
 from heatmap.errors import HeatmapError
 from heatmap.images import Screenshot
 from heatmap.ui import mapview, page
@@ -17,21 +18,10 @@ from heatmap.ui.view import RUN_ID, Options, Problem, View, parse_view, view_que
 log = logging.getLogger("heatmap.ui")
 
 
-def runs_module() -> Any:
-    try:
-        from heatmap import runs
-    except ImportError:
-        return None
-    return runs
-
-
 def view_of_run(ctx: PageContext, run_id: str, options: Options) -> tuple[View | None, list[Problem]]:
     """The view a saved run recorded, validated like a link; (None, [problem]) if it cannot be read."""
     if not RUN_ID.match(run_id):  # e.g. ../../x: never handed to a store
         return None, [Problem("run", run_id, "bad_run_id")]
-    runs = runs_module()
-    if runs is None:
-        return None, [Problem("run", run_id, "run_bad")]
     try:
         record = runs.load_run(ctx_store(ctx), run_id)
     except HeatmapError as exc:
@@ -57,8 +47,7 @@ def run_params(record: Any) -> dict[str, list[str]]:
 
 def save(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot | None, device: str) -> Any:
     """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
-    runs = runs_module()
-    assert runs is not None and view.page and view.start and view.end
+    assert view.page and view.start and view.end
     png = mapview.full_png(shot, view, nums, device, t=ctx.t)
     engine = mapview.engine_display(view.kind, view.display)
     align = mapview.alignment(shot.width, shot.height, view.display) if shot is not None else runs.Alignment()
@@ -97,20 +86,17 @@ def save_and_share(
     params = view_query(view)
     st.caption(t("share.help"))
     st.code(page.share_link(params), language=None, wrap_lines=True)
-    if runs_module() is None:
-        st.caption(t("engine.missing", what="heatmap.runs"))
-    else:
-        clicked = st.button(
-            t("save.button"), type="primary", icon=":material/save:", key="x_save", disabled=not shown,
-            help=None if shown else t("save.blocked"),
-        )  # fmt: skip
-        if clicked:
-            with st.spinner(t("save.saving")):
-                record = save(ctx, view, nums, shot, device)
-            st.session_state["_x_saved"] = (record, params)
-        last = st.session_state.get("_x_saved")
-        if last and last[1] == params:
-            _show_saved(ctx, last[0])
+    clicked = st.button(
+        t("save.button"), type="primary", icon=":material/save:", key="x_save", disabled=not shown,
+        help=None if shown else t("save.blocked"),
+    )  # fmt: skip
+    if clicked:
+        with st.spinner(t("save.saving")):
+            record = save(ctx, view, nums, shot, device)
+        st.session_state["_x_saved"] = (record, params)
+    last = st.session_state.get("_x_saved")
+    if last and last[1] == params:
+        _show_saved(ctx, last[0])
     stem = _stem(view)
     st.caption(t("download.header"))
     c1, c2, c3 = st.columns(3)
