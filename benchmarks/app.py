@@ -84,8 +84,8 @@ def main() -> None:
     import pyarrow as pa
 
     from heatmap.demo import ensure_demo
+    from heatmap.engines.local import load_dataset
     from heatmap.images import load_screenshot
-    from heatmap.ingest.build import load_dataset
     from heatmap.stores import open_store
     from heatmap.ui import figures, mapview
     from heatmap.ui.i18n import Translator
@@ -222,7 +222,7 @@ def measure_source(source: str, home: Path, shot: Any, labels: Any, rounds: int)
     """First load and segment changes on a bigger source, e.g. benchmarks/ingest.py's 90 days of exports."""
     from datetime import timedelta
 
-    from heatmap.ingest.build import load_dataset
+    from heatmap.engines.local import load_dataset
     from heatmap.stores import open_store
     from heatmap.ui import mapview
     from heatmap.ui.view import View

@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 def measure(engine_name: str, source: str, cache: str) -> dict[str, float]:
     from heatmap.config import Settings
-    from heatmap.engines import open_engine
     from heatmap.ingest.build import list_exports
     from heatmap.statistics.metrics import band_table
     from heatmap.stores import LocalStore
+    from heatmap.usecases.sources import open_engine
 
     settings = Settings(source=source, cache_dir=cache)
     listing = list_exports(LocalStore(source))
@@ -107,7 +107,7 @@ def main() -> None:
         shape: sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
         for shape, folder in sources.items()
     }
-    from heatmap.ingest.build import load_dataset
+    from heatmap.engines.local import load_dataset
     from heatmap.stores import LocalStore
 
     results: dict[str, dict[str, dict[str, float]]] = {}

@@ -87,7 +87,7 @@ def phase(name: str, data: Path, cache: Path) -> dict[str, float]:
     """One measured step in this process: its time, its peak RSS and its RSS before it started."""
     import polars as pl  # noqa: F401 - imported before the baseline RSS is read
 
-    from heatmap.ingest.build import load_dataset
+    from heatmap.engines.local import load_dataset
     from heatmap.stores import LocalStore
 
     files = sorted(data.rglob("*.jsonl"))

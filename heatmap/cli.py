@@ -14,13 +14,14 @@ from typing import Any, NoReturn
 
 from heatmap.config import DEFAULT_HOME, Settings
 from heatmap.drawing.captions import LANGUAGES, legend_text
-from heatmap.engines import ENGINES, open_engine
+from heatmap.engines import ENGINES
 from heatmap.engines.base import Engine
 from heatmap.errors import DataError, HeatmapError
 from heatmap.ingest.catalog import Catalog
 from heatmap.query import parse_where
 from heatmap.stores import open_store
 from heatmap.table import ViewSums
+from heatmap.usecases.sources import open_engine
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,4 +14,5 @@ trap 'rm -rf "$HEATMAP_HOME"' EXIT
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy heatmap/
+PYTHONPATH=. .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest -q "$@"

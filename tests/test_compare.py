@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from PIL import Image
 
-from heatmap.drawing.render import Caption, Display, render_map
-from heatmap.statistics.compare import compare_bands, shared_ceiling, shared_display
+from heatmap.drawing.render import Caption, Display, render_map, shared_ceiling, shared_display
+from heatmap.statistics.compare import compare_bands
 from heatmap.statistics.metrics import band_table, click_grid
 from tests.exports import canonical_frame, select
 

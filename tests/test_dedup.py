@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from heatmap.ingest.build import load_dataset
+from heatmap.engines.local import load_dataset
 from heatmap.ingest.executions import execution_of, group_executions, winners
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import ObjectInfo

@@ -10,15 +10,16 @@ import sqlglot
 from botocore.stub import Stubber
 
 from heatmap.contract import Bounds
-from heatmap.engines import open_engine
 from heatmap.engines.athena import AthenaEngine, AthenaError, AthenaOptions
 from heatmap.engines.duckdb_engine import DuckDBEngine
+from heatmap.engines.local import load_dataset
 from heatmap.errors import HeatmapError
 from heatmap.fields import FieldMap
-from heatmap.ingest.build import list_exports, load_dataset
+from heatmap.ingest.build import list_exports
 from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.stores import LocalStore
 from heatmap.stores.base import ObjectInfo
+from heatmap.usecases.sources import open_engine
 from tests.exports import click, dwell, jsonl, write
 
 A = "flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a"

@@ -10,8 +10,9 @@ import polars as pl
 from heatmap import contract
 from heatmap.contract import Bounds
 from heatmap.engines.duckdb_engine import DuckDBEngine
+from heatmap.engines.local import load_dataset
 from heatmap.fields import FieldMap
-from heatmap.ingest.build import list_exports, load_dataset
+from heatmap.ingest.build import list_exports
 from heatmap.ingest.executions import group_executions, route_of, winners
 from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.stores import LocalStore, MemoryStore

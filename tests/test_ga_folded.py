@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from heatmap.ingest.build import load_dataset
+from heatmap.engines.local import load_dataset
 from heatmap.stores import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from heatmap.ingest.build import load_dataset
+from heatmap.engines.local import load_dataset
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import Store
 from tests.exports import all_rows, dwell, jsonl

@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from heatmap.engines.local import LocalEngine
-from heatmap.ingest.build import SHARED_PREFIX, load_dataset
+from heatmap.engines.local import LocalEngine, load_dataset
+from heatmap.ingest.build import SHARED_PREFIX
 from heatmap.statistics.metrics import band_table
 from heatmap.stores import MemoryStore
 from heatmap.stores.base import Store
@@ -173,7 +173,7 @@ def test_a_damaged_shared_part_is_a_miss(source, tmp_path):
 
 def test_shared_store_is_never_the_source_or_inside_it(tmp_path):
     from heatmap.config import Settings
-    from heatmap.ingest.build import shared_store_for
+    from heatmap.usecases.sources import shared_store_for
 
     settings = Settings(output=str(tmp_path / "src" / "out"), shared_store="on")
     assert shared_store_for(settings, str(tmp_path / "src")) is None

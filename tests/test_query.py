@@ -5,8 +5,8 @@ from datetime import date
 import polars as pl
 import pytest
 
+from heatmap.engines.local import load_dataset
 from heatmap.errors import DataError
-from heatmap.ingest.build import load_dataset
 from heatmap.query import parse_where
 from heatmap.stores import MemoryStore
 from tests.exports import all_rows, dwell, jsonl, select

@@ -18,9 +18,10 @@ from sqlglot import exp
 from heatmap.contract import Bounds
 from heatmap.engines.catalog_state import MAX_CHANGED_PAIRS, CatalogState, changed_views
 from heatmap.engines.duckdb_engine import DuckDBEngine
+from heatmap.engines.local import load_dataset
 from heatmap.engines.sql import scope_of
 from heatmap.fields import FieldMap
-from heatmap.ingest.build import list_exports, load_dataset
+from heatmap.ingest.build import list_exports
 from heatmap.stores import LocalStore, MemoryStore
 from tests.exports import click, dwell, jsonl, write
 
@@ -193,8 +194,8 @@ def test_a_shared_state_that_inflates_beyond_its_bound_is_a_miss(source: Path, t
 
 def test_the_app_shares_the_state_where_it_shares_parts(source: Path, tmp_path: Path) -> None:
     from heatmap.config import Settings
-    from heatmap.engines import open_engine
     from heatmap.engines.catalog_state import SHARED_PREFIX
+    from heatmap.usecases.sources import open_engine
 
     output = tmp_path / "out"
     settings = Settings(source=str(source), output=str(output), shared_store="on")

@@ -497,7 +497,7 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
                 assert row["page_views"] == 0 and row["seconds_per_view"] == 0, band
 
     # The readers as a library.
-    from heatmap.ingest.build import load_dataset
+    from heatmap.engines.local import load_dataset
     from heatmap.statistics.metrics import band_table
     from heatmap.stores.local import LocalStore
     from tests.exports import select

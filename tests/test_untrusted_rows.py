@@ -153,6 +153,7 @@ def test_truncated_gzip_is_reported():
 
 def test_a_reader_crash_costs_that_object_only(tmp_path, clean, monkeypatch):
     """Isolation: whatever a parser raises for one object, the source loads and names the object."""
+    from heatmap.engines.local import load_dataset
     from heatmap.ingest import build
     from heatmap.stores import LocalStore
 
@@ -167,7 +168,7 @@ def test_a_reader_crash_costs_that_object_only(tmp_path, clean, monkeypatch):
         return real(data, name, keep)
 
     monkeypatch.setattr(build, "read_export", flaky)
-    dataset = build.load_dataset(LocalStore(folder))
+    dataset = load_dataset(LocalStore(folder))
     assert [(e.file, e.reason) for e in dataset.catalog.errors] == [
         (f"{EXECUTION}/part-1.jsonl", "could not be read (RuntimeError: parser bug)")
     ]

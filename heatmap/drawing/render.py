@@ -138,6 +138,25 @@ def resolve_ceiling(values: npt.ArrayLike, mode: str = "max", ceiling: float | N
     raise ValueError(f"unknown scale mode {mode!r}; choose one of {', '.join(SCALE_MODES)}")
 
 
+def shared_ceiling(values: Sequence[npt.ArrayLike], mode: str = "max", ceiling: float | None = None) -> float:
+    """One colour ceiling for several maps: the scale rule applied to all their values together."""
+    arrays = [np.asarray(v, dtype=np.float64).ravel() for v in values]
+    return resolve_ceiling(np.concatenate(arrays) if arrays else np.zeros(0), mode, ceiling)
+
+
+def shared_display(display: Display, values: Sequence[npt.ArrayLike]) -> Display:
+    """`display` with its scale pinned to the shared ceiling, for side-by-side maps (reach is already 0–100 %).
+
+    For attention pass each side's seconds_per_view; for clicks each side's `ClickGrid.density(...)`.
+    """
+    if display.kind == "reach":
+        return display
+    vmax = shared_ceiling(values, display.scale, display.ceiling)
+    if vmax <= 0:
+        return display
+    return replace(display, scale="fixed", ceiling=vmax)
+
+
 def normalise(values: npt.ArrayLike, vmax: float) -> npt.NDArray[np.float64]:
     data = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     if vmax <= 0:

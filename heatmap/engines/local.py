@@ -7,18 +7,27 @@ filter over one page, not a read.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
+import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from heatmap.contract import Bounds
 from heatmap.engines.base import Where
 from heatmap.errors import DataError, StoreError
+from heatmap.fields import FieldMap
+from heatmap.ingest.build import Progress, build_catalog, list_exports
 from heatmap.ingest.catalog import Catalog
 from heatmap.ingest.parts import PartFolder, read_rows
 from heatmap.query import resolve_dimension
+from heatmap.stores.base import ObjectInfo, Store
 from heatmap.table import ViewSums, view_sums
 
 PAGE_CACHE_BYTES = 384 * 1024**2
@@ -96,3 +105,27 @@ class LocalEngine:
         while len(self._pages) > 1 and total > self.page_cache_bytes:
             _page, frame = self._pages.popitem(last=False)
             total -= frame.estimated_size()
+
+
+def load_dataset(
+    store: Store,
+    fields: FieldMap | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    bounds: Bounds | None = None,
+    shared: Store | None = None,
+    objects: Sequence[ObjectInfo] | None = None,
+) -> LocalEngine:
+    """The source behind `store`, ready to answer views. Without `cache_dir` the parts live in a temporary
+    folder for the life of the returned engine (tests, one-off commands). `objects`: the export listing when the
+    caller has just made it (a source is listed once per load)."""
+    objects = list(objects) if objects is not None else list_exports(store)
+    folder, owned = (Path(cache_dir), False) if cache_dir else (Path(tempfile.mkdtemp(prefix="heatmap-parts-")), True)
+    catalog, parts = build_catalog(
+        store, objects, folder, fields or FieldMap(), bounds or Bounds(), progress, workers, shared
+    )
+    engine = LocalEngine(catalog, parts)
+    if owned:
+        weakref.finalize(engine, shutil.rmtree, folder, True)
+    return engine

@@ -1,4 +1,4 @@
-"""Ingest: list a source's export objects and make sure each has its part, streaming (DESIGN §13).
+"""Ingest: list a source's export objects and make sure each has its part, streaming.
 
 Objects are handled one by one, concurrently: a part already on the local disk is reused; else one from the
 shared store under `<output>/store/` is copied down (a fresh server does not re-parse months of JSON); else
@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -21,9 +19,7 @@ from pathlib import Path
 import polars as pl
 
 import heatmap
-from heatmap.config import Settings
 from heatmap.contract import Bounds
-from heatmap.engines.local import LocalEngine
 from heatmap.errors import AlreadyExists, NotFound, StoreError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog, assemble
@@ -52,23 +48,19 @@ def list_exports(store: Store) -> list[ObjectInfo]:
     return [o for o in store.list() if not o.key.lower().endswith(NOT_EXPORTS) and "/." not in f"/{o.key}"]
 
 
-def load_dataset(
+def build_catalog(
     store: Store,
-    fields: FieldMap | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
+    objects: Sequence[ObjectInfo],
+    folder: Path,
+    fields: FieldMap,
+    bounds: Bounds,
     progress: Progress | None = None,
     workers: int | None = None,
-    bounds: Bounds | None = None,
     shared: Store | None = None,
-    objects: Sequence[ObjectInfo] | None = None,
-) -> LocalEngine:
-    """The source behind `store`, ready to answer views. Without `cache_dir` the parts live in a temporary
-    folder for the life of the returned engine (tests, one-off commands). `objects`: the export listing when the
-    caller has just made it (a source is listed once per load)."""
-    fields = fields or FieldMap()
-    bounds = bounds or Bounds()
-    objects = list(objects) if objects is not None else list_exports(store)
-    folder, owned = (Path(cache_dir), False) if cache_dir else (Path(tempfile.mkdtemp(prefix="heatmap-parts-")), True)
+) -> tuple[Catalog, PartFolder]:
+    """The catalog of `objects` and the folder of their parts under `folder`: read from disk when the listing is
+    unchanged, else every object without a part is parsed (or its part copied from `shared`)."""
+    objects = list(objects)
     parts = PartFolder(folder / "parts")
     listing = "\n".join(f"{o.key}\x1f{o.etag}\x1f{o.size}" for o in objects)
     key = "\x1f".join((heatmap.__version__, FORMAT, store.uri, fields.fingerprint(), bounds.fingerprint(), listing))
@@ -77,16 +69,11 @@ def load_dataset(
     if catalog is not None:
         if progress:
             progress(len(objects), len(objects))
-    else:
-        summaries = _ingest(store, objects, fields, bounds, parts, shared, progress, workers)
-        catalog = assemble(store.uri, objects, summaries, fields.segments)
-        write_atomic(catalog_path, catalog.to_json())
-    engine = LocalEngine(catalog, parts)
-    if owned:
-        import shutil
-
-        weakref.finalize(engine, shutil.rmtree, folder, True)
-    return engine
+        return catalog, parts
+    summaries = _ingest(store, objects, fields, bounds, parts, shared, progress, workers)
+    catalog = assemble(store.uri, objects, summaries, fields.segments)
+    write_atomic(catalog_path, catalog.to_json())
+    return catalog, parts
 
 
 def _cached_catalog(path: Path, objects: list[ObjectInfo], parts: PartFolder) -> Catalog | None:
@@ -189,22 +176,3 @@ def _share(shared: Store, name: str, data: bytes) -> None:
         pass
     except StoreError as exc:
         log.warning("part %s could not be shared: %s", name, exc)
-
-
-def shared_store_for(settings: Settings, source: str) -> Store | None:
-    """The output store that holds shared parts, or None: `shared_store` = on, off or auto (on for S3 outputs).
-    Never when the output overlaps the source (the app never writes under the source, DESIGN §1)."""
-    from heatmap.errors import LocationError
-    from heatmap.locations import check_separate, parse_location
-    from heatmap.stores import open_store
-
-    mode = settings.shared_store
-    output = parse_location(settings.output)
-    if mode == "off" or (mode == "auto" and output.scheme != "s3"):
-        return None
-    try:
-        check_separate(parse_location(source), output)
-    except LocationError as exc:
-        log.warning("no shared store: %s", exc)
-        return None
-    return open_store(output, settings.s3)

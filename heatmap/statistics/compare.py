@@ -30,8 +30,7 @@ assume independent samples. Side-by-side maps share one colour ceiling so equal 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,7 +38,6 @@ import numpy.typing as npt
 import polars as pl
 
 from heatmap.contract import BAND_HEIGHT_PX
-from heatmap.drawing.render import Display, resolve_ceiling
 from heatmap.statistics.metrics import (
     REGION_COLUMNS,
     BandTable,
@@ -407,22 +405,3 @@ def _missing(table: BandTable, length: int) -> FloatArray:
     if "sq_missing" not in table.bands.columns:
         return np.ones(length)
     return _padded(table.column("sq_missing"), length)
-
-
-def shared_ceiling(values: Sequence[npt.ArrayLike], mode: str = "max", ceiling: float | None = None) -> float:
-    """One colour ceiling for several maps: the scale rule applied to all their values together."""
-    arrays = [np.asarray(v, dtype=np.float64).ravel() for v in values]
-    return resolve_ceiling(np.concatenate(arrays) if arrays else np.zeros(0), mode, ceiling)
-
-
-def shared_display(display: Display, values: Sequence[npt.ArrayLike]) -> Display:
-    """`display` with its scale pinned to the shared ceiling, for side-by-side maps (reach is already 0–100 %).
-
-    For attention pass each side's seconds_per_view; for clicks each side's `ClickGrid.density(...)`.
-    """
-    if display.kind == "reach":
-        return display
-    vmax = shared_ceiling(values, display.scale, display.ceiling)
-    if vmax <= 0:
-        return display
-    return replace(display, scale="fixed", ceiling=vmax)

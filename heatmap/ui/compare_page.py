@@ -230,11 +230,11 @@ def _maps(
     side_a, side_b = view.sides()
     engine = mapview.engine_display(view.kind, view.display)
     if view.kind == "attention":
-        engine = compare.shared_display(engine, [nums_a.bands.seconds_per_view, nums_b.bands.seconds_per_view])
+        engine = render.shared_display(engine, [nums_a.bands.seconds_per_view, nums_b.bands.seconds_per_view])
     elif view.kind == "clicks":
         css_width = shot.width / view.display.dpr if shot is not None else mapview.CANVAS_WIDTHS.get(device, 1440)
         densities = [n.clicks.density(css_width, engine.sigma_px) for n in (nums_a, nums_b)]
-        engine = compare.shared_display(engine, densities)
+        engine = render.shared_display(engine, densities)
     family = comparison.family(view.kind)
     test, fdr = t(f"compare.test_{view.kind}"), f"{comparison.alpha:.0%}"
     budget = mapview.PREVIEW_BYTES // (3 if view.diff else 2)  # the view's JPEGs share one payload budget

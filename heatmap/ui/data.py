@@ -104,7 +104,7 @@ def cached_engine(key: str) -> object | None:
 
 def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | None = None) -> object:
     """The engine of `uri`, from the registry when the export listing is unchanged, else loaded now."""
-    from heatmap.engines import open_engine
+    from heatmap.usecases.sources import open_engine
 
     listing = export_listing(uri, settings.s3)
     key = engine_key(uri, settings, listing)

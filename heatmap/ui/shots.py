@@ -82,7 +82,7 @@ def by_sha(ctx: PageContext, sha: str) -> Screenshot | None:
 
 
 def demo_sha(demo: str, page: str | None, device: str) -> str | None:
-    from heatmap.demo_screenshots import screenshot_name
+    from heatmap.demo import screenshot_name
 
     if page is None:
         return None

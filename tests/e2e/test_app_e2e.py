@@ -182,7 +182,7 @@ def test_compare_shows_tested_attention_and_click_differences(st_server: Server,
     """The demo's returning desktop visitors linger less per band (Welch's t-test per band) and hardly click
     "Sign up" at the top right (exact Poisson test per 10 % × 100 px region): both difference maps colour them,
     and the counts shown are what `python -m heatmap compare` computes headless."""
-    from heatmap.ingest.build import load_dataset
+    from heatmap.engines.local import load_dataset
     from heatmap.statistics.compare import compare_bands
     from heatmap.statistics.metrics import band_table, click_grid
     from heatmap.stores.local import LocalStore
