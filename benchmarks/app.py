@@ -89,7 +89,7 @@ def main() -> None:
     from heatmap.stores import open_store
     from heatmap.ui import figures, mapview
     from heatmap.ui.i18n import Translator
-    from heatmap.ui.view import Display, View
+    from heatmap.usecases.view import MapSettings, View
 
     print(f"HEATMAP_HOME={home}")
     print("\n== first load on the demo data ==")
@@ -157,7 +157,7 @@ def main() -> None:
             times: dict[str, list[float]] = {"numbers": [], "render+viewer": [], "table+curve+csv": [], "total": []}
             payloads: list[int] = []
             for segment in itertools.islice(itertools.cycle(SEGMENTS), rounds):
-                view = View(page="/", start=start, end=end, where=segment, kind=kind, display=Display(dpr=dpr))
+                view = View(page="/", start=start, end=end, where=segment, kind=kind, display=MapSettings(dpr=dpr))
                 t0 = time.perf_counter()
                 nums = mapview.numbers(dataset, view)
                 t1 = time.perf_counter()
@@ -225,7 +225,7 @@ def measure_source(source: str, home: Path, shot: Any, labels: Any, rounds: int)
     from heatmap.engines.local import load_dataset
     from heatmap.stores import open_store
     from heatmap.ui import mapview
-    from heatmap.ui.view import View
+    from heatmap.usecases.view import View
 
     print(f"\n== {source} ==")
     store = open_store(source)

@@ -6,9 +6,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,6 +22,18 @@ from heatmap.query import parse_where
 from heatmap.stores import open_store
 from heatmap.table import ViewSums
 from heatmap.usecases.sources import open_engine
+from heatmap.usecases.view import (
+    DEFAULT_DAYS,
+    KINDS,
+    RAMPS,
+    SETTING_RANGES,
+    CompareView,
+    MapSettings,
+    can_share_page_views,
+    last_days,
+    same_selection,
+)
+from heatmap.usecases.view import View as ViewSpec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +47,23 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _setting(name: str) -> Callable[[str], float]:
+    """A map setting's argument type: a number inside the range a link or the app accepts."""
+    low, high, decimals = SETTING_RANGES[name]
+
+    def parse(text: str) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= number <= high or (decimals == 0 and not number.is_integer()):
+            kind = "a whole number" if decimals == 0 else "a number"
+            raise argparse.ArgumentTypeError(f"{text} is not {kind} from {low:g} to {high:g}")
+        return number
+
+    return parse
 
 
 def _progress(done: int, total: int) -> None:
@@ -55,7 +84,9 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
 def add_view_args(parser: argparse.ArgumentParser) -> None:
     add_source_args(parser)
     parser.add_argument("--page", required=True, help="page path as exported, e.g. /pricing")
-    parser.add_argument("--from", dest="start", type=_iso_date, help="first day, YYYY-MM-DD (default: 28 days)")
+    parser.add_argument(
+        "--from", dest="start", type=_iso_date, help=f"first day, YYYY-MM-DD (default: {DEFAULT_DAYS} days)"
+    )
     parser.add_argument("--to", dest="end", type=_iso_date, help="last day, YYYY-MM-DD (default: last day with data)")
     parser.add_argument(
         "--where",
@@ -95,7 +126,9 @@ def demo_folder() -> Path:
 
 
 @dataclass(frozen=True)
-class View:
+class Selected:
+    """A view the engine answered: what was asked (dates filled in) and its sums."""
+
     catalog: Catalog
     page: str
     start: date
@@ -103,13 +136,25 @@ class View:
     where: dict[str, list[str]]
     sums: ViewSums
 
+    @property
+    def spec(self) -> ViewSpec:
+        return ViewSpec(
+            page=self.page, start=self.start, end=self.end, where={k: tuple(v) for k, v in self.where.items()}
+        )
 
-def select_view(args: argparse.Namespace, engine: Engine) -> View:
-    catalog = engine.catalog
+
+def view_dates(args: argparse.Namespace, catalog: Catalog) -> tuple[date, date]:
+    """--from/--to, or the app's default period (the last days with data)."""
     if not catalog.days:
         raise DataError(f"no export rows found in {catalog.source}")
     end = args.end or catalog.days[-1]
-    start = args.start or max(catalog.days[0], end - timedelta(days=27))
+    start = args.start or last_days(end, catalog.days[0])[0]
+    return start, end
+
+
+def select_view(args: argparse.Namespace, engine: Engine) -> Selected:
+    catalog = engine.catalog
+    start, end = view_dates(args, catalog)
     where = parse_where(catalog.segments, args.where)
     sums = engine.view(args.page, start, end, where)
     if sums.is_empty:
@@ -117,7 +162,7 @@ def select_view(args: argparse.Namespace, engine: Engine) -> View:
         raise DataError(
             f"no data for page {args.page!r} from {start} to {end} with that segment; busiest pages: {pages}"
         )
-    return View(catalog, args.page, start, end, where, sums)
+    return Selected(catalog, args.page, start, end, where, sums)
 
 
 def _print(payload: dict[str, Any], as_json: bool) -> None:
@@ -170,10 +215,7 @@ def show_sql(args: argparse.Namespace) -> int:
         return 0
     assert isinstance(engine, SqlEngine)
     catalog = engine.catalog
-    if not catalog.days:
-        raise DataError(f"no export rows found in {catalog.source}")
-    end = args.end or catalog.days[-1]
-    start = args.start or max(catalog.days[0], end - timedelta(days=27))
+    start, end = view_dates(args, catalog)
     queries = engine.view_queries(args.page, start, end, parse_where(catalog.segments, args.where))
     for number, query in enumerate(queries, start=1):
         if len(queries) > 1:  # too many runs for one query text: the view is the sum of the parts' rows
@@ -183,11 +225,12 @@ def show_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from heatmap.drawing.render import Alignment, Caption, Display, render_map
+    from heatmap.drawing.render import Caption, render_map
     from heatmap.images import load_screenshot
     from heatmap.locations import check_separate, parse_location
-    from heatmap.runs import RunParams, save_run
+    from heatmap.runs import save_run
     from heatmap.statistics.metrics import band_table, check_enough, click_grid
+    from heatmap.usecases.saving import params_for
 
     settings, engine = load_source(args)
     output = args.output or settings.output
@@ -200,15 +243,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     bands = band_table(view.sums)
     check_enough(bands.page_views, settings.min_page_views if args.min_page_views is None else args.min_page_views)
     clicks = click_grid(view.sums, bands.page_views) if args.kind == "clicks" else None
-    display = Display(kind=args.kind, ramp=args.ramp, opacity=args.opacity)
-    alignment = Alignment(dpr=args.dpr, shift_px=args.shift)
+    settings_of_map = MapSettings(dpr=args.dpr, shift=int(args.shift), ramp=args.ramp, opacity=args.opacity)
+    spec = replace(view.spec, kind=args.kind, display=settings_of_map)
     everyone = legend_text(args.lang, "all_visitors")
     segment = "; ".join(f"{k}={'|'.join(v)}" for k, v in view.where.items()) or everyone
     caption = Caption(view.page, view.start.isoformat(), view.end.isoformat(), segment, bands.page_views,
                       clicks.total if clicks else None, language=args.lang,
                       ga_folded=view.catalog.folded_share(view.start, view.end))  # fmt: skip
-    rendered = render_map(shot.image, display, caption, bands, clicks, alignment)
-    params = RunParams(view.page, view.start, view.end, view.where, display, alignment)
+    drawing, alignment = settings_of_map.drawing(args.kind), settings_of_map.alignment(shot.width, shot.height)
+    rendered = render_map(shot.image, drawing, caption, bands, clicks, alignment)
+    params = params_for(spec, shot)
     record = save_run(
         open_store(output, settings.s3), view.catalog.source, params, rendered.png(), bands, screenshot=shot,
         clicks=clicks, exports=view.catalog.inputs(view.start, view.end), warnings=rendered.warnings, output=output,
@@ -235,10 +279,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     b_dates = {"start": args.b_start or side_a.start, "end": args.b_end or side_a.end}
     b_args = argparse.Namespace(**{**vars(args), **b_dates, "where": [*args.where, *args.b_where]})
     side_b = select_view(b_args, engine)
-    if (side_a.start, side_a.end, side_a.where) == (side_b.start, side_b.end, side_b.where):
+    if same_selection(side_a.spec, side_b.spec):
         raise HeatmapError("A and B are the same selection: add --a-where/--b-where or --b-from/--b-to")
-    disjoint = any(not set(side_a.where[dim]) & set(side_b.where[dim]) for dim in set(side_a.where) & set(side_b.where))
-    if not disjoint and side_a.start <= side_b.end and side_b.start <= side_a.end:
+    if can_share_page_views(side_a.spec, side_b.spec):
         print("warning: A and B can share page views; the tests assume two separate groups", file=sys.stderr)
     fdr = settings.fdr if args.fdr is None else args.fdr
     if not 0 < fdr < 1:
@@ -252,7 +295,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         clicks_b=click_grid(side_b.sums, bands_b.page_views), min_views=min_views,
     )  # fmt: skip
 
-    def side(view: View) -> dict[str, Any]:
+    def side(view: Selected) -> dict[str, Any]:
         return {"from": view.start.isoformat(), "to": view.end.isoformat(), "where": view.where}
 
     payload = comparison.cli_json(args.kind)
@@ -329,17 +372,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_view_args(render)
     render.add_argument("--screenshot", required=True, metavar="FILE", help="PNG, JPEG or WebP of the page")
     render.add_argument("--output", help="s3://bucket/prefix/ or a folder for runs (default: HEATMAP_OUTPUT)")
-    render.add_argument("--type", dest="kind", choices=("attention", "reach", "clicks"), default="attention")
-    render.add_argument("--ramp", choices=("classic", "viridis", "cividis"), default="classic")
-    render.add_argument("--opacity", type=float, default=0.6)
+    render.add_argument("--type", dest="kind", choices=KINDS, default=ViewSpec().kind)
+    render.add_argument("--ramp", choices=RAMPS, default=MapSettings().ramp)
+    render.add_argument("--opacity", type=_setting("opacity"), default=MapSettings().opacity)
     render.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the legend burned into the PNG")
-    render.add_argument("--dpr", type=float, default=1.0, help="device-pixel ratio of the screenshot")
-    render.add_argument("--shift", type=float, default=0.0, help="move the data down by this many CSS px")
+    render.add_argument(
+        "--dpr", type=_setting("dpr"), default=MapSettings().dpr, help="device-pixel ratio of the screenshot"
+    )
+    render.add_argument(
+        "--shift", type=_setting("shift"), default=MapSettings().shift, help="move the data down by this many CSS px"
+    )
     render.add_argument("--min-page-views", type=int, help="low-data guard (default: HEATMAP_MIN_PAGE_VIEWS, 100)")
     render.set_defaults(run=cmd_render)
     comp = commands.add_parser("compare", help="A vs B per band: the tested differences of the Compare page")
     add_view_args(comp)
-    comp.add_argument("--type", dest="kind", choices=("attention", "reach", "clicks"), default="attention")
+    comp.add_argument("--type", dest="kind", choices=KINDS, default=CompareView().kind)
     comp.add_argument("--a-where", action="append", default=[], metavar="DIM=VALUE", help="segment A (repeatable)")
     comp.add_argument("--b-where", action="append", default=[], metavar="DIM=VALUE", help="segment B (repeatable)")
     comp.add_argument("--b-from", dest="b_start", type=_iso_date, help="period B: first day (default: A's dates)")

@@ -104,6 +104,8 @@ FLOW_BACKFILL_ACTIONS: tuple[str, ...] = ("appflow:UpdateFlow", "appflow:StartFl
 
 #: Segment dimensions in the default report, with friendly aliases accepted by `--where` and the URL.
 SEGMENT_DIMENSIONS: tuple[str, ...] = ("deviceCategory", "sessionDefaultChannelGroup", "newVsReturning")
+#: The maps a view can show, in the order the app offers them (the app, the CLI, the drawing and Compare).
+MAP_KINDS: tuple[str, ...] = ("attention", "reach", "clicks")
 SEGMENT_ALIASES: dict[str, str] = {
     "device": "deviceCategory",
     "channel": "sessionDefaultChannelGroup",

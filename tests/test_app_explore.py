@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from heatmap.ui.view import params_of
+from heatmap.usecases.view import params_of
 from tests.fixtures.browser import AppEnv, free_port, viewers
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ show a traceback, and never leave an unbounded value in session state or the out
 
 Streamlit's own part (checked in AppTest and in Chromium, see tests/e2e/test_app_e2e.py): a query string with more
 than 1000 fields or 512 Ki characters is dropped whole before the app runs, and invalid UTF-8 percent-escapes
-(`%ff%fe`) arrive as U+FFFD. Everything else reaches the app and is capped there (heatmap.ui.view.bound_params).
+(`%ff%fe`) arrive as U+FFFD. Everything else reaches the app and is capped there (heatmap.usecases.view.bound_params).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from heatmap.ui.view import Display, params_of
+from heatmap.usecases.view import MapSettings, params_of
 from tests.fixtures.browser import AppEnv, viewers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ def test_absurd_numbers(app_env: AppEnv) -> None:
     warning = link_warning(at)
     for bad in ("dpr=-1", "shift=NaN", "opacity=inf", "crop_top=1e30", "crop_bottom=-5", "ceiling=1e308"):
         assert f"{bad} (not a valid number)" in warning
-    assert at.number_input(key="x_shift").value == 0 and at.slider(key="x_opacity").value == Display().opacity
+    assert at.number_input(key="x_shift").value == 0 and at.slider(key="x_opacity").value == MapSettings().opacity
     assert at.selectbox(key="x_scale").value == "max"
     assert_map(at)
 

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from heatmap.ui.i18n import EN, JA, STRINGS, Translator, pick_language
-from heatmap.ui.view import (
-    Display,
+from heatmap.usecases.view import (
+    MapSettings,
     Options,
     View,
     default_view,
@@ -53,7 +53,7 @@ def test_round_trip_keeps_every_choice() -> None:
         where={"deviceCategory": ("mobile", "tablet"), "newVsReturning": ("returning",)},
         kind="clicks",
         shot=SHA,
-        display=Display(
+        display=MapSettings(
             dpr=2.0,
             shift=-40,
             crop_top=120,
@@ -224,7 +224,7 @@ def test_overlong_and_many_unknown_keys_stay_small() -> None:
 def test_absurd_numbers_fall_back_to_the_default(key: str, text: str) -> None:
     view, problems = parse_view({key: [text], "scale": ["fixed"]}, OPTIONS)
     assert (key, "bad_number") in [(p.key, p.reason) for p in problems]
-    assert getattr(view.display, key) == getattr(Display(), key)
+    assert getattr(view.display, key) == getattr(MapSettings(), key)
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ def test_impossible_dates_fall_back_to_the_default_range(params: dict, reason: s
 
 
 def test_compare_links_are_capped_too() -> None:
-    from heatmap.ui.view import parse_compare
+    from heatmap.usecases.view import parse_compare
 
     params = {
         "page": ["/" + "p" * 50_000], "a_device": [f"v{i}" for i in range(900)], "from_b": ["9999-12-31"],
@@ -258,7 +258,7 @@ def test_compare_links_are_capped_too() -> None:
 
 
 def test_a_spot_is_read_from_a_link_but_never_written_to_one() -> None:
-    from heatmap.ui.view import Spot, compare_query, parse_compare
+    from heatmap.usecases.view import Spot, compare_query, parse_compare
 
     link = {**view_query(default_view(OPTIONS)), "at": ["4200"], "zoom": ["actual"]}
     view, problems = parse_view(link, OPTIONS)
@@ -279,7 +279,7 @@ def test_a_spot_is_read_from_a_link_but_never_written_to_one() -> None:
      ("swipe", "101", "bad_number"), ("swipe", "nan", "bad_number")],
 )  # fmt: skip
 def test_a_bad_spot_is_ignored_with_a_problem(key: str, text: str, reason: str) -> None:
-    from heatmap.ui.view import Spot
+    from heatmap.usecases.view import Spot
 
     view, problems = parse_view({key: [text]}, OPTIONS)
     assert [(p.key, p.reason) for p in problems] == [(key, reason)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from heatmap.ui.view import params_of
+from heatmap.usecases.view import params_of
 from tests.fixtures.browser import AppEnv, free_port, viewers
 
 ROOT = Path(__file__).resolve().parents[1]

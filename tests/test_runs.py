@@ -22,6 +22,7 @@ from heatmap.runs import RunParams, is_run_id, list_runs, load_run, new_run_id, 
 from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.stores import LocalStore, MemoryStore
 from heatmap.stores.base import ObjectInfo, Store
+from heatmap.usecases.view import MapSettings
 from tests.exports import canonical_frame, click, dwell, jsonl, write
 
 SOURCE = "s3://ga-exports/appflow/"
@@ -260,6 +261,8 @@ def test_cli_render_saves_a_run(tmp_path: Path) -> None:
     assert sorted(result["objects"]) == sorted(info.key for info in store.list())
     record = load_run(store, result["run_id"])
     assert record.heatmap_type == "clicks" and record.statistics["page_views"] == 150
+    assert record.display["opacity"] == MapSettings().opacity, "the CLI draws with the app's default opacity"
+    assert record.view["type"] == ["clicks"] and record.view["page"] == ["/p"], "the run reopens as a link"
     assert [e["key"] for e in record.exports] == ["flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a/p0.jsonl"]
     assert Image.open(out / record.png_key).size[1] > 220  # map plus legend
 

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
+from heatmap.contract import MAP_KINDS
 from heatmap.drawing.captions import folded_percent, legend_text
 from heatmap.drawing.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
 from heatmap.drawing.legend import legend_font, legend_panel
@@ -31,8 +32,8 @@ from heatmap.statistics.metrics import REACH_LEVELS, BandTable, ClickGrid
 
 Kind = Literal["attention", "reach", "clicks"]
 ScaleMode = Literal["max", "fixed", "p99"]
-KINDS: tuple[str, ...] = ("attention", "reach", "clicks")
-SCALE_MODES: tuple[str, ...] = ("max", "fixed", "p99")
+KINDS = MAP_KINDS
+SCALE_MODES: tuple[str, ...] = ("max", "p99", "fixed")  # in the order the app offers them
 STRIP_ROWS = 2048
 MISMATCH_TOLERANCE = 0.10
 LINE_COLOUR = (20, 20, 20)

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from heatmap.contract import BAND_HEIGHT_PX
+from heatmap.contract import BAND_HEIGHT_PX, MAP_KINDS
 from heatmap.statistics.metrics import (
     REGION_COLUMNS,
     BandTable,
@@ -56,7 +56,6 @@ from heatmap.statistics.stats import (
 
 FDR = 0.05
 MIN_BAND_VIEWS = 30  # attention: page views that saw a band, on each side, before it is tested
-KINDS = ("reach", "attention", "clicks")
 TESTS = {
     "reach": "two-proportion z-test",
     "attention": "Welch's t-test",
@@ -161,8 +160,8 @@ class Comparison:
     def family(self, kind: str) -> Family:
         """The family a `kind` map colours: reach bands, attention bands, or click regions."""
         assert self.families is not None
-        if kind not in KINDS:
-            raise ValueError(f"unknown heatmap type {kind!r}; choose one of {', '.join(KINDS)}")
+        if kind not in MAP_KINDS:
+            raise ValueError(f"unknown heatmap type {kind!r}; choose one of {', '.join(MAP_KINDS)}")
         return self.families["click_regions" if kind == "clicks" else kind]
 
     def band_family(self, kind: str) -> Family:

@@ -17,7 +17,7 @@ from heatmap.statistics import compare
 from heatmap.ui import figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
-from heatmap.ui.view import (
+from heatmap.usecases.view import (
     MODES,
     CompareView,
     Options,
@@ -107,11 +107,9 @@ def _mode_changed(options: Options) -> None:
         return
     chosen = st.session_state.get(f"{P}dates")
     if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
-        before = previous_period(chosen[0], chosen[1])
-        first = options.first_day
-        start = max(before[0], first) if first else before[0]
-        if start <= before[1]:
-            st.session_state[f"{P}dates"] = (start, before[1])
+        before = previous_period(chosen[0], chosen[1], options.first_day)
+        if before is not None:
+            st.session_state[f"{P}dates"] = before
             st.session_state[f"{P}dates_b"] = (chosen[0], chosen[1])
     for dim in options.segments:
         st.session_state[f"{P}seg_{dim}"] = list(st.session_state.get(f"{P}a_seg_{dim}") or [])
@@ -161,7 +159,7 @@ def main(ctx: PageContext) -> None:
     for col, side, nums in ((cols[0], "A", nums_a), (cols[1], "B", nums_b)):
         col.metric(f"{side} · {t('n.page_views')}", f"{nums.n:,}")
         col.caption(_describe(t, view, side))
-    if side_a == side_b or (view.mode == "segments" and dict(view.where_a) == dict(view.where_b)):
+    if view.same():
         st.warning(t("compare.same"), icon=":material/content_copy:")
         return
     low = [(s, n.n) for s, n in (("A", nums_a), ("B", nums_b)) if n.n < minimum]
@@ -173,7 +171,7 @@ def main(ctx: PageContext) -> None:
         min_views=settings.min_band_views,
     )  # fmt: skip
     family = comparison.family(view.kind)
-    overlap = view.overlapping(options)
+    overlap = view.overlapping()
     label = "compare.significant_regions" if family.unit == "region" else "compare.significant"
     cols[2].metric(t(label), f"{family.significant_count:,}")
     cols[2].caption(
@@ -228,7 +226,7 @@ def _maps(
 ) -> None:
     t = ctx.t
     side_a, side_b = view.sides()
-    engine = mapview.engine_display(view.kind, view.display)
+    engine = view.display.drawing(view.kind)
     if view.kind == "attention":
         engine = render.shared_display(engine, [nums_a.bands.seconds_per_view, nums_b.bands.seconds_per_view])
     elif view.kind == "clicks":

@@ -13,7 +13,7 @@ from heatmap.errors import CropError
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.page import PageContext
-from heatmap.ui.view import DPRS, Problem, View, bound_params, default_view, parse_view, view_query
+from heatmap.usecases.view import DPRS, Problem, View, bound_params, default_view, parse_view, view_query
 
 log = logging.getLogger("heatmap.ui")
 
@@ -187,7 +187,7 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
 
 def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot, mixed_devices: bool) -> None:
     data_px = nums.bands.data_height_px  # how far visitors scrolled: clicks need not reach the bottom
-    align = mapview.alignment(shot.width, shot.height, view.display)
+    align = view.display.alignment(shot.width, shot.height)
     try:
         problem = render.alignment_warning(data_px, shot.width, shot.height, align)
     except CropError:  # the map says so

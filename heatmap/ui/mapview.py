@@ -24,8 +24,8 @@ from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_a
 from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import STRINGS, Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
-from heatmap.ui.view import Display, Spot, View
 from heatmap.ui.widgets import segment_label
+from heatmap.usecases.view import MapSettings, Spot, View
 
 PREVIEW_BYTES = 1_400_000  # JPEG bytes of one view together: base64 adds a third, hover numbers a few kB (budget: 2 MB)
 CANVAS_WIDTHS = {"desktop": 1440, "tablet": 820, "mobile": 390}
@@ -57,21 +57,6 @@ def numbers(engine: Any, view: View) -> Numbers:
     return Numbers(bands=bands, clicks=clicks, missing_days=missing, ga_folded=folded)
 
 
-def engine_display(kind: str, display: Display) -> render.Display:
-    scale = display.scale if display.scale in render.SCALE_MODES else "max"
-    ceiling = display.ceiling if scale == "fixed" else None
-    if scale == "fixed" and not ceiling:
-        scale = "max"
-    return render.Display(
-        kind=kind,  # type: ignore[arg-type]
-        ramp=display.ramp,
-        opacity=display.opacity,
-        scale=scale,  # type: ignore[arg-type]
-        ceiling=ceiling,
-        smooth=display.smooth,
-    )
-
-
 def caption(
     view: View, n: int, clicks: int | None, t: Translator = EN, ga_folded: float | None = None
 ) -> render.Caption:
@@ -85,19 +70,6 @@ def caption(
         clicks=clicks,
         language=t.lang,
         ga_folded=ga_folded,
-    )
-
-
-def alignment(shot_width: int, shot_height: int, display: Display, factor: float = 1.0) -> render.Alignment:
-    """Alignment for a screenshot `shot_width` wide, drawn at `factor` of its size (1: full resolution)."""
-    css_width = shot_width / display.dpr
-    bottom = shot_height - display.crop_bottom if display.crop_bottom else None
-    return render.Alignment(
-        dpr=display.dpr * factor,
-        css_width=css_width,
-        shift_px=float(display.shift),
-        crop_top=round(display.crop_top * factor),
-        crop_bottom=round(bottom * factor) if bottom is not None else None,
     )
 
 
@@ -121,15 +93,15 @@ class Preview:
 
 
 def canvas(
-    shot: Screenshot | None, display: Display, data_height: int, device: str, full: bool = False
+    shot: Screenshot | None, display: MapSettings, data_height: int, device: str, full: bool = False
 ) -> tuple[Image.Image, render.Alignment]:
     """The picture to paint on and its alignment: the screenshot (downscaled for the browser unless `full`),
     or a plain page as tall as the data when there is no screenshot."""
     if shot is not None:
         if full:
-            return shot.image, alignment(shot.width, shot.height, display)
+            return shot.image, display.alignment(shot.width, shot.height)
         small = downscaled(shot.sha256, min(PREVIEW_WIDTH, shot.width), shot.image)
-        return small, alignment(shot.width, shot.height, display, small.width / shot.width)
+        return small, display.alignment(shot.width, shot.height, small.width / shot.width)
     css_w = CANVAS_WIDTHS.get(device, 1440)
     width = css_w if full else min(PREVIEW_WIDTH, css_w)
     image = blank_canvas(css_w, max(data_height, 600) + 100, width)
@@ -249,7 +221,7 @@ def _render_map(
     image, align = canvas(shot, view.display, data_height, device, full=full)
     rendered = render.render_map(
         image,
-        engine or engine_display(view.kind, view.display),
+        engine or view.display.drawing(view.kind),
         caption(view, nums.n, clicks.total if clicks else None, t, nums.ga_folded),
         bands=nums.bands,
         clicks=clicks,

@@ -26,7 +26,7 @@ from heatmap.config import Settings
 from heatmap.errors import HeatmapError
 from heatmap.ui import data
 from heatmap.ui.i18n import LANGUAGES, Translator, normalise_language, pick_language
-from heatmap.ui.view import MAX_VALUE_CHARS, MAX_VALUES, Problem, params_of
+from heatmap.usecases.view import MAX_VALUE_CHARS, MAX_VALUES, Problem, params_of
 
 log = logging.getLogger("heatmap.ui")
 

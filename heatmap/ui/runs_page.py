@@ -14,7 +14,7 @@ from heatmap.stores import LocalStore
 from heatmap.ui import data, page, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import ENTRYPOINT, PageContext
-from heatmap.ui.view import Problem
+from heatmap.usecases.view import Problem
 
 PAGE_SIZE = 10
 ALL = "\x00all"

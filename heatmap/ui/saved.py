@@ -13,7 +13,8 @@ from heatmap.errors import HeatmapError
 from heatmap.images import Screenshot
 from heatmap.ui import mapview, page
 from heatmap.ui.page import PageContext
-from heatmap.ui.view import RUN_ID, Options, Problem, View, parse_view, view_query, where_query
+from heatmap.usecases.saving import params_for
+from heatmap.usecases.view import RUN_ID, Options, Problem, View, parse_view, view_query, where_query
 
 log = logging.getLogger("heatmap.ui")
 
@@ -49,21 +50,10 @@ def save(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
     assert view.page and view.start and view.end
     png = mapview.full_png(shot, view, nums, device, t=ctx.t)
-    engine = mapview.engine_display(view.kind, view.display)
-    align = mapview.alignment(shot.width, shot.height, view.display) if shot is not None else runs.Alignment()
-    params = runs.RunParams(
-        page=view.page,
-        start=view.start,
-        end=view.end,
-        where={k: list(v) for k, v in view.where.items()},
-        display=engine,
-        alignment=align,
-        view=view_query(view),
-    )
     return runs.save_run(
         ctx_store(ctx),
         ctx.source,
-        params,
+        params_for(view, shot),
         png,
         nums.bands,
         screenshot=shot,

@@ -16,7 +16,7 @@ import streamlit as st
 from heatmap.ingest.catalog import Catalog
 from heatmap.ui import data
 from heatmap.ui.i18n import Translator
-from heatmap.ui.view import KINDS, RAMPS, SCALES, Display, Options, View
+from heatmap.usecases.view import KINDS, RAMPS, SCALES, SETTING_RANGES, MapSettings, Options, View
 
 
 def options_for(engine: Any) -> tuple[Options, dict[str, int]]:
@@ -65,7 +65,7 @@ def view_values(prefix: str, view: View, options: Options) -> dict[str, Any]:
     values: dict[str, Any] = {
         f"{prefix}page": page,
         f"{prefix}dates": _clamp_dates(view.start, view.end, options),
-        f"{prefix}kind": view.kind if view.kind in KINDS else "attention",
+        f"{prefix}kind": view.kind if view.kind in KINDS else View().kind,
     }
     for dim, known in options.segments.items():
         values[f"{prefix}seg_{dim}"] = [v for v in view.where.get(dim, ()) if v in known]
@@ -73,15 +73,15 @@ def view_values(prefix: str, view: View, options: Options) -> dict[str, Any]:
     return values
 
 
-def display_values(prefix: str, display: Display) -> dict[str, Any]:
+def display_values(prefix: str, display: MapSettings) -> dict[str, Any]:
     return {
         f"{prefix}dpr": float(display.dpr),
         f"{prefix}shift": int(display.shift),
         f"{prefix}crop_top": int(display.crop_top),
         f"{prefix}crop_bottom": int(display.crop_bottom),
-        f"{prefix}ramp": display.ramp if display.ramp in RAMPS else "classic",
+        f"{prefix}ramp": display.ramp if display.ramp in RAMPS else MapSettings().ramp,
         f"{prefix}opacity": float(display.opacity),
-        f"{prefix}scale": display.scale if display.scale in SCALES else "max",
+        f"{prefix}scale": display.scale if display.scale in SCALES else MapSettings().scale,
         f"{prefix}ceiling": float(display.ceiling) if display.ceiling else 1.0,
         f"{prefix}smooth": bool(display.smooth),
     }
@@ -165,32 +165,30 @@ def kind_picker(t: Translator, prefix: str) -> str:
     return kind or "attention"
 
 
-def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool = True) -> Display:
+def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool = True) -> MapSettings:
     """Alignment (device pixel ratio, shift, crop) and colour settings."""
     values: dict[str, Any] = {}
     if with_alignment:
         c1, c2 = st.columns(2)
         values["dpr"] = c1.number_input(
-            t("align.dpr"), min_value=0.5, max_value=5.0, step=0.25, key=f"{prefix}dpr", help=t("align.dpr_help")
+            t("align.dpr"), *_range("dpr"), step=0.25, key=f"{prefix}dpr", help=t("align.dpr_help")
         )
         values["shift"] = c2.number_input(
-            t("align.shift"), min_value=-10_000, max_value=10_000, step=10, key=f"{prefix}shift",
-            help=t("align.shift_help"),
-        )  # fmt: skip
+            t("align.shift"), *_whole_range("shift"), step=10, key=f"{prefix}shift", help=t("align.shift_help")
+        )
         c3, c4 = st.columns(2)
         values["crop_top"] = c3.number_input(
-            t("align.crop_top"), min_value=0, max_value=200_000, step=10, key=f"{prefix}crop_top",
-            help=t("align.crop_help"),
-        )  # fmt: skip
+            t("align.crop_top"), *_whole_range("crop_top"), step=10, key=f"{prefix}crop_top", help=t("align.crop_help")
+        )
         values["crop_bottom"] = c4.number_input(
-            t("align.crop_bottom"), min_value=0, max_value=200_000, step=10, key=f"{prefix}crop_bottom",
+            t("align.crop_bottom"), *_whole_range("crop_bottom"), step=10, key=f"{prefix}crop_bottom",
             help=t("align.crop_help"),
         )  # fmt: skip
     c5, c6 = st.columns(2)
     values["ramp"] = c5.selectbox(
         t("align.ramp"), list(RAMPS), key=f"{prefix}ramp", format_func=lambda r: t(f"ramp.{r}")
     )
-    values["opacity"] = c6.slider(t("align.opacity"), min_value=0.05, max_value=1.0, step=0.05, key=f"{prefix}opacity")
+    values["opacity"] = c6.slider(t("align.opacity"), *_range("opacity"), step=0.05, key=f"{prefix}opacity")
     values["smooth"] = st.toggle(
         t("align.smooth"), key=f"{prefix}smooth", help=t("align.smooth_help"), disabled=kind == "clicks"
     )
@@ -201,7 +199,7 @@ def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool
         )
         if values["scale"] == "fixed":
             values["ceiling"] = c8.number_input(
-                t("align.ceiling"), min_value=0.001, max_value=1_000_000.0, key=f"{prefix}ceiling", format="%.3g"
+                t("align.ceiling"), *_range("ceiling"), key=f"{prefix}ceiling", format="%.3g"
             )
     else:
         values["scale"] = st.session_state.get(f"{prefix}scale", "max")
@@ -213,7 +211,17 @@ def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool
         values[name] = int(values.get(name, 0) or 0)
     if values.get("ceiling") is not None:
         values["ceiling"] = float(values["ceiling"])
-    return Display(**values)
+    return MapSettings(**values)
+
+
+def _range(name: str) -> tuple[float, float]:
+    low, high, _decimals = SETTING_RANGES[name]
+    return float(low), float(high)
+
+
+def _whole_range(name: str) -> tuple[int, int]:
+    low, high, _decimals = SETTING_RANGES[name]
+    return int(low), int(high)
 
 
 def segment_label(t: Translator, where: Mapping[str, Sequence[str]]) -> str:

@@ -18,11 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from heatmap.contract import SEGMENT_ALIASES
+from heatmap.contract import MAP_KINDS, SEGMENT_ALIASES
+from heatmap.drawing import render
+from heatmap.drawing.ramps import RAMPS
+from heatmap.drawing.render import SCALE_MODES
 
-KINDS = ("attention", "reach", "clicks")
-RAMPS = ("classic", "viridis", "cividis")  # heatmap.drawing.ramps.RAMPS
-SCALES = ("max", "p99", "fixed")  # heatmap.drawing.render.SCALE_MODES
+KINDS = MAP_KINDS
+SCALES = SCALE_MODES
 DPRS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 DEFAULT_DAYS = 28
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -33,7 +35,7 @@ MAX_VALUES = 50  # values read per query key (a segment dimension has a few doze
 PREVIEW_CHARS = 100  # of a key or value kept in a Problem
 BROKEN = "\ufffd"  # what an invalid UTF-8 percent-escape in the link decodes to
 
-#: Query keys of `Display` (how the map is drawn), the same on every page that draws one.
+#: Query keys of `MapSettings` (how the map is drawn), the same on every page that draws one.
 DISPLAY_KEYS = ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "scale", "ceiling", "smooth")
 #: Query keys that are not view settings but are understood by every page.
 COMMON_KEYS = ("lang", "run")
@@ -73,11 +75,46 @@ class Options:
     def default_range(self) -> tuple[date, date] | None:
         if self.first_day is None or self.last_day is None:
             return None
-        return max(self.first_day, self.last_day - timedelta(days=DEFAULT_DAYS - 1)), self.last_day
+        return last_days(self.last_day, self.first_day)
+
+
+def last_days(end: date, first_day: date | None = None, days: int = DEFAULT_DAYS) -> tuple[date, date]:
+    """The default period everywhere (the app, a link without dates, the CLI): `days` days up to `end`, not
+    before the first day with data."""
+    start = end - timedelta(days=days - 1)
+    return (max(start, first_day) if first_day else start), end
+
+
+def previous_period(start: date, end: date, first_day: date | None = None) -> tuple[date, date] | None:
+    """The period as long as start..end just before it, not before `first_day`; None when nothing is left."""
+    length = (end - start).days + 1
+    before = max(start - timedelta(days=length), first_day) if first_day else start - timedelta(days=length)
+    last = start - timedelta(days=1)
+    return (before, last) if before <= last else None
+
+
+def same_selection(a: View, b: View) -> bool:
+    """A and B select the same page views (a dimension with no values selected is no filter)."""
+    return (a.start, a.end, _filters(a.where)) == (b.start, b.end, _filters(b.where))
+
+
+def can_share_page_views(a: View, b: View) -> bool:
+    """True when A and B can hold the same page views, so Compare's tests (two separate groups) do not hold:
+    their dates overlap and, in every dimension both filter, they have a value in common."""
+    if None in (a.start, a.end, b.start, b.end):
+        return False
+    if a.end < b.start or b.end < a.start:  # type: ignore[operator]
+        return False
+    where_a, where_b = _filters(a.where), _filters(b.where)
+    return all(set(where_a[dim]) & set(where_b[dim]) for dim in where_a.keys() & where_b.keys())
+
+
+def _filters(where: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    return {dim: frozenset(values) for dim, values in where.items() if values}
 
 
 @dataclass(frozen=True)
-class Display:
+class MapSettings:
     """How the map is drawn over the screenshot (does not change the numbers)."""
 
     dpr: float = 1.0  # screenshot pixels per CSS pixel
@@ -89,6 +126,44 @@ class Display:
     scale: str = "max"
     ceiling: float | None = None  # only with scale == "fixed": the value painted at full colour
     smooth: bool = False  # attention/reach: a gradient between band centres instead of one colour per band
+
+    def drawing(self, kind: str) -> render.Display:
+        """What the renderer draws for a map of `kind` with these settings (a fixed scale needs its ceiling)."""
+        scale = self.scale if self.scale in SCALE_MODES else "max"
+        ceiling = self.ceiling if scale == "fixed" else None
+        if scale == "fixed" and not ceiling:
+            scale = "max"
+        return render.Display(
+            kind=kind,  # type: ignore[arg-type]
+            ramp=self.ramp,
+            opacity=self.opacity,
+            scale=scale,  # type: ignore[arg-type]
+            ceiling=ceiling,
+            smooth=self.smooth,
+        )
+
+    def alignment(self, shot_width: int, shot_height: int, factor: float = 1.0) -> render.Alignment:
+        """How the data lands on a screenshot `shot_width` wide, drawn at `factor` of its size (1: full size)."""
+        bottom = shot_height - self.crop_bottom if self.crop_bottom else None
+        return render.Alignment(
+            dpr=self.dpr * factor,
+            css_width=shot_width / self.dpr,
+            shift_px=float(self.shift),
+            crop_top=round(self.crop_top * factor),
+            crop_bottom=round(bottom * factor) if bottom is not None else None,
+        )
+
+
+#: The numeric map settings a link, a widget or the CLI may set: lowest, highest, decimals kept (0: a whole
+#: number; None: kept as given).
+SETTING_RANGES: dict[str, tuple[float, float, int | None]] = {
+    "dpr": (0.5, 5.0, 2),
+    "shift": (-10_000, 10_000, 0),
+    "crop_top": (0, 200_000, 0),
+    "crop_bottom": (0, 200_000, 0),
+    "opacity": (0.05, 1.0, 2),
+    "ceiling": (0.001, 1_000_000.0, None),
+}
 
 
 @dataclass(frozen=True)
@@ -111,7 +186,7 @@ class View:
     where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     kind: str = "attention"
     shot: str | None = None  # sha256 of the screenshot
-    display: Display = field(default_factory=Display)
+    display: MapSettings = field(default_factory=MapSettings)
     spot: Spot = field(default_factory=Spot, compare=False)  # from a link only; never written to one
 
     def with_(self, **changes: object) -> View:
@@ -287,24 +362,15 @@ def parse_where(
     return where
 
 
-def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) -> Display:
-    base = Display()
+def parse_display(params: Mapping[str, Sequence[str]], problems: list[Problem]) -> MapSettings:
+    base = MapSettings()
     values: dict[str, object] = {}
     for key, choices in (("ramp", RAMPS), ("scale", SCALES)):
         if (chosen := _choice(params, key, choices, problems)) is not None:
             values[key] = chosen
     if (smooth := _choice(params, "smooth", ("0", "1"), problems)) is not None:
         values["smooth"] = smooth == "1"
-    # key, lowest, highest, decimals kept (0: must be a whole number; None: kept as given)
-    numbers: tuple[tuple[str, float, float, int | None], ...] = (
-        ("dpr", 0.5, 5, 2),
-        ("shift", -10_000, 10_000, 0),
-        ("crop_top", 0, 200_000, 0),
-        ("crop_bottom", 0, 200_000, 0),
-        ("opacity", 0.05, 1, 2),
-        ("ceiling", 0.001, 1_000_000, None),  # the ceiling widget's range
-    )
-    for key, low, high, decimals in numbers:
+    for key, (low, high, decimals) in SETTING_RANGES.items():
         number = _bounded(params, key, low, high, problems, whole=decimals == 0)
         if number is None:
             continue
@@ -373,9 +439,9 @@ def where_query(where: Mapping[str, Sequence[str]], prefix: str = "") -> dict[st
     return {url_key(dim, prefix): list(values) for dim, values in sorted(where.items()) if values}
 
 
-def display_query(display: Display) -> dict[str, list[str]]:
-    """Display settings that differ from the defaults (defaults stay out of links to keep them short)."""
-    base = Display()
+def display_query(display: MapSettings) -> dict[str, list[str]]:
+    """Map settings that differ from the defaults (defaults stay out of links to keep them short)."""
+    base = MapSettings()
     out: dict[str, list[str]] = {}
     for name in DISPLAY_KEYS:
         value = getattr(display, name)
@@ -439,7 +505,7 @@ class CompareView:
     where_a: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # segment A (segments)
     where_b: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # segment B (segments)
     shot: str | None = None
-    display: Display = field(default_factory=Display)
+    display: MapSettings = field(default_factory=MapSettings)
     diff: bool = False  # also show the difference map B − A (on demand: A and B get the width otherwise)
     spot: Spot = field(default_factory=Spot, compare=False)  # from a link only; never written to one
 
@@ -459,18 +525,12 @@ class CompareView:
             View(start=self.start, end=self.end, where=self.where_b, **common),  # type: ignore[arg-type]
         )
 
-    def overlapping(self, options: Options) -> bool:
-        """True when A and B can share page views (the test assumes two separate groups)."""
-        if self.mode == "periods":
-            if None in (self.start, self.end, self.start_b, self.end_b):
-                return False
-            return not (self.end < self.start_b or self.end_b < self.start)  # type: ignore[operator]
-        for dim, known in options.segments.items():
-            a = set(self.where_a.get(dim) or known)
-            b = set(self.where_b.get(dim) or known)
-            if not a & b:
-                return False
-        return True
+    def overlapping(self) -> bool:
+        """True when A and B can share page views (the tests assume two separate groups)."""
+        return can_share_page_views(*self.sides())
+
+    def same(self) -> bool:
+        return same_selection(*self.sides())
 
 
 def default_compare(options: Options) -> CompareView:
@@ -486,11 +546,6 @@ def default_compare(options: Options) -> CompareView:
     return view
 
 
-def previous_period(start: date, end: date) -> tuple[date, date]:
-    length = (end - start).days + 1
-    return start - timedelta(days=length), start - timedelta(days=1)
-
-
 def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tuple[CompareView, list[Problem]]:
     params, problems = bound_params(params)
     view = default_compare(options)
@@ -504,10 +559,7 @@ def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tupl
             start_b, end_b = parse_range(params, options, keys=("from_b", "to_b"), problems=problems)
         elif start and end:
             start_b, end_b = start, end
-            start, end = previous_period(start, end)
-            first = options.first_day
-            if first and start < first:
-                start = first
+            start, end = previous_period(start, end, options.first_day) or (start, end)
             view = view.with_(start=start, end=end)
         else:
             start_b, end_b = None, None
