@@ -1,5 +1,7 @@
 """Legends in English and Japanese: every phrase in both, and Japanese wraps without spaces."""
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 from PIL import Image
@@ -36,14 +38,39 @@ def _bands():
     return band_table(rows.cast(schema(())))  # type: ignore[arg-type]
 
 
-def test_the_legend_follows_the_caption_language_and_the_map_does_not():
+def _made(lines: bool) -> dict[str, Any]:
     shot = Image.new("RGB", (400, 400), (255, 255, 255))
-    made = {
-        language: render_map(shot, Display(kind="attention"), Caption("/a", "2026-01-01", "2026-01-31",
-                                                                      language=language), _bands())
+    return {
+        language: render_map(shot, Display(kind="attention", lines=lines), Caption("/a", "2026-01-01", "2026-01-31",
+                                                                                   language=language), _bands())
         for language in ("en", "ja")
     }  # fmt: skip
+
+
+def test_the_legend_follows_the_caption_language_and_the_map_does_not():
+    made = _made(lines=False)
     en, ja = (np.asarray(made[lang].image) for lang in ("en", "ja"))
     rows = made["en"].map_height
     assert (en[:rows] == ja[:rows]).all()  # the painted map is the same
     assert en.shape[0] > rows and not np.array_equal(en[rows:], ja[rows : rows + en.shape[0] - rows])
+
+
+def test_the_labels_on_the_map_are_in_the_legend_language():
+    """A Japanese PNG is wholly Japanese: the reach lines and the fold are labelled in it too."""
+    assert legend_text("ja", "line.reached", level=0.5) == "50% 到達" and legend_text("ja", "line.fold") != "fold"
+    made = _made(lines=True)
+    en, ja = (np.asarray(made[lang].image) for lang in ("en", "ja"))
+    rows = made["en"].map_height
+    differs = np.nonzero((en[:rows] != ja[:rows]).any(axis=2))
+    assert differs[0].size, "the labels differ"
+    assert differs[1].max() < 200, "only the label boxes at the left differ, not the painted bands"
+
+
+def test_every_legend_phrase_has_the_same_placeholders_in_both_languages():
+    import string
+
+    def fields(text: str) -> set[str]:
+        return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+
+    for key, english in LEGEND["en"].items():
+        assert fields(english) == fields(LEGEND["ja"][key]), key

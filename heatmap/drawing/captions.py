@@ -54,6 +54,14 @@ LEGEND: dict[str, dict[str, str]] = {
         "high.difference.attention": "B higher by {limit:.3g} s",
         "low.difference.clicks": "B lower by {limit:.3g}",
         "high.difference.clicks": "B higher by {limit:.3g} per 1,000 views",
+        "line.reached": "{level:.0%} reached",
+        "line.fold": "fold",
+        "warning.off": "The shift moves the data entirely off the screenshot; reduce the shift.",
+        "warning.deeper": "The data reaches {data_px:,} px down the page but the screenshot covers {covered:,.0f} px: "
+        "the deeper data is not shown. Check the device-pixel ratio, the CSS width and the shift.",
+        "warning.shorter": "The data reaches only {data_px:,} px down the page but the screenshot covers {covered:,.0f} "
+        "px. Check the device-pixel ratio, the CSS width and the shift (or the page is longer in the screenshot than "
+        "for visitors).",
     },
     "ja": {
         "title.attention": "注目度：ページの各部分が画面に表示されていた、ページビューあたりの平均秒数",
@@ -101,6 +109,13 @@ LEGEND: dict[str, dict[str, str]] = {
         "high.difference.attention": "B が {limit:.3g} 秒長い",
         "low.difference.clicks": "B が {limit:.3g} 少ない",
         "high.difference.clicks": "B が {limit:.3g} 多い（1,000 ビューあたり）",
+        "line.reached": "{level:.0%} 到達",
+        "line.fold": "ファーストビュー",
+        "warning.off": "シフトでデータがスクリーンショットの外に出ています。シフトを小さくしてください。",
+        "warning.deeper": "データはページの {data_px:,} px まで届いていますが、スクリーンショットは {covered:,.0f} px までです。"
+        "深い部分のデータは表示されません。デバイスピクセル比、CSS 幅、シフトを確認してください。",
+        "warning.shorter": "データはページの {data_px:,} px までしか届いていませんが、スクリーンショットは {covered:,.0f} px "
+        "あります。デバイスピクセル比、CSS 幅、シフトを確認してください（または、スクリーンショットのページが訪問者の見たページより長い）。",
     },
 }
 

@@ -338,36 +338,42 @@ def _draw_line(
 
 
 def _reach_lines(
-    image: Image.Image, bands: BandTable, alignment: Alignment, map_height: int, levels: Sequence[float]
+    image: Image.Image,
+    bands: BandTable,
+    alignment: Alignment,
+    map_height: int,
+    levels: Sequence[float],
+    language: str,
 ) -> None:
     scale = alignment.scale(image.width)
     for level, depth in bands.reach_depths(tuple(levels)).items():
         row = int(alignment.css_to_row([depth], image.width)[0])
-        _draw_line(image, row, f"{level:.0%} reached", scale, LINE_COLOUR, map_height)
+        _draw_line(image, row, legend_text(language, "line.reached", level=level), scale, LINE_COLOUR, map_height)
     fold_row = int(alignment.css_to_row([bands.fold_px], image.width)[0])
-    _draw_line(image, fold_row, "fold", scale, FOLD_COLOUR, map_height, dashed=True)
+    fold = legend_text(language, "line.fold")
+    _draw_line(image, fold_row, fold, scale, FOLD_COLOUR, map_height, dashed=True)
 
 
-def alignment_warning(data_height_css: int, image_width: int, image_height: int, alignment: Alignment) -> str | None:
+def covered_css(image_width: int, image_height: int, alignment: Alignment) -> float:
+    """CSS px of the page the kept screenshot shows below where the data starts."""
+    top, bottom = alignment.rows(image_height)
+    return (bottom - top) / alignment.scale(image_width) - alignment.shift_px
+
+
+def alignment_warning(
+    data_height_css: int, image_width: int, image_height: int, alignment: Alignment, language: str = "en"
+) -> str | None:
     """A sentence when the data covers clearly more or less of the page than the screenshot (> 10 %)."""
     if data_height_css <= 0:
         return None
-    top, bottom = alignment.rows(image_height)
-    covered = (bottom - top) / alignment.scale(image_width) - alignment.shift_px
+    covered = covered_css(image_width, image_height, alignment)
     if covered <= 0:
-        return "The shift moves the data entirely off the screenshot; reduce the shift."
+        return legend_text(language, "warning.off")
     ratio = data_height_css / covered
     if ratio > 1 + MISMATCH_TOLERANCE:
-        return (
-            f"The data reaches {data_height_css:,} px down the page but the screenshot covers {covered:,.0f} px: "
-            "the deeper data is not shown. Check the device-pixel ratio, the CSS width and the shift."
-        )
+        return legend_text(language, "warning.deeper", data_px=data_height_css, covered=covered)
     if ratio < 1 - MISMATCH_TOLERANCE:
-        return (
-            f"The data reaches only {data_height_css:,} px down the page but the screenshot covers "
-            f"{covered:,.0f} px. Check the device-pixel ratio, the CSS width and the shift "
-            "(or the page is longer in the screenshot than for visitors)."
-        )
+        return legend_text(language, "warning.shorter", data_px=data_height_css, covered=covered)
     return None
 
 
@@ -439,7 +445,7 @@ def render_map(
             values = bands.seconds_per_view
             vmax = resolve_ceiling(values, display.scale, display.ceiling)
         data_height = bands.data_height_px
-    warnings = [w for w in [alignment_warning(data_height, width, screenshot.height, alignment)] if w]
+    warnings = [w for w in [alignment_warning(data_height, width, screenshot.height, alignment, caption.language)] if w]
     low, high = _labels(display.kind, vmax, caption.language)
     legend = legend_panel(width, _caption_lines(caption, display), ramp, low, high, scale, warnings)
     image = _canvas(screenshot, alignment, legend)
@@ -456,7 +462,7 @@ def render_map(
         paint = _paint_smooth if display.smooth else _paint_bands
         paint(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
     if display.lines and bands is not None and bands.page_views > 0:  # every map: where the fold and depths are
-        _reach_lines(image, bands, alignment, height, REACH_LEVELS)
+        _reach_lines(image, bands, alignment, height, REACH_LEVELS, caption.language)
     return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings)
 
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import streamlit as st
 
+from heatmap.ui.i18n import LANGUAGES, Translator
+
 ALLOWLIST_SECTION = "heatmap"
 ALLOWLIST_KEY = "allowed_email_domains"
 _PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
@@ -133,12 +135,17 @@ def _md(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~$:@" else c for c in text)
 
 
+def both(key: str, separator: str = " / ", **values: object) -> str:
+    """A text in English and Japanese at once: before login there is no language choice yet."""
+    return separator.join(Translator(lang)(key, **values) for lang in LANGUAGES)
+
+
 def _login_screen(secrets: Mapping[str, Any]) -> None:
     with st.container(key="heatmap_auth_gate"):
-        st.title("Page heatmaps · ページヒートマップ")
-        st.write("Please log in to continue.  \nご利用にはログインしてください。")
+        st.title(both("app.name", " · "))
+        st.write(both("auth.prompt", "  \n"))
         for provider in providers(secrets):
-            label = "Log in / ログイン" if provider is None else f"Log in with {provider} / {provider} でログイン"
+            label = both("auth.login") if provider is None else both("auth.login_with", provider=provider)
             st.button(
                 label,
                 key=f"heatmap_auth_login_{provider or 'default'}",
@@ -151,12 +158,8 @@ def _login_screen(secrets: Mapping[str, Any]) -> None:
 def _refused_screen(email: str) -> None:
     email = _md(email)
     with st.container(key="heatmap_auth_refused"):
-        st.error(
-            f"Your account {email} is not allowed to use this app. Log out and sign in with an allowed account.  \n"
-            f"アカウント {email} ではこのアプリを利用できません。"
-            "ログアウトして、許可されたアカウントでログインしてください。"
-        )
-        st.button("Log out / ログアウト", key="heatmap_auth_refused_logout", on_click=st.logout)
+        st.error(both("auth.refused", "  \n", email=email))
+        st.button(both("auth.logout"), key="heatmap_auth_refused_logout", on_click=st.logout)
 
 
 def require_login(secrets: Mapping[str, Any]) -> None:
@@ -167,7 +170,7 @@ def require_login(secrets: Mapping[str, Any]) -> None:
     try:
         configured = auth_configured(secrets)
     except AuthConfigError as exc:
-        st.error(f"The secrets file could not be read, so the app is locked. / secrets を読み込めません: {exc}")
+        st.error(f"{both('auth.secrets_broken')}: {exc}")
         st.stop()
     if not configured:
         return
@@ -181,5 +184,5 @@ def require_login(secrets: Mapping[str, Any]) -> None:
         st.stop()
     with st.sidebar.container(key="heatmap_auth_sidebar"):
         if email:
-            st.caption(f"Logged in as / ログイン中: {_md(email)}")
-        st.button("Log out / ログアウト", key="heatmap_auth_logout", on_click=st.logout)
+            st.caption(f"{both('auth.logged_in_as')}: {_md(email)}")
+        st.button(both("auth.logout"), key="heatmap_auth_logout", on_click=st.logout)

@@ -193,8 +193,7 @@ def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot,
     except CropError:  # the map says so
         return
     if problem:
-        top, bottom = align.rows(shot.height)
-        covered = (bottom - top) / align.scale(shot.width) - align.shift_px
+        covered = render.covered_css(shot.width, shot.height, align)
         text = t("align.height_mismatch", data_px=f"{data_px:,}", shot_px=f"{covered:,.0f}")
         if len(view.where.get("deviceCategory", ())) != 1 and mixed_devices:
             text += " " + t("align.mixed_devices")
