@@ -16,8 +16,8 @@ from heatmap.statistics.metrics import (
     band_table,
     check_enough,
     click_grid,
-    gaussian_kernel,
     gaussian_smooth,
+    kernel_radius,
     low_data_message,
 )
 from heatmap.statistics.stats import wilson_intervals
@@ -154,9 +154,8 @@ def test_click_grid_counts() -> None:
 
 
 def test_gaussian_smoothing_preserves_mass_and_centre() -> None:
-    kernel = gaussian_kernel(1.5)
-    assert kernel.size == 2 * 5 + 1 and kernel.sum() == pytest.approx(1.0)
-    assert gaussian_kernel(0).tolist() == [1.0]
+    assert kernel_radius(1.5) == 5 and kernel_radius(2.0) == 6 and kernel_radius(0) == 0
+    assert np.array_equal(gaussian_smooth(np.eye(3), 0, 0), np.eye(3)), "sigma 0: no blur"
     grid = np.zeros((41, 41))
     grid[20, 20] = 1000.0
     smooth = gaussian_smooth(grid, 2.0, 3.0)

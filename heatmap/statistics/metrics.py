@@ -215,36 +215,20 @@ def band_table(data: pl.DataFrame | ViewSums, band_height_px: int = BAND_HEIGHT_
 # --- clicks ------------------------------------------------------------------------------------------------
 
 
-def gaussian_kernel(sigma: float) -> npt.NDArray[np.float64]:
-    """A normalised 1-D Gaussian truncated at 3 sigma; sigma <= 0 gives the identity kernel [1]."""
-    if sigma <= 0:
-        return np.ones(1)
-    radius = max(1, math.ceil(3.0 * sigma))
-    offsets = np.arange(-radius, radius + 1, dtype=np.float64)
-    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
-    return kernel / kernel.sum()
-
-
-def _convolve_axis(values: npt.NDArray[np.float64], kernel: npt.NDArray[np.float64], axis: int) -> Any:
-    """Zero-padded 'same' convolution along one axis, as a sum of shifted copies (kernels are short)."""
-    if kernel.size == 1:
-        return values * kernel[0]
-    radius = kernel.size // 2
-    pad = [(0, 0)] * values.ndim
-    pad[axis] = (radius, radius)
-    padded = np.pad(values, pad)
-    out = np.zeros_like(values)
-    length = values.shape[axis]
-    for i, weight in enumerate(kernel):
-        out += weight * np.take(padded, np.arange(i, i + length), axis=axis)
-    return out
+def kernel_radius(sigma: float) -> int:
+    """Cells a blur of `sigma` cells reaches on each side: the Gaussian truncated at 3 sigma (0: no blur)."""
+    return max(1, math.ceil(3.0 * sigma)) if sigma > 0 else 0
 
 
 def gaussian_smooth(grid: npt.ArrayLike, sigma_y: float, sigma_x: float) -> npt.NDArray[np.float64]:
     """Separable Gaussian blur with zero padding (mass near the edges leaks out rather than piling up)."""
+    from scipy.ndimage import gaussian_filter1d
+
     values = np.asarray(grid, dtype=np.float64)
-    values = _convolve_axis(values, gaussian_kernel(sigma_y), 0)
-    return np.asarray(_convolve_axis(values, gaussian_kernel(sigma_x), 1))
+    for axis, sigma in ((0, sigma_y), (1, sigma_x)):
+        if sigma > 0:
+            values = gaussian_filter1d(values, sigma, axis=axis, mode="constant", radius=kernel_radius(sigma))
+    return values
 
 
 @dataclass(frozen=True)
@@ -279,7 +263,7 @@ class ClickGrid:
         """
         sigma_x = sigma_px / max(css_width / CLICK_COLUMNS, 1e-9)
         sigma_y = sigma_px / self.y_step_px
-        extra = gaussian_kernel(sigma_y).size // 2
+        extra = kernel_radius(sigma_y)
         values = np.pad(self.per_thousand_views(), ((0, extra), (0, 0)))
         return gaussian_smooth(values, sigma_y, sigma_x)
 
