@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -147,12 +145,7 @@ class BandTable:
 
     def to_csv(self) -> bytes:
         """bands.csv: one line per band, every column of `bands`, UTF-8, '\\n' line ends."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.bands.columns)
-        for row in self.bands.iter_rows():
-            writer.writerow(row)
-        return out.getvalue().encode("utf-8")
+        return self.bands.write_csv(line_terminator="\n").encode("utf-8")
 
 
 def band_table(data: pl.DataFrame | ViewSums, band_height_px: int = BAND_HEIGHT_PX) -> BandTable:
@@ -269,13 +262,9 @@ class ClickGrid:
 
     def to_csv(self) -> bytes:
         """Non-zero cells only: x_percent, y_px (top of the cell), clicks."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["x_percent", "y_px", "clicks"])
         ys, xs = np.nonzero(self.counts)
-        for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-            writer.writerow([x, y * self.y_step_px, int(self.counts[y, x])])
-        return out.getvalue().encode("utf-8")
+        cells = pl.DataFrame({"x_percent": xs, "y_px": ys * self.y_step_px, "clicks": self.counts[ys, xs]})
+        return cells.write_csv(line_terminator="\n").encode("utf-8")
 
 
 def region_counts(grid: ClickGrid | None, rows: int, band_height_px: int) -> npt.NDArray[np.int64]:
