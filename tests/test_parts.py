@@ -53,10 +53,14 @@ def test_one_page_read_keeps_only_that_page_and_the_lru_stays_bounded(source, tm
     assert set(rows["page"].cast(pl.String).unique()) == {"/p3"}
     assert rows["date"].is_sorted()
     assert engine.catalog.page_views["/p0"] == 999 + sum(50 - 0 - 0 for _ in DAYS[1:])  # re-export wins 1 March
-    engine.page_cache_bytes = rows.estimated_size() * 2
+    engine = LocalEngine(engine.catalog, engine.parts, page_cache_bytes=rows.estimated_size() * 2)
     for page in ("/p1", "/p2", "/p3", "/p4"):
         engine.page_rows(page)
-    assert list(engine._pages) == ["/p3", "/p4"]  # least recently used pages were dropped
+    assert engine.pages.keys() == ["/p3", "/p4"]  # least recently used pages were dropped
+    small = LocalEngine(engine.catalog, engine.parts, page_cache_bytes=1)
+    small.page_rows("/p1")
+    small.page_rows("/p2")
+    assert small.pages.keys() == ["/p2"], "a page larger than the cache is kept alone, until the next"
     assert engine.page_rows("/p1").equals(load_dataset(source, cache_dir=tmp_path).page_rows("/p1"))
 
 

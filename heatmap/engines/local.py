@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from heatmap.caching import LoadOnce
 from heatmap.contract import Bounds
 from heatmap.engines.base import Where
 from heatmap.errors import DataError, StoreError
@@ -39,10 +38,7 @@ class LocalEngine:
     def __init__(self, catalog: Catalog, parts: PartFolder, page_cache_bytes: int = PAGE_CACHE_BYTES) -> None:
         self.catalog = catalog
         self.parts = parts
-        self.page_cache_bytes = page_cache_bytes
-        self._pages: OrderedDict[str, pl.DataFrame] = OrderedDict()
-        self._lock = threading.Lock()
-        self._loading: dict[str, threading.Lock] = {}
+        self.pages: LoadOnce[str, pl.DataFrame] = LoadOnce(page_cache_bytes, pl.DataFrame.estimated_size)
 
     def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
         return view_sums(self._selection(page, start, end, where))
@@ -69,24 +65,9 @@ class LocalEngine:
         return selected.filter(*conditions) if conditions else selected
 
     def page_rows(self, page: str) -> pl.DataFrame:
-        """Every counted row of `page`, sorted by date; read once, then kept while it is among the recent."""
-        with self._lock:
-            found = self._pages.get(page)
-            if found is not None:
-                self._pages.move_to_end(page)
-                return found
-            gate = self._loading.setdefault(page, threading.Lock())
-        with gate:  # two sessions opening the same page read it once
-            with self._lock:
-                found = self._pages.get(page)
-            if found is not None:
-                return found
-            rows = self._read(page)
-            with self._lock:
-                self._pages[page] = rows
-                self._loading.pop(page, None)
-                self._evict()
-            return rows
+        """Every counted row of `page`, sorted by date; read once (two sessions opening it read it once), then
+        kept while it is among the recent."""
+        return self.pages.get_or_load(page, lambda: self._read(page))
 
     def _read(self, page: str | None) -> pl.DataFrame:
         paths: dict[Path, list[date]] = {self.parts.path(name): days for name, days in self.catalog.parts.items()}
@@ -98,13 +79,6 @@ class LocalEngine:
                 f"the local store under {self.parts.folder} is damaged or was removed ({str(exc).splitlines()[0]}); "
                 "press 'Reload data' (or run the command again) to rebuild it"
             ) from None
-
-    def _evict(self) -> None:
-        """Drop the least recently used pages until the cache fits its size; the newest always stays."""
-        total = sum(frame.estimated_size() for frame in self._pages.values())
-        while len(self._pages) > 1 and total > self.page_cache_bytes:
-            _page, frame = self._pages.popitem(last=False)
-            total -= frame.estimated_size()
 
 
 def load_dataset(

@@ -11,15 +11,14 @@ every line); a SQL engine says so instead of showing an empty table.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from datetime import date
 from typing import Any
 
 import polars as pl
 from sqlglot import exp
 
+from heatmap.caching import LoadOnce
 from heatmap.contract import Bounds
 from heatmap.engines import catalog_state
 from heatmap.engines.base import Where
@@ -67,9 +66,7 @@ class SqlEngine:
         self.fields = fields
         self.bounds = bounds
         self.objects = objects
-        self._results: OrderedDict[str, pl.DataFrame] = OrderedDict()
-        self._lock = threading.Lock()
-        self._running_queries: dict[str, Future[pl.DataFrame]] = {}
+        self._results: LoadOnce[str, pl.DataFrame] = LoadOnce(RESULT_CACHE)
         self.winners_by_day: dict[date, list[str]] = {}  # the keys of the objects whose rows count, per GA date
         self.families: dict[str, str] = {}  # object key -> the family of tables that reads it (JSON unless said)
         self.source = source
@@ -120,34 +117,7 @@ class SqlEngine:
         """Results per query text; the text includes the (object, date) pairs, so a new listing is a new query. A
         query already running is waited for, not run again: the sessions of a server share one engine, so a
         team opening the same link runs (and pays for) it once."""
-        text = query.sql(dialect=self.dialect)
-        with self._lock:
-            found = self._results.get(text)
-            if found is not None:
-                self._results.move_to_end(text)
-                return found
-            running = self._running_queries.get(text)
-            if running is not None:
-                owner = False
-            else:
-                running, owner = Future(), True
-                self._running_queries[text] = running
-        if not owner:
-            return running.result()
-        try:
-            result = self.run(query)
-        except BaseException as exc:
-            with self._lock:
-                del self._running_queries[text]
-            running.set_exception(exc)  # those waiting get the same sentence
-            raise
-        with self._lock:
-            self._results[text] = result
-            while len(self._results) > RESULT_CACHE:
-                self._results.popitem(last=False)
-            del self._running_queries[text]
-        running.set_result(result)
-        return result
+        return self._results.get_or_load(query.sql(dialect=self.dialect), lambda: self.run(query))
 
     def partition(self, key: str) -> tuple[str, str | None]:
         """(flow, run-date folder or None) of an object, decided once per engine (a folder dated after today is

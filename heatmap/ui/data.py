@@ -15,8 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from typing import Any
 
 import streamlit as st
 
+from heatmap.caching import LoadOnce
 from heatmap.config import DEFAULT_HOME, Settings
 from heatmap.errors import NotFound, StoreError
 from heatmap.stores import S3Options, Store, open_store
@@ -75,16 +75,10 @@ def export_listing(uri: str, s3: S3Options) -> tuple[ObjectInfo, ...]:
     return tuple(list_exports(store_for(uri, s3)))
 
 
-class _Registry:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.entries: OrderedDict[str, object] = OrderedDict()
-        self.loading: dict[str, threading.Lock] = {}
-
-
 @st.cache_resource(show_spinner=False)
-def _registry() -> _Registry:
-    return _Registry()
+def _registry() -> LoadOnce[str, object]:
+    """The loaded engines of this server, shared by its sessions (two opening the app at once load it once)."""
+    return LoadOnce(MAX_ENGINES)
 
 
 def engine_key(uri: str, settings: Settings, listing: tuple[ObjectInfo, ...]) -> str:
@@ -94,12 +88,7 @@ def engine_key(uri: str, settings: Settings, listing: tuple[ObjectInfo, ...]) ->
 
 
 def cached_engine(key: str) -> object | None:
-    registry = _registry()
-    with registry.lock:
-        found = registry.entries.get(key)
-        if found is not None:
-            registry.entries.move_to_end(key)
-        return found
+    return _registry().get(key)
 
 
 def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | None = None) -> object:
@@ -107,44 +96,23 @@ def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | No
     from heatmap.usecases.sources import open_engine
 
     listing = export_listing(uri, settings.s3)
-    key = engine_key(uri, settings, listing)
-    found = cached_engine(key)
-    if found is not None:
-        return found
-    registry = _registry()
-    with registry.lock:
-        gate = registry.loading.setdefault(key, threading.Lock())
-    with gate:  # two sessions opening the app at once load it once
-        found = cached_engine(key)
-        if found is not None:
-            return found
-        engine = open_engine(settings.engine, uri, settings, settings.cache_dir, progress, objects=listing)
-        with registry.lock:
-            registry.entries[key] = engine
-            registry.entries.move_to_end(key)
-            while len(registry.entries) > MAX_ENGINES:
-                registry.entries.popitem(last=False)
-            registry.loading.pop(key, None)
-    return engine
+    return _registry().get_or_load(
+        engine_key(uri, settings, listing),
+        lambda: open_engine(settings.engine, uri, settings, settings.cache_dir, progress, objects=listing),
+    )
 
 
-_DERIVED_LOCK = threading.Lock()
-_DERIVED: dict[tuple[int, str], tuple[object, Any]] = {}
+_DERIVED: LoadOnce[tuple[int, str], tuple[weakref.ref[object], Any]] = LoadOnce(8 * MAX_ENGINES)
 
 
 def derived(engine: object, name: str, build: Callable[[], Any]) -> Any:
-    """Something computed once per loaded engine (widget options), kept while the engine lives."""
+    """Something computed once per loaded engine (widget options). It holds the engine weakly: an engine the
+    registry let go is freed, and a new one that gets its id is not answered with the old one's values."""
     key = (id(engine), name)
-    with _DERIVED_LOCK:
-        found = _DERIVED.get(key)
-        if found is not None and found[0] is engine:
-            return found[1]
-    value = build()
-    with _DERIVED_LOCK:
-        if len(_DERIVED) > 4 * MAX_ENGINES * 2:
-            _DERIVED.clear()
-        _DERIVED[key] = (engine, value)
-    return value
+    found = _DERIVED.get(key)
+    if found is not None and found[0]() is not engine:
+        _DERIVED.clear()
+    return _DERIVED.get_or_load(key, lambda: (weakref.ref(engine), build()))[1]
 
 
 def forget_listing() -> None:
@@ -153,11 +121,8 @@ def forget_listing() -> None:
     What was parsed or counted stays on disk, so this costs a listing, not a re-read."""
     export_listing.clear()
     store_for.clear()
-    registry = _registry()
-    with registry.lock:
-        registry.entries.clear()
-    with _DERIVED_LOCK:
-        _DERIVED.clear()
+    _registry().clear()
+    _DERIVED.clear()
 
 
 # --- screenshots --------------------------------------------------------------------------------------------
