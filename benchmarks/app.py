@@ -1,4 +1,4 @@
-"""App benchmark (DESIGN §11): server-side time of a segment change and of a first load on the demo data, with
+"""App benchmark (docs/performance.md): server-side time of a segment change and of a first load on the demo data, with
 the payload sizes sent to the browser.
 
     .venv/bin/python benchmarks/app.py            # 40 segment changes per case

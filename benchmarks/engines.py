@@ -1,4 +1,4 @@
-"""Engines benchmark (DESIGN §13): the local engine against the DuckDB engine (the Athena SQL run here).
+"""Engines benchmark (docs/engines.md): the local engine against the DuckDB engine (the Athena SQL run here).
 
     .venv/bin/python benchmarks/engines.py --data /work/bench-data/large-25241885    # a source folder
     .venv/bin/python benchmarks/engines.py --quick                                   # a small generated one (CI)

@@ -1,4 +1,4 @@
-"""Ingest benchmark (DESIGN §11): cold parse vs pandas.read_json(lines=True), warm re-open, peak memory.
+"""Ingest benchmark (docs/performance.md): cold parse vs pandas.read_json(lines=True), warm re-open, peak memory.
 
     .venv/bin/python benchmarks/ingest.py              # about 1 GB of JSON Lines
     .venv/bin/python benchmarks/ingest.py --quick      # about 40 MB, for CI

@@ -1,4 +1,4 @@
-"""Render benchmark (DESIGN §11): 1440×20000 overlay + PNG ≤ 1.5 s, browser preview ≤ 2 MB.
+"""Render benchmark (docs/performance.md): 1440×20000 overlay + PNG ≤ 1.5 s, browser preview ≤ 2 MB.
 
 Compares the engine's renderer with a plain baseline in the same run: drawing each band as a translucent
 rectangle on an RGBA layer with ImageDraw, then Image.alpha_composite and a default PNG save — the obvious

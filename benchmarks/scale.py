@@ -1,4 +1,4 @@
-"""Scale benchmark (DESIGN §5, §11, §13, issue "Memory follows the view"): 2.5 M vs 25 M export rows.
+"""Scale benchmark (docs/contract.md, docs/performance.md, docs/engines.md, issue "Memory follows the view"): 2.5 M vs 25 M export rows.
 
     .venv/bin/python benchmarks/scale.py --data /work/bench-data    # 2.5 M and 25 M rows (about 0.9 + 9 GB JSON)
     .venv/bin/python benchmarks/scale.py --quick                     # 0.2 M and 2 M rows in a temp folder (CI)

@@ -1,4 +1,4 @@
-"""`python -m heatmap`: the headless twin of the app (DESIGN §10). Bad input: one line on stderr, never a traceback."""
+"""`python -m heatmap`: the headless twin of the app (docs/cli.md). Bad input: one line on stderr, never a traceback."""
 
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def select_view(args: argparse.Namespace, engine: Engine) -> Selected:
 
 
 def _print(payload: dict[str, Any], as_json: bool) -> None:
-    """Strict JSON (DESIGN §10): a NaN or infinity reaching here is a bug, refused loudly rather than printed."""
+    """Strict JSON (docs/cli.md): a NaN or infinity reaching here is a bug, refused loudly rather than printed."""
     print(json.dumps(payload, ensure_ascii=False, allow_nan=False, indent=None if as_json else 2))
 
 
@@ -264,7 +264,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Selection A vs B of one page, per band (DESIGN §6): every number the Compare page shows for `--type`.
+    """Selection A vs B of one page, per band (docs/statistics.md): every number the Compare page shows for `--type`.
 
     Two segments (`--a-where` / `--b-where`, over `--from`..`--to`) or two periods (`--b-from`..`--b-to`, with the
     shared `--where`). A side without data is an error; sides that can share page views get a warning on stderr.
@@ -305,7 +305,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_flow_runs(args: argparse.Namespace) -> int:
-    """The last runs of an AppFlow flow, newest first (DESIGN §10, §14)."""
+    """The last runs of an AppFlow flow, newest first (docs/cli.md, docs/operations.md)."""
     from heatmap.flows import list_runs, make_client
 
     settings = load_settings()
@@ -396,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-band-views", type=int, help="attention: page views per band and side to test (default: 30)"
     )
     comp.set_defaults(run=cmd_compare)
-    # AppFlow operations (DESIGN §14): the runs of a flow, and backfilling days through the on-demand flow.
+    # AppFlow operations (docs/operations.md): the runs of a flow, and backfilling days through the on-demand flow.
     flow_runs = commands.add_parser("flow-runs", help="the last runs of an AppFlow flow, newest first")
     flow_runs.add_argument("--flow", help="flow name (default: HEATMAP_DAILY_FLOW)")
     flow_runs.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")

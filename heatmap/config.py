@@ -40,7 +40,7 @@ class Settings:
     event_daily_flow: str | None = None  # the event route's flows from BigQuery (tracking/appflow.yaml), listed too
     event_backfill_flow: str | None = None
     appflow: AppFlowOptions = field(default_factory=AppFlowOptions)
-    engine: str = "local"  # who answers views: local, duckdb or athena (DESIGN §13)
+    engine: str = "local"  # who answers views: local, duckdb or athena (docs/engines.md)
     athena: AthenaOptions = field(default_factory=AthenaOptions)
 
     @property

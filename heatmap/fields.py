@@ -1,4 +1,4 @@
-"""Field roles: which export field plays which part. Defaults follow the tracking contract (DESIGN §3)."""
+"""Field roles: which export field plays which part. Defaults follow the tracking contract (docs/contract.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Saved runs: every save is a set of NEW objects in the output store; nothing is ever overwritten (DESIGN §8).
+"""Saved runs: every save is a set of NEW objects in the output store; nothing is ever overwritten (docs/storage.md).
 
 Layout (keys relative to the output store):
 

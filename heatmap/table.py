@@ -1,4 +1,4 @@
-"""The canonical table: the one shape everything downstream of the readers sees (DESIGN §5).
+"""The canonical table: the one shape everything downstream of the readers sees (docs/contract.md).
 
 One row per (date, page, event, band | x,y, segment values) with summed `events`, `seconds` and `seconds_sq`
 (the sum of each page view's seconds squared; null where an older export did not send it).
@@ -41,7 +41,7 @@ def segment_columns(table: pl.DataFrame) -> list[str]:
 
 @dataclass(frozen=True)
 class ViewSums:
-    """What a view needs from the data (DESIGN §13, engines return only this): `dwell` has band, events,
+    """What a view needs from the data (docs/engines.md, engines return only this): `dwell` has band, events,
     seconds, seconds_sq summed per band and `sq_missing`, the rows without seconds_sq (older exports: their
     variance is unknown); `clicks` has y, x, events summed per cell. Hundreds of rows, whatever the source."""
 

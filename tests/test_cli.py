@@ -1,4 +1,4 @@
-"""The CLI contract of DESIGN §10, checked against numbers computed by hand."""
+"""The CLI contract of docs/cli.md, checked against numbers computed by hand."""
 
 import json
 import subprocess

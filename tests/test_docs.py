@@ -5,6 +5,8 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
+
 from heatmap.cli import build_parser
 from heatmap.config import Settings
 from heatmap.contract import Bounds
@@ -78,3 +80,55 @@ def test_secrets_example_matches_settings_and_field_roles():
 def test_benchmarks_in_readme_exist():
     for path in re.findall(r"(benchmarks/\w+\.py)", README):
         assert (ROOT / path).is_file(), path
+
+
+DOCS = sorted([ROOT / "README.md", ROOT / "tracking" / "README.md", *(ROOT / "docs").glob("*.md")])
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens (repeats get -1, -2, ...)."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    in_code = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        if in_code or not line.startswith("#"):
+            continue
+        text = re.sub(r"[`*]|\[([^\]]*)\]\([^)]*\)", r"\1", line.lstrip("#").strip()).lower()
+        slug = re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
+def test_docs_exist_for_every_part_of_the_design():
+    names = {p.name for p in (ROOT / "docs").glob("*.md")}
+    assert {"architecture.md", "contract.md", "formats.md", "engines.md", "operations.md", "security.md"} <= names
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_in_the_docs_resolves(doc: Path):
+    broken = []
+    for target in LINK.findall(doc.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:", target):  # https:, mailto: ...
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (doc.parent / path).resolve() if path else doc
+        if not resolved.exists() or (anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved)):
+            broken.append(target)
+    assert broken == []
+
+
+def test_no_reference_points_outside_the_repository():
+    """Comments and docs cite docs/, not a design file or research notes a person who clones the repo lacks."""
+    outside = re.compile(r"\bDESIGN(\.md)? §|(?<![\w-])notes/\w+\.md|\.\./shared/")
+    files = [p for p in ROOT.rglob("*") if p.suffix in {".py", ".md", ".yaml", ".js", ".sql", ".sh", ".toml"}]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in files
+        if ".venv" not in p.parts and p.name != "test_docs.py" and outside.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -1,4 +1,4 @@
-"""The SQL engines (DESIGN §13): DuckDB runs the Athena SQL here and must give the local engine's answers on
+"""The SQL engines (docs/engines.md): DuckDB runs the Athena SQL here and must give the local engine's answers on
 every kind of source; the Athena client flow is checked against botocore's Stubber; the SQL parses as Trino."""
 
 import json

@@ -1,4 +1,4 @@
-"""tracking/athena.yaml: the Glue tables, the workgroup and the dashboard's Athena policy (DESIGN §13)."""
+"""tracking/athena.yaml: the Glue tables, the workgroup and the dashboard's Athena policy (docs/engines.md)."""
 
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""Location parsing and the rule that the output never lands in the source (DESIGN §8)."""
+"""Location parsing and the rule that the output never lands in the source (docs/storage.md)."""
 
 from __future__ import annotations
 

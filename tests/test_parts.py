@@ -1,4 +1,4 @@
-"""The on-disk store of parts (DESIGN §13): one immutable Parquet file per export object, a per-listing catalog,
+"""The on-disk store of parts (docs/engines.md): one immutable Parquet file per export object, a per-listing catalog,
 a page read at a time, shared copies for fresh servers. Answers never change; damage is a miss, not an answer."""
 
 import os

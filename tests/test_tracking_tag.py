@@ -525,7 +525,7 @@ def test_end_to_end_tag_events_read_back_as_bands(tag_page: Callable[[str], TagP
         (20 + 5 + 3 + 4) / 3
     )
 
-    # The CLI contract (DESIGN §10).
+    # The CLI contract (docs/cli.md).
     if not (ROOT / "heatmap" / "cli.py").exists():
         pytest.skip("heatmap/cli.py (python -m heatmap bands) is not written yet")
     day = E2E_DATE.isoformat()

@@ -1,10 +1,10 @@
-"""Property-based tests: every export byte and every row is untrusted (DESIGN §4-6, issue 9).
+"""Property-based tests: every export byte and every row is untrusted (docs/contract.md, docs/statistics.md, issue 9).
 
 Three groups:
 
 1. Readers + normalize on hostile exports (arbitrary bytes, JSON Lines with any keys and values, CSV with wrong
    headers, gzip wrappers): they never raise, report what they drop, and every canonical row that comes out is
-   within the default bounds of DESIGN §4.
+   within the default bounds of docs/contract.md.
 2. Memory: gzip bombs and huge single lines, read in a subprocess under an address-space limit.
 3. Engine: arbitrary in-bounds canonical rows give finite, consistent band tables and click grids.
 """
@@ -43,7 +43,7 @@ KEEP = set(FIELDS.column_roles())
 SEGMENTS = FIELDS.segments
 NAME = "hostile-export"
 
-# Default bounds of DESIGN §4 (written out here on purpose: the test pins the numbers, not the implementation).
+# Default bounds of docs/contract.md (written out here on purpose: the test pins the numbers, not the implementation).
 MAX_BAND = 999
 MAX_X = 99
 MAX_Y = 4_999
@@ -96,7 +96,7 @@ def row_tuples(table: pl.DataFrame) -> list[tuple]:
     )
 
 
-# Each bound of DESIGN §4, as "this canonical row is fine" (null counts as a violation unless allowed).
+# Each bound of docs/contract.md, as "this canonical row is fine" (null counts as a violation unless allowed).
 def _bound_checks() -> dict[str, pl.Expr]:
     dwell = pl.col("event") == "dwell"
     click = pl.col("event") == "click"
@@ -509,7 +509,7 @@ def test_rows_from_arbitrary_input_are_within_bounds(bound, data):
     assert_in_bounds(read(data).table, bound)
 
 
-# One hostile line never makes a file unreadable (DESIGN §4): the good records around it still load.
+# One hostile line never makes a file unreadable (docs/contract.md): the good records around it still load.
 
 
 @st.composite

@@ -1,4 +1,4 @@
-"""Forged GA rows (DESIGN §4: every row is untrusted): each is excluded whole, counted by reason, and the valid
+"""Forged GA rows (docs/contract.md: every row is untrusted): each is excluded whole, counted by reason, and the valid
 rows' numbers stay exactly what they are without it. Through the CLI, as a user meets them."""
 
 import gzip

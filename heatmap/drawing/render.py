@@ -1,4 +1,4 @@
-"""Overlaying attention, scroll-reach and click maps on a screenshot (DESIGN §7).
+"""Overlaying attention, scroll-reach and click maps on a screenshot (docs/rendering.md).
 
 Coordinates: the data is in CSS px of the page (bands of `band_height_px`, click rows of 20 px, x in percent of
 the width). The screenshot is in image px. `Alignment.scale` = image px per CSS px = image width / CSS width

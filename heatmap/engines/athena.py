@@ -1,4 +1,4 @@
-"""The Athena engine: one SQL query per view, run where the exports already are (DESIGN §13).
+"""The Athena engine: one SQL query per view, run where the exports already are (docs/engines.md).
 
 Amazon Athena reads the AppFlow exports in S3 through the Glue tables of tracking/athena.yaml, in parallel, billed
 per byte scanned; the app receives per-band sums and click cells (hundreds of rows). Queries go through boto3

@@ -1,4 +1,4 @@
-"""The one small interface the app and the CLI ask for data (DESIGN §13), whichever engine answers.
+"""The one small interface the app and the CLI ask for data (docs/engines.md), whichever engine answers.
 
 An engine knows a source's catalog (pages, segment values, coverage, errors) and answers a view with sums
 only: page views and seconds per band, clicks per cell. Statistics and drawing stay in process, so every

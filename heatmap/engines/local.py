@@ -1,4 +1,4 @@
-"""The local engine: the source's parts on this machine's disk, read one page at a time (DESIGN §13).
+"""The local engine: the source's parts on this machine's disk, read one page at a time (docs/engines.md).
 
 Memory follows the view: a view reads only its page's row groups from the parts that count, and the last few
 pages' rows stay in a bounded LRU (by size), so switching back or changing the segment or the dates costs a

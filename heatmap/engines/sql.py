@@ -1,4 +1,4 @@
-"""The SQL a view needs, written once for Athena (Trino) and transpiled for DuckDB by sqlglot (DESIGN §13).
+"""The SQL a view needs, written once for Athena (Trino) and transpiled for DuckDB by sqlglot (docs/engines.md).
 
 The queries read the raw exports through the Glue tables of tracking/athena.yaml, two per export format (a
 `Family`): one partitioned by flow and run-date folder (`<flow>/<yyyy>/<mm>/<dd>/...`, AppFlow's `DAY` path

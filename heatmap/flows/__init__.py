@@ -1,4 +1,4 @@
-"""AppFlow operations (DESIGN §14): see every run of the daily and backfill flows, backfill missing days.
+"""AppFlow operations (docs/operations.md): see every run of the daily and backfill flows, backfill missing days.
 
 - client.py: the boto3 client (botocore's `standard`/`adaptive` retries) and one-sentence errors;
 - runs.py: the last runs of a flow, newest first (DescribeFlowExecutionRecords);

@@ -1,6 +1,6 @@
 """Backfill days through the on-demand AppFlow flow: set its date filter, start it, follow the run.
 
-StartFlow on the *scheduled* daily flow does not re-run it (it only activates it, notes/appflow.md §3), so a
+StartFlow on the *scheduled* daily flow does not re-run it (it only activates it, docs/operations.md), so a
 missing day is pulled again by the on-demand backfill flow of tracking/appflow.yaml. That flow selects its days
 with one Filter task, `BETWEEN` on `date`, whose LOWER_BOUND and UPPER_BOUND task properties hold epoch
 milliseconds: the start (00:00 UTC) of the first day and of the last day, as the template's BackfillFrom and
@@ -175,7 +175,7 @@ class BackfillRun:
 
 @dataclass(frozen=True)
 class BackfillResult:
-    """What a backfill did. `execution_id` and `status` are the last run's (DESIGN §10's shape); `runs` has
+    """What a backfill did. `execution_id` and `status` are the last run's (docs/cli.md's shape); `runs` has
     every run in order, one for a range of up to MAX_DAYS_PER_RUN days, more for a split range."""
 
     flow: str

@@ -1,6 +1,6 @@
 """The AppFlow client: botocore's retry modes for what is transient, one clear sentence for what is not.
 
-The seed's fourth failure (DESIGN §1, §14) was a Google Analytics pull that failed with 503 on busy days and that
+The seed's fourth failure (docs/architecture.md, docs/operations.md) was a Google Analytics pull that failed with 503 on busy days and that
 nothing retried. The AppFlow *API* fails the same way now and then (500/503, throttling). Those are retried by
 botocore itself, in its `standard` or `adaptive` mode: exponential backoff with full jitter, a bounded number of
 attempts, a retry quota, the same logic every AWS SDK uses. No hand-written loop here. Everything else (no such

@@ -22,7 +22,7 @@ MAX_PAGES = 50  # a server that keeps returning nextToken cannot keep us here fo
 
 @dataclass(frozen=True)
 class FlowRun:
-    """One execution of a flow, as DESIGN §10's `flow-runs` prints it."""
+    """One execution of a flow, as docs/cli.md's `flow-runs` prints it."""
 
     execution_id: str
     status: str

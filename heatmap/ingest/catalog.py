@@ -1,4 +1,4 @@
-"""The catalog of a source: what the app needs before any view (DESIGN §13 "startup reads metadata only").
+"""The catalog of a source: what the app needs before any view (docs/engines.md "startup reads metadata only").
 
 Pages with their page views, segment values by frequency, coverage (days, executions, missing days), errors,
 exclusions with sample lines, and which part counts for which days. Built from the parts' summaries after
@@ -78,7 +78,7 @@ class Catalog:
         return list(self.page_views.items())
 
     def coverage(self) -> dict[str, Any]:
-        """The CLI's `coverage` object (DESIGN §10)."""
+        """The CLI's `coverage` object (docs/cli.md)."""
         routes = self.route_by_day
         return {
             "days": {
@@ -153,7 +153,7 @@ class Catalog:
 def assemble(
     source: str, objects: list[ObjectInfo], summaries: dict[str, tuple[str, Summary]], segments: tuple[str, ...]
 ) -> Catalog:
-    """De-duplicate executions (per GA date only the newest execution counts, DESIGN §4) and sum what counts.
+    """De-duplicate executions (per GA date only the newest execution counts, docs/contract.md) and sum what counts.
 
     `summaries` maps object key -> (part name, summary).
     """

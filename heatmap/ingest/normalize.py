@@ -1,4 +1,4 @@
-"""From an export's string records to canonical rows, counting what is excluded and why (DESIGN §4-5)."""
+"""From an export's string records to canonical rows, counting what is excluded and why (docs/contract.md)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
     is_dwell = pl.col("_event") == "dwell"
     is_click = pl.col("_event") == "click"
     more_seconds_only = pl.col(col["event_name"]) == fields.dwell_more_event
-    # One pass: every check as a cheap boolean over every row (a row that fails any is excluded whole, DESIGN §4:
+    # One pass: every check as a cheap boolean over every row (a row that fails any is excluded whole, docs/contract.md:
     # every row is untrusted) and the typed columns; the reason texts only for the few rows that fail.
     typed = (
         frame.lazy()

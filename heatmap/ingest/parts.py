@@ -1,7 +1,7 @@
 """Parts: the on-disk columnar store of the canonical table, one immutable Parquet file per export object.
 
 A part holds the object's canonical rows sorted by page and date, in small row groups with statistics, so a
-one-page query reads that page's row groups and skips the rest (DESIGN §13). Its summary (rows and exclusions
+one-page query reads that page's row groups and skips the rest (docs/engines.md). Its summary (rows and exclusions
 per day, sample lines, issues, page views and segment values per day) rides in the Parquet footer, so a
 part is one object: the same bytes serve the local disk and the shared copy under `<output>/store/`.
 
@@ -86,7 +86,7 @@ class Summary:
 
 
 def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
-    """The per-day facts of one normalized object (page views = band-0 dwell events, DESIGN §6)."""
+    """The per-day facts of one normalized object (page views = band-0 dwell events, docs/statistics.md)."""
     views = (
         result.table.lazy()
         .filter((pl.col("event") == "dwell") & (pl.col("band") == 0))

@@ -1,4 +1,4 @@
-"""GA4 connector output: one flat JSON record per line, values as strings (DESIGN §4)."""
+"""GA4 connector output: one flat JSON record per line, values as strings (docs/formats.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Legacy Universal Analytics connector: Reporting API v4 documents, several per file (DESIGN §4)."""
+"""Legacy Universal Analytics connector: Reporting API v4 documents, several per file (docs/formats.md)."""
 
 from __future__ import annotations
 

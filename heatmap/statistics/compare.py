@@ -1,4 +1,4 @@
-"""Comparing two selections (two segments or two periods) band by band and region by region (DESIGN §6).
+"""Comparing two selections (two segments or two periods) band by band and region by region (docs/statistics.md).
 
 Every difference a map can show is tested, each kind with the test that fits how it is measured:
 

@@ -1,4 +1,4 @@
-"""What a heatmap shows, computed from an already-selected canonical table (DESIGN §6).
+"""What a heatmap shows, computed from an already-selected canonical table (docs/statistics.md).
 
 - page views n = events of band 0 (the top of the page is always seen);
 - per band: page views that saw it, scroll reach with a 95 % Wilson interval, seconds per page view and the
@@ -130,7 +130,7 @@ class BandTable:
         return self.reach_depth_px(FOLD_LEVEL)
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Exactly the CLI `bands` object (DESIGN §10), plus attention_share inside each band."""
+        """Exactly the CLI `bands` object (docs/cli.md), plus attention_share inside each band."""
         keys = ("band", "page_views", "reach", "reach_low", "reach_high", "seconds_per_view", "attention_share")
         rows = []
         for row in self.bands.select(keys).iter_rows(named=True):

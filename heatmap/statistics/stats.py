@@ -1,4 +1,4 @@
-"""The tests and intervals behind every comparison, on scipy.stats (DESIGN §6):
+"""The tests and intervals behind every comparison, on scipy.stats (docs/statistics.md):
 
 - Wilson score intervals for scroll reach (vectorised; checked against scipy's `proportion_ci(method="wilson")`);
 - the pooled two-proportion z-test (reach of a band in A vs B), p from the normal distribution;

@@ -1,4 +1,4 @@
-"""Optional login gate (DESIGN.md §9): OIDC through `st.login` plus an email-domain allowlist.
+"""Optional login gate (docs/security.md): OIDC through `st.login` plus an email-domain allowlist.
 
 Configuration (secrets.toml, never committed):
 

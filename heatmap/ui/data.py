@@ -1,6 +1,6 @@
 """Streamlit glue for data: cached stores, the engine registry, screenshots by sha256.
 
-Caching rules (DESIGN §11, notes/streamlit.md §3):
+Caching rules (docs/performance.md):
 - stores (boto3 clients inside) are process-wide resources, one per (location, S3 options);
 - the export listing is cached for LISTING_TTL seconds, so reruns (a segment change) never touch S3;
 - the source's engine (its catalog, plus the last few pages' rows) is kept in a small process-wide registry
@@ -198,7 +198,7 @@ def store_shot(output_uri: str, s3: S3Options, key: str, data: bytes, content_ty
 
 
 def check_output(source: str, output: str) -> None:
-    """Refuse to write when the output is the source, inside it, or contains it (DESIGN §1, §8)."""
+    """Refuse to write when the output is the source, inside it, or contains it (docs/architecture.md, docs/storage.md)."""
     from heatmap.locations import check_separate, parse_location
 
     check_separate(parse_location(source), parse_location(output))

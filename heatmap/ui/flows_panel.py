@@ -1,4 +1,4 @@
-"""Data health's AppFlow part (DESIGN §14): the last runs of the daily and backfill flows next to the calendar,
+"""Data health's AppFlow part (docs/operations.md): the last runs of the daily and backfill flows next to the calendar,
 failed runs in red with AppFlow's message, and a Backfill action for missing or chosen days.
 
 A missing day usually has its reason in the runs (Google's 503 on a busy day), and its cure one click away: the

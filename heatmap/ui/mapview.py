@@ -1,7 +1,8 @@
 """Computing a view and showing its map: numbers from the engine, the overlay preview, hover, table, curve.
 
-The browser gets the engine's render of a downscaled screenshot (≤ PREVIEW_BYTES as JPEG) inside a Plotly
-figure with an invisible hover layer; the full-resolution PNG is rendered only when saved or downloaded.
+The browser gets the engine's render of a downscaled screenshot (≤ PREVIEW_BYTES as JPEG) in the map viewer's
+frame (heatmap/ui/viewer.py) with the hover numbers; the full-resolution PNG is rendered only when saved or
+downloaded.
 """
 
 from __future__ import annotations
