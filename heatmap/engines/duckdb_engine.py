@@ -120,6 +120,7 @@ class DuckDBEngine(SqlEngine):
             with self._running:  # one query at a time on the connection, each over its own partitions' files
                 if scope is not None:
                     self._views(scope)
-                return self.connection.sql(query.sql(dialect="duckdb")).pl()
+                result: pl.DataFrame = self.connection.sql(query.sql(dialect="duckdb")).pl()
+                return result
         except duckdb.Error as exc:
             raise DataError(f"the duckdb engine could not answer: {str(exc).splitlines()[0]}") from None

@@ -261,7 +261,8 @@ def _first_reason(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:
     chain: Any = pl.when(checks[0][0]).then(pl.lit(checks[0][1]))
     for check, reason in checks[1:]:
         chain = chain.when(check).then(pl.lit(reason))
-    return chain.otherwise(pl.lit(None)).alias("reason")
+    classified: pl.Expr = chain.otherwise(pl.lit(None)).alias("reason")
+    return classified
 
 
 def _column(roles: dict[str, str], role: str) -> str:

@@ -213,7 +213,7 @@ def min_attainable_p(k: npt.ArrayLike, n_a: npt.ArrayLike, n_b: npt.ArrayLike) -
     smaller = np.minimum(pi, 1.0 - pi)
     ties = np.where(np.isclose(pi, 0.5, rtol=0.0, atol=1e-12), 2.0, 1.0)
     with np.errstate(divide="ignore"):
-        return np.minimum(ties * smaller**k_arr, 1.0)
+        return np.asarray(np.minimum(ties * smaller**k_arr, 1.0), dtype=np.float64)
 
 
 def poisson_rate_tests(

@@ -204,7 +204,8 @@ def full_png(
     t: Translator = EN,
 ) -> bytes:
     """The full-resolution PNG with the legend burned in (for saving and downloading)."""
-    return _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
+    png: bytes = _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
+    return png
 
 
 def _render_map(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from heatmap.drawing.render import Alignment
 from heatmap.images import Screenshot
-from heatmap.runs import Alignment, RunParams
+from heatmap.runs import RunParams
 from heatmap.usecases.view import View, view_query
 
 

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from heatmap.contract import MAP_KINDS, SEGMENT_ALIASES
 from heatmap.drawing import render
-from heatmap.drawing.ramps import RAMPS
+from heatmap.drawing.ramps import RAMPS as RAMPS  # re-exported: the ramps a link may name
 from heatmap.drawing.render import SCALE_MODES
 
 KINDS = MAP_KINDS
