@@ -1,14 +1,10 @@
-"""Explore: one page, date range and segment as attention, scroll reach or clicks on a screenshot.
+"""The app: `streamlit run streamlit_app.py` opens Explore on the bundled demo data with no configuration.
 
-`streamlit run streamlit_app.py` opens on the bundled demo data with no configuration.
-The address bar always holds the whole view, so it is the shareable link; `?run=<id>` reopens a saved run.
+Streamlit's navigation over the pages/ files (heatmap.ui.page.navigate): the login gate, the settings, the sidebar
+and the source's engine are set up here, once per run, for whichever page the address names; each page file then
+only draws its page. The address bar always holds the whole view, so it is the shareable link.
 """
 
 from heatmap.ui import page
 
-ctx = page.setup("explore.title")
-
-with page.guard(ctx):
-    from heatmap.ui import explore
-
-    explore.main(ctx)
+page.navigate()

@@ -12,7 +12,10 @@ from __future__ import annotations
 import threading
 from typing import Any, cast
 
-RETRY_MODES = ("standard", "adaptive")  # botocore's modes with exponential backoff and jitter (docs/storage.md, docs/operations.md)
+RETRY_MODES = (
+    "standard",
+    "adaptive",
+)  # botocore's modes with exponential backoff and jitter (docs/storage.md, docs/operations.md)
 
 _loader: Any = None
 _loader_lock = threading.Lock()

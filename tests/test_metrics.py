@@ -218,3 +218,21 @@ def test_click_areas_by_hand() -> None:
     nobody = click_areas(ClickGrid(counts=counts, page_views=0))
     assert nobody["per_1000"].is_nan().all() and nobody["clicks"].sum() == 16
     assert click_areas(ClickGrid(counts=np.zeros((0, 100), dtype=np.int64), page_views=10)).height == 0
+
+
+def test_clicks_by_band_and_column_one_rule_for_compare_and_the_hover() -> None:
+    from heatmap.statistics.metrics import ClickGrid, cells_by_band, region_counts
+    from heatmap.ui.figures import click_cells
+
+    counts = np.zeros((12, 100), dtype=np.int64)  # rows of 20 px: 240 px, bands of 100 px
+    counts[0, 0] = 1  # band 0, x 0 %
+    counts[4, 99] = 2  # y 80 px: band 0, x 99 %
+    counts[5, 50] = 3  # y 100 px: band 1, x 50 %
+    counts[11, 10] = 4  # y 220 px: band 2
+    grid = ClickGrid(counts=counts, page_views=10)
+    two = cells_by_band(grid, rows=2, band_height_px=100, columns=4)
+    assert two.tolist() == [[1, 0, 0, 2], [0, 0, 3, 0]], "band 2 is past the two bands: dropped"
+    assert cells_by_band(grid, 2, 100, 4, below_into_last=True)[1].tolist() == [4, 0, 3, 0]
+    assert region_counts(grid, 3, 100).sum() == 10
+    hover = click_cells(grid, band_count=2, band_height_px=100)
+    assert hover.sum() == 10.0, "the hover shows every click"

@@ -58,13 +58,17 @@ class Catalog:
         return {day: route_of(name) for day, name in sorted(self.winners.items())}
 
     @property
-    def missing_days(self) -> list[date]:
-        """Days between the first and last exported day that no execution exported: never read as zero."""
+    def calendar(self) -> list[date]:
+        """Every day from the first to the last exported day, exported or not."""
         if not self.rows_per_day:
             return []
         first, last = min(self.rows_per_day), max(self.rows_per_day)
-        span = (last - first).days + 1
-        return [d for d in (first + timedelta(n) for n in range(span)) if d not in self.rows_per_day]
+        return [first + timedelta(n) for n in range((last - first).days + 1)]
+
+    @property
+    def missing_days(self) -> list[date]:
+        """Days between the first and last exported day that no execution exported: never read as zero."""
+        return [d for d in self.calendar if d not in self.rows_per_day]
 
     def folded_share(self, start: date, end: date) -> float | None:
         """The share of the period's heatmap events that GA4 folded into "(other)" rows (report route: its summary

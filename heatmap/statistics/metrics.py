@@ -267,19 +267,29 @@ class ClickGrid:
         return cells.write_csv(line_terminator="\n").encode("utf-8")
 
 
-def region_counts(grid: ClickGrid | None, rows: int, band_height_px: int) -> npt.NDArray[np.int64]:
-    """Clicks per (band, region column): a click row of y_step px belongs to the band its top edge falls in."""
-    out = np.zeros((rows, REGION_COLUMNS), dtype=np.int64)
+def cells_by_band(
+    grid: ClickGrid | None, rows: int, band_height_px: int, columns: int, below_into_last: bool = False
+) -> npt.NDArray[np.int64]:
+    """Clicks per (band, column of `columns` across the width): a click row of y_step px belongs to the band its top
+    edge falls in. Clicks below the last of `rows` bands are dropped, or with `below_into_last` counted in it."""
+    out = np.zeros((rows, columns), dtype=np.int64)
     if grid is None or grid.counts.size == 0 or rows == 0:
         return out
     counts = grid.counts
     band_of_row = (np.arange(counts.shape[0]) * grid.y_step_px) // band_height_px
+    if below_into_last:
+        band_of_row = np.minimum(band_of_row, rows - 1)
     keep = band_of_row < rows
-    column_of_x = np.arange(counts.shape[1]) * REGION_COLUMNS // counts.shape[1]
+    column_of_x = np.arange(counts.shape[1]) * columns // counts.shape[1]
     per_band = np.zeros((rows, counts.shape[1]), dtype=np.int64)
     np.add.at(per_band, band_of_row[keep], counts[keep])
     np.add.at(out.T, column_of_x, per_band.T)
     return out
+
+
+def region_counts(grid: ClickGrid | None, rows: int, band_height_px: int) -> npt.NDArray[np.int64]:
+    """Clicks per (band, region column): the cells Compare tests."""
+    return cells_by_band(grid, rows, band_height_px, REGION_COLUMNS)
 
 
 def reached_bands(grid: ClickGrid | None, band_height_px: int) -> int:

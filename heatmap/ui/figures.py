@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import plotly.graph_objects as go
 
-from heatmap.statistics.metrics import BandTable, ClickGrid
+from heatmap.statistics.metrics import BandTable, ClickGrid, cells_by_band
 
 CLICK_HOVER_COLUMNS = 20  # hover cells 5 % wide, one band high
 
@@ -130,19 +130,10 @@ def difference_hover(comparison: Any, kind: str = "reach") -> npt.NDArray[np.flo
 
 
 def click_cells(clicks: ClickGrid, band_count: int, band_height_px: int) -> npt.NDArray[np.float64]:
-    """Raw clicks summed into hover cells: one band high, CLICK_HOVER_COLUMNS across."""
-    rows = max(band_count, 0)
-    out = np.zeros((rows, CLICK_HOVER_COLUMNS), dtype=np.float64)
-    counts = clicks.counts
-    if counts.size == 0 or rows == 0:
-        return out
-    y_top = np.arange(counts.shape[0]) * clicks.y_step_px
-    band_of_row = np.minimum(y_top // band_height_px, rows - 1)
-    col_of_x = np.arange(counts.shape[1]) * CLICK_HOVER_COLUMNS // counts.shape[1]
-    per_band = np.zeros((rows, counts.shape[1]))
-    np.add.at(per_band, band_of_row, counts)
-    np.add.at(out.T, col_of_x, per_band.T)
-    return out
+    """Raw clicks summed into hover cells: one band high, CLICK_HOVER_COLUMNS across (clicks below the last band
+    counted in it: the hover shows every click)."""
+    cells = cells_by_band(clicks, max(band_count, 0), band_height_px, CLICK_HOVER_COLUMNS, below_into_last=True)
+    return cells.astype(np.float64)
 
 
 def reach_curve(bands: BandTable, labels: Mapping[str, str], markers: Sequence[tuple[float, str]] = ()) -> go.Figure:

@@ -22,13 +22,11 @@ STATUS_COLOURS = {0: "#f4f4f5", 1: "#16a34a", 2: "#f59e0b", 3: "#dc2626"}  # out
 def day_status(catalog: Any) -> pl.DataFrame:
     """One row per day from the first to the last exported day: rows, executions, status, and the route its counted
     rows came by (None for a missing day)."""
-    days = catalog.days
-    if not days:
+    span = catalog.calendar
+    if not span:
         return pl.DataFrame(
             schema={"day": pl.Date, "rows": pl.Int64, "executions": pl.Int64, "status": pl.String, "route": pl.String}
         )
-    first, last = days[0], days[-1]
-    span = [first + timedelta(n) for n in range((last - first).days + 1)]
     rows = [catalog.rows_per_day.get(d, 0) for d in span]
     executions = [catalog.executions_per_day.get(d, 0) for d in span]
     status = [

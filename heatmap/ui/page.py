@@ -1,8 +1,9 @@
-"""The one call every page starts with: `ctx = heatmap.ui.page.setup(title_key)`.
+"""The app's frame: `navigate()` (streamlit_app.py) and the one call every page file starts with, `setup()`.
 
-It sets the page up, loads the settings, runs the login gate, picks the language, draws the shared sidebar
-(navigation, language, source, reload) and loads the source's engine with progress. Because every page file runs it
-first, a deep link to any page URL meets the same gate and the same data.
+`navigate` is Streamlit's navigation over the pages/ files: it picks the page the address names, then sets it up
+once (page config, settings, login gate, language, the shared sidebar, the source's engine with progress) and runs
+the page file, whose `setup()` returns that context. A page file run on its own (a test) sets itself up, so a deep
+link to any page meets the same gate and the same data either way.
 
 `guard(ctx)` wraps a page body: a HeatmapError becomes an st.error with its own message (it says what happened
 and what to do); anything else becomes a generic st.error with a short reference that is also logged with the
@@ -15,6 +16,7 @@ import logging
 import secrets as pysecrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -30,13 +32,28 @@ from heatmap.usecases.view import MAX_VALUE_CHARS, MAX_VALUES, Problem, params_o
 
 log = logging.getLogger("heatmap.ui")
 
-ENTRYPOINT = "streamlit_app.py"
-PAGES: tuple[tuple[str, str, str, str], ...] = (  # script, label, icon, the id its address is recorded under
-    (ENTRYPOINT, "nav.explore", ":material/local_fire_department:", "explore"),
-    ("pages/1_Compare.py", "nav.compare", ":material/compare:", "compare"),
-    ("pages/2_Saved_runs.py", "nav.runs", ":material/history:", "runs"),
-    ("pages/3_Data_health.py", "nav.health", ":material/monitor_heart:", "health"),
+
+@dataclass(frozen=True)
+class AppPage:
+    script: str
+    label: str  # i18n key of its name in the sidebar
+    title: str  # i18n key of its title
+    icon: str
+    page_id: str  # what its address is recorded under
+    url_path: str  # "" for Explore, the app's root; the others keep the addresses links have always had
+    load_data: bool = True  # Saved runs needs the output store only: it works while the source is down
+
+
+EXPLORE = "pages/0_Explore.py"
+PAGES: tuple[AppPage, ...] = (
+    AppPage(EXPLORE, "nav.explore", "explore.title", ":material/local_fire_department:", "explore", ""),
+    AppPage("pages/1_Compare.py", "nav.compare", "compare.title", ":material/compare:", "compare", "Compare"),
+    AppPage("pages/2_Saved_runs.py", "nav.runs", "runs.title", ":material/history:", "runs", "Saved_runs", False),
+    AppPage(
+        "pages/3_Data_health.py", "nav.health", "health.title", ":material/monitor_heart:", "health", "Data_health"
+    ),
 )
+_CONTEXT: ContextVar[PageContext | None] = ContextVar("heatmap_page_context", default=None)
 LANG_KEY = "lang"
 # Less padding around the main area and a smaller title: the map, not the margins, gets the screen.
 STYLE = """
@@ -112,14 +129,14 @@ def _sidebar(t: Translator, lang: str, current: str) -> None:
     with st.sidebar:
         st.markdown(f"### :material/local_fire_department: {t('app.name')}")
         keep = language_params()
-        for path, key, icon, page_id in PAGES:
+        for app_page in PAGES:
             # Another page's last view: the link lands on the address that page writes, so no bare address comes
             # between (Back would stop there once and show the same view). This page's own view is still
             # being made in this run: its link keeps the view without naming it.
-            seen = st.session_state.get(f"_url_{page_id}", {}) if page_id != current else {}
+            seen = st.session_state.get(f"_url_{app_page.page_id}", {}) if app_page.page_id != current else {}
             last = {**seen, **keep}
             try:
-                st.page_link(path, label=t(key), icon=icon, query_params=last or None)
+                st.page_link(app_page.script, label=t(app_page.label), icon=app_page.icon, query_params=last or None)
             except StreamlitAPIException:  # a page script run as the entrypoint (tests): no app navigation
                 break
         st.divider()
@@ -166,8 +183,35 @@ def _load_engine(ctx: PageContext) -> Any:
     return engine
 
 
+def navigate() -> None:
+    """Run the page the address names (Explore at the root), set up once for it."""
+    lang = _choose_language()
+    t = Translator(lang)
+    known = {
+        app_page.page_id: st.Page(
+            app_page.script,
+            title=t(app_page.title),
+            icon=app_page.icon,
+            url_path=app_page.url_path or None,
+            default=not app_page.url_path,
+        )
+        for app_page in PAGES
+    }
+    chosen = st.navigation(list(known.values()), position="hidden")
+    app_page = next(p for p in PAGES if known[p.page_id].url_path == chosen.url_path)
+    token = _CONTEXT.set(setup(app_page.title, load_data=app_page.load_data))
+    try:
+        chosen.run()
+    finally:
+        _CONTEXT.reset(token)
+
+
 def setup(title_key: str, *, load_data: bool = True) -> PageContext:
-    """Page config, settings, login gate, language, sidebar and (unless load_data=False) the engine."""
+    """Page config, settings, login gate, language, sidebar and (unless load_data=False) the engine; for a page
+    file that `navigate` runs, the context it set up already."""
+    ready = _CONTEXT.get()
+    if ready is not None:
+        return ready
     lang = _choose_language()
     t = Translator(lang)
     st.set_page_config(

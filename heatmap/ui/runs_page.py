@@ -13,7 +13,7 @@ from heatmap.errors import HeatmapError
 from heatmap.stores import LocalStore
 from heatmap.ui import data, page, widgets
 from heatmap.ui.i18n import Translator
-from heatmap.ui.page import ENTRYPOINT, PageContext
+from heatmap.ui.page import EXPLORE, PageContext
 from heatmap.usecases.view import Problem
 
 PAGE_SIZE = 10
@@ -120,7 +120,7 @@ def _run_card(t: Translator, store: Any, record: Any, picture: bytes | None) -> 
         with buttons:
             c1, c2, c3, c4 = st.columns(4)
             if c1.button(t("runs.open"), key=f"r_open_{record.run_id}", type="primary"):
-                st.switch_page(ENTRYPOINT, query_params={"run": record.run_id, **page.language_params()})
+                st.switch_page(EXPLORE, query_params={"run": record.run_id, **page.language_params()})
             c2.download_button(
                 "PNG", data=_reader(store, record.png_key), file_name=f"{record.run_id}.png",
                 mime="image/png", key=f"r_png_{record.run_id}", on_click="ignore",
