@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from heatmap.config import DEFAULT_HOME, Settings
-from heatmap.drawing.captions import LANGUAGES, legend_text
+from heatmap.drawing.captions import legend_text
 from heatmap.engines import ENGINES
 from heatmap.engines.base import Engine
 from heatmap.errors import DataError, HeatmapError
@@ -21,6 +21,7 @@ from heatmap.ingest.catalog import Catalog
 from heatmap.query import parse_where
 from heatmap.stores import open_store
 from heatmap.table import ViewSums
+from heatmap.text import LANGUAGES
 from heatmap.usecases.sources import open_engine
 from heatmap.usecases.view import (
     DEFAULT_DAYS,

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
 from heatmap.errors import HeatmapError
+from heatmap.text import section
 
 #: Default pixel cap. Pillow holds RGB at 4 bytes per pixel and a render needs the screenshot plus the
 #: output, so 120 MP is ~1 GB at peak (e.g. 1440×80000, or 2880×40000 at device-pixel ratio 2).
@@ -37,24 +38,8 @@ MIN_WIDTH = 200
 MAX_WIDTH = 8_192
 MAX_ASPECT = 300
 
-#: Every refusal, by reason (heatmap.ui.i18n has them in each language; the CLI prints these).
-MESSAGES: dict[str, str] = {
-    "empty": "The file is empty (0 bytes); choose a PNG, JPEG or WebP screenshot",
-    "not_image": "This file is not a PNG, JPEG or WebP image (checked by its content, not its name)",
-    "truncated": "The image is truncated (the file ends early); export or upload the screenshot again",
-    "damaged": "The image is damaged and cannot be read ({detail}); export it again",
-    "no_size": "The image claims a size of {width}×{height} px, which is not a picture",
-    "too_many_pixels": "The image is {width}×{height} px ({megapixels} MP); the limit is {limit} MP. "
-    "Capture a shorter page or a lower device-pixel ratio.",
-    "too_narrow": "The image is {width} px wide; a page screenshot must be at least {min_width} px wide",
-    "too_wide": "The image is {width} px wide; a page screenshot must be at most {max_width} px wide",
-    "too_tall": "The image is {width}×{height} px, {ratio} times as tall as it is wide; a page screenshot may be at "
-    "most {max_ratio} times as tall as it is wide",
-    "trailing_data": "The file has {extra} bytes of other data after the end of the {format} image (a combined or "
-    "disguised file); export the screenshot again as a plain {format}",
-    "animated": "The image is an animated {format}; upload a still screenshot (one frame)",
-    "colour": "The image's colour format ({mode}) cannot be converted to RGB: {detail}",
-}
+#: Every refusal, by reason, in English (the CLI prints these; the app says them in its language: `image.*` keys).
+MESSAGES: dict[str, str] = section("en", "image.")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"

@@ -123,3 +123,26 @@ def test_a_key_nobody_defined_is_logged_not_hidden(caplog: pytest.LogCaptureFixt
     with caplog.at_level("WARNING", logger="heatmap.ui"):
         assert Translator("ja")("no.such.key") == "no.such.key"
     assert "no.such.key" in caplog.text
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_catalogs_are_plain_gettext(language: str) -> None:
+    """Any gettext tool reads them: compiled to .mo, Python's own gettext gives the texts the app shows."""
+    import gettext
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from heatmap.text import LOCALE, catalog
+
+    with (LOCALE / language / "LC_MESSAGES" / "heatmap.po").open("rb") as handle:
+        messages = read_po(handle)
+    assert not [m.id for m in messages if m.id and m.fuzzy], "no fuzzy entries: each is meant"
+    compiled = io.BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    translations = gettext.GNUTranslations(compiled)
+    texts = catalog(language)
+    assert all(translations.gettext(key) == text for key, text in texts.items())
+    assert texts["legend.line.fold"] and texts["image.empty"] and texts["auth.logout"], "one catalog for all texts"

@@ -64,13 +64,3 @@ def test_the_labels_on_the_map_are_in_the_legend_language():
     differs = np.nonzero((en[:rows] != ja[:rows]).any(axis=2))
     assert differs[0].size, "the labels differ"
     assert differs[1].max() < 200, "only the label boxes at the left differ, not the painted bands"
-
-
-def test_every_legend_phrase_has_the_same_placeholders_in_both_languages():
-    import string
-
-    def fields(text: str) -> set[str]:
-        return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
-
-    for key, english in LEGEND["en"].items():
-        assert fields(english) == fields(LEGEND["ja"][key]), key
