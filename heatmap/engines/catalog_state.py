@@ -25,6 +25,7 @@ from heatmap.contract import Bounds
 from heatmap.errors import AlreadyExists, StoreError
 from heatmap.fields import FieldMap
 from heatmap.ingest.parts import write_atomic
+from heatmap.readers import gunzip
 from heatmap.stores.base import ObjectInfo, Store
 
 log = logging.getLogger("heatmap.engines")
@@ -126,21 +127,12 @@ class StateHome:
         for info in found[:3]:  # the newest that can be read
 
             def read(key: str = info.key) -> bytes:
-                return _gunzip(shared.read(key))
+                return gunzip(shared.read(key), MAX_STATE_BYTES)
 
             state = _parsed(read)
             if state is not None:
                 return state
         return None
-
-
-def _gunzip(data: bytes) -> bytes:
-    """A shared copy, inflated to at most MAX_STATE_BYTES: a damaged or planted object costs nothing."""
-    inflater = zlib.decompressobj(wbits=31)
-    text = inflater.decompress(data, MAX_STATE_BYTES)
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise ValueError("not a whole catalog state")
-    return text
 
 
 def _parsed(read: Callable[[], bytes]) -> CatalogState | None:

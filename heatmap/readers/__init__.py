@@ -9,7 +9,7 @@ import polars as pl
 from heatmap.readers import csv, jsonlines, parquet, ua
 from heatmap.readers.base import Issue, RawBatch
 
-__all__ = ["KINDS", "Issue", "RawBatch", "export_kind", "head_of", "read_export"]
+__all__ = ["KINDS", "Issue", "RawBatch", "TooLarge", "export_kind", "gunzip", "head_of", "read_export"]
 
 #: Real GA exports compress 10-30x; a gzip bomb compresses 1000x. Memory per object follows its size.
 MAX_EXPANSION = 100
@@ -21,9 +21,13 @@ def uncompressed_limit(compressed_size: int) -> int:
     return min(MAX_UNCOMPRESSED, max(MIN_UNCOMPRESSED_LIMIT, compressed_size * MAX_EXPANSION))
 
 
-def _gunzip(data: bytes, name: str) -> bytes:
-    """Every gzip member (AppFlow may concatenate them), never expanding beyond `uncompressed_limit`."""
-    limit = uncompressed_limit(len(data))
+class TooLarge(ValueError):
+    """Inflating would pass the limit given."""
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Every gzip member (AppFlow may concatenate them), never more than `limit` bytes: a damaged or planted object
+    costs at most that. Raises ValueError (TooLarge past the limit) saying what is wrong."""
     parts: list[bytes] = []
     size, rest = 0, data
     try:
@@ -32,16 +36,23 @@ def _gunzip(data: bytes, name: str) -> bytes:
             out = decompressor.decompress(rest, limit - size + 1)
             size += len(out)
             if size > limit or decompressor.unconsumed_tail:
-                raise ValueError(f"it expands beyond {limit // 1024**2:,} MB ({MAX_EXPANSION}x its size): a gzip bomb?")
+                raise TooLarge(f"it expands beyond {limit // 1024**2:,} MB")
             if not decompressor.eof:
                 raise ValueError("the file is truncated")
             parts.append(out)
             rest = decompressor.unused_data
     except (zlib.error, EOFError, OSError) as exc:
-        raise ValueError(f"corrupt gzip data: {exc}") from None
+        raise ValueError(str(exc)) from None
+    return b"".join(parts)
+
+
+def _gunzip_export(data: bytes) -> bytes:
+    try:
+        return gunzip(data, uncompressed_limit(len(data)))
+    except TooLarge as exc:
+        raise ValueError(f"corrupt gzip data: {exc} ({MAX_EXPANSION}x its size): a gzip bomb?") from None
     except ValueError as exc:
         raise ValueError(f"corrupt gzip data: {exc}") from None
-    return b"".join(parts)
 
 
 def read_export(data: bytes, name: str, keep: set[str]) -> RawBatch:
@@ -49,7 +60,7 @@ def read_export(data: bytes, name: str, keep: set[str]) -> RawBatch:
     Records that cannot become rows are always reported: nothing is dropped in silence."""
     if data[:2] == b"\x1f\x8b":
         try:
-            data = _gunzip(data, name)
+            data = _gunzip_export(data)
         except ValueError as exc:
             return RawBatch(pl.DataFrame(), [Issue(name, None, str(exc))])
     batch = _read(data, name, keep)
