@@ -89,6 +89,7 @@ def main() -> None:
     from heatmap.stores import open_store
     from heatmap.ui import figures, mapview
     from heatmap.ui.i18n import Translator
+    from heatmap.usecases.numbers import numbers
     from heatmap.usecases.view import MapSettings, View
 
     print(f"HEATMAP_HOME={home}")
@@ -159,7 +160,7 @@ def main() -> None:
             for segment in itertools.islice(itertools.cycle(SEGMENTS), rounds):
                 view = View(page="/", start=start, end=end, where=segment, kind=kind, display=MapSettings(dpr=dpr))
                 t0 = time.perf_counter()
-                nums = mapview.numbers(dataset, view)
+                nums = numbers(dataset, view)
                 t1 = time.perf_counter()
                 shown = mapview.preview(shot, view, nums, labels)
                 t2 = time.perf_counter()
@@ -202,14 +203,14 @@ def main() -> None:
     print("\n== baselines ==")
     started = time.perf_counter()
     again = load_dataset(store, cache_dir=None)
-    mapview.numbers(again, View(page="/", start=start, end=end, where=SEGMENTS[1]))
+    numbers(again, View(page="/", start=start, end=end, where=SEGMENTS[1]))
     print(f"segment change without the app's caches (exports parsed again): {time.perf_counter() - started:6.2f} s")
     shot, _ = shots["tall 1440x20000"]
     started = time.perf_counter()
     naive_bytes = len(px.imshow(shot.image).to_json())
     naive_time = time.perf_counter() - started
     plain = View(page="/", start=start, end=end)
-    ours = mapview.preview(shot, plain, mapview.numbers(dataset, plain), labels).payload
+    ours = mapview.preview(shot, plain, numbers(dataset, plain), labels).payload
     print(
         f"tall screenshot embedded at full resolution (px.imshow): {kb(naive_bytes)} in {naive_time:5.2f} s"
         f"   vs the app's map viewer {kb(ours)}"
@@ -225,6 +226,7 @@ def measure_source(source: str, home: Path, shot: Any, labels: Any, rounds: int)
     from heatmap.engines.local import load_dataset
     from heatmap.stores import open_store
     from heatmap.ui import mapview
+    from heatmap.usecases.numbers import numbers
     from heatmap.usecases.view import View
 
     print(f"\n== {source} ==")
@@ -253,7 +255,7 @@ def measure_source(source: str, home: Path, shot: Any, labels: Any, rounds: int)
         for segment in itertools.islice(itertools.cycle(SEGMENTS), rounds):
             view = View(page=page, start=start, end=end, where=segment, kind=kind)
             t0 = time.perf_counter()
-            shown = mapview.preview(shot, view, mapview.numbers(dataset, view), labels)
+            shown = mapview.preview(shot, view, numbers(dataset, view), labels)
             times.append(time.perf_counter() - t0)
             payloads.append(shown.payload)
         print(f"{page} {kind:9s} segment change {ms(times)}   map payload up to {kb(max(payloads))}")

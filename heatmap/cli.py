@@ -20,8 +20,8 @@ from heatmap.errors import DataError, HeatmapError
 from heatmap.ingest.catalog import Catalog
 from heatmap.query import parse_where
 from heatmap.stores import open_store
-from heatmap.table import ViewSums
 from heatmap.text import LANGUAGES
+from heatmap.usecases.numbers import Numbers, numbers
 from heatmap.usecases.sources import open_engine
 from heatmap.usecases.view import (
     DEFAULT_DAYS,
@@ -128,20 +128,29 @@ def demo_folder() -> Path:
 
 @dataclass(frozen=True)
 class Selected:
-    """A view the engine answered: what was asked (dates filled in) and its sums."""
+    """A view the engine answered: what was asked (dates filled in) and its numbers."""
 
     catalog: Catalog
-    page: str
-    start: date
-    end: date
-    where: dict[str, list[str]]
-    sums: ViewSums
+    spec: ViewSpec
+    nums: Numbers
 
     @property
-    def spec(self) -> ViewSpec:
-        return ViewSpec(
-            page=self.page, start=self.start, end=self.end, where={k: tuple(v) for k, v in self.where.items()}
-        )
+    def page(self) -> str:
+        return str(self.spec.page)
+
+    @property
+    def start(self) -> date:
+        assert self.spec.start is not None
+        return self.spec.start
+
+    @property
+    def end(self) -> date:
+        assert self.spec.end is not None
+        return self.spec.end
+
+    @property
+    def where(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.spec.where.items()}
 
 
 def view_dates(args: argparse.Namespace, catalog: Catalog) -> tuple[date, date]:
@@ -157,13 +166,14 @@ def select_view(args: argparse.Namespace, engine: Engine) -> Selected:
     catalog = engine.catalog
     start, end = view_dates(args, catalog)
     where = parse_where(catalog.segments, args.where)
-    sums = engine.view(args.page, start, end, where)
-    if sums.is_empty:
+    spec = ViewSpec(page=args.page, start=start, end=end, where={k: tuple(v) for k, v in where.items()})
+    nums = numbers(engine, spec)
+    if not nums.has_rows:
         pages = ", ".join(page for page, _ in catalog.pages()[:5]) or "none"
         raise DataError(
             f"no data for page {args.page!r} from {start} to {end} with that segment; busiest pages: {pages}"
         )
-    return Selected(catalog, args.page, start, end, where, sums)
+    return Selected(catalog, spec, nums)
 
 
 def _print(payload: dict[str, Any], as_json: bool) -> None:
@@ -190,14 +200,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 
 def cmd_bands(args: argparse.Namespace) -> int:
-    from heatmap.statistics.metrics import band_table
-
     if args.show_sql:
         return show_sql(args)
     _settings, engine = load_source(args)
     view = select_view(args, engine)
-    payload = band_table(view.sums).to_json_dict()
-    payload["ga_folded_share"] = view.catalog.folded_share(view.start, view.end)
+    payload = view.nums.bands.to_json_dict()
+    payload["ga_folded_share"] = view.nums.ga_folded
     _print(payload, args.json)
     return 0
 
@@ -230,7 +238,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from heatmap.images import load_screenshot
     from heatmap.locations import check_separate, parse_location
     from heatmap.runs import save_run
-    from heatmap.statistics.metrics import band_table, check_enough, click_grid
+    from heatmap.statistics.metrics import check_enough
     from heatmap.usecases.saving import params_for
 
     settings, engine = load_source(args)
@@ -241,16 +249,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise HeatmapError(f"cannot read the screenshot {args.screenshot}: {exc.strerror}") from None
     view = select_view(args, engine)
-    bands = band_table(view.sums)
+    bands = view.nums.bands
     check_enough(bands.page_views, settings.min_page_views if args.min_page_views is None else args.min_page_views)
-    clicks = click_grid(view.sums, bands.page_views) if args.kind == "clicks" else None
+    clicks = view.nums.clicks if args.kind == "clicks" else None
     settings_of_map = MapSettings(dpr=args.dpr, shift=int(args.shift), ramp=args.ramp, opacity=args.opacity)
     spec = replace(view.spec, kind=args.kind, display=settings_of_map)
     everyone = legend_text(args.lang, "all_visitors")
     segment = "; ".join(f"{k}={'|'.join(v)}" for k, v in view.where.items()) or everyone
     caption = Caption(view.page, view.start.isoformat(), view.end.isoformat(), segment, bands.page_views,
                       clicks.total if clicks else None, language=args.lang,
-                      ga_folded=view.catalog.folded_share(view.start, view.end))  # fmt: skip
+                      ga_folded=view.nums.ga_folded)  # fmt: skip
     drawing, alignment = settings_of_map.drawing(args.kind), settings_of_map.alignment(shot.width, shot.height)
     rendered = render_map(shot.image, drawing, caption, bands, clicks, alignment)
     params = params_for(spec, shot)
@@ -271,7 +279,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     shared `--where`). A side without data is an error; sides that can share page views get a warning on stderr.
     """
     from heatmap.statistics.compare import compare_bands
-    from heatmap.statistics.metrics import band_table, click_grid
 
     if (args.b_start is None) != (args.b_end is None):
         raise HeatmapError("give both --b-from and --b-to (period B), or neither (B covers the dates of A)")
@@ -290,11 +297,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     min_views = settings.min_band_views if args.min_band_views is None else args.min_band_views
     if min_views < 2:
         raise HeatmapError(f"--min-band-views must be at least 2, not {min_views}")
-    bands_a, bands_b = band_table(side_a.sums), band_table(side_b.sums)
-    comparison = compare_bands(
-        bands_a, bands_b, fdr, clicks_a=click_grid(side_a.sums, bands_a.page_views),
-        clicks_b=click_grid(side_b.sums, bands_b.page_views), min_views=min_views,
-    )  # fmt: skip
+    a, b = side_a.nums, side_b.nums
+    comparison = compare_bands(a.bands, b.bands, fdr, clicks_a=a.clicks, clicks_b=b.clicks, min_views=min_views)
 
     def side(view: Selected) -> dict[str, Any]:
         return {"from": view.start.isoformat(), "to": view.end.isoformat(), "where": view.where}

@@ -17,6 +17,7 @@ from heatmap.statistics import compare
 from heatmap.ui import figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
+from heatmap.usecases.numbers import Numbers, numbers
 from heatmap.usecases.view import (
     MODES,
     CompareView,
@@ -132,8 +133,8 @@ def main(ctx: PageContext) -> None:
     st.title(f"{t('compare.title')} · {view.page}")
     page.warn_problems(t, problems)
     side_a, side_b = view.sides()
-    nums_a = mapview.numbers(ctx.engine, side_a)
-    nums_b = mapview.numbers(ctx.engine, side_b)
+    nums_a = numbers(ctx.engine, side_a)
+    nums_b = numbers(ctx.engine, side_b)
     device = shots.device_of(side_a.where if view.mode == "periods" else view.where_a)
 
     with st.sidebar.expander(t("shot.header"), icon=":material/image:"):  # widgets stay out of popovers (explore.py)
@@ -217,8 +218,8 @@ def main(ctx: PageContext) -> None:
 def _maps(
     ctx: PageContext,
     view: CompareView,
-    nums_a: mapview.Numbers,
-    nums_b: mapview.Numbers,
+    nums_a: Numbers,
+    nums_b: Numbers,
     comparison: compare.Comparison,
     shot: Any,
     device: str,

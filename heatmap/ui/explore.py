@@ -13,6 +13,7 @@ from heatmap.errors import CropError
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.page import PageContext
+from heatmap.usecases.numbers import Numbers, numbers
 from heatmap.usecases.view import DPRS, Problem, View, bound_params, default_view, parse_view, view_query
 
 log = logging.getLogger("heatmap.ui")
@@ -82,7 +83,7 @@ def main(ctx: PageContext) -> None:
     st.caption(f"{start} – {end} · {widgets.segment_label(t, where)} · {t('kind.' + kind)}")
     page.warn_problems(t, problems)
     view = View(page=page_path, start=start, end=end, where=where, kind=kind)
-    nums = mapview.numbers(ctx.engine, view)
+    nums = numbers(ctx.engine, view)
     restored = st.session_state.pop("_x_restored", None)
     record = st.session_state.pop("_x_run_record", None)
     if restored and record is not None:
@@ -135,7 +136,7 @@ def main(ctx: PageContext) -> None:
         mapview.show_table(t, nums.bands, key="x_table")
 
 
-def _auto_dpr(chosen: shots.Chosen, nums: mapview.Numbers, device: str) -> None:
+def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:
     """When a different screenshot is picked (not from a link), preset its device-pixel ratio."""
     sha = chosen.sha
     if sha == st.session_state.get("_x_last_shot"):
@@ -151,7 +152,7 @@ def _auto_dpr(chosen: shots.Chosen, nums: mapview.Numbers, device: str) -> None:
         st.session_state[f"{P}{key}"] = 0
 
 
-def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot | None, device: str) -> bool:
+def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str) -> bool:
     """The overlay, or the low-data guard instead of it. True when a map is shown."""
     t = ctx.t
     minimum = ctx.settings.min_page_views
@@ -185,7 +186,7 @@ def _map(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot |
     return True
 
 
-def _alignment_note(t: Any, view: View, nums: mapview.Numbers, shot: Screenshot, mixed_devices: bool) -> None:
+def _alignment_note(t: Any, view: View, nums: Numbers, shot: Screenshot, mixed_devices: bool) -> None:
     data_px = nums.bands.data_height_px  # how far visitors scrolled: clicks need not reach the bottom
     align = view.display.alignment(shot.width, shot.height)
     try:

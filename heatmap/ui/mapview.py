@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import date
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -21,41 +20,17 @@ from PIL import Image
 from heatmap.drawing import render
 from heatmap.drawing.captions import legend_text
 from heatmap.images import Screenshot
-from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_areas, click_grid
+from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
 from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import STRINGS, Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
 from heatmap.ui.widgets import segment_label
+from heatmap.usecases.numbers import Numbers
 from heatmap.usecases.view import MapSettings, Spot, View
 
 PREVIEW_BYTES = 1_400_000  # JPEG bytes of one view together: base64 adds a third, hover numbers a few kB (budget: 2 MB)
 CANVAS_WIDTHS = {"desktop": 1440, "tablet": 820, "mobile": 390}
 EN = Translator("en")
-
-
-@dataclass
-class Numbers:
-    """What the engine says about one selection."""
-
-    bands: BandTable
-    clicks: ClickGrid
-    missing_days: list[date] = field(default_factory=list)
-    ga_folded: float | None = None  # share of the period's heatmap events GA4 folded into "(other)"
-
-    @property
-    def n(self) -> int:
-        return self.bands.page_views
-
-
-def numbers(engine: Any, view: View) -> Numbers:
-    """The view's sums from the engine, then bands and clicks (fast: one page, no S3, no image work)."""
-    assert view.page is not None and view.start is not None and view.end is not None
-    sums = engine.view(view.page, view.start, view.end, view.where)
-    bands = band_table(sums)
-    clicks = click_grid(sums, bands.page_views)
-    missing = [d for d in engine.catalog.missing_days if view.start <= d <= view.end]
-    folded = engine.catalog.folded_share(view.start, view.end)
-    return Numbers(bands=bands, clicks=clicks, missing_days=missing, ga_folded=folded)
 
 
 def caption(

@@ -13,6 +13,7 @@ from heatmap.errors import HeatmapError
 from heatmap.images import Screenshot
 from heatmap.ui import mapview, page
 from heatmap.ui.page import PageContext
+from heatmap.usecases.numbers import Numbers
 from heatmap.usecases.saving import params_for
 from heatmap.usecases.view import RUN_ID, Options, Problem, View, parse_view, view_query, where_query
 
@@ -46,7 +47,7 @@ def run_params(record: Any) -> dict[str, list[str]]:
     return {k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in raw.items() if v is not None}
 
 
-def save(ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot | None, device: str) -> Any:
+def save(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str) -> Any:
     """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
     assert view.page and view.start and view.end
     png = mapview.full_png(shot, view, nums, device, t=ctx.t)
@@ -70,7 +71,7 @@ def ctx_store(ctx: PageContext) -> Any:
 
 
 def save_and_share(
-    ctx: PageContext, view: View, nums: mapview.Numbers, shot: Screenshot | None, device: str, shown: bool
+    ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str, shown: bool
 ) -> None:
     t = ctx.t
     params = view_query(view)
