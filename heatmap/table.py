@@ -8,6 +8,7 @@ Strings are categorical so ten million rows stay small.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
@@ -22,6 +23,21 @@ BASE_SCHEMA: dict[str, pl.DataType] = {
     "y": pl.Int32(),
 }
 MEASURE_SCHEMA: dict[str, pl.DataType] = {"events": pl.Int64(), "seconds": pl.Float64(), "seconds_sq": pl.Float64()}
+
+#: The seconds² rule, in one place for the local ingest, the SQL engines and the statistics: k events with s seconds
+#: in all have Σs² ≥ s²/k (Cauchy–Schwarz). Less, beyond float error (SQ_RELATIVE) and GA's rounding of each
+#: event's seconds to 0.01 (SQ_ROUNDING per event), cannot come from the tag: some events did not send seconds² (a
+#: GA4 report counts a missing parameter as 0, e.g. for pages still on an older tag), so it is unknown, not a number.
+SQ_RELATIVE = 1e-9
+SQ_ROUNDING = 0.01
+
+M = TypeVar("M")
+
+
+def seconds_sq_floor(seconds: M, events: M, events_at_least_one: M) -> M:
+    """The least seconds² that `events` events with `seconds` seconds in all can send (arrays, polars expressions
+    or numbers; `events_at_least_one` is `events` clipped below at 1, each library spells that its own way)."""
+    return seconds**2 / events_at_least_one * (1 - SQ_RELATIVE) - SQ_ROUNDING * events  # type: ignore[operator,no-any-return]
 
 
 def schema(segments: tuple[str, ...]) -> dict[str, pl.DataType]:

@@ -56,3 +56,19 @@ def test_impossibly_small_seconds_squared_is_unknown(squares: str, kept: bool) -
     assert table.height == 1, "the row itself stays: reach and seconds are fine"
     assert (table["seconds_sq"][0] is not None) is kept
     assert table["seconds"][0] == 50.0
+
+
+def test_one_rule_for_every_engine_and_the_statistics() -> None:
+    """table.seconds_sq_floor is the rule; the SQL carries its constants (tests/test_engines.py checks that the
+    engines then decide alike row by row)."""
+    import numpy as np
+
+    from heatmap.engines.sql import Scope, _normalized
+    from heatmap.table import SQ_RELATIVE, SQ_ROUNDING, seconds_sq_floor
+
+    # 4 events, 20 s in all: Σs² ≥ 20² / 4 = 100, less 0.01 per event for GA's rounding
+    assert seconds_sq_floor(20.0, 4.0, 4.0) == pytest.approx(100 * (1 - 1e-9) - 0.04)
+    floors = seconds_sq_floor(np.array([20.0, 0.0]), np.array([4, 0]), np.maximum(np.array([4, 0]), 1))
+    assert floors.tolist() == pytest.approx([99.96, 0.0])
+    text = _normalized(FieldMap(), Scope())
+    assert f"(1E0 - {SQ_RELATIVE:.0E})" in text and f"- {SQ_ROUNDING:.0E} * CAST(events AS DOUBLE)" in text

@@ -39,6 +39,7 @@ from heatmap import contract
 from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap, plain_name
 from heatmap.ingest.executions import execution_of
+from heatmap.table import SQ_RELATIVE, SQ_ROUNDING
 
 DIALECT = "trino"
 FLOW, RUN_DATE = "flow", "run_date"  # the partition columns
@@ -224,10 +225,9 @@ def _normalized(fields: FieldMap, scope: Scope) -> str:
     NaN and infinities fail the BETWEEN bounds in both dialects (Trino: comparisons with NaN are false; DuckDB
     orders NaN above every number), so no finiteness function is needed.
 
-    `sq` is normalize's seconds² rule: k events with s seconds in all have Σs² ≥ s²/k (Cauchy–Schwarz, rounding to
-    0.01 allowed), so a smaller seconds² means some events did not send it (a GA4 report counts a missing
-    parameter as 0): unknown (null), not a number. The same float operations in the same order as
-    normalize._seconds_sq_if_possible, with double literals in both dialects, so both engines draw the line alike."""
+    `sq` is the seconds² rule (table.seconds_sq_floor, its constants written in): a smaller seconds² than the
+    row's seconds can give is unknown (null), not a number. The same float operations in the same order, with
+    double literals in both dialects, so every engine draws the line alike."""
     c = {role: _ident(getattr(fields, role)) for role in ("date", "page", "event_name", "band", "x", "y", "events")}
     seconds, seconds_sq = _ident(fields.seconds), _ident(fields.seconds_sq)
     segments = [(name, _ident(name)) for name in fields.segments]
@@ -281,7 +281,8 @@ def _normalized(fields: FieldMap, scope: Scope) -> str:
             ELSE NOT position_missing AND x IS NOT NULL AND x BETWEEN 0 AND 99
               AND y IS NOT NULL AND y BETWEEN 0 AND :max_y END AS ok,
         CASE WHEN seconds_sq < COALESCE(seconds, 0E0) * COALESCE(seconds, 0E0)
-                               / GREATEST(CAST(events AS DOUBLE), 1E0) * (1E0 - 1E-9) - 1E-2 * CAST(events AS DOUBLE)
+                               / GREATEST(CAST(events AS DOUBLE), 1E0) * (1E0 - {SQ_RELATIVE:.0E})
+                               - {SQ_ROUNDING:.0E} * CAST(events AS DOUBLE)
              THEN NULL ELSE seconds_sq END AS sq
       FROM dated
     ),

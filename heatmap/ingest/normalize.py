@@ -11,7 +11,7 @@ import polars as pl
 from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap
 from heatmap.readers.base import Issue, IssueLog, RawBatch
-from heatmap.table import EVENT_KINDS, schema
+from heatmap.table import EVENT_KINDS, schema, seconds_sq_floor
 
 PLACEHOLDERS = sorted(PLACEHOLDER_VALUES)
 
@@ -76,11 +76,9 @@ def _parse_dates(values: pl.Series, bounds: Bounds) -> dict[str, date | None]:
 
 
 def _seconds_sq_if_possible() -> pl.Expr:
-    """The row's seconds², or null when it is less than the row's seconds can give: k events with s seconds in all
-    have Σs² ≥ s²/k (Cauchy–Schwarz; rounding to 0.01 allowed). Less means some events did not send seconds²
-    (a GA4 report counts a missing parameter as 0, e.g. for pages still running an older tag): unknown, not 0."""
+    """The row's seconds², or null when it is less than the row's seconds can give (table.seconds_sq_floor)."""
     events = pl.col("_events").cast(pl.Float64)
-    floor = pl.col("_seconds").fill_null(0.0) ** 2 / events.clip(lower_bound=1.0) * (1 - 1e-9) - 0.01 * events
+    floor = seconds_sq_floor(pl.col("_seconds").fill_null(0.0), events, events.clip(lower_bound=1.0))
     return pl.when(pl.col("_seconds_sq") < floor).then(None).otherwise(pl.col("_seconds_sq"))
 
 

@@ -22,7 +22,7 @@ import polars as pl
 from heatmap.contract import BAND_HEIGHT_PX, CLICK_Y_STEP_PX
 from heatmap.errors import DataError
 from heatmap.statistics.stats import poisson_intervals, wilson_intervals
-from heatmap.table import ViewSums, view_sums
+from heatmap.table import ViewSums, seconds_sq_floor, view_sums
 
 MIN_PAGE_VIEWS = 100
 REGION_COLUMNS = 10  # click regions (areas) are 10 % of the page width by one band high
@@ -173,9 +173,8 @@ def band_table(data: pl.DataFrame | ViewSums, band_height_px: int = BAND_HEIGHT_
             sq_missing[idx[keep]] = per_band["sq_missing"].fill_null(0).to_numpy()[keep]
         else:  # sums from an engine that does not carry seconds² yet
             sq_missing[idx[keep]] = 1
-        # Cauchy–Schwarz: k page views with total s have Σs² ≥ s²/k. Less cannot come from the tag (e.g. a GA4
-        # report that gives 0 for events of an older tag without hm_seconds_sq): the variance is unknown.
-        short = seconds_sq < seconds**2 / np.maximum(views, 1) * (1 - 1e-9) - 0.01 * views
+        # Less seconds² than the band's seconds can give (table.seconds_sq_floor): the variance is unknown.
+        short = seconds_sq < seconds_sq_floor(seconds, views, np.maximum(views, 1))
         sq_missing[short & (seconds > 0)] = np.maximum(sq_missing[short & (seconds > 0)], 1)
     n = int(views[0]) if count else 0
     if n > 0:
