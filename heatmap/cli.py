@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from heatmap.config import DEFAULT_HOME, Settings
-from heatmap.drawing.captions import legend_text
 from heatmap.engines import ENGINES
 from heatmap.engines.base import Engine
 from heatmap.errors import DataError, HeatmapError
@@ -21,6 +20,7 @@ from heatmap.ingest.catalog import Catalog
 from heatmap.query import parse_where
 from heatmap.stores import open_store
 from heatmap.text import LANGUAGES
+from heatmap.usecases import pictures
 from heatmap.usecases.numbers import Numbers, numbers
 from heatmap.usecases.sources import open_engine
 from heatmap.usecases.view import (
@@ -234,7 +234,6 @@ def show_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from heatmap.drawing.render import Caption, render_map
     from heatmap.images import load_screenshot
     from heatmap.locations import check_separate, parse_location
     from heatmap.runs import save_run
@@ -254,13 +253,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     clicks = view.nums.clicks if args.kind == "clicks" else None
     settings_of_map = MapSettings(dpr=args.dpr, shift=int(args.shift), ramp=args.ramp, opacity=args.opacity)
     spec = replace(view.spec, kind=args.kind, display=settings_of_map)
-    everyone = legend_text(args.lang, "all_visitors")
-    segment = "; ".join(f"{k}={'|'.join(v)}" for k, v in view.where.items()) or everyone
-    caption = Caption(view.page, view.start.isoformat(), view.end.isoformat(), segment, bands.page_views,
-                      clicks.total if clicks else None, language=args.lang,
-                      ga_folded=view.nums.ga_folded)  # fmt: skip
-    drawing, alignment = settings_of_map.drawing(args.kind), settings_of_map.alignment(shot.width, shot.height)
-    rendered = render_map(shot.image, drawing, caption, bands, clicks, alignment)
+    legend = pictures.caption(spec, view.nums, args.lang)
+    alignment = settings_of_map.alignment(shot.width, shot.height)
+    rendered = pictures.draw(shot.image, alignment, spec, view.nums, legend)
     params = params_for(spec, shot)
     record = save_run(
         open_store(output, settings.s3), view.catalog.source, params, rendered.png(), bands, screenshot=shot,

@@ -18,13 +18,13 @@ import streamlit as st
 from PIL import Image
 
 from heatmap.drawing import render
-from heatmap.drawing.captions import legend_text
 from heatmap.images import Screenshot
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
 from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import STRINGS, Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
 from heatmap.ui.widgets import segment_label
+from heatmap.usecases import pictures
 from heatmap.usecases.numbers import Numbers
 from heatmap.usecases.view import MapSettings, Spot, View
 
@@ -33,20 +33,9 @@ CANVAS_WIDTHS = {"desktop": 1440, "tablet": 820, "mobile": 390}
 EN = Translator("en")
 
 
-def caption(
-    view: View, n: int, clicks: int | None, t: Translator = EN, ga_folded: float | None = None
-) -> render.Caption:
-    """The legend facts, in the language of the page that exports it."""
-    return render.Caption(
-        page=view.page or "",
-        start=view.start.isoformat() if view.start else "",
-        end=view.end.isoformat() if view.end else "",
-        segment=segment_label(t, view.where) if view.where else legend_text(t.lang, "all_visitors"),
-        page_views=n,
-        clicks=clicks,
-        language=t.lang,
-        ga_folded=ga_folded,
-    )
+def caption(view: View, nums: Numbers, t: Translator = EN) -> render.Caption:
+    """The legend facts, in the language of the page that exports it, the segment named as the page names it."""
+    return pictures.caption(view, nums, t.lang, segment_label(t, view.where) if view.where else None)
 
 
 def blank_canvas(width_css: int, height_css: int, width_px: int) -> Image.Image:
@@ -193,17 +182,9 @@ def _render_map(
     full: bool,
 ) -> tuple[Any, Any, Any]:
     """The engine render of a view on the screenshot (downscaled for the browser, or full resolution)."""
-    clicks = nums.clicks if view.kind == "clicks" else None
     data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
     image, align = canvas(shot, view.display, data_height, device, full=full)
-    rendered = render.render_map(
-        image,
-        engine or view.display.drawing(view.kind),
-        caption(view, nums.n, clicks.total if clicks else None, t, nums.ga_folded),
-        bands=nums.bands,
-        clicks=clicks,
-        alignment=align,
-    )
+    rendered = pictures.draw(image, align, view, nums, caption(view, nums, t), engine)
     return rendered, image, align
 
 
