@@ -1,13 +1,15 @@
 """One cache for what the engines and the app keep in memory: least recently used out first, bounded by a count
 or by bytes (cachetools), and a key being loaded is loaded once: sessions asking for it meanwhile wait for that
-load and get its value, or its error."""
+load and get its value, or its error. `memory(budget)` is the process's one byte budget that the app's caches
+share (pages, screenshots, previews, thumbnails), each entry measured by `sizeof`."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 
@@ -16,12 +18,16 @@ V = TypeVar("V")
 
 
 class LoadOnce(Generic[K, V]):
-    """`maxsize` values, or `maxsize` in `getsizeof` units. A value larger than the whole cache is still kept,
-    alone, until the next one arrives: the page a designer is looking at is never read twice in a row."""
+    """`maxsize` values, or `maxsize` in `getsizeof` units. A value larger than the whole cache is kept alone
+    until the next one arrives (the page a designer is looking at is never read twice in a row), or, with
+    `keep_oversize=False` (a budget that must hold), not kept at all."""
 
-    def __init__(self, maxsize: float, getsizeof: Callable[[V], float] | None = None) -> None:
+    def __init__(
+        self, maxsize: float, getsizeof: Callable[[V], float] | None = None, keep_oversize: bool = True
+    ) -> None:
         self._values: LRUCache[K, V] = LRUCache(maxsize, getsizeof)
         self._oversize: tuple[K, V] | None = None
+        self._keep_oversize = keep_oversize
         self._lock = threading.Lock()
         self._loading: dict[K, Future[V]] = {}
 
@@ -53,6 +59,17 @@ class LoadOnce(Generic[K, V]):
         running.set_result(value)
         return value
 
+    @property
+    def maxsize(self) -> float:
+        return float(self._values.maxsize)
+
+    @property
+    def size(self) -> float:
+        """What the cache holds now, in `getsizeof` units (the oversize value included)."""
+        with self._lock:
+            extra = self._values.getsizeof(self._oversize[1]) if self._oversize else 0
+            return float(self._values.currsize + extra)
+
     def keys(self) -> list[K]:
         """Least recently used first."""
         with self._lock:
@@ -73,5 +90,42 @@ class LoadOnce(Generic[K, V]):
         try:
             self._values[key] = value
         except ValueError:  # larger than the whole cache
-            self._values.clear()
-            self._oversize = (key, value)
+            if self._keep_oversize:
+                self._values.clear()
+                self._oversize = (key, value)
+
+
+def sizeof(value: Any) -> int:
+    """Bytes a cached value holds: what it says (`nbytes`, a DataFrame's estimate, a picture's pixels), else
+    Python's own count. The app's own cached objects say it with an `nbytes` property."""
+    from PIL import Image
+
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return len(value)
+    if isinstance(value, Image.Image):
+        return value.width * value.height * len(value.getbands())
+    estimated = getattr(value, "estimated_size", None)
+    if callable(estimated):  # a polars DataFrame
+        return int(estimated())
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):
+        return nbytes
+    return sys.getsizeof(value)
+
+
+_MEMORY: list[LoadOnce[Hashable, Any]] = []
+_MEMORY_LOCK = threading.Lock()
+
+
+DEFAULT_BUDGET = 400 * 1024**2
+
+
+def memory(budget_bytes: int | None = None) -> LoadOnce[Hashable, Any]:
+    """The process's cache, shared by every session and every kind of entry (keys are tuples that start with the
+    kind). A value larger than the budget is computed and used, never kept. Without `budget_bytes`, the cache as
+    last set up (the app sets it from its settings on every run); a new budget starts a new, empty cache."""
+    with _MEMORY_LOCK:
+        wanted = budget_bytes if budget_bytes is not None else (_MEMORY[0].maxsize if _MEMORY else DEFAULT_BUDGET)
+        if not _MEMORY or _MEMORY[0].maxsize != wanted:
+            _MEMORY[:] = [LoadOnce(wanted, sizeof, keep_oversize=False)]
+        return _MEMORY[0]

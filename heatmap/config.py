@@ -42,6 +42,7 @@ class Settings:
     appflow: AppFlowOptions = field(default_factory=AppFlowOptions)
     engine: str = "local"  # who answers views: local, duckdb or athena (docs/engines.md)
     athena: AthenaOptions = field(default_factory=AthenaOptions)
+    cache_budget_mb: int = 400  # the app's in-memory caches together (pages, screenshots, previews, thumbnails)
 
     @property
     def uses_demo(self) -> bool:
@@ -103,6 +104,7 @@ class Settings:
             appflow=appflow,
             engine=_choice("engine", pick("engine", "local"), ENGINES),
             athena=athena,
+            cache_budget_mb=int(_between("cache_budget_mb", int(pick("cache_budget_mb", 400)), 31, math.inf)),
         )
 
 

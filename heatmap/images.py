@@ -72,6 +72,11 @@ class Screenshot:
         return self.image.width
 
     @property
+    def nbytes(self) -> int:
+        """What it holds in memory: the decoded pixels and the file's bytes."""
+        return self.image.width * self.image.height * len(self.image.getbands()) + len(self.data)
+
+    @property
     def height(self) -> int:
         return self.image.height
 

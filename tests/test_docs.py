@@ -37,6 +37,7 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
         "HEATMAP_APPFLOW_POLL_SECONDS": "2.5",
         "HEATMAP_ENGINE": "duckdb",
         "HEATMAP_ATHENA_TIMEOUT_SECONDS": "30",
+        "HEATMAP_CACHE_BUDGET_MB": "64",
     }
     bounds = {
         f"HEATMAP_{spec.name.upper()}": "2020-01-01" if spec.name == "first_day" else "9" for spec in fields(Bounds)
@@ -45,7 +46,7 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
     assert settings.source == "x" and settings.output == "x" and settings.cache_dir == "x"
     assert settings.s3.endpoint_url == "x" and settings.s3.max_attempts == 3 and settings.min_page_views == 7
     assert settings.shared_store == "on" and settings.bounds.max_page_height_px == 9
-    assert settings.fdr == 0.1 and settings.min_band_views == 20
+    assert settings.fdr == 0.1 and settings.min_band_views == 20 and settings.cache_budget_mb == 64
     assert settings.daily_flow == "x" and settings.backfill_flow == "x" and settings.appflow.retry_mode == "x"
     assert settings.appflow.max_attempts == 4 and settings.appflow.poll_seconds == 2.5
     assert settings.engine == "duckdb" and settings.athena.workgroup == "x" and settings.athena.timeout_seconds == 30

@@ -11,9 +11,10 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -35,10 +36,21 @@ PAGE_CACHE_BYTES = 384 * 1024**2
 class LocalEngine:
     name = "local"
 
-    def __init__(self, catalog: Catalog, parts: PartFolder, page_cache_bytes: int = PAGE_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        parts: PartFolder,
+        page_cache_bytes: int = PAGE_CACHE_BYTES,
+        memory: LoadOnce[Hashable, Any] | None = None,
+    ) -> None:
+        """`memory`: a cache shared with the rest of the process (the app's one budget) instead of its own."""
         self.catalog = catalog
         self.parts = parts
-        self.pages: LoadOnce[str, pl.DataFrame] = LoadOnce(page_cache_bytes, pl.DataFrame.estimated_size)
+        self.pages: LoadOnce[Any, pl.DataFrame] = (
+            memory if memory is not None else LoadOnce(page_cache_bytes, pl.DataFrame.estimated_size)
+        )
+        self._shared = memory is not None
+        self._token = object()  # this engine's pages in a shared cache: a reloaded source never sees another's
 
     def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
         return view_sums(self._selection(page, start, end, where))
@@ -67,7 +79,8 @@ class LocalEngine:
     def page_rows(self, page: str) -> pl.DataFrame:
         """Every counted row of `page`, sorted by date; read once (two sessions opening it read it once), then
         kept while it is among the recent."""
-        return self.pages.get_or_load(page, lambda: self._read(page))
+        key: Hashable = ("page", self._token, page) if self._shared else page
+        return self.pages.get_or_load(key, lambda: self._read(page))
 
     def _read(self, page: str | None) -> pl.DataFrame:
         paths: dict[Path, list[date]] = {self.parts.path(name): days for name, days in self.catalog.parts.items()}
@@ -90,6 +103,7 @@ def load_dataset(
     bounds: Bounds | None = None,
     shared: Store | None = None,
     objects: Sequence[ObjectInfo] | None = None,
+    memory: LoadOnce[Hashable, Any] | None = None,
 ) -> LocalEngine:
     """The source behind `store`, ready to answer views. Without `cache_dir` the parts live in a temporary
     folder for the life of the returned engine (tests, one-off commands). `objects`: the export listing when the
@@ -99,7 +113,7 @@ def load_dataset(
     catalog, parts = build_catalog(
         store, objects, folder, fields or FieldMap(), bounds or Bounds(), progress, workers, shared
     )
-    engine = LocalEngine(catalog, parts)
+    engine = LocalEngine(catalog, parts, memory=memory)
     if owned:
         weakref.finalize(engine, shutil.rmtree, folder, True)
     return engine

@@ -24,7 +24,7 @@ from typing import Any
 
 import streamlit as st
 
-from heatmap.caching import LoadOnce
+from heatmap.caching import LoadOnce, memory
 from heatmap.config import DEFAULT_HOME, Settings
 from heatmap.errors import NotFound, StoreError
 from heatmap.stores import S3Options, Store, open_store
@@ -98,7 +98,9 @@ def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | No
     listing = export_listing(uri, settings.s3)
     return _registry().get_or_load(
         engine_key(uri, settings, listing),
-        lambda: open_engine(settings.engine, uri, settings, settings.cache_dir, progress, objects=listing),
+        lambda: open_engine(
+            settings.engine, uri, settings, settings.cache_dir, progress, objects=listing, memory=memory()
+        ),
     )
 
 

@@ -7,6 +7,7 @@ downloaded.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -17,6 +18,7 @@ import polars as pl
 import streamlit as st
 from PIL import Image
 
+from heatmap.caching import memory
 from heatmap.drawing import render
 from heatmap.images import Screenshot
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
@@ -26,7 +28,7 @@ from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
 from heatmap.ui.widgets import segment_label
 from heatmap.usecases import pictures
 from heatmap.usecases.numbers import Numbers
-from heatmap.usecases.view import MapSettings, Spot, View
+from heatmap.usecases.view import MapSettings, Spot, View, view_query
 
 PREVIEW_BYTES = 1_400_000  # JPEG bytes of one view together: base64 adds a third, hover numbers a few kB (budget: 2 MB)
 CANVAS_WIDTHS = {"desktop": 1440, "tablet": 820, "mobile": 390}
@@ -55,6 +57,11 @@ class Preview:
     def payload(self) -> int:
         """Bytes the browser downloads to show this map alone in the viewer."""
         return viewer.payload_bytes(viewer.viewer_html([self.layer]))
+
+    @property
+    def nbytes(self) -> int:
+        cells = self.layer.cells.nbytes if self.layer.cells is not None else 0
+        return len(self.layer.jpeg) + self.layer.rows.nbytes + cells
 
 
 def canvas(
@@ -94,7 +101,48 @@ def preview(
     title: str = "",
     max_bytes: int = PREVIEW_BYTES,
 ) -> Preview:
-    """One map for the viewer: the engine's render of a downscaled screenshot, with its hover numbers."""
+    """One map for the viewer: the engine's render of a downscaled screenshot, with its hover numbers. Rendered
+    once per server for everything that decides it (the view and its link, the numbers, the screenshot, the
+    labels' language and the size): a second designer opening the same link gets it without rendering, and
+    sessions asking for it at once wait for the one render."""
+    key = (
+        "preview",
+        shot.sha256 if shot is not None else None,
+        tuple((k, tuple(v)) for k, v in sorted(view_query(view).items())),
+        numbers_fingerprint(nums),
+        tuple(sorted(labels.items())),
+        device,
+        engine,
+        t.lang,
+        title,
+        max_bytes,
+    )
+    made: Preview = memory().get_or_load(
+        key, lambda: _preview(shot, view, nums, labels, device, engine, t, title, max_bytes)
+    )
+    return made
+
+
+def numbers_fingerprint(nums: Numbers) -> str:
+    """What a view's numbers are, in 32 hex digits: equal numbers draw the same map."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(nums.bands.bands.write_ipc(None).getvalue())
+    digest.update(np.ascontiguousarray(nums.clicks.counts).tobytes())
+    digest.update(repr((nums.clicks.counts.shape, nums.clicks.page_views, nums.ga_folded)).encode())
+    return digest.hexdigest()
+
+
+def _preview(
+    shot: Screenshot | None,
+    view: View,
+    nums: Numbers,
+    labels: Mapping[str, str],
+    device: str,
+    engine: render.Display | None,
+    t: Translator,
+    title: str,
+    max_bytes: int,
+) -> Preview:
     started = time.perf_counter()
     rendered, image, align = _render_map(shot, view, nums, device, engine, t, full=False)
     bands = nums.bands

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from heatmap import runs
+from heatmap.caching import memory
 from heatmap.errors import HeatmapError
 from heatmap.stores import LocalStore
 from heatmap.ui import data, page, widgets
@@ -84,13 +85,18 @@ def main(ctx: PageContext) -> None:
         st.rerun()
 
 
-@st.cache_data(max_entries=200, show_spinner=False)
 def thumbnail(output: str, s3: Any, key: str) -> bytes | None:
-    """A run's thumbnail (runs never change, so one read per process), or None for runs saved without one."""
-    try:
-        return bytes(data.store_for(output, s3).read(key))
-    except HeatmapError:
-        return None
+    """A run's thumbnail (runs never change, so one read per process, kept in the server's memory budget), or
+    None for runs saved without one."""
+
+    def read() -> bytes:
+        try:
+            return bytes(data.store_for(output, s3).read(key))
+        except HeatmapError:
+            return b""  # remembered as "none", not read again
+
+    found: bytes = memory().get_or_load(("thumbnail", output, key), read)
+    return found or None
 
 
 def _reader(store: Any, key: str) -> Callable[[], bytes]:

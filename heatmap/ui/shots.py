@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import streamlit as st
 from PIL import Image
 
+from heatmap.caching import memory, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import ImageError, Screenshot, load_screenshot
@@ -42,38 +42,48 @@ class Chosen:
         return self.shot.sha256 if self.shot else None
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def decoded(sha: str, _data: bytes) -> Screenshot:
-    """Decode and check a screenshot once per process (keyed by its sha256, not its 20 MB of bytes)."""
-    return load_screenshot(_data, page_shape=True)
+def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
+    """Screenshot `sha`, decoded and checked once per process whether it came from an upload or a store (one
+    entry in the server's memory budget). `read` gives its bytes; None (never cached) raises NotFound, so a
+    picture stored later by another session is found on the next try. What the store holds is checked like an
+    upload; a picture whose pixels alone would fill the budget is refused."""
+
+    def load() -> Screenshot:
+        raw = read()
+        if raw is None:
+            raise NotFound(f"screenshot {sha[:12]} is not stored")
+        shot = load_screenshot(raw, page_shape=True)
+        budget = int(memory().maxsize)
+        if sizeof(shot) > budget:
+            raise ImageError(
+                "over_budget", megabytes=f"{sizeof(shot) / 1024**2:,.0f}", budget=f"{budget / 1024**2:,.0f}"
+            )
+        return shot
+
+    shot: Screenshot = memory().get_or_load(("shot", sha), load)
+    return shot
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
-def downscaled(sha: str, width: int, _image: Image.Image) -> Image.Image:
+def downscaled(sha: str, width: int, image: Image.Image) -> Image.Image:
     """The screenshot at `width` px (aspect kept): the browser preview is rendered from this, not the original."""
-    if _image.width <= width:
-        return _image
-    height = max(1, round(_image.height * width / _image.width))
-    return _image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if image.width <= width:
+        return image
 
+    def shrink() -> Image.Image:
+        height = max(1, round(image.height * width / image.width))
+        return image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
 
-@st.cache_resource(show_spinner=False, max_entries=6)
-def _stored(sha: str, output: str, s3: Any, demo: str | None) -> Screenshot:
-    """A stored screenshot, read and decoded once per process. Raises NotFound (never cached) when absent, so a
-    picture stored later by another session is found on the next try."""
-    raw = data.shot_bytes(sha, output, s3, demo)
-    if raw is None:
-        raise NotFound(f"screenshot {sha[:12]} is not in {output}")
-    return load_screenshot(raw, page_shape=True)  # the store is shared: what is there is checked like an upload
+    small: Image.Image = memory().get_or_load(("downscaled", sha, width), shrink)
+    return small
 
 
 def by_sha(ctx: PageContext, sha: str) -> Screenshot | None:
     """A screenshot by sha256: this session's uploads, the output store, or the demo folder."""
     uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
     if sha in uploads:
-        return decoded(sha, uploads[sha])
+        return decoded(sha, lambda: uploads[sha])
     try:
-        return _stored(sha, ctx.output, ctx.settings.s3, ctx.demo)
+        return decoded(sha, lambda: data.shot_bytes(sha, ctx.output, ctx.settings.s3, ctx.demo))
     except NotFound:
         return None
     except ImageError as exc:
@@ -148,7 +158,7 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
             raw = upload.getvalue()
             sha = hashlib.sha256(raw).hexdigest()
             try:
-                shot = decoded(sha, raw)
+                shot = decoded(sha, lambda: raw)
             except HeatmapError as exc:  # nothing is kept or stored
                 error = t(f"image.{exc.reason}", **exc.values) if isinstance(exc, ImageError) else str(exc)
                 sentence = t("shot.bad", error=error).rstrip(".。") + ("。" if t.lang == "ja" else ".")

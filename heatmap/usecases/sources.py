@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
+from heatmap.caching import LoadOnce
 from heatmap.config import Settings
 from heatmap.engines import ENGINES
 from heatmap.engines.base import Engine
@@ -26,6 +28,7 @@ def open_engine(
     progress: Callable[[int, int], None] | None = None,
     dry_run: bool = False,
     objects: Sequence[ObjectInfo] | None = None,
+    memory: LoadOnce[Hashable, Any] | None = None,
 ) -> Engine:
     """The engine `name` over `source`, ready to answer views (`objects`: its export listing, if just made). `dry_run` (Athena): run no query, use cached
     results only (heatmap.engines.athena.NotRun carries the first query that would have run)."""
@@ -33,8 +36,9 @@ def open_engine(
     shared = shared_store_for(settings, source)
     if name == "local":
         return load_dataset(
-            store, settings.fields, cache_dir, progress, bounds=settings.bounds, shared=shared, objects=objects
-        )
+            store, settings.fields, cache_dir, progress, bounds=settings.bounds, shared=shared, objects=objects,
+            memory=memory,
+        )  # fmt: skip
     objects = list(objects) if objects is not None else list_exports(store)
     if progress:
         progress(len(objects), len(objects))

@@ -1,0 +1,111 @@
+"""One memory budget for the server's caches (heatmap.caching.memory): never more bytes than the budget, entries
+measured, a screenshot decoded once whether it came from an upload or the store, one larger than the budget
+refused in one sentence, a preview rendered once for every session that asks for the same view."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from heatmap import caching
+from heatmap.caching import LoadOnce, sizeof
+from heatmap.images import ImageError, load_screenshot
+
+
+@pytest.fixture
+def budget() -> Iterator[LoadOnce]:
+    """A 20 MB budget for the test, the default one back afterwards."""
+    yield caching.memory(20 * 1024**2)
+    caching.memory(caching.DEFAULT_BUDGET)
+
+
+def png(width: int, height: int, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 400)), max_size=60))
+@settings(max_examples=60, deadline=None)
+def test_a_budget_is_never_exceeded(puts: list[tuple[int, int]]) -> None:
+    cache: LoadOnce[int, bytes] = LoadOnce(1000, len, keep_oversize=False)
+    for key, size in puts:
+        cache.get_or_load(key, lambda size=size: b"x" * size)
+        assert cache.size <= 1000
+    huge = cache.get_or_load(-1, lambda: b"x" * 5000)
+    assert len(huge) == 5000 and cache.get(-1) is None, "larger than the budget: used, never kept"
+
+
+def test_entries_are_measured_by_what_they_hold() -> None:
+    assert sizeof(b"12345") == 5
+    assert sizeof(Image.new("RGB", (100, 20))) == 100 * 20 * 3
+    frame = pl.DataFrame({"a": np.arange(1000, dtype=np.int64)})
+    assert sizeof(frame) == frame.estimated_size() >= 8000
+    shot = load_screenshot(png(400, 1000), page_shape=True)
+    assert sizeof(shot) == 400 * 1000 * 3 + len(shot.data)
+
+
+def test_a_screenshot_is_decoded_once_from_an_upload_or_the_store(budget: LoadOnce) -> None:
+    from heatmap.ui.shots import decoded
+
+    raw = png(400, 1200)
+    reads: list[str] = []
+
+    def from_upload() -> bytes:
+        reads.append("upload")
+        return raw
+
+    def from_store() -> bytes:
+        reads.append("store")
+        return raw
+
+    first = decoded("a" * 64, from_upload)
+    assert decoded("a" * 64, from_store) is first and reads == ["upload"], "one entry per sha256"
+    assert budget.size >= sizeof(first)
+
+
+def test_a_screenshot_larger_than_the_budget_is_refused_in_one_sentence(budget: LoadOnce) -> None:
+    from heatmap.ui.shots import decoded
+
+    raw = png(1440, 6000)  # 26 MB of pixels, over the 20 MB budget
+    with pytest.raises(ImageError) as refused:
+        decoded("b" * 64, lambda: raw)
+    assert refused.value.reason == "over_budget" and "HEATMAP_CACHE_BUDGET_MB" in str(refused.value)
+    assert budget.size == 0
+
+
+def test_a_preview_is_rendered_once_for_everyone_who_opens_the_view(budget: LoadOnce) -> None:
+    from heatmap.demo import ensure_demo
+    from heatmap.engines.local import load_dataset
+    from heatmap.stores import LocalStore
+    from heatmap.ui import figures, mapview
+    from heatmap.ui.i18n import Translator
+    from heatmap.usecases.numbers import numbers
+    from heatmap.usecases.view import MapSettings, View
+
+    engine = load_dataset(LocalStore(ensure_demo(caching_home())))
+    last = engine.catalog.days[-1]
+    view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
+    shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
+    labels = figures.hover_labels(Translator("en"), 100)
+    first = mapview.preview(shot, view, numbers(engine, view), labels)
+    again = mapview.preview(shot, view, numbers(engine, view), labels)  # another session, same link
+    assert again is first
+    other = mapview.preview(shot, view.with_(display=MapSettings(opacity=0.8)), numbers(engine, view), labels)
+    assert other is not first and other.layer.jpeg != first.layer.jpeg
+    segment = view.with_(where={"deviceCategory": ("mobile",)})
+    assert mapview.preview(shot, segment, numbers(engine, segment), labels) is not first
+
+
+def caching_home() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="demo-")
