@@ -116,3 +116,26 @@ def test_a_map_setting_outside_what_the_app_accepts_is_one_line(tmp_path, flag: 
     assert result.returncode == 2 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and flag in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_compare_this_view_keeps_page_segment_type_and_screenshot_and_compares_with_the_period_before() -> None:
+    from heatmap.usecases.view import compare_from, compare_query, parse_compare
+
+    options = Options(
+        ("/", "/pricing"), D(2026, 9, 1), D(2026, 11, 1),
+        {"deviceCategory": ("desktop", "mobile"), "sessionDefaultChannelGroup": ("Organic Search", "Direct")},
+    )  # fmt: skip
+    view = View(
+        page="/pricing", start=D(2026, 10, 15), end=D(2026, 11, 1), kind="attention", shot="a" * 64,
+        where={"deviceCategory": ("mobile",), "sessionDefaultChannelGroup": ("Organic Search",)},
+        display=MapSettings(dpr=2.0, opacity=0.6),
+    )  # fmt: skip
+    compare = compare_from(view, options.first_day)
+    assert (compare.mode, compare.page, compare.kind, compare.shot) == ("periods", "/pricing", "attention", "a" * 64)
+    assert (compare.start_b, compare.end_b) == (view.start, view.end), "B is what the designer was looking at"
+    assert (compare.start, compare.end) == (D(2026, 9, 27), D(2026, 10, 14)), "A: the 18 days before"
+    assert dict(compare.where) == dict(view.where) and compare.display == view.display
+    reopened, problems = parse_compare(compare_query(compare), options)
+    assert problems == [] and reopened == compare, "the link Compare opens with is that comparison"
+    at_start = compare_from(view.with_(start=D(2026, 9, 1)), options.first_day)
+    assert at_start.same(), "nothing before the data: A = B, which Compare says"

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
-from heatmap.ui.page import PageContext
+from heatmap.ui.page import PAGES_BY_ID, PageContext
 from heatmap.usecases.numbers import Numbers, numbers
-from heatmap.usecases.view import DPRS, Problem, View, bound_params, default_view, parse_view, view_query
+from heatmap.usecases.view import (
+    DPRS,
+    Problem,
+    View,
+    bound_params,
+    compare_from,
+    compare_query,
+    default_view,
+    parse_view,
+    view_query,
+)
 
 log = logging.getLogger("heatmap.ui")
 
@@ -123,6 +135,7 @@ def main(ctx: PageContext) -> None:
     view = view.with_(shot=chosen.sha, display=display)
     st.session_state[VIEW_KEY] = view
     page.sync_url(view_query(view), "explore")
+    _compare_link(t, view, options)
     shown = _map(ctx, view, nums, chosen.shot, device)
     save_tab, curve_tab, table_tab = st.tabs([t("save.header"), t("curve.header"), t("table.header")])
     with save_tab:
@@ -184,6 +197,17 @@ def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, d
         st.session_state.pop("_x_spot", None),
     )  # fmt: skip
     return True
+
+
+def _compare_link(t: Any, view: View, options: Any) -> None:
+    """ "Compare this view": Compare opens on this page, segment, type and screenshot, B = these dates, A = before."""
+    if view.start is None or view.end is None:
+        return
+    query = {**compare_query(compare_from(view, options.first_day)), **page.language_params()}
+    with contextlib.suppress(StreamlitAPIException):  # the page file run on its own (tests): no app navigation
+        st.page_link(
+            PAGES_BY_ID["compare"], label=t("explore.compare_this"), icon=":material/compare:", query_params=query
+        )
 
 
 def _alignment_note(t: Any, view: View, nums: Numbers, shot: Screenshot, mixed_devices: bool) -> None:

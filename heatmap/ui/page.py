@@ -54,6 +54,7 @@ PAGES: tuple[AppPage, ...] = (
         "pages/3_Data_health.py", "nav.health", "health.title", ":material/monitor_heart:", "health", "Data_health"
     ),
 )
+PAGES_BY_ID = {app_page.page_id: app_page.script for app_page in PAGES}
 _CONTEXT: ContextVar[PageContext | None] = ContextVar("heatmap_page_context", default=None)
 LANG_KEY = "lang"
 # Less padding around the main area and a smaller title: the map, not the margins, gets the screen.

@@ -533,6 +533,18 @@ class CompareView:
         return same_selection(*self.sides())
 
 
+def compare_from(view: View, first_day: date | None = None) -> CompareView:
+    """Compare starting from what the designer was looking at: the same page, segment, map type, screenshot and
+    display, B = the view's dates and A = the period before them (A = B when the data starts there, which
+    Compare says)."""
+    assert view.start is not None and view.end is not None
+    before = previous_period(view.start, view.end, first_day) or (view.start, view.end)
+    return CompareView(
+        mode="periods", page=view.page, kind=view.kind, start=before[0], end=before[1], start_b=view.start,
+        end_b=view.end, where=dict(view.where), shot=view.shot, display=view.display,
+    )  # fmt: skip
+
+
 def default_compare(options: Options) -> CompareView:
     """Segments mode on one layout: the commonest device on both sides (one screenshot fits both), A and B the
     two commonest values of the next dimension (new vs returning, else channel, ...)."""

@@ -164,6 +164,22 @@ def test_every_page_renders(st_server: Server, page: Page) -> None:
     screenshot(page, "page-compare-periods-ja")
 
 
+def test_compare_this_view_opens_compare_on_what_the_designer_was_looking_at(st_server: Server, page: Page) -> None:
+    view = "page=%2Fpricing&from=2026-10-15&to=2026-11-01&device=mobile&channel=Organic+Search&type=attention"
+    goto(page, f"{st_server.base_url}/?{view}")
+    page.get_by_role("link", name="Compare this view with the period before").click()
+    page.wait_for_url(re.compile(r"/Compare\?"))
+    wait_for_app_run(page)
+    query = query_of(page.url)
+    assert query["mode"] == ["periods"] and query["page"] == ["/pricing"] and query["type"] == ["attention"]
+    assert (query["from_b"], query["to_b"]) == (["2026-10-15"], ["2026-11-01"])
+    assert (query["from"], query["to"]) == (["2026-09-27"], ["2026-10-14"])
+    assert query["device"] == ["mobile"] and query["channel"] == ["Organic Search"]
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert viewer.jpeg_maps(page, "c_maps") >= 1
+    screenshot(page, "compare-from-explore")
+
+
 def test_invalid_link_warns_in_the_browser(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/?page=%2Fgone&from=tomorrow&type=heat&shot=xyz")
     expect(page.get_by_test_id("stAlertContentWarning").first).to_contain_text("could not be used")
