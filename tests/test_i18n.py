@@ -146,3 +146,14 @@ def test_the_catalogs_are_plain_gettext(language: str) -> None:
     texts = catalog(language)
     assert all(translations.gettext(key) == text for key, text in texts.items())
     assert texts["legend.line.fold"] and texts["image.empty"] and texts["auth.logout"], "one catalog for all texts"
+
+
+def test_segment_values_ga_names_are_translated_and_others_shown_as_exported() -> None:
+    from heatmap.ui.widgets import segment_label
+
+    ja = Translator("ja")
+    assert ja.value("newVsReturning", "new") == "新規" and ja.value("deviceCategory", "mobile") == "モバイル"
+    assert ja.value("sessionDefaultChannelGroup", "Organic Search") == "オーガニック検索"
+    assert ja.value("sessionDefaultChannelGroup", "Partner Newsletter") == "Partner Newsletter", "a site's own value"
+    assert Translator("en").value("newVsReturning", "new") == "new"
+    assert segment_label(ja, {"newVsReturning": ("new",)}) == "新規／リピーター: 新規"

@@ -64,3 +64,9 @@ class Translator:
         """A segment dimension's friendly name (its export name when the product does not know it)."""
         key = f"dim.{name}"
         return self(key) if self.has(key) else name
+
+    def value(self, dimension: str, value: str) -> str:
+        """A segment value as GA4 names it, in this language when the product knows it (GA's own channel and
+        device names); any other value as exported."""
+        key = f"value.{dimension}.{value}"
+        return self(key) if self.has(key) else value

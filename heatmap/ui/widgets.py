@@ -7,6 +7,7 @@ the data no longer allows is replaced by the default instead of raising.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -148,6 +149,7 @@ def segment_filters(
             list(values),
             key=f"{prefix}{key_prefix}{dim}",
             placeholder=t("filters.segment_any"),
+            format_func=functools.partial(t.value, dim),
         )
         if chosen:
             where[dim] = tuple(chosen)
@@ -228,4 +230,6 @@ def segment_label(t: Translator, where: Mapping[str, Sequence[str]]) -> str:
     """'Device: mobile · Channel: Email, Direct' or 'All' for no filter."""
     if not where:
         return t("filters.segment_any")
-    return " · ".join(f"{t.dimension(dim)}: {', '.join(values)}" for dim, values in where.items() if values)
+    return " · ".join(
+        f"{t.dimension(dim)}: {', '.join(t.value(dim, v) for v in values)}" for dim, values in where.items() if values
+    )

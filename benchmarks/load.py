@@ -1,0 +1,686 @@
+"""Load benchmark (docs/performance.md): N designers at once on one real `streamlit run`, each in its own
+Chromium context, and one long session (soak); the server's response time per interaction and its resident memory.
+
+    .venv/bin/python benchmarks/load.py            # N = 1, 5, 10 (2 rounds each) and a 200-step soak, 20 uploads
+    .venv/bin/python benchmarks/load.py --quick    # N = 1, 2 (1 round) and a 30-step soak, 4 uploads (CI)
+    .venv/bin/python benchmarks/load.py --designers 1 5 --soak-steps 100   # a shorter full run
+
+The app runs through tests.fixtures.browser.streamlit_server (a fresh temp HEATMAP_HOME with the demo data, a
+fresh output folder and a fresh server for every N and for the soak, so memory figures are per N); Debian's
+chromium (/usr/bin/chromium) is driven through Playwright's sync API, one thread and one browser context per
+designer. Every designer does the same scripted round, all starting together:
+
+    open      Explore (`/?page=%2F&type=attention`; a designer's first one is the fresh server's first load)
+    type      Heatmap -> Scroll reach, then -> Clicks
+    segment   Device -> desktop
+    source    Screenshot from -> Upload
+    upload    a 1440 x 20,000-px PNG, distinct per designer and round (PIL, sections, "text" and noisy "photos":
+              about 15 MB, not trivially compressible), until the app says where it stored it
+    save      Save run, until "Saved run"
+    compare   Compare with the difference map on that upload (`/Compare?mode=segments&...&diff=1&shot=<sha>`)
+
+(save comes before compare: opening Compare by its link starts a new session, which no longer has the upload.)
+Each interaction is timed from the action to the app reporting its run finished: the fixture's
+wait_for_app_run, the signal the e2e tests wait for (it starts with a fixed 250 ms pause, included in every
+figure). A step that fails or times out (--step-timeout) is counted and reported, and that designer's round
+stops there; the benchmark goes on. The browsers share the server's 2 cores, so the figures include their work.
+
+Memory: the streamlit process and its children (psutil RSS), sampled every 0.5 s in a thread during each N, plus
+the kernel's high-water mark of the server process (VmHWM) at the end. Soak: one session, --soak-steps scripted
+interactions with --soak-uploads distinct tall uploads spread over them, RSS after each step.
+
+Budgets (from the issue), printed next to the figures; nothing is asserted:
+- resident memory <= 1 GB at every sample for 10 concurrent designers with tall uploads;
+- soak final <= start + the cache budget (HEATMAP_CACHE_BUDGET_MB, default 400 MB) + 100 MB;
+- 10 designers on 2 cores: p95 <= 3 s per interaction;
+- one designer: p95 <= 1 s per interaction, excluding the first load;
+- five sessions on the same views <= 2.5x the time of one (p50 of the round at N=5 / at N=1, same run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures import map_viewer as viewer  # noqa: E402
+from tests.fixtures.browser import (  # noqa: E402
+    APP_ENV_KEYS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    streamlit_server,
+    wait_for_app_run,
+)
+from tests.streamlit_process import streamlit_process  # noqa: E402
+
+VIEWPORT = {"width": 1440, "height": 2200}
+KINDS = ("open", "type", "segment", "source", "upload", "save", "compare")
+GB = 1024  # MB
+CACHE_BUDGET_MB = int(os.environ.get("HEATMAP_CACHE_BUDGET_MB") or 400)
+EXPLORE = "/?page=%2F&type=attention"
+COMPARE = "/Compare?mode=segments&page=%2F&type=reach&a_device=desktop&b_device=mobile&diff=1"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Figures.
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def secs(values: Sequence[float]) -> str:
+    if not values:
+        return "p50     -     p95     -     n=0"
+    return f"p50 {statistics.median(values):6.2f} s   p95 {pct(values, 0.95):6.2f} s   n={len(values)}"
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "OVER BUDGET"
+
+
+@dataclass
+class Sample:
+    designer: int
+    round: int
+    kind: str
+    seconds: float
+    first_load: bool = False
+
+
+@dataclass
+class Failure:
+    designer: int
+    round: int
+    kind: str
+    error: str
+
+
+@dataclass
+class Results:
+    samples: list[Sample] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the step finished but the page looked wrong
+    skipped: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, item: Sample | Failure) -> None:
+        with self.lock:
+            (self.samples if isinstance(item, Sample) else self.failures).append(item)
+
+    def problem(self, text: str) -> None:
+        with self.lock:
+            self.problems.append(text)
+
+    def times(self, kind: str | None = None, first_load: bool | None = None) -> list[float]:
+        return [
+            s.seconds
+            for s in self.samples
+            if (kind is None or s.kind == kind) and (first_load is None or s.first_load == first_load)
+        ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Memory of the server.
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and all its children, MB (nan once it is gone)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return float("nan")
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += p.memory_info().rss
+    return total / 2**20
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """The kernel's peak resident size of the process itself (not its children), MB."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class MemorySampler:
+    """Samples tree_rss_mb(pid) every `every` seconds in a thread while in the `with` block."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        self.pid, self.every = pid, every
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(tree_rss_mb(self.pid))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(tree_rss_mb(self.pid))
+
+    @property
+    def peak(self) -> float:
+        return max(self.samples)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tall screenshots.
+
+
+def tall_png(seed: int, width: int = 1440, height: int = 20_000) -> bytes:
+    """A long landing page: header, sections in their own colours, rows of "text", noisy "photos" and buttons."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (width, height), tuple(int(v) for v in rng.integers(235, 256, 3)))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width, 90), fill=(30, 41, 59))
+    top = 120
+    while top < height - 200:
+        tall = int(rng.integers(300, 900))
+        draw.rectangle((80, top, width - 80, top + tall), fill=tuple(int(v) for v in rng.integers(180, 250, 3)))
+        for y in range(top + 30, top + tall - 60, 28):  # lines of words
+            x = 120
+            while x < width // 2:
+                word = int(rng.integers(20, 90))
+                draw.rectangle((x, y, x + word, y + 12), fill=(40, 40, 48))
+                x += word + int(rng.integers(8, 16))
+        photo_height = min(tall - 60, 400)
+        noise = rng.integers(0, 256, (photo_height // 4, 150, 3), dtype=np.uint8)
+        image.paste(Image.fromarray(noise).resize((600, photo_height), Image.BILINEAR), (width // 2 + 80, top + 30))
+        draw.rounded_rectangle((560, top + tall - 50, 880, top + tall - 10), radius=12, fill=(37, 99, 235))
+        top += tall + 40
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    sha256: str
+
+
+def make_uploads(folder: Path, count: int) -> list[Upload]:
+    folder.mkdir(parents=True, exist_ok=True)
+    uploads = []
+    started = time.perf_counter()
+    for i in range(count):
+        raw = tall_png(1000 + i)
+        path = folder / f"tall-{i:02d}.png"
+        path.write_bytes(raw)
+        uploads.append(Upload(path, hashlib.sha256(raw).hexdigest()))
+    size = sum(u.path.stat().st_size for u in uploads) / count / 1e6
+    print(f"{count} distinct 1440x20000 PNGs, {size:.1f} MB each on average, in {time.perf_counter() - started:.0f} s")
+    return uploads
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The app.
+
+
+@dataclass(frozen=True)
+class App:
+    root: Path  # the checkout whose streamlit_app.py runs (--app-root; this repo by default)
+    home: Path  # HEATMAP_HOME with the demo data written once
+
+
+def prepare_home(app_root: Path, home: Path) -> None:
+    """The demo data and its columnar cache, written once by the checkout under test (not timed)."""
+    started = time.perf_counter()
+    code = "import sys; from pathlib import Path; from heatmap.demo import ensure_demo; ensure_demo(Path(sys.argv[1]))"
+    env = {k: v for k, v in os.environ.items() if k not in APP_ENV_KEYS}
+    env["PYTHONPATH"] = str(app_root)
+    subprocess.run([sys.executable, "-c", code, str(home / "demo")], cwd=app_root, env=env, check=True)
+    with server_for(App(app_root, home), home / "warm-up") as server:  # the first run writes the cache
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT, locale="en-US")
+            page.goto(server.base_url + EXPLORE)
+            wait_for_app_run(page, timeout=300_000)
+            browser.close()
+    print(f"demo data and cache under {home} in {time.perf_counter() - started:.0f} s")
+
+
+@contextlib.contextmanager
+def server_for(app: App, workdir: Path) -> Iterator[Server]:
+    """A fresh `streamlit run` of app.root/streamlit_app.py on the shared demo home, with its own output folder."""
+    if app.root == ROOT:
+        with streamlit_server(app.home, workdir / "output", workdir, timeout=120) as server:
+            yield server
+    else:  # the same environment as streamlit_server, another checkout's script (its folder comes first on sys.path)
+        env = {
+            "HEATMAP_HOME": str(app.home),
+            "HEATMAP_CACHE_DIR": str(app.home / "cache"),
+            "HEATMAP_OUTPUT": str(workdir / "output"),
+        }
+        with streamlit_process(
+            app.root / "streamlit_app.py", workdir, cwd=app.root, env=env, unset=APP_ENV_KEYS, timeout=120
+        ) as server:
+            yield server
+    if "Traceback" in server.log_text():
+        print(f"  ! traceback in the server log {server.log_path}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One designer's interactions. Each returns once the app's run has finished.
+
+
+class Designer:
+    def __init__(self, page: Any, base_url: str, timeout_ms: float) -> None:
+        self.page, self.base, self.timeout = page, base_url, timeout_ms
+
+    def settle(self) -> None:
+        wait_for_app_run(self.page, timeout=self.timeout)
+
+    def exceptions(self) -> int:
+        return int(self.page.get_by_test_id("stException").count())
+
+    def open_explore(self) -> None:
+        self.page.goto(self.base + EXPLORE, timeout=self.timeout)
+        self.settle()
+
+    def map_type(self, label: str) -> None:
+        self.page.get_by_test_id("stSidebar").get_by_text(label, exact=True).click(timeout=self.timeout)
+        self.settle()
+
+    def device(self, name: str | None) -> None:
+        """Pick `name` in the Device filter, or remove the last value picked (None)."""
+        self.page.locator(".st-key-x_seg_deviceCategory").get_by_role("combobox").click(timeout=self.timeout)
+        if name is None:
+            self.page.keyboard.press("Backspace")
+        else:
+            self.page.get_by_role("option", name=name, exact=True).click(timeout=self.timeout)
+        self.page.keyboard.press("Escape")
+        self.settle()
+
+    def upload_source(self) -> None:
+        self.page.get_by_test_id("stSidebar").get_by_text("Upload", exact=True).click(timeout=self.timeout)
+        self.settle()
+
+    def upload(self, shot: Upload) -> None:
+        from playwright.sync_api import expect
+
+        self.page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(shot.path), timeout=self.timeout)
+        expect(self.page.get_by_test_id("stSidebar")).to_contain_text(shot.sha256, timeout=self.timeout)
+        self.settle()
+
+    def save(self) -> None:
+        from playwright.sync_api import expect
+
+        self.page.get_by_role("button", name="Save run").click(timeout=self.timeout)
+        expect(self.page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved run", timeout=self.timeout)
+        self.settle()
+
+    def open_compare(self, shot: Upload | None) -> None:
+        self.page.goto(self.base + COMPARE + (f"&shot={shot.sha256}" if shot else ""), timeout=self.timeout)
+        self.settle()
+
+    def nav(self, title: str) -> None:
+        """A page of the sidebar's navigation: the same session (the upload stays)."""
+        nav = self.page.get_by_test_id("stSidebarNav")
+        nav.get_by_role("link", name=title, exact=True).click(timeout=self.timeout)
+        self.settle()
+
+
+def timed(results: Results, who: int, rnd: int, kind: str, action: Callable[[], None], first: bool = False) -> bool:
+    """Run one interaction; record its time, or its failure. False when it failed."""
+    started = time.perf_counter()
+    try:
+        action()
+    except Exception as exc:  # a step that times out or finds no widget is counted, the benchmark goes on
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        results.add(Failure(who, rnd, kind, f"{type(exc).__name__}: {message[:160]}"))
+        return False
+    results.add(Sample(who, rnd, kind, time.perf_counter() - started, first_load=first))
+    return True
+
+
+def check_maps(results: Results, d: Designer, key: str, expected: int, where: str) -> None:
+    """Not timed: the page shows no exception and the viewer the expected number of JPEG maps."""
+    try:
+        shown, errors = viewer.jpeg_maps(d.page, key), d.exceptions()
+    except Exception as exc:
+        results.problem(f"{where}: could not count maps ({type(exc).__name__})")
+        return
+    if errors or shown < expected:
+        results.problem(f"{where}: {shown} map(s) (expected {expected}), {errors} exception(s) shown")
+
+
+def round_steps(d: Designer, shot: Upload) -> list[tuple[str, Callable[[], None]]]:
+    return [
+        ("open", d.open_explore),
+        ("type", lambda: d.map_type("Scroll reach")),
+        ("type", lambda: d.map_type("Clicks")),
+        ("segment", lambda: d.device("desktop")),
+        ("source", d.upload_source),
+        ("upload", lambda: d.upload(shot)),
+        ("save", d.save),
+        ("compare", lambda: d.open_compare(shot)),
+    ]
+
+
+def one_round(results: Results, d: Designer, who: int, rnd: int, shot: Upload) -> None:
+    steps = round_steps(d, shot)
+    for i, (kind, action) in enumerate(steps):
+        if not timed(results, who, rnd, kind, action, first=(rnd == 0 and kind == "open")):
+            with results.lock:
+                results.skipped += len(steps) - i - 1
+            return
+        if kind == "open":
+            check_maps(results, d, "x_map", 1, f"designer {who} round {rnd} Explore")
+        elif kind == "upload":
+            check_maps(results, d, "x_map", 1, f"designer {who} round {rnd} upload")
+        elif kind == "compare":
+            check_maps(results, d, "c_maps", 3, f"designer {who} round {rnd} Compare")
+
+
+def designer_thread(
+    results: Results, base: str, who: int, shots: Sequence[Upload], start: threading.Barrier, timeout_ms: float
+) -> None:
+    """One designer: its own Playwright, browser and context (Playwright's sync API is one per thread)."""
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    start.wait(timeout=180)
+                d = Designer(page, base, timeout_ms)
+                for rnd, shot in enumerate(shots):
+                    one_round(results, d, who, rnd, shot)
+            finally:
+                browser.close()
+    except Exception as exc:
+        results.add(Failure(who, -1, "browser", f"{type(exc).__name__}: {str(exc)[:160]}"))
+        with contextlib.suppress(threading.BrokenBarrierError):
+            start.abort()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# N designers at once.
+
+
+@dataclass
+class Load:
+    n: int
+    results: Results
+    peak_mb: float
+    final_mb: float
+    idle_mb: float
+    hwm_mb: float
+    seconds: float
+
+
+def run_load(app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Path, timeout_ms: float) -> Load:
+    results = Results()
+    with server_for(app, work / f"n{n}") as server:
+        pid = server.proc.pid
+        idle = tree_rss_mb(pid)
+        start = threading.Barrier(n + 1)
+        threads = [
+            threading.Thread(
+                target=designer_thread,
+                args=(results, server.base_url, who, [uploads[(who * rounds + r) % len(uploads)] for r in range(rounds)],
+                      start, timeout_ms),
+                daemon=True,
+            )  # fmt: skip
+            for who in range(n)
+        ]
+        for thread in threads:
+            thread.start()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            start.wait(timeout=180)  # every browser is up: the round starts for all at once
+        began = time.perf_counter()
+        with MemorySampler(pid) as memory:
+            for thread in threads:
+                thread.join()
+        seconds = time.perf_counter() - began
+        hwm = vm_hwm_mb(pid)
+    return Load(n, results, memory.peak, memory.samples[-1], idle, hwm, seconds)
+
+
+def print_load(load: Load, rounds: int) -> None:
+    r = load.results
+    print(f"\n== N={load.n} concurrent designer(s), {rounds} round(s) each, fresh server: {load.seconds:.0f} s ==")
+    for kind in KINDS:
+        print(f"  {kind:8s} {secs(r.times(kind))}")
+    print(f"  first load of the fresh server   {secs(r.times('open', first_load=True))}")
+    every, later = r.times(), r.times(first_load=False)
+    print(f"  all interactions                 {secs(every)}")
+    print(f"  excluding the first load         {secs(later)}")
+    if later:
+        p95 = pct(later, 0.95)
+        budget = 1.0 if load.n == 1 else 3.0
+        note = "one designer, excluding the first load" if load.n == 1 else "10 designers on 2 cores"
+        print(f"  N={load.n} per interaction p95 {p95:.2f} s (budget for {note}: <= {budget:.0f} s: {verdict(p95 <= budget)})")
+    ok_memory = load.peak_mb <= GB
+    print(
+        f"  N={load.n} server peak RSS {load.peak_mb:,.0f} MB (process + children, every 0.5 s; budget <= 1,024 MB: "
+        f"{verdict(ok_memory)}), final {load.final_mb:,.0f} MB, idle before {load.idle_mb:,.0f} MB, "
+        f"VmHWM of the server process {load.hwm_mb:,.0f} MB"
+    )
+    print_failures(r)
+
+
+def print_failures(r: Results) -> None:
+    if r.failures:
+        print(f"  ! {len(r.failures)} step(s) failed, {r.skipped} skipped after them:")
+        for f in r.failures[:12]:
+            print(f"    designer {f.designer} round {f.round} {f.kind}: {f.error}")
+    for text in r.problems[:12]:
+        print(f"  ! {text}")
+    if not r.failures and not r.problems:
+        print("  no step failed; every page showed its maps and no exception")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Soak: one session, many interactions.
+
+
+@dataclass
+class Soak:
+    idle_mb: float
+    rss_mb: list[float]  # [0]: after the first load; then after each step
+    results: Results
+    hwm_mb: float
+
+
+def soak_plan(steps: int, uploads: int) -> list[str]:
+    """`steps` interaction names: uploads spread evenly, the other interactions in a fixed cycle between them."""
+    at = {round(k * steps / uploads) for k in range(uploads)}
+    cycle = ["reach", "clicks", "attention", "desktop", "clear", "mobile", "clear", "save", "compare", "explore"]
+    plan, i = [], 0
+    for step in range(steps):
+        if step in at:
+            plan.append("upload")
+        else:
+            plan.append(cycle[i % len(cycle)])
+            i += 1
+    return plan
+
+
+def soak_action(d: Designer, name: str, shot: Upload, on_explore: bool) -> Callable[[], None]:
+    def upload() -> None:
+        if not on_explore:
+            d.nav("Explore")
+        if not d.page.get_by_role("radio", name="Upload").is_checked():
+            d.upload_source()
+        d.upload(shot)
+
+    def on(action: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            if not on_explore:
+                d.nav("Explore")
+            action()
+
+        return run
+
+    actions = {
+        "upload": upload,
+        "reach": on(lambda: d.map_type("Scroll reach")),
+        "clicks": on(lambda: d.map_type("Clicks")),
+        "attention": on(lambda: d.map_type("Attention")),
+        "desktop": on(lambda: d.device("desktop")),
+        "mobile": on(lambda: d.device("mobile")),
+        "clear": on(lambda: d.device(None)),
+        "save": on(d.save),
+        "compare": lambda: d.nav("Compare"),
+        "explore": lambda: d.nav("Explore"),
+    }
+    return actions[name]
+
+
+def run_soak(app: App, steps: int, uploads: Sequence[Upload], work: Path, timeout_ms: float) -> Soak:
+    from playwright.sync_api import sync_playwright
+
+    results = Results()
+    plan = soak_plan(steps, len(uploads))
+    with server_for(app, work / "soak") as server, sync_playwright() as playwright:
+        pid = server.proc.pid
+        idle = tree_rss_mb(pid)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            d = Designer(browser.new_context(viewport=VIEWPORT, locale="en-US").new_page(), server.base_url, timeout_ms)
+            timed(results, 0, 0, "open", d.open_explore, first=True)
+            rss = [tree_rss_mb(pid)]
+            on_explore, shot_index = True, 0
+            for step, name in enumerate(plan, start=1):
+                shot = uploads[shot_index % len(uploads)]
+                action = soak_action(d, name, shot, on_explore)
+                if not timed(results, 0, step, name, action) and name != "compare":
+                    d.page.goto(d.base + EXPLORE, timeout=timeout_ms)  # start over on Explore, as a person would
+                    with contextlib.suppress(Exception):
+                        d.settle()
+                shot_index += name == "upload"
+                on_explore = name != "compare"
+                rss.append(tree_rss_mb(pid))
+                if step % 25 == 0:
+                    print(f"  soak step {step}/{steps}: server RSS {rss[-1]:,.0f} MB", flush=True)
+        finally:
+            browser.close()
+        hwm = vm_hwm_mb(pid)
+    return Soak(idle, rss, results, hwm)
+
+
+def print_soak(soak: Soak, steps: int, uploads: int) -> None:
+    start, peak, final = soak.rss_mb[0], max(soak.rss_mb), soak.rss_mb[-1]
+    limit = start + CACHE_BUDGET_MB + 100
+    print(f"\n== soak: one session, {steps} interactions, {uploads} distinct tall uploads, fresh server ==")
+    print(f"  interactions {secs(soak.results.times(first_load=False))}, first load {secs(soak.results.times('open'))}")
+    print(f"  soak start RSS {start:,.0f} MB (after the first load; idle before {soak.idle_mb:,.0f} MB)")
+    print(f"  soak peak RSS {peak:,.0f} MB (VmHWM of the server process {soak.hwm_mb:,.0f} MB)")
+    print(
+        f"  soak final RSS {final:,.0f} MB (budget <= start + cache budget {CACHE_BUDGET_MB} MB + 100 MB = "
+        f"{limit:,.0f} MB: {verdict(final <= limit)})"
+    )
+    print_failures(soak.results)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def print_summary(loads: Sequence[Load]) -> None:
+    print("\n== summary ==")
+    print("   N   p50 all   p95 all   p95 w/o first load   peak RSS   final RSS   failed")
+    for load in loads:
+        every, later = load.results.times(), load.results.times(first_load=False)
+        p50 = f"{statistics.median(every):6.2f} s" if every else "     - "
+        p95 = f"{pct(every, 0.95):6.2f} s" if every else "     - "
+        p95_later = f"{pct(later, 0.95):6.2f} s" if later else "     - "
+        print(
+            f"  {load.n:2d}  {p50}  {p95}       {p95_later}       {load.peak_mb:6,.0f} MB  {load.final_mb:6,.0f} MB"
+            f"   {len(load.results.failures)}"
+        )
+    one = next((x for x in loads if x.n == 1 and x.results.samples), None)
+    words = {2: "two", 5: "five", 10: "ten"}
+    for load in loads:
+        if one is None or load.n == 1 or not load.results.samples:
+            continue
+        ratio = statistics.median(load.results.times()) / statistics.median(one.results.times())
+        budget = f" (budget <= 2.5x: {verdict(ratio <= 2.5)})" if load.n == 5 else ""
+        print(f"{words.get(load.n, str(load.n))} sessions vs one: {ratio:.1f}x (round p50 at N={load.n} / at N=1){budget}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="N = 1, 2; 1 round; a 30-step soak with 4 uploads")
+    parser.add_argument("--designers", type=int, nargs="+", help="the N to measure (default 1 5 10; quick 1 2)")
+    parser.add_argument("--rounds", type=int, help="rounds per designer (default 2; quick 1)")
+    parser.add_argument("--soak-steps", type=int, help="default 200; quick 30 (0: no soak)")
+    parser.add_argument("--soak-uploads", type=int, help="default 20; quick 4")
+    parser.add_argument("--step-timeout", type=float, default=90, help="seconds per interaction (default 90)")
+    parser.add_argument("--app-root", type=Path, default=ROOT, help=argparse.SUPPRESS)  # another checkout's app
+    args = parser.parse_args()
+    designers = args.designers or ([1, 2] if args.quick else [1, 5, 10])
+    rounds = args.rounds or (1 if args.quick else 2)
+    soak_steps = args.soak_steps if args.soak_steps is not None else (30 if args.quick else 200)
+    soak_uploads = args.soak_uploads or (4 if args.quick else 20)
+    app_root = args.app_root.resolve()
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"no chromium at {CHROMIUM}")
+
+    work = Path(tempfile.mkdtemp(prefix="heatmap-load-"))
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(app_root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        print(f"app: {app_root}/streamlit_app.py (commit {commit or '?'}); work: {work}; {os.cpu_count()} CPU(s)")
+        print(f"designers {designers}, {rounds} round(s) each; soak {soak_steps} steps, {soak_uploads} uploads")
+        app = App(app_root, work / "home")
+        prepare_home(app_root, app.home)
+        uploads = make_uploads(work / "uploads", max(max(designers) * rounds, soak_uploads))
+        timeout_ms = args.step_timeout * 1000
+        loads = []
+        for n in designers:
+            load = run_load(app, n, rounds, uploads, work, timeout_ms)
+            print_load(load, rounds)
+            loads.append(load)
+        print_summary(loads)
+        if soak_steps:
+            soak = run_soak(app, soak_steps, uploads[:soak_uploads], work, timeout_ms)
+            print_soak(soak, soak_steps, soak_uploads)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
