@@ -168,39 +168,36 @@ def kind_picker(t: Translator, prefix: str) -> str:
 
 
 def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool = True) -> MapSettings:
-    """Alignment (device pixel ratio, shift, crop) and colour settings."""
+    """Alignment (device pixel ratio, shift, crop) and colour settings, one per line at the sidebar's full width
+    (two to a line cut their labels and choices short)."""
     values: dict[str, Any] = {}
     if with_alignment:
-        c1, c2 = st.columns(2)
-        values["dpr"] = c1.number_input(
+        values["dpr"] = st.number_input(
             t("align.dpr"), *_range("dpr"), step=0.25, key=f"{prefix}dpr", help=t("align.dpr_help")
         )
-        values["shift"] = c2.number_input(
+        values["shift"] = st.number_input(
             t("align.shift"), *_whole_range("shift"), step=10, key=f"{prefix}shift", help=t("align.shift_help")
         )
-        c3, c4 = st.columns(2)
-        values["crop_top"] = c3.number_input(
+        values["crop_top"] = st.number_input(
             t("align.crop_top"), *_whole_range("crop_top"), step=10, key=f"{prefix}crop_top", help=t("align.crop_help")
         )
-        values["crop_bottom"] = c4.number_input(
+        values["crop_bottom"] = st.number_input(
             t("align.crop_bottom"), *_whole_range("crop_bottom"), step=10, key=f"{prefix}crop_bottom",
             help=t("align.crop_help"),
         )  # fmt: skip
-    c5, c6 = st.columns(2)
-    values["ramp"] = c5.selectbox(
+    values["ramp"] = st.selectbox(
         t("align.ramp"), list(RAMPS), key=f"{prefix}ramp", format_func=lambda r: t(f"ramp.{r}")
     )
-    values["opacity"] = c6.slider(t("align.opacity"), *_range("opacity"), step=0.05, key=f"{prefix}opacity")
+    values["opacity"] = st.slider(t("align.opacity"), *_range("opacity"), step=0.05, key=f"{prefix}opacity")
     values["smooth"] = st.toggle(
         t("align.smooth"), key=f"{prefix}smooth", help=t("align.smooth_help"), disabled=kind == "clicks"
     )
     if kind != "reach":
-        c7, c8 = st.columns(2)
-        values["scale"] = c7.selectbox(
+        values["scale"] = st.selectbox(
             t("align.scale"), list(SCALES), key=f"{prefix}scale", format_func=lambda s: t(f"scale.{s}")
         )
         if values["scale"] == "fixed":
-            values["ceiling"] = c8.number_input(
+            values["ceiling"] = st.number_input(
                 t("align.ceiling"), *_range("ceiling"), key=f"{prefix}ceiling", format="%.3g"
             )
     else:
