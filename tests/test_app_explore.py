@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,6 +85,17 @@ def test_segment_change_updates_numbers_and_link(app_env: AppEnv) -> None:
     assert qp(at)["device"] == ["mobile"]
     assert at.number_input(key="x_dpr").value == 2.0  # the demo's mobile screenshot is dpr 2
     assert qp(at)["shot"] == [demo_sha(app_env, "home__mobile.png")]
+
+
+def test_date_presets_set_the_last_days_with_data_in_one_click(app_env: AppEnv) -> None:
+    at = run()
+    last = date.fromisoformat(qp(at)["to"][0])
+    at.pills(key="x_dates_preset").set_value("7").run()
+    assert_clean(at)
+    assert qp(at)["from"] == [(last - timedelta(days=6)).isoformat()] and qp(at)["to"] == [last.isoformat()]
+    assert at.pills(key="x_dates_preset").value is None, "a shortcut: the dates show the period, not the pill"
+    at.pills(key="x_dates_preset").set_value("all").run()
+    assert qp(at)["from"] == ["2026-09-01"]
 
 
 def test_link_restores_the_whole_view(app_env: AppEnv) -> None:

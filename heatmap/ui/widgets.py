@@ -17,7 +17,7 @@ import streamlit as st
 from heatmap.ingest.catalog import Catalog
 from heatmap.ui import data
 from heatmap.ui.i18n import Translator
-from heatmap.usecases.view import KINDS, RAMPS, SCALES, SETTING_RANGES, MapSettings, Options, View
+from heatmap.usecases.view import KINDS, RAMPS, SCALES, SETTING_RANGES, MapSettings, Options, View, last_days
 
 
 def options_for(engine: Any) -> tuple[Options, dict[str, int]]:
@@ -111,6 +111,33 @@ def page_picker(t: Translator, prefix: str, options: Options, views: Mapping[str
     )
 
 
+PRESET_DAYS = (7, 28, 90)
+ALL_DAYS = "all"
+
+
+def _date_presets(t: Translator, full_key: str, options: Options) -> None:
+    """One click for the periods designers ask for most: the last 7, 28 or 90 days with data, or all of them."""
+    preset_key = f"{full_key}_preset"
+
+    def apply() -> None:
+        chosen = st.session_state.get(preset_key)
+        assert options.first_day is not None and options.last_day is not None
+        if chosen == ALL_DAYS:
+            st.session_state[full_key] = (options.first_day, options.last_day)
+        elif chosen is not None:
+            st.session_state[full_key] = last_days(options.last_day, options.first_day, int(chosen))
+        st.session_state[preset_key] = None  # a shortcut, not a state: the dates show what is chosen
+
+    st.pills(
+        t("filters.presets"),
+        [*(str(days) for days in PRESET_DAYS), ALL_DAYS],
+        key=preset_key,
+        format_func=lambda p: t("filters.all_days") if p == ALL_DAYS else t("filters.last_days", days=p),
+        on_change=apply,
+        label_visibility="collapsed",
+    )
+
+
 def date_range(
     t: Translator, prefix: str, options: Options, key: str = "dates", label: str | None = None
 ) -> tuple[date | None, date | None]:
@@ -118,6 +145,7 @@ def date_range(
     if options.first_day is None or options.last_day is None:
         return None, None
     full_key = f"{prefix}{key}"
+    _date_presets(t, full_key, options)
     value = st.date_input(
         label or t("filters.dates"),
         min_value=options.first_day,
