@@ -146,6 +146,18 @@ def test_upload_is_checked_by_content(app_env: AppEnv) -> None:
     assert viewers(at), "the map stays, drawn without the bad screenshot"
 
 
+def test_choosing_upload_keeps_the_current_picture_until_a_file_is_accepted(app_env: AppEnv) -> None:
+    at = run()
+    before = qp(at)["shot"]
+    assert before == [demo_sha(app_env, "home__desktop.png")]
+    at.radio(key="x_src").set_value("upload").run()
+    assert_clean(at)
+    assert qp(at)["shot"] == before and viewers(at), "no file yet: the demo picture stays under the map"
+    assert any("until a new file is accepted" in c.value for c in at.caption)
+    at.file_uploader(key="x_upload").upload("page.png", b"this is not a picture", "image/png").run()
+    assert qp(at)["shot"] == before, "a refused file does not take the picture away either"
+
+
 def test_upload_is_stored_and_named_in_the_link(app_env: AppEnv) -> None:
     data = png(1440, 3000)
     sha = hashlib.sha256(data).hexdigest()

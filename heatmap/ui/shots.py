@@ -137,7 +137,20 @@ def seed_source(ctx: PageContext, prefix: str, sha: str | None, force: bool) -> 
 
 
 def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chosen:
-    """The screenshot widgets. Never raises for a bad file: says what is wrong and carries on without it."""
+    """The screenshot widgets. Never raises for a bad file: says what is wrong and carries on without it. While
+    the uploader waits for a file (or refused one), the picture shown before stays."""
+    chosen = _pick(ctx, prefix, page, device)
+    shown = f"_{prefix}shown_sha"
+    if chosen.shot is not None:
+        st.session_state[shown] = chosen.shot.sha256
+    elif chosen.source == "upload" and st.session_state.get(shown):
+        chosen.shot = by_sha(ctx, st.session_state[shown])
+        if chosen.shot is not None:
+            st.caption(ctx.t("shot.kept"))
+    return chosen
+
+
+def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chosen:
     t, output, s3, demo = ctx.t, ctx.output, ctx.settings.s3, ctx.demo
     sources = [s for s in SOURCES if s != "demo" or demo]
     if st.session_state.get(f"{prefix}src") not in sources:
