@@ -256,7 +256,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     legend = pictures.caption(spec, view.nums, args.lang)
     alignment = settings_of_map.alignment(shot.width, shot.height)
     rendered = pictures.draw(shot.image, alignment, spec, view.nums, legend)
-    params = params_for(spec, shot)
+    params = params_for(spec, shot, args.name, args.note)
     record = save_run(
         open_store(output, settings.s3), view.catalog.source, params, rendered.png(), bands, screenshot=shot,
         clicks=clicks, exports=view.catalog.inputs(view.start, view.end), warnings=rendered.warnings, output=output,
@@ -383,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--shift", type=_setting("shift"), default=MapSettings().shift, help="move the data down by this many CSS px"
     )
     render.add_argument("--min-page-views", type=int, help="low-data guard (default: HEATMAP_MIN_PAGE_VIEWS, 100)")
+    render.add_argument("--name", default="", help="what to call the saved run (Saved runs lists it by this)")
+    render.add_argument("--note", default="", help="why it was saved, what to look at")
     render.set_defaults(run=cmd_render)
     comp = commands.add_parser("compare", help="A vs B per band: the tested differences of the Compare page")
     add_view_args(comp)

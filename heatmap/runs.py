@@ -73,6 +73,12 @@ class RunParams:
     display: Display = field(default_factory=Display)
     alignment: Alignment = field(default_factory=Alignment)
     view: Mapping[str, Any] = field(default_factory=dict)  # the link parameters that reopen this view (UI)
+    name: str = ""  # what the designer calls it ("Pricing, mobile, after the redesign"); cut to MAX_NAME_CHARS
+    note: str = ""  # why it was saved, what to look at; cut to MAX_NOTE_CHARS
+
+
+MAX_NAME_CHARS = 120
+MAX_NOTE_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,8 @@ class RunRecord:
     statistics: dict[str, Any]  # page_views, bands (CLI `bands` shape), reach depths, fold, clicks
     warnings: list[str]
     objects: list[str]  # every key of this run, run.json last
+    name: str = ""  # runs saved before names existed have none
+    note: str = ""
 
     @property
     def prefix(self) -> str:
@@ -236,6 +244,8 @@ def save_run(
         statistics=_plain(_statistics(bands, clicks)),
         warnings=[str(w) for w in warnings],
         objects=objects,
+        name=" ".join(str(params.name).split())[:MAX_NAME_CHARS],
+        note=str(params.note).strip()[:MAX_NOTE_CHARS],
     )
     record = RunRecord.from_json(record.to_json())  # exactly what a later load returns
     store.create(prefix + RUN_FILE, record.to_json(), "application/json")

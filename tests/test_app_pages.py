@@ -180,6 +180,20 @@ def test_save_then_list_then_open(app_env: AppEnv) -> None:
     assert at.multiselect(key="x_seg_deviceCategory").value == ["mobile"]
 
 
+def test_a_run_has_the_name_and_note_the_designer_gave_it(app_env: AppEnv) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["page"] = "/pricing"
+    at.run()
+    at.text_input(key="x_run_name").input("Pricing after the *redesign*").run()
+    at.text_area(key="x_run_note").input("Look at the [price table](http://evil.example)").run()
+    at.button(key="x_save").click().run()
+    assert_clean(at)
+    at.switch_page("pages/2_Saved_runs.py").run()
+    shown = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Pricing after the \\*redesign\\*" in shown, "listed by its name, shown as written"
+    assert "\\[price table\\]\\(http" in shown, "a note cannot become a link"
+
+
 def test_run_link_in_a_fresh_session(app_env: AppEnv) -> None:
     _, run_id = save_one({"page": "/求人/detail", "type": "reach", "from": "2026-09-05", "to": "2026-09-25"})
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)

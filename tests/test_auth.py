@@ -11,6 +11,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.testing.v1 import AppTest
 
 from heatmap.ui import auth
+from heatmap.ui.i18n import markdown_literal
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTH = {
@@ -176,7 +177,7 @@ def test_logged_in_allowed_domain_shows_content(email: str) -> None:
     assert "PAGE-CONTENT" in _texts(at)
     assert not at.error
     assert [b.label for b in at.sidebar.button] == ["Log out / ログアウト"]
-    assert auth._md(email) in " ".join(c.value for c in at.sidebar.caption)
+    assert markdown_literal(email) in " ".join(c.value for c in at.sidebar.caption)
 
 
 def test_logged_in_without_allowlist_shows_content() -> None:
@@ -190,14 +191,14 @@ def test_logged_in_wrong_domain_is_refused(email: str) -> None:
     assert "PAGE-CONTENT" not in _texts(at)
     assert not at.header
     assert len(at.error) == 1 and "is not allowed" in at.error[0].value
-    assert auth._md(email or "(no email)") in at.error[0].value
+    assert markdown_literal(email or "(no email)") in at.error[0].value
     assert [b.label for b in at.button] == ["Log out / ログアウト"]
     assert not at.sidebar.button
 
 
 def test_identity_claims_are_shown_as_literal_text() -> None:
     evil = "[click](javascript:alert(1))<b>x</b>@example.org"
-    escaped = auth._md(evil)
+    escaped = markdown_literal(evil)
     assert "[" not in escaped.replace("\\[", "") and "<" not in escaped.replace("\\<", "")
     at = _run({"auth": AUTH, **ALLOW}, {"is_logged_in": True, "email": evil})
     assert escaped in at.error[0].value

@@ -253,14 +253,18 @@ def test_cli_render_saves_a_run(tmp_path: Path) -> None:
     Image.new("RGB", (390, 880), (240, 240, 240)).save(shot)  # a phone-width page
     out = tmp_path / "output"
     common = ["--source", str(source), "--page", "/p", "--screenshot", str(shot), "--no-cache", "--json"]
-    done = cli("render", *common, "--output", str(out), "--type", "clicks", home=tmp_path / "home")
+    done = cli(
+        "render", *common, "--output", str(out), "--type", "clicks", "--name", "Pricing, clicks", home=tmp_path / "home"
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert set(result) == {"run_id", "objects"}
     store = LocalStore(out)
     assert sorted(result["objects"]) == sorted(info.key for info in store.list())
     record = load_run(store, result["run_id"])
-    assert record.heatmap_type == "clicks" and record.statistics["page_views"] == 150
+    assert (
+        record.heatmap_type == "clicks" and record.statistics["page_views"] == 150 and record.name == "Pricing, clicks"
+    )
     assert record.display["opacity"] == MapSettings().opacity, "the CLI draws with the app's default opacity"
     assert record.view["type"] == ["clicks"] and record.view["page"] == ["/p"], "the run reopens as a link"
     assert [e["key"] for e in record.exports] == ["flow/2026/01/06/0b7a1c3e-0000-4000-8000-00000000000a/p0.jsonl"]
@@ -295,3 +299,22 @@ def test_a_map_pillow_cannot_read_saves_without_a_thumbnail() -> None:
     with pytest.raises(NotFound):
         store.read(record.thumbnail_key)
     assert load_run(store, record.run_id) == record
+
+
+def test_a_run_keeps_a_name_and_note_within_bounds_and_old_runs_load_without() -> None:
+    from dataclasses import replace
+
+    from heatmap.runs import MAX_NAME_CHARS, MAX_NOTE_CHARS
+
+    store = MemoryStore()
+    params = replace(PARAMS, name="  Pricing,\n mobile  ", note="x" * 5000)
+    record = save_run(store, SOURCE, params, b"not a png", BANDS, output=output_of(store))
+    assert record.name == "Pricing, mobile" and len(record.note) == MAX_NOTE_CHARS
+    assert load_run(store, record.run_id) == record
+    huge = save_run(store, SOURCE, replace(PARAMS, name="n" * 500), b"png", BANDS, output=output_of(store))
+    assert len(huge.name) == MAX_NAME_CHARS
+    old = json.loads(record.to_json())
+    del old["name"], old["note"]
+    from heatmap.runs import RunRecord
+
+    assert RunRecord.from_json(json.dumps(old).encode()).name == "", "a run saved before names still opens"

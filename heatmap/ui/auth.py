@@ -29,7 +29,7 @@ from typing import Any
 
 import streamlit as st
 
-from heatmap.ui.i18n import LANGUAGES, Translator
+from heatmap.ui.i18n import LANGUAGES, Translator, markdown_literal
 
 ALLOWLIST_SECTION = "heatmap"
 ALLOWLIST_KEY = "allowed_email_domains"
@@ -130,11 +130,6 @@ def user_allowed(user: Mapping[str, Any], domains: Iterable[str]) -> bool:
     return email_allowed(email if isinstance(email, str) else None, domains)
 
 
-def _md(text: str) -> str:
-    """Escape Markdown so an identity claim is shown literally (no links, emphasis or HTML)."""
-    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~$:@" else c for c in text)
-
-
 def both(key: str, separator: str = " / ", **values: object) -> str:
     """A text in English and Japanese at once: before login there is no language choice yet."""
     return separator.join(Translator(lang)(key, **values) for lang in LANGUAGES)
@@ -156,7 +151,7 @@ def _login_screen(secrets: Mapping[str, Any]) -> None:
 
 
 def _refused_screen(email: str) -> None:
-    email = _md(email)
+    email = markdown_literal(email)
     with st.container(key="heatmap_auth_refused"):
         st.error(both("auth.refused", "  \n", email=email))
         st.button(both("auth.logout"), key="heatmap_auth_refused_logout", on_click=st.logout)
@@ -184,5 +179,5 @@ def require_login(secrets: Mapping[str, Any]) -> None:
         st.stop()
     with st.sidebar.container(key="heatmap_auth_sidebar"):
         if email:
-            st.caption(f"{both('auth.logged_in_as')}: {_md(email)}")
+            st.caption(f"{both('auth.logged_in_as')}: {markdown_literal(email)}")
         st.button(both("auth.logout"), key="heatmap_auth_logout", on_click=st.logout)

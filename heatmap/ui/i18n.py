@@ -22,6 +22,12 @@ JA: dict[str, str] = catalog("ja")
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}
 
 
+def markdown_literal(text: str) -> str:
+    """Text that is shown as written where Streamlit reads Markdown (a login claim, a designer's run name): no
+    links, emphasis or HTML come from it."""
+    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~$:@" else c for c in text)
+
+
 def normalise_language(value: str | None) -> str | None:
     """'ja', 'ja-JP', 'JA_jp' -> 'ja'; unknown or empty -> None."""
     if not value:

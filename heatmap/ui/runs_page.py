@@ -13,7 +13,7 @@ from heatmap.caching import memory
 from heatmap.errors import HeatmapError
 from heatmap.stores import LocalStore
 from heatmap.ui import data, page, widgets
-from heatmap.ui.i18n import Translator
+from heatmap.ui.i18n import Translator, markdown_literal
 from heatmap.ui.page import EXPLORE, PageContext
 from heatmap.usecases.view import Problem
 
@@ -117,7 +117,12 @@ def _run_card(t: Translator, store: Any, record: Any, picture: bytes | None) -> 
         if picture:
             shown.image(picture, width=96)
         with head:
-            st.markdown(f"**{record.page}** · {t('kind.' + record.heatmap_type)}")
+            title = record.name or record.page
+            st.markdown(
+                f"**{markdown_literal(title)}** · {markdown_literal(record.page)} · {t('kind.' + record.heatmap_type)}"
+            )
+            if record.note:
+                st.caption(markdown_literal(record.note))
             st.caption(
                 f"{t('runs.when')}: {when} UTC · {t('runs.period')}: {record.start} – {record.end} · "
                 f"{t('runs.segment')}: {segment} · {t('runs.n')}: {int(stats.get('page_views', 0)):,} · "

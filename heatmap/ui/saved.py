@@ -47,14 +47,16 @@ def run_params(record: Any) -> dict[str, list[str]]:
     return {k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in raw.items() if v is not None}
 
 
-def save(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str) -> Any:
+def save(
+    ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str, name: str = "", note: str = ""
+) -> Any:
     """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
     assert view.page and view.start and view.end
     png = mapview.full_png(shot, view, nums, device, t=ctx.t)
     return runs.save_run(
         ctx_store(ctx),
         ctx.source,
-        params_for(view, shot),
+        params_for(view, shot, name, note),
         png,
         nums.bands,
         screenshot=shot,
@@ -77,13 +79,17 @@ def save_and_share(
     params = view_query(view)
     st.caption(t("share.help"))
     st.code(page.share_link(params), language=None, wrap_lines=True)
+    name = st.text_input(
+        t("save.name"), key="x_run_name", max_chars=runs.MAX_NAME_CHARS, placeholder=t("save.name_hint")
+    )
+    note = st.text_area(t("save.note"), key="x_run_note", max_chars=runs.MAX_NOTE_CHARS, height=68)
     clicked = st.button(
         t("save.button"), type="primary", icon=":material/save:", key="x_save", disabled=not shown,
         help=None if shown else t("save.blocked"),
     )  # fmt: skip
     if clicked:
         with st.spinner(t("save.saving")):
-            record = save(ctx, view, nums, shot, device)
+            record = save(ctx, view, nums, shot, device, name, note)
         st.session_state["_x_saved"] = (record, params)
     last = st.session_state.get("_x_saved")
     if last and last[1] == params:

@@ -8,7 +8,7 @@ from heatmap.runs import RunParams
 from heatmap.usecases.view import View, view_query
 
 
-def params_for(view: View, shot: Screenshot | None) -> RunParams:
+def params_for(view: View, shot: Screenshot | None, name: str = "", note: str = "") -> RunParams:
     """The saved facts of `view`: its selection, how it was drawn on `shot`, and the link parameters that reopen
     it exactly (display settings included), whichever of the app or the CLI saved it."""
     assert view.page is not None and view.start is not None and view.end is not None
@@ -20,4 +20,6 @@ def params_for(view: View, shot: Screenshot | None) -> RunParams:
         display=view.display.drawing(view.kind),
         alignment=view.display.alignment(shot.width, shot.height) if shot is not None else Alignment(),
         view=view_query(view),
+        name=name,
+        note=note,
     )
