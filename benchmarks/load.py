@@ -53,7 +53,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -69,7 +69,10 @@ from tests.fixtures.browser import (  # noqa: E402
 )
 from tests.streamlit_process import streamlit_process  # noqa: E402
 
-VIEWPORT = {"width": 1440, "height": 2200}
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
+VIEWPORT: ViewportSize = {"width": 1440, "height": 2200}
 KINDS = ("open", "type", "segment", "source", "upload", "save", "compare")
 GB = 1024  # MB
 CACHE_BUDGET_MB = int(os.environ.get("HEATMAP_CACHE_BUDGET_MB") or 400)
@@ -123,7 +126,10 @@ class Results:
 
     def add(self, item: Sample | Failure) -> None:
         with self.lock:
-            (self.samples if isinstance(item, Sample) else self.failures).append(item)
+            if isinstance(item, Sample):
+                self.samples.append(item)
+            else:
+                self.failures.append(item)
 
     def problem(self, text: str) -> None:
         with self.lock:
@@ -221,7 +227,9 @@ def tall_png(seed: int, width: int = 1440, height: int = 20_000) -> bytes:
                 x += word + int(rng.integers(8, 16))
         photo_height = min(tall - 60, 400)
         noise = rng.integers(0, 256, (photo_height // 4, 150, 3), dtype=np.uint8)
-        image.paste(Image.fromarray(noise).resize((600, photo_height), Image.BILINEAR), (width // 2 + 80, top + 30))
+        image.paste(
+            Image.fromarray(noise).resize((600, photo_height), Image.Resampling.BILINEAR), (width // 2 + 80, top + 30)
+        )
         draw.rounded_rectangle((560, top + tall - 50, 880, top + tall - 10), radius=12, fill=(37, 99, 235))
         top += tall + 40
     buffer = io.BytesIO()
@@ -294,8 +302,11 @@ def server_for(app: App, workdir: Path) -> Iterator[Server]:
             app.root / "streamlit_app.py", workdir, cwd=app.root, env=env, unset=APP_ENV_KEYS, timeout=120
         ) as server:
             yield server
-    if "Traceback" in server.log_text():
-        print(f"  ! traceback in the server log {server.log_path}")
+    log = server.log_text()
+    if "Traceback" in log:
+        tail = log[log.index("Traceback") :].splitlines()[:40]
+        print(f"  ! traceback in the server log of {workdir.name} (first of {log.count('Traceback')}):")
+        print("\n".join(f"    | {line}" for line in tail))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -354,8 +365,9 @@ class Designer:
 
     def nav(self, title: str) -> None:
         """A page of the sidebar's navigation: the same session (the upload stays)."""
-        nav = self.page.get_by_test_id("stSidebarNav")
-        nav.get_by_role("link", name=title, exact=True).click(timeout=self.timeout)
+        links = self.page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink")
+        label = self.page.get_by_text(title, exact=True)  # the link's label, not its icon's name
+        links.filter(has=label).first.click(timeout=self.timeout)
         self.settle()
 
 
@@ -456,17 +468,12 @@ def run_load(app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Pat
         pid = server.proc.pid
         idle = tree_rss_mb(pid)
         start = threading.Barrier(n + 1)
-        threads = [
-            threading.Thread(
-                target=designer_thread,
-                args=(results, server.base_url, who, [uploads[(who * rounds + r) % len(uploads)] for r in range(rounds)],
-                      start, timeout_ms),
-                daemon=True,
-            )  # fmt: skip
-            for who in range(n)
-        ]
-        for thread in threads:
-            thread.start()
+        threads = []
+        for who in range(n):
+            shots = [uploads[(who * rounds + r) % len(uploads)] for r in range(rounds)]  # distinct per designer
+            args = (results, server.base_url, who, shots, start, timeout_ms)
+            threads.append(threading.Thread(target=designer_thread, args=args, daemon=True))
+            threads[-1].start()
         with contextlib.suppress(threading.BrokenBarrierError):
             start.wait(timeout=180)  # every browser is up: the round starts for all at once
         began = time.perf_counter()
@@ -491,7 +498,9 @@ def print_load(load: Load, rounds: int) -> None:
         p95 = pct(later, 0.95)
         budget = 1.0 if load.n == 1 else 3.0
         note = "one designer, excluding the first load" if load.n == 1 else "10 designers on 2 cores"
-        print(f"  N={load.n} per interaction p95 {p95:.2f} s (budget for {note}: <= {budget:.0f} s: {verdict(p95 <= budget)})")
+        print(
+            f"  N={load.n} per interaction p95 {p95:.2f} s (budget for {note}: <= {budget:.0f} s: {verdict(p95 <= budget)})"
+        )
     ok_memory = load.peak_mb <= GB
     print(
         f"  N={load.n} server peak RSS {load.peak_mb:,.0f} MB (process + children, every 0.5 s; budget <= 1,024 MB: "
@@ -501,11 +510,12 @@ def print_load(load: Load, rounds: int) -> None:
     print_failures(r)
 
 
-def print_failures(r: Results) -> None:
+def print_failures(r: Results, soak: bool = False) -> None:
     if r.failures:
         print(f"  ! {len(r.failures)} step(s) failed, {r.skipped} skipped after them:")
         for f in r.failures[:12]:
-            print(f"    designer {f.designer} round {f.round} {f.kind}: {f.error}")
+            where = f"step {f.round}" if soak else f"designer {f.designer} round {f.round}"
+            print(f"    {where} {f.kind}: {f.error}")
     for text in r.problems[:12]:
         print(f"  ! {text}")
     if not r.failures and not r.problems:
@@ -612,7 +622,7 @@ def print_soak(soak: Soak, steps: int, uploads: int) -> None:
         f"  soak final RSS {final:,.0f} MB (budget <= start + cache budget {CACHE_BUDGET_MB} MB + 100 MB = "
         f"{limit:,.0f} MB: {verdict(final <= limit)})"
     )
-    print_failures(soak.results)
+    print_failures(soak.results, soak=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -637,7 +647,9 @@ def print_summary(loads: Sequence[Load]) -> None:
             continue
         ratio = statistics.median(load.results.times()) / statistics.median(one.results.times())
         budget = f" (budget <= 2.5x: {verdict(ratio <= 2.5)})" if load.n == 5 else ""
-        print(f"{words.get(load.n, str(load.n))} sessions vs one: {ratio:.1f}x (round p50 at N={load.n} / at N=1){budget}")
+        print(
+            f"{words.get(load.n, str(load.n))} sessions vs one: {ratio:.1f}x (round p50 at N={load.n} / at N=1){budget}"
+        )
 
 
 def main() -> None:

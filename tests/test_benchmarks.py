@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("app.py", ["segment change"]),
         ("engines.py", ["duckdb/local", "bytes an Athena view of the last   7 days scans", "without run-date folders"]),
         ("scale.py", ["cold ingest peak RSS", "one-page query mid (rank 100)", "fresh server speed-up vs re-parse"]),
+        ("load.py", ["per interaction p95", "server peak RSS", "soak final RSS"]),
     ],
 )
 def test_benchmark_runs_in_quick_mode(script, expected, tmp_path):
