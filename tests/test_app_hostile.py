@@ -243,15 +243,17 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
 @pytest.mark.parametrize("case", list(HOSTILE_UPLOADS))
 def test_hostile_uploads_are_refused_and_nothing_is_stored(app_env: AppEnv, case: str) -> None:
     name, make, shown = HOSTILE_UPLOADS[case]
-    at = upload(run(), name, make())
+    at = run()
+    before = qp(at).get("shot")
+    at = upload(at, name, make())
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("This file cannot be used as a screenshot: "), errors
     assert shown in errors[0], errors[0]
     assert not (app_env.output / "screenshots").exists()
     assert not at.session_state.get("_uploads")
-    assert qp(at).get("shot") is None
-    assert viewers(at), "the map stays, drawn without the bad screenshot"
+    assert qp(at).get("shot") == before, "the link keeps the picture shown before, never the refused file"
+    assert viewers(at), "the map stays, on the picture shown before"
 
 
 def test_refusals_are_in_japanese_too(app_env: AppEnv) -> None:
