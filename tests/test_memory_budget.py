@@ -109,3 +109,20 @@ def caching_home() -> str:
     import tempfile
 
     return tempfile.mkdtemp(prefix="demo-")
+
+
+def test_the_same_numbers_summed_in_another_order_are_the_same_picture() -> None:
+    """Parallel sums differ in their last bits from run to run: the preview's key must not."""
+    from dataclasses import replace
+
+    from heatmap.statistics.metrics import BandTable, ClickGrid
+    from heatmap.ui.mapview import numbers_fingerprint
+    from heatmap.usecases.numbers import Numbers
+
+    bands = pl.DataFrame({"band": [0, 1], "seconds_per_view": [3.3, 1.1]})
+    noisy = bands.with_columns(pl.col("seconds_per_view") * (1 + 4e-16))
+    clicks = ClickGrid(counts=np.zeros((2, 100), dtype=np.int64), page_views=10)
+    a = Numbers(BandTable(page_views=10, bands=bands), clicks)
+    assert numbers_fingerprint(a) == numbers_fingerprint(replace(a, bands=BandTable(page_views=10, bands=noisy)))
+    changed = bands.with_columns(pl.col("seconds_per_view") * 1.001)
+    assert numbers_fingerprint(a) != numbers_fingerprint(replace(a, bands=BandTable(page_views=10, bands=changed)))
