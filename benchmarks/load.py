@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scale import tree_rss_mb  # noqa: E402  (the same measure as the scale benchmark)
 from tests.fixtures import map_viewer as viewer  # noqa: E402
 from tests.fixtures.browser import (  # noqa: E402
     APP_ENV_KEYS,
@@ -145,22 +146,6 @@ class Results:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Memory of the server.
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of `pid` and all its children, MB (nan once it is gone)."""
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return float("nan")
-    total = 0
-    for p in procs:
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            total += p.memory_info().rss
-    return total / 2**20
 
 
 def vm_hwm_mb(pid: int) -> float:

@@ -345,6 +345,7 @@ def free_port() -> int:
 
 
 def tree_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and all its children, MB (nan once it is gone)."""
     import psutil
 
     try:
@@ -354,7 +355,7 @@ def tree_rss_mb(pid: int) -> float:
         return float("nan")
     total = 0
     for p in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             total += p.memory_info().rss
     return total / 2**20
 
