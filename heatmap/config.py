@@ -13,6 +13,7 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
+from heatmap.caching import DEFAULT_BUDGET
 from heatmap.contract import Bounds
 from heatmap.engines import ENGINES
 from heatmap.engines.athena_options import AthenaOptions
@@ -42,7 +43,9 @@ class Settings:
     appflow: AppFlowOptions = field(default_factory=AppFlowOptions)
     engine: str = "local"  # who answers views: local, duckdb or athena (docs/engines.md)
     athena: AthenaOptions = field(default_factory=AthenaOptions)
-    cache_budget_mb: int = 400  # the app's in-memory caches together (pages, screenshots, previews, thumbnails)
+    cache_budget_mb: int = (
+        DEFAULT_BUDGET // 1024**2
+    )  # the app's in-memory caches together (pages, screenshots, previews, thumbnails)
 
     @property
     def uses_demo(self) -> bool:
@@ -104,7 +107,9 @@ class Settings:
             appflow=appflow,
             engine=_choice("engine", pick("engine", "local"), ENGINES),
             athena=athena,
-            cache_budget_mb=int(_between("cache_budget_mb", int(pick("cache_budget_mb", 400)), 31, math.inf)),
+            cache_budget_mb=int(
+                _between("cache_budget_mb", int(pick("cache_budget_mb", DEFAULT_BUDGET // 1024**2)), 31, math.inf)
+            ),
         )
 
 
