@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
+from heatmap import allocator
 from heatmap.config import DEFAULT_HOME, Settings
 from heatmap.engines import ENGINES
 from heatmap.engines.base import Engine
@@ -449,6 +450,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    allocator.pin_mmap_threshold()  # full-size renders one after another: freed buffers go back
     try:
         return int(args.run(args))
     except HeatmapError as exc:

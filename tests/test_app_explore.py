@@ -167,10 +167,26 @@ def test_upload_is_stored_and_named_in_the_link(app_env: AppEnv) -> None:
     assert_clean(at)
     assert (app_env.output / "screenshots" / f"{sha}.png").read_bytes() == data
     assert qp(at)["shot"] == [sha]
+    assert not at.session_state["_uploads"], "stored: the session does not hold the file's bytes as well"
     # a fresh session opening that link finds the screenshot in the output store
     again = run({"page": "/", "shot": sha})
     assert_clean(again)
     assert again.radio(key="x_src").value == "stored" and again.selectbox(key="x_stored").value == sha
+
+
+def test_an_upload_that_cannot_be_stored_is_still_shown(app_env: AppEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEATMAP_OUTPUT", str(app_env.home / "demo" / "output"))  # inside the source: refused
+    data = png(1440, 3000)
+    sha = hashlib.sha256(data).hexdigest()
+    at = run()
+    at.radio(key="x_src").set_value("upload").run()
+    at.file_uploader(key="x_upload").upload("home.png", data, "image/png").run()
+    assert not at.exception
+    assert any("could not be stored" in w.value for w in at.warning), texts(at.warning)
+    assert list(at.session_state["_uploads"]) == [sha], "the session keeps the file it could not store"
+    assert qp(at)["shot"] == [sha] and viewers(at)
+    at.run()
+    assert not at.exception and qp(at)["shot"] == [sha] and viewers(at), "and finds it again on the next run"
 
 
 def test_too_few_page_views_shows_the_guard_not_a_map(app_env: AppEnv) -> None:

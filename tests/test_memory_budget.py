@@ -5,8 +5,11 @@ refused in one sentence, a preview rendered once for every session that asks for
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -18,6 +21,8 @@ from PIL import Image
 from heatmap import caching
 from heatmap.caching import LoadOnce, sizeof
 from heatmap.images import ImageError, load_screenshot
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -126,3 +131,35 @@ def test_the_same_numbers_summed_in_another_order_are_the_same_picture() -> None
     assert numbers_fingerprint(a) == numbers_fingerprint(replace(a, bands=BandTable(page_views=10, bands=noisy)))
     changed = bands.with_columns(pl.col("seconds_per_view") * 1.001)
     assert numbers_fingerprint(a) != numbers_fingerprint(replace(a, bands=BandTable(page_views=10, bands=changed)))
+
+
+FRAGMENTS = """
+import sys
+import numpy as np
+import psutil
+from heatmap.allocator import pin_mmap_threshold
+if sys.argv[1] == "pinned":
+    assert pin_mmap_threshold()
+rss = lambda: psutil.Process().memory_info().rss / 2**20
+big = np.ones(16 * 2**20 // 8)
+del big  # unpinned, glibc now serves blocks up to 16 MB from its heaps
+before = rss()
+kept, blocks = [], []
+for _ in range(40):  # 8 MB buffers, as a render makes, with small objects that live on between them
+    blocks.append(np.ones(8 * 2**20 // 8))
+    kept.append(bytearray(4096))
+del blocks
+print(round(rss() - before))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_freed_buffers_go_back_to_the_system_once_the_threshold_is_pinned() -> None:
+    def retained_mb(mode: str) -> int:
+        run = subprocess.run(
+            [sys.executable, "-c", FRAGMENTS, mode], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        return int(run.stdout)
+
+    assert retained_mb("default") > 200  # why the app pins it: 320 MB of freed buffers stay resident
+    assert retained_mb("pinned") < 20

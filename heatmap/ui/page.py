@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from heatmap import caching
+from heatmap import allocator, caching
 from heatmap.config import Settings
 from heatmap.errors import HeatmapError
 from heatmap.ui import data
@@ -234,6 +234,7 @@ def setup(title_key: str, *, load_data: bool = True) -> PageContext:
         st.error(f"{t('settings.bad', error=exc)}  \n{t('settings.bad_hint')}")
         st.stop()
     caching.memory(settings.cache_budget_mb * 1024**2)  # the one budget every cache of this server shares
+    allocator.pin_mmap_threshold()  # and freed pictures leave the process, so the budget is what it holds
     ctx = PageContext(settings=settings, lang=lang, t=t, secrets=secrets)
     try:
         ctx.source = data.source_uri(settings, t("load.demo"))

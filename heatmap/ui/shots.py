@@ -177,12 +177,12 @@ def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chose
                 sentence = t("shot.bad", error=error).rstrip(".。") + ("。" if t.lang == "ja" else ".")
                 st.error(f"{sentence}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
-            uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
-            uploads[sha] = raw
-            for old in list(uploads)[:-MAX_UPLOADS_KEPT]:  # a session keeps its last few uploads, not all of them
-                uploads.pop(old, None)
             chosen.shot = shot
-            _keep(ctx, shot)
+            if not _keep(ctx, shot):  # not stored: this session keeps its last few such files itself
+                uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
+                uploads[sha] = raw
+                for old in list(uploads)[:-MAX_UPLOADS_KEPT]:
+                    uploads.pop(old, None)
     elif source == "stored":
         info = {s.sha: s for s in data.stored_shots(output, s3)}
         stored = list(info)
@@ -219,18 +219,18 @@ def _describe(t: Translator, sha: str, info: data.StoredShot | None) -> str:
     return t("shot.stored_fmt", when=when, size=size, sha=sha[:12])
 
 
-def _keep(ctx: PageContext, shot: Screenshot) -> None:
-    """Store an upload in the output store once, so links that name its sha256 work in any browser."""
+def _keep(ctx: PageContext, shot: Screenshot) -> bool:
+    """Store an upload in the output store once, so links that name its sha256 work in any browser (and the
+    session need not hold its bytes). False if it could not be stored."""
     t = ctx.t
     done: set[str] = st.session_state.setdefault("_stored_uploads", set())
-    if shot.sha256 in done:
-        st.caption(t("shot.stored_as", key=shot.key))
-        return
-    try:
-        data.check_output(ctx.source, ctx.output)
-        data.store_shot(ctx.output, ctx.settings.s3, shot.key, shot.data, shot.content_type)
-    except HeatmapError as exc:
-        st.warning(t("shot.not_stored", error=exc), icon=":material/cloud_off:")
-        return
-    done.add(shot.sha256)
+    if shot.sha256 not in done:
+        try:
+            data.check_output(ctx.source, ctx.output)
+            data.store_shot(ctx.output, ctx.settings.s3, shot.key, shot.data, shot.content_type)
+        except HeatmapError as exc:
+            st.warning(t("shot.not_stored", error=exc), icon=":material/cloud_off:")
+            return False
+        done.add(shot.sha256)
     st.caption(t("shot.stored_as", key=shot.key))
+    return True
