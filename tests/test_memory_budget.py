@@ -1,6 +1,7 @@
 """One memory budget for the server's caches (heatmap.caching.memory): never more bytes than the budget, entries
 measured, a screenshot decoded once whether it came from an upload or the store, one larger than the budget
-refused in one sentence, a preview rendered once for every session that asks for the same view."""
+refused in one sentence, a preview or difference map rendered once for every session that asks for the same
+view, and freed pictures given back to the system."""
 
 from __future__ import annotations
 
@@ -108,6 +109,35 @@ def test_a_preview_is_rendered_once_for_everyone_who_opens_the_view(budget: Load
     assert other is not first and other.layer.jpeg != first.layer.jpeg
     segment = view.with_(where={"deviceCategory": ("mobile",)})
     assert mapview.preview(shot, segment, numbers(engine, segment), labels) is not first
+
+
+def test_a_difference_map_is_rendered_once_for_everyone_who_opens_the_comparison(budget: LoadOnce) -> None:
+    from heatmap.demo import ensure_demo
+    from heatmap.engines.local import load_dataset
+    from heatmap.statistics.compare import compare_bands
+    from heatmap.stores import LocalStore
+    from heatmap.ui import mapview
+    from heatmap.usecases.numbers import numbers
+    from heatmap.usecases.view import View
+
+    engine = load_dataset(LocalStore(ensure_demo(caching_home())))
+    last = engine.catalog.days[-1]
+    a = View(
+        page="/", start=date(last.year, last.month, 1), end=last, kind="reach", where={"deviceCategory": ("desktop",)}
+    )
+    shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
+
+    def difference(b_where: dict[str, tuple[str, ...]], alpha: float = 0.05) -> mapview.Preview:
+        nums_a, nums_b = numbers(engine, a), numbers(engine, a.with_(where=b_where))
+        comparison = compare_bands(nums_a.bands, nums_b.bands, alpha, clicks_a=nums_a.clicks, clicks_b=nums_b.clicks)
+        legend = mapview.caption(a, nums_a)
+        return mapview.difference_preview(shot, a, comparison, "%{customdata[0]}", legend, title="B − A")
+
+    mobile = {"deviceCategory": ("mobile",)}
+    first = difference(mobile)
+    assert difference(mobile) is first, "another session opening the same comparison"
+    assert difference({"deviceCategory": ("tablet",)}) is not first
+    assert difference(mobile, alpha=0.01) is not first, "another false discovery rate is another map"
 
 
 def caching_home() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -13,7 +14,7 @@ import psutil
 import pytest
 from PIL import Image
 
-from heatmap.drawing.encode import downscale, encode_png, preview_jpeg
+from heatmap.drawing.encode import QUALITIES, downscale, encode_png, preview_jpeg
 from heatmap.drawing.legend import displayable, legend_font
 from heatmap.drawing.ramps import CMAP_NAMES, COLOUR_BLIND_SAFE, RAMPS, colour_index, lut
 from heatmap.drawing.render import (
@@ -258,6 +259,55 @@ def test_preview_fits_the_budget() -> None:
     preview = Image.open(io.BytesIO(data))
     assert preview.format == "JPEG" and preview.width <= 900 and len(data) <= 500_000
     assert preview.height == pytest.approx(preview.width * 6000 / 1440, abs=1)
+
+
+def _first_fit(image: Image.Image, max_width: int, max_bytes: int) -> tuple[int, int]:
+    """The exhaustive search the estimate stands in for: every width from the widest, every quality from 82."""
+    width = max_width
+    while True:
+        small = downscale(image, width, round(image.height * width / image.width))
+        for quality in QUALITIES:
+            buffer = io.BytesIO()
+            small.save(buffer, format="JPEG", quality=quality, progressive=True)
+            if len(buffer.getvalue()) <= max_bytes:
+                return width, quality
+        width = round(width * 0.8)
+
+
+def screenshot_like() -> Image.Image:
+    """A demo page (sections, text, buttons) with a noisy photo in it, like the pages designers upload."""
+    from heatmap.demo import PAGES, draw_page
+
+    page = pixels(draw_page(PAGES[0], "desktop")).copy()
+    page[600:1000, 700:1300] = pixels(noise(600, 400, seed=3))
+    return Image.fromarray(page)
+
+
+def noisy_top() -> Image.Image:
+    """Noise over the top third: JPEG's worst case, and far from the size model's starting guesses."""
+    page = np.full((4000, 900, 3), 235, np.uint8)
+    page[:1500] = pixels(noise(900, 1500, seed=2))
+    return Image.fromarray(page)
+
+
+@pytest.mark.parametrize(
+    ("picture", "most_encodes"), [(screenshot_like, 4), (noisy_top, 6)], ids=["screenshot", "noise"]
+)
+@pytest.mark.parametrize("max_bytes", [60_000, 150_000, 400_000, 5_000_000])
+def test_preview_encodes_a_few_times_and_lands_near_the_best_fit(
+    picture: Callable[[], Image.Image], most_encodes: int, max_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = picture()
+    max_width = min(1200, image.width)
+    encodes = []
+    save = Image.Image.save
+    monkeypatch.setattr(Image.Image, "save", lambda self, *a, **k: encodes.append(self.size) or save(self, *a, **k))
+    data = preview_jpeg(image, max_width=max_width, max_bytes=max_bytes)
+    monkeypatch.setattr(Image.Image, "save", save)
+    assert len(data) <= max_bytes and len(encodes) <= most_encodes, encodes
+    best_width, _ = _first_fit(image, max_width, max_bytes)
+    got = Image.open(io.BytesIO(data))
+    assert best_width * 0.8 - 1 <= got.width <= best_width, "the exhaustive choice, or one width step after it"
 
 
 def test_strip_downscale_matches_a_whole_image_resize() -> None:

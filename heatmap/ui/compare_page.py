@@ -254,12 +254,11 @@ def _maps(
         ]
         if view.diff:
             diff_title = f"B − A · {t('compare.diff', units=t(f'compare.units_{family.unit}'), test=test, fdr=fdr)}"
-            shown_diff, _ = mapview.difference_preview(
+            shown_diff = mapview.difference_preview(
                 shot, side_a, comparison, hover_template(t, view.kind, nums_a.n, nums_b.n) + "<extra></extra>",
                 difference_caption(view, nums_a.n + nums_b.n, t, comparison), device, title=diff_title,
                 max_bytes=budget,
             )  # fmt: skip
-            assert shown_diff is not None
             layers.append(shown_diff.layer)
     st.caption(t("compare.same_scale") + " " + t("compare.scroll_together"))
     if view.diff:

@@ -126,15 +126,29 @@ def preview(
 def numbers_fingerprint(nums: Numbers) -> str:
     """What a view's numbers are, in 32 hex digits: equal numbers draw the same map."""
     digest = hashlib.blake2b(digest_size=16)
-    # By content, to 9 significant digits: sums made in parallel can differ in their last bits from run to run,
-    # and that must not make the same view a different picture.
-    bands = nums.bands.bands.with_columns(pl.col(pl.Float64).round_sig_figs(9))
-    digest.update(repr(bands.schema).encode())
-    digest.update(bands.hash_rows(seed=0).to_numpy().tobytes())
+    _add_frame(digest, nums.bands.bands)
     digest.update(np.ascontiguousarray(nums.clicks.counts).tobytes())
     folded = None if nums.ga_folded is None else round(nums.ga_folded, 9)
     digest.update(repr((nums.clicks.counts.shape, nums.clicks.page_views, folded)).encode())
     return digest.hexdigest()
+
+
+def comparison_fingerprint(comparison: Any) -> str:
+    """What a comparison's numbers and tests are, in 32 hex digits: equal ones draw the same difference map."""
+    digest = hashlib.blake2b(digest_size=16)
+    for frame in (comparison.a.bands, comparison.b.bands, comparison.table, comparison.regions):
+        if frame is not None:
+            _add_frame(digest, frame)
+    digest.update(repr((comparison.alpha, comparison.min_views)).encode())
+    return digest.hexdigest()
+
+
+def _add_frame(digest: Any, frame: pl.DataFrame) -> None:
+    # By content, to 9 significant digits: sums made in parallel can differ in their last bits from run to run,
+    # and that must not make the same view a different picture.
+    rounded = frame.with_columns(pl.col(pl.Float64).round_sig_figs(9))
+    digest.update(repr(rounded.schema).encode())
+    digest.update(rounded.hash_rows(seed=0).to_numpy().tobytes())
 
 
 def _preview(
@@ -173,18 +187,44 @@ def difference_preview(
     template: str,
     legend: render.Caption,
     device: str = "desktop",
-    full: bool = False,
     title: str = "",
     max_bytes: int = PREVIEW_BYTES,
-) -> tuple[Preview | None, bytes | None]:
-    """The difference map B − A of `view.kind`, only its significant bands (reach, attention) or click regions
-    coloured: the viewer's layer, or the full PNG when `full`."""
+) -> Preview:
+    """The difference map B − A of `view.kind` for the viewer, only its significant bands (reach, attention) or
+    click regions coloured; rendered once per server for everything that decides it, like `preview`."""
+    key = (
+        "difference",
+        shot.sha256 if shot is not None else None,
+        tuple((k, tuple(v)) for k, v in sorted(view_query(view).items())),
+        comparison_fingerprint(comparison),
+        template,
+        legend,
+        device,
+        title,
+        max_bytes,
+    )
+    made: Preview = memory().get_or_load(
+        key, lambda: _difference_preview(shot, view, comparison, template, legend, device, title, max_bytes)
+    )
+    return made
+
+
+def _difference_preview(
+    shot: Screenshot | None,
+    view: View,
+    comparison: Any,
+    template: str,
+    legend: render.Caption,
+    device: str,
+    title: str,
+    max_bytes: int,
+) -> Preview:
     started = time.perf_counter()
     a, b = comparison.a, comparison.b
     family = comparison.family(view.kind)
     height_px = a.band_height_px if a.band_count else b.band_height_px
     data_height = max(a.data_height_px, b.data_height_px, family.rows * height_px)
-    image, align = canvas(shot, view.display, data_height, device, full=full)
+    image, align = canvas(shot, view.display, data_height, device)
     grid = family.columns > 1
     rendered = render.render_difference(
         image,
@@ -197,8 +237,6 @@ def difference_preview(
         kind=view.kind,  # type: ignore[arg-type]
         fdr=comparison.alpha,
     )
-    if full:
-        return None, rendered.png()
     hover = figures.difference_hover(comparison, view.kind)
     layer = viewer.Layer(
         title=title,
@@ -209,7 +247,7 @@ def difference_preview(
         rows=hover if hover.ndim == 2 else np.zeros((hover.shape[0], 0)),
         cells=hover if hover.ndim == 3 else None,
     )
-    return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax), None
+    return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax)
 
 
 def full_png(
