@@ -119,6 +119,11 @@ _MEMORY_LOCK = threading.Lock()
 
 DEFAULT_BUDGET = 400 * 1024**2
 
+#: Renders and decodes of full-size pictures at once in this process; others wait their turn. Each holds a few
+#: copies of the page while it works (about 200 MB for a 1440 × 20,000 screenshot) outside the cache budget, so
+#: ten designers at once must not make ten; on two cores more at once would not finish sooner.
+picture_work = threading.BoundedSemaphore(2)
+
 
 def memory(budget_bytes: int | None = None) -> LoadOnce[Hashable, Any]:
     """The process's cache, shared by every session and every kind of entry (keys are tuples that start with the

@@ -140,6 +140,54 @@ def test_a_difference_map_is_rendered_once_for_everyone_who_opens_the_comparison
     assert difference(mobile, alpha=0.01) is not first, "another false discovery rate is another map"
 
 
+def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each render holds copies of the page outside the cache budget: eight sessions at once make two at a time."""
+    import threading
+    import time
+
+    from heatmap.demo import ensure_demo
+    from heatmap.engines.local import load_dataset
+    from heatmap.stores import LocalStore
+    from heatmap.ui import figures, mapview
+    from heatmap.ui.i18n import Translator
+    from heatmap.usecases import pictures
+    from heatmap.usecases.numbers import numbers
+    from heatmap.usecases.view import MapSettings, View
+
+    engine = load_dataset(LocalStore(ensure_demo(caching_home())))
+    last = engine.catalog.days[-1]
+    view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
+    nums = numbers(engine, view)
+    shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
+    labels = figures.hover_labels(Translator("en"), nums.n)
+    active, most, lock = [0], [0], threading.Lock()
+    draw = pictures.draw
+
+    def counted_draw(*args: object, **kwargs: object) -> object:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.2)  # long enough for every thread to be asking at once
+        try:
+            return draw(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(pictures, "draw", counted_draw)
+    sessions = [
+        threading.Thread(
+            target=mapview.preview, args=(shot, view.with_(display=MapSettings(opacity=0.3 + i / 20)), nums, labels)
+        )
+        for i in range(8)
+    ]
+    for session in sessions:
+        session.start()
+    for session in sessions:
+        session.join()
+    assert most[0] == 2
+
+
 def caching_home() -> str:
     import tempfile
 

@@ -182,6 +182,29 @@ def test_legend_is_burned_in() -> None:
     assert ramp_row.size  # the colour bar's blue end
 
 
+def test_the_legend_facts_for_the_screen_are_the_burned_in_ones() -> None:
+    bt = bands_from([100, 80, 60, 50], [100.0, 400.0, 200.0, 0.0])  # 1, 4, 2, 0 s per view
+    white = Image.new("RGB", (50, 500), (255, 255, 255))
+    legend = render_map(white, Display(kind="attention", ramp="viridis"), CAPTION, bt).legend
+    assert legend is not None
+    assert legend.title == "Attention: average seconds per page view each part of the page was on screen"
+    assert legend.facts[:3] == (
+        "Dates: 2025-03-01 – 2025-03-31",
+        "Segment: deviceCategory=mobile",
+        "n = 100 page views",
+    )
+    assert legend.high == "≥ 4 s per page view" and legend.low.startswith("0")
+    assert legend.colours[0] == "#" + bytes(lut("viridis")[0]).hex()
+    assert legend.colours[-1] == "#" + bytes(lut("viridis")[255]).hex()
+    assert legend.positions is not None
+    assert np.allclose(legend.positions[:3], [0.25, 1.0, 0.5]) and np.isnan(legend.positions[3])  # 0 s: unpainted
+    clicks = render_map(white, Display(kind="clicks"), CAPTION, bt, click_grid(canonical_frame([], ()), 100)).legend
+    assert clicks is not None and clicks.positions is None
+    diff = render_difference(white, [0.0, 0.10, -0.05, 0.2], [False, True, True, False], CAPTION, 100).legend
+    assert diff is not None and diff.positions is not None
+    assert np.isnan(diff.positions[0]) and np.allclose(diff.positions[1:3], [1.0, 0.25]) and np.isnan(diff.positions[3])
+
+
 def test_text_without_a_glyph_is_percent_encoded() -> None:
     font = legend_font(14)
     assert displayable("/jobs?q=1 – 2", font) in ("/jobs?q=1 – 2", "/jobs?q=1 %E2%80%93 2")
@@ -268,7 +291,7 @@ def _first_fit(image: Image.Image, max_width: int, max_bytes: int) -> tuple[int,
         small = downscale(image, width, round(image.height * width / image.width))
         for quality in QUALITIES:
             buffer = io.BytesIO()
-            small.save(buffer, format="JPEG", quality=quality, progressive=True)
+            small.save(buffer, format="JPEG", quality=quality)
             if len(buffer.getvalue()) <= max_bytes:
                 return width, quality
         width = round(width * 0.8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heatmap.drawing.render import Legend
 from heatmap.ui.figures import Placement
 from heatmap.ui.viewer import Layer, Mark, config_of, payload_bytes, viewer_html
 
@@ -57,3 +58,31 @@ def test_the_start_spot_link_and_memory_key_travel_as_data() -> None:
     assert config["link"] == forged and "<script>alert(1)" not in page
     assert config["memory"] == "heatmap-viewer:x_map:/求人"  # per frame and page: another page opens at its top
     assert config_of(viewer_html([layer()]))["start"] is None
+
+
+def test_the_legend_travels_as_data_with_where_each_band_sits() -> None:
+    forged = "<img src=x onerror=alert(3)>"
+    legend = Legend(
+        title="Attention",
+        facts=("1 Oct – 28 Oct", forged),
+        low="0 s",
+        high="12.5 s",
+        colours=("#000000", "#ffffff"),
+        positions=np.array([0.25, np.nan, 1.0]),
+    )
+    page = viewer_html([layer(legend=legend), layer("B")])
+    with_legend, without = config_of(page)["layers"]
+    assert with_legend["legend"] == {
+        "title": "Attention",
+        "facts": ["1 Oct – 28 Oct", forged],
+        "low": "0 s",
+        "high": "12.5 s",
+        "colours": ["#000000", "#ffffff"],
+        "columns": 1,
+        "positions": [0.25, -1.0, 1.0],  # -1: a band with nothing painted has no place on the bar
+    }
+    assert without["legend"] is None and "<img src=x" not in page
+    regions = Legend("B − A", (), "−", "+", ("#0000ff",), np.array([[0.5, np.nan], [0.9, 0.1]]))
+    assert config_of(viewer_html([layer(legend=regions)]))["layers"][0]["legend"]["columns"] == 2
+    clicks = Legend("Clicks", (), "0", "max", ("#0000ff",), None)  # a density between cells: no band positions
+    assert config_of(viewer_html([layer(legend=clicks)]))["layers"][0]["legend"]["positions"] == []

@@ -98,6 +98,28 @@ class Caption:
     ga_folded: float | None = None  # share of the period's heatmap events GA4 folded into "(other)" (report route)
 
 
+LEGEND_STOPS = 11  # colours of the on-screen bar: CSS interpolates between them as the LUT does
+
+
+@dataclass(frozen=True)
+class Legend:
+    """What the burned-in legend says, for a legend drawn elsewhere (the viewer's, pinned on screen): its lines,
+    the colour bar's ends and colours, and where each band (rows × columns for regions) sits on the bar, 0..1, NaN
+    where nothing is painted. `positions` is None for click maps (their colour is a density between cells)."""
+
+    title: str
+    facts: tuple[str, ...]  # dates, segment, n, scale, and any note (the page is the app's own title)
+    low: str
+    high: str
+    colours: tuple[str, ...]
+    positions: npt.NDArray[np.float64] | None = field(default=None, compare=False)
+
+
+def legend_colours(ramp: Lut, stops: int = LEGEND_STOPS) -> tuple[str, ...]:
+    picks = ramp[np.linspace(0, 255, stops).round().astype(np.intp)]
+    return tuple("#{:02x}{:02x}{:02x}".format(*(int(c) for c in colour)) for colour in picks)
+
+
 @dataclass
 class Rendered:
     """A full-resolution map with its legend, plus what was decided while drawing it."""
@@ -106,6 +128,7 @@ class Rendered:
     map_height: int  # rows above the legend panel
     vmax: float
     warnings: list[str] = field(default_factory=list)
+    legend: Legend | None = None
 
     def png(self, compress_level: int = 1) -> bytes:
         return encode_png(self.image, compress_level)
@@ -380,6 +403,17 @@ def alignment_warning(
 # --- public entry points -----------------------------------------------------------------------------------
 
 
+GAP = "    "  # between two facts on one legend line
+
+
+def _on_screen(
+    lines: Sequence[str], low: str, high: str, ramp: Lut, positions: npt.NDArray[np.float64] | None
+) -> Legend:
+    """The legend's facts from its lines (title, page, facts...), one fact per item."""
+    facts = tuple(part for line in lines[2:] for part in line.split(GAP) if part)
+    return Legend(lines[0], facts, low, high, legend_colours(ramp), positions)
+
+
 def _caption_lines(caption: Caption, display: Display, scale: str | None = None) -> list[str]:
     def say(key: str, **values: object) -> str:
         return legend_text(caption.language, key, **values)
@@ -394,8 +428,8 @@ def _caption_lines(caption: Caption, display: Display, scale: str | None = None)
     lines = [
         caption.title or say(f"title.{display.kind}"),
         say("page", page=caption.page),
-        f"{say('dates', start=caption.start, end=caption.end)}    {say('segment', segment=caption.segment)}",
-        f"{n}    {say('scale', scale=scale, opacity=display.opacity)}",
+        f"{say('dates', start=caption.start, end=caption.end)}{GAP}{say('segment', segment=caption.segment)}",
+        f"{n}{GAP}{say('scale', scale=scale, opacity=display.opacity)}",
     ]
     if caption.ga_folded:
         lines.append(say("ga_folded", share=folded_percent(caption.ga_folded)))
@@ -447,8 +481,9 @@ def render_map(
         data_height = bands.data_height_px
     warnings = [w for w in [alignment_warning(data_height, width, screenshot.height, alignment, caption.language)] if w]
     low, high = _labels(display.kind, vmax, caption.language)
-    legend = legend_panel(width, _caption_lines(caption, display), ramp, low, high, scale, warnings)
-    image = _canvas(screenshot, alignment, legend)
+    lines = _caption_lines(caption, display)
+    image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale, warnings))
+    positions = None
     if display.kind == "clicks":
         assert clicks is not None
         # image row edge y is CSS y = (y + top) / scale - shift, grid row = CSS y / y_step
@@ -461,9 +496,11 @@ def render_map(
         drawn = np.isfinite(values) & (values > 0)
         paint = _paint_smooth if display.smooth else _paint_bands
         paint(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
+        positions = np.where(drawn, normalise(values, vmax), np.nan)
     if display.lines and bands is not None and bands.page_views > 0:  # every map: where the fold and depths are
         _reach_lines(image, bands, alignment, height, REACH_LEVELS, caption.language)
-    return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings)
+    legend = _on_screen(lines, low, high, ramp, positions)
+    return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings, legend=legend)
 
 
 def render_difference(
@@ -507,11 +544,12 @@ def render_difference(
     spread = legend_text(language, f"scale.difference.{kind}", limit=shown)
     lines = _caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), spread)
     low, high = (legend_text(language, f"{end}.difference.{kind}", limit=shown) for end in ("low", "high"))
-    legend = legend_panel(width, lines, ramp, low, high, scale)
-    image = _canvas(screenshot, alignment, legend)
+    image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale))
     spans = _band_spans(grid.shape[0], band_height_px, alignment, width, bottom - top)
     _paint_cells(image, t, mask, spans, ramp, opacity)
-    return Rendered(image=image, map_height=bottom - top, vmax=limit)
+    positions = np.where(mask, t, np.nan).reshape(np.shape(diff))
+    legend = _on_screen(lines, low, high, ramp, positions)
+    return Rendered(image=image, map_height=bottom - top, vmax=limit, legend=legend)
 
 
 def _paint_cells(

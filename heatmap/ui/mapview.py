@@ -18,7 +18,7 @@ import polars as pl
 import streamlit as st
 from PIL import Image
 
-from heatmap.caching import memory
+from heatmap.caching import memory, picture_work
 from heatmap.drawing import render
 from heatmap.images import Screenshot
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
@@ -162,20 +162,23 @@ def _preview(
     title: str,
     max_bytes: int,
 ) -> Preview:
-    started = time.perf_counter()
-    rendered, image, align = _render_map(shot, view, nums, device, engine, t, full=False)
+    with picture_work:
+        started = time.perf_counter()
+        rendered, image, align = _render_map(shot, view, nums, device, engine, t, full=False)
+        jpeg = rendered.preview(max_width=image.width, max_bytes=max_bytes)
     bands = nums.bands
     cells, template = None, figures.hover_template(labels)
     if view.kind == "clicks":
         cells, template = figures.click_hover(nums.clicks, bands), figures.hover_template(labels, clicks=True)
     layer = viewer.Layer(
         title=title,
-        jpeg=rendered.preview(max_width=image.width, max_bytes=max_bytes),
+        jpeg=jpeg,
         place=_placement(rendered, image, align, view.display.shift),
         band_height=bands.band_height_px,
         template=template,
         rows=figures.band_hover(bands),
         cells=cells,
+        legend=rendered.legend,
     )
     return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax)
 
@@ -224,28 +227,31 @@ def _difference_preview(
     family = comparison.family(view.kind)
     height_px = a.band_height_px if a.band_count else b.band_height_px
     data_height = max(a.data_height_px, b.data_height_px, family.rows * height_px)
-    image, align = canvas(shot, view.display, data_height, device)
     grid = family.columns > 1
-    rendered = render.render_difference(
-        image,
-        family.grid(family.diff) if grid else family.diff,
-        family.significant.reshape(family.rows, family.columns) if grid else family.significant,
-        legend,
-        height_px,
-        alignment=align,
-        opacity=view.display.opacity,
-        kind=view.kind,  # type: ignore[arg-type]
-        fdr=comparison.alpha,
-    )
+    with picture_work:
+        image, align = canvas(shot, view.display, data_height, device)
+        rendered = render.render_difference(
+            image,
+            family.grid(family.diff) if grid else family.diff,
+            family.significant.reshape(family.rows, family.columns) if grid else family.significant,
+            legend,
+            height_px,
+            alignment=align,
+            opacity=view.display.opacity,
+            kind=view.kind,  # type: ignore[arg-type]
+            fdr=comparison.alpha,
+        )
+        jpeg = rendered.preview(max_width=image.width, max_bytes=max_bytes)
     hover = figures.difference_hover(comparison, view.kind)
     layer = viewer.Layer(
         title=title,
-        jpeg=rendered.preview(max_width=image.width, max_bytes=max_bytes),
+        jpeg=jpeg,
         place=_placement(rendered, image, align, view.display.shift),
         band_height=height_px,
         template=template,
         rows=hover if hover.ndim == 2 else np.zeros((hover.shape[0], 0)),
         cells=hover if hover.ndim == 3 else None,
+        legend=rendered.legend,
     )
     return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax)
 
@@ -259,7 +265,8 @@ def full_png(
     t: Translator = EN,
 ) -> bytes:
     """The full-resolution PNG with the legend burned in (for saving and downloading)."""
-    png: bytes = _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
+    with picture_work:
+        png: bytes = _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
     return png
 
 

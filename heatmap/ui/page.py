@@ -220,7 +220,7 @@ def setup(title_key: str, *, load_data: bool = True) -> PageContext:
         page_title=f"{t(title_key)} · {t('app.name')}",
         page_icon=":material/local_fire_department:",
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # open on a desktop, closed at first on a phone (it would cover the map)
     )
     st.html(f"<style>{STYLE}</style>")
     from heatmap.ui.auth import require_login

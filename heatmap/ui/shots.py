@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 from PIL import Image
 
-from heatmap.caching import memory, sizeof
+from heatmap.caching import memory, picture_work, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import ImageError, Screenshot, load_screenshot
@@ -52,7 +52,8 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
         raw = read()
         if raw is None:
             raise NotFound(f"screenshot {sha[:12]} is not stored")
-        shot = load_screenshot(raw, page_shape=True)
+        with picture_work:
+            shot = load_screenshot(raw, page_shape=True)
         budget = int(memory().maxsize)
         if sizeof(shot) > budget:
             raise ImageError(

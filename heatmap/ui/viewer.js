@@ -173,11 +173,56 @@
   function pane(layer, width) {
     const box = el("div", { class: "pane" + (state.zoom === "actual" ? " actual" : ""), "data-layer": layer.title });
     if (state.zoom === "actual") box.style.width = width + "px";
-    if (layer.title) box.appendChild(el("h4", { title: layer.title }, layer.title));  // one line: maps stay level
+    box.appendChild(head(layer.title, layer));
     const img = el("img", { src: layer.src, alt: layer.title || labels.map || "heatmap", draggable: "false" });
     hover(img, () => layer);
     box.appendChild(img);
     return [box, img];
+  }
+
+  function head(title, layer) {
+    // Pinned at the top of the pane: its title and legend, each one line high, so side-by-side maps stay level.
+    const top = el("div", { class: "head" });
+    if (title) top.appendChild(el("h4", { title }, title));
+    legend(top, layer);
+    return top;
+  }
+
+  // The map's legend, in view however far down the page is scrolled: what the colours mean, their ends, then
+  // dates, segment and n on one line; a click shows every fact in full, over the map.
+  let openKey = false;
+  function legend(box, layer) {
+    const facts = layer.legend;
+    if (!facts) return;
+    const key = el("div", { class: "key" + (openKey ? " open" : ""), "data-testid": "map-legend", title: labels.legend || "" });
+    const scale = el("div", { class: "scale" });
+    const ramp = el("div", { class: "ramp" });
+    ramp.style.background = "linear-gradient(to right, " + facts.colours.join(", ") + ")";
+    ramp.appendChild(el("div", { class: "mark", "data-testid": "map-legend-mark" }));
+    scale.append(el("span", {}, facts.low), ramp, el("span", {}, facts.high), el("b", { class: "title" }, facts.title));
+    key.appendChild(scale);
+    key.appendChild(el("div", { class: "facts" }, facts.facts.join(" · ")));
+    key.addEventListener("click", () => {
+      openKey = !openKey;
+      for (const each of panes.querySelectorAll(".key")) each.classList.toggle("open", openKey);
+    });
+    box.appendChild(key);
+  }
+
+  function markLegend(box, layer, band, column) {
+    // Where the band under the mouse or the cursor sits on its legend's colour bar.
+    const mark = box && box.querySelector(".key .mark");
+    if (!mark) return;
+    const facts = layer && layer.legend;
+    let at = -1;
+    if (facts && facts.positions.length && band >= 0) {
+      const columns = Math.max(1, facts.columns);
+      const col = facts.columns > 1 ? Math.min(columns - 1, Math.max(0, Math.floor(column * columns / Math.max(1, layer.columns || columns)))) : 0;
+      const value = facts.positions[band * columns + col];
+      at = value === undefined ? -1 : value;
+    }
+    mark.style.display = at >= 0 ? "block" : "none";
+    mark.style.left = at * 100 + "%";
   }
 
   function build() {
@@ -201,7 +246,7 @@
       const [a, b] = group;
       const box = el("div", { class: "pane" + (state.zoom === "actual" ? " actual" : ""), "data-layer": "swipe" });
       if (state.zoom === "actual") box.style.width = a.cssWidth + "px";
-      box.appendChild(el("h4", {}, a.title + "  ◀ ▶  " + b.title));
+      box.appendChild(head(a.title + "  ◀ ▶  " + b.title, a));  // the two share one colour scale
       const stack = el("div", { class: "swipe" });
       const under = el("img", { src: a.src, alt: a.title, draggable: "false" });
       swipeOver = el("img", { class: "over", src: b.src, alt: b.title, draggable: "false" });
@@ -246,8 +291,14 @@
       const layer = layerAt(fx);
       const y = ((event.clientY - rect.top) / rect.height) * layer.totalHeight;
       const band = Math.floor((y - layer.dataTop) / layer.bandHeight);
-      if (y > layer.mapHeight || band < 0 || band >= layer.bands) { tip.style.display = "none"; return; }
+      const box = target.closest(".pane");
+      if (y > layer.mapHeight || band < 0 || band >= layer.bands) {
+        tip.style.display = "none";
+        markLegend(box, layer, -1, 0);
+        return;
+      }
       const column = Math.min(layer.columns - 1, Math.max(0, Math.floor(fx * layer.columns)));
+      markLegend(box, layer, band, column);
       tip.replaceChildren();
       if (layer.title) tip.appendChild(el("b", {}, layer.title));
       for (const line of readout(layer, band, column)) tip.appendChild(el("div", {}, line));
@@ -259,7 +310,10 @@
       tip.dataset.band = String(band);
       tip.dataset.layer = layer.title;
     });
-    target.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+    target.addEventListener("mouseleave", () => {
+      tip.style.display = "none";
+      markLegend(target.closest(".pane"), null, -1, 0);
+    });
   }
 
   function imageTop(img) {
@@ -313,6 +367,7 @@
 
   function showCursor() {
     for (const old of panes.querySelectorAll(".cursor")) old.remove();
+    for (const group of groups) markLegend(group.box, null, -1, 0);
     if (!cursor || !firstImage) {
       if (tip.dataset.keyboard) { tip.style.display = "none"; delete tip.dataset.keyboard; }
       return;
@@ -331,6 +386,7 @@
         mark.style.width = 100 / layer.columns + "%";
       }
       group.box.appendChild(mark);
+      markLegend(group.box, layer, cursor.band, cursor.column);
       first = first || mark;
       for (const shown of group.layers) {
         if (shown.title) tip.appendChild(el("b", {}, shown.title));

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from heatmap.drawing.render import Legend
 from heatmap.ui.figures import Placement
 
 DEFAULT_HEIGHT = 760  # px of the frame: the map is the largest thing on a 1000 px tall screen
@@ -37,7 +38,8 @@ class Layer:
     """One map in the viewer: its rendered JPEG, where the data sits on it, and its hover numbers.
 
     `rows` holds one row of numbers per band (customdata columns 0..k-1); `cells`, when given, holds numbers per
-    band × column (customdata columns k..), for click maps and click-region differences.
+    band × column (customdata columns k..), for click maps and click-region differences. `legend`: what the map's
+    legend says, pinned at the foot of its pane while the page scrolls, with where each band sits on its bar.
     """
 
     title: str
@@ -47,6 +49,7 @@ class Layer:
     template: str
     rows: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     cells: npt.NDArray[np.float64] | None = None
+    legend: Legend | None = None
 
     def spec(self) -> dict[str, Any]:
         cells = self.cells if self.cells is not None else np.zeros((self.rows.shape[0], 0, 0))
@@ -66,7 +69,24 @@ class Layer:
             "rows": _numbers(self.rows),
             "cells": _numbers(cells),
             "template": self.template,
+            "legend": _legend(self.legend),
         }
+
+
+def _legend(legend: Legend | None) -> dict[str, Any] | None:
+    if legend is None:
+        return None
+    positions = np.zeros((0, 1)) if legend.positions is None else np.asarray(legend.positions, dtype=np.float64)
+    grid = positions.reshape(len(positions), -1) if positions.size else np.zeros((0, 1))
+    return {
+        "title": legend.title,
+        "facts": list(legend.facts),
+        "low": legend.low,
+        "high": legend.high,
+        "colours": list(legend.colours),
+        "columns": int(grid.shape[1]) if grid.size else 0,
+        "positions": [-1.0 if not np.isfinite(v) else round(float(v), 4) for v in grid.ravel()],  # -1: not painted
+    }
 
 
 @dataclass(frozen=True)
@@ -103,8 +123,8 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .panes{display:flex;gap:12px;padding:0;min-width:min-content}
 .pane{position:relative;flex:1 1 0;min-width:0}
 .pane.actual{flex:0 0 auto}
-.pane h4{position:sticky;top:0;z-index:2;margin:0;padding:3px 8px;background:rgba(255,255,255,.92);
-  border-bottom:1px solid #e4e4e7;font-size:13px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.head{position:sticky;top:0;z-index:2;background:rgba(255,255,255,.94);border-bottom:1px solid #e4e4e7}
+.pane h4{margin:0;padding:3px 8px 0;font-size:13px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .pane img{display:block;width:100%;height:auto;user-select:none}
 .swipe{position:relative}
 .swipe img{display:block;width:100%;height:auto}
@@ -119,6 +139,17 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .linkbox button{font:inherit;border:0;background:none;cursor:pointer;padding:0 4px}
 .cursor{position:absolute;left:0;width:100%;z-index:1;pointer-events:none;border:2px solid #1f2937;
   background:rgba(31,41,55,.08)}
+.key{position:relative;width:0;min-width:100%;padding:3px 8px 4px;font-size:12px;line-height:1.35;cursor:pointer}
+.key .scale{display:flex;align-items:center;gap:6px;margin:1px 0 2px}
+.key .scale span{white-space:nowrap;color:#3f3f46}
+.key .title{flex:1 1 0;min-width:0;margin-left:4px;font-weight:600;white-space:nowrap;overflow:hidden;
+  text-overflow:ellipsis}
+.key .ramp{position:relative;flex:0 1 200px;min-width:48px;height:10px;border:1px solid #71717a;border-radius:2px}
+.key .mark{position:absolute;top:-7px;width:0;height:0;margin-left:-5px;border:5px solid transparent;
+  border-top:6px solid #111;border-bottom:0;display:none}
+.key .facts{color:#52525b;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.key.open .facts{position:absolute;left:0;right:0;top:100%;padding:4px 8px 6px;white-space:normal;
+  background:#fff;border-bottom:1px solid #a1a1aa;box-shadow:0 2px 6px rgba(0,0,0,.12)}
 .tip{position:fixed;z-index:10;pointer-events:none;background:#fff;border:1px solid #a1a1aa;border-radius:6px;
   padding:6px 8px;box-shadow:0 2px 8px rgba(0,0,0,.15);font-size:13px;display:none;max-width:360px}
 """

@@ -4,11 +4,12 @@ sizes in both languages (artifacts/e2e/screens/, git-ignored) to look at."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.fixtures import map_viewer as viewer
 from tests.fixtures.browser import ARTIFACTS, Server, wait_for_app_run
@@ -86,6 +87,58 @@ def test_compare_maps_scroll_together_and_swipe(st_server: Server, page: Page) -
     page.mouse.move(box["x"] + box["width"] * 0.9, middle)
     expect(frame.get_by_test_id("map-tip")).to_have_attribute("data-layer", "B")
     page.screenshot(path=str(_shot_path("compare-swipe")))
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def inside(inner: dict[str, float] | None, outer: dict[str, float] | None) -> bool:
+    assert inner is not None and outer is not None
+    return outer["y"] - 1 <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+
+
+@pytest.mark.parametrize(("size", "lang"), [(SIZES[0], "en"), (PHONE, "ja")], ids=["desktop-en", "phone-ja"])
+def test_the_legend_stays_in_view_and_marks_the_hovered_band(
+    st_server: Server, chromium_browser: Browser, size: ViewportSize, lang: str
+) -> None:
+    context = chromium_browser.new_context(viewport=size, locale="ja-JP" if lang == "ja" else "en-US")
+    page = context.new_page()
+    try:
+        goto(page, f"{st_server.base_url}/?page=%2F&type=reach&lang={lang}")
+        frame = viewer.frame(page, "x_map")
+        scroller, key = frame.locator(".scroller"), frame.get_by_test_id("map-legend")
+        expect(key).to_have_count(1)
+        page.locator(".st-key-x_map iframe").evaluate("e => e.scrollIntoView({block: 'start'})")  # a phone: the map
+        assert inside(key.bounding_box(), scroller.bounding_box()), "the legend is on the viewer's first screen"
+        title = "スクロール到達率" if lang == "ja" else "Scroll reach"
+        expect(key).to_contain_text(title)
+        expect(key).to_contain_text("%")
+        scroller.evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
+        assert inside(key.bounding_box(), scroller.bounding_box()), "and stays there, half-way down the page"
+        positions = viewer.config(page, "x_map")["layers"][0]["legend"]["positions"]
+        viewer.hover(page, "x_map", 0, 0.5, 250)  # band 2
+        mark = frame.get_by_test_id("map-legend-mark")
+        expect(mark).to_be_visible()
+        assert float(mark.evaluate("e => parseFloat(e.style.left)")) == pytest.approx(positions[2] * 100, abs=0.01)
+        facts = key.locator(".facts")
+        folded = facts.bounding_box()
+        key.click()  # every fact in full, over the map
+        expect(key).to_have_class(re.compile(r"\bopen\b"))
+        assert facts.bounding_box()["height"] > folded["height"]  # type: ignore[index]
+    finally:
+        context.close()
+
+
+def test_each_compare_pane_has_its_legend(st_server: Server, page: Page) -> None:
+    goto(page, f"{st_server.base_url}/{COMPARE}")
+    frame = viewer.frame(page, "c_maps")
+    scroller = frame.locator(".scroller")
+    scroller.scroll_into_view_if_needed()
+    keys = frame.get_by_test_id("map-legend")
+    expect(keys).to_have_count(3)
+    for i in range(3):
+        assert inside(keys.nth(i).bounding_box(), scroller.bounding_box())
+    expect(keys.nth(2)).to_contain_text("B − A")
 
 
 def test_zoom_jump_and_keyboard(st_server: Server, page: Page) -> None:
