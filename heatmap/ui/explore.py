@@ -96,22 +96,17 @@ def main(ctx: PageContext) -> None:
     page.warn_problems(t, problems)
     view = View(page=page_path, start=start, end=end, where=where, kind=kind)
     nums = numbers(ctx.engine, view)
-    restored = st.session_state.pop("_x_restored", None)
-    record = st.session_state.pop("_x_run_record", None)
-    if restored and record is not None:
-        when = str(record.created)[:16].replace("T", " ")
-        st.success(t("run.restored", run_id=restored, when=when), icon=":material/history:")
-        then = int(record.statistics.get("page_views", nums.n))
-        if then != nums.n:
-            st.info(t("run.data_changed", then=f"{then:,}", now=f"{nums.n:,}"), icon=":material/update:")
+    notes = _run_notes(t, nums)
     device = shots.device_of(where)
     mapview.show_numbers(t, nums, kind)
     if nums.missing_days:
         days = ", ".join(d.isoformat() for d in nums.missing_days[:5])
-        st.info(t("guard.missing_days", count=len(nums.missing_days), days=days), icon=":material/event_busy:")
+        text = t("guard.missing_days", count=len(nums.missing_days), days=days)
+        notes.append(page.Notice("info", text, ":material/event_busy:"))
     if nums.ga_folded:
-        notice = st.warning if nums.ga_folded >= 0.05 else st.info
-        notice(t("guard.ga_folded", share=folded_percent(nums.ga_folded)), icon=":material/call_merge:")
+        level = "warning" if nums.ga_folded >= 0.05 else "info"
+        text = t("guard.ga_folded", share=folded_percent(nums.ga_folded))
+        notes.append(page.Notice(level, text, ":material/call_merge:"))
 
     # Widgets stay out of popovers: a popover mounts its content only while open, and a radio mounted later
     # shows its default instead of the session's value (Streamlit 1.67).
@@ -135,7 +130,12 @@ def main(ctx: PageContext) -> None:
     view = view.with_(shot=chosen.sha, display=display)
     st.session_state[VIEW_KEY] = view
     page.sync_url(view_query(view), "explore")
-    _compare_link(t, view, options)
+    notes += _shot_notes(ctx, view, nums, chosen.shot)
+    line = st.columns([3, 2], vertical_alignment="center")
+    with line[0]:
+        page.show_notices(t, notes)
+    with line[1]:
+        _compare_link(t, view, options)
     shown = _map(ctx, view, nums, chosen.shot, device)
     save_tab, curve_tab, table_tab = st.tabs([t("save.header"), t("curve.header"), t("table.header")])
     with save_tab:
@@ -177,11 +177,6 @@ def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, d
     if nums.n < minimum:
         st.warning(t("guard.low", n=f"{nums.n:,}", min=f"{minimum:,}"), icon=":material/hourglass_empty:")
         return False
-    if shot is None:
-        st.info(t("map.no_shot"), icon=":material/image_not_supported:")
-    else:
-        devices = widgets.options_for(ctx.engine)[0].segments.get("deviceCategory", ())
-        _alignment_note(t, view, nums, shot, len(devices) > 1)
     try:
         with st.spinner(t("map.rendering")):
             shown = mapview.preview(shot, view, nums, figures.hover_labels(t, nums.n), device, t=t)
@@ -210,16 +205,39 @@ def _compare_link(t: Any, view: View, options: Any) -> None:
         )
 
 
-def _alignment_note(t: Any, view: View, nums: Numbers, shot: Screenshot, mixed_devices: bool) -> None:
+def _run_notes(t: Any, nums: Numbers) -> list[page.Notice]:
+    """A saved run just reopened: which, from when, and whether its data has changed since."""
+    restored = st.session_state.pop("_x_restored", None)
+    record = st.session_state.pop("_x_run_record", None)
+    if not restored or record is None:
+        return []
+    when = str(record.created)[:16].replace("T", " ")
+    notes = [page.Notice("success", t("run.restored", run_id=restored, when=when), ":material/history:")]
+    then = int(record.statistics.get("page_views", nums.n))
+    if then != nums.n:
+        text = t("run.data_changed", then=f"{then:,}", now=f"{nums.n:,}")
+        notes.append(page.Notice("info", text, ":material/update:"))
+    return notes
+
+
+def _shot_notes(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None) -> list[page.Notice]:
+    """No screenshot, or one whose height does not match how far the data reaches (only over a map)."""
+    t = ctx.t
+    if nums.n < ctx.settings.min_page_views:
+        return []
+    if shot is None:
+        return [page.Notice("info", t("map.no_shot"), ":material/image_not_supported:")]
     data_px = nums.bands.data_height_px  # how far visitors scrolled: clicks need not reach the bottom
     align = view.display.alignment(shot.width, shot.height)
     try:
         problem = render.alignment_warning(data_px, shot.width, shot.height, align)
     except CropError:  # the map says so
-        return
-    if problem:
-        covered = render.covered_css(shot.width, shot.height, align)
-        text = t("align.height_mismatch", data_px=f"{data_px:,}", shot_px=f"{covered:,.0f}")
-        if len(view.where.get("deviceCategory", ())) != 1 and mixed_devices:
-            text += " " + t("align.mixed_devices")
-        st.warning(text, icon=":material/straighten:")
+        return []
+    if not problem:
+        return []
+    covered = render.covered_css(shot.width, shot.height, align)
+    text = t("align.height_mismatch", data_px=f"{data_px:,}", shot_px=f"{covered:,.0f}")
+    devices = widgets.options_for(ctx.engine)[0].segments.get("deviceCategory", ())
+    if len(view.where.get("deviceCategory", ())) != 1 and len(devices) > 1:
+        text += " " + t("align.mixed_devices")
+    return [page.Notice("warning", text, ":material/straighten:")]

@@ -11,8 +11,9 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from heatmap import caching
 from heatmap.contract import EVENT_ROUTE, REPORT_ROUTE
-from heatmap.ui import flows_panel
+from heatmap.ui import flows_panel, sessions
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext, sync_url
 
@@ -148,6 +149,7 @@ def main(ctx: PageContext) -> None:
             st.error(", ".join(d.isoformat() for d in days), icon=":material/event_busy:")
             st.markdown(t("health.missing_what"))
         flows_panel.backfill_action(ctx, missing["day"].to_list())
+    _this_server(t)
     if not catalog.reads_every_line:
         st.info(t("health.sql_engine", engine=ctx.engine.name), icon=":material/info:")
         return
@@ -169,6 +171,19 @@ def main(ctx: PageContext) -> None:
         if catalog.excluded_samples:
             st.markdown(f"**{t('health.samples')}**")
             _issue_table(t, catalog.excluded_samples, "h_samples")
+
+
+def _this_server(t: Translator) -> None:
+    """What the server holds in memory for everyone: the cache against its budget, and sessions' uploads."""
+    cache = caching.memory()
+    held = sessions.held()
+    with st.expander(t("health.server"), icon=":material/memory:"):
+        cols = st.columns(3)
+        cols[0].metric(t("health.cache"), f"{cache.size / 1024**2:,.0f} / {cache.maxsize / 1024**2:,.0f} MB")
+        if held is not None:
+            cols[1].metric(t("health.sessions"), f"{held.sessions:,}")
+            cols[2].metric(t("health.uploads"), f"{held.upload_bytes / 1024**2:,.1f} MB")
+            st.caption(t("health.server_help", files=f"{held.upload_files:,}"))
 
 
 def _issue_table(t: Translator, issues: list[Any], key: str) -> None:

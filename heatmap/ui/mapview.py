@@ -324,8 +324,9 @@ def show_viewer(
 
 
 def show_numbers(t: Translator, nums: Numbers, kind: str) -> None:
-    """Page views n (always), clicks, fold and 50 % reach depth as metrics."""
-    cols = st.columns(4)
+    """Page views n (always), clicks, fold and 50 % reach depth as metrics, in one row (two on a phone)."""
+    with st.container(key="x_numbers"):
+        cols = st.columns(4)
     cols[0].metric(t("n.page_views"), f"{nums.n:,}")
     cols[1].metric(t("n.clicks"), f"{nums.clicks.total:,}")
     if nums.n > 0:

@@ -59,9 +59,15 @@ _CONTEXT: ContextVar[PageContext | None] = ContextVar("heatmap_page_context", de
 LANG_KEY = "lang"
 # Less padding around the main area and a smaller title: the map, not the margins, gets the screen.
 STYLE = """
-[data-testid="stMainBlockContainer"]{padding:3.75rem 1.5rem 3rem 1.5rem;max-width:none}
-[data-testid="stMain"] h1{font-size:1.9rem;padding:0.2rem 0}
-[data-testid="stMetricValue"]{font-size:1.7rem}
+[data-testid="stMainBlockContainer"]{padding:3.25rem 1.5rem 3rem 1.5rem;max-width:none}
+[data-testid="stMain"] h1{font-size:1.6rem;padding:0.1rem 0}
+[data-testid="stMetricValue"]{font-size:1.35rem}
+[data-testid="stMetricLabel"]{min-height:0}
+.st-key-x_map iframe,.st-key-c_maps iframe{height:max(420px,calc(100vh - 96px))!important}
+@media (max-width:640px){
+  .st-key-x_numbers [data-testid="stHorizontalBlock"]{flex-wrap:wrap;gap:0.25rem 1rem}
+  .st-key-x_numbers [data-testid="stColumn"]{flex:1 1 calc(50% - 1rem)!important;min-width:calc(50% - 1rem)!important}
+}
 """
 
 
@@ -315,6 +321,27 @@ def share_link(params: Mapping[str, Sequence[str]], page_url: str = "") -> str:
 
 
 MAX_PROBLEMS_SHOWN = 8  # a link with hundreds of bad settings gets a short warning, not a wall of text
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A note on what the page shows: `level` is the st element that says it (info, warning or success)."""
+
+    level: str
+    text: str
+    icon: str
+
+
+def show_notices(t: Translator, notices: Sequence[Notice]) -> None:
+    """The notes on these numbers folded into one line that opens, so the map comes first; the line says how
+    many there are and, by its icon, whether one is a warning."""
+    if not notices:
+        return
+    warned = any(n.level == "warning" for n in notices)
+    icon = ":material/warning:" if warned else ":material/info:"
+    with st.expander(t("notices.label", count=len(notices)), icon=icon):
+        for notice in notices:
+            getattr(st, notice.level)(notice.text, icon=notice.icon)
 
 
 def warn_problems(t: Translator, problems: Sequence[Problem]) -> None:

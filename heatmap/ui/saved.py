@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -11,7 +12,7 @@ import streamlit as st
 from heatmap import runs
 from heatmap.errors import HeatmapError
 from heatmap.images import Screenshot
-from heatmap.ui import mapview, page
+from heatmap.ui import data, mapview, page, shots
 from heatmap.ui.page import PageContext
 from heatmap.usecases.numbers import Numbers
 from heatmap.usecases.saving import params_for
@@ -66,9 +67,26 @@ def save(
     )
 
 
-def ctx_store(ctx: PageContext) -> Any:
-    from heatmap.ui import data
+def _png_when_clicked(
+    ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str
+) -> Callable[[], bytes]:
+    """The full PNG, made when the button is clicked. Streamlit keeps this callable as long as the session, and
+    a closed tab's session for good (heatmap/ui/sessions.py): it holds the screenshot's sha256 and where it is
+    stored, never its pixels, so a session left behind keeps no decoded page alive outside the cache budget."""
+    t = ctx.t
+    if shot is None:
+        return lambda: mapview.full_png(None, view, nums, device, t=t)
+    sha = shot.sha256
+    unstored = st.session_state.get("_uploads", {}).get(sha)  # an upload the output store refused
+    output, s3, demo = ctx.output, ctx.settings.s3, ctx.demo
 
+    def read() -> bytes | None:
+        return unstored if unstored is not None else data.shot_bytes(sha, output, s3, demo)
+
+    return lambda: mapview.full_png(shots.decoded(sha, read), view, nums, device, t=t)
+
+
+def ctx_store(ctx: PageContext) -> Any:
     return data.store_for(ctx.output, ctx.settings.s3)
 
 
@@ -100,7 +118,7 @@ def save_and_share(
     if shown:
         c1.download_button(
             t("download.png"),
-            data=lambda: mapview.full_png(shot, view, nums, device, t=t),
+            data=_png_when_clicked(ctx, view, nums, shot, device),
             file_name=f"{stem}.png",
             mime="image/png",
             icon=":material/image:",

@@ -5,6 +5,7 @@
   const root = document.getElementById("viewer");
   const labels = config.labels;
   const layers = config.layers;
+  const PHONE = 600;  // CSS px: narrower frames get no minimap
   // Where the maps open: a link's spot, else where this tab last left this frame (a new segment or date range
   // keeps the designer's place on the page), else the top. Depths are CSS px of the page, whatever the zoom.
   const remembered = config.start ? null : recall();
@@ -158,9 +159,14 @@
   const tip = el("div", { class: "tip", role: "status", "data-testid": "map-tip" });
   root.append(bar, main, tip, linkBox);
 
+  function frameHeight() {
+    // The frame as the app sized it (it fills the window's height), else the height asked for.
+    return window.innerHeight > 0 ? window.innerHeight : config.height;
+  }
+
   function fitHeight() {
     // The toolbar wraps onto more lines in a narrow frame or a longer language: the maps get what is left.
-    scroller.style.height = Math.max(160, config.height - bar.offsetHeight - 4) + "px";
+    scroller.style.height = Math.max(160, frameHeight() - bar.offsetHeight - 4) + "px";
     linkBox.style.top = bar.offsetHeight + 4 + "px";
   }
   fitHeight();
@@ -175,6 +181,7 @@
     if (state.zoom === "actual") box.style.width = width + "px";
     box.appendChild(head(layer.title, layer));
     const img = el("img", { src: layer.src, alt: layer.title || labels.map || "heatmap", draggable: "false" });
+    img.style.maxWidth = layer.cssWidth + "px";  // a phone's page at its own width, centred, never blown up
     hover(img, () => layer);
     box.appendChild(img);
     return [box, img];
@@ -248,6 +255,7 @@
       if (state.zoom === "actual") box.style.width = a.cssWidth + "px";
       box.appendChild(head(a.title + "  ◀ ▶  " + b.title, a));  // the two share one colour scale
       const stack = el("div", { class: "swipe" });
+      stack.style.maxWidth = a.cssWidth + "px";
       const under = el("img", { src: a.src, alt: a.title, draggable: "false" });
       swipeOver = el("img", { class: "over", src: b.src, alt: b.title, draggable: "false" });
       swipeEdge = el("div", { class: "edge" });
@@ -378,13 +386,14 @@
       const layer = group.layers[0];
       const scale = group.img.clientHeight / layer.totalHeight;
       const mark = el("div", { class: "cursor" });
-      const offset = group.img.getBoundingClientRect().top - group.box.getBoundingClientRect().top;
-      mark.style.top = offset + (layer.dataTop + cursor.band * layer.bandHeight) * scale + "px";
+      const picture = group.img.getBoundingClientRect();
+      const frame = group.box.getBoundingClientRect();
+      mark.style.top = picture.top - frame.top + (layer.dataTop + cursor.band * layer.bandHeight) * scale + "px";
       mark.style.height = Math.max(2, layer.bandHeight * scale) + "px";
-      if (layer.columns > 0) {
-        mark.style.left = (cursor.column / layer.columns) * 100 + "%";
-        mark.style.width = 100 / layer.columns + "%";
-      }
+      const columns = Math.max(1, layer.columns);
+      const column = layer.columns > 0 ? cursor.column : 0;
+      mark.style.left = picture.left - frame.left + (column / columns) * picture.width + "px";
+      mark.style.width = picture.width / columns + "px";
       group.box.appendChild(mark);
       markLegend(group.box, layer, cursor.band, cursor.column);
       first = first || mark;
@@ -430,8 +439,8 @@
     if (mini) mini.remove();
     mini = frame = null;
     const layer = layers[config.minimap] || layers[0];  // on Compare with B − A: the differences, to find them
-    if (!layer) return;
-    const height = scroller.clientHeight || config.height - bar.offsetHeight - 4;
+    if (!layer || window.innerWidth < PHONE) return;  // a phone's width is for the map
+    const height = scroller.clientHeight || frameHeight() - bar.offsetHeight - 4;
     const width = Math.max(24, Math.min(120, Math.round((height * layer.cssWidth) / layer.totalHeight)));
     mini = el("div", { class: "mini", "data-testid": "map-minimap", title: labels.minimap || "" });
     mini.style.width = width + "px";
@@ -459,6 +468,12 @@
     else tip.style.display = "none";
     remember();
   });
-  window.addEventListener("resize", () => { fitHeight(); placeFrame(); });
+  window.addEventListener("resize", () => {
+    // The app sizes the frame to the window after it loads: the same place on the page stays in view.
+    const depth = firstImage && firstImage.clientHeight ? depthNow() : null;
+    fitHeight();
+    if (depth !== null) jump(depth);
+    minimap();
+  });
   build();
 })();

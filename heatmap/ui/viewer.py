@@ -125,8 +125,8 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .pane.actual{flex:0 0 auto}
 .head{position:sticky;top:0;z-index:2;background:rgba(255,255,255,.94);border-bottom:1px solid #e4e4e7}
 .pane h4{margin:0;padding:3px 8px 0;font-size:13px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.pane img{display:block;width:100%;height:auto;user-select:none}
-.swipe{position:relative}
+.pane img{display:block;width:100%;height:auto;margin:0 auto;user-select:none}
+.swipe{position:relative;margin:0 auto}
 .swipe img{display:block;width:100%;height:auto}
 .swipe .over{position:absolute;inset:0}
 .swipe .edge{position:absolute;top:0;bottom:0;width:2px;background:#c2410c}
@@ -137,7 +137,7 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
   background:#fff;border:1px solid #a1a1aa;border-radius:6px;padding:6px 8px;box-shadow:0 2px 8px rgba(0,0,0,.15)}
 .linkbox input{flex:1;min-width:0;font:inherit;border:1px solid #d4d4d8;border-radius:4px;padding:2px 6px}
 .linkbox button{font:inherit;border:0;background:none;cursor:pointer;padding:0 4px}
-.cursor{position:absolute;left:0;width:100%;z-index:1;pointer-events:none;border:2px solid #1f2937;
+.cursor{position:absolute;z-index:1;pointer-events:none;border:2px solid #1f2937;
   background:rgba(31,41,55,.08)}
 .key{position:relative;width:0;min-width:100%;padding:3px 8px 4px;font-size:12px;line-height:1.35;cursor:pointer}
 .key .scale{display:flex;align-items:center;gap:6px;margin:1px 0 2px}

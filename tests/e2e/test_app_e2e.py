@@ -125,6 +125,13 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
     written = page.get_by_test_id("stMain").inner_text()
     assert "heatmap.png" in written and "run.json" in written and "screenshots/" in written
     screenshot(page, "explore-saved")
+    # the download is made when clicked, from the stored screenshot: the same PNG as the saved run's
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_test_id("stDownloadButton").filter(has_text="PNG").click()
+    downloaded = Path(download.value.path()).read_bytes()
+    run_id = run_link.rsplit("=", 1)[1]
+    (saved_png,) = (st_server.log_path.parent / "output").glob(f"runs/**/{run_id}/heatmap.png")
+    assert downloaded == saved_png.read_bytes()
 
     expected = query_of(share)
     assert expected["device"] == ["desktop"] and expected["visitor"] == ["returning"]

@@ -129,6 +129,46 @@ def test_the_legend_stays_in_view_and_marks_the_hovered_band(
         context.close()
 
 
+@pytest.mark.parametrize(("size", "lang"), [(SIZES[0], "en"), (PHONE, "ja")], ids=["desktop-en", "phone-ja"])
+def test_the_map_comes_first(st_server: Server, chromium_browser: Browser, size: ViewportSize, lang: str) -> None:
+    """The map's top in the window's first quarter on a desktop and its first half on a phone, the notes folded
+    into one line above it; on a phone no minimap and the sidebar closed."""
+    context = chromium_browser.new_context(viewport=size, locale="ja-JP" if lang == "ja" else "en-US")
+    page = context.new_page()
+    try:
+        goto(page, f"{st_server.base_url}/?page=%2F&lang={lang}")  # the demo's default view has notes
+        frame_box = page.locator(".st-key-x_map iframe").bounding_box()
+        assert frame_box is not None
+        phone = size["width"] < 600
+        assert frame_box["y"] <= size["height"] * (0.5 if phone else 0.25), frame_box
+        assert frame_box["height"] >= size["height"] - 120, "the viewer fills the window's height"
+        notes = page.get_by_test_id("stExpander").filter(has_text="注意" if lang == "ja" else "Notes on these numbers")
+        expect(notes).to_have_count(1)
+        expect(viewer.frame(page, "x_map").get_by_test_id("map-minimap")).to_have_count(0 if phone else 1)
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar).to_have_attribute("data-collapsed", "true" if phone else "false")
+        page.screenshot(path=str(_shot_path(f"explore-first-{size['width']}-{lang}")))
+    finally:
+        context.close()
+
+
+def test_a_phone_page_is_drawn_at_its_own_width_not_blown_up(st_server: Server, page: Page) -> None:
+    goto(page, f"{st_server.base_url}/?page=%2F&device=mobile&type=clicks")
+    frame = viewer.frame(page, "x_map")
+    css_width = viewer.config(page, "x_map")["layers"][0]["cssWidth"]
+    assert css_width == 390
+    picture, pane = frame.locator(".pane img").bounding_box(), frame.locator(".pane").bounding_box()
+    assert picture is not None and pane is not None and pane["width"] > 600
+    assert picture["width"] == pytest.approx(css_width, abs=1), "the mobile screenshot at 390 CSS px"
+    left, right = picture["x"] - pane["x"], pane["x"] + pane["width"] - picture["x"] - picture["width"]
+    assert left == pytest.approx(right, abs=2), "centred"
+    frame.locator(".scroller").focus()
+    page.keyboard.press("ArrowDown")  # the keyboard cursor sits on the picture, not across the pane
+    cursor = frame.locator(".cursor").bounding_box()
+    assert cursor is not None and picture["x"] - 1 <= cursor["x"] <= picture["x"] + picture["width"]
+    assert cursor["x"] + cursor["width"] <= picture["x"] + picture["width"] + 1
+
+
 def test_each_compare_pane_has_its_legend(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/{COMPARE}")
     frame = viewer.frame(page, "c_maps")
