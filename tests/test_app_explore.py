@@ -119,6 +119,19 @@ def test_link_restores_the_whole_view(app_env: AppEnv) -> None:
     assert qp(at)["from"] == ["2026-09-10"]
 
 
+def test_a_link_with_two_devices_reopens_the_demo_screenshot_it_names(app_env: AppEnv) -> None:
+    sha = demo_sha(app_env, "pricing__mobile.png")
+    query = {"page": "/pricing", "device": ["mobile", "tablet"], "type": "reach", "shot": sha, "dpr": "2"}
+    at = run(query)
+    assert_clean(at)
+    assert at.multiselect(key="x_seg_deviceCategory").value == ["mobile", "tablet"]
+    assert at.radio(key="x_src").value == "demo"
+    assert qp(at)["shot"] == [sha], "the mobile picture the link names, not the desktop one"
+    assert qp(at)["dpr"] == ["2"] and at.number_input(key="x_dpr").value == 2
+    at.multiselect(key="x_seg_deviceCategory").set_value(["desktop"]).run()
+    assert qp(at)["shot"] == [demo_sha(app_env, "pricing__desktop.png")], "one device chosen: its own picture"
+
+
 def test_invalid_link_falls_back_with_a_warning(app_env: AppEnv) -> None:
     query = {"page": "/nope", "from": "soon", "type": "heat", "device": "phone", "shot": "zz", "opacity": "9"}
     at = run(query)

@@ -135,7 +135,7 @@ def main(ctx: PageContext) -> None:
     side_a, side_b = view.sides()
     nums_a = numbers(ctx.engine, side_a)
     nums_b = numbers(ctx.engine, side_b)
-    device = shots.device_of(side_a.where if view.mode == "periods" else view.where_a)
+    device = shots.device_of(side_a.where if view.mode == "periods" else view.where_a, shots.named_device(ctx, P))
 
     with st.sidebar.expander(t("shot.header"), icon=":material/image:"):  # widgets stay out of popovers (explore.py)
         chosen = shots.picker(ctx, P, view.page, device)

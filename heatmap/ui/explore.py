@@ -97,7 +97,7 @@ def main(ctx: PageContext) -> None:
     view = View(page=page_path, start=start, end=end, where=where, kind=kind)
     nums = numbers(ctx.engine, view)
     notes = _run_notes(t, nums)
-    device = shots.device_of(where)
+    device = shots.device_of(where, fallback=shots.named_device(ctx, P))
     mapview.show_numbers(t, nums, kind)
     if nums.missing_days:
         days = ", ".join(d.isoformat() for d in nums.missing_days[:5])

@@ -110,10 +110,21 @@ def demo_dpr(device: str) -> float:
     return float(DEVICES.get(device, DEVICES["desktop"])[1])
 
 
-def device_of(where: Mapping[str, Sequence[str]]) -> str:
-    """The device whose demo screenshot fits a segment: the one chosen, else desktop."""
+def device_of(where: Mapping[str, Sequence[str]], fallback: str = "desktop") -> str:
+    """The device whose demo screenshot fits a segment: the one chosen, else `fallback`."""
     chosen = where.get("deviceCategory", ())
-    return chosen[0] if len(chosen) == 1 else "desktop"
+    return chosen[0] if len(chosen) == 1 else fallback
+
+
+def named_device(ctx: PageContext, prefix: str) -> str:
+    """The device of the demo screenshot a link or a run named (desktop if none): with several devices or none
+    chosen, the view keeps that picture and its pixel ratio instead of falling back to the desktop one."""
+    from heatmap.demo import DEVICES
+
+    demo, sha = ctx.demo, st.session_state.get(f"{prefix}demo_sha")
+    name = data.demo_shots(demo).get(sha, "") if demo and sha else ""
+    device = name.removesuffix(".png").rpartition("__")[2]
+    return device if device in DEVICES else "desktop"
 
 
 def seed_source(ctx: PageContext, prefix: str, sha: str | None, force: bool) -> str | None:
