@@ -296,5 +296,12 @@ def test_a_click_map_lists_its_most_clicked_areas(app_env: AppEnv) -> None:
         (low[0] * 1000 / n, high[0] * 1000 / n), abs=0.005
     )
     assert areas["Share of clicks"].sum() == pytest.approx(100, abs=0.1 * len(areas))
+    assert not [t for t in at.tabs if any("Depth (CSS px)" in str(d.value.columns) for d in t.dataframe)], (
+        "the areas sit under the map, not behind a tab"
+    )
+    (config,) = viewers(at)
+    opening = config["opening"]
+    top = int(str(areas.iloc[0]["Depth (CSS px)"]).split("–")[0].replace(",", ""))
+    assert opening == {"at": max(0, top - 100)}, "a click map opens at its most clicked area"
     attention = run({"page": "/", "type": "attention", "device": "desktop"})
     assert not [d for d in attention.dataframe if "Depth (CSS px)" in d.value.columns]

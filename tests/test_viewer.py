@@ -86,3 +86,9 @@ def test_the_legend_travels_as_data_with_where_each_band_sits() -> None:
     assert config_of(viewer_html([layer(legend=regions)]))["layers"][0]["legend"]["columns"] == 2
     clicks = Legend("Clicks", (), "0", "max", ("#0000ff",), None)  # a density between cells: no band positions
     assert config_of(viewer_html([layer(legend=clicks)]))["layers"][0]["legend"]["positions"] == []
+
+
+def test_where_the_maps_open_without_a_link_or_memory() -> None:
+    assert config_of(viewer_html([layer()], opening=1900))["opening"] == {"at": 1900}
+    assert config_of(viewer_html([layer()]))["opening"] is None
+    assert config_of(viewer_html([layer()], opening=-5))["opening"] is None

@@ -187,7 +187,7 @@ def main(ctx: PageContext) -> None:
         if listed.height:
             st.subheader(t(f"compare.listed_{family.unit}"))
             st.dataframe(
-                listed, hide_index=True, key="c_significant", height=min(400, 38 + 35 * listed.height),
+                listed, hide_index=True, key="c_significant", height=mapview.table_height(listed.height, 400),
                 column_config=_p_format(t),
             )  # fmt: skip
     if view.kind == "attention":
@@ -201,9 +201,11 @@ def main(ctx: PageContext) -> None:
     )
     if view.kind == "clicks" and comparison.regions is not None and comparison.regions.height:
         st.caption(t("compare.regions"))
+        regions = regions_frame(t, comparison)
         st.dataframe(
-            regions_frame(t, comparison), hide_index=True, key="c_regions", height=240, column_config=_p_format(t)
-        )
+            regions, hide_index=True, key="c_regions", height=mapview.table_height(regions.height, 240),
+            column_config=_p_format(t),
+        )  # fmt: skip
     st.download_button(
         t("download.csv"),
         data=comparison.table.write_csv(),

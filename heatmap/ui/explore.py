@@ -137,6 +137,8 @@ def main(ctx: PageContext) -> None:
     with line[1]:
         _compare_link(t, view, options)
     shown = _map(ctx, view, nums, chosen.shot, device)
+    if shown and kind == "clicks" and nums.clicks.total:  # the ranked areas right under the click map
+        mapview.show_click_areas(t, nums, key="x_areas")
     save_tab, curve_tab, table_tab = st.tabs([t("save.header"), t("curve.header"), t("table.header")])
     with save_tab:
         saved.save_and_share(ctx, view, nums, chosen.shot, device, shown)
@@ -144,8 +146,6 @@ def main(ctx: PageContext) -> None:
         if nums.n > 0:
             mapview.show_curve(t, nums.bands, key="x_curve")
     with table_tab:
-        if kind == "clicks" and nums.clicks.total:
-            mapview.show_click_areas(t, nums, key="x_areas")
         mapview.show_table(t, nums.bands, key="x_table")
 
 
@@ -187,9 +187,11 @@ def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, d
         log.exception("the map of %s could not be drawn", view.page)
         st.error(t("map.failed"), icon=":material/error:")
         return False
+    clicks = view.kind == "clicks"
+    place = f"{view.page}|clicks" if clicks else view.page  # a click map keeps its own place, first at the clicks
     st.session_state["_x_payload"] = mapview.show_viewer(
-        t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(view_query(view)), view.page,
-        st.session_state.pop("_x_spot", None),
+        t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(view_query(view)), place,
+        st.session_state.pop("_x_spot", None), opening=mapview.clicks_opening(nums) if clicks else None,
     )  # fmt: skip
     return True
 

@@ -309,13 +309,14 @@ def show_viewer(
     page_path: str | None,
     start: Spot | None = None,
     minimap: int = 0,
+    opening: float | None = None,
 ) -> int:
     """The maps in the viewer frame, as wide as the main area; returns the bytes the browser downloads. `link`:
     the view's share link; `start`: where a link asked the maps to open (else where this tab left them on
     `page_path`)."""
     html = viewer.viewer_html(
         layers, marks, viewer_labels(t), name=name, start=asdict(start) if start else None, link=link,
-        remember=page_path or "", minimap=minimap,
+        remember=page_path or "", minimap=minimap, opening=opening,
     )  # fmt: skip
     height = viewer.DEFAULT_HEIGHT
     with st.container(key=name):
@@ -385,14 +386,28 @@ def areas_frame(t: Translator, clicks: ClickGrid, band_height_px: int) -> pl.Dat
     )
 
 
+def clicks_opening(nums: Numbers) -> float | None:
+    """Where a click map opens: a little above its most clicked area (None without clicks)."""
+    areas = click_areas(nums.clicks, nums.bands.band_height_px)
+    if areas.is_empty():
+        return None
+    return float(max(0, int(areas["top_px"][0]) - nums.bands.band_height_px))
+
+
+def table_height(rows: int, most: int = 320) -> int:
+    """A table as tall as its rows (no empty ones under them), up to `most` px."""
+    return min(most, 38 + 35 * max(1, rows))
+
+
 def show_click_areas(t: Translator, nums: Numbers, key: str) -> None:
     """Where the clicks are, as numbers: the click map's hot spots in a table a designer can sort and quote."""
     st.subheader(t("areas.header"))
     st.caption(t("areas.help", band=f"{nums.bands.band_height_px:,}"))
+    frame = areas_frame(t, nums.clicks, nums.bands.band_height_px)
     st.dataframe(
-        areas_frame(t, nums.clicks, nums.bands.band_height_px),
+        frame,
         hide_index=True,
-        height=320,
+        height=table_height(frame.height),
         key=key,
         column_config={
             t("areas.clicks"): st.column_config.NumberColumn(format="localized"),

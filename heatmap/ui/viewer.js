@@ -9,7 +9,7 @@
   // Where the maps open: a link's spot, else where this tab last left this frame (a new segment or date range
   // keeps the designer's place on the page), else the top. Depths are CSS px of the page, whatever the zoom.
   const remembered = config.start ? null : recall();
-  const first = config.start || remembered || {};
+  const first = config.start || remembered || config.opening || {};  // opening: e.g. where the clicks are
   const state = {
     zoom: ["fit", "actual"].includes(first.zoom) ? first.zoom : "fit",
     layout: ["side", "swipe"].includes(first.layout) ? first.layout : config.layout,

@@ -166,6 +166,7 @@ def viewer_html(
     link: str = "",
     remember: str = "",
     minimap: int = 0,
+    opening: float | None = None,
 ) -> str:
     """The whole frame: toolbar (zoom, jump to depth, side by side / swipe for two maps, link to this spot), the
     scroller with the maps, a minimap of the first map, and the hover tip. `name` identifies the frame in tests.
@@ -173,7 +174,8 @@ def viewer_html(
     Where the maps open: `start` (from a link: `at` CSS px from the top of the data, `zoom`, `layout`), else
     where this browser tab last left the frame `name` for `remember` (e.g. the page path), so changing a segment
     or a date keeps the designer's place; else the top. `link` is the view's share link, which the "link to
-    this spot" button extends with the spot shown. `minimap`: the layer the minimap shows."""
+    this spot" button extends with the spot shown. `minimap`: the layer the minimap shows. `opening`: where
+    the maps open when neither a link nor this tab says (CSS px from the top of the data), e.g. at the clicks."""
     config = {
         "layers": [layer.spec() for layer in layers],
         "marks": [{"depth": float(m.depth), "label": m.label} for m in marks],
@@ -185,6 +187,7 @@ def viewer_html(
         "link": link,
         "memory": f"heatmap-viewer:{name}:{remember}",
         "minimap": minimap if 0 <= minimap < len(layers) else 0,
+        "opening": {"at": float(opening)} if opening is not None and opening >= 0 else None,
     }
     text = json.dumps(config, ensure_ascii=False, allow_nan=False)
     data = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # no markup at all

@@ -152,6 +152,32 @@ def test_the_map_comes_first(st_server: Server, chromium_browser: Browser, size:
         context.close()
 
 
+def test_a_frame_opens_at_its_opening_unless_a_link_says_otherwise(page: Page) -> None:
+    import io
+
+    from PIL import Image
+
+    from heatmap.ui.figures import Placement
+    from heatmap.ui.viewer import Layer, viewer_html
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (720, 3000), (200, 200, 210)).save(buffer, format="JPEG")
+    layer = Layer("", buffer.getvalue(), Placement(1440, 6000, 6000, 0), 100, "%{customdata[0]}")
+
+    def top_after(**options: object) -> float:
+        page.set_content(viewer_html([layer], name=f"t{len(str(options))}", **options))  # type: ignore[arg-type]
+        scroller = page.locator(".scroller")
+        expect(scroller).to_be_visible()
+        page.wait_for_function("document.querySelector('.pane img').complete")
+        page.wait_for_timeout(100)
+        return float(scroller.evaluate("e => e.scrollTop"))
+
+    assert top_after() == 0
+    opened = top_after(opening=4000.0)
+    assert opened > 0, "opens down the page, at the clicks"
+    assert top_after(opening=4000.0, start={"at": 0}) == 0, "a link's spot wins"
+
+
 def test_a_phone_page_is_drawn_at_its_own_width_not_blown_up(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/?page=%2F&device=mobile&type=clicks")
     frame = viewer.frame(page, "x_map")
