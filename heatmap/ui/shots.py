@@ -17,7 +17,7 @@ from heatmap.caching import memory, picture_work, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import ImageError, Screenshot, load_screenshot
-from heatmap.ui import data
+from heatmap.ui import data, sessions
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
 
@@ -180,6 +180,7 @@ def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chose
             t("shot.uploader"), type=UPLOAD_TYPES, key=f"{prefix}upload", max_upload_size=MAX_UPLOAD_MB
         )
         if upload is not None:
+            _replaced(f"{prefix}upload", upload.file_id)
             raw = upload.getvalue()
             sha = hashlib.sha256(raw).hexdigest()
             try:
@@ -221,6 +222,15 @@ def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chose
         if demo_shot:
             chosen.shot = by_sha(ctx, demo_shot)
     return chosen
+
+
+def _replaced(key: str, file_id: str) -> None:
+    """The uploader `key` now holds `file_id`: the file it held before is let go (sessions.forget_upload)."""
+    held: dict[str, str] = st.session_state.setdefault("_upload_ids", {})
+    before = held.get(key)
+    held[key] = file_id
+    if before and before != file_id:
+        sessions.forget_upload(before)
 
 
 def _describe(t: Translator, sha: str, info: data.StoredShot | None) -> str:

@@ -5,14 +5,16 @@
   const root = document.getElementById("viewer");
   const labels = config.labels;
   const layers = config.layers;
-  const PHONE = 600;  // CSS px: narrower frames get no minimap
+  const PHONE = 600;  // CSS px: narrower frames get no minimap, and two maps open as a swipe
   // Where the maps open: a link's spot, else where this tab last left this frame (a new segment or date range
   // keeps the designer's place on the page), else the top. Depths are CSS px of the page, whatever the zoom.
   const remembered = config.start ? null : recall();
   const first = config.start || remembered || config.opening || {};  // opening: e.g. where the clicks are
+  // On a phone two maps side by side would each be a sliver: they open as a swipe, one over the other.
+  const narrow = window.innerWidth < PHONE && layers.length >= 2;
   const state = {
     zoom: ["fit", "actual"].includes(first.zoom) ? first.zoom : "fit",
-    layout: ["side", "swipe"].includes(first.layout) ? first.layout : config.layout,
+    layout: ["side", "swipe"].includes(first.layout) ? first.layout : narrow ? "swipe" : config.layout,
     swipe: Number.isFinite(first.swipe) && first.swipe >= 0 && first.swipe <= 100 ? first.swipe : 50,
   };
   let target = Number.isFinite(first.at) && first.at >= 0 ? first.at : null;  // shown once the map has its size
@@ -71,45 +73,54 @@
   // --- toolbar ---------------------------------------------------------------------------------------------
   const bar = el("div", { class: "bar", role: "toolbar", "aria-label": labels.toolbar || "Map" });
   const buttons = {};
-  function toggle(group, value, text, onPick) {
-    const button = el("button", { type: "button", "data-group": group, "data-value": value }, text);
+  // Each label stays on one line with its buttons when the toolbar wraps (a phone, a longer language).
+  function group(label) {
+    if (bar.children.length) bar.appendChild(el("span", { class: "sep" }));
+    const box = el("span", { class: "group" });
+    if (label) box.appendChild(el("label", {}, label));
+    bar.appendChild(box);
+    return box;
+  }
+  function toggle(box, name, value, text, onPick) {
+    const button = el("button", { type: "button", "data-group": name, "data-value": value }, text);
     button.addEventListener("click", () => onPick(value));
-    (buttons[group] = buttons[group] || []).push(button);
-    bar.appendChild(button);
+    (buttons[name] = buttons[name] || []).push(button);
+    box.appendChild(button);
   }
   function pressed() {
-    for (const [group, list] of Object.entries(buttons)) {
-      for (const b of list) b.setAttribute("aria-pressed", String(state[group] === b.dataset.value));
+    for (const [name, list] of Object.entries(buttons)) {
+      for (const b of list) b.setAttribute("aria-pressed", String(state[name] === b.dataset.value));
     }
   }
-  bar.appendChild(el("label", {}, labels.zoom || "Zoom"));
-  function rebuild(group, value) {
+  function rebuild(name, value) {
     target = depthNow();  // the same place on the page after the maps change size
-    state[group] = value;
+    state[name] = value;
     build();
   }
-  toggle("zoom", "fit", labels.fit || "Fit width", (v) => rebuild("zoom", v));
-  toggle("zoom", "actual", labels.actual || "100 %", (v) => rebuild("zoom", v));
+  const zoom = group(labels.zoom || "Zoom");
+  toggle(zoom, "zoom", "fit", labels.fit || "Fit width", (v) => rebuild("zoom", v));
+  toggle(zoom, "zoom", "actual", labels.actual || "100 %", (v) => rebuild("zoom", v));
   if (layers.length >= 2) {
-    bar.appendChild(el("span", { class: "sep" }));
-    toggle("layout", "side", labels.side || "Side by side", (v) => rebuild("layout", v));
-    toggle("layout", "swipe", labels.swipe || "Swipe", (v) => rebuild("layout", v));
+    const layout = group("");
+    toggle(layout, "layout", "side", labels.side || "Side by side", (v) => rebuild("layout", v));
+    toggle(layout, "layout", "swipe", labels.swipe || "Swipe", (v) => rebuild("layout", v));
   }
   if (config.marks.length) {
-    bar.appendChild(el("span", { class: "sep" }));
-    bar.appendChild(el("label", {}, labels.jump || "Jump to"));
+    const jumps = group(labels.jump || "Jump to");
     const top = el("button", { type: "button", "data-jump": "top" }, labels.top || "Top");
     top.addEventListener("click", () => { scroller.scrollTop = 0; });
-    bar.appendChild(top);
+    jumps.appendChild(top);
     for (const mark of config.marks) {
       const b = el("button", { type: "button", "data-jump": String(mark.depth) }, mark.label);
       b.addEventListener("click", () => jump(mark.depth));
-      bar.appendChild(b);
+      jumps.appendChild(b);
     }
   }
-  const slider = el("input", { type: "range", min: "0", max: "100", value: String(state.swipe), "aria-label": labels.swipe || "Swipe" });
+  const divider = group(labels.divider || "A | B");
+  const slider = el("input", { type: "range", min: "0", max: "100", value: String(state.swipe), "aria-label": labels.divider || "A | B" });
   slider.addEventListener("input", () => { state.swipe = Number(slider.value); placeSwipe(); remember(); });
-  bar.appendChild(slider);
+  divider.appendChild(slider);
+  const dividerSep = divider.previousSibling;
 
   // --- link to this spot -----------------------------------------------------------------------------------
   const linkBox = el("div", { class: "linkbox", role: "dialog", "data-testid": "map-linkbox" });
@@ -120,10 +131,9 @@
   linkBox.addEventListener("keydown", (event) => { if (event.key === "Escape") linkBox.style.display = "none"; });
   linkBox.append(linkStatus, linkField, linkClose);
   if (config.link) {
-    bar.appendChild(el("span", { class: "sep" }));
     const share = el("button", { type: "button", "data-testid": "map-link" }, labels.link || "Link to this spot");
     share.addEventListener("click", copyLink);
-    bar.appendChild(share);
+    group("").appendChild(share);
   }
 
   function spotLink() {
@@ -236,7 +246,7 @@
     panes.replaceChildren();
     swipeOver = swipeEdge = null;
     const swiping = state.layout === "swipe" && layers.length >= 2;
-    slider.style.display = swiping ? "" : "none";
+    divider.style.display = dividerSep.style.display = swiping ? "" : "none";
     fitHeight();
     let shown = layers.map((layer) => [layer]);
     if (swiping) shown = [[layers[0], layers[1]], ...layers.slice(2).map((layer) => [layer])];

@@ -117,6 +117,9 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .bar button[aria-pressed=true]{background:#1f2937;color:#fff;border-color:#1f2937}
 .bar button:focus-visible,.scroller:focus-visible{outline:2px solid #c2410c;outline-offset:1px}
 .bar .sep{width:1px;height:20px;background:#d4d4d8;margin:0 4px}
+.bar .group{display:inline-flex;flex-wrap:wrap;gap:6px;align-items:center}
+.bar button{white-space:nowrap}
+.bar input[type=range]{width:110px}
 .bar label{color:#52525b}
 .main{display:flex;gap:8px}
 .scroller{flex:1;overflow:auto;position:relative;border:1px solid #e4e4e7;border-radius:6px;background:#fafafa}
@@ -124,7 +127,8 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .pane{position:relative;flex:1 1 0;min-width:0}
 .pane.actual{flex:0 0 auto}
 .head{position:sticky;top:0;z-index:2;background:rgba(255,255,255,.94);border-bottom:1px solid #e4e4e7}
-.pane h4{margin:0;padding:3px 8px 0;font-size:13px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.pane h4{width:0;min-width:100%;margin:0;padding:3px 8px 0;font-size:13px;white-space:nowrap;overflow:hidden;
+  text-overflow:ellipsis}
 .pane img{display:block;width:100%;height:auto;margin:0 auto;user-select:none}
 .swipe{position:relative;margin:0 auto}
 .swipe img{display:block;width:100%;height:auto}
@@ -140,8 +144,8 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .cursor{position:absolute;z-index:1;pointer-events:none;border:2px solid #1f2937;
   background:rgba(31,41,55,.08)}
 .key{position:relative;width:0;min-width:100%;padding:3px 8px 4px;font-size:12px;line-height:1.35;cursor:pointer}
-.key .scale{display:flex;align-items:center;gap:6px;margin:1px 0 2px}
-.key .scale span{white-space:nowrap;color:#3f3f46}
+.key .scale{display:flex;align-items:center;gap:6px;margin:1px 0 2px;overflow:hidden}
+.key .scale span{flex:0 1 auto;min-width:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#3f3f46}
 .key .title{flex:1 1 0;min-width:0;margin-left:4px;font-weight:600;white-space:nowrap;overflow:hidden;
   text-overflow:ellipsis}
 .key .ramp{position:relative;flex:0 1 200px;min-width:48px;height:10px;border:1px solid #71717a;border-radius:2px}

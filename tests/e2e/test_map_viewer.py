@@ -195,6 +195,29 @@ def test_a_phone_page_is_drawn_at_its_own_width_not_blown_up(st_server: Server, 
     assert cursor["x"] + cursor["width"] <= picture["x"] + picture["width"] + 1
 
 
+def test_compare_on_a_phone_hides_no_map(st_server: Server, chromium_browser: Browser) -> None:
+    context = chromium_browser.new_context(viewport=PHONE, locale="ja-JP")
+    page = context.new_page()
+    try:
+        goto(page, f"{st_server.base_url}/{COMPARE}&lang=ja")
+        frame = viewer.frame(page, "c_maps")
+        page.locator(".st-key-c_maps iframe").evaluate("e => e.scrollIntoView({block: 'start'})")
+        expect(frame.locator("button[data-group=layout][data-value=swipe]")).to_have_attribute("aria-pressed", "true")
+        expect(frame.locator(".pane")).to_have_count(2)  # A and B in one swipe pane, B − A beside it
+        scroller = frame.locator(".scroller")
+        widths = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert widths[0] <= widths[1] + 1, f"no horizontal scroller hiding a map: {widths}"
+        for label in ("表示倍率", "移動"):  # each toolbar label on the line of its first button
+            group = frame.locator(".bar .group").filter(has=frame.get_by_text(label, exact=True))
+            rows = group.evaluate("g => [...g.children].slice(0, 2).map(c => c.getBoundingClientRect())")
+            label_box, button_box = rows
+            assert label_box["top"] < button_box["bottom"] and button_box["top"] < label_box["bottom"], (label, rows)
+        expect(frame.get_by_role("slider", name="A｜B の境界")).to_be_visible()
+        page.screenshot(path=str(_shot_path("compare-phone-ja")))
+    finally:
+        context.close()
+
+
 def test_each_compare_pane_has_its_legend(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/{COMPARE}")
     frame = viewer.frame(page, "c_maps")

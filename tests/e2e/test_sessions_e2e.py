@@ -1,5 +1,5 @@
-"""A closed tab gives back what it held once Streamlit stops keeping its session for a reconnect (nothing of the
-app's keeps an upload alive), and the Data health page says what the server holds."""
+"""A session holds only the file its uploader shows (Streamlit would keep every one until the session ends), a
+closed tab none once Streamlit stops keeping its session for a reconnect, and the Data health page says so."""
 
 from __future__ import annotations
 
@@ -29,26 +29,37 @@ def held(page: Page) -> str:
     return section.inner_text()
 
 
-def test_a_closed_tab_gives_back_its_upload(demo_home: Path, tmp_path: Path, chromium_browser: Browser) -> None:
-    picture = tmp_path / "page.png"
+def png_file(path: Path, colour: tuple[int, int, int]) -> Path:
     buffer = io.BytesIO()
-    Image.new("RGB", (1440, 3000), (230, 236, 245)).save(buffer, format="PNG")
-    picture.write_bytes(buffer.getvalue())
+    Image.new("RGB", (1440, 3000), colour).save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_a_session_holds_only_its_last_upload_and_a_closed_tab_none(
+    demo_home: Path, tmp_path: Path, chromium_browser: Browser
+) -> None:
+    pictures = [png_file(tmp_path / f"page-{i}.png", (230, 236, 245 - i * 40)) for i in range(3)]
     quick = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "1"}
     with streamlit_server(demo_home, tmp_path / "output", tmp_path, timeout=120, env=quick) as server:
         designer = chromium_browser.new_context(viewport=VIEWPORT, locale="en-US")
         tab = designer.new_page()
         tab.goto(server.base_url)
         wait_for_app_run(tab)
-        tab.get_by_test_id("stSidebar").get_by_text("Upload", exact=True).click()
-        wait_for_app_run(tab)
-        tab.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(picture))
-        expect(tab.get_by_test_id("stSidebar")).to_contain_text("Stored as screenshots/", timeout=60_000)
+        for picture in pictures:  # one after another, to Compare and back in between (the uploader remounts)
+            tab.get_by_test_id("stSidebar").get_by_text("Upload", exact=True).click()
+            wait_for_app_run(tab)
+            tab.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(picture))
+            expect(tab.get_by_test_id("stSidebar")).to_contain_text("Stored as screenshots/", timeout=60_000)
+            wait_for_app_run(tab)
+            for name in ("Compare", "Explore"):
+                tab.get_by_test_id("stSidebar").get_by_role("link", name=name).click()
+                wait_for_app_run(tab)
 
         admin = chromium_browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
         admin.goto(f"{server.base_url}/Data_health")
         wait_for_app_run(admin)
-        assert "1 uploaded file(s) held now" in held(admin)
+        assert "1 uploaded file(s) held now" in held(admin), "the files the uploader no longer shows are let go"
 
         designer.close()  # the tab is closed: Streamlit keeps its session one second (the TTL), then drops it
         time.sleep(3)
