@@ -73,12 +73,26 @@ def test_compare_two_devices_on_one_scale_with_a_difference_map(app_env: AppEnv)
     ]  # in one frame: they scroll together
     assert shown["minimap"] == 2  # the minimap shows where the differences are
     assert int(at.metric[2].value) > 0  # the demo's devices differ in reach on some bands
-    listed = at.dataframe[0].value  # the significant bands, with their depth and change
-    assert listed.shape[0] == int(at.metric[2].value) and listed["Depth"][0].endswith(" px")
+    said = headlines(at)  # the largest significant differences in words, largest first
+    assert 0 < len(said) <= min(8, int(at.metric[2].value)) and " px**: B reaches it **" in said[0]
+    effects = [float(line.split("**")[3].split(" points")[0]) for line in said]
+    assert effects == sorted(effects, reverse=True) and min(effects) >= 2.0  # the default minimum: 2 points
+    technical = at.dataframe[0].value  # every band with its test, behind the list
+    assert technical.shape[0] > len(said) and set(technical["Adjusted p (BH)"]) <= {"–", "p < 0.001"} | {
+        f"p = {v / 1000:.3f}" for v in range(1, 1001)
+    }
+    strict = open_page("pages/1_Compare.py", {**query, "diff": "1", "effect": "15"})
+    assert strict.number_input(key="c_effect_reach").value == 15 and qp(strict)["effect"] == ["15"]
+    assert any("smaller than 15 points and not listed" in c.value for c in strict.caption)
     assert qp(at)["a_device"] == ["desktop"] and qp(at)["b_device"] == ["mobile"] and qp(at)["mode"] == ["segments"]
     assert qp(at)["diff"] == ["1"]
     assert "B − A" in shown["layers"][2]["template"] and "n = A " in shown["layers"][2]["template"]
     assert f"n = {int(at.metric[0].value.replace(',', '')):,} page views" in shown["layers"][0]["template"]
+
+
+def headlines(at: AppTest) -> list[str]:
+    """The Compare page's plain-language differences, one per item of its list."""
+    return [line[2:] for m in at.markdown for line in m.value.splitlines() if line.startswith("- **")]
 
 
 def test_compare_two_periods(app_env: AppEnv) -> None:
@@ -115,9 +129,9 @@ def test_compare_attention_and_clicks_are_tested(app_env: AppEnv) -> None:
     assert_clean(at)
     assert at.metric[2].label == "Regions that differ" and int(at.metric[2].value) > 0
     assert any("exact Poisson rate test" in c.value for c in at.caption)
-    listed = at.dataframe[0].value  # the significant regions, where they are and how they changed
-    assert listed.shape[0] == int(at.metric[2].value) and "x %" in listed.columns
-    regions = at.dataframe[2].value  # significant, per band, then the click regions
+    said = headlines(at)  # the click regions that changed most, where they are and by how much
+    assert said and ", x " in said[0] and "per 1,000 page views" in said[0]
+    regions = at.dataframe[1].value  # per band, then the click regions
     assert regions.shape[0] > 0 and regions["Significant"].any()
     difference = viewers(at)[0]["layers"][2]
     assert "Clicks per 1,000 page views" in difference["template"]

@@ -1,13 +1,13 @@
 """The Compare page body: two segments or two periods side by side on one colour scale, the difference map of the
 type shown (only the bands or click regions whose difference is significant: two-proportion z-test for reach,
 Welch's t-test for attention, the exact Poisson rate test for clicks; Benjamini–Hochberg over the map) and the
-per-band table (plus the click regions)."""
+differences said plainly, largest first, with the per-band table (plus the click regions) behind them."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import numpy as np
 import polars as pl
 import streamlit as st
 
@@ -17,8 +17,10 @@ from heatmap.statistics import compare
 from heatmap.ui import figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
+from heatmap.usecases.differences import MIN_EFFECT, Difference, differences, p_text
 from heatmap.usecases.numbers import Numbers, numbers
 from heatmap.usecases.view import (
+    EFFECT_RANGE,
     MODES,
     CompareView,
     Options,
@@ -31,6 +33,7 @@ from heatmap.usecases.view import (
 
 P = "c_"
 VIEW_KEY = "c_view"
+MAX_HEADLINES = 8
 
 
 def values_for(view: CompareView, options: Options) -> dict[str, Any]:
@@ -42,6 +45,7 @@ def values_for(view: CompareView, options: Options) -> dict[str, Any]:
         values.pop(f"{P}seg_{dim}", None)
     values[f"{P}mode"] = view.mode if view.mode in MODES else "segments"
     values[f"{P}diff"] = bool(view.diff)
+    values[f"{P}effect_{view.kind}"] = MIN_EFFECT[view.kind] if view.min_effect is None else view.min_effect
     values[f"{P}dates"] = widgets.view_values(P, a, options)[f"{P}dates"]
     values[f"{P}dates_b"] = widgets.view_values(P, b, options)[f"{P}dates"]
     for dim, known in options.segments.items():
@@ -82,6 +86,7 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
             args=(options,),
         )
         kind = widgets.kind_picker(t, P)
+        effect = _effect_input(t, kind)
         if mode == "periods":
             start, end = widgets.date_range(t, P, options, label=t("compare.dates_a"))
             start_b, end_b = widgets.date_range(t, P, options, key="dates_b", label=t("compare.dates_b"))
@@ -89,7 +94,7 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
             where = widgets.segment_filters(t, P, options)
             return CompareView(
                 mode="periods", page=page_path, kind=kind, start=start, end=end, start_b=start_b, end_b=end_b,
-                where=where,
+                where=where, min_effect=effect,
             )  # fmt: skip
         start, end = widgets.date_range(t, P, options)
         st.caption(t("compare.segment_a"))
@@ -97,8 +102,22 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
         st.caption(t("compare.segment_b"))
         where_b = widgets.segment_filters(t, P, options, label_prefix="B · ", key_prefix="b_seg_")
         return CompareView(
-            mode="segments", page=page_path, kind=kind, start=start, end=end, where_a=where_a, where_b=where_b
-        )
+            mode="segments", page=page_path, kind=kind, start=start, end=end, where_a=where_a, where_b=where_b,
+            min_effect=effect,
+        )  # fmt: skip
+
+
+def _effect_input(t: Translator, kind: str) -> float | None:
+    """The smallest significant difference worth a headline, in the kind's unit; None when it is the default."""
+    key = f"{P}effect_{kind}"
+    default = MIN_EFFECT[kind]
+    if st.session_state.get(key) is None:
+        st.session_state[key] = default
+    value = st.number_input(
+        t(f"compare.effect_{kind}"), *EFFECT_RANGE, step=0.5 if kind == "reach" else 5.0, key=key,
+        help=t("compare.effect_help"),
+    )  # fmt: skip
+    return None if value is None or float(value) == default else float(value)
 
 
 def _mode_changed(options: Options) -> None:
@@ -183,29 +202,20 @@ def main(ctx: PageContext) -> None:
         st.warning(t("compare.overlap"), icon=":material/join_inner:")
     if not low:
         _maps(ctx, view, nums_a, nums_b, comparison, chosen.shot, device, overlap)
-        listed = significant_frame(t, comparison, view.kind)
-        if listed.height:
-            st.subheader(t(f"compare.listed_{family.unit}"))
-            st.dataframe(
-                listed, hide_index=True, key="c_significant", height=mapview.table_height(listed.height, 400),
-                column_config=_p_format(t),
-            )  # fmt: skip
+        listed, smaller = differences(comparison, view.kind, view.min_effect)
+        _headlines(t, view, listed, smaller)
     if view.kind == "attention":
         shown_on_map = not low and not comparison.attention_tested  # the map column already says why
         for reason, note in untested_notes(t, comparison):
             if not (shown_on_map and reason == comparison.attention_note):
                 st.caption(note)
-    st.subheader(t("compare.table"))
-    st.dataframe(
-        table_frame(t, comparison, view.kind), hide_index=True, key="c_table", height=360, column_config=_p_format(t)
-    )
-    if view.kind == "clicks" and comparison.regions is not None and comparison.regions.height:
-        st.caption(t("compare.regions"))
-        regions = regions_frame(t, comparison)
-        st.dataframe(
-            regions, hide_index=True, key="c_regions", height=mapview.table_height(regions.height, 240),
-            column_config=_p_format(t),
-        )  # fmt: skip
+    with st.expander(t("compare.technical"), icon=":material/table:"):
+        st.caption(t("compare.table"))
+        st.dataframe(table_frame(t, comparison, view.kind), hide_index=True, key="c_table", height=360)
+        if view.kind == "clicks" and comparison.regions is not None and comparison.regions.height:
+            st.caption(t("compare.regions"))
+            regions = regions_frame(t, comparison)
+            st.dataframe(regions, hide_index=True, key="c_regions", height=mapview.table_height(regions.height, 240))
     st.download_button(
         t("download.csv"),
         data=comparison.table.write_csv(),
@@ -310,45 +320,44 @@ def untested_notes(t: Translator, comparison: compare.Comparison) -> list[tuple[
 SCALE = {"reach": 100.0, "attention": 1.0, "clicks": 1000.0}  # to %, seconds per view, per 1,000 page views
 
 
-def _p_format(t: Translator) -> dict[str, Any]:
-    """Adjusted p with 3 significant digits (2.72e-08, 0.0123), as hover shows it, not 0.00000000003."""
-    return {t("compare.col_p"): st.column_config.NumberColumn(format="%.3g")}
+def _p_texts(values: pl.Series) -> list[str]:
+    return [p_text(float(v)) if v is not None else "–" for v in values.to_list()]
 
 
-def significant_frame(t: Translator, comparison: compare.Comparison, kind: str) -> pl.DataFrame:
-    """The bands (or click regions) whose difference is significant, top to bottom: where they are on the page,
-    A, B, the change B − A (reach in points of %, attention in seconds per page view, clicks per 1,000 page
-    views) and the BH-adjusted p."""
-    family = comparison.family(kind)
-    found = np.flatnonzero(family.significant)
-    band_height = comparison.a.band_height_px if comparison.a.band_count else comparison.b.band_height_px
-    top = comparison.table["top_px"].to_numpy()
-    rows, columns = found // family.columns, found % family.columns
-    factor = SCALE[kind]
-    what = {"reach": f"{t('table.reach')} %", "attention": t("table.seconds"), "clicks": t("compare.col_clicks")}[kind]
-    listed: dict[str, list[Any]] = {
-        t("compare.col_depth"): [f"{int(top[r]):,}–{int(top[r]) + band_height:,} px" for r in rows],
-    }
-    if family.columns > 1:
-        step = 100 / family.columns
-        listed[t("compare.col_x")] = [f"{c * step:.0f}–{(c + 1) * step:.0f} %" for c in columns]
-    listed[f"A · {what}"] = np.round(family.a[found] * factor, 2).tolist()
-    listed[f"B · {what}"] = np.round(family.b[found] * factor, 2).tolist()
-    change = {
-        "reach": "compare.col_diff",
-        "attention": "compare.col_attention_diff",
-        "clicks": "compare.col_clicks_diff",
-    }
-    listed[t(change[kind])] = np.round(family.diff[found] * factor, 2).tolist()  # with its unit
-    listed[t("compare.col_p")] = family.q[found].tolist()
-    return pl.DataFrame(listed)
+def _headlines(t: Translator, view: CompareView, found: list[Difference], smaller: int) -> None:
+    """The differences a designer acts on, said plainly and largest first (differences.py): significant and at
+    least the smallest difference set in the sidebar."""
+    st.subheader(t("compare.headlines"))
+    threshold = MIN_EFFECT[view.kind] if view.min_effect is None else view.min_effect
+    effect = t("compare.effect_points" if view.kind == "reach" else "compare.effect_percent", value=f"{threshold:g}")
+    if found:
+        st.markdown("\n".join(f"- {headline(t, view.kind, d)}" for d in found[:MAX_HEADLINES]))
+        if len(found) > MAX_HEADLINES:
+            st.caption(t("compare.headlines_more", count=f"{len(found) - MAX_HEADLINES:,}"))
+    else:
+        st.info(t("compare.headlines_none", effect=effect), icon=":material/equal:")
+    if smaller:
+        st.caption(t("compare.headlines_smaller", count=f"{smaller:,}", effect=effect))
+
+
+def headline(t: Translator, kind: str, d: Difference) -> str:
+    """One difference as a sentence: where, by how much in the kind's unit, A and B, and p."""
+    where = f"{d.top_px:,}–{d.bottom_px:,} px"
+    if d.x_from is not None:
+        where += f", x {d.x_from}–{d.x_to} %"
+    direction = "new" if math.isinf(d.effect) else "more" if d.effect > 0 else "less"
+    digits = {"reach": 1, "attention": 2, "clicks": 1}[kind]
+    return t(
+        f"compare.headline_{kind}_{direction}", where=where, effect=f"{abs(d.effect):,.{0 if kind != 'reach' else 1}f}",
+        a=f"{d.a:,.{digits}f}", b=f"{d.b:,.{digits}f}", p=p_text(d.p),
+    )  # fmt: skip
 
 
 def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reach") -> pl.DataFrame:
     """Per band: A, B, B − A and the test of `kind` (reach, attention or clicks per band)."""
     c = comparison.table
     head = {t("table.band"): c["band"], t("table.top"): c["top_px"]}
-    tail = {t("compare.col_p"): c["p_adjusted"], t("compare.col_sig"): c["significant"]}
+    tail = {t("compare.col_p"): _p_texts(c["p_adjusted"]), t("compare.col_sig"): c["significant"]}
     if kind == "attention":
         body = {
             f"A · {t('table.seconds')}": c["seconds_per_view_a"].round(2),
@@ -359,7 +368,7 @@ def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reac
             t("compare.col_ratio_high"): c["attention_ratio_high"].round(3),
         }
         tail = {
-            t("compare.col_p"): c["attention_q"],
+            t("compare.col_p"): _p_texts(c["attention_q"]),
             t("compare.col_sig"): c["attention_significant"],
             t("compare.col_untested"): c["attention_untested"],
         }
@@ -370,7 +379,7 @@ def table_frame(t: Translator, comparison: compare.Comparison, kind: str = "reac
             t("compare.col_clicks_diff"): (c["clicks_diff"] * 1000).round(2),
             t("compare.col_ratio"): c["clicks_ratio"].round(3),
         }
-        tail = {t("compare.col_p"): c["clicks_q"], t("compare.col_sig"): c["clicks_significant"]}
+        tail = {t("compare.col_p"): _p_texts(c["clicks_q"]), t("compare.col_sig"): c["clicks_significant"]}
     else:
         body = {
             f"A · {t('table.reach')} %": (c["reach_a"] * 100).round(1),
@@ -392,7 +401,7 @@ def regions_frame(t: Translator, comparison: compare.Comparison) -> pl.DataFrame
             f"A · {t('compare.col_clicks')}": (r["a"] * 1000).round(2),
             f"B · {t('compare.col_clicks')}": (r["b"] * 1000).round(2),
             t("compare.col_ratio"): r["ratio"].round(3),
-            t("compare.col_p"): r["q"],
+            t("compare.col_p"): _p_texts(r["q"]),
             t("compare.col_sig"): r["significant"],
         },
         nan_to_null=True,

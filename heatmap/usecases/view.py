@@ -490,6 +490,9 @@ def params_of(mapping: Mapping[str, object]) -> dict[str, list[str]]:
 MODES = ("segments", "periods")
 
 
+EFFECT_RANGE = (0.0, 100.0)  # a headline's smallest difference: points of reach, or % of A
+
+
 @dataclass(frozen=True)
 class CompareView:
     """Two selections of one page: two segments over one period, or two periods of one segment."""
@@ -507,6 +510,7 @@ class CompareView:
     shot: str | None = None
     display: MapSettings = field(default_factory=MapSettings)
     diff: bool = False  # also show the difference map B − A (on demand: A and B get the width otherwise)
+    min_effect: float | None = None  # smallest difference worth a headline (None: differences.MIN_EFFECT)
     spot: Spot = field(default_factory=Spot, compare=False)  # from a link only; never written to one
 
     def with_(self, **changes: object) -> CompareView:
@@ -590,7 +594,8 @@ def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tupl
     )
     if (diff := _choice(params, "diff", ("0", "1"), problems)) is not None:
         view = view.with_(diff=diff == "1")
-    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", "diff"}
+    view = view.with_(min_effect=_bounded(params, "effect", *EFFECT_RANGE, problems))
+    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", "diff", "effect"}
     known |= {*DISPLAY_KEYS, *COMMON_KEYS, *SPOT_KEYS}
     for key in params:
         if key in known:
@@ -619,5 +624,7 @@ def compare_query(view: CompareView) -> dict[str, list[str]]:
         out["shot"] = [view.shot]
     if view.diff:
         out["diff"] = ["1"]
+    if view.min_effect is not None:
+        out["effect"] = [_fmt(float(view.min_effect))]
     out.update(display_query(view.display))
     return out
