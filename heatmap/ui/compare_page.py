@@ -296,7 +296,7 @@ def hover_template(t: Translator, kind: str, n_a: int, n_b: int) -> str:
 
 def _difference_lines(t: Translator, kind: str) -> str:
     cd = "%{{customdata[{}]:{}}}".format
-    common = {"band": cd(0, ".0f"), "top": cd(1, ",.0f"), "bottom": cd(2, ",.0f"), "p": cd(6, ".3g")}
+    common = {"band": cd(0, ".0f"), "top": cd(1, ",.0f"), "bottom": cd(2, ",.0f"), "p": cd(6, "p")}
     if kind == "attention":
         return t(
             "compare.hover_diff_attention", **common, a=cd(3, ".2f"), b=cd(4, ".2f"), diff=cd(5, "+.2f"),

@@ -44,8 +44,10 @@
     return node;
   }
 
-  // d3-format's subset the templates use: [+][,][.N](f|g)
+  // d3-format's subset the templates use: [+][,][.N](f|g), and "p": the app's one p-value format
+  // (heatmap/usecases/differences.py p_text): "< 0.001" or "= 0.012".
   function format(value, spec) {
+    if (spec === "p") return value < 0.001 ? "< 0.001" : "= " + Number(value).toFixed(3);
     const m = /^(\+)?(,)?(?:\.(\d+))?([fg])?$/.exec(spec || "");
     if (!m) return String(value);
     const digits = m[3] === undefined ? 6 : Number(m[3]);

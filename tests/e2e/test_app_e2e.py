@@ -196,9 +196,10 @@ def test_invalid_link_warns_in_the_browser(st_server: Server, page: Page) -> Non
 
 
 def _adjusted_p(text: str) -> float:
-    match = re.search(r"adjusted p ([0-9.e+-]+)", text)
+    """The adjusted p a hover read-out shows, in the app's one format: "< 0.001" or "= 0.012"."""
+    match = re.search(r"adjusted p ([<=]) (\d\.\d{3})\b", text)
     assert match, text
-    return float(match.group(1))
+    return float(match.group(2)) - (1e-9 if match.group(1) == "<" else 0.0)
 
 
 def test_compare_shows_tested_attention_and_click_differences(st_server: Server, page: Page, demo_home: Path) -> None:
