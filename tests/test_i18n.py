@@ -31,9 +31,15 @@ DYNAMIC: dict[str, Iterable[str]] = {
     "compare.unit_": UNITS,
     "compare.effect_": MAP_KINDS,
     "compare.headline_": (  # reach is never "new": a share exists on both sides
-        "reach_more", "reach_less", "attention_more", "attention_less", "attention_new", "clicks_more",
-        "clicks_less", "clicks_new",
-    ),  # fmt: skip
+        "reach_more",
+        "reach_less",
+        "attention_more",
+        "attention_less",
+        "attention_new",
+        "clicks_more",
+        "clicks_less",
+        "clicks_new",
+    ),
     "compare.untested_": UNTESTED_REASONS,
     "shot.": SOURCES,
     "scale.": SCALE_MODES,
