@@ -70,9 +70,9 @@ def save(
 def _png_when_clicked(
     ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str
 ) -> Callable[[], bytes]:
-    """The full PNG, made when the button is clicked. Streamlit keeps this callable as long as the session, and
-    a closed tab's session for good (heatmap/ui/sessions.py): it holds the screenshot's sha256 and where it is
-    stored, never its pixels, so a session left behind keeps no decoded page alive outside the cache budget."""
+    """The full PNG, made when the button is clicked. Streamlit keeps this callable as long as it keeps the
+    session (two minutes past a closed tab, for a reconnect: heatmap/ui/sessions.py): it holds the screenshot's
+    sha256 and where it is stored, never its pixels, so no session keeps a decoded page outside the cache budget."""
     t = ctx.t
     if shot is None:
         return lambda: mapview.full_png(None, view, nums, device, t=t)
