@@ -36,6 +36,7 @@ LANGUAGE_NEUTRAL = {
     "legend.high.reach",  # 100 %
     "legend.low.clicks",  # 0
     "download.json",
+    "compare.effect_percent",  # 10 %
 }
 
 
