@@ -106,11 +106,12 @@ def preview_jpeg(image: Image.Image, max_width: int = PREVIEW_WIDTH, max_bytes: 
             small.clear()
             small[width] = downscale(image, width, height)
         buffer = io.BytesIO()
-        small[width].save(
-            buffer, format="JPEG", quality=quality
-        )  # baseline: streamed; progressive holds every coefficient (+120 MB on a tall page) and is 6x slower
-        sizes[at] = len(buffer.getvalue())
-        return buffer.getvalue()
+        # Baseline, not progressive: streamed, where progressive holds every coefficient (+120 MB on a tall page)
+        # and took 6x as long; the frame arrives whole anyway.
+        small[width].save(buffer, format="JPEG", quality=quality)
+        data = buffer.getvalue()
+        sizes[at] = len(data)
+        return data
 
     at = 0
     while len(sizes) < MAX_ENCODES:

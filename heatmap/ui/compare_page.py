@@ -317,9 +317,6 @@ def untested_notes(t: Translator, comparison: compare.Comparison) -> list[tuple[
     return [(r, t(f"compare.untested_{r}", min=minimum)) for r in compare.UNTESTED_REASONS if r in reasons]
 
 
-SCALE = {"reach": 100.0, "attention": 1.0, "clicks": 1000.0}  # to %, seconds per view, per 1,000 page views
-
-
 def _p_texts(values: pl.Series) -> list[str]:
     return [p_text(float(v)) if v is not None else "–" for v in values.to_list()]
 

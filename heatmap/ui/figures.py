@@ -16,6 +16,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 
 from heatmap.statistics.metrics import BandTable, ClickGrid, cells_by_band
+from heatmap.usecases.differences import SCALE
 
 CLICK_HOVER_COLUMNS = 20  # hover cells 5 % wide, one band high
 
@@ -98,7 +99,7 @@ def difference_hover(comparison: Any, kind: str = "reach") -> npt.NDArray[np.flo
     family = comparison.family(kind)
     top = table["top_px"].to_numpy().astype(np.float64)
     height = float(top[1] - top[0]) if table.height > 1 else 100.0
-    factor = {"reach": 100.0, "attention": 1.0, "clicks": 1000.0}[kind]
+    factor = SCALE[kind]
     names = ("ratio", "ratio_low", "ratio_high")
     ratio: list[npt.NDArray[np.float64]]
     if kind == "clicks":

@@ -108,7 +108,7 @@ def preview(
     key = (
         "preview",
         shot.sha256 if shot is not None else None,
-        tuple((k, tuple(v)) for k, v in sorted(view_query(view).items())),
+        _link_key(view),
         numbers_fingerprint(nums),
         tuple(sorted(labels.items())),
         device,
@@ -121,6 +121,11 @@ def preview(
         key, lambda: _preview(shot, view, nums, labels, device, engine, t, title, max_bytes)
     )
     return made
+
+
+def _link_key(view: View) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A view's link as a cache key part: everything the link says decides the picture."""
+    return tuple((k, tuple(v)) for k, v in sorted(view_query(view).items()))
 
 
 def numbers_fingerprint(nums: Numbers) -> str:
@@ -198,7 +203,7 @@ def difference_preview(
     key = (
         "difference",
         shot.sha256 if shot is not None else None,
-        tuple((k, tuple(v)) for k, v in sorted(view_query(view).items())),
+        _link_key(view),
         comparison_fingerprint(comparison),
         template,
         legend,
