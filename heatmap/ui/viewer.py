@@ -39,7 +39,8 @@ class Layer:
 
     `rows` holds one row of numbers per band (customdata columns 0..k-1); `cells`, when given, holds numbers per
     band × column (customdata columns k..), for click maps and click-region differences. `legend`: what the map's
-    legend says, pinned at the foot of its pane while the page scrolls, with where each band sits on its bar.
+    legend says, pinned under its title at the top of its pane while the page scrolls, with where each band sits
+    on its bar.
     """
 
     title: str
