@@ -426,28 +426,28 @@ def test_every_map_type_labels_the_fold_and_reach_depths() -> None:
 
 
 def test_the_legend_says_whether_bands_are_smoothed() -> None:
-    from heatmap.drawing.render import _caption_lines
+    from heatmap.drawing.render import caption_lines
 
-    smooth = " ".join(_caption_lines(CAPTION, Display(kind="attention", smooth=True)))
-    exact = " ".join(_caption_lines(CAPTION, Display(kind="reach")))
+    smooth = " ".join(caption_lines(CAPTION, Display(kind="attention", smooth=True)))
+    exact = " ".join(caption_lines(CAPTION, Display(kind="reach")))
     assert "smoothed between band centres" in smooth and "one colour per band" in exact
-    assert "帯の中心" in " ".join(_caption_lines(replace(CAPTION, language="ja"), Display(kind="reach", smooth=True)))
+    assert "帯の中心" in " ".join(caption_lines(replace(CAPTION, language="ja"), Display(kind="reach", smooth=True)))
 
 
 def test_legend_says_what_ga_folded_in_both_languages() -> None:
     """A view over report-route days where GA4 folded events into "(other)" says so on the PNG; none: no line."""
     from dataclasses import replace
 
-    from heatmap.drawing.render import _caption_lines
+    from heatmap.drawing.render import caption_lines
 
     folded = replace(CAPTION, ga_folded=0.37)
     assert "GA folded 37.0 % of these heatmap events into (other)" in " ".join(
-        _caption_lines(folded, Display(kind="attention"))
+        caption_lines(folded, Display(kind="attention"))
     )
-    japanese = " ".join(_caption_lines(replace(folded, language="ja"), Display(kind="attention")))
+    japanese = " ".join(caption_lines(replace(folded, language="ja"), Display(kind="attention")))
     assert "37.0 % を (other) にまとめました" in japanese and "GA folded" not in japanese
-    assert "< 0.1 %" in " ".join(_caption_lines(replace(CAPTION, ga_folded=0.0004), Display(kind="attention")))
-    assert "folded" not in " ".join(_caption_lines(CAPTION, Display(kind="attention")))
+    assert "< 0.1 %" in " ".join(caption_lines(replace(CAPTION, ga_folded=0.0004), Display(kind="attention")))
+    assert "folded" not in " ".join(caption_lines(CAPTION, Display(kind="attention")))
 
 
 def test_a_crop_that_leaves_nothing_is_its_own_error_and_other_mistakes_are_not():

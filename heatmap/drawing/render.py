@@ -206,9 +206,7 @@ def _canvas(screenshot: Image.Image, alignment: Alignment, legend: Image.Image |
     return out
 
 
-def _band_spans(
-    count: int, band_height_px: int, alignment: Alignment, width: int, height: int
-) -> list[tuple[int, int]]:
+def band_spans(count: int, band_height_px: int, alignment: Alignment, width: int, height: int) -> list[tuple[int, int]]:
     """Image row span [r0, r1) of each band, clipped to the map; empty spans are (0, 0)."""
     edges = alignment.css_to_row(np.arange(count + 1) * band_height_px, width)
     spans = []
@@ -414,7 +412,7 @@ def _on_screen(
     return Legend(lines[0], facts, low, high, legend_colours(ramp), positions)
 
 
-def _caption_lines(caption: Caption, display: Display, scale: str | None = None) -> list[str]:
+def caption_lines(caption: Caption, display: Display, scale: str | None = None) -> list[str]:
     def say(key: str, **values: object) -> str:
         return legend_text(caption.language, key, **values)
 
@@ -436,7 +434,7 @@ def _caption_lines(caption: Caption, display: Display, scale: str | None = None)
     return [*lines, caption.note] if caption.note else lines
 
 
-def _labels(kind: str, vmax: float, language: str) -> tuple[str, str]:
+def end_labels(kind: str, vmax: float, language: str) -> tuple[str, str]:
     return legend_text(language, f"low.{kind}"), legend_text(language, f"high.{kind}", vmax=vmax)
 
 
@@ -480,8 +478,8 @@ def render_map(
             vmax = resolve_ceiling(values, display.scale, display.ceiling)
         data_height = bands.data_height_px
     warnings = [w for w in [alignment_warning(data_height, width, screenshot.height, alignment, caption.language)] if w]
-    low, high = _labels(display.kind, vmax, caption.language)
-    lines = _caption_lines(caption, display)
+    low, high = end_labels(display.kind, vmax, caption.language)
+    lines = caption_lines(caption, display)
     image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale, warnings))
     positions = None
     if display.kind == "clicks":
@@ -492,7 +490,7 @@ def render_map(
         _paint_density(image, normalise(density, vmax), height, row_to_grid, ramp, display.opacity)
     else:
         assert bands is not None
-        spans = _band_spans(bands.band_count, bands.band_height_px, alignment, width, height)
+        spans = band_spans(bands.band_count, bands.band_height_px, alignment, width, height)
         drawn = np.isfinite(values) & (values > 0)
         paint = _paint_smooth if display.smooth else _paint_bands
         paint(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
@@ -542,10 +540,10 @@ def render_difference(
     shown = limit * 1000.0 if kind == "clicks" else limit  # clicks per page view -> per 1,000 page views
     title = title or legend_text(language, f"title.difference.{kind}", fdr=fdr)
     spread = legend_text(language, f"scale.difference.{kind}", limit=shown)
-    lines = _caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), spread)
+    lines = caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), spread)
     low, high = (legend_text(language, f"{end}.difference.{kind}", limit=shown) for end in ("low", "high"))
     image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale))
-    spans = _band_spans(grid.shape[0], band_height_px, alignment, width, bottom - top)
+    spans = band_spans(grid.shape[0], band_height_px, alignment, width, bottom - top)
     _paint_cells(image, t, mask, spans, ramp, opacity)
     positions = np.where(mask, t, np.nan).reshape(np.shape(diff))
     legend = _on_screen(lines, low, high, ramp, positions)

@@ -87,12 +87,12 @@ def main(ctx: PageContext) -> None:
         st.subheader(t("filters.header"))
         page_path = widgets.page_picker(t, P, options, views)
         start, end = widgets.date_range(t, P, options)
-        kind = widgets.kind_picker(t, P)
+        kind = widgets.kind_picker(t, P, instant=True)
         st.caption(t("filters.segment"))
         where = widgets.segment_filters(t, P, options)
 
     st.title(page_path or t("explore.title"))
-    st.caption(f"{start} – {end} · {widgets.segment_label(t, where)} · {t('kind.' + kind)}")
+    st.caption(f"{start} – {end} · {widgets.segment_label(t, where)}")  # the map's legend names its type
     page.warn_problems(t, problems)
     view = View(page=page_path, start=start, end=end, where=where, kind=kind)
     nums = numbers(ctx.engine, view)
@@ -114,7 +114,7 @@ def main(ctx: PageContext) -> None:
         chosen = shots.picker(ctx, P, page_path, device)
         _auto_dpr(chosen, nums, device)
     with st.sidebar.expander(t("align.header"), icon=":material/tune:"):
-        display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None)
+        display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None, instant=True)
         if chosen.shot is not None:
             shot = chosen.shot
             st.caption(
@@ -137,8 +137,14 @@ def main(ctx: PageContext) -> None:
     with line[1]:
         _compare_link(t, view, options)
     shown = _map(ctx, view, nums, chosen.shot, device)
-    if shown and kind == "clicks" and nums.clicks.total:  # the ranked areas right under the click map
-        mapview.show_click_areas(t, nums, key="x_areas")
+    if shown and nums.clicks.total:  # the ranked areas right under a click map (the browser shows them then)
+        st.html(
+            "<style>body:not([data-heatmap-kind=clicks]) .st-key-x_areas_box{display:none}"
+            "body:not([data-heatmap-kind]) .st-key-x_areas_box{display:" + ("block" if kind == "clicks" else "none")
+            + "}</style>"
+        )  # fmt: skip
+        with st.container(key="x_areas_box"):
+            mapview.show_click_areas(t, nums, key="x_areas")
     save_tab, curve_tab, table_tab = st.tabs([t("save.header"), t("curve.header"), t("table.header")])
     with save_tab:
         saved.save_and_share(ctx, view, nums, chosen.shot, device, shown)
@@ -179,7 +185,7 @@ def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, d
         return False
     try:
         with st.spinner(t("map.rendering")):
-            shown = mapview.preview(shot, view, nums, figures.hover_labels(t, nums.n), device, t=t)
+            shown = mapview.live_preview(shot, view, nums, figures.hover_labels(t, nums.n), device, t=t)
     except CropError as exc:  # a crop that leaves nothing of the screenshot
         st.warning(str(exc), icon=":material/crop:")
         return False
@@ -187,13 +193,24 @@ def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, d
         log.exception("the map of %s could not be drawn", view.page)
         st.error(t("map.failed"), icon=":material/error:")
         return False
-    clicks = view.kind == "clicks"
-    place = f"{view.page}|clicks" if clicks else view.page  # a click map keeps its own place, first at the clicks
+    # The frame is the same whatever the map type and colours (the browser applies them), so changing them
+    # never reloads it: its link leaves them out (viewer.js adds the ones shown), and a click map opens at the
+    # clicks only when the page opens on one.
+    opening = mapview.clicks_opening(nums) if view.kind == "clicks" and st.session_state.get("_x_spot") else None
     st.session_state["_x_payload"] = mapview.show_viewer(
-        t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(view_query(view)), place,
-        st.session_state.pop("_x_spot", None), opening=mapview.clicks_opening(nums) if clicks else None,
+        t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(_colourless_query(view)),
+        view.page, st.session_state.pop("_x_spot", None), opening=opening,
+        controls=widgets.instant_controls(t, P),
     )  # fmt: skip
     return True
+
+
+def _colourless_query(view: View) -> dict[str, list[str]]:
+    """The view's link without what the map viewer sets in the browser (type, ramp, opacity, scale, smoothing)."""
+    return {k: v for k, v in view_query(view).items() if k not in INSTANT_KEYS}
+
+
+INSTANT_KEYS = ("type", "ramp", "opacity", "scale", "ceiling", "smooth")
 
 
 def _compare_link(t: Any, view: View, options: Any) -> None:

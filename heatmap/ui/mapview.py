@@ -8,9 +8,10 @@ downloaded.
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,8 @@ import streamlit as st
 from PIL import Image
 
 from heatmap.caching import memory, picture_work
-from heatmap.drawing import render
+from heatmap.drawing import live, render
+from heatmap.drawing.encode import preview_jpeg
 from heatmap.images import Screenshot
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
 from heatmap.ui import figures, viewer
@@ -40,10 +42,13 @@ def caption(view: View, nums: Numbers, t: Translator = EN) -> render.Caption:
     return pictures.caption(view, nums, t.lang, segment_label(t, view.where) if view.where else None)
 
 
+BLANK = (248, 248, 250)  # the plain page under a map without a screenshot
+
+
 def blank_canvas(width_css: int, height_css: int, width_px: int) -> Image.Image:
     """A plain page to paint on when there is no screenshot (data only)."""
     scale = width_px / width_css
-    return Image.new("RGB", (width_px, max(1, round(height_css * scale))), (248, 248, 250))
+    return Image.new("RGB", (width_px, max(1, round(height_css * scale))), BLANK)
 
 
 @dataclass
@@ -188,6 +193,97 @@ def _preview(
     return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax)
 
 
+LIVE_PIXELS = 8_000_000  # of a map the browser paints: its picture and its painted copy, 4 bytes a pixel each
+NO_COLOUR = MapSettings()  # the colour settings a live map's cache key leaves out: the browser applies them
+
+
+def live_preview(
+    shot: Screenshot | None,
+    view: View,
+    nums: Numbers,
+    labels: Mapping[str, str],
+    device: str = "desktop",
+    t: Translator = EN,
+    title: str = "",
+    max_bytes: int = PREVIEW_BYTES,
+) -> Preview:
+    """The map the browser draws itself (heatmap/drawing/live.py): the screenshot's JPEG, without any map on it,
+    and the numbers of every map type, so the type, opacity, ramp, scale and smoothing change on screen without
+    asking the server. Nothing in it depends on those settings: one render per view and screenshot serves every
+    toggle of every designer (the alignment still decides it: it moves the data on the picture)."""
+    colours = {name: getattr(NO_COLOUR, name) for name in ("ramp", "opacity", "scale", "ceiling", "smooth")}
+    plain = replace(view, kind="attention", display=replace(view.display, **colours))
+    key = (
+        "live",
+        shot.sha256 if shot is not None else None,
+        _link_key(plain),
+        numbers_fingerprint(nums),
+        tuple(sorted(labels.items())),
+        device,
+        t.lang,
+        title,
+        max_bytes,
+    )
+    made: Preview = memory().get_or_load(
+        key, lambda: _live_preview(shot, plain, nums, labels, device, t, title, max_bytes)
+    )
+    return made
+
+
+def _live_preview(
+    shot: Screenshot | None,
+    view: View,
+    nums: Numbers,
+    labels: Mapping[str, str],
+    device: str,
+    t: Translator,
+    title: str,
+    max_bytes: int,
+) -> Preview:
+    with picture_work:
+        started = time.perf_counter()
+        data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
+        image, align = canvas(shot, view.display, data_height, device)
+        jpeg = b""
+        if shot is not None:
+            top, bottom = align.rows(image.height)
+            jpeg = preview_jpeg(image.crop((0, top, image.width, bottom)), image.width, max_bytes)
+            width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
+            if width < image.width:
+                factor = width / shot.width
+                image = image.resize((width, max(1, round(image.height * width / image.width))))
+                align = view.display.alignment(shot.width, shot.height, factor)
+        elif image.width * image.height > LIVE_PIXELS:
+            width = max(100, int(image.width * (LIVE_PIXELS / (image.width * image.height)) ** 0.5))
+            css = align.css_width or image.width
+            image = blank_canvas(round(css), round(image.height / align.scale(image.width)), width)
+            align = replace(align, dpr=width / css)
+    spec = live.live_spec(image.size, align, nums.bands, nums.clicks, caption(view, nums, t))
+    bands = nums.bands
+    spec["fill"] = list(BLANK) if shot is None else None
+    spec["hover"] = {"bands": figures.hover_template(labels), "clicks": figures.hover_template(labels, clicks=True)}
+    cells = figures.click_hover(nums.clicks, bands)
+    scale = align.scale(image.width)
+    top = align.rows(image.height)[0]
+    height = spec["height"]
+    layer = viewer.Layer(
+        title=title,
+        jpeg=jpeg,
+        place=figures.Placement(
+            css_width=image.width / scale,
+            map_height=height / scale,
+            total_height=height / scale,
+            data_top=view.display.shift - top / scale,
+        ),
+        band_height=bands.band_height_px,
+        template=spec["hover"]["bands"],
+        rows=figures.band_hover(bands),
+        cells=cells,
+        live=spec,
+    )
+    return Preview(layer, [], time.perf_counter() - started, 0.0)
+
+
 def difference_preview(
     shot: Screenshot | None,
     view: View,
@@ -315,13 +411,14 @@ def show_viewer(
     start: Spot | None = None,
     minimap: int = 0,
     opening: float | None = None,
+    controls: Mapping[str, Any] | None = None,
 ) -> int:
     """The maps in the viewer frame, as wide as the main area; returns the bytes the browser downloads. `link`:
     the view's share link; `start`: where a link asked the maps to open (else where this tab left them on
     `page_path`)."""
     html = viewer.viewer_html(
         layers, marks, viewer_labels(t), name=name, start=asdict(start) if start else None, link=link,
-        remember=page_path or "", minimap=minimap, opening=opening,
+        remember=page_path or "", minimap=minimap, opening=opening, controls=controls,
     )  # fmt: skip
     height = viewer.DEFAULT_HEIGHT
     with st.container(key=name):

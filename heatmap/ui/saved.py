@@ -12,7 +12,7 @@ import streamlit as st
 from heatmap import runs
 from heatmap.errors import HeatmapError
 from heatmap.images import Screenshot
-from heatmap.ui import data, mapview, page, shots
+from heatmap.ui import data, mapview, page, shots, widgets
 from heatmap.ui.page import PageContext
 from heatmap.usecases.numbers import Numbers
 from heatmap.usecases.saving import params_for
@@ -95,8 +95,15 @@ def save_and_share(
 ) -> None:
     t = ctx.t
     params = view_query(view)
-    st.caption(t("share.help"))
-    st.code(page.share_link(params), language=None, wrap_lines=True)
+    if shown:  # the map's type and colours change in the browser: what is made from this view waits for them
+        widgets.as_shown_style(view.kind, view.display, "x_as_shown", "x_update")
+        with st.container(key="x_update"):
+            st.info(t("share.stale"), icon=":material/sync:")
+            st.button(t("share.update"), icon=":material/sync:", key="x_update_button")
+    with st.container(key="x_as_shown"):
+        st.caption(t("share.help"))
+        st.code(page.share_link(params), language=None, wrap_lines=True)
+        _downloads(ctx, view, nums, shot, device, shown, params)
     name = st.text_input(
         t("save.name"), key="x_run_name", max_chars=runs.MAX_NAME_CHARS, placeholder=t("save.name_hint")
     )
@@ -112,6 +119,18 @@ def save_and_share(
     last = st.session_state.get("_x_saved")
     if last and last[1] == params:
         _show_saved(ctx, last[0])
+
+
+def _downloads(
+    ctx: PageContext,
+    view: View,
+    nums: Numbers,
+    shot: Screenshot | None,
+    device: str,
+    shown: bool,
+    params: dict[str, list[str]],
+) -> None:
+    t = ctx.t
     stem = _stem(view)
     st.caption(t("download.header"))
     c1, c2, c3 = st.columns(3)

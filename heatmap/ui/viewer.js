@@ -140,7 +140,8 @@
 
   function spotLink() {
     // The view's own link (it never holds a spot) plus where this frame is now.
-    let text = config.link + (config.link.includes("?") ? "&" : "?") + "at=" + Math.round(depthNow());
+    const link = linkWith(config.link);
+    let text = link + (link.includes("?") ? "&" : "?") + "at=" + Math.round(depthNow());
     if (state.zoom !== "fit") text += "&zoom=" + state.zoom;
     if (layers.length >= 2 && state.layout !== "side") text += "&layout=" + state.layout;
     if (layers.length >= 2 && state.layout === "swipe" && state.swipe !== 50) text += "&swipe=" + Math.round(state.swipe);
@@ -161,6 +162,364 @@
       /* no clipboard here (an insecure origin, a denied permission): the selected field is there to copy */
     }
   }
+
+
+  // --- maps painted here -----------------------------------------------------------------------------------
+  // A live layer (heatmap/drawing/live.py) carries the numbers of every map type: the map type, ramp, opacity,
+  // scale and smoothing are read from the page's own widgets (heatmap/ui/widgets.py, which do not rerun the
+  // app for them) and painted here, with the server's integer arithmetic and tables, so a band's colour is the
+  // colour the saved PNG gives it. The server hears of the settings with its next run (Save, a new segment).
+  const controls = config.controls;
+  const settings = Object.assign({}, (controls && controls.defaults) || {});
+  const TILE = 4096;  // rows per canvas: a tall page is a stack of them (a browser caps a canvas's size)
+
+  function bytes(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
+  function rint(x) { const r = Math.round(x); return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r; }  // numpy's
+  function clip01(x) { return Math.min(Math.max(x, 0), 1); }
+
+  // Python's format() for the specs the legend uses: ".3g" and ".0%".
+  function pyFormat(value, spec) {
+    const m = /^\.(\d+)([g%])$/.exec(spec);
+    if (!m || !Number.isFinite(value)) return String(value);
+    const p = Number(m[1]);
+    if (m[2] === "%") return (value * 100).toFixed(p) + "%";
+    if (value === 0) return "0";
+    const [mant, e] = value.toExponential(Math.max(0, p - 1)).split("e");
+    const exp = Number(e);
+    const strip = (text) => (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text);
+    if (exp < -4 || exp >= Math.max(1, p)) return strip(mant) + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
+    return strip(value.toFixed(Math.max(0, p - 1 - exp)));
+  }
+  function fill(text, values) {
+    return text.replace(/\{(\w+):([^}]*)\}/g, (whole, name, spec) => (name in values ? pyFormat(values[name], spec) : whole));
+  }
+
+  function readControls() {
+    // The widgets' values as the browser shows them (committed or not): their keyed containers are Streamlit's
+    // documented .st-key-<key> classes.
+    if (!controls) return null;
+    let doc;
+    try { doc = window.parent.document; } catch (error) { return null; }
+    const box = (name) => doc.querySelector(".st-key-" + controls.prefix + name);
+    const found = {};
+    const kind = box("kind");
+    if (kind) {
+      const index = [...kind.querySelectorAll("input[type=radio]")].findIndex((r) => r.checked);
+      if (index >= 0 && index < controls.kinds.length) found.kind = controls.kinds[index];
+    }
+    for (const [name, table] of [["ramp", controls.ramps], ["scale", controls.scales]]) {
+      const input = box(name) && box(name).querySelector("input[role=combobox]");
+      if (input && Object.prototype.hasOwnProperty.call(table, input.value)) found[name] = table[input.value];
+    }
+    const range = box("opacity") && box("opacity").querySelector("input[type=range]");
+    if (range && range.value !== "" && Number.isFinite(Number(range.value))) found.opacity = Math.round(Number(range.value) * 100) / 100;
+    const check = box("smooth") && box("smooth").querySelector("input[type=checkbox]");
+    if (check) found.smooth = check.checked;
+    const number = box("ceiling") && box("ceiling").querySelector("input[type=number]");
+    if (number) found.ceiling = number.value !== "" && Number(number.value) > 0 ? Number(number.value) : null;
+    return found;
+  }
+
+  function ceilingOf(live, kind) {
+    if (kind === "reach") return 1.0;
+    const known = kind === "clicks" ? live.densityCeilings : live.attentionCeilings;
+    if (settings.scale === "fixed" && settings.ceiling > 0) return settings.ceiling;
+    return known[settings.scale === "p99" ? "p99" : "max"];
+  }
+  function scaleOf(kind) {
+    if (kind === "reach") return "max";
+    return settings.scale === "fixed" && !(settings.ceiling > 0) ? "max" : settings.scale;
+  }
+
+  function blend(data, i, colour, alpha) {
+    const keep = 255 - alpha;
+    data[i] = Math.round((data[i] * keep + colour[0] * alpha) / 255);
+    data[i + 1] = Math.round((data[i + 1] * keep + colour[1] * alpha) / 255);
+    data[i + 2] = Math.round((data[i + 2] * keep + colour[2] * alpha) / 255);
+  }
+  function colourAt(lut, index) { return [lut[3 * index], lut[3 * index + 1], lut[3 * index + 2]]; }
+
+  // Per image row: [alpha, lut index] for band maps, painted across the whole width.
+  function bandRows(live, kind, vmax) {
+    const values = live[kind];
+    const t = values.map((v) => (v === -1 || !(vmax > 0) ? -1 : clip01(v / vmax)));
+    const rows = new Map();
+    if (!settings.smooth) {
+      t.forEach((value, band) => {
+        const [r0, r1] = live.spans[band];
+        if (value < 0 || r1 <= r0) return;
+        const alpha = fadeAlpha(live, value);
+        if (alpha === 0) return;
+        for (let y = r0; y < r1; y++) rows.set(y, [alpha, rint(clip01(value) * 255)]);
+      });
+      return [rows, t];
+    }
+    const alive = live.spans.map((span, band) => band).filter((band) => live.spans[band][1] > live.spans[band][0]);
+    if (!alive.length || !t.some((v) => v >= 0)) return [rows, t];
+    const xs = alive.map((band) => (live.spans[band][0] + live.spans[band][1] - 1) / 2);
+    const ys = alive.map((band) => Math.max(0, t[band]));
+    const first = live.spans[alive[0]][0];
+    const last = live.spans[alive[alive.length - 1]][1];
+    let j = 0;
+    for (let y = first; y < last; y++) {
+      let value;
+      if (y <= xs[0]) value = ys[0];
+      else if (y >= xs[xs.length - 1]) value = ys[ys.length - 1];
+      else {
+        while (xs[j + 1] <= y) j++;
+        value = xs[j] === y ? ys[j] : ((ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j])) * (y - xs[j]) + ys[j];  // numpy.interp
+      }
+      const alpha = fadeAlpha(live, value);
+      if (alpha) rows.set(y, [alpha, rint(clip01(value) * 255)]);
+    }
+    return [rows, t];
+  }
+  function fadeAlpha(live, t) { return rint(clip01(t / live.fadeIn) * (clip01(settings.opacity) * 255)); }
+
+  // Pillow's bilinear resize (upscaling: two taps, weights normalised) of the padded click levels, as render does.
+  function taps(center, inSize) {
+    let lo = Math.trunc(center - 1 + 0.5);
+    if (lo < 0) lo = 0;
+    let hi = Math.trunc(center + 1 + 0.5);
+    if (hi > inSize) hi = inSize;
+    const weights = [];
+    let sum = 0;
+    for (let x = lo; x < hi; x++) {
+      const d = Math.abs(x - center + 0.5);
+      const w = d < 1 ? 1 - d : 0;
+      weights.push(w);
+      sum += w;
+    }
+    return [lo, sum ? weights.map((w) => w / sum) : weights];
+  }
+  function clickLevels(live, vmax) {
+    // Level 0..255 per painted pixel (Uint8Array, width × height), null when nothing is painted.
+    const rows = live.densityRows, cols = live.densityColumns, pad = 2;
+    if (!rows || !cols || !(vmax > 0)) return null;
+    const density = live.densityValues || (live.densityValues = new Float64Array(bytes(live.density).buffer));
+    const width = live.width, height = live.height;
+    const padRows = rows + 2 * pad, padCols = cols + 2 * pad;
+    const levels = new Float32Array(padRows * padCols);
+    let any = false, firstLive = -1, lastLive = -1;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const t = clip01(density[r * cols + c] / vmax);
+        if (t > 0) { any = true; lastLive = r; if (firstLive < 0) firstLive = r; }
+        levels[(r + pad) * padCols + c + pad] = Math.fround(t * 255 + 0.5);
+      }
+    }
+    if (!any) return null;
+    // horizontal pass, every padded row: box from pad to pad + cols over `width` pixels
+    const xTaps = [];
+    for (let x = 0; x < width; x++) xTaps.push(taps(pad + (x + 0.5) * (cols / width), padCols));
+    const across = new Float32Array(padRows * width);
+    for (let r = 0; r < padRows; r++) {
+      for (let x = 0; x < width; x++) {
+        const [lo, w] = xTaps[x];
+        let sum = 0;
+        for (let k = 0; k < w.length; k++) sum += levels[r * padCols + lo + k] * w[k];
+        across[r * width + x] = sum;
+      }
+    }
+    const out = new Uint8Array(width * height);
+    const [a, b] = live.rowToGrid;
+    const first = firstLive - 1, last = lastLive + 2;
+    const STRIP = 2048;
+    for (let s0 = 0; s0 < height; s0 += STRIP) {
+      let y0 = s0, y1 = Math.min(height, s0 + STRIP);
+      const g0 = a + b * y0, g1 = a + b * y1;
+      if (g1 <= first || g0 >= last) continue;
+      let top = g0 + pad, bottom = g1 + pad;
+      if (top < 0 || bottom > padRows) {
+        const lo = Math.max(y0, Math.ceil((-pad - a) / b));
+        const hi = Math.min(y1, Math.floor((rows + pad - a) / b));
+        if (hi <= lo) continue;
+        y0 = lo; y1 = hi;
+        top = a + b * y0 + pad; bottom = a + b * y1 + pad;
+      }
+      const step = (bottom - top) / (y1 - y0);
+      for (let y = y0; y < y1; y++) {
+        const [lo, w] = taps(top + (y - y0 + 0.5) * step, padRows);
+        for (let x = 0; x < width; x++) {
+          let sum = 0;
+          for (let k = 0; k < w.length; k++) sum += across[(lo + k) * width + x] * w[k];
+          const v = Math.fround(sum);
+          out[y * width + x] = v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);
+        }
+      }
+    }
+    return out;
+  }
+
+  function drawLine(ctx, live, line, offset) {
+    // render._draw_line: a bar about 2 CSS px thick (the fold dashed) with its label in a box above it, at left.
+    const scale = live.scale, width = live.width;
+    const colour = line.fold ? live.foldColour : live.lineColour;
+    const thick = Math.max(2, rint(2 * scale));
+    const first = line.row - Math.floor(thick / 2);
+    const y0 = Math.max(0, first), y1 = Math.min(live.height - 1, first + thick - 1);
+    const css = (c) => "rgb(" + c.join(",") + ")";
+    ctx.fillStyle = css(colour);
+    ctx.fillRect(0, y0 - offset, width, y1 - y0 + 1);
+    if (line.fold) {
+      const dash = Math.max(4, rint(12 * scale));
+      ctx.fillStyle = css(live.lineColour);
+      for (let x = dash; x < width; x += 2 * dash) ctx.fillRect(x, y0 - offset, Math.min(width - 1, x + dash - 1) - x + 1, y1 - y0 + 1);
+    }
+    const size = Math.max(11, rint(13 * scale));
+    const pad = Math.max(2, rint(3 * scale));
+    ctx.font = size + "px 'DejaVu Sans', 'Source Sans Pro', sans-serif";
+    const textWidth = ctx.measureText(line.label).width;
+    const boxHeight = Math.round(size * 1.15) + 2 * pad;
+    const boxTop = Math.max(0, first - boxHeight);
+    ctx.fillStyle = css(colour);
+    ctx.fillRect(pad, boxTop - offset, textWidth + 2 * pad + 1, boxHeight);
+    ctx.fillStyle = line.fold ? css(live.lineColour) : "#fff";
+    ctx.textBaseline = "top";
+    ctx.fillText(line.label, 2 * pad, boxTop + pad - offset);
+  }
+
+  function paint(layer) {
+    // The layer's tiles from its picture and the current settings; its legend and hover follow the map type.
+    const live = layer.live;
+    const kind = settings.kind in { attention: 1, reach: 1, clicks: 1 } ? settings.kind : "attention";
+    const vmax = ceilingOf(live, kind);
+    const lut = (live.lutBytes = live.lutBytes || {})[settings.ramp] ||
+      (live.lutBytes[settings.ramp] = bytes(live.luts[settings.ramp] || live.luts.classic));
+    let rows = null, levels = null, positions = [];
+    if (kind === "clicks") levels = clickLevels(live, vmax);
+    else {
+      const [painted, t] = bandRows(live, kind, vmax);
+      rows = painted;
+      positions = t.map((v) => (v < 0 ? -1 : Math.round(v * 10000) / 10000));
+    }
+    const alphaOf = kind === "clicks" ? Array.from({ length: 256 }, (_, level) => fadeAlpha(live, level / 255)) : null;
+    for (const tile of live.tiles) {
+      const image = new ImageData(new Uint8ClampedArray(tile.base), live.width, tile.rows);
+      const data = image.data;
+      for (let y = 0; y < tile.rows; y++) {
+        const row = tile.top + y;
+        if (rows) {
+          const paintRow = rows.get(row);
+          if (!paintRow) continue;
+          const colour = colourAt(lut, paintRow[1]);
+          for (let x = 0; x < live.width; x++) blend(data, 4 * (y * live.width + x), colour, paintRow[0]);
+        } else if (levels) {
+          for (let x = 0; x < live.width; x++) {
+            const level = levels[row * live.width + x];
+            const alpha = alphaOf[level];
+            if (alpha) blend(data, 4 * (y * live.width + x), colourAt(lut, level), alpha);
+          }
+        }
+      }
+      const ctx = tile.canvas.getContext("2d");
+      ctx.putImageData(image, 0, 0);
+      for (const line of live.lines) {
+        if (line.row >= tile.top - 64 && line.row < tile.top + tile.rows + 64) drawLine(ctx, live, line, tile.top);
+      }
+    }
+    const words = live.legends[kind + "|" + scaleOf(kind) + "|" + (settings.smooth ? 1 : 0)];
+    const values = { opacity: settings.opacity, vmax };
+    layer.legend = {
+      title: words.title, facts: words.facts.map((f) => fill(f, values)), low: fill(words.low, values),
+      high: fill(words.high, values), colours: live.legendColours[settings.ramp] || live.legendColours.classic,
+      columns: kind === "clicks" ? 0 : 1, positions: kind === "clicks" ? [] : positions,
+    };
+    layer.template = kind === "clicks" ? live.hover.clicks : live.hover.bands;
+    layer.columns = kind === "clicks" ? layer.clickColumns : 0;
+    layer.kind = kind;
+    layer.painted = JSON.stringify(settings);
+  }
+
+  function prepare(layer, done) {
+    // The tiles' canvases and the picture under the map, decoded once.
+    const live = layer.live;
+    layer.clickColumns = layer.columns;
+    live.tiles = [];
+    for (let top = 0; top < live.height; top += TILE) {
+      const rows = Math.min(TILE, live.height - top);
+      const canvas = el("canvas", { width: String(live.width), height: String(rows), "data-top": String(top) });
+      live.tiles.push({ top, rows, canvas, base: null });
+    }
+    const finish = (picture) => {
+      for (const tile of live.tiles) {
+        const ctx = tile.canvas.getContext("2d", { willReadFrequently: true });
+        if (picture) ctx.drawImage(picture, 0, -tile.top, live.width, live.height);
+        else {
+          ctx.fillStyle = "rgb(" + (live.fill || [255, 255, 255]).join(",") + ")";
+          ctx.fillRect(0, 0, live.width, tile.rows);
+        }
+        tile.base = ctx.getImageData(0, 0, live.width, tile.rows).data;
+      }
+      done();
+    };
+    if (!layer.src) { finish(null); return; }
+    const picture = new Image();
+    picture.onload = () => finish(picture);
+    picture.onerror = () => finish(null);
+    picture.src = layer.src;
+  }
+
+  function linkWith(link) {
+    // The view's link (the server leaves the colour settings out) with the settings shown now.
+    if (!controls) return link;
+    const extra = new URLSearchParams();
+    const base = controls.defaults;
+    extra.set("type", settings.kind);
+    if (settings.ramp !== base.ramp) extra.set("ramp", settings.ramp);
+    if (settings.opacity !== base.opacity) extra.set("opacity", pyFormat(settings.opacity, ".6g"));
+    if (settings.scale !== base.scale) extra.set("scale", settings.scale);
+    if (settings.scale === "fixed" && settings.ceiling > 0) extra.set("ceiling", pyFormat(settings.ceiling, ".6g"));
+    if (settings.smooth) extra.set("smooth", "1");
+    const text = extra.toString();
+    return text ? link + (link.includes("?") ? "&" : "?") + text : link;
+  }
+
+  function showAddress() {
+    // The address bar is the view's link: the settings changed here go into it at once (a reload keeps them).
+    try {
+      const parent = window.parent;
+      const params = new URLSearchParams(parent.location.search);
+      for (const key of ["type", "ramp", "opacity", "scale", "ceiling", "smooth"]) params.delete(key);
+      const wanted = new URLSearchParams(linkWith("").replace(/^\?/, ""));
+      for (const [key, value] of wanted) params.set(key, value);
+      const search = "?" + params.toString();
+      if (search !== parent.location.search) parent.history.replaceState(parent.history.state, "", parent.location.pathname + search);
+    } catch (error) { /* not the app's page (a test frame): nothing to keep in sync */ }
+  }
+
+  function shownSettings() {
+    // heatmap/ui/widgets.py shown_settings: the page shows what is made from its view only while they match.
+    const ceiling = settings.scale === "fixed" && settings.ceiling > 0 ? pyFormat(settings.ceiling, ".6g") : "";
+    return [settings.kind, settings.ramp, pyFormat(settings.opacity, ".6g"), settings.scale, ceiling, settings.smooth ? 1 : 0].join("|");
+  }
+  function markPage() {
+    try {
+      const body = window.parent.document.body;
+      body.dataset.heatmapSettings = shownSettings();
+      body.dataset.heatmapKind = settings.kind;
+    } catch (error) { /* not the app's page */ }
+  }
+
+  let watching = 0;
+  function watchControls() {
+    // Polled: a widget that does not rerun the app tells nobody it changed; reading six inputs costs nothing.
+    const found = readControls();
+    if (found) {
+      const before = JSON.stringify(settings);
+      Object.assign(settings, found);
+      if (JSON.stringify(settings) !== before && layers.some((layer) => layer.live && layer.live.tiles)) {
+        target = depthNow();
+        for (const layer of layers) if (layer.live && layer.live.tiles) paint(layer);
+        build();
+        showAddress();
+        markPage();
+      }
+    }
+    watching = window.setTimeout(watchControls, 120);
+  }
+  Object.assign(settings, readControls() || {});
+  if (controls) markPage();
 
   // --- maps ------------------------------------------------------------------------------------------------
   const main = el("div", { class: "main" });
@@ -192,7 +551,11 @@
     const box = el("div", { class: "pane" + (state.zoom === "actual" ? " actual" : ""), "data-layer": layer.title });
     if (state.zoom === "actual") box.style.width = width + "px";
     box.appendChild(head(layer.title, layer));
-    const img = el("img", { src: layer.src, alt: layer.title || labels.map || "heatmap", draggable: "false" });
+    let img;
+    if (layer.live) {
+      img = el("div", { class: "live", role: "img", "aria-label": layer.title || labels.map || "heatmap", "data-kind": layer.kind });
+      for (const tile of layer.live.tiles) img.appendChild(tile.canvas);
+    } else img = el("img", { src: layer.src, alt: layer.title || labels.map || "heatmap", draggable: "false" });
     img.style.maxWidth = layer.cssWidth + "px";  // a phone's page at its own width, centred, never blown up
     hover(img, () => layer);
     box.appendChild(img);
@@ -283,7 +646,7 @@
     minimap();
     for (const img of panes.querySelectorAll("img")) img.addEventListener("load", placeFrame);
     if (!firstImage) return;
-    if (firstImage.complete && firstImage.naturalHeight) arrive();
+    if (firstImage.tagName !== "IMG" || (firstImage.complete && firstImage.naturalHeight)) arrive();
     else firstImage.addEventListener("load", arrive, { once: true });
   }
 
@@ -457,7 +820,8 @@
     mini = el("div", { class: "mini", "data-testid": "map-minimap", title: labels.minimap || "" });
     mini.style.width = width + "px";
     mini.style.height = height + "px";
-    mini.appendChild(el("img", { src: layer.src, alt: "" }));
+    if (layer.live) mini.appendChild(miniPicture(layer.live, width, height));
+    else mini.appendChild(el("img", { src: layer.src, alt: "" }));
     frame = el("div", { class: "frame" });
     mini.appendChild(frame);
     mini.addEventListener("click", (event) => {
@@ -467,6 +831,15 @@
     });
     main.appendChild(mini);
     placeFrame();
+  }
+  function miniPicture(live, width, height) {
+    const picture = el("canvas", { width: String(width * 2), height: String(height * 2) });
+    const ctx = picture.getContext("2d");
+    const scale = (height * 2) / live.height;
+    for (const tile of live.tiles) ctx.drawImage(tile.canvas, 0, tile.top * scale, width * 2, tile.rows * scale);
+    picture.style.width = "100%";
+    picture.style.height = "100%";
+    return picture;
   }
   function placeFrame() {
     if (!frame) return;
@@ -487,5 +860,15 @@
     if (depth !== null) jump(depth);
     minimap();
   });
-  build();
+  const live = layers.filter((layer) => layer.live);
+  if (!live.length) build();
+  else {
+    let left = live.length;
+    for (const layer of live) {
+      prepare(layer, () => {
+        paint(layer);
+        if (--left === 0) { build(); root.dataset.painted = "true"; watchControls(); }
+      });
+    }
+  }
 })();

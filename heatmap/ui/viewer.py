@@ -51,13 +51,14 @@ class Layer:
     rows: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     cells: npt.NDArray[np.float64] | None = None
     legend: Legend | None = None
+    live: dict[str, Any] | None = None  # a map the browser paints itself (heatmap/drawing/live.py); jpeg: its picture
 
     def spec(self) -> dict[str, Any]:
         cells = self.cells if self.cells is not None else np.zeros((self.rows.shape[0], 0, 0))
         band_count = max(self.rows.shape[0], cells.shape[0])
         return {
             "title": self.title,
-            "src": "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii"),
+            "src": "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii") if self.jpeg else "",
             "cssWidth": round(self.place.css_width, 2),
             "mapHeight": round(self.place.map_height, 2),
             "totalHeight": round(self.place.total_height, 2),
@@ -71,6 +72,7 @@ class Layer:
             "cells": _numbers(cells),
             "template": self.template,
             "legend": _legend(self.legend),
+            "live": self.live,
         }
 
 
@@ -131,6 +133,8 @@ body{margin:0;font:13px/1.4 "Source Sans Pro","Source Sans 3",system-ui,sans-ser
 .pane h4{width:0;min-width:100%;margin:0;padding:3px 8px 0;font-size:13px;white-space:nowrap;overflow:hidden;
   text-overflow:ellipsis}
 .pane img{display:block;width:100%;height:auto;margin:0 auto;user-select:none}
+.pane .live{margin:0 auto}
+.pane .live canvas{display:block;width:100%;height:auto}
 .swipe{position:relative;margin:0 auto}
 .swipe img{display:block;width:100%;height:auto}
 .swipe .over{position:absolute;inset:0}
@@ -172,6 +176,7 @@ def viewer_html(
     remember: str = "",
     minimap: int = 0,
     opening: float | None = None,
+    controls: Mapping[str, Any] | None = None,
 ) -> str:
     """The whole frame: toolbar (zoom, jump to depth, side by side / swipe for two maps, link to this spot), the
     scroller with the maps, a minimap of the first map, and the hover tip. `name` identifies the frame in tests.
@@ -180,7 +185,9 @@ def viewer_html(
     where this browser tab last left the frame `name` for `remember` (e.g. the page path), so changing a segment
     or a date keeps the designer's place; else the top. `link` is the view's share link, which the "link to
     this spot" button extends with the spot shown. `minimap`: the layer the minimap shows. `opening`: where
-    the maps open when neither a link nor this tab says (CSS px from the top of the data), e.g. at the clicks."""
+    the maps open when neither a link nor this tab says (CSS px from the top of the data), e.g. at the clicks.
+    `controls`: for live layers, which page widgets set the map type and colours (`prefix`, `kinds` in the
+    radio's order, `ramps` and `scales` by their shown labels, `defaults`)."""
     config = {
         "layers": [layer.spec() for layer in layers],
         "marks": [{"depth": float(m.depth), "label": m.label} for m in marks],
@@ -193,6 +200,7 @@ def viewer_html(
         "memory": f"heatmap-viewer:{name}:{remember}",
         "minimap": minimap if 0 <= minimap < len(layers) else 0,
         "opening": {"at": float(opening)} if opening is not None and opening >= 0 else None,
+        "controls": dict(controls) if controls else None,
     }
     text = json.dumps(config, ensure_ascii=False, allow_nan=False)
     data = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # no markup at all

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -184,20 +184,27 @@ def segment_filters(
     return where
 
 
-def kind_picker(t: Translator, prefix: str) -> str:
+def kind_picker(t: Translator, prefix: str, instant: bool = False) -> str:
+    """The map type. `instant`: the map viewer redraws in the browser when it changes, and the server hears of it
+    with the next rerun (viewer.js reads the widget), so switching waits on nothing."""
     kind = st.radio(
         t("filters.type"),
         list(KINDS),
         key=f"{prefix}kind",
         format_func=lambda k: t(f"kind.{k}"),
         horizontal=True,
+        on_change="ignore" if instant else "rerun",
     )
     return kind or "attention"
 
 
-def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool = True) -> MapSettings:
+def display_controls(
+    t: Translator, prefix: str, kind: str, with_alignment: bool = True, instant: bool = False
+) -> MapSettings:
     """Alignment (device pixel ratio, shift, crop) and colour settings, one per line at the sidebar's full width
-    (two to a line cut their labels and choices short)."""
+    (two to a line cut their labels and choices short). `instant`: the colour settings (ramp, opacity, smoothing,
+    scale, ceiling) change the map in the browser without a rerun (viewer.js reads them), so all of them are
+    shown whatever the map type; the alignment always reruns (it moves the data on the picture)."""
     values: dict[str, Any] = {}
     if with_alignment:
         values["dpr"] = st.number_input(
@@ -213,21 +220,29 @@ def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool
             t("align.crop_bottom"), *_whole_range("crop_bottom"), step=10, key=f"{prefix}crop_bottom",
             help=t("align.crop_help"),
         )  # fmt: skip
+    change: Literal["ignore", "rerun"] = "ignore" if instant else "rerun"
     values["ramp"] = st.selectbox(
-        t("align.ramp"), list(RAMPS), key=f"{prefix}ramp", format_func=lambda r: t(f"ramp.{r}")
+        t("align.ramp"), list(RAMPS), key=f"{prefix}ramp", format_func=lambda r: t(f"ramp.{r}"), on_change=change
     )
-    values["opacity"] = st.slider(t("align.opacity"), *_range("opacity"), step=0.05, key=f"{prefix}opacity")
+    values["opacity"] = st.slider(
+        t("align.opacity"), *_range("opacity"), step=0.05, key=f"{prefix}opacity", on_change=change
+    )
     values["smooth"] = st.toggle(
-        t("align.smooth"), key=f"{prefix}smooth", help=t("align.smooth_help"), disabled=kind == "clicks"
-    )
-    if kind != "reach":
+        t("align.smooth"), key=f"{prefix}smooth", help=t("align.smooth_help"), disabled=kind == "clicks" and not instant,
+        on_change=change,
+    )  # fmt: skip
+    if kind != "reach" or instant:
         values["scale"] = st.selectbox(
-            t("align.scale"), list(SCALES), key=f"{prefix}scale", format_func=lambda s: t(f"scale.{s}")
-        )
-        if values["scale"] == "fixed":
+            t("align.scale"), list(SCALES), key=f"{prefix}scale", format_func=lambda s: t(f"scale.{s}"),
+            help=t("align.scale_help") if instant else None, on_change=change,
+        )  # fmt: skip
+        if values["scale"] == "fixed" or instant:
             values["ceiling"] = st.number_input(
-                t("align.ceiling"), *_range("ceiling"), key=f"{prefix}ceiling", format="%.3g"
-            )
+                t("align.ceiling"), *_range("ceiling"), key=f"{prefix}ceiling", format="%.3g",
+                help=t("align.ceiling_help") if instant else None, on_change=change,
+            )  # fmt: skip
+            if values["scale"] != "fixed":
+                values["ceiling"] = None
     else:
         values["scale"] = st.session_state.get(f"{prefix}scale", "max")
         if values["scale"] == "fixed":
@@ -239,6 +254,43 @@ def display_controls(t: Translator, prefix: str, kind: str, with_alignment: bool
     if values.get("ceiling") is not None:
         values["ceiling"] = float(values["ceiling"])
     return MapSettings(**values)
+
+
+def instant_controls(t: Translator, prefix: str) -> dict[str, Any]:
+    """What the map viewer needs to read the instant widgets (`kind_picker`, `display_controls` with
+    `instant`) in the browser: their key prefix, the map types in the radio's order, ramps and scales by the
+    label the page shows, and the defaults links leave out."""
+    base = MapSettings()
+    return {
+        "prefix": prefix,
+        "kinds": list(KINDS),
+        "ramps": {t(f"ramp.{r}"): r for r in RAMPS},
+        "scales": {t(f"scale.{s}"): s for s in SCALES},
+        "defaults": {
+            "kind": View().kind, "ramp": base.ramp, "opacity": base.opacity, "scale": base.scale,
+            "ceiling": base.ceiling, "smooth": base.smooth,
+        },
+    }  # fmt: skip
+
+
+def shown_settings(kind: str, display: MapSettings) -> str:
+    """The map type and colours as one string, the way viewer.js writes what it shows into the page
+    (`data-heatmap-settings` on the body): equal strings mean the server's view is the one on screen."""
+    ceiling = f"{display.ceiling:g}" if display.scale == "fixed" and display.ceiling else ""
+    return f"{kind}|{display.ramp}|{display.opacity:g}|{display.scale}|{ceiling}|{int(display.smooth)}"
+
+
+def as_shown_style(kind: str, display: MapSettings, current: str, stale: str) -> None:
+    """Show the container keyed `current` (what is made from the server's view: the PNG, the link) only while
+    the map on screen has the server's settings, and the one keyed `stale` (a button that brings the server up to
+    date) while it has others. CSS on the body attribute viewer.js keeps: no rerun needed to switch."""
+    wanted = shown_settings(kind, display).replace("\\", "").replace('"', "")
+    st.html(
+        "<style>"
+        f'body:not([data-heatmap-settings="{wanted}"]) .st-key-{current}{{display:none}}'
+        f'body[data-heatmap-settings="{wanted}"] .st-key-{stale}{{display:none}}'
+        "</style>"
+    )
 
 
 def _range(name: str) -> tuple[float, float]:

@@ -1,0 +1,126 @@
+"""Everything the browser needs to draw every map of a view itself (heatmap/ui/viewer.js), so that changing the
+map type, opacity, ramp, scale or smoothing is instant: the numbers of all three map types, where each band lands
+on the picture, the ramps' lookup tables, the lines, and the legend's words for every setting.
+
+The browser paints with the same integer arithmetic as `render` (render.fade_alpha, ramps.colour_index, the blend
+round((s·(255−a) + c·a) / 255)) from the same tables, so a band's colour on screen is, byte for byte, the colour
+the server's PNG gives it on the same pixel of the page. Nothing here depends on a colour setting: one spec serves
+every toggle, and the server renders it once per view.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from heatmap.drawing import render
+from heatmap.drawing.captions import legend_text
+from heatmap.drawing.ramps import RAMPS, lut
+from heatmap.statistics.metrics import REACH_LEVELS, BandTable, ClickGrid
+
+NOT_PAINTED = -1.0  # a band without data (NaN or 0) leaves the picture as it is
+
+
+class _Later:
+    """A number the browser fills in (the opacity, a fixed ceiling): formats as `{name:spec}`, which viewer.js
+    formats as Python would."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return "{" + self.name + ":" + spec + "}"
+
+
+def _floats(values: npt.ArrayLike) -> str:
+    """Float64 numbers as base64, exact (a tall page's click density is 100 k numbers: as JSON text, twice the
+    bytes)."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode("ascii")
+
+
+def _band_values(values: npt.ArrayLike) -> list[float]:
+    data = np.asarray(values, dtype=np.float64)
+    drawn = np.isfinite(data) & (data > 0)
+    return [float(v) if ok else NOT_PAINTED for v, ok in zip(data.tolist(), drawn.tolist(), strict=True)]
+
+
+def _ceilings(values: npt.ArrayLike) -> dict[str, float]:
+    return {mode: render.resolve_ceiling(values, mode) for mode in ("max", "p99")}
+
+
+def legends(caption: render.Caption, clicks: int) -> dict[str, dict[str, Any]]:
+    """The legend for each map type × scale × smoothing, as `render_map` burns it in; the opacity and a fixed
+    ceiling stay `{opacity:.0%}` and `{vmax:.3g}` for the browser to fill."""
+    out: dict[str, dict[str, Any]] = {}
+    opacity, vmax = _Later("opacity"), _Later("vmax")
+    for kind in render.KINDS:
+        told = replace(caption, clicks=clicks if kind == "clicks" else None)
+        for scale in render.SCALE_MODES:
+            for smooth in (False, True):
+                display = render.Display(kind=kind, scale=scale, smooth=smooth, opacity=opacity)  # type: ignore[arg-type]
+                lines = render.caption_lines(told, display)
+                low, high = render.end_labels(kind, vmax, caption.language)  # type: ignore[arg-type]
+                out[f"{kind}|{scale}|{int(smooth)}"] = {
+                    "title": lines[0],
+                    "facts": [part for line in lines[2:] for part in line.split(render.GAP) if part],
+                    "low": low,
+                    "high": high,
+                }
+    return out
+
+
+def _lines(bands: BandTable, alignment: render.Alignment, width: int, map_height: int, language: str) -> list[Any]:
+    """The 75/50/25 % reach lines and the fold, as `render` draws them: image row, label, fold or not."""
+    if bands.page_views <= 0:
+        return []
+    out: list[dict[str, Any]] = []
+    for level, depth in bands.reach_depths(REACH_LEVELS).items():
+        row = int(alignment.css_to_row([depth], width)[0])
+        out.append({"row": row, "label": legend_text(language, "line.reached", level=level), "fold": False})
+    fold = int(alignment.css_to_row([bands.fold_px], width)[0])
+    out.append({"row": fold, "label": legend_text(language, "line.fold"), "fold": True})
+    return [line for line in out if 0 <= line["row"] < map_height]
+
+
+def live_spec(
+    size: tuple[int, int],
+    alignment: render.Alignment,
+    bands: BandTable,
+    clicks: ClickGrid,
+    caption: render.Caption,
+    sigma_px: float = render.Display.sigma_px,
+) -> dict[str, Any]:
+    """What viewer.js needs to paint any map of this view on a picture of `size` (width, height in image px,
+    the screenshot's kept rows or a plain page), aligned by `alignment`."""
+    width, full_height = size
+    top, bottom = alignment.rows(full_height)
+    height = bottom - top
+    scale = alignment.scale(width)
+    spans = render.band_spans(bands.band_count, bands.band_height_px, alignment, width, height)
+    density = clicks.density(width / scale, sigma_px)
+    step = clicks.y_step_px
+    return {
+        "width": width,
+        "height": height,
+        "scale": scale,
+        "fadeIn": render.FADE_IN,
+        "spans": [list(span) for span in spans],
+        "reach": _band_values(bands.reach),
+        "attention": _band_values(bands.seconds_per_view),
+        "attentionCeilings": _ceilings(bands.seconds_per_view),
+        "density": _floats(density),
+        "densityRows": int(density.shape[0]),
+        "densityColumns": int(density.shape[1]) if density.ndim == 2 else 0,
+        "densityCeilings": _ceilings(density),
+        "rowToGrid": [(top / scale - alignment.shift_px) / step, 1.0 / (scale * step)],
+        "luts": {name: base64.b64encode(lut(name).tobytes()).decode("ascii") for name in RAMPS},
+        "legendColours": {name: list(render.legend_colours(lut(name))) for name in RAMPS},
+        "legends": legends(caption, clicks.total),
+        "lines": _lines(bands, alignment, width, height, caption.language),
+        "lineColour": list(render.LINE_COLOUR),
+        "foldColour": list(render.FOLD_COLOUR),
+    }
