@@ -114,7 +114,8 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
     screenshot(page, "explore-uploaded-hover")
 
     view_caption = caption_of_view(page)
-    assert "Device: desktop" in view_caption and "returning" in view_caption and "Scroll reach" in view_caption
+    assert "Device: desktop" in view_caption and "returning" in view_caption
+    expect(viewer.frame(page, "x_map").get_by_test_id("map-legend")).to_contain_text("Scroll reach")
     page.get_by_role("button", name="Save run").click()
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved run", timeout=60_000)
     wait_for_app_run(page)

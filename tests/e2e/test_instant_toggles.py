@@ -66,6 +66,7 @@ def test_map_type_opacity_and_ramp_change_in_the_browser_without_a_rerun(st_serv
     before = digest(frame)
     legend = frame.get_by_test_id("map-legend")
     expect(legend).to_contain_text("Attention")
+    expect(page.locator(".st-key-x_areas_box")).to_be_hidden()  # the click areas: only under a click map
 
     never_reruns(page, lambda: page.locator(".st-key-x_kind").get_by_text("Clicks").click(), frame, "clicks")
     assert digest(frame) != before
@@ -151,7 +152,9 @@ def test_the_browser_paints_the_servers_colours(
 
     engine = load_dataset(LocalStore(demo_home / "demo"))
     view, problems = parse_view(parse_qs(urlsplit(page.url).query), _options(engine))
-    assert not problems and view.kind == kind and view.display == MapSettings(ramp="cividis", opacity=0.6, smooth=smooth)
+    assert (
+        not problems and view.kind == kind and view.display == MapSettings(ramp="cividis", opacity=0.6, smooth=smooth)
+    )
     assert "type" in view_query(view)
     nums = numbers(engine, view)
     rendered, image, _align = mapview._render_map(None, view, nums, "desktop", None, Translator("en"), full=False)

@@ -115,11 +115,11 @@ def test_the_legend_stays_in_view_and_marks_the_hovered_band(
         expect(key).to_contain_text("%")
         scroller.evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
         assert inside(key.bounding_box(), scroller.bounding_box()), "and stays there, half-way down the page"
-        positions = viewer.config(page, "x_map")["layers"][0]["legend"]["positions"]
+        reach = viewer.config(page, "x_map")["layers"][0]["live"]["reach"]  # painted on a 0–100 % scale
         viewer.hover(page, "x_map", 0, 0.5, 250)  # band 2
         mark = frame.get_by_test_id("map-legend-mark")
         expect(mark).to_be_visible()
-        assert float(mark.evaluate("e => parseFloat(e.style.left)")) == pytest.approx(positions[2] * 100, abs=0.01)
+        assert float(mark.evaluate("e => parseFloat(e.style.left)")) == pytest.approx(reach[2] * 100, abs=0.01)
         facts = key.locator(".facts")
         folded = facts.bounding_box()
         key.click()  # every fact in full, over the map
@@ -168,7 +168,7 @@ def test_a_frame_opens_at_its_opening_unless_a_link_says_otherwise(page: Page) -
         page.set_content(viewer_html([layer], name=f"t{len(str(options))}", **options))  # type: ignore[arg-type]
         scroller = page.locator(".scroller")
         expect(scroller).to_be_visible()
-        page.wait_for_function("document.querySelector('.pane img').complete")
+        page.wait_for_function("document.querySelector('.pane img').complete")  # the tiny app's server JPEG
         page.wait_for_timeout(100)
         return float(scroller.evaluate("e => e.scrollTop"))
 
@@ -183,7 +183,7 @@ def test_a_phone_page_is_drawn_at_its_own_width_not_blown_up(st_server: Server, 
     frame = viewer.frame(page, "x_map")
     css_width = viewer.config(page, "x_map")["layers"][0]["cssWidth"]
     assert css_width == 390
-    picture, pane = frame.locator(".pane img").bounding_box(), frame.locator(".pane").bounding_box()
+    picture, pane = frame.locator(viewer.MAP).bounding_box(), frame.locator(".pane").bounding_box()
     assert picture is not None and pane is not None and pane["width"] > 600
     assert picture["width"] == pytest.approx(css_width, abs=1), "the mobile screenshot at 390 CSS px"
     left, right = picture["x"] - pane["x"], pane["x"] + pane["width"] - picture["x"] - picture["width"]
@@ -243,10 +243,10 @@ def test_zoom_jump_and_keyboard(st_server: Server, page: Page) -> None:
     assert scroller.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), "fit width: no sideways scrolling"
     marks = {m["label"]: m["depth"] for m in viewer.config(page, "x_map")["marks"]}
     frame.get_by_role("button", name="50%").click()
-    image = frame.locator(".pane img").first
+    image = frame.locator(viewer.MAP).first
     layer = viewer.config(page, "x_map")["layers"][0]
     shown = scroller.evaluate(
-        """(el, l) => { const img = el.querySelector('img'); const s = img.clientHeight / l.totalHeight;
+        """(el, l) => { const img = el.querySelector('.pane > img, .pane > .live'); const s = img.clientHeight / l.totalHeight;
         return [(el.scrollTop - img.offsetTop) / s, (el.scrollTop - img.offsetTop + el.clientHeight) / s]; }""",
         layer,
     )
@@ -285,11 +285,16 @@ def test_link_to_this_spot_reopens_there_and_new_settings_keep_the_place(
     assert spot["zoom"] == ["actual"] and spot["page"] == ["/"] and spot["type"] == ["reach"]
     assert 0 < int(spot["at"][0]) < 20_000
 
-    sidebar = page.get_by_test_id("stSidebar")  # another map type: a new frame, the same place on the page
+    sidebar = page.get_by_test_id("stSidebar")  # another map type: painted in the same frame, at the same place
     sidebar.get_by_text("Attention", exact=True).click()
+    expect(frame.locator(".live")).to_have_attribute("data-kind", "attention")
+    assert viewer.config(page, "x_map")["layers"][0]["src"] == reach  # the same frame, no new picture
+    assert abs(_scroll_top(frame, place) - place) <= 2
+    sidebar.get_by_text("Last 7 days", exact=True).click()  # other dates: a new frame, the same place on the page
     wait_for_app_run(page)
     shown = viewer.config(page, "x_map")
-    assert shown["start"] is None and shown["layers"][0]["src"] != reach  # a new frame was loaded
+    assert shown["start"] is None
+    expect(frame.locator(".live")).to_have_attribute("data-kind", "attention")
     assert abs(_scroll_top(frame, place) - place) <= 2
     expect(frame.locator('button[data-value="actual"]')).to_have_attribute("aria-pressed", "true")
 
@@ -301,7 +306,7 @@ def test_link_to_this_spot_reopens_there_and_new_settings_keep_the_place(
         assert abs(_scroll_top(opened, place) - place) <= 2, "the link opens where it was made"
         expect(opened.locator('button[data-value="actual"]')).to_have_attribute("aria-pressed", "true")
         assert "at" not in query(other), "the spot is applied once: the address goes back to the view"
-        other.get_by_test_id("stSidebar").get_by_text("Clicks", exact=True).click()
+        other.get_by_test_id("stSidebar").get_by_text("Last 7 days", exact=True).click()
         wait_for_app_run(other)
         assert viewer.config(other, "x_map")["start"] is None
     finally:
@@ -384,22 +389,24 @@ def test_one_back_leaves_a_page_visited_before(st_server: Server, page: Page) ->
 def test_back_and_forward_restore_earlier_views(st_server: Server, page: Page) -> None:
     goto(page, f"{st_server.base_url}/")
     sidebar = page.get_by_test_id("stSidebar")
-    for label in ("Scroll reach", "Clicks"):
+    dates = page.locator(".st-key-x_dates input").first  # the range's start
+    default = dates.input_value()
+    shown = []
+    for label in ("Last 7 days", "Last 90 days"):
         sidebar.get_by_text(label, exact=True).click()
         wait_for_app_run(page)
-    assert query(page)["type"] == ["clicks"]
+        shown.append((query(page)["from"], dates.input_value()))
+    assert len({default, *(d for _, d in shown)}) == 3
     page.go_back()
     wait_for_app_run(page)
-    expect(sidebar.get_by_role("radio", name="Scroll reach")).to_be_checked()
-    assert query(page)["type"] == ["reach"]
-    expect(page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first).to_contain_text("Scroll reach")
+    assert (query(page)["from"], dates.input_value()) == shown[0]
+    expect(page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first).to_contain_text(shown[0][1])
     page.go_back()
     wait_for_app_run(page)
-    expect(sidebar.get_by_role("radio", name="Attention")).to_be_checked()
+    assert dates.input_value() == default
     page.go_forward()
     wait_for_app_run(page)
-    expect(sidebar.get_by_role("radio", name="Scroll reach")).to_be_checked()
-    assert query(page)["type"] == ["reach"]
+    assert (query(page)["from"], dates.input_value()) == shown[0]
 
     goto(page, f"{st_server.base_url}/{COMPARE}")
     sidebar.get_by_text("Attention", exact=True).click()
