@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -247,7 +248,11 @@ def _live_preview(
         jpeg = b""
         if shot is not None:
             top, bottom = align.rows(image.height)
-            jpeg = preview_jpeg(image.crop((0, top, image.width, bottom)), image.width, max_bytes)
+            numbers_size = len(
+                json.dumps(live.live_spec(image.size, align, nums.bands, nums.clicks, caption(view, nums, t)))
+            )
+            budget = max(max_bytes // 4, max_bytes - numbers_size * 3 // 4)  # the picture gets what the numbers leave
+            jpeg = preview_jpeg(image.crop((0, top, image.width, bottom)), image.width, budget)
             width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
             if width < image.width:
                 factor = width / shot.width
