@@ -11,10 +11,11 @@ from streamlit.errors import StreamlitAPIException
 
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
-from heatmap.errors import CropError
+from heatmap.errors import CropError, HeatmapError
 from heatmap.images import Screenshot
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.page import PAGES_BY_ID, PageContext
+from heatmap.usecases import links
 from heatmap.usecases.numbers import Numbers, numbers
 from heatmap.usecases.view import (
     DPRS,
@@ -37,6 +38,7 @@ VIEW_KEY = "x_view"
 def _restore(ctx: PageContext, options: Any) -> list[Problem]:
     """Seed the widgets from a saved run (?run=), a link (first visit) or this session's last view."""
     params, capped = bound_params(page.raw_params())  # nothing longer than a few KB reaches session state
+    params, capped = _expanded(ctx, params, capped)
     run_id: str | None = (params.get("run") or [""])[-1] or None
     link: View | None = None
     problems: list[Problem] = []
@@ -66,6 +68,22 @@ def _restore(ctx: PageContext, options: Any) -> list[Problem]:
         widgets.seed(widgets.view_values(P, last, options), force=False)
         shots.seed_source(ctx, P, last.shot, force=False)
     return problems
+
+
+def _expanded(
+    ctx: PageContext, params: dict[str, list[str]], problems: list[Problem]
+) -> tuple[dict[str, list[str]], list[Problem]]:
+    """A short link (?s=) opened: the parameters it names, as if the whole link had been opened."""
+    ident = (params.get(links.KEY) or [""])[-1]
+    if not ident:
+        return params, problems
+    rest = {k: v for k, v in params.items() if k != links.KEY}
+    try:
+        stored, capped = bound_params(links.read_link(saved.ctx_store(ctx), ident))
+    except HeatmapError as exc:
+        log.info("short link %.80s could not be opened: %s", ident, exc)
+        return rest, [*problems, Problem(links.KEY, ident, "short_missing")]
+    return {**stored, **{k: v for k, v in rest.items() if k == "lang"}}, [*problems, *capped]
 
 
 def _guess_dpr(shot: Screenshot, data_height: int) -> float:

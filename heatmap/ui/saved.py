@@ -14,6 +14,7 @@ from heatmap.errors import HeatmapError
 from heatmap.images import Screenshot
 from heatmap.ui import data, mapview, page, shots, widgets
 from heatmap.ui.page import PageContext
+from heatmap.usecases import links
 from heatmap.usecases.numbers import Numbers
 from heatmap.usecases.saving import params_for
 from heatmap.usecases.view import RUN_ID, Options, Problem, View, parse_view, view_query, where_query
@@ -102,7 +103,9 @@ def save_and_share(
             st.button(t("share.update"), icon=":material/sync:", key="x_update_button")
     with st.container(key="x_as_shown"):
         st.caption(t("share.help"))
-        st.code(page.share_link(params), language=None, wrap_lines=True)
+        _short_link(ctx, params)
+        with st.expander(t("share.full")):
+            st.code(page.share_link(params), language=None, wrap_lines=True)
         _downloads(ctx, view, nums, shot, device, shown, params)
     name = st.text_input(
         t("save.name"), key="x_run_name", max_chars=runs.MAX_NAME_CHARS, placeholder=t("save.name_hint")
@@ -119,6 +122,24 @@ def save_and_share(
     last = st.session_state.get("_x_saved")
     if last and last[1] == params:
         _show_saved(ctx, last[0])
+
+
+def _short_link(ctx: PageContext, params: dict[str, list[str]]) -> None:
+    """A short, readable link to this view (stored once in the output store), made when asked for."""
+    t = ctx.t
+    made = st.session_state.get("_x_short")
+    if made and made[0] == params:
+        st.code(made[1], language=None)
+        return
+    if not st.button(t("share.short"), icon=":material/link:", key="x_short"):
+        return
+    try:
+        url = page.share_link({links.KEY: [links.store_link(ctx_store(ctx), params)]})
+    except HeatmapError as exc:
+        st.warning(t("share.short_failed", error=str(exc)), icon=":material/link_off:")
+        return
+    st.session_state["_x_short"] = (params, url)
+    st.code(url, language=None)
 
 
 def _downloads(

@@ -38,7 +38,7 @@ BROKEN = "\ufffd"  # what an invalid UTF-8 percent-escape in the link decodes to
 #: Query keys of `MapSettings` (how the map is drawn), the same on every page that draws one.
 DISPLAY_KEYS = ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "scale", "ceiling", "smooth")
 #: Query keys that are not view settings but are understood by every page.
-COMMON_KEYS = ("lang", "run")
+COMMON_KEYS = ("lang", "run", "s")  # s: a short link (heatmap/usecases/links.py)
 #: Query keys of `Spot`: where the map viewer opens. Only the viewer's "link to this spot" writes them.
 SPOT_KEYS = ("at", "zoom", "layout", "swipe")
 ZOOMS = ("fit", "actual")  # heatmap.ui.viewer: the map as wide as the frame, or at the screenshot's CSS width
