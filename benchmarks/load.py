@@ -11,7 +11,7 @@ chromium (/usr/bin/chromium) is driven through Playwright's sync API, one thread
 designer. Every designer does the same scripted round, all starting together:
 
     open      Explore (`/?page=%2F&type=attention`; a designer's first one is the fresh server's first load)
-    type      Heatmap -> Scroll reach, then -> Clicks
+    type      Heatmap -> Scroll reach, then -> Clicks (painted in the browser: timed until the viewer shows it)
     segment   Device -> desktop
     source    Screenshot from -> Upload
     upload    a 1440 x 20,000-px PNG, distinct per designer and round (PIL, sections, "text" and noisy "photos":
@@ -298,6 +298,9 @@ def server_for(app: App, workdir: Path) -> Iterator[Server]:
 # One designer's interactions. Each returns once the app's run has finished.
 
 
+KIND_OF = {"Attention": "attention", "Scroll reach": "reach", "Clicks": "clicks"}  # Explore's map type labels
+
+
 class Designer:
     def __init__(self, page: Any, base_url: str, timeout_ms: float) -> None:
         self.page, self.base, self.timeout = page, base_url, timeout_ms
@@ -313,8 +316,12 @@ class Designer:
         self.settle()
 
     def map_type(self, label: str) -> None:
+        """Explore paints another map type in the browser, with no rerun: until the viewer shows it."""
+        from playwright.sync_api import expect
+
         self.page.get_by_test_id("stSidebar").get_by_text(label, exact=True).click(timeout=self.timeout)
-        self.settle()
+        shown = self.page.frame_locator(".st-key-x_map iframe").locator(".live")
+        expect(shown).to_have_attribute("data-kind", KIND_OF[label], timeout=self.timeout)
 
     def device(self, name: str | None) -> None:
         """Pick `name` in the Device filter, or remove the last value picked (None)."""
