@@ -33,6 +33,7 @@ log = logging.getLogger("heatmap.ui")
 
 P = "x_"  # widget keys of this page
 VIEW_KEY = "x_view"
+INSTANT_KEYS = ("type", "ramp", "opacity", "scale", "ceiling", "smooth")  # link keys the browser sets (viewer.js)
 
 
 def _restore(ctx: PageContext, options: Any) -> list[Problem]:
@@ -227,8 +228,6 @@ def _colourless_query(view: View) -> dict[str, list[str]]:
     """The view's link without what the map viewer sets in the browser (type, ramp, opacity, scale, smoothing)."""
     return {k: v for k, v in view_query(view).items() if k not in INSTANT_KEYS}
 
-
-INSTANT_KEYS = ("type", "ramp", "opacity", "scale", "ceiling", "smooth")
 
 
 def _compare_link(t: Any, view: View, options: Any) -> None:
