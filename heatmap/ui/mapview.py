@@ -111,21 +111,18 @@ def preview(
     once per server for everything that decides it (the view and its link, the numbers, the screenshot, the
     labels' language and the size): a second designer opening the same link gets it without rendering, and
     sessions asking for it at once wait for the one render."""
-    key = (
-        "preview",
-        shot.sha256 if shot is not None else None,
-        _link_key(view),
-        numbers_fingerprint(nums),
-        tuple(sorted(labels.items())),
-        device,
-        engine,
-        t.lang,
-        title,
-        max_bytes,
-    )
-    made: Preview = memory().get_or_load(
-        key, lambda: _preview(shot, view, nums, labels, device, engine, t, title, max_bytes)
-    )
+    return _once(
+        "preview", shot, view,
+        (numbers_fingerprint(nums), tuple(sorted(labels.items())), device, engine, t.lang, title, max_bytes),
+        lambda: _preview(shot, view, nums, labels, device, engine, t, title, max_bytes),
+    )  # fmt: skip
+
+
+def _once(name: str, shot: Screenshot | None, view: View, parts: tuple[Any, ...], load: Any) -> Preview:
+    """A map rendered once per server for everything that decides it: the screenshot, the view's link and
+    `parts`; sessions asking for it at once wait for the one render."""
+    key = (name, shot.sha256 if shot is not None else None, _link_key(view), *parts)
+    made: Preview = memory().get_or_load(key, load)
     return made
 
 
@@ -214,21 +211,11 @@ def live_preview(
     toggle of every designer (the alignment still decides it: it moves the data on the picture)."""
     colours = {name: getattr(NO_COLOUR, name) for name in ("ramp", "opacity", "scale", "ceiling", "smooth")}
     plain = replace(view, kind="attention", display=replace(view.display, **colours))
-    key = (
-        "live",
-        shot.sha256 if shot is not None else None,
-        _link_key(plain),
-        numbers_fingerprint(nums),
-        tuple(sorted(labels.items())),
-        device,
-        t.lang,
-        title,
-        max_bytes,
-    )
-    made: Preview = memory().get_or_load(
-        key, lambda: _live_preview(shot, plain, nums, labels, device, t, title, max_bytes)
-    )
-    return made
+    return _once(
+        "live", shot, plain,
+        (numbers_fingerprint(nums), tuple(sorted(labels.items())), device, t.lang, title, max_bytes),
+        lambda: _live_preview(shot, plain, nums, labels, device, t, title, max_bytes),
+    )  # fmt: skip
 
 
 def _live_preview(
@@ -301,21 +288,11 @@ def difference_preview(
 ) -> Preview:
     """The difference map B − A of `view.kind` for the viewer, only its significant bands (reach, attention) or
     click regions coloured; rendered once per server for everything that decides it, like `preview`."""
-    key = (
-        "difference",
-        shot.sha256 if shot is not None else None,
-        _link_key(view),
-        comparison_fingerprint(comparison),
-        template,
-        legend,
-        device,
-        title,
-        max_bytes,
-    )
-    made: Preview = memory().get_or_load(
-        key, lambda: _difference_preview(shot, view, comparison, template, legend, device, title, max_bytes)
-    )
-    return made
+    return _once(
+        "difference", shot, view,
+        (comparison_fingerprint(comparison), template, legend, device, title, max_bytes),
+        lambda: _difference_preview(shot, view, comparison, template, legend, device, title, max_bytes),
+    )  # fmt: skip
 
 
 def _difference_preview(
