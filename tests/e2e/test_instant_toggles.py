@@ -180,3 +180,16 @@ def _options(engine: object) -> object:
     from heatmap.ui.widgets import _options
 
     return _options(engine.catalog)[0]  # type: ignore[attr-defined]
+
+
+def test_the_viewer_reads_the_widgets_in_japanese(st_server: Server, page: Page) -> None:
+    page.goto(f"{st_server.base_url}/?page=%2F&type=reach&ramp=viridis&scale=p99&lang=ja")
+    wait_for_app_run(page)
+    frame = painted(page)
+    expect(frame.locator(".live")).to_have_attribute("data-kind", "reach")
+    controls = viewer.config(page, "x_map")["controls"]
+    for name, value in (("ramp", "viridis"), ("scale", "p99")):
+        shown = page.locator(f".st-key-x_{name} input[role=combobox]").input_value()
+        assert controls[f"{name}s"].get(shown) == value, (name, shown)  # the label the page shows, mapped back
+    expect(frame.locator(".key .ramp")).to_have_attribute("style", re.compile("#440154|rgb\\(68, 1, 84\\)"))
+    assert page.evaluate("document.body.dataset.heatmapSettings") == "reach|viridis|0.45|p99||0"
