@@ -229,7 +229,6 @@ def _colourless_query(view: View) -> dict[str, list[str]]:
     return {k: v for k, v in view_query(view).items() if k not in INSTANT_KEYS}
 
 
-
 def _compare_link(t: Any, view: View, options: Any) -> None:
     """ "Compare this view": Compare opens on this page, segment, type and screenshot, B = these dates, A = before."""
     if view.start is None or view.end is None:
