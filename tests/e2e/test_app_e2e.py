@@ -120,8 +120,8 @@ def test_upload_render_save_share_and_reopen(st_server: Server, browser: Browser
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("Saved run", timeout=60_000)
     wait_for_app_run(page)
     codes = page.get_by_test_id("stCode")
-    share = codes.nth(0).inner_text().strip()
-    run_link = codes.nth(1).inner_text().strip()
+    share = (codes.nth(0).text_content() or "").strip()  # the full link, folded under "The full link"
+    run_link = (codes.nth(1).text_content() or "").strip()
     assert re.search(r"\?run=\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}$", run_link), run_link
     written = page.get_by_test_id("stMain").inner_text()
     assert "heatmap.png" in written and "run.json" in written and "screenshots/" in written

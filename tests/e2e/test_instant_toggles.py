@@ -97,7 +97,7 @@ def test_map_type_opacity_and_ramp_change_in_the_browser_without_a_rerun(st_serv
     page.locator(".st-key-x_update button").click()
     wait_for_app_run(page)
     expect(page.locator(".st-key-x_as_shown")).to_be_visible()
-    link = page.locator(".st-key-x_as_shown code").first.inner_text()
+    link = page.locator(".st-key-x_as_shown code").first.text_content() or ""  # the full link, folded
     assert "type=clicks" in link and "ramp=viridis" in link and "opacity=0.5" in link, link
     frame = painted(page)
     expect(frame.get_by_test_id("map-legend")).to_contain_text("opacity 50%")  # the new frame reads the widgets
