@@ -11,6 +11,7 @@ every toggle, and the server renders it once per view.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy.typing as npt
 
 from heatmap.drawing import render
 from heatmap.drawing.captions import legend_text
-from heatmap.drawing.ramps import RAMPS, lut
+from heatmap.drawing.ramps import RAMPS, colour_index, lut
 from heatmap.statistics.metrics import REACH_LEVELS, BandTable, ClickGrid
 
 NOT_PAINTED = -1.0  # a band without data (NaN or 0) leaves the picture as it is
@@ -124,3 +125,50 @@ def live_spec(
         "lineColour": list(render.LINE_COLOUR),
         "foldColour": list(render.FOLD_COLOUR),
     }
+
+
+def shared_scale(specs: Sequence[dict[str, Any]], attention: Sequence[npt.ArrayLike]) -> list[dict[str, Any]]:
+    """Side-by-side maps on one colour scale: each spec's ceilings become those of all the maps' values together
+    (`attention`: each side's seconds per page view; the click densities are the specs' own), as
+    `render.shared_display` pins them for the server's render."""
+    densities = [np.frombuffer(base64.b64decode(spec["density"]), dtype="<f8") for spec in specs]
+    shared = {
+        "attentionCeilings": {m: render.shared_ceiling(attention, m) for m in ("max", "p99")},
+        "densityCeilings": {m: render.shared_ceiling(densities, m) for m in ("max", "p99")},
+    }
+    return [{**spec, **shared} for spec in specs]
+
+
+def difference_spec(
+    size: tuple[int, int],
+    alignment: render.Alignment,
+    difference: npt.ArrayLike,
+    significant: npt.ArrayLike,
+    band_height_px: int,
+    kind: str,
+    caption: render.Caption,
+    fdr: float,
+) -> tuple[dict[str, Any], render.Legend]:
+    """What viewer.js needs to paint a difference map B − A (`render.render_difference`) on a picture of `size`
+    at any opacity: each cell's colour on the diverging ramp (−1: not painted), rows × `cellColumns`, and its
+    legend, whose opacity the browser fills in."""
+    width, full_height = size
+    top, bottom = alignment.rows(full_height)
+    height = bottom - top
+    t, mask, limit = render.difference_cells(difference, significant)
+    spans = render.band_spans(t.shape[0], band_height_px, alignment, width, height)
+    ramp = lut("difference")
+    lines, low, high = render.difference_words(caption, kind, limit, _Later("opacity"), fdr)  # type: ignore[arg-type]
+    positions = np.where(mask, t, np.nan).reshape(np.shape(difference))
+    legend = render.screen_legend(lines, low, high, ramp, positions)
+    spec = {
+        "width": width,
+        "height": height,
+        "scale": alignment.scale(width),
+        "spans": [list(span) for span in spans],
+        "cellIndex": np.where(mask, colour_index(t), -1).ravel().tolist(),
+        "cellColumns": int(t.shape[1]),
+        "lut": base64.b64encode(ramp.tobytes()).decode("ascii"),
+        "lines": [],
+    }
+    return spec, legend

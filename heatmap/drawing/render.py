@@ -404,7 +404,7 @@ def alignment_warning(
 GAP = "    "  # between two facts on one legend line
 
 
-def _on_screen(
+def screen_legend(
     lines: Sequence[str], low: str, high: str, ramp: Lut, positions: npt.NDArray[np.float64] | None
 ) -> Legend:
     """The legend's facts from its lines (title, page, facts...), one fact per item."""
@@ -497,7 +497,7 @@ def render_map(
         positions = np.where(drawn, normalise(values, vmax), np.nan)
     if display.lines and bands is not None and bands.page_views > 0:  # every map: where the fold and depths are
         _reach_lines(image, bands, alignment, height, REACH_LEVELS, caption.language)
-    legend = _on_screen(lines, low, high, ramp, positions)
+    legend = screen_legend(lines, low, high, ramp, positions)
     return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings, legend=legend)
 
 
@@ -527,27 +527,43 @@ def render_difference(
         raise ValueError(f"unknown heatmap type {kind!r}; choose one of {', '.join(KINDS)}")
     if screenshot.mode != "RGB":
         screenshot = screenshot.convert("RGB")
-    diff = np.nan_to_num(np.asarray(difference, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    grid = diff if diff.ndim == 2 else diff.reshape(-1, 1)
-    mask = np.asarray(significant, dtype=bool).reshape(grid.shape) & (grid != 0)
-    limit = vmax if vmax and vmax > 0 else float(np.abs(grid[mask]).max()) if mask.any() else 0.0
-    t = 0.5 + 0.5 * normalise(np.abs(grid), limit) * np.sign(grid)
+    t, mask, limit = difference_cells(difference, significant, vmax)
     ramp = lut("difference")
     width = screenshot.width
     top, bottom = alignment.rows(screenshot.height)
     scale = alignment.scale(width)
+    lines, low, high = difference_words(caption, kind, limit, opacity, fdr, title)
+    image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale))
+    spans = band_spans(t.shape[0], band_height_px, alignment, width, bottom - top)
+    _paint_cells(image, t, mask, spans, ramp, opacity)
+    positions = np.where(mask, t, np.nan).reshape(np.shape(difference))
+    legend = screen_legend(lines, low, high, ramp, positions)
+    return Rendered(image=image, map_height=bottom - top, vmax=limit, legend=legend)
+
+
+def difference_cells(
+    difference: npt.ArrayLike, significant: npt.ArrayLike, vmax: float | None = None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], float]:
+    """Where each cell of a difference map sits on the diverging ramp (0.5 = none, rows × columns), which cells
+    are painted (significant and not zero) and the colour limit: `vmax`, else the largest painted |difference|."""
+    diff = np.nan_to_num(np.asarray(difference, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    grid = diff if diff.ndim == 2 else diff.reshape(-1, 1)
+    mask = np.asarray(significant, dtype=bool).reshape(grid.shape) & (grid != 0)
+    limit = vmax if vmax and vmax > 0 else float(np.abs(grid[mask]).max()) if mask.any() else 0.0
+    return 0.5 + 0.5 * normalise(np.abs(grid), limit) * np.sign(grid), mask, limit
+
+
+def difference_words(
+    caption: Caption, kind: str, limit: float, opacity: float, fdr: float, title: str | None = None
+) -> tuple[list[str], str, str]:
+    """A difference map's legend lines and the words at the ends of its colour bar."""
     language = caption.language
     shown = limit * 1000.0 if kind == "clicks" else limit  # clicks per page view -> per 1,000 page views
     title = title or legend_text(language, f"title.difference.{kind}", fdr=fdr)
     spread = legend_text(language, f"scale.difference.{kind}", limit=shown)
     lines = caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), spread)
     low, high = (legend_text(language, f"{end}.difference.{kind}", limit=shown) for end in ("low", "high"))
-    image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale))
-    spans = band_spans(grid.shape[0], band_height_px, alignment, width, bottom - top)
-    _paint_cells(image, t, mask, spans, ramp, opacity)
-    positions = np.where(mask, t, np.nan).reshape(np.shape(diff))
-    legend = _on_screen(lines, low, high, ramp, positions)
-    return Rendered(image=image, map_height=bottom - top, vmax=limit, legend=legend)
+    return lines, low, high
 
 
 def _paint_cells(

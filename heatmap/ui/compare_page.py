@@ -6,12 +6,13 @@ differences said plainly, largest first, with the per-band table (plus the click
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from heatmap.drawing import render
+from heatmap.drawing import live, render
 from heatmap.drawing.captions import legend_text
 from heatmap.statistics import compare
 from heatmap.ui import figures, mapview, page, shots, widgets
@@ -25,6 +26,7 @@ from heatmap.usecases.view import (
     CompareView,
     Options,
     Problem,
+    colourless,
     compare_query,
     default_compare,
     parse_compare,
@@ -163,15 +165,21 @@ def main(ctx: PageContext) -> None:
             if chosen.source == "demo":
                 st.session_state[f"{P}dpr"] = shots.demo_dpr(device)
     with st.sidebar.expander(t("align.header"), icon=":material/tune:"):
-        display = widgets.display_controls(t, P, view.kind, with_alignment=chosen.shot is not None)
+        display = widgets.display_controls(t, P, view.kind, with_alignment=chosen.shot is not None, instant=True)
     bar = st.columns([1, 3], gap="small", vertical_alignment="center")
     diff = bar[1].toggle(t("compare.show_diff"), key=f"{P}diff", help=t("compare.show_diff_help"))
     view = view.with_(shot=chosen.sha, display=display, diff=diff)
     st.session_state[VIEW_KEY] = view
     page.sync_url(compare_query(view), "compare")
     with bar[0].popover(t("share.header"), icon=":material/link:", width="stretch"):
-        st.caption(t("share.help"))
-        st.code(page.share_link(compare_query(view), "Compare"), language=None, wrap_lines=True)
+        # The colours change in the browser: the link waits until the server has the ones shown.
+        widgets.as_shown_style(view.kind, view.display, "c_as_shown", "c_update", "c_maps")
+        with st.container(key="c_update"):
+            st.caption(t("share.stale"))
+            st.button(t("share.update"), icon=":material/sync:", key="c_update_button")
+        with st.container(key="c_as_shown"):
+            st.caption(t("share.help"))
+            st.code(page.share_link(compare_query(view), "Compare"), language=None, wrap_lines=True)
     side_a, side_b = view.sides()
 
     minimum = ctx.settings.min_page_views
@@ -239,37 +247,23 @@ def _maps(
 ) -> None:
     t = ctx.t
     side_a, side_b = view.sides()
-    engine = view.display.drawing(view.kind)
-    if view.kind == "attention":
-        engine = render.shared_display(engine, [nums_a.bands.seconds_per_view, nums_b.bands.seconds_per_view])
-    elif view.kind == "clicks":
-        css_width = shot.width / view.display.dpr if shot is not None else mapview.CANVAS_WIDTHS.get(device, 1440)
-        densities = [n.clicks.density(css_width, engine.sigma_px) for n in (nums_a, nums_b)]
-        engine = render.shared_display(engine, densities)
     family = comparison.family(view.kind)
     test, fdr = t(f"compare.test_{view.kind}"), f"{comparison.alpha:.0%}"
-    budget = mapview.PREVIEW_BYTES // (3 if view.diff else 2)  # the view's JPEGs share one payload budget
     with st.spinner(t("map.rendering")):
-        layers = [
-            mapview.preview(
-                shot,
-                chosen,
-                nums,
-                figures.hover_labels(t, nums.n),
-                device,
-                engine=engine,
-                t=t,
-                title=side,
-                max_bytes=budget,
-            ).layer
-            for side, chosen, nums in (("A", side_a, nums_a), ("B", side_b, nums_b))
-        ]
+        # A's picture carries B and B − A too: the browser paints all three on it, on one colour scale, and
+        # changes their colours without asking the server.
+        shown_a = mapview.live_preview(
+            shot, side_a, nums_a, figures.hover_labels(t, nums_a.n), device, t=t, title="A", also=(nums_b,)
+        )
+        shown_b = mapview.live_on(shown_a, side_b, nums_b, figures.hover_labels(t, nums_b.n), t, "B")
+        attention = [nums_a.bands.seconds_per_view, nums_b.bands.seconds_per_view]
+        specs = live.shared_scale([shown_a.layer.live or {}, shown_b.layer.live or {}], attention)
+        layers = [replace(shown.layer, live=spec) for shown, spec in zip((shown_a, shown_b), specs, strict=True)]
         if view.diff:
             diff_title = f"B − A · {t('compare.diff', units=t(f'compare.units_{family.unit}'), test=test, fdr=fdr)}"
-            shown_diff = mapview.difference_preview(
-                shot, side_a, comparison, hover_template(t, view.kind, nums_a.n, nums_b.n) + "<extra></extra>",
-                difference_caption(view, nums_a.n + nums_b.n, t, comparison), device, title=diff_title,
-                max_bytes=budget,
+            shown_diff = mapview.live_difference(
+                shown_a, side_a, comparison, hover_template(t, view.kind, nums_a.n, nums_b.n) + "<extra></extra>",
+                difference_caption(view, nums_a.n + nums_b.n, t, comparison), title=diff_title,
             )  # fmt: skip
             layers.append(shown_diff.layer)
     st.caption(t("compare.same_scale") + " " + t("compare.scroll_together"))
@@ -283,9 +277,12 @@ def _maps(
             unit = t(f"compare.unit_{family.unit}")
             st.info(t("compare.diff_none", unit=unit, test=test, fdr=fdr), icon=":material/equal:")
     marks = mapview.depth_marks(t, nums_a.bands if nums_a.n >= nums_b.n else nums_b.bands)
-    link = page.share_link(compare_query(view), "Compare")
+    link = page.share_link(colourless(compare_query(view)), "Compare")
     spot = st.session_state.pop("_c_spot", None)
-    mapview.show_viewer(t, layers, marks, "c_maps", link, view.page, spot, minimap=len(layers) - 1 if view.diff else 0)
+    mapview.show_viewer(
+        t, layers, marks, "c_maps", link, view.page, spot, minimap=len(layers) - 1 if view.diff else 0,
+        controls=widgets.instant_controls(t, P),
+    )  # fmt: skip
 
 
 def hover_template(t: Translator, kind: str, n_a: int, n_b: int) -> str:

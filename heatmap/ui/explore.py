@@ -22,6 +22,7 @@ from heatmap.usecases.view import (
     Problem,
     View,
     bound_params,
+    colourless,
     compare_from,
     compare_query,
     default_view,
@@ -33,7 +34,6 @@ log = logging.getLogger("heatmap.ui")
 
 P = "x_"  # widget keys of this page
 VIEW_KEY = "x_view"
-INSTANT_KEYS = ("type", "ramp", "opacity", "scale", "ceiling", "smooth")  # link keys the browser sets (viewer.js)
 
 
 def _restore(ctx: PageContext, options: Any) -> list[Problem]:
@@ -217,16 +217,11 @@ def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, d
     # clicks only when the page opens on one.
     opening = mapview.clicks_opening(nums) if view.kind == "clicks" and st.session_state.get("_x_spot") else None
     st.session_state["_x_payload"] = mapview.show_viewer(
-        t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(_colourless_query(view)),
+        t, [shown.layer], mapview.depth_marks(t, nums.bands), "x_map", page.share_link(colourless(view_query(view))),
         view.page, st.session_state.pop("_x_spot", None), opening=opening,
         controls=widgets.instant_controls(t, P),
     )  # fmt: skip
     return True
-
-
-def _colourless_query(view: View) -> dict[str, list[str]]:
-    """The view's link without what the map viewer sets in the browser (type, ramp, opacity, scale, smoothing)."""
-    return {k: v for k, v in view_query(view).items() if k not in INSTANT_KEYS}
 
 
 def _compare_link(t: Any, view: View, options: Any) -> None:

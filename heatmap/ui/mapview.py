@@ -58,6 +58,7 @@ class Preview:
     warnings: list[str]
     seconds: float
     vmax: float
+    picture: tuple[tuple[int, int], render.Alignment] | None = None  # a live map's: its size and alignment
 
     @property
     def payload(self) -> int:
@@ -204,18 +205,25 @@ def live_preview(
     t: Translator = EN,
     title: str = "",
     max_bytes: int = PREVIEW_BYTES,
+    also: tuple[Numbers, ...] = (),
 ) -> Preview:
     """The map the browser draws itself (heatmap/drawing/live.py): the screenshot's JPEG, without any map on it,
     and the numbers of every map type, so the type, opacity, ramp, scale and smoothing change on screen without
     asking the server. Nothing in it depends on those settings: one render per view and screenshot serves every
-    toggle of every designer (the alignment still decides it: it moves the data on the picture)."""
-    colours = {name: getattr(NO_COLOUR, name) for name in ("ramp", "opacity", "scale", "ceiling", "smooth")}
-    plain = replace(view, kind="attention", display=replace(view.display, **colours))
+    toggle of every designer (the alignment still decides it: it moves the data on the picture). `also`: the
+    numbers of other maps painted on the same picture (`live_on`), whose bytes the picture leaves room for."""
+    plain = _colourless(view)
     return _once(
         "live", shot, plain,
-        (numbers_fingerprint(nums), tuple(sorted(labels.items())), device, t.lang, title, max_bytes),
-        lambda: _live_preview(shot, plain, nums, labels, device, t, title, max_bytes),
+        (numbers_fingerprint(nums), *map(numbers_fingerprint, also), tuple(sorted(labels.items())), device, t.lang,
+         title, max_bytes),
+        lambda: _live_preview(shot, plain, nums, labels, device, t, title, max_bytes, also),
     )  # fmt: skip
+
+
+def _colourless(view: View) -> View:
+    colours = {name: getattr(NO_COLOUR, name) for name in ("ramp", "opacity", "scale", "ceiling", "smooth")}
+    return replace(view, kind="attention", display=replace(view.display, **colours))
 
 
 def _live_preview(
@@ -227,16 +235,19 @@ def _live_preview(
     t: Translator,
     title: str,
     max_bytes: int,
+    also: tuple[Numbers, ...],
 ) -> Preview:
     with picture_work:
         started = time.perf_counter()
-        data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
+        data_height = max(n.bands.data_height_px for n in (nums, *also))
+        data_height = max(data_height, *(n.clicks.data_height_px for n in (nums, *also)))
         image, align = canvas(shot, view.display, data_height, device)
         jpeg = b""
         if shot is not None:
             top, bottom = align.rows(image.height)
-            numbers_size = len(
-                json.dumps(live.live_spec(image.size, align, nums.bands, nums.clicks, caption(view, nums, t)))
+            numbers_size = sum(
+                len(json.dumps(live.live_spec(image.size, align, n.bands, n.clicks, caption(view, n, t))))
+                for n in (nums, *also)
             )
             budget = max(max_bytes // 4, max_bytes - numbers_size * 3 // 4)  # the picture gets what the numbers leave
             jpeg = preview_jpeg(image.crop((0, top, image.width, bottom)), image.width, budget)
@@ -250,30 +261,89 @@ def _live_preview(
             css = align.css_width or image.width
             image = blank_canvas(round(css), round(image.height / align.scale(image.width)), width)
             align = replace(align, dpr=width / css)
-    spec = live.live_spec(image.size, align, nums.bands, nums.clicks, caption(view, nums, t))
+    made = _live_layer((image.size, align), jpeg, shot is None, view, nums, labels, t, title)
+    made.seconds = time.perf_counter() - started
+    return made
+
+
+def live_on(base: Preview, view: View, nums: Numbers, labels: Mapping[str, str], t: Translator, title: str) -> Preview:
+    """Another live map on `base`'s picture (Compare's B on A's screenshot): the same JPEG, so the page carries
+    it once."""
+    assert base.picture is not None and base.layer.live is not None
+    blank = base.layer.live.get("fill") is not None
+    return _live_layer(base.picture, base.layer.jpeg, blank, _colourless(view), nums, labels, t, title)
+
+
+def _live_layer(
+    picture: tuple[tuple[int, int], render.Alignment],
+    jpeg: bytes,
+    blank: bool,
+    view: View,
+    nums: Numbers,
+    labels: Mapping[str, str],
+    t: Translator,
+    title: str,
+) -> Preview:
+    size, align = picture
+    spec = live.live_spec(size, align, nums.bands, nums.clicks, caption(view, nums, t))
     bands = nums.bands
-    spec["fill"] = list(BLANK) if shot is None else None
+    spec["fill"] = list(BLANK) if blank else None
     spec["hover"] = {"bands": figures.hover_template(labels), "clicks": figures.hover_template(labels, clicks=True)}
-    cells = figures.click_hover(nums.clicks, bands)
-    scale = align.scale(image.width)
-    top = align.rows(image.height)[0]
-    height = spec["height"]
     layer = viewer.Layer(
         title=title,
         jpeg=jpeg,
-        place=figures.Placement(
-            css_width=image.width / scale,
-            map_height=height / scale,
-            total_height=height / scale,
-            data_top=view.display.shift - top / scale,
-        ),
+        place=_live_placement(spec, align, view.display.shift, size),
         band_height=bands.band_height_px,
         template=spec["hover"]["bands"],
         rows=figures.band_hover(bands),
-        cells=cells,
+        cells=figures.click_hover(nums.clicks, bands),
         live=spec,
     )
-    return Preview(layer, [], time.perf_counter() - started, 0.0)
+    return Preview(layer, [], 0.0, 0.0, picture)
+
+
+def _live_placement(
+    spec: Mapping[str, Any], align: render.Alignment, shift: int, size: tuple[int, int]
+) -> figures.Placement:
+    scale = align.scale(size[0])
+    top = align.rows(size[1])[0]
+    height = spec["height"]
+    return figures.Placement(
+        css_width=size[0] / scale, map_height=height / scale, total_height=height / scale,
+        data_top=shift - top / scale,
+    )  # fmt: skip
+
+
+def live_difference(
+    base: Preview, view: View, comparison: Any, template: str, legend: render.Caption, title: str = ""
+) -> Preview:
+    """The difference map B − A on `base`'s picture, painted by the browser at any opacity (live.difference_spec):
+    only its significant bands or click regions coloured, as `difference_preview` renders it."""
+    assert base.picture is not None
+    size, align = base.picture
+    family = comparison.family(view.kind)
+    a, b = comparison.a, comparison.b
+    height_px = a.band_height_px if a.band_count else b.band_height_px
+    grid = family.columns > 1
+    spec, shown = live.difference_spec(
+        size, align, family.grid(family.diff) if grid else family.diff,
+        family.significant.reshape(family.rows, family.columns) if grid else family.significant,
+        height_px, view.kind, legend, comparison.alpha,
+    )  # fmt: skip
+    spec["fill"] = base.layer.live.get("fill") if base.layer.live else None
+    hover = figures.difference_hover(comparison, view.kind)
+    layer = viewer.Layer(
+        title=title,
+        jpeg=base.layer.jpeg,
+        place=_live_placement(spec, align, view.display.shift, size),
+        band_height=height_px,
+        template=template,
+        rows=hover if hover.ndim == 2 else np.zeros((hover.shape[0], 0)),
+        cells=hover if hover.ndim == 3 else None,
+        legend=shown,
+        live=spec,
+    )
+    return Preview(layer, [], 0.0, 0.0, base.picture)
 
 
 def difference_preview(

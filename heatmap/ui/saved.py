@@ -97,7 +97,7 @@ def save_and_share(
     t = ctx.t
     params = view_query(view)
     if shown:  # the map's type and colours change in the browser: what is made from this view waits for them
-        widgets.as_shown_style(view.kind, view.display, "x_as_shown", "x_update")
+        widgets.as_shown_style(view.kind, view.display, "x_as_shown", "x_update", "x_map")
         with st.container(key="x_update"):
             st.info(t("share.stale"), icon=":material/sync:")
             st.button(t("share.update"), icon=":material/sync:", key="x_update_button")

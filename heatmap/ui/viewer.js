@@ -5,6 +5,7 @@
   const root = document.getElementById("viewer");
   const labels = config.labels;
   const layers = config.layers;
+  for (const layer of layers) if (Number.isInteger(layer.srcOf)) layer.src = layers[layer.srcOf].src;  // sent once
   const PHONE = 600;  // CSS px: narrower frames get no minimap, and two maps open as a swipe
   // Where the maps open: a link's spot, else where this tab last left this frame (a new segment or date range
   // keeps the designer's place on the page), else the top. Depths are CSS px of the page, whatever the zoom.
@@ -382,6 +383,7 @@
   function paint(layer) {
     // The layer's tiles from its picture and the current settings; its legend and hover follow the map type.
     const live = layer.live;
+    if (live.cellIndex) { paintCells(layer); return; }
     const kind = settings.kind in { attention: 1, reach: 1, clicks: 1 } ? settings.kind : "attention";
     const vmax = ceilingOf(live, kind);
     const lut = (live.lutBytes = live.lutBytes || {})[settings.ramp] ||
@@ -431,6 +433,51 @@
     layer.painted = JSON.stringify(settings);
   }
 
+  function paintCells(layer) {
+    // A difference map (render.render_difference): its significant cells in their diverging colours at one
+    // opacity, column c spanning x [round(c·W/cols), round((c+1)·W/cols)); only the opacity is a setting here.
+    const live = layer.live;
+    const lut = live.lutBytes || (live.lutBytes = bytes(live.lut));
+    const alpha = rint(clip01(settings.opacity) * 255);
+    const cols = live.cellColumns, width = live.width;
+    const edges = Array.from({ length: cols + 1 }, (_, c) => rint((c * width) / cols));
+    for (const tile of live.tiles) {
+      const image = new ImageData(new Uint8ClampedArray(tile.base), width, tile.rows);
+      const data = image.data;
+      live.spans.forEach(([r0, r1], row) => {
+        const y0 = Math.max(r0, tile.top), y1 = Math.min(r1, tile.top + tile.rows);
+        if (!alpha || y1 <= y0) return;
+        for (let c = 0; c < cols; c++) {
+          const index = live.cellIndex[row * cols + c];
+          if (index < 0 || edges[c + 1] <= edges[c]) continue;
+          const colour = colourAt(lut, index);
+          for (let y = y0; y < y1; y++) {
+            for (let x = edges[c]; x < edges[c + 1]; x++) blend(data, 4 * ((y - tile.top) * width + x), colour, alpha);
+          }
+        }
+      });
+      tile.canvas.getContext("2d").putImageData(image, 0, 0);
+    }
+    const words = layer.legendWords || (layer.legendWords = layer.legend);
+    if (words) layer.legend = Object.assign({}, words, { facts: words.facts.map((f) => fill(f, { opacity: settings.opacity })) });
+    layer.kind = "difference";
+    layer.painted = JSON.stringify(settings);
+  }
+
+  const pictures = new Map();  // src -> the decoded picture (Compare's three maps share one), or its waiters
+  function loadPicture(src, done) {
+    const known = pictures.get(src);
+    if (known instanceof Array) { known.push(done); return; }
+    if (known !== undefined) { done(known); return; }
+    const waiting = [done];
+    pictures.set(src, waiting);
+    const picture = new Image();
+    const settle = (found) => { pictures.set(src, found); for (const each of waiting) each(found); };
+    picture.onload = () => settle(picture);
+    picture.onerror = () => settle(null);
+    picture.src = src;
+  }
+
   function prepare(layer, done) {
     // The tiles' canvases and the picture under the map, decoded once.
     const live = layer.live;
@@ -454,10 +501,7 @@
       done();
     };
     if (!layer.src) { finish(null); return; }
-    const picture = new Image();
-    picture.onload = () => finish(picture);
-    picture.onerror = () => finish(null);
-    picture.src = layer.src;
+    loadPicture(layer.src, finish);
   }
 
   function linkWith(link) {
@@ -497,6 +541,7 @@
     try {
       const body = window.parent.document.body;
       body.dataset.heatmapSettings = shownSettings();
+      body.dataset.heatmapFrame = config.name;
       body.dataset.heatmapKind = settings.kind;
     } catch (error) { /* not the app's page */ }
   }
@@ -551,15 +596,21 @@
     const box = el("div", { class: "pane" + (state.zoom === "actual" ? " actual" : ""), "data-layer": layer.title });
     if (state.zoom === "actual") box.style.width = width + "px";
     box.appendChild(head(layer.title, layer));
-    let img;
-    if (layer.live) {
-      img = el("div", { class: "live", role: "img", "aria-label": layer.title || labels.map || "heatmap", "data-kind": layer.kind });
-      for (const tile of layer.live.tiles) img.appendChild(tile.canvas);
-    } else img = el("img", { src: layer.src, alt: layer.title || labels.map || "heatmap", draggable: "false" });
+    const img = picture(layer);
     img.style.maxWidth = layer.cssWidth + "px";  // a phone's page at its own width, centred, never blown up
     hover(img, () => layer);
     box.appendChild(img);
     return [box, img];
+  }
+
+  function picture(layer, extra) {
+    // The map: the server's JPEG, or the canvases the browser painted (a live layer).
+    const name = layer.title || labels.map || "heatmap";
+    const cls = extra ? " " + extra : "";
+    if (!layer.live) return el("img", { class: extra || "", src: layer.src, alt: name, draggable: "false" });
+    const box = el("div", { class: "live" + cls, role: "img", "aria-label": name, "data-kind": layer.kind || "" });
+    for (const tile of layer.live.tiles) box.appendChild(tile.canvas);
+    return box;
   }
 
   function head(title, layer) {
@@ -631,8 +682,8 @@
       box.appendChild(head(a.title + "  ◀ ▶  " + b.title, a));  // the two share one colour scale
       const stack = el("div", { class: "swipe" });
       stack.style.maxWidth = a.cssWidth + "px";
-      const under = el("img", { src: a.src, alt: a.title, draggable: "false" });
-      swipeOver = el("img", { class: "over", src: b.src, alt: b.title, draggable: "false" });
+      const under = picture(a);
+      swipeOver = picture(b, "over");
       swipeEdge = el("div", { class: "edge" });
       stack.append(under, swipeOver, swipeEdge);
       hover(stack, (x) => (x * 100 < state.swipe ? a : b));

@@ -53,12 +53,15 @@ class Layer:
     legend: Legend | None = None
     live: dict[str, Any] | None = None  # a map the browser paints itself (heatmap/drawing/live.py); jpeg: its picture
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self, src_of: int | None = None) -> dict[str, Any]:
+        """The layer for viewer.js; `src_of`: an earlier layer with the same picture, which the page carries once."""
         cells = self.cells if self.cells is not None else np.zeros((self.rows.shape[0], 0, 0))
         band_count = max(self.rows.shape[0], cells.shape[0])
+        encoded = self.jpeg and src_of is None
         return {
             "title": self.title,
-            "src": "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii") if self.jpeg else "",
+            "src": "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii") if encoded else "",
+            "srcOf": src_of,
             "cssWidth": round(self.place.css_width, 2),
             "mapHeight": round(self.place.map_height, 2),
             "totalHeight": round(self.place.total_height, 2),
@@ -188,8 +191,14 @@ def viewer_html(
     the maps open when neither a link nor this tab says (CSS px from the top of the data), e.g. at the clicks.
     `controls`: for live layers, which page widgets set the map type and colours (`prefix`, `kinds` in the
     radio's order, `ramps` and `scales` by their shown labels, `defaults`)."""
+    first: dict[bytes, int] = {}
+    for index, layer in enumerate(layers):
+        first.setdefault(layer.jpeg, index)
     config = {
-        "layers": [layer.spec() for layer in layers],
+        "layers": [
+            layer.spec(first[layer.jpeg] if layer.jpeg and first[layer.jpeg] < index else None)
+            for index, layer in enumerate(layers)
+        ],
         "marks": [{"depth": float(m.depth), "label": m.label} for m in marks],
         "labels": dict(labels or {}),
         "height": int(height),

@@ -280,14 +280,17 @@ def shown_settings(kind: str, display: MapSettings) -> str:
     return f"{kind}|{display.ramp}|{display.opacity:g}|{display.scale}|{ceiling}|{int(display.smooth)}"
 
 
-def as_shown_style(kind: str, display: MapSettings, current: str, stale: str) -> None:
+def as_shown_style(kind: str, display: MapSettings, current: str, stale: str, frame: str) -> None:
     """Show the container keyed `current` (what is made from the server's view: the PNG, the link) only while
-    the map on screen has the server's settings, and the one keyed `stale` (a button that brings the server up to
-    date) while it has others. CSS on the body attribute viewer.js keeps: no rerun needed to switch."""
+    the map viewer `frame` shows the server's settings, and the one keyed `stale` (a button that brings the server
+    up to date) while it shows others. CSS on the body attributes viewer.js keeps: no rerun needed to switch; no
+    viewer of this page (another page's, or none yet): the server's view is what there is."""
     wanted = shown_settings(kind, display).replace("\\", "").replace('"', "")
+    mine = f'body[data-heatmap-frame="{frame}"]'
     st.html(
         "<style>"
-        f'body:not([data-heatmap-settings="{wanted}"]) .st-key-{current}{{display:none}}'
+        f'{mine}:not([data-heatmap-settings="{wanted}"]) .st-key-{current}{{display:none}}'
+        f'body:not([data-heatmap-frame="{frame}"]) .st-key-{stale},'
         f'body[data-heatmap-settings="{wanted}"] .st-key-{stale}{{display:none}}'
         "</style>"
     )

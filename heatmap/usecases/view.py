@@ -37,6 +37,8 @@ BROKEN = "\ufffd"  # what an invalid UTF-8 percent-escape in the link decodes to
 
 #: Query keys of `MapSettings` (how the map is drawn), the same on every page that draws one.
 DISPLAY_KEYS = ("dpr", "shift", "crop_top", "crop_bottom", "ramp", "opacity", "scale", "ceiling", "smooth")
+#: Query keys the map viewer sets in the browser (heatmap/ui/viewer.js): the map type and its colours.
+INSTANT_KEYS = ("type", "ramp", "opacity", "scale", "ceiling", "smooth")
 #: Query keys that are not view settings but are understood by every page.
 COMMON_KEYS = ("lang", "run", "s")  # s: a short link (heatmap/usecases/links.py)
 #: Query keys of `Spot`: where the map viewer opens. Only the viewer's "link to this spot" writes them.
@@ -628,3 +630,9 @@ def compare_query(view: CompareView) -> dict[str, list[str]]:
         out["effect"] = [_fmt(float(view.min_effect))]
     out.update(display_query(view.display))
     return out
+
+
+def colourless(query: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """A link's query without what the map viewer sets in the browser (type, ramp, opacity, scale, smoothing):
+    the viewer adds the ones it shows."""
+    return {k: v for k, v in query.items() if k not in INSTANT_KEYS}

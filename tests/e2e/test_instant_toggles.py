@@ -193,3 +193,93 @@ def test_the_viewer_reads_the_widgets_in_japanese(st_server: Server, page: Page)
         assert controls[f"{name}s"].get(shown) == value, (name, shown)  # the label the page shows, mapped back
     expect(frame.locator(".key .ramp")).to_have_attribute("style", re.compile("#440154|rgb\\(68, 1, 84\\)"))
     assert page.evaluate("document.body.dataset.heatmapSettings") == "reach|viridis|0.45|p99||0"
+
+
+COMPARE = "Compare?page=%2F&type=reach&a_device=desktop&b_device=desktop&a_visitor=new&b_visitor=returning&diff=1"
+
+
+def test_compare_colours_change_in_the_browser_and_b_minus_a_is_the_servers(
+    st_server: Server, page: Page, demo_home: Path
+) -> None:
+    from heatmap.drawing import render
+    from heatmap.engines.local import load_dataset
+    from heatmap.statistics import compare
+    from heatmap.stores import LocalStore
+    from heatmap.ui import mapview
+    from heatmap.ui.compare_page import difference_caption
+    from heatmap.usecases.numbers import numbers
+    from heatmap.usecases.view import parse_compare
+
+    page.goto(f"{st_server.base_url}/{COMPARE}")
+    wait_for_app_run(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Screenshot", exact=True).click()
+    page.locator(".st-key-c_src").get_by_text("None (data only)").click()
+    wait_for_app_run(page)
+    frame = viewer.frame(page, "c_maps")
+    expect(frame.locator("#viewer[data-painted=true]")).to_have_count(1, timeout=60_000)
+    panes = frame.locator(".live")
+    expect(panes).to_have_count(3)
+    pane_digest = "e => [...e.querySelectorAll('canvas')].map(c => c.toDataURL()).join()"
+    a_before, diff_before = panes.nth(0).evaluate(pane_digest), panes.nth(2).evaluate(pane_digest)
+    assert viewer.config(page, "c_maps")["layers"][1]["srcOf"] is None, "no picture: nothing to share"
+
+    sidebar.get_by_text("Alignment and display").click()
+    thumb = page.locator(".st-key-c_opacity [data-testid=stSliderThumbValue]").locator("..")
+    never_reruns(page, lambda: (thumb.click(), page.keyboard.press("ArrowRight")), frame)
+    legends = frame.get_by_test_id("map-legend")
+    for i in range(3):  # every pane, B − A too, at the new opacity
+        expect(legends.nth(i)).to_contain_text("opacity 50%")
+    assert panes.nth(0).evaluate(pane_digest) != a_before and panes.nth(2).evaluate(pane_digest) != diff_before
+
+    found = panes.nth(2).evaluate(
+        """(e, columns) => {
+            const out = [];
+            for (const canvas of e.querySelectorAll('canvas')) {
+                const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                for (let y = 0; y < canvas.height; y++)
+                    for (const x of columns) { const i = 4 * (y * canvas.width + x); out.push(data[i], data[i + 1], data[i + 2]); }
+            }
+            return btoa(String.fromCharCode(...new Uint8Array(out)));
+        }""",
+        list(COLUMNS),
+    )
+    browser = np.frombuffer(base64.b64decode(found), dtype=np.uint8).reshape(-1, len(COLUMNS), 3)
+
+    engine = load_dataset(LocalStore(demo_home / "demo"))
+    view, problems = parse_compare(parse_qs(urlsplit(page.url).query), _options(engine))
+    assert not problems and view.kind == "reach" and view.display.opacity == 0.5, (problems, page.url)
+    side_a, side_b = view.sides()
+    nums_a, nums_b = numbers(engine, side_a), numbers(engine, side_b)
+    comparison = compare.compare_bands(nums_a.bands, nums_b.bands, clicks_a=nums_a.clicks, clicks_b=nums_b.clicks)
+    family = comparison.family("reach")
+    assert family.significant_count > 0, "the demo's new and returning visitors differ"
+    data_height = max(n.bands.data_height_px for n in (nums_a, nums_b))
+    data_height = max(data_height, *(n.clicks.data_height_px for n in (nums_a, nums_b)))
+    image, align = mapview.canvas(None, side_a.display, data_height, "desktop")
+    rendered = render.render_difference(
+        image, family.diff, family.significant, difference_caption(view, nums_a.n + nums_b.n), 100,
+        alignment=align, opacity=0.5, kind="reach", fdr=comparison.alpha,
+    )  # fmt: skip
+    server = np.asarray(rendered.image)[: rendered.map_height][:, list(COLUMNS)]
+    assert server.shape == browser.shape
+    assert (server != browser).any(axis=2).sum() == 0, "every pixel of B − A, byte for byte"
+    assert (server != np.asarray(image)[: len(server)][:, list(COLUMNS)]).any(), "some bands are painted"
+
+    def viridis() -> None:
+        page.locator(".st-key-c_ramp").get_by_role("combobox").click()
+        page.keyboard.type("Viridis")
+        page.keyboard.press("Enter")
+
+    a_now, diff_now = panes.nth(0).evaluate(pane_digest), panes.nth(2).evaluate(pane_digest)
+    never_reruns(page, viridis, frame)
+    assert panes.nth(0).evaluate(pane_digest) != a_now, "A in the new ramp"
+    assert panes.nth(2).evaluate(pane_digest) == diff_now, "B − A keeps its diverging colours"
+
+    page.get_by_role("button", name="Share link").click()  # the link waits for the server to have the colours shown
+    expect(page.locator(".st-key-c_as_shown")).to_be_hidden()
+    page.locator(".st-key-c_update button").click()
+    wait_for_app_run(page)
+    expect(page.locator(".st-key-c_as_shown")).to_be_visible()  # the popover stays open over the rerun
+    link = page.locator(".st-key-c_as_shown code").first.text_content() or ""
+    assert "ramp=viridis" in link and "opacity=0.5" in link, link

@@ -64,7 +64,7 @@ def test_compare_maps_scroll_together_and_swipe(st_server: Server, page: Page) -
         assert ("n = A " if pane == 2 else "Seen by ") in text, text  # n on every read-out
     scroller = frame.locator(".scroller")
     scroller.evaluate("el => { el.scrollTop = 900; }")
-    tops = [frame.locator(".pane img").nth(i).bounding_box()["y"] for i in range(3)]  # type: ignore[index]
+    tops = [frame.locator(viewer.MAP).nth(i).bounding_box()["y"] for i in range(3)]  # type: ignore[index]
     assert max(tops) - min(tops) < 1, tops  # one scroller: A, B and B − A stay level
     assert tops[0] < scroller.bounding_box()["y"], "scrolled past the top of the maps"  # type: ignore[index]
     minimap = frame.locator("[data-testid=map-minimap] .frame")
@@ -73,7 +73,7 @@ def test_compare_maps_scroll_together_and_swipe(st_server: Server, page: Page) -
     frame.get_by_role("button", name="Swipe").click()
     expect(frame.locator(".pane")).to_have_count(2)  # A and B stacked in one pane, B − A beside it
     frame.locator("input[type=range]").fill("30")
-    over = frame.locator(".swipe img.over")
+    over = frame.locator(".swipe .over")
     assert "30%" in over.evaluate("e => e.style.clipPath")
     frame.get_by_test_id("map-link").click()
     spot = parse_qs(urlsplit(frame.get_by_test_id("map-linkbox").locator("input").input_value()).query)
