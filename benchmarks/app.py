@@ -162,7 +162,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 nums = numbers(dataset, view)
                 t1 = time.perf_counter()
-                shown = mapview.preview(shot, view, nums, labels)
+                shown = mapview.live_preview(shot, view, nums, labels)
                 t2 = time.perf_counter()
                 frame = mapview.band_frame(t, nums.bands)
                 table_bytes = pa.ipc.serialize_pandas(frame.to_pandas()).size if frame.height else 0
@@ -210,7 +210,7 @@ def main() -> None:
     naive_bytes = len(px.imshow(shot.image).to_json())
     naive_time = time.perf_counter() - started
     plain = View(page="/", start=start, end=end)
-    ours = mapview.preview(shot, plain, numbers(dataset, plain), labels).payload
+    ours = mapview.live_preview(shot, plain, numbers(dataset, plain), labels).payload
     print(
         f"tall screenshot embedded at full resolution (px.imshow): {kb(naive_bytes)} in {naive_time:5.2f} s"
         f"   vs the app's map viewer {kb(ours)}"
@@ -255,7 +255,7 @@ def measure_source(source: str, home: Path, shot: Any, labels: Any, rounds: int)
         for segment in itertools.islice(itertools.cycle(SEGMENTS), rounds):
             view = View(page=page, start=start, end=end, where=segment, kind=kind)
             t0 = time.perf_counter()
-            shown = mapview.preview(shot, view, numbers(dataset, view), labels)
+            shown = mapview.live_preview(shot, view, numbers(dataset, view), labels)
             times.append(time.perf_counter() - t0)
             payloads.append(shown.payload)
         print(f"{page} {kind:9s} segment change {ms(times)}   map payload up to {kb(max(payloads))}")

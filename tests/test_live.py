@@ -102,3 +102,40 @@ def test_a_tall_noisy_page_stays_within_the_payload_budget(demo: tuple[object, o
     assert viewer.payload_bytes(viewer.viewer_html([shown.layer])) <= 2_000_000
     picture = Image.open(io.BytesIO(shown.layer.jpeg))
     assert picture.size == (shown.layer.live["width"], shown.layer.live["height"])  # type: ignore[index]
+
+
+def test_side_by_side_maps_get_one_colour_scale(demo: tuple[object, object]) -> None:
+
+    _view, nums = demo
+    bands = nums.bands  # type: ignore[attr-defined]
+    align = render.Alignment(css_width=1440)
+    caption = render.Caption("/", "a", "b")
+    wide = live.live_spec((1200, 5000), align, bands, nums.clicks, caption)  # type: ignore[attr-defined]
+    narrow = live.live_spec((600, 2500), render.Alignment(css_width=720), bands, nums.clicks, caption)  # type: ignore[attr-defined]
+    doubled = np.asarray(bands.seconds_per_view) * 2
+    a, b = live.shared_scale([wide, narrow], [bands.seconds_per_view, doubled])
+    assert a["attentionCeilings"] == b["attentionCeilings"]
+    assert a["attentionCeilings"]["max"] == pytest.approx(2 * wide["attentionCeilings"]["max"])
+    densities = [np.frombuffer(__import__("base64").b64decode(s["density"]), dtype="<f8") for s in (wide, narrow)]
+    for mode in ("max", "p99"):
+        assert a["densityCeilings"][mode] == b["densityCeilings"][mode] == render.shared_ceiling(densities, mode)
+    assert a["reach"] == wide["reach"] and a["density"] == wide["density"], "only the ceilings change"
+
+
+def test_the_difference_map_spec_is_what_the_server_paints() -> None:
+    image = Image.new("RGB", (1000, 1200), (250, 250, 250))
+    align = render.Alignment(css_width=1000)
+    diff = np.array([0.2, -0.1, 0.05, 0.0, np.nan, -0.3])
+    significant = np.array([True, True, False, True, True, True])
+    caption = render.Caption("/", "2026-10-01", "2026-10-31", language="ja")
+    spec, legend = live.difference_spec(image.size, align, diff, significant, 100, "reach", caption, 0.05)
+    burned = render.render_difference(image, diff, significant, caption, 100, alignment=align, opacity=0.4)
+    painted = [i for i, index in enumerate(spec["cellIndex"]) if index >= 0]
+    assert painted == [0, 1, 5], "significant, non-zero, finite"
+    t = 0.5 + 0.5 * np.clip(np.abs(diff) / 0.3, 0, 1) * np.sign(diff)
+    assert spec["cellIndex"][0] == round(t[0] * 255) and spec["cellIndex"][5] == 0, "the largest fall: the ramp's end"
+    assert spec["spans"][:2] == [[0, 100], [100, 200]] and spec["cellColumns"] == 1
+    assert burned.legend is not None
+    assert (legend.title, legend.low, legend.high) == (burned.legend.title, burned.legend.low, burned.legend.high)
+    assert [_filled(f, {"opacity": 0.4}) for f in legend.facts] == list(burned.legend.facts)
+    assert legend.positions is not None and np.allclose(legend.positions, burned.legend.positions, equal_nan=True)

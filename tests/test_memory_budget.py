@@ -88,7 +88,7 @@ def test_a_screenshot_larger_than_the_budget_is_refused_in_one_sentence(budget: 
     assert budget.size == 0
 
 
-def test_a_preview_is_rendered_once_for_everyone_who_opens_the_view(budget: LoadOnce) -> None:
+def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) -> None:
     from heatmap.demo import ensure_demo
     from heatmap.engines.local import load_dataset
     from heatmap.stores import LocalStore
@@ -102,42 +102,15 @@ def test_a_preview_is_rendered_once_for_everyone_who_opens_the_view(budget: Load
     view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
     shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
     labels = figures.hover_labels(Translator("en"), 100)
-    first = mapview.preview(shot, view, numbers(engine, view), labels)
-    again = mapview.preview(shot, view, numbers(engine, view), labels)  # another session, same link
+    first = mapview.live_preview(shot, view, numbers(engine, view), labels)
+    again = mapview.live_preview(shot, view, numbers(engine, view), labels)  # another session, same link
     assert again is first
-    other = mapview.preview(shot, view.with_(display=MapSettings(opacity=0.8)), numbers(engine, view), labels)
-    assert other is not first and other.layer.jpeg != first.layer.jpeg
+    colours = view.with_(kind="clicks", display=MapSettings(opacity=0.8, ramp="viridis"))
+    assert mapview.live_preview(shot, colours, numbers(engine, view), labels) is first, "the browser paints them"
+    moved = mapview.live_preview(shot, view.with_(display=MapSettings(shift=40)), numbers(engine, view), labels)
+    assert moved is not first and moved.layer.live != first.layer.live
     segment = view.with_(where={"deviceCategory": ("mobile",)})
-    assert mapview.preview(shot, segment, numbers(engine, segment), labels) is not first
-
-
-def test_a_difference_map_is_rendered_once_for_everyone_who_opens_the_comparison(budget: LoadOnce) -> None:
-    from heatmap.demo import ensure_demo
-    from heatmap.engines.local import load_dataset
-    from heatmap.statistics.compare import compare_bands
-    from heatmap.stores import LocalStore
-    from heatmap.ui import mapview
-    from heatmap.usecases.numbers import numbers
-    from heatmap.usecases.view import View
-
-    engine = load_dataset(LocalStore(ensure_demo(caching_home())))
-    last = engine.catalog.days[-1]
-    a = View(
-        page="/", start=date(last.year, last.month, 1), end=last, kind="reach", where={"deviceCategory": ("desktop",)}
-    )
-    shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
-
-    def difference(b_where: dict[str, tuple[str, ...]], alpha: float = 0.05) -> mapview.Preview:
-        nums_a, nums_b = numbers(engine, a), numbers(engine, a.with_(where=b_where))
-        comparison = compare_bands(nums_a.bands, nums_b.bands, alpha, clicks_a=nums_a.clicks, clicks_b=nums_b.clicks)
-        legend = mapview.caption(a, nums_a)
-        return mapview.difference_preview(shot, a, comparison, "%{customdata[0]}", legend, title="B − A")
-
-    mobile = {"deviceCategory": ("mobile",)}
-    first = difference(mobile)
-    assert difference(mobile) is first, "another session opening the same comparison"
-    assert difference({"deviceCategory": ("tablet",)}) is not first
-    assert difference(mobile, alpha=0.01) is not first, "another false discovery rate is another map"
+    assert mapview.live_preview(shot, segment, numbers(engine, segment), labels) is not first
 
 
 def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,8 +121,7 @@ def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkey
     from heatmap.demo import ensure_demo
     from heatmap.engines.local import load_dataset
     from heatmap.stores import LocalStore
-    from heatmap.ui import figures, mapview
-    from heatmap.ui.i18n import Translator
+    from heatmap.ui import mapview
     from heatmap.usecases import pictures
     from heatmap.usecases.numbers import numbers
     from heatmap.usecases.view import MapSettings, View
@@ -159,7 +131,6 @@ def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkey
     view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
     nums = numbers(engine, view)
     shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
-    labels = figures.hover_labels(Translator("en"), nums.n)
     active, most, lock = [0], [0], threading.Lock()
     draw = pictures.draw
 
@@ -177,7 +148,7 @@ def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkey
     monkeypatch.setattr(pictures, "draw", counted_draw)
     sessions = [
         threading.Thread(
-            target=mapview.preview, args=(shot, view.with_(display=MapSettings(opacity=0.3 + i / 20)), nums, labels)
+            target=mapview.full_png, args=(shot, view.with_(display=MapSettings(opacity=0.3 + i / 20)), nums)
         )
         for i in range(8)
     ]

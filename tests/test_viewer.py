@@ -92,3 +92,16 @@ def test_where_the_maps_open_without_a_link_or_memory() -> None:
     assert config_of(viewer_html([layer()], opening=1900))["opening"] == {"at": 1900}
     assert config_of(viewer_html([layer()]))["opening"] is None
     assert config_of(viewer_html([layer()], opening=-5))["opening"] is None
+
+
+def test_maps_on_the_same_picture_carry_it_once() -> None:
+    picture = b"\xff\xd8" + bytes(range(256)) * 400
+    shared = config_of(viewer_html([layer("A", jpeg=picture), layer("B", jpeg=picture), layer("C")]))["layers"]
+    assert shared[0]["src"].startswith("data:image/jpeg;base64,") and shared[0]["srcOf"] is None
+    assert shared[1]["src"] == "" and shared[1]["srcOf"] == 0, "B points at A's picture"
+    assert shared[2]["src"].startswith("data:image/jpeg;base64,") and shared[2]["srcOf"] is None, "another picture"
+    apart = viewer_html([layer("A", jpeg=picture), layer("B", jpeg=picture + b"x")])
+    together = viewer_html([layer("A", jpeg=picture), layer("B", jpeg=picture)])
+    assert payload_bytes(apart) - payload_bytes(together) > len(picture)
+    blank = config_of(viewer_html([layer("A", jpeg=b""), layer("B", jpeg=b"")]))["layers"]
+    assert [each["srcOf"] for each in blank] == [None, None], "no picture: nothing to point at"

@@ -281,7 +281,7 @@ def _maps(
     spot = st.session_state.pop("_c_spot", None)
     mapview.show_viewer(
         t, layers, marks, "c_maps", link, view.page, spot, minimap=len(layers) - 1 if view.diff else 0,
-        controls=widgets.instant_controls(t, P),
+        controls=widgets.instant_controls(t, P, view.kind),
     )  # fmt: skip
 
 

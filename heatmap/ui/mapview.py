@@ -1,8 +1,8 @@
 """Computing a view and showing its map: numbers from the engine, the overlay preview, hover, table, curve.
 
-The browser gets the engine's render of a downscaled screenshot (≤ PREVIEW_BYTES as JPEG) in the map viewer's
-frame (heatmap/ui/viewer.py) with the hover numbers; the full-resolution PNG is rendered only when saved or
-downloaded.
+The browser gets a downscaled screenshot (≤ PREVIEW_BYTES as JPEG) and the numbers of every map type in the map
+viewer's frame (heatmap/ui/viewer.py), and paints the maps itself with the server's arithmetic
+(heatmap/drawing/live.py); the full-resolution PNG is rendered on the server only when saved or downloaded.
 """
 
 from __future__ import annotations
@@ -87,38 +87,6 @@ def canvas(
     return image, render.Alignment(dpr=width / css_w, css_width=css_w, shift_px=float(display.shift))
 
 
-def _placement(rendered: render.Rendered, image: Image.Image, align: render.Alignment, shift: int) -> figures.Placement:
-    scale = align.scale(image.width)
-    return figures.Placement(
-        css_width=image.width / scale,
-        map_height=rendered.map_height / scale,
-        total_height=rendered.image.height / scale,
-        data_top=shift - align.crop_top / scale,
-    )
-
-
-def preview(
-    shot: Screenshot | None,
-    view: View,
-    nums: Numbers,
-    labels: Mapping[str, str],
-    device: str = "desktop",
-    engine: render.Display | None = None,
-    t: Translator = EN,
-    title: str = "",
-    max_bytes: int = PREVIEW_BYTES,
-) -> Preview:
-    """One map for the viewer: the engine's render of a downscaled screenshot, with its hover numbers. Rendered
-    once per server for everything that decides it (the view and its link, the numbers, the screenshot, the
-    labels' language and the size): a second designer opening the same link gets it without rendering, and
-    sessions asking for it at once wait for the one render."""
-    return _once(
-        "preview", shot, view,
-        (numbers_fingerprint(nums), tuple(sorted(labels.items())), device, engine, t.lang, title, max_bytes),
-        lambda: _preview(shot, view, nums, labels, device, engine, t, title, max_bytes),
-    )  # fmt: skip
-
-
 def _once(name: str, shot: Screenshot | None, view: View, parts: tuple[Any, ...], load: Any) -> Preview:
     """A map rendered once per server for everything that decides it: the screenshot, the view's link and
     `parts`; sessions asking for it at once wait for the one render."""
@@ -142,54 +110,12 @@ def numbers_fingerprint(nums: Numbers) -> str:
     return digest.hexdigest()
 
 
-def comparison_fingerprint(comparison: Any) -> str:
-    """What a comparison's numbers and tests are, in 32 hex digits: equal ones draw the same difference map."""
-    digest = hashlib.blake2b(digest_size=16)
-    for frame in (comparison.a.bands, comparison.b.bands, comparison.table, comparison.regions):
-        if frame is not None:
-            _add_frame(digest, frame)
-    digest.update(repr((comparison.alpha, comparison.min_views)).encode())
-    return digest.hexdigest()
-
-
 def _add_frame(digest: Any, frame: pl.DataFrame) -> None:
     # By content, to 9 significant digits: sums made in parallel can differ in their last bits from run to run,
     # and that must not make the same view a different picture.
     rounded = frame.with_columns(pl.col(pl.Float64).round_sig_figs(9))
     digest.update(repr(rounded.schema).encode())
     digest.update(rounded.hash_rows(seed=0).to_numpy().tobytes())
-
-
-def _preview(
-    shot: Screenshot | None,
-    view: View,
-    nums: Numbers,
-    labels: Mapping[str, str],
-    device: str,
-    engine: render.Display | None,
-    t: Translator,
-    title: str,
-    max_bytes: int,
-) -> Preview:
-    with picture_work:
-        started = time.perf_counter()
-        rendered, image, align = _render_map(shot, view, nums, device, engine, t, full=False)
-        jpeg = rendered.preview(max_width=image.width, max_bytes=max_bytes)
-    bands = nums.bands
-    cells, template = None, figures.hover_template(labels)
-    if view.kind == "clicks":
-        cells, template = figures.click_hover(nums.clicks, bands), figures.hover_template(labels, clicks=True)
-    layer = viewer.Layer(
-        title=title,
-        jpeg=jpeg,
-        place=_placement(rendered, image, align, view.display.shift),
-        band_height=bands.band_height_px,
-        template=template,
-        rows=figures.band_hover(bands),
-        cells=cells,
-        legend=rendered.legend,
-    )
-    return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax)
 
 
 LIVE_PIXELS = 8_000_000  # of a map the browser paints: its picture and its painted copy, 4 bytes a pixel each
@@ -318,7 +244,7 @@ def live_difference(
     base: Preview, view: View, comparison: Any, template: str, legend: render.Caption, title: str = ""
 ) -> Preview:
     """The difference map B − A on `base`'s picture, painted by the browser at any opacity (live.difference_spec):
-    only its significant bands or click regions coloured, as `difference_preview` renders it."""
+    only its significant bands or click regions coloured, as `render.render_difference` draws it."""
     assert base.picture is not None
     size, align = base.picture
     family = comparison.family(view.kind)
@@ -344,69 +270,6 @@ def live_difference(
         live=spec,
     )
     return Preview(layer, [], 0.0, 0.0, base.picture)
-
-
-def difference_preview(
-    shot: Screenshot | None,
-    view: View,
-    comparison: Any,
-    template: str,
-    legend: render.Caption,
-    device: str = "desktop",
-    title: str = "",
-    max_bytes: int = PREVIEW_BYTES,
-) -> Preview:
-    """The difference map B − A of `view.kind` for the viewer, only its significant bands (reach, attention) or
-    click regions coloured; rendered once per server for everything that decides it, like `preview`."""
-    return _once(
-        "difference", shot, view,
-        (comparison_fingerprint(comparison), template, legend, device, title, max_bytes),
-        lambda: _difference_preview(shot, view, comparison, template, legend, device, title, max_bytes),
-    )  # fmt: skip
-
-
-def _difference_preview(
-    shot: Screenshot | None,
-    view: View,
-    comparison: Any,
-    template: str,
-    legend: render.Caption,
-    device: str,
-    title: str,
-    max_bytes: int,
-) -> Preview:
-    started = time.perf_counter()
-    a, b = comparison.a, comparison.b
-    family = comparison.family(view.kind)
-    height_px = a.band_height_px if a.band_count else b.band_height_px
-    data_height = max(a.data_height_px, b.data_height_px, family.rows * height_px)
-    grid = family.columns > 1
-    with picture_work:
-        image, align = canvas(shot, view.display, data_height, device)
-        rendered = render.render_difference(
-            image,
-            family.grid(family.diff) if grid else family.diff,
-            family.significant.reshape(family.rows, family.columns) if grid else family.significant,
-            legend,
-            height_px,
-            alignment=align,
-            opacity=view.display.opacity,
-            kind=view.kind,  # type: ignore[arg-type]
-            fdr=comparison.alpha,
-        )
-        jpeg = rendered.preview(max_width=image.width, max_bytes=max_bytes)
-    hover = figures.difference_hover(comparison, view.kind)
-    layer = viewer.Layer(
-        title=title,
-        jpeg=jpeg,
-        place=_placement(rendered, image, align, view.display.shift),
-        band_height=height_px,
-        template=template,
-        rows=hover if hover.ndim == 2 else np.zeros((hover.shape[0], 0)),
-        cells=hover if hover.ndim == 3 else None,
-        legend=rendered.legend,
-    )
-    return Preview(layer, list(rendered.warnings), time.perf_counter() - started, rendered.vmax)
 
 
 def full_png(

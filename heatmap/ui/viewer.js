@@ -203,8 +203,9 @@
     try { doc = window.parent.document; } catch (error) { return null; }
     const box = (name) => doc.querySelector(".st-key-" + controls.prefix + name);
     const found = {};
-    const kind = box("kind");
-    if (kind) {
+    const kind = controls.kind ? null : box("kind");  // controls.kind: the type is the server's (a rerun sets it)
+    if (controls.kind) found.kind = controls.kind;
+    else if (kind) {
       const index = [...kind.querySelectorAll("input[type=radio]")].findIndex((r) => r.checked);
       if (index >= 0 && index < controls.kinds.length) found.kind = controls.kinds[index];
     }
@@ -565,6 +566,23 @@
   }
   Object.assign(settings, readControls() || {});
   if (controls) markPage();
+
+  // A date typed into the sidebar applies on Enter, not only when the field loses focus (Streamlit's date
+  // input commits when focus moves elsewhere): Enter moves it to the main area, which commits it. Removed with
+  // this frame.
+  function commitDate(event) {
+    const field = event.target;
+    if (event.key !== "Enter" || !field || !field.closest || !field.closest("[data-testid=stDateInput]")) return;
+    const elsewhere = field.ownerDocument.querySelector("[data-testid=stMain]");
+    if (elsewhere) elsewhere.focus({ preventScroll: true });
+  }
+  if (controls) {
+    try {
+      const doc = window.parent.document;
+      doc.addEventListener("keydown", commitDate, true);
+      window.addEventListener("pagehide", () => doc.removeEventListener("keydown", commitDate, true));
+    } catch (error) { /* not the app's page */ }
+  }
 
   // --- maps ------------------------------------------------------------------------------------------------
   const main = el("div", { class: "main" });

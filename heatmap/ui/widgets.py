@@ -256,13 +256,15 @@ def display_controls(
     return MapSettings(**values)
 
 
-def instant_controls(t: Translator, prefix: str) -> dict[str, Any]:
+def instant_controls(t: Translator, prefix: str, kind: str | None = None) -> dict[str, Any]:
     """What the map viewer needs to read the instant widgets (`kind_picker`, `display_controls` with
     `instant`) in the browser: their key prefix, the map types in the radio's order, ramps and scales by the
-    label the page shows, and the defaults links leave out."""
+    label the page shows, and the defaults links leave out. `kind`: the map type, when its widget reruns the
+    app (Compare) and the viewer must not read it ahead of the server."""
     base = MapSettings()
     return {
         "prefix": prefix,
+        "kind": kind,
         "kinds": list(KINDS),
         "ramps": {t(f"ramp.{r}"): r for r in RAMPS},
         "scales": {t(f"scale.{s}"): s for s in SCALES},

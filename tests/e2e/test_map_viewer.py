@@ -444,3 +444,20 @@ def test_screenshots_of_every_page_in_both_languages(st_server: Server, chromium
                     page.screenshot(path=str(_shot_path(f"{name}-{size['width']}x{size['height']}-{lang}")))
             finally:
                 context.close()
+
+
+def test_a_typed_date_range_applies_on_enter(st_server: Server, page: Page) -> None:
+    """Streamlit's date input commits a typed date only when it loses focus: Enter applies it too."""
+    goto(page, f"{st_server.base_url}/?page=%2F&from=2026-10-05&to=2026-11-01")
+    viewer.frame(page, "x_map").locator("#viewer[data-painted=true]").wait_for(timeout=60_000)
+    day = page.get_by_role("spinbutton", name="day, Date range start date")
+    day.focus()
+    page.keyboard.type("10")
+    expect(day).to_have_text("10")
+    page.wait_for_timeout(500)
+    assert query(page)["from"] == ["2026-10-05"], "typed, not applied yet"
+    page.keyboard.press("Enter")
+    page.wait_for_function("location.search.includes('from=2026-10-10')", timeout=20_000)
+    wait_for_app_run(page)
+    assert query(page)["from"] == ["2026-10-10"] and query(page)["to"] == ["2026-11-01"]
+    expect(page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first).to_contain_text("2026-10-10")
