@@ -20,6 +20,7 @@ from heatmap.errors import DataError, HeatmapError
 from heatmap.ingest.catalog import Catalog
 from heatmap.query import parse_where
 from heatmap.stores import open_store
+from heatmap.templates import Templates
 from heatmap.text import LANGUAGES
 from heatmap.usecases import pictures
 from heatmap.usecases.numbers import Numbers, numbers
@@ -85,7 +86,7 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
 
 def add_view_args(parser: argparse.ArgumentParser) -> None:
     add_source_args(parser)
-    parser.add_argument("--page", required=True, help="page path as exported, e.g. /pricing")
+    parser.add_argument("--page", required=True, help="page path as exported, e.g. /pricing, or a page template's name")
     parser.add_argument(
         "--from", dest="start", type=_iso_date, help=f"first day, YYYY-MM-DD (default: {DEFAULT_DAYS} days)"
     )
@@ -163,16 +164,18 @@ def view_dates(args: argparse.Namespace, catalog: Catalog) -> tuple[date, date]:
     return start, end
 
 
-def select_view(args: argparse.Namespace, engine: Engine) -> Selected:
+def select_view(args: argparse.Namespace, engine: Engine, templates: Templates) -> Selected:
+    """The view `--page` (a path, or a page template's name), `--from`/`--to` and `--where` name."""
     catalog = engine.catalog
     start, end = view_dates(args, catalog)
     where = parse_where(catalog.segments, args.where)
     spec = ViewSpec(page=args.page, start=start, end=end, where={k: tuple(v) for k, v in where.items()})
-    nums = numbers(engine, spec)
+    nums = numbers(engine, spec, templates)
     if not nums.has_rows:
         pages = ", ".join(page for page, _ in catalog.pages()[:5]) or "none"
+        named = f"; templates: {', '.join(r.name for r in templates.rules)}" if templates else ""
         raise DataError(
-            f"no data for page {args.page!r} from {start} to {end} with that segment; busiest pages: {pages}"
+            f"no data for page {args.page!r} from {start} to {end} with that segment; busiest pages: {pages}{named}"
         )
     return Selected(catalog, spec, nums)
 
@@ -203,8 +206,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_bands(args: argparse.Namespace) -> int:
     if args.show_sql:
         return show_sql(args)
-    _settings, engine = load_source(args)
-    view = select_view(args, engine)
+    settings, engine = load_source(args)
+    view = select_view(args, engine, settings.templates)
     payload = view.nums.bands.to_json_dict()
     payload["ga_folded_share"] = view.nums.ga_folded
     _print(payload, args.json)
@@ -217,7 +220,7 @@ def show_sql(args: argparse.Namespace) -> int:
     from heatmap.engines.sql_engine import SqlEngine
 
     try:
-        _settings, engine = load_source(args)
+        settings, engine = load_source(args)
     except NotRun as missing:
         print(missing.sql)
         print("-- the winning export objects come from this query's result: run it once (e.g. `coverage --engine "
@@ -226,7 +229,8 @@ def show_sql(args: argparse.Namespace) -> int:
     assert isinstance(engine, SqlEngine)
     catalog = engine.catalog
     start, end = view_dates(args, catalog)
-    queries = engine.view_queries(args.page, start, end, parse_where(catalog.segments, args.where))
+    page = settings.templates.named(args.page) or args.page
+    queries = engine.view_queries(page, start, end, parse_where(catalog.segments, args.where))
     for number, query in enumerate(queries, start=1):
         if len(queries) > 1:  # too many runs for one query text: the view is the sum of the parts' rows
             print(f"-- part {number} of {len(queries)}; the view sums the parts' rows per event, band, y and x")
@@ -248,7 +252,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         shot = load_screenshot(Path(args.screenshot).read_bytes(), page_shape=True)
     except OSError as exc:
         raise HeatmapError(f"cannot read the screenshot {args.screenshot}: {exc.strerror}") from None
-    view = select_view(args, engine)
+    view = select_view(args, engine, settings.templates)
     bands = view.nums.bands
     check_enough(bands.page_views, settings.min_page_views if args.min_page_views is None else args.min_page_views)
     clicks = view.nums.clicks if args.kind == "clicks" else None
@@ -279,10 +283,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if (args.b_start is None) != (args.b_end is None):
         raise HeatmapError("give both --b-from and --b-to (period B), or neither (B covers the dates of A)")
     settings, engine = load_source(args)
-    side_a = select_view(argparse.Namespace(**{**vars(args), "where": [*args.where, *args.a_where]}), engine)
+    a_args = argparse.Namespace(**{**vars(args), "where": [*args.where, *args.a_where]})
+    side_a = select_view(a_args, engine, settings.templates)
     b_dates = {"start": args.b_start or side_a.start, "end": args.b_end or side_a.end}
     b_args = argparse.Namespace(**{**vars(args), **b_dates, "where": [*args.where, *args.b_where]})
-    side_b = select_view(b_args, engine)
+    side_b = select_view(b_args, engine, settings.templates)
     if same_selection(side_a.spec, side_b.spec):
         raise HeatmapError("A and B are the same selection: add --a-where/--b-where or --b-from/--b-to")
     if can_share_page_views(side_a.spec, side_b.spec):

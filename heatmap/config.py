@@ -20,6 +20,7 @@ from heatmap.engines.athena_options import AthenaOptions
 from heatmap.fields import FieldMap
 from heatmap.flows.client import AppFlowOptions
 from heatmap.stores.s3 import S3Options
+from heatmap.templates import Templates, parse_templates
 
 DEFAULT_HOME = Path(os.environ.get("HEATMAP_HOME", Path.home() / ".cache" / "page-heatmaps"))
 
@@ -46,6 +47,7 @@ class Settings:
     cache_budget_mb: int = (
         DEFAULT_BUDGET // 1024**2
     )  # the app's in-memory caches together (pages, screenshots, previews, thumbnails)
+    templates: Templates = field(default_factory=Templates)  # page templates: many paths as one page
 
     @property
     def uses_demo(self) -> bool:
@@ -110,6 +112,7 @@ class Settings:
             cache_budget_mb=int(
                 _between("cache_budget_mb", int(pick("cache_budget_mb", DEFAULT_BUDGET // 1024**2)), 31, math.inf)
             ),
+            templates=parse_templates(pick("page_templates")),
         )
 
 

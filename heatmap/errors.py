@@ -54,3 +54,7 @@ class FlowBusy(FlowError):
 
 class FlowRangeError(FlowError):
     """A backfill range that cannot be right: reversed, in the future, or before the data can exist."""
+
+
+class ConfigError(HeatmapError, ValueError):
+    """A setting that cannot be used as written (a page template rule, for example)."""

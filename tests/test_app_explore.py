@@ -307,3 +307,22 @@ def test_a_click_map_lists_its_most_clicked_areas(app_env: AppEnv) -> None:
     # type changes there without a rerun: tests/e2e/test_instant_toggles.py)
     attention = run({"page": "/", "type": "attention", "device": "desktop"})
     assert [d for d in attention.dataframe if "Depth (CSS px)" in d.value.columns]
+
+
+def test_a_page_template_is_picked_like_a_page_and_sums_its_paths(app_env: AppEnv, monkeypatch) -> None:
+    from heatmap.engines.local import load_dataset
+    from heatmap.stores import LocalStore
+
+    catalog = load_dataset(LocalStore(app_env.home / "demo"), cache_dir=app_env.home / "cache").catalog
+    paths = [path for path, _views in catalog.pages() if path != "/"]
+    monkeypatch.setenv("HEATMAP_PAGE_TEMPLATES", "not home=re:^/.+;empty=/nothing/*")  # every path but "/"
+    at = run({"page": "not home"})
+    assert_clean(at)
+    assert at.title[0].value == "not home" and qp(at)["page"] == ["not home"]
+    picker = at.selectbox(key="x_page")
+    assert picker.options[0].startswith(f"not home  ·  template of {len(paths)} paths  ·  ")
+    assert picker.options[-1].startswith("empty  ·  template of 0 paths")
+    views = sum(views for path, views in catalog.pages() if path != "/")
+    assert f"{views:,} views, all dates" in picker.options[0]
+    at = run({"page": "not home"}, locale="ja")
+    assert at.selectbox(key="x_page").options[0].startswith(f"not home  ·  {len(paths)} パスのテンプレート")

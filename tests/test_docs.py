@@ -38,6 +38,7 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
         "HEATMAP_ENGINE": "duckdb",
         "HEATMAP_ATHENA_TIMEOUT_SECONDS": "30",
         "HEATMAP_CACHE_BUDGET_MB": "64",
+        "HEATMAP_PAGE_TEMPLATES": "x=/x/*",
     }
     bounds = {
         f"HEATMAP_{spec.name.upper()}": "2020-01-01" if spec.name == "first_day" else "9" for spec in fields(Bounds)
@@ -50,6 +51,7 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
     assert settings.daily_flow == "x" and settings.backfill_flow == "x" and settings.appflow.retry_mode == "x"
     assert settings.appflow.max_attempts == 4 and settings.appflow.poll_seconds == 2.5
     assert settings.engine == "duckdb" and settings.athena.workgroup == "x" and settings.athena.timeout_seconds == 30
+    assert settings.templates.of("/x/1") == "x"
     code = "".join(p.read_text() for p in (ROOT / "heatmap").rglob("*.py"))
     read = (
         set(re.findall(r"HEATMAP_[A-Z0-9_]+", code))

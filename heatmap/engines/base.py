@@ -13,9 +13,11 @@ from typing import Protocol
 
 from heatmap.ingest.catalog import Catalog
 from heatmap.table import ViewSums
+from heatmap.templates import Template
 
 Where = Mapping[str, Sequence[str]]
-__all__ = ["Engine", "ViewSums", "Where"]
+Page = str | Template  # one path, or a template: every path whose first matching rule it is
+__all__ = ["Engine", "Page", "ViewSums", "Where"]
 
 
 class Engine(Protocol):
@@ -26,6 +28,7 @@ class Engine(Protocol):
         """Pages, segment values, coverage and errors of the source."""
         ...
 
-    def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
-        """Sums of one page between two dates (inclusive) for rows matching every segment condition."""
+    def view(self, page: Page, start: date, end: date, where: Where | None = None) -> ViewSums:
+        """Sums of one page (or template) between two dates (inclusive) for rows matching every segment
+        condition."""
         ...

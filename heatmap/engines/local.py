@@ -20,7 +20,7 @@ import polars as pl
 
 from heatmap.caching import LoadOnce
 from heatmap.contract import Bounds
-from heatmap.engines.base import Where
+from heatmap.engines.base import Page, Where
 from heatmap.errors import DataError, StoreError
 from heatmap.fields import FieldMap
 from heatmap.ingest.build import Progress, build_catalog, list_exports
@@ -52,14 +52,14 @@ class LocalEngine:
         self._shared = memory is not None
         self._token = object()  # this engine's pages in a shared cache: a reloaded source never sees another's
 
-    def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
+    def view(self, page: Page, start: date, end: date, where: Where | None = None) -> ViewSums:
         return view_sums(self._selection(page, start, end, where))
 
-    def rows(self, page: str, start: date, end: date, where: Where | None = None) -> pl.DataFrame:
+    def rows(self, page: Page, start: date, end: date, where: Where | None = None) -> pl.DataFrame:
         """The canonical rows of one view (the page's cached rows, filtered by dates and segment)."""
         return self._selection(page, start, end, where).collect()
 
-    def _selection(self, page: str, start: date, end: date, where: Where | None) -> pl.LazyFrame:
+    def _selection(self, page: Page, start: date, end: date, where: Where | None) -> pl.LazyFrame:
         """A view's rows, lazily: the date range is a slice of the cached page (sorted by date, two binary
         searches) and the segment a filter on the categories themselves, fused with the sums that follow, so
         a segment change on a busy page reads only the columns it sums (no strings are made)."""
@@ -76,13 +76,13 @@ class LocalEngine:
         selected = rows.slice(first, last - first).lazy()
         return selected.filter(*conditions) if conditions else selected
 
-    def page_rows(self, page: str) -> pl.DataFrame:
-        """Every counted row of `page`, sorted by date; read once (two sessions opening it read it once), then
-        kept while it is among the recent."""
+    def page_rows(self, page: Page) -> pl.DataFrame:
+        """Every counted row of `page` (a template: of its paths), sorted by date; read once (two sessions
+        opening it read it once), then kept while it is among the recent."""
         key: Hashable = ("page", self._token, page) if self._shared else page
         return self.pages.get_or_load(key, lambda: self._read(page))
 
-    def _read(self, page: str | None) -> pl.DataFrame:
+    def _read(self, page: Page | None) -> pl.DataFrame:
         paths: dict[Path, list[date]] = {self.parts.path(name): days for name, days in self.catalog.parts.items()}
         whole = [self.parts.path(name) for name in self.catalog.parts if name not in self.catalog.partial]
         try:

@@ -40,6 +40,7 @@ from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap, plain_name
 from heatmap.ingest.executions import execution_of
 from heatmap.table import SQ_RELATIVE, SQ_ROUNDING
+from heatmap.templates import Template
 
 DIALECT = "trino"
 FLOW, RUN_DATE = "flow", "run_date"  # the partition columns
@@ -388,20 +389,22 @@ def view_sql(
     bounds: Bounds,
     pairs: Pairs,
     scope: Scope,
-    page: str,
+    page: str | Template,
     start: date,
     end: date,
     where: Mapping[str, Sequence[str]],
 ) -> exp.Expression:
     """Sums of one view: per band for dwell (events, seconds, seconds², rows without seconds²), per cell for
     clicks. Hundreds of rows whatever the source's size; statistics and drawing stay in process. `pairs`: the
-    (object, GA date) pairs that count in the date range; `scope`: the partitions holding those objects."""
+    (object, GA date) pairs that count in the date range; `scope`: the partitions holding those objects. A
+    template selects its paths by the rule's regular expressions (REGEXP_LIKE, the same rule as heatmap.templates)."""
+    page_filter, page_values = _page_filter(page)
     segment_filters = [
         f"{_seg(name)} IN ({', '.join(exp.convert(v).sql(dialect=DIALECT) for v in values)})"
         for name, values in where.items()
         if values
     ]
-    filters = " AND ".join(["page = :page", "day BETWEEN :start AND :end", *segment_filters])
+    filters = " AND ".join([page_filter, "day BETWEEN :start AND :end", *segment_filters])
     body = (
         _normalized(fields, scope)
         + f"""
@@ -416,8 +419,21 @@ def view_sql(
     FROM counted WHERE {filters}
     GROUP BY 1, 2, 3, 4"""
     )
-    values = {**_values(fields, bounds), "page": page, "start": start.strftime("%Y%m%d"), "end": end.strftime("%Y%m%d")}
+    values = {
+        **_values(fields, bounds),
+        **page_values,
+        "start": start.strftime("%Y%m%d"),
+        "end": end.strftime("%Y%m%d"),
+    }
     return _build(_with(pairs, body), values, scope)
+
+
+def _page_filter(page: str | Template) -> tuple[str, dict[str, str]]:
+    if isinstance(page, str):
+        return "page = :page", {"page": page}
+    earlier = [f"NOT REGEXP_LIKE(page, :page_before_{i})" for i in range(len(page.before))]
+    values = {"page_pattern": page.pattern, **{f"page_before_{i}": p for i, p in enumerate(page.before)}}
+    return " AND ".join(["REGEXP_LIKE(page, :page_pattern)", *earlier]), values
 
 
 def text(query: exp.Expression, dialect: str = DIALECT) -> str:

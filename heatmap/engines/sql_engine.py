@@ -21,7 +21,7 @@ from sqlglot import exp
 from heatmap.caching import LoadOnce
 from heatmap.contract import Bounds
 from heatmap.engines import catalog_state
-from heatmap.engines.base import Where
+from heatmap.engines.base import Page, Where
 from heatmap.engines.catalog_state import CatalogState, StateHome, object_id
 from heatmap.engines.sql import JSON, Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
 from heatmap.errors import DataError
@@ -245,7 +245,7 @@ class SqlEngine:
     def _scope_in(self, start: date | None, end: date | None) -> Scope:
         return self.scope(dict.fromkeys(key for key, _day in self._winning(start, end)))
 
-    def view_queries(self, page: str, start: date, end: date, where: Where | None = None) -> list[exp.Expression]:
+    def view_queries(self, page: Page, start: date, end: date, where: Where | None = None) -> list[exp.Expression]:
         """The queries of a view: one, unless its winners are too many to name in one (`fitting`)."""
         if start > end:
             raise DataError(f"the date range is reversed: {start} is after {end}")
@@ -274,7 +274,7 @@ class SqlEngine:
                 read += info.size
         return read
 
-    def view(self, page: str, start: date, end: date, where: Where | None = None) -> ViewSums:
+    def view(self, page: Page, start: date, end: date, where: Where | None = None) -> ViewSums:
         results = [self.cached(query) for query in self.view_queries(page, start, end, where)]
         return _view_sums(_added(results, ["event", "band", "y", "x"]))
 

@@ -29,6 +29,7 @@ from heatmap.fields import FieldMap
 from heatmap.ingest.normalize import Normalized
 from heatmap.readers.base import Issue
 from heatmap.stores.base import ObjectInfo
+from heatmap.templates import Template
 
 FORMAT = "parts-5"
 ROW_GROUP_ROWS = 4096  # small groups: a page's rows are a few groups of a daily file, the rest is skipped
@@ -180,11 +181,12 @@ class PartFolder:
 
 def read_rows(
     paths: dict[Path, list[date]],
-    page: str | None,
+    page: str | Template | None,
     segments: tuple[str, ...],
     whole: Collection[Path] = (),
 ) -> pl.DataFrame:
-    """One page's canonical rows (every page's with None) from the parts that count, each limited to the days
+    """One page's canonical rows (a template's paths', every page's with None) from the parts that count, each
+    limited to the days
     it wins (de-duplication: only the newest execution's rows count for a GA date), sorted by date. A part in
     `whole` wins every day it holds, so it needs no date filter.
 
@@ -196,7 +198,10 @@ def read_rows(
     from heatmap.table import schema
 
     target = schema(segments)
-    on_page = pl.lit(True) if page is None else pl.col("page") == page
+    if isinstance(page, Template):
+        on_page = page.polars_condition()
+    else:
+        on_page = pl.lit(True) if page is None else pl.col("page") == page
     counted = sorted(((path, days) for path, days in paths.items() if days), key=lambda item: (min(item[1]), item[0]))
     whole = set(whole)
     scans: list[pl.LazyFrame] = []
@@ -214,7 +219,7 @@ def read_rows(
     if not scans:
         return pl.DataFrame(schema=target)
     rows = pl.concat(scans)
-    if page is not None:
+    if isinstance(page, str):
         rows = rows.drop("page").with_columns(pl.lit(page).alias("page"))
     frame = rows.select(pl.col(name).cast(dtype) for name, dtype in target.items()).collect()
     return frame if frame["date"].is_sorted() else frame.sort("date", maintain_order=True)

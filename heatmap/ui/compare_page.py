@@ -145,7 +145,7 @@ def _describe(t: Translator, view: CompareView, side: str) -> str:
 
 def main(ctx: PageContext) -> None:
     t = ctx.t
-    found = widgets.options_or_note(t, ctx.engine, ctx.source)
+    found = widgets.options_or_note(t, ctx.engine, ctx.source, ctx.settings.templates)
     if found is None:
         return
     options, views = found
@@ -154,8 +154,8 @@ def main(ctx: PageContext) -> None:
     st.title(f"{t('compare.title')} · {view.page}")
     page.warn_problems(t, problems)
     side_a, side_b = view.sides()
-    nums_a = numbers(ctx.engine, side_a)
-    nums_b = numbers(ctx.engine, side_b)
+    nums_a = numbers(ctx.engine, side_a, ctx.settings.templates)
+    nums_b = numbers(ctx.engine, side_b, ctx.settings.templates)
     device = shots.device_of(side_a.where if view.mode == "periods" else view.where_a, shots.named_device(ctx, P))
 
     with st.sidebar.expander(t("shot.header"), icon=":material/image:"):  # widgets stay out of popovers (explore.py)

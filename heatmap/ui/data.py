@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -104,10 +104,10 @@ def load(uri: str, settings: Settings, progress: Callable[[int, int], None] | No
     )
 
 
-_DERIVED: LoadOnce[tuple[int, str], tuple[weakref.ref[object], Any]] = LoadOnce(8 * MAX_ENGINES)
+_DERIVED: LoadOnce[tuple[int, Hashable], tuple[weakref.ref[object], Any]] = LoadOnce(8 * MAX_ENGINES)
 
 
-def derived(engine: object, name: str, build: Callable[[], Any]) -> Any:
+def derived(engine: object, name: Hashable, build: Callable[[], Any]) -> Any:
     """Something computed once per loaded engine (widget options). It holds the engine weakly: an engine the
     registry let go is freed, and a new one that gets its id is not answered with the old one's values."""
     key = (id(engine), name)

@@ -96,7 +96,7 @@ def _guess_dpr(shot: Screenshot, data_height: int) -> float:
 
 def main(ctx: PageContext) -> None:
     t = ctx.t
-    found = widgets.options_or_note(t, ctx.engine, ctx.source)
+    found = widgets.options_or_note(t, ctx.engine, ctx.source, ctx.settings.templates)
     if found is None:
         return
     options, views = found
@@ -114,7 +114,7 @@ def main(ctx: PageContext) -> None:
     st.caption(f"{start} – {end} · {widgets.segment_label(t, where)}")  # the map's legend names its type
     page.warn_problems(t, problems)
     view = View(page=page_path, start=start, end=end, where=where, kind=kind)
-    nums = numbers(ctx.engine, view)
+    nums = numbers(ctx.engine, view, ctx.settings.templates)
     notes = _run_notes(t, nums)
     device = shots.device_of(where, fallback=shots.named_device(ctx, P))
     mapview.show_numbers(t, nums, kind)
@@ -267,7 +267,7 @@ def _shot_notes(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | 
         return []
     covered = render.covered_css(shot.width, shot.height, align)
     text = t("align.height_mismatch", data_px=f"{data_px:,}", shot_px=f"{covered:,.0f}")
-    devices = widgets.options_for(ctx.engine)[0].segments.get("deviceCategory", ())
+    devices = widgets.options_for(ctx.engine, ctx.settings.templates)[0].segments.get("deviceCategory", ())
     if len(view.where.get("deviceCategory", ())) != 1 and len(devices) > 1:
         text += " " + t("align.mixed_devices")
     return [page.Notice("warning", text, ":material/straighten:")]

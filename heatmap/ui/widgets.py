@@ -15,35 +15,46 @@ from typing import Any, Literal
 import streamlit as st
 
 from heatmap.ingest.catalog import Catalog
+from heatmap.templates import Templates
 from heatmap.ui import data
 from heatmap.ui.i18n import Translator
+from heatmap.usecases.numbers import NO_TEMPLATES
 from heatmap.usecases.view import KINDS, RAMPS, SCALES, SETTING_RANGES, MapSettings, Options, View, last_days
 
 
-def options_for(engine: Any) -> tuple[Options, dict[str, int]]:
-    """What the source allows (pages busiest first, days, segment values by frequency) and views per page."""
-    found: tuple[Options, dict[str, int]] = data.derived(engine, "options", lambda: _options(engine.catalog))
+def options_for(engine: Any, templates: Templates = NO_TEMPLATES) -> tuple[Options, dict[str, int]]:
+    """What the source allows (page templates, then pages busiest first, days, segment values by frequency) and
+    views per page or template."""
+    found: tuple[Options, dict[str, int]] = data.derived(
+        engine, ("options", templates), lambda: _options(engine.catalog, templates)
+    )
     return found
 
 
-def options_or_note(t: Translator, engine: Any, source: str) -> tuple[Options, dict[str, int]] | None:
+def options_or_note(
+    t: Translator, engine: Any, source: str, templates: Templates = NO_TEMPLATES
+) -> tuple[Options, dict[str, int]] | None:
     """The choices the loaded data offers, or None after telling the user that the source holds no data."""
-    options, views = options_for(engine)
+    options, views = options_for(engine, templates)
     if not options.pages:
         st.warning(f"{t('load.empty', uri=source)}  \n{t('load.empty_hint')}", icon=":material/database:")
         return None
     return options, views
 
 
-def _options(catalog: Catalog) -> tuple[Options, dict[str, int]]:
+def _options(catalog: Catalog, templates: Templates = NO_TEMPLATES) -> tuple[Options, dict[str, int]]:
     days = catalog.days
+    counts = templates.counts(catalog.page_views) if catalog.page_views else {}
+    used = tuple(name for name, (_views, paths) in counts.items() if paths)
+    unused = tuple(name for name in counts if name not in used)  # listed last: a link to one still opens
     options = Options(
-        pages=tuple(catalog.page_views),
+        pages=(*used, *catalog.page_views, *unused) if catalog.page_views else (),
         first_day=days[0] if days else None,
         last_day=days[-1] if days else None,
         segments=dict(catalog.segment_values),
+        templates=counts,
     )
-    return options, dict(catalog.page_views)
+    return options, {**dict(catalog.page_views), **{name: views for name, (views, _paths) in counts.items()}}
 
 
 # --- seeding ------------------------------------------------------------------------------------------------
@@ -105,7 +116,11 @@ def page_picker(t: Translator, prefix: str, options: Options, views: Mapping[str
         t("filters.page"),
         options.pages,
         key=f"{prefix}page",
-        format_func=lambda p: t("filters.page_fmt", page=p, views=f"{views.get(p, 0):,}"),
+        format_func=lambda p: (
+            t("filters.template_fmt", page=p, views=f"{views.get(p, 0):,}", paths=f"{options.templates[p][1]:,}")
+            if p in options.templates
+            else t("filters.page_fmt", page=p, views=f"{views.get(p, 0):,}")
+        ),
         help=t("filters.page_help"),
         filter_mode="fuzzy",
     )

@@ -7,7 +7,10 @@ from datetime import date
 
 from heatmap.engines.base import Engine
 from heatmap.statistics.metrics import BandTable, ClickGrid, band_table, click_grid
+from heatmap.templates import Templates
 from heatmap.usecases.view import View
+
+NO_TEMPLATES = Templates()
 
 
 @dataclass
@@ -25,10 +28,12 @@ class Numbers:
         return self.bands.page_views
 
 
-def numbers(engine: Engine, view: View) -> Numbers:
-    """The view's sums from the engine, then bands and clicks (fast: one page, no S3, no image work)."""
+def numbers(engine: Engine, view: View, templates: Templates = NO_TEMPLATES) -> Numbers:
+    """The view's sums from the engine, then bands and clicks (fast: one page, no S3, no image work). A page
+    named by one of `templates` is that template: the sums of its paths."""
     assert view.page is not None and view.start is not None and view.end is not None
-    sums = engine.view(view.page, view.start, view.end, view.where)
+    page = templates.named(view.page) or view.page
+    sums = engine.view(page, view.start, view.end, view.where)
     bands = band_table(sums)
     return Numbers(
         bands=bands,

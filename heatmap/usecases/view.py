@@ -67,12 +67,14 @@ class Problem:
 
 @dataclass(frozen=True)
 class Options:
-    """What the loaded data allows: pages busiest first, the days with data, segment values per dimension."""
+    """What the loaded data allows: page templates and pages busiest first, the days with data, segment values per
+    dimension."""
 
-    pages: tuple[str, ...]
+    pages: tuple[str, ...]  # page templates first (heatmap/templates.py), then paths
     first_day: date | None
     last_day: date | None
     segments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    templates: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # name -> (page views, paths)
 
     def default_range(self) -> tuple[date, date] | None:
         if self.first_day is None or self.last_day is None:
