@@ -6,6 +6,7 @@ import hashlib
 import io
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from PIL import Image
@@ -324,5 +325,12 @@ def test_a_page_template_is_picked_like_a_page_and_sums_its_paths(app_env: AppEn
     assert picker.options[-1].startswith("empty  ·  template of 0 paths")
     views = sum(views for path, views in catalog.pages() if path != "/")
     assert f"{views:,} views, all dates" in picker.options[0]
+    assert [tab.label for tab in at.tabs][-1] == "Paths"
+    (listed,) = [frame.value for frame in at.dataframe if "Map of this path" in frame.value.columns]
+    assert listed["Path"].to_list() == paths  # busiest first
+    assert listed["Page views, all dates"].to_list() == [views for path, views in catalog.pages() if path != "/"]
+    first = params_of(dict(parse_qsl(urlsplit(listed["Map of this path"][0]).query)))
+    assert first["page"] == [paths[0]] and first["from"] == qp(at)["from"] and first["type"] == qp(at)["type"]
+    assert "Paths" not in [tab.label for tab in run({"page": paths[0]}).tabs]
     at = run({"page": "not home"}, locale="ja")
     assert at.selectbox(key="x_page").options[0].startswith(f"not home  ·  {len(paths)} パスのテンプレート")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
+import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -13,7 +15,9 @@ from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError, HeatmapError
 from heatmap.images import Screenshot
+from heatmap.templates import Templates
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
+from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PAGES_BY_ID, PageContext
 from heatmap.usecases import links
 from heatmap.usecases.numbers import Numbers, numbers
@@ -164,7 +168,9 @@ def main(ctx: PageContext) -> None:
         )  # fmt: skip
         with st.container(key="x_areas_box"):
             mapview.show_click_areas(t, nums, key="x_areas")
-    save_tab, curve_tab, table_tab = st.tabs([t("save.header"), t("curve.header"), t("table.header")])
+    template = ctx.settings.templates.named(page_path) if page_path else None
+    names = [t("save.header"), t("curve.header"), t("table.header")] + ([t("template.paths")] if template else [])
+    save_tab, curve_tab, table_tab, *paths_tab = st.tabs(names)
     with save_tab:
         saved.save_and_share(ctx, view, nums, chosen.shot, device, shown)
     with curve_tab:
@@ -172,6 +178,33 @@ def main(ctx: PageContext) -> None:
             mapview.show_curve(t, nums.bands, key="x_curve")
     with table_tab:
         mapview.show_table(t, nums.bands, key="x_table")
+    for tab in paths_tab:
+        with tab:
+            _template_paths(t, view, ctx.settings.templates, views)
+
+
+TEMPLATE_PATHS_SHOWN = 100  # a template of the seed's job site holds tens of thousands of paths
+
+
+def _template_paths(t: Translator, view: View, templates: Templates, views: Mapping[str, int]) -> None:
+    """A template's busiest paths (page views over all dates), each a link to the same view of that path alone."""
+    assert view.page is not None
+    paths = templates.paths(view.page, views)
+    shown = paths[:TEMPLATE_PATHS_SHOWN]
+    st.caption(t("template.paths_caption", shown=f"{len(shown):,}", paths=f"{len(paths):,}"))
+    path_col, views_col, open_col = t("template.path"), t("template.views"), t("template.open")
+    links = [page.share_link(view_query(view.with_(page=path))) for path, _views in shown]
+    frame = pl.DataFrame(
+        {path_col: [p for p, _v in shown], views_col: [v for _p, v in shown], open_col: links},
+        schema={path_col: pl.String, views_col: pl.Int64, open_col: pl.String},
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="x_template_paths",
+        height=mapview.table_height(len(shown)),
+        column_config={open_col: st.column_config.LinkColumn(display_text=t("template.open_text"))},
+    )
 
 
 def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:
