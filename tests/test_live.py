@@ -89,6 +89,70 @@ def test_one_live_map_serves_every_colour_setting_but_not_another_alignment(demo
     assert shifted is not first and shifted.layer.place.data_top != first.layer.place.data_top
 
 
+def test_another_segment_on_the_same_screenshot_encodes_no_new_picture(demo: tuple[object, object]) -> None:
+    """The JPEG is most of a live map's server time: views of one screenshot that differ in their numbers (a
+    segment, dates) share it, unless the picture's alignment or its byte budget's step differ."""
+    from heatmap.caching import memory
+    from heatmap.demo import ensure_demo
+    from heatmap.engines.local import load_dataset
+    from heatmap.stores import LocalStore
+    from heatmap.ui import figures, mapview
+    from heatmap.ui.i18n import Translator
+    from heatmap.usecases.numbers import numbers
+    from heatmap.usecases.view import MapSettings
+
+    view, nums = demo
+    home = caching_home()
+    shot = load_screenshot((ensure_demo(home) / "screenshots" / "home__desktop.png").read_bytes())
+    engine = load_dataset(LocalStore(ensure_demo(home)))
+    mobile = view.with_(where={"deviceCategory": ["mobile"]})  # type: ignore[attr-defined]
+    other = numbers(engine, mobile)
+    labels = figures.hover_labels(Translator("en"), 100)
+    first = mapview.live_preview(shot, view, nums, labels)  # type: ignore[arg-type]
+    second = mapview.live_preview(shot, mobile, other, labels)
+    assert second is not first and second.layer.live != first.layer.live  # other numbers ...
+    assert second.layer.jpeg is first.layer.jpeg  # ... on the one encode of the picture
+
+    def pictures() -> list[tuple[object, ...]]:
+        held = memory().keys()
+        return [key for key in held if key[0] == "live-picture" and key[1] == shot.sha256]
+
+    assert len(pictures()) == 1
+    shifted = mapview.live_preview(shot, view.with_(display=MapSettings(shift=40)), nums, labels)  # type: ignore[attr-defined]
+    assert len(pictures()) == 2
+    assert shifted.layer.place.data_top != first.layer.place.data_top
+
+
+@pytest.mark.parametrize(("device", "height"), [("desktop", 3_000), ("mobile", 9_000), ("desktop", 40_000)])
+def test_a_map_without_a_screenshot_is_painted_at_the_blank_pages_size(device: str, height: int) -> None:
+    """Without a screenshot only the plain page's size is needed: it is computed, never drawn (a 100,000-px deep
+    page's plain picture would be 300 MB), and equals what drawing it gives, shrunk to LIVE_PIXELS when large."""
+    from dataclasses import replace
+
+    from heatmap.ui import figures, mapview
+    from heatmap.ui.i18n import Translator
+    from heatmap.usecases.view import MapSettings
+
+    image, align = mapview.canvas(None, MapSettings(shift=12), height, device)
+    if image.width * image.height > mapview.LIVE_PIXELS:
+        width = max(100, int(image.width * (mapview.LIVE_PIXELS / (image.width * image.height)) ** 0.5))
+        css = align.css_width or image.width
+        image = mapview.blank_canvas(round(css), round(image.height / align.scale(image.width)), width)
+        align = replace(align, dpr=width / css)
+    from heatmap.statistics.metrics import band_table, click_grid
+    from heatmap.usecases.numbers import Numbers
+    from heatmap.usecases.view import View
+    from tests.exports import canonical_frame
+
+    rows = [(date(2026, 1, 1), "/", "dwell", band, None, None, 10, 5.0) for band in range(height // 100)]
+    frame = canonical_frame(rows, ())
+    nums = Numbers(bands=band_table(frame), clicks=click_grid(frame, 10))
+    view = View(page="/", start=date(2026, 1, 1), end=date(2026, 1, 1), display=MapSettings(shift=12))
+    shown = mapview.live_preview(None, view, nums, figures.hover_labels(Translator("en"), 100), device)
+    assert (shown.layer.live["width"], shown.layer.live["height"]) == image.size  # type: ignore[index]
+    assert shown.picture == (image.size, align)
+
+
 def test_a_tall_noisy_page_stays_within_the_payload_budget(demo: tuple[object, object]) -> None:
     from heatmap.ui import figures, mapview, viewer
     from heatmap.ui.i18n import Translator

@@ -163,33 +163,73 @@ def _live_preview(
     max_bytes: int,
     also: tuple[Numbers, ...],
 ) -> Preview:
-    with picture_work:
-        started = time.perf_counter()
+    started = time.perf_counter()
+    jpeg = b""
+    if shot is not None:
+        width = min(PREVIEW_WIDTH, shot.width)  # the size `canvas` downscales to, without making the picture
+        size = (width, max(1, round(shot.height * width / shot.width)))
+        align = view.display.alignment(shot.width, shot.height, width / shot.width)
+        numbers_size = sum(
+            len(json.dumps(live.live_spec(size, align, n.bands, n.clicks, caption(view, n, t)))) for n in (nums, *also)
+        )
+        budget = max(max_bytes // 4, max_bytes - numbers_size * 3 // 4)  # the picture gets what the numbers leave
+        picture = live_picture(shot, view.display, max(max_bytes // 4, budget - budget % PICTURE_BYTES_STEP))
+        jpeg, size, align = picture.jpeg, picture.size, picture.align
+    else:
         data_height = max(n.bands.data_height_px for n in (nums, *also))
         data_height = max(data_height, *(n.clicks.data_height_px for n in (nums, *also)))
-        image, align = canvas(shot, view.display, data_height, device)
-        jpeg = b""
-        if shot is not None:
-            top, bottom = align.rows(image.height)
-            numbers_size = sum(
-                len(json.dumps(live.live_spec(image.size, align, n.bands, n.clicks, caption(view, n, t))))
-                for n in (nums, *also)
-            )
-            budget = max(max_bytes // 4, max_bytes - numbers_size * 3 // 4)  # the picture gets what the numbers leave
-            jpeg = preview_jpeg(image.crop((0, top, image.width, bottom)), image.width, budget)
-            width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
-            if width < image.width:
-                factor = width / shot.width
-                image = image.resize((width, max(1, round(image.height * width / image.width))))
-                align = view.display.alignment(shot.width, shot.height, factor)
-        elif image.width * image.height > LIVE_PIXELS:
-            width = max(100, int(image.width * (LIVE_PIXELS / (image.width * image.height)) ** 0.5))
-            css = align.css_width or image.width
-            image = blank_canvas(round(css), round(image.height / align.scale(image.width)), width)
-            align = replace(align, dpr=width / css)
-    made = _live_layer((image.size, align), jpeg, shot is None, view, nums, labels, t, title)
+        css = CANVAS_WIDTHS.get(device, 1440)
+        width = min(PREVIEW_WIDTH, css)
+        height = max(1, round((max(data_height, 600) + 100) * width / css))  # blank_canvas's: only its size is used
+        if width * height > LIVE_PIXELS:
+            smaller = max(100, int(width * (LIVE_PIXELS / (width * height)) ** 0.5))
+            width, height = smaller, max(1, round(round(height * css / width) * smaller / css))
+        size = (width, height)
+        align = render.Alignment(dpr=width / css, css_width=css, shift_px=float(view.display.shift))
+    made = _live_layer((size, align), jpeg, shot is None, view, nums, labels, t, title)
     made.seconds = time.perf_counter() - started
     return made
+
+
+#: A live map's JPEG budget is rounded down to this step, so views whose numbers take a little more or less
+#: room (another segment, other dates) share one encode of the screenshot instead of one each.
+PICTURE_BYTES_STEP = 100_000
+
+
+@dataclass(frozen=True)
+class LivePicture:
+    """A screenshot as the browser paints live maps on it: its JPEG, the size it is painted at, and where the
+    data lands on it."""
+
+    jpeg: bytes
+    size: tuple[int, int]
+    align: render.Alignment
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.jpeg)
+
+
+def live_picture(shot: Screenshot, display: MapSettings, budget: int) -> LivePicture:
+    """The screenshot's JPEG for live maps, encoded once per server for its alignment and byte budget: a segment,
+    date or map-type change on the same picture encodes nothing."""
+    alignment = (display.dpr, display.shift, display.crop_top, display.crop_bottom)
+    found: LivePicture = memory().get_or_load(
+        ("live-picture", shot.sha256, alignment, budget), lambda: _encode_picture(shot, display, budget)
+    )
+    return found
+
+
+def _encode_picture(shot: Screenshot, display: MapSettings, budget: int) -> LivePicture:
+    with picture_work:
+        image, align = canvas(shot, display, 0, "desktop")
+        top, bottom = align.rows(image.height)
+        jpeg = preview_jpeg(image.crop((0, top, image.width, bottom)), image.width, budget)
+    width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
+    if width >= image.width:
+        return LivePicture(jpeg, image.size, align)
+    size = (width, max(1, round(image.height * width / image.width)))
+    return LivePicture(jpeg, size, display.alignment(shot.width, shot.height, width / shot.width))
 
 
 def live_on(base: Preview, view: View, nums: Numbers, labels: Mapping[str, str], t: Translator, title: str) -> Preview:
