@@ -119,10 +119,34 @@ _MEMORY_LOCK = threading.Lock()
 
 DEFAULT_BUDGET = 400 * 1024**2
 
-#: Renders and decodes of full-size pictures at once in this process; others wait their turn. Each holds a few
-#: copies of the page while it works (about 200 MB for a 1440 × 20,000 screenshot) outside the cache budget, so
-#: ten designers at once must not make ten; on two cores more at once would not finish sooner.
-picture_work = threading.BoundedSemaphore(2)
+
+class PictureWork:
+    """At most `slots` threads at once hold full-size pictures outside the cache; others wait their turn. Re-entrant
+    per thread: a job that needs a picture decoded (a screenshot the cache let go) decodes it in its own slot, so
+    two jobs waiting for a third slot can never block each other."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._free = threading.BoundedSemaphore(slots)
+        self._depth = threading.local()
+
+    def __enter__(self) -> None:
+        depth = getattr(self._depth, "value", 0)
+        if depth == 0:
+            self._free.acquire()
+        self._depth.value = depth + 1
+
+    def __exit__(self, *_exc: object) -> None:
+        self._depth.value -= 1
+        if self._depth.value == 0:
+            self._free.release()
+
+
+#: Renders and decodes of full-size pictures at once in this process. Each holds a few copies of the page while it
+#: works (about 200 MB for a 1440 × 20,000 screenshot) outside the cache budget, so ten designers at once must not
+#: make ten; on two cores more at once would not finish sooner. Sessions hold no pixels between jobs
+#: (heatmap/ui/shots.Shot), so the cache and these jobs are all the pictures a server holds.
+picture_work = PictureWork(2)
 
 
 def memory(budget_bytes: int | None = None) -> LoadOnce[Hashable, Any]:

@@ -21,6 +21,7 @@ import hashlib
 import io
 import struct
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
@@ -56,6 +57,26 @@ class ImageError(HeatmapError):
         self.reason = reason
         self.values = values
         super().__init__(MESSAGES[reason].format(**values))
+
+
+class PictureFile(Protocol):
+    """What saving a run needs of its screenshot: what it is and its file's bytes (a decoded Screenshot, or the
+    app's handle that reads them from the store when asked)."""
+
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
 
 
 @dataclass(frozen=True)

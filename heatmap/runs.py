@@ -31,8 +31,8 @@ from PIL import Image
 import heatmap
 from heatmap.drawing.encode import thumbnail_jpeg
 from heatmap.drawing.render import Alignment, Display
-from heatmap.errors import AlreadyExists, NotFound, StoreError
-from heatmap.images import Screenshot
+from heatmap.errors import AlreadyExists, HeatmapError, NotFound, StoreError
+from heatmap.images import PictureFile
 from heatmap.locations import Location, check_separate, parse_location
 from heatmap.statistics.metrics import BandTable, ClickGrid
 from heatmap.stores.base import Store
@@ -175,7 +175,7 @@ def save_run(
     png: bytes,
     bands: BandTable,
     *,
-    screenshot: Screenshot | None = None,
+    screenshot: PictureFile | None = None,
     clicks: ClickGrid | None = None,
     exports: Sequence[Mapping[str, Any]] = (),
     warnings: Sequence[str] = (),
@@ -200,7 +200,8 @@ def save_run(
             "height": screenshot.height,
         }
         with contextlib.suppress(AlreadyExists):  # content-addressed: already stored = the same picture
-            store.create(screenshot.key, screenshot.data, screenshot.content_type)
+            if not _holds(store, screenshot.key):  # then its bytes need not be read (the app reads them when asked)
+                store.create(screenshot.key, screenshot.data, screenshot.content_type)
 
     files: list[tuple[str, bytes, str]] = [("heatmap.png", png, "image/png"), ("bands.csv", bands.to_csv(), "text/csv")]
     if thumbnail := _thumbnail(png):
@@ -301,3 +302,10 @@ def list_runs(store: Store, page: str | None = None, limit: int = 20, before: st
             more = index + 1 < len(candidates)
             return RunList(found, rid if more else None)
     return RunList(found, None)
+
+
+def _holds(store: Store, key: str) -> bool:
+    try:
+        return any(info.key == key for info in store.list(key))
+    except HeatmapError:  # an output folder not made yet holds nothing; a real failure shows on the write
+        return False

@@ -14,9 +14,8 @@ import pytest
 from PIL import Image
 
 from heatmap.drawing import live, render
-from heatmap.images import load_screenshot
 from heatmap.statistics.metrics import REACH_LEVELS
-from tests.test_memory_budget import caching_home
+from tests.test_memory_budget import caching_home, shot_of
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +102,7 @@ def test_another_segment_on_the_same_screenshot_encodes_no_new_picture(demo: tup
 
     view, nums = demo
     home = caching_home()
-    shot = load_screenshot((ensure_demo(home) / "screenshots" / "home__desktop.png").read_bytes())
+    shot = shot_of((ensure_demo(home) / "screenshots" / "home__desktop.png").read_bytes())
     engine = load_dataset(LocalStore(ensure_demo(home)))
     mobile = view.with_(where={"deviceCategory": ["mobile"]})  # type: ignore[attr-defined]
     other = numbers(engine, mobile)
@@ -161,7 +160,7 @@ def test_a_tall_noisy_page_stays_within_the_payload_budget(demo: tuple[object, o
     noise = np.random.default_rng(7).integers(0, 256, (20_000, 1440, 3), dtype=np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(noise).save(buffer, format="PNG", compress_level=0)
-    shot = load_screenshot(buffer.getvalue(), page_shape=True)
+    shot = shot_of(buffer.getvalue())
     shown = mapview.live_preview(shot, view, nums, figures.hover_labels(Translator("en"), 100))  # type: ignore[arg-type]
     assert viewer.payload_bytes(viewer.viewer_html([shown.layer])) <= 2_000_000
     picture = Image.open(io.BytesIO(shown.layer.jpeg))

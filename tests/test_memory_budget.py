@@ -88,6 +88,60 @@ def test_a_screenshot_larger_than_the_budget_is_refused_in_one_sentence(budget: 
     assert budget.size == 0
 
 
+def test_a_session_holds_a_screenshots_handle_never_its_pixels(budget: LoadOnce) -> None:
+    """Ten designers' runs can wait a long time for a picture job: what they hold meanwhile is a handle, so the
+    decoded pages alive are the cache's and the running jobs', never one per waiting session."""
+    import gc
+    import hashlib
+    import weakref
+
+    from heatmap.ui.shots import Shot, decoded
+
+    raw = png(400, 1200)
+    reads: list[int] = []
+
+    def read() -> bytes:
+        reads.append(1)
+        return raw
+
+    sha = hashlib.sha256(raw).hexdigest()
+    shot = Shot.of(decoded(sha, read), read)
+    assert (shot.width, shot.height, shot.format, shot.key) == (400, 1200, "png", f"screenshots/{sha}.png")
+    alive = weakref.ref(shot.pixels())
+    budget.clear()  # the cache lets it go (another designer's pictures came in)
+    gc.collect()
+    assert alive() is None, "the handle kept the decoded page alive"
+    assert shot.pixels().image.size == (400, 1200) and len(reads) == 2, "decoded again from its bytes"
+    assert shot.data == raw and len(reads) == 3
+
+
+def test_picture_jobs_decode_inside_their_own_slot() -> None:
+    """A job that needs a screenshot the cache let go decodes it in the slot it holds: two jobs doing so at once
+    with both slots taken finish (a plain semaphore would leave both waiting for a third slot)."""
+    import threading
+
+    from heatmap.caching import PictureWork
+
+    work = PictureWork(2)
+    inside = threading.Barrier(2, timeout=5)
+    done: list[int] = []
+
+    def job(number: int) -> None:
+        with work:
+            inside.wait()  # both slots are held now
+            with work:  # the decode inside the job
+                done.append(number)
+
+    threads = [threading.Thread(target=job, args=(n,), daemon=True) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(done) == [0, 1]
+    with work, work:  # and the slots were all given back: both can be taken again
+        pass
+
+
 def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) -> None:
     from heatmap.demo import ensure_demo
     from heatmap.engines.local import load_dataset
@@ -100,7 +154,7 @@ def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) ->
     engine = load_dataset(LocalStore(ensure_demo(caching_home())))
     last = engine.catalog.days[-1]
     view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
-    shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
+    shot = shot_of(png(1440, 3000, (240, 240, 240)))
     labels = figures.hover_labels(Translator("en"), 100)
     first = mapview.live_preview(shot, view, numbers(engine, view), labels)
     again = mapview.live_preview(shot, view, numbers(engine, view), labels)  # another session, same link
@@ -130,7 +184,7 @@ def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkey
     last = engine.catalog.days[-1]
     view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
     nums = numbers(engine, view)
-    shot = load_screenshot(png(1440, 3000, (240, 240, 240)), page_shape=True)
+    shot = shot_of(png(1440, 3000, (240, 240, 240)))
     active, most, lock = [0], [0], threading.Lock()
     draw = pictures.draw
 
@@ -157,6 +211,15 @@ def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkey
     for session in sessions:
         session.join()
     assert most[0] == 2
+
+
+def shot_of(data: bytes) -> object:
+    """A screenshot as the app's sessions hold it (heatmap/ui/shots.Shot): its pixels in the process's cache."""
+    import hashlib
+
+    from heatmap.ui import shots
+
+    return shots.Shot.of(shots.decoded(hashlib.sha256(data).hexdigest(), lambda: data), lambda: data)
 
 
 def caching_home() -> str:

@@ -241,7 +241,7 @@ def _maps(
     nums_a: Numbers,
     nums_b: Numbers,
     comparison: compare.Comparison,
-    shot: Any,
+    shot: shots.Shot | None,
     device: str,
     overlap: bool,
 ) -> None:

@@ -14,7 +14,6 @@ from streamlit.errors import StreamlitAPIException
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError, HeatmapError
-from heatmap.images import Screenshot
 from heatmap.templates import Templates
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.i18n import Translator
@@ -91,7 +90,7 @@ def _expanded(
     return {**stored, **{k: v for k, v in rest.items() if k == "lang"}}, [*problems, *capped]
 
 
-def _guess_dpr(shot: Screenshot, data_height: int) -> float:
+def _guess_dpr(shot: shots.Shot, data_height: int) -> float:
     """The device-pixel ratio that makes the screenshot as tall as the data reaches (1 without data)."""
     if data_height <= 0:
         return 1.0
@@ -223,7 +222,7 @@ def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:
         st.session_state[f"{P}{key}"] = 0
 
 
-def _map(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str) -> bool:
+def _map(ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None, device: str) -> bool:
     """The overlay, or the low-data guard instead of it. True when a map is shown."""
     t = ctx.t
     minimum = ctx.settings.min_page_views
@@ -283,7 +282,7 @@ def _run_notes(t: Any, nums: Numbers) -> list[page.Notice]:
     return notes
 
 
-def _shot_notes(ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None) -> list[page.Notice]:
+def _shot_notes(ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None) -> list[page.Notice]:
     """No screenshot, or one whose height does not match how far the data reaches (only over a map)."""
     t = ctx.t
     if nums.n < ctx.settings.min_page_views:

@@ -23,11 +23,10 @@ from PIL import Image
 from heatmap.caching import memory, picture_work
 from heatmap.drawing import live, render
 from heatmap.drawing.encode import preview_jpeg
-from heatmap.images import Screenshot
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
 from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import STRINGS, Translator
-from heatmap.ui.shots import PREVIEW_WIDTH, downscaled
+from heatmap.ui.shots import PREVIEW_WIDTH, Shot, downscaled
 from heatmap.ui.widgets import segment_label
 from heatmap.usecases import pictures
 from heatmap.usecases.numbers import Numbers
@@ -72,14 +71,14 @@ class Preview:
 
 
 def canvas(
-    shot: Screenshot | None, display: MapSettings, data_height: int, device: str, full: bool = False
+    shot: Shot | None, display: MapSettings, data_height: int, device: str, full: bool = False
 ) -> tuple[Image.Image, render.Alignment]:
     """The picture to paint on and its alignment: the screenshot (downscaled for the browser unless `full`),
-    or a plain page as tall as the data when there is no screenshot."""
+    or a plain page as tall as the data when there is no screenshot. In a picture job (caching.picture_work)."""
     if shot is not None:
         if full:
-            return shot.image, display.alignment(shot.width, shot.height)
-        small = downscaled(shot.sha256, min(PREVIEW_WIDTH, shot.width), shot.image)
+            return shot.pixels().image, display.alignment(shot.width, shot.height)
+        small = downscaled(shot, min(PREVIEW_WIDTH, shot.width))
         return small, display.alignment(shot.width, shot.height, small.width / shot.width)
     css_w = CANVAS_WIDTHS.get(device, 1440)
     width = css_w if full else min(PREVIEW_WIDTH, css_w)
@@ -87,7 +86,7 @@ def canvas(
     return image, render.Alignment(dpr=width / css_w, css_width=css_w, shift_px=float(display.shift))
 
 
-def _once(name: str, shot: Screenshot | None, view: View, parts: tuple[Any, ...], load: Any) -> Preview:
+def _once(name: str, shot: Shot | None, view: View, parts: tuple[Any, ...], load: Any) -> Preview:
     """A map rendered once per server for everything that decides it: the screenshot, the view's link and
     `parts`; sessions asking for it at once wait for the one render."""
     key = (name, shot.sha256 if shot is not None else None, _link_key(view), *parts)
@@ -123,7 +122,7 @@ NO_COLOUR = MapSettings()  # the colour settings a live map's cache key leaves o
 
 
 def live_preview(
-    shot: Screenshot | None,
+    shot: Shot | None,
     view: View,
     nums: Numbers,
     labels: Mapping[str, str],
@@ -153,7 +152,7 @@ def _colourless(view: View) -> View:
 
 
 def _live_preview(
-    shot: Screenshot | None,
+    shot: Shot | None,
     view: View,
     nums: Numbers,
     labels: Mapping[str, str],
@@ -210,7 +209,7 @@ class LivePicture:
         return len(self.jpeg)
 
 
-def live_picture(shot: Screenshot, display: MapSettings, budget: int) -> LivePicture:
+def live_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
     """The screenshot's JPEG for live maps, encoded once per server for its alignment and byte budget: a segment,
     date or map-type change on the same picture encodes nothing."""
     alignment = (display.dpr, display.shift, display.crop_top, display.crop_bottom)
@@ -220,7 +219,7 @@ def live_picture(shot: Screenshot, display: MapSettings, budget: int) -> LivePic
     return found
 
 
-def _encode_picture(shot: Screenshot, display: MapSettings, budget: int) -> LivePicture:
+def _encode_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
     with picture_work:
         image, align = canvas(shot, display, 0, "desktop")
         top, bottom = align.rows(image.height)
@@ -313,7 +312,7 @@ def live_difference(
 
 
 def full_png(
-    shot: Screenshot | None,
+    shot: Shot | None,
     view: View,
     nums: Numbers,
     device: str = "desktop",
@@ -327,7 +326,7 @@ def full_png(
 
 
 def _render_map(
-    shot: Screenshot | None,
+    shot: Shot | None,
     view: View,
     nums: Numbers,
     device: str,

@@ -11,7 +11,6 @@ import streamlit as st
 
 from heatmap import runs
 from heatmap.errors import HeatmapError
-from heatmap.images import Screenshot
 from heatmap.ui import data, mapview, page, shots, widgets
 from heatmap.ui.page import PageContext
 from heatmap.usecases import links
@@ -50,7 +49,7 @@ def run_params(record: Any) -> dict[str, list[str]]:
 
 
 def save(
-    ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str, name: str = "", note: str = ""
+    ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None, device: str, name: str = "", note: str = ""
 ) -> Any:
     """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
     assert view.page and view.start and view.end
@@ -69,22 +68,14 @@ def save(
 
 
 def _png_when_clicked(
-    ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str
+    ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None, device: str
 ) -> Callable[[], bytes]:
     """The full PNG, made when the button is clicked. Streamlit keeps this callable as long as it keeps the
-    session (two minutes past a closed tab, for a reconnect: heatmap/ui/sessions.py): it holds the screenshot's
-    sha256 and where it is stored, never its pixels, so no session keeps a decoded page outside the cache budget."""
+    session (two minutes past a closed tab, for a reconnect: heatmap/ui/sessions.py): it holds the
+    screenshot's handle (shots.Shot: where its bytes are, never its pixels), so no session keeps a decoded page
+    outside the cache budget."""
     t = ctx.t
-    if shot is None:
-        return lambda: mapview.full_png(None, view, nums, device, t=t)
-    sha = shot.sha256
-    unstored = st.session_state.get("_uploads", {}).get(sha)  # an upload the output store refused
-    output, s3, demo = ctx.output, ctx.settings.s3, ctx.demo
-
-    def read() -> bytes | None:
-        return unstored if unstored is not None else data.shot_bytes(sha, output, s3, demo)
-
-    return lambda: mapview.full_png(shots.decoded(sha, read), view, nums, device, t=t)
+    return lambda: mapview.full_png(shot, view, nums, device, t=t)
 
 
 def ctx_store(ctx: PageContext) -> Any:
@@ -92,7 +83,7 @@ def ctx_store(ctx: PageContext) -> Any:
 
 
 def save_and_share(
-    ctx: PageContext, view: View, nums: Numbers, shot: Screenshot | None, device: str, shown: bool
+    ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None, device: str, shown: bool
 ) -> None:
     t = ctx.t
     params = view_query(view)
@@ -146,7 +137,7 @@ def _downloads(
     ctx: PageContext,
     view: View,
     nums: Numbers,
-    shot: Screenshot | None,
+    shot: shots.Shot | None,
     device: str,
     shown: bool,
     params: dict[str, list[str]],

@@ -16,7 +16,7 @@ from PIL import Image
 from heatmap.caching import memory, picture_work, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
-from heatmap.images import ImageError, Screenshot, load_screenshot
+from heatmap.images import CONTENT_TYPES, EXTENSIONS, ImageError, Screenshot, load_screenshot
 from heatmap.ui import data, sessions
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
@@ -29,11 +29,49 @@ MAX_UPLOAD_MB = 50
 MAX_UPLOADS_KEPT = 3
 
 
+@dataclass(frozen=True)
+class Shot:
+    """A screenshot as a session holds it: what it is and where its bytes are, never its pixels. A session's run
+    can wait a long time for a picture job while ten designers work; holding the decoded page all that while (about
+    100 MB for 1440 × 20,000) would put every waiting session's picture outside the memory budget. `pixels()`
+    gives the decoded screenshot from the process's cache (decoding it again if the cache let it go): call it in
+    a picture job (caching.picture_work) and let it go when the job ends."""
+
+    sha256: str
+    width: int
+    height: int
+    format: str
+    read: Callable[[], bytes | None] = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, shot: Screenshot, read: Callable[[], bytes | None]) -> Shot:
+        return cls(shot.sha256, shot.width, shot.height, shot.format, read)
+
+    def pixels(self) -> Screenshot:
+        return decoded(self.sha256, self.read)
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes, read when asked (saving a run stores them)."""
+        raw = self.read()
+        if raw is None:
+            raise NotFound(f"screenshot {self.sha256[:12]} is not stored")
+        return raw
+
+    @property
+    def key(self) -> str:
+        return f"screenshots/{self.sha256}.{EXTENSIONS[self.format]}"
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
+
+
 @dataclass
 class Chosen:
     """The screenshot in use (None: data only), where it came from, and notes for the user."""
 
-    shot: Screenshot | None = None
+    shot: Shot | None = None
     source: str = "none"
     notes: list[str] = field(default_factory=list)
 
@@ -65,31 +103,41 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
     return shot
 
 
-def downscaled(sha: str, width: int, image: Image.Image) -> Image.Image:
-    """The screenshot at `width` px (aspect kept): the browser preview is rendered from this, not the original."""
-    if image.width <= width:
-        return image
+def downscaled(shot: Shot, width: int) -> Image.Image:
+    """The screenshot at `width` px (aspect kept): the browser preview is rendered from this, not the original.
+    In a picture job: it may need the original's pixels."""
+    if shot.width <= width:
+        return shot.pixels().image
 
     def shrink() -> Image.Image:
+        image = shot.pixels().image
         height = max(1, round(image.height * width / image.width))
         return image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
 
-    small: Image.Image = memory().get_or_load(("downscaled", sha, width), shrink)
+    small: Image.Image = memory().get_or_load(("downscaled", shot.sha256, width), shrink)
     return small
 
 
-def by_sha(ctx: PageContext, sha: str) -> Screenshot | None:
+def by_sha(ctx: PageContext, sha: str) -> Shot | None:
     """A screenshot by sha256: this session's uploads, the output store, or the demo folder."""
-    uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
-    if sha in uploads:
-        return decoded(sha, lambda: uploads[sha])
+    read = reader(ctx, sha)
     try:
-        return decoded(sha, lambda: data.shot_bytes(sha, ctx.output, ctx.settings.s3, ctx.demo))
+        return Shot.of(decoded(sha, read), read)
     except NotFound:
         return None
     except ImageError as exc:
         log.warning("stored screenshot %s is not usable: %s", sha[:12], exc)
         return None
+
+
+def reader(ctx: PageContext, sha: str) -> Callable[[], bytes | None]:
+    """Where screenshot `sha`'s bytes are: an upload the output store refused (kept by this session), else the
+    output store or the demo folder. Holds no bytes itself."""
+    unstored = st.session_state.get("_uploads", {}).get(sha)
+    if unstored is not None:
+        return lambda: unstored
+    output, s3, demo = ctx.output, ctx.settings.s3, ctx.demo
+    return lambda: data.shot_bytes(sha, output, s3, demo)
 
 
 def demo_sha(demo: str, page: str | None, device: str) -> str | None:
@@ -190,12 +238,12 @@ def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chose
                 sentence = t("shot.bad", error=error).rstrip(".。") + ("。" if t.lang == "ja" else ".")
                 st.error(f"{sentence}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
-            chosen.shot = shot
             if not _keep(ctx, shot):  # not stored: this session keeps its last few such files itself
                 uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
                 uploads[sha] = raw
                 for old in list(uploads)[:-MAX_UPLOADS_KEPT]:
                     uploads.pop(old, None)
+            chosen.shot = Shot.of(shot, reader(ctx, sha))
     elif source == "stored":
         info = {s.sha: s for s in data.stored_shots(output, s3)}
         stored = list(info)

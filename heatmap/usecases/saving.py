@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from heatmap.drawing.render import Alignment
-from heatmap.images import Screenshot
+from heatmap.images import PictureFile
 from heatmap.runs import RunParams
 from heatmap.usecases.view import View, view_query
 
 
-def params_for(view: View, shot: Screenshot | None, name: str = "", note: str = "") -> RunParams:
+def params_for(view: View, shot: PictureFile | None, name: str = "", note: str = "") -> RunParams:
     """The saved facts of `view`: its selection, how it was drawn on `shot`, and the link parameters that reopen
     it exactly (display settings included), whichever of the app or the CLI saved it."""
     assert view.page is not None and view.start is not None and view.end is not None
