@@ -5,9 +5,10 @@ share (pages, screenshots, previews, thumbnails), each entry measured by `sizeof
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
@@ -121,32 +122,55 @@ DEFAULT_BUDGET = 400 * 1024**2
 
 
 class PictureWork:
-    """At most `slots` threads at once hold full-size pictures outside the cache; others wait their turn. Re-entrant
-    per thread: a job that needs a picture decoded (a screenshot the cache let go) decodes it in its own slot, so
-    two jobs waiting for a third slot can never block each other."""
+    """Full-size picture jobs (decode, render, encode) admitted by the bytes they hold outside the cache: a job
+    of `pixels` holds about BYTES_PER_PIXEL times that (the picture and its painted or decoded copy). Jobs run
+    together while their bytes fit `limit` (default: half the cache budget); one job always runs, however large.
+    A 1440 × 20,000 page (about 170 MB) works alone under a 400 MB budget, while several ordinary pages share it.
+    Re-entrant per thread: a job that needs a screenshot the cache let go decodes it in its own admission."""
 
-    def __init__(self, slots: int) -> None:
-        self.slots = slots
-        self._free = threading.BoundedSemaphore(slots)
+    BYTES_PER_PIXEL = 6  # two RGB copies
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._limit = limit
+        self._ready = threading.Condition()
+        self._held = 0  # bytes of the jobs running
+        self._jobs = 0
+        self.most = 0  # the most bytes ever held at once (tests, Data health)
         self._depth = threading.local()
 
-    def __enter__(self) -> None:
+    @property
+    def limit(self) -> int:
+        return self._limit if self._limit is not None else int(memory().maxsize) // 2
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    @contextlib.contextmanager
+    def __call__(self, pixels: int) -> Iterator[None]:
         depth = getattr(self._depth, "value", 0)
+        cost = max(0, pixels) * self.BYTES_PER_PIXEL
         if depth == 0:
-            self._free.acquire()
+            with self._ready:
+                self._ready.wait_for(lambda: self._jobs == 0 or self._held + cost <= self.limit)
+                self._held += cost
+                self._jobs += 1
+                self.most = max(self.most, self._held)
         self._depth.value = depth + 1
+        try:
+            yield
+        finally:
+            self._depth.value = depth
+            if depth == 0:
+                with self._ready:
+                    self._held -= cost
+                    self._jobs -= 1
+                    self._ready.notify_all()
 
-    def __exit__(self, *_exc: object) -> None:
-        self._depth.value -= 1
-        if self._depth.value == 0:
-            self._free.release()
 
-
-#: Renders and decodes of full-size pictures at once in this process. Each holds a few copies of the page while it
-#: works (about 200 MB for a 1440 × 20,000 screenshot) outside the cache budget, so ten designers at once must not
-#: make ten; on two cores more at once would not finish sooner. Sessions hold no pixels between jobs
-#: (heatmap/ui/shots.Shot), so the cache and these jobs are all the pictures a server holds.
-picture_work = PictureWork(2)
+#: The process's picture jobs. Sessions hold no pixels between jobs (heatmap/ui/shots.Shot), so the cache and
+#: these jobs are all the pictures a server holds.
+picture_work = PictureWork()
 
 
 def memory(budget_bytes: int | None = None) -> LoadOnce[Hashable, Any]:

@@ -159,6 +159,22 @@ def _open(data: bytes, kind: str) -> ImageFile.ImageFile:
     return WebPImagePlugin.WebPImageFile(stream)
 
 
+def declared_pixels(data: bytes) -> int:
+    """Pixels a file says it holds, from its header alone (0 when it cannot say): what decoding it will cost,
+    known before it is decoded."""
+    kind = sniff_format(data)
+    try:
+        if kind == "webp":
+            width, height = _webp_size(data)
+        elif kind is not None:
+            width, height = _open(data, kind).size
+        else:
+            return 0
+    except Exception:  # a damaged header: load_screenshot says what is wrong
+        return 0
+    return max(0, width) * max(0, height)
+
+
 def is_truncated(data: bytes, kind: str) -> bool:
     """The file ends before its format's end marker (PNG IEND, JPEG EOI, WebP RIFF length)."""
     if kind == "png":

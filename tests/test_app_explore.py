@@ -252,6 +252,8 @@ def test_japanese_from_the_browser_locale_and_from_the_link(app_env: AppEnv) -> 
     at = run({"lang": "ja"})
     assert at.metric[0].label == "ページビュー"
     assert qp(at)["lang"] == ["ja"]
+    segments = [m for m in at.multiselect if m.key.startswith("x_seg_")]
+    assert segments and all(m.proto.select_all == 0 for m in segments), "Streamlit's English 'Select all' is hidden"
     at.radio(key="lang").set_value("en").run()
     assert at.metric[0].label == "Page views" and qp(at)["lang"] == ["en"]
 

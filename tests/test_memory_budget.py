@@ -115,21 +115,21 @@ def test_a_session_holds_a_screenshots_handle_never_its_pixels(budget: LoadOnce)
     assert shot.data == raw and len(reads) == 3
 
 
-def test_picture_jobs_decode_inside_their_own_slot() -> None:
-    """A job that needs a screenshot the cache let go decodes it in the slot it holds: two jobs doing so at once
-    with both slots taken finish (a plain semaphore would leave both waiting for a third slot)."""
+def test_picture_jobs_decode_inside_their_own_admission() -> None:
+    """A job that needs a screenshot the cache let go decodes it within its own admission: two jobs doing so at
+    once, with no room left for a third, finish (waiting for room they hold themselves would block both)."""
     import threading
 
     from heatmap.caching import PictureWork
 
-    work = PictureWork(2)
+    work = PictureWork(limit=12 * 100)  # two jobs of 100 pixels (600 bytes each) fit, no more
     inside = threading.Barrier(2, timeout=5)
     done: list[int] = []
 
     def job(number: int) -> None:
-        with work:
-            inside.wait()  # both slots are held now
-            with work:  # the decode inside the job
+        with work(100):
+            inside.wait()  # both are in: the limit is reached
+            with work(100):  # the decode inside the job
                 done.append(number)
 
     threads = [threading.Thread(target=job, args=(n,), daemon=True) for n in range(2)]
@@ -137,9 +137,36 @@ def test_picture_jobs_decode_inside_their_own_slot() -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    assert sorted(done) == [0, 1]
-    with work, work:  # and the slots were all given back: both can be taken again
-        pass
+    assert sorted(done) == [0, 1] and work.held == 0 and work.most == 1200
+
+
+@pytest.mark.parametrize(("pixels", "together"), [(100, 4), (150, 2), (250, 1), (10_000, 1)])
+def test_picture_jobs_run_together_while_their_bytes_fit(pixels: int, together: int) -> None:
+    """Jobs are admitted by the bytes they hold (6 a pixel): as many at once as fit the limit, and one alone
+    when it is larger than the limit (a screenshot the cache admitted is always drawn)."""
+    import threading
+    import time
+
+    from heatmap.caching import PictureWork
+
+    work = PictureWork(limit=2400)
+    active, most, lock = [0], [0], threading.Lock()
+
+    def job() -> None:
+        with work(pixels):
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            time.sleep(0.1)
+            with lock:
+                active[0] -= 1
+
+    threads = [threading.Thread(target=job) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert most[0] == together and work.held == 0
 
 
 def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) -> None:
@@ -167,8 +194,12 @@ def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) ->
     assert mapview.live_preview(shot, segment, numbers(engine, segment), labels) is not first
 
 
-def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each render holds copies of the page outside the cache budget: eight sessions at once make two at a time."""
+@pytest.mark.parametrize(("budget_mb", "together"), [(20, 1), (120, 2)])
+def test_renders_at_once_hold_no_more_than_half_the_budget(
+    budget_mb: int, together: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each render holds copies of the page outside the cache budget (26 MB for 1440 × 3,000): eight sessions at
+    once render as many at a time as fit half the budget, one when none fits."""
     import threading
     import time
 
@@ -180,6 +211,7 @@ def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkey
     from heatmap.usecases.numbers import numbers
     from heatmap.usecases.view import MapSettings, View
 
+    caching.memory(budget_mb * 1024**2)
     engine = load_dataset(LocalStore(ensure_demo(caching_home())))
     last = engine.catalog.days[-1]
     view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
@@ -210,7 +242,8 @@ def test_no_more_than_two_pictures_are_rendered_at_once(budget: LoadOnce, monkey
         session.start()
     for session in sessions:
         session.join()
-    assert most[0] == 2
+    caching.memory(caching.DEFAULT_BUDGET)
+    assert most[0] == together
 
 
 def shot_of(data: bytes) -> object:

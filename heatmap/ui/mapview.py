@@ -220,7 +220,7 @@ def live_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
 
 
 def _encode_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
-    with picture_work:
+    with picture_work(shot.width * shot.height):
         image, align = canvas(shot, display, 0, "desktop")
         top, bottom = align.rows(image.height)
         jpeg = preview_jpeg(image.crop((0, top, image.width, bottom)), image.width, budget)
@@ -320,7 +320,10 @@ def full_png(
     t: Translator = EN,
 ) -> bytes:
     """The full-resolution PNG with the legend burned in (for saving and downloading)."""
-    with picture_work:
+    data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
+    width = CANVAS_WIDTHS.get(device, 1440)
+    pixels = shot.width * shot.height if shot is not None else width * (max(data_height, 600) + 100)
+    with picture_work(pixels):
         png: bytes = _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
     return png
 

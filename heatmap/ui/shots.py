@@ -16,7 +16,7 @@ from PIL import Image
 from heatmap.caching import memory, picture_work, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
-from heatmap.images import CONTENT_TYPES, EXTENSIONS, ImageError, Screenshot, load_screenshot
+from heatmap.images import CONTENT_TYPES, EXTENSIONS, ImageError, Screenshot, declared_pixels, load_screenshot
 from heatmap.ui import data, sessions
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
@@ -90,7 +90,7 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
         raw = read()
         if raw is None:
             raise NotFound(f"screenshot {sha[:12]} is not stored")
-        with picture_work:
+        with picture_work(declared_pixels(raw)):
             shot = load_screenshot(raw, page_shape=True)
         budget = int(memory().maxsize)
         if sizeof(shot) > budget:

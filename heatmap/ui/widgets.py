@@ -193,6 +193,7 @@ def segment_filters(
             key=f"{prefix}{key_prefix}{dim}",
             placeholder=t("filters.segment_any"),
             format_func=functools.partial(t.value, dim),
+            select_all=False,  # every value is the same view as none, and Streamlit's "Select all" is English only
         )
         if chosen:
             where[dim] = tuple(chosen)
