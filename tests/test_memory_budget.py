@@ -308,3 +308,17 @@ def test_freed_buffers_go_back_to_the_system_once_the_threshold_is_pinned() -> N
 
     assert retained_mb("default") > 200  # why the app pins it: 320 MB of freed buffers stay resident
     assert retained_mb("pinned") < 20
+
+
+def test_a_shown_map_leaves_no_copy_of_its_page_in_urllibs_cache() -> None:
+    """st.iframe asks urllib whether the viewer's HTML is a URL, and CPython's urlsplit keeps its last 128
+    arguments: without clearing, each map shown (2 MB) stayed alive there, the soak's growth."""
+    from urllib.parse import urlsplit
+
+    from heatmap.ui import mapview
+
+    if not hasattr(urlsplit, "cache_info"):
+        pytest.skip("this Python's urlsplit keeps no cache")
+    for number in range(3):
+        mapview.show_frame(f"<!doctype html><p>{number}</p>" + "x" * 2_000_000, 500, "map")
+        assert urlsplit.cache_info().currsize == 0

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import polars as pl
@@ -377,10 +378,20 @@ def show_viewer(
         layers, marks, viewer_labels(t), name=name, start=asdict(start) if start else None, link=link,
         remember=page_path or "", minimap=minimap, opening=opening, controls=controls,
     )  # fmt: skip
-    height = viewer.DEFAULT_HEIGHT
     with st.container(key=name):
-        st.iframe(html, height=height, alt=t("viewer.map"))
+        show_frame(html, viewer.DEFAULT_HEIGHT, t("viewer.map"))
     return viewer.payload_bytes(html)
+
+
+def show_frame(html: str, height: int, alt: str) -> None:
+    """`html` in an iframe. st.iframe first asks urllib whether its argument is a URL, and CPython's `urlsplit`
+    keeps its last 128 answers with their arguments: every map shown (about 2 MB of HTML, held twice) stayed
+    alive in that cache, 2.5 MB more per interaction in a long session until 128 were held (benchmarks/load.py's
+    soak). The cache is emptied once the frame is made."""
+    st.iframe(html, height=height, alt=alt)
+    forget = getattr(urlsplit, "cache_clear", None)  # a Python without the cache has nothing to forget
+    if forget is not None:
+        forget()
 
 
 def show_numbers(t: Translator, nums: Numbers, kind: str) -> None:
