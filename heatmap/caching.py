@@ -135,7 +135,7 @@ class PictureWork:
         self._ready = threading.Condition()
         self._held = 0  # bytes of the jobs running
         self._jobs = 0
-        self.most = 0  # the most bytes ever held at once (tests, Data health)
+        self.most = 0  # the most bytes ever held at once
         self._depth = threading.local()
 
     @property

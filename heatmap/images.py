@@ -111,8 +111,12 @@ class Screenshot:
 
     @property
     def key(self) -> str:
-        """Content-addressed key in an output store: the same picture is stored once."""
-        return f"screenshots/{self.sha256}.{self.ext}"
+        return screenshot_key(self.sha256, self.format)
+
+
+def screenshot_key(sha256: str, kind: str) -> str:
+    """Content-addressed key in an output store: the same picture is stored once."""
+    return f"screenshots/{sha256}.{EXTENSIONS[kind]}"
 
 
 def sniff_format(data: bytes) -> str | None:

@@ -224,7 +224,7 @@ def _encode_picture(shot: Shot, display: MapSettings, budget: int) -> LivePictur
     with picture_work(shot.width * shot.height):
         image, align = canvas(shot, display, 0, "desktop")
         top, bottom = align.rows(image.height)
-        kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))  # no copy
+        kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
         jpeg = preview_jpeg(kept, image.width, budget)
     width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
     if width >= image.width:

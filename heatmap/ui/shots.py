@@ -16,7 +16,14 @@ from PIL import Image
 from heatmap.caching import memory, picture_work, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
-from heatmap.images import CONTENT_TYPES, EXTENSIONS, ImageError, Screenshot, declared_pixels, load_screenshot
+from heatmap.images import (
+    CONTENT_TYPES,
+    ImageError,
+    Screenshot,
+    declared_pixels,
+    load_screenshot,
+    screenshot_key,
+)
 from heatmap.ui import data, sessions
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
@@ -60,7 +67,7 @@ class Shot:
 
     @property
     def key(self) -> str:
-        return f"screenshots/{self.sha256}.{EXTENSIONS[self.format]}"
+        return screenshot_key(self.sha256, self.format)
 
     @property
     def content_type(self) -> str:
