@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import io
 import itertools
 import logging
@@ -85,12 +86,17 @@ def main() -> None:
 
     from heatmap.demo import ensure_demo
     from heatmap.engines.local import load_dataset
-    from heatmap.images import load_screenshot
     from heatmap.stores import open_store
     from heatmap.ui import figures, mapview
     from heatmap.ui.i18n import Translator
+    from heatmap.ui.shots import Shot, decoded
     from heatmap.usecases.numbers import numbers
     from heatmap.usecases.view import MapSettings, View
+
+    def load_screenshot(data: bytes) -> Shot:
+        """A screenshot as the app's sessions hold it: a handle, its pixels in the process's cache."""
+        sha = hashlib.sha256(data).hexdigest()
+        return Shot.of(decoded(sha, lambda: data), lambda: data)
 
     print(f"HEATMAP_HOME={home}")
     print("\n== first load on the demo data ==")
@@ -207,7 +213,7 @@ def main() -> None:
     print(f"segment change without the app's caches (exports parsed again): {time.perf_counter() - started:6.2f} s")
     shot, _ = shots["tall 1440x20000"]
     started = time.perf_counter()
-    naive_bytes = len(px.imshow(shot.image).to_json())
+    naive_bytes = len(px.imshow(shot.pixels().image).to_json())
     naive_time = time.perf_counter() - started
     plain = View(page="/", start=start, end=end)
     ours = mapview.live_preview(shot, plain, numbers(dataset, plain), labels).payload
