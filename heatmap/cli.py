@@ -229,8 +229,9 @@ def show_sql(args: argparse.Namespace) -> int:
     assert isinstance(engine, SqlEngine)
     catalog = engine.catalog
     start, end = view_dates(args, catalog)
-    page = settings.templates.named(args.page) or args.page
-    queries = engine.view_queries(page, start, end, parse_where(catalog.segments, args.where))
+    queries = engine.view_queries(
+        settings.templates.page(args.page), start, end, parse_where(catalog.segments, args.where)
+    )
     for number, query in enumerate(queries, start=1):
         if len(queries) > 1:  # too many runs for one query text: the view is the sum of the parts' rows
             print(f"-- part {number} of {len(queries)}; the view sums the parts' rows per event, band, y and x")

@@ -58,25 +58,26 @@ class Templates:
     def named(self, name: str) -> Template | None:
         return next((rule for rule in self.rules if rule.name == name), None)
 
+    def page(self, name: str) -> str | Template:
+        """What an engine is asked for a page name: the template of that name, else the path itself."""
+        return self.named(name) or name
+
     def of(self, path: str) -> str | None:
         """The template a path belongs to: its first matching rule's name."""
         return next((rule.name for rule in self.rules if re.search(rule.pattern, path)), None)
 
-    def counts(self, page_views: Mapping[str, int]) -> dict[str, tuple[int, int]]:
-        """Template -> (page views, paths) over `page_views` (path -> page views), busiest first; a template no
-        path matches is listed with zeros, so a link to it still opens (and says there is no data yet)."""
-        totals = {rule.name: [0, 0] for rule in self.rules}
+    def group(self, page_views: Mapping[str, int]) -> dict[str, tuple[tuple[str, int], ...]]:
+        """Template -> its paths with their page views, in the order of `page_views` (path -> page views, busiest
+        first), templates busiest first. Each path is matched once here, so the picker and a template's list of
+        paths never match again. A template no path matches is listed empty, so a link to it still opens (and
+        says there is no data yet)."""
+        groups: dict[str, list[tuple[str, int]]] = {rule.name: [] for rule in self.rules}
         for path, views in page_views.items():
             name = self.of(path)
             if name is not None:
-                totals[name][0] += views
-                totals[name][1] += 1
-        ordered = sorted(totals.items(), key=lambda item: -item[1][0])
-        return {name: (views, paths) for name, (views, paths) in ordered}
-
-    def paths(self, name: str, page_views: Mapping[str, int]) -> list[tuple[str, int]]:
-        """A template's paths with their page views, busiest first."""
-        return [(path, views) for path, views in page_views.items() if self.of(path) == name]
+                groups[name].append((path, views))
+        ordered = sorted(groups.items(), key=lambda item: -sum(views for _path, views in item[1]))
+        return {name: tuple(paths) for name, paths in ordered}
 
 
 def glob_pattern(glob: str) -> str:

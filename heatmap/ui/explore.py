@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -14,7 +14,6 @@ from streamlit.errors import StreamlitAPIException
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError, HeatmapError
-from heatmap.templates import Templates
 from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PAGES_BY_ID, PageContext
@@ -167,9 +166,11 @@ def main(ctx: PageContext) -> None:
         )  # fmt: skip
         with st.container(key="x_areas_box"):
             mapview.show_click_areas(t, nums, key="x_areas")
-    template = ctx.settings.templates.named(page_path) if page_path else None
-    names = [t("save.header"), t("curve.header"), t("table.header")] + ([t("template.paths")] if template else [])
-    save_tab, curve_tab, table_tab, *paths_tab = st.tabs(names)
+    template_paths = options.templates.get(page_path) if page_path else None  # the page is a template
+    extra = [t("template.paths")] if template_paths is not None else []
+    save_tab, curve_tab, table_tab, *paths_tab = st.tabs(
+        [t("save.header"), t("curve.header"), t("table.header"), *extra]
+    )
     with save_tab:
         saved.save_and_share(ctx, view, nums, chosen.shot, device, shown)
     with curve_tab:
@@ -177,18 +178,16 @@ def main(ctx: PageContext) -> None:
             mapview.show_curve(t, nums.bands, key="x_curve")
     with table_tab:
         mapview.show_table(t, nums.bands, key="x_table")
-    for tab in paths_tab:
-        with tab:
-            _template_paths(t, view, ctx.settings.templates, views)
+    if template_paths is not None:
+        with paths_tab[0]:
+            _template_paths(t, view, template_paths)
 
 
 TEMPLATE_PATHS_SHOWN = 100  # a template of the seed's job site holds tens of thousands of paths
 
 
-def _template_paths(t: Translator, view: View, templates: Templates, views: Mapping[str, int]) -> None:
+def _template_paths(t: Translator, view: View, paths: Sequence[tuple[str, int]]) -> None:
     """A template's busiest paths (page views over all dates), each a link to the same view of that path alone."""
-    assert view.page is not None
-    paths = templates.paths(view.page, views)
     shown = paths[:TEMPLATE_PATHS_SHOWN]
     st.caption(t("template.paths_caption", shown=f"{len(shown):,}", paths=f"{len(paths):,}"))
     path_col, views_col, open_col = t("template.path"), t("template.views"), t("template.open")

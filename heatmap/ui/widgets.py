@@ -44,17 +44,18 @@ def options_or_note(
 
 def _options(catalog: Catalog, templates: Templates = NO_TEMPLATES) -> tuple[Options, dict[str, int]]:
     days = catalog.days
-    counts = templates.counts(catalog.page_views) if catalog.page_views else {}
-    used = tuple(name for name, (_views, paths) in counts.items() if paths)
-    unused = tuple(name for name in counts if name not in used)  # listed last: a link to one still opens
+    groups = templates.group(catalog.page_views) if catalog.page_views else {}
+    used = tuple(name for name, paths in groups.items() if paths)
+    unused = tuple(name for name in groups if name not in used)  # listed last: a link to one still opens
     options = Options(
         pages=(*used, *catalog.page_views, *unused) if catalog.page_views else (),
         first_day=days[0] if days else None,
         last_day=days[-1] if days else None,
         segments=dict(catalog.segment_values),
-        templates=counts,
+        templates=groups,
     )
-    return options, {**dict(catalog.page_views), **{name: views for name, (views, _paths) in counts.items()}}
+    sums = {name: sum(views for _path, views in paths) for name, paths in groups.items()}
+    return options, {**dict(catalog.page_views), **sums}
 
 
 # --- seeding ------------------------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ def page_picker(t: Translator, prefix: str, options: Options, views: Mapping[str
         options.pages,
         key=f"{prefix}page",
         format_func=lambda p: (
-            t("filters.template_fmt", page=p, views=f"{views.get(p, 0):,}", paths=f"{options.templates[p][1]:,}")
+            t("filters.template_fmt", page=p, views=f"{views.get(p, 0):,}", paths=f"{len(options.templates[p]):,}")
             if p in options.templates
             else t("filters.page_fmt", page=p, views=f"{views.get(p, 0):,}")
         ),

@@ -32,8 +32,7 @@ def numbers(engine: Engine, view: View, templates: Templates = NO_TEMPLATES) -> 
     """The view's sums from the engine, then bands and clicks (fast: one page, no S3, no image work). A page
     named by one of `templates` is that template: the sums of its paths."""
     assert view.page is not None and view.start is not None and view.end is not None
-    page = templates.named(view.page) or view.page
-    sums = engine.view(page, view.start, view.end, view.where)
+    sums = engine.view(templates.page(view.page), view.start, view.end, view.where)
     bands = band_table(sums)
     return Numbers(
         bands=bands,

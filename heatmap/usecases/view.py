@@ -74,7 +74,7 @@ class Options:
     first_day: date | None
     last_day: date | None
     segments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    templates: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # name -> (page views, paths)
+    templates: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)  # name -> (path, views)s
 
     def default_range(self) -> tuple[date, date] | None:
         if self.first_day is None or self.last_day is None:
