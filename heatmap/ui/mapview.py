@@ -46,6 +46,17 @@ def caption(view: View, nums: Numbers, t: Translator = EN) -> render.Caption:
 BLANK = (248, 248, 250)  # the plain page under a map without a screenshot
 
 
+def depth_of(*nums: Numbers) -> int:
+    """How far down the page the data of every map drawn on one picture reaches (CSS px)."""
+    return max(max(n.bands.data_height_px, n.clicks.data_height_px) for n in nums)
+
+
+def blank_page(device: str, data_height: int) -> tuple[int, int]:
+    """The CSS width and height of the plain page a map without a screenshot is drawn on: the device's width,
+    as deep as the data (a first screen at least), with a margin below."""
+    return CANVAS_WIDTHS.get(device, 1440), max(data_height, 600) + 100
+
+
 def blank_canvas(width_css: int, height_css: int, width_px: int) -> Image.Image:
     """A plain page to paint on when there is no screenshot (data only)."""
     scale = width_px / width_css
@@ -81,9 +92,9 @@ def canvas(
             return shot.pixels().image, display.alignment(shot.width, shot.height)
         small = downscaled(shot, min(PREVIEW_WIDTH, shot.width))
         return small, display.alignment(shot.width, shot.height, small.width / shot.width)
-    css_w = CANVAS_WIDTHS.get(device, 1440)
+    css_w, css_h = blank_page(device, data_height)
     width = css_w if full else min(PREVIEW_WIDTH, css_w)
-    image = blank_canvas(css_w, max(data_height, 600) + 100, width)
+    image = blank_canvas(css_w, css_h, width)
     return image, render.Alignment(dpr=width / css_w, css_width=css_w, shift_px=float(display.shift))
 
 
@@ -166,8 +177,8 @@ def _live_preview(
     started = time.perf_counter()
     jpeg = b""
     if shot is not None:
-        width = min(PREVIEW_WIDTH, shot.width)  # the size `canvas` downscales to, without making the picture
-        size = (width, max(1, round(shot.height * width / shot.width)))
+        width = min(PREVIEW_WIDTH, shot.width)
+        size = shot.scaled(width)  # what `canvas` downscales to, without making the picture
         align = view.display.alignment(shot.width, shot.height, width / shot.width)
         numbers_size = sum(
             len(json.dumps(live.live_spec(size, align, n.bands, n.clicks, caption(view, n, t)))) for n in (nums, *also)
@@ -176,11 +187,9 @@ def _live_preview(
         picture = live_picture(shot, view.display, max(max_bytes // 4, budget - budget % PICTURE_BYTES_STEP))
         jpeg, size, align = picture.jpeg, picture.size, picture.align
     else:
-        data_height = max(n.bands.data_height_px for n in (nums, *also))
-        data_height = max(data_height, *(n.clicks.data_height_px for n in (nums, *also)))
-        css = CANVAS_WIDTHS.get(device, 1440)
+        css, css_height = blank_page(device, depth_of(nums, *also))
         width = min(PREVIEW_WIDTH, css)
-        height = max(1, round((max(data_height, 600) + 100) * width / css))  # blank_canvas's: only its size is used
+        height = max(1, round(css_height * width / css))  # blank_canvas's: only its size is used
         if width * height > LIVE_PIXELS:
             smaller = max(100, int(width * (LIVE_PIXELS / (width * height)) ** 0.5))
             width, height = smaller, max(1, round(round(height * css / width) * smaller / css))
@@ -322,9 +331,8 @@ def full_png(
     t: Translator = EN,
 ) -> bytes:
     """The full-resolution PNG with the legend burned in (for saving and downloading)."""
-    data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
-    width = CANVAS_WIDTHS.get(device, 1440)
-    pixels = shot.width * shot.height if shot is not None else width * (max(data_height, 600) + 100)
+    css, css_height = blank_page(device, depth_of(nums))  # drawn at its CSS size
+    pixels = shot.width * shot.height if shot is not None else css * css_height
     with picture_work(pixels):
         png: bytes = _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
     return png
@@ -340,8 +348,7 @@ def _render_map(
     full: bool,
 ) -> tuple[Any, Any, Any]:
     """The engine render of a view on the screenshot (downscaled for the browser, or full resolution)."""
-    data_height = max(nums.bands.data_height_px, nums.clicks.data_height_px)
-    image, align = canvas(shot, view.display, data_height, device, full=full)
+    image, align = canvas(shot, view.display, depth_of(nums), device, full=full)
     rendered = pictures.draw(image, align, view, nums, caption(view, nums, t), engine)
     return rendered, image, align
 

@@ -57,6 +57,10 @@ class Shot:
     def pixels(self) -> Screenshot:
         return decoded(self.sha256, self.read)
 
+    def scaled(self, width: int) -> tuple[int, int]:
+        """Its size at `width` px, aspect kept (what `downscaled` makes, known without making it)."""
+        return width, max(1, round(self.height * width / self.width))
+
     @property
     def data(self) -> bytes:
         """The file's bytes, read when asked (saving a run stores them)."""
@@ -117,9 +121,7 @@ def downscaled(shot: Shot, width: int) -> Image.Image:
         return shot.pixels().image
 
     def shrink() -> Image.Image:
-        image = shot.pixels().image
-        height = max(1, round(image.height * width / image.width))
-        return image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return shot.pixels().image.resize(shot.scaled(width), Image.Resampling.BILINEAR, reducing_gap=2.0)
 
     small: Image.Image = memory().get_or_load(("downscaled", shot.sha256, width), shrink)
     return small

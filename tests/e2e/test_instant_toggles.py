@@ -254,8 +254,7 @@ def test_compare_colours_change_in_the_browser_and_b_minus_a_is_the_servers(
     comparison = compare.compare_bands(nums_a.bands, nums_b.bands, clicks_a=nums_a.clicks, clicks_b=nums_b.clicks)
     family = comparison.family("reach")
     assert family.significant_count > 0, "the demo's new and returning visitors differ"
-    data_height = max(n.bands.data_height_px for n in (nums_a, nums_b))
-    data_height = max(data_height, *(n.clicks.data_height_px for n in (nums_a, nums_b)))
+    data_height = mapview.depth_of(nums_a, nums_b)
     image, align = mapview.canvas(None, side_a.display, data_height, "desktop")
     rendered = render.render_difference(
         image, family.diff, family.significant, difference_caption(view, nums_a.n + nums_b.n), 100,
