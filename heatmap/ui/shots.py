@@ -214,7 +214,9 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
         st.session_state[shown] = chosen.shot.sha256
     elif chosen.source == "upload" and st.session_state.get(shown):
         chosen.shot = by_sha(ctx, st.session_state[shown])
-        if chosen.shot is not None:
+        if chosen.shot is not None and _let_go_sha(f"{prefix}upload") == chosen.shot.sha256:
+            st.caption(ctx.t("shot.stored_as", key=chosen.shot.key))
+        elif chosen.shot is not None:
             st.caption(ctx.t("shot.kept"))
     return chosen
 
@@ -247,7 +249,9 @@ def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chose
                 sentence = t("shot.bad", error=error).rstrip(".。") + ("。" if t.lang == "ja" else ".")
                 st.error(f"{sentence}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
-            if not _keep(ctx, shot):  # not stored: this session keeps its last few such files itself
+            if _keep(ctx, shot):
+                _let_go(f"{prefix}upload", upload.file_id, sha)
+            else:  # not stored: this session keeps its last few such files itself
                 uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
                 uploads[sha] = raw
                 for old in list(uploads)[:-MAX_UPLOADS_KEPT]:
@@ -288,6 +292,24 @@ def _replaced(key: str, file_id: str) -> None:
     held[key] = file_id
     if before and before != file_id:
         sessions.forget_upload(before)
+
+
+def _let_go(key: str, file_id: str, sha: str) -> None:
+    """The upload in uploader `key` is stored: Streamlit lets its bytes go (15 MB a tall page, per session, for as
+    long as the uploader shows it) and the picture is read from the store. The uploader then gives None, as when
+    the designer removes the file; `_let_go_sha` tells the two apart."""
+    st.session_state.setdefault("_let_go", {})[key] = (file_id, sha)
+    sessions.forget_upload(file_id)
+
+
+def _let_go_sha(key: str) -> str | None:
+    """The sha256 of the stored upload uploader `key` still shows after `_let_go`; None if the designer removed it
+    (or replaced it, or this Streamlit says nothing of files it no longer holds)."""
+    from streamlit.runtime.uploaded_file_manager import DeletedFile
+
+    file_id, sha = st.session_state.get("_let_go", {}).get(key, (None, None))
+    value = st.session_state.get(key)
+    return sha if isinstance(value, DeletedFile) and value.file_id == file_id else None
 
 
 def _describe(t: Translator, sha: str, info: data.StoredShot | None) -> str:
