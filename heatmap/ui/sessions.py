@@ -35,8 +35,9 @@ def held() -> Held | None:
 
 
 def forget_upload(file_id: str) -> None:
-    """Let this session's uploaded file `file_id` go: one the uploader no longer shows (a newer file replaced it).
-    Streamlit would hold it until the session ends, 15 MB a tall screenshot, growing with every upload."""
+    """Let this session's uploaded file `file_id` go: one the output store holds, or one the uploader no longer
+    shows (a newer file replaced it). Streamlit would hold it until the session ends, 15 MB a tall screenshot,
+    growing with every upload."""
     from streamlit.runtime import Runtime
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
