@@ -28,6 +28,7 @@ from heatmap.usecases.sources import open_engine
 from heatmap.usecases.view import (
     DEFAULT_DAYS,
     KINDS,
+    LAYERS,
     RAMPS,
     SETTING_RANGES,
     CompareView,
@@ -96,7 +97,10 @@ def add_view_args(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="DIM=VALUE",
-        help="segment filter, e.g. deviceCategory=mobile (aliases: device, channel, visitor); repeatable",
+        help="segment filter, e.g. deviceCategory=mobile (aliases: device, channel, visitor, layout); repeatable",
+    )
+    parser.add_argument(
+        "--clicks", dest="layer", choices=LAYERS, default="all", help="which clicks count: all, rage or dead"
     )
 
 
@@ -169,7 +173,8 @@ def select_view(args: argparse.Namespace, engine: Engine, templates: Templates) 
     catalog = engine.catalog
     start, end = view_dates(args, catalog)
     where = parse_where(catalog.segments, args.where)
-    spec = ViewSpec(page=args.page, start=start, end=end, where={k: tuple(v) for k, v in where.items()})
+    where_spec = {k: tuple(v) for k, v in where.items()}
+    spec = ViewSpec(page=args.page, start=start, end=end, where=where_spec, layer=args.layer)
     nums = numbers(engine, spec, templates)
     if not nums.has_rows:
         pages = ", ".join(page for page, _ in catalog.pages()[:5]) or "none"

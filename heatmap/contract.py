@@ -7,7 +7,8 @@ defaults all come from (or are tested equal to) these values, so a rename cannot
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from typing import Any
@@ -20,6 +21,13 @@ DWELL_EVENT = "hm_dwell"
 #: seconds but is not another page view that saw the band, so its events do not count towards reach.
 DWELL_MORE_EVENT = "hm_dwell_more"
 CLICK_EVENT = "hm_click"
+#: Frustration, per click: a rage click is one of several close in time and space, a dead click one on something
+#: that did nothing (tracking/README.md "Rage and dead clicks"). Each is a click too: a flag adds a row of its
+#: own event at the click's cell, it never moves or removes the click. Tag v2 writes a flag as a letter after the
+#: click's "x.y" in a pack (FLAG_LETTERS); the report route's tag pushes the flag's event with hm_x / hm_y.
+RAGE_EVENT = "hm_rage"
+DEAD_EVENT = "hm_dead"
+FLAG_LETTERS: dict[str, str] = {"r": RAGE_EVENT, "d": DEAD_EVENT}
 
 BAND_PARAM = "hm_band"
 SECONDS_PARAM = "hm_seconds"
@@ -74,6 +82,28 @@ def layout_buckets(breakpoints: tuple[int, ...] = LAYOUT_BREAKPOINTS) -> list[tu
     return out
 
 
+def layout_range(label: str) -> tuple[int, int | None] | None:
+    """The CSS widths a layout bucket's label covers ("1440-1919" → (1440, 1919), "1920+" → (1920, None)), for
+    whatever breakpoints the BigQuery query was built with; None for any other value."""
+    found = re.fullmatch(r"(\d{1,6})(?:-(\d{1,6})|\+)", label)
+    if found is None:
+        return None
+    low = int(found[1])
+    if found[2] is None:
+        return low, None
+    high = int(found[2])
+    return (low, high) if high >= low else None
+
+
+def layout_of(css_width: int, labels: Iterable[str]) -> str | None:
+    """The label among `labels` whose bucket holds `css_width` (a screenshot's width in CSS px), if any."""
+    for label in labels:
+        covered = layout_range(label)
+        if covered is not None and covered[0] <= css_width and (covered[1] is None or css_width <= covered[1]):
+            return label
+    return None
+
+
 #: GA4 API names of the report AppFlow exports daily (at most 9 dimensions and 10 metrics).
 REPORT_DIMENSIONS: tuple[str, ...] = (
     "date",
@@ -102,14 +132,16 @@ EVENT_BACKFILL_FLOW_SUFFIX = "-events-backfill"
 FLOW_READ_ACTIONS: tuple[str, ...] = ("appflow:DescribeFlow", "appflow:DescribeFlowExecutionRecords")
 FLOW_BACKFILL_ACTIONS: tuple[str, ...] = ("appflow:UpdateFlow", "appflow:StartFlow")
 
-#: Segment dimensions in the default report, with friendly aliases accepted by `--where` and the URL.
-SEGMENT_DIMENSIONS: tuple[str, ...] = ("deviceCategory", "sessionDefaultChannelGroup", "newVsReturning")
+#: Segment dimensions in the default report, with friendly aliases accepted by `--where` and the URL. The layout
+#: width is the event route's (report-route rows have none: "(not set)", shown as "width unknown").
+SEGMENT_DIMENSIONS: tuple[str, ...] = ("deviceCategory", "sessionDefaultChannelGroup", "newVsReturning", LAYOUT_FIELD)
 #: The maps a view can show, in the order the app offers them (the app, the CLI, the drawing and Compare).
 MAP_KINDS: tuple[str, ...] = ("attention", "reach", "clicks")
 SEGMENT_ALIASES: dict[str, str] = {
     "device": "deviceCategory",
     "channel": "sessionDefaultChannelGroup",
     "visitor": "newVsReturning",
+    "layout": LAYOUT_FIELD,
 }
 
 #: GA4 custom definitions to register (event-scoped).

@@ -66,6 +66,8 @@ class Button:
     y: float  # centre, fraction of page height
     clicks: float  # clicks per page view that reaches it
     returning: float = 1.0  # multiplier for returning visitors
+    rage: float = 0.0  # share of its clicks that end a rage burst (contract.RAGE_EVENT)
+    dead: float = 0.0  # share of its clicks that are dead (contract.DEAD_EVENT): it looks clickable but is not
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class DemoPage:
     daily_views: float
     sections: tuple[Section, ...]
     buttons: tuple[Button, ...]
+    inert: tuple[Button, ...] = ()  # things that look clickable and are not: their clicks are dead
 
 
 def _sections(*items: tuple[str, float, float, float]) -> tuple[Section, ...]:
@@ -112,6 +115,7 @@ PAGES: tuple[DemoPage, ...] = (
             ("Footer", 0.9, 1.0, 0.3),
         ),
         (Button("Start free trial", 0.3, 0.38, 0.10), Button("Contact sales", 0.7, 0.38, 0.06)),
+        (Button("Most popular", 0.5, 0.2, 0.03, dead=0.9),),
     ),
     DemoPage(
         "/求人/detail",
@@ -124,7 +128,8 @@ PAGES: tuple[DemoPage, ...] = (
             ("Application form", 0.62, 0.88, 2.6),
             ("Similar jobs", 0.88, 1.0, 0.5),
         ),
-        (Button("Apply now", 0.75, 0.05, 0.09), Button("Submit application", 0.5, 0.85, 0.12)),
+        (Button("Apply now", 0.75, 0.05, 0.09), Button("Submit application", 0.5, 0.85, 0.12, rage=0.08)),
+        (Button("Salary range", 0.3, 0.5, 0.02, dead=0.8),),
     ),
     DemoPage(
         "/blog/how-to-write-a-cv",
@@ -172,6 +177,7 @@ def _interest(page: DemoPage, device: str, bands: int) -> np.ndarray:
 
 def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[str, str]]:
     records: list[dict[str, str]] = []
+    flag_rng = np.random.default_rng([SEED, day.toordinal()])  # its own draws: the other numbers stay as they were
     weekday = 0.75 if day.weekday() >= 5 else 1.0
     for page in PAGES:
         for device, (_width, _dpr, device_share) in DEVICES.items():
@@ -215,6 +221,8 @@ def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[
                                 cells[(int(cx), int(cy))] = cells.get((int(cx), int(cy)), 0) + 1
                             for (cx, cy), count in sorted(cells.items()):
                                 records.append(_click(day, page.path, cx, cy, count, segment))
+                                records += _flags(day, page.path, cx, cy, count, segment, button, flag_rng)
+                    records += _inert_clicks(day, page, height, seen, segment, flag_rng)
     for _ in range(3):
         records.append(
             _dwell(
@@ -247,11 +255,40 @@ def _dwell(
     }
 
 
-def _click(day: date, page: str, x: int, y: int, count: int, segment: dict[str, str]) -> dict[str, str]:
+def _flags(
+    day: date, page: str, x: int, y: int, count: int, segment: dict[str, str], button: Button, rng: np.random.Generator
+) -> list[dict[str, str]]:
+    """The rage and dead clicks among `count` clicks on `button` at one cell."""
+    out = []
+    for event, share in ((contract.RAGE_EVENT, button.rage), (contract.DEAD_EVENT, button.dead)):
+        flagged = int(rng.binomial(count, share)) if share else 0
+        if flagged:
+            out.append(_click(day, page, x, y, flagged, segment, event))
+    return out
+
+
+def _inert_clicks(
+    day: date, page: DemoPage, height: int, seen: np.ndarray, segment: dict[str, str], rng: np.random.Generator
+) -> list[dict[str, str]]:
+    """Clicks on what looks clickable and is not (DemoPage.inert), most of them dead."""
+    out: list[dict[str, str]] = []
+    for thing in page.inert:
+        band = min(len(seen) - 1, int(thing.y * height) // contract.BAND_HEIGHT_PX)
+        clicks = int(rng.poisson(seen[band] * thing.clicks))
+        x, y = int(thing.x * 100), int(thing.y * height) // contract.CLICK_Y_STEP_PX
+        if clicks:
+            out.append(_click(day, page.path, x, y, clicks, segment))
+            out += _flags(day, page.path, x, y, clicks, segment, thing, rng)
+    return out
+
+
+def _click(
+    day: date, page: str, x: int, y: int, count: int, segment: dict[str, str], event: str = contract.CLICK_EVENT
+) -> dict[str, str]:
     return {
         "date": day.strftime("%Y%m%d"),
         "pagePath": page,
-        "eventName": contract.CLICK_EVENT,
+        "eventName": event,
         f"customEvent:{contract.BAND_PARAM}": "(not set)",
         f"customEvent:{contract.X_PARAM}": str(x),
         f"customEvent:{contract.Y_PARAM}": str(y),
@@ -379,6 +416,13 @@ def draw_page(page: DemoPage, device: str) -> Image.Image:
             (cx - half_w, cy - half_h, cx + half_w, cy + half_h), radius=10 * dpr, fill=(37, 99, 235)
         )
         draw.text((cx, cy), button.label, fill=(255, 255, 255), font=text_font, anchor="mm")
+    for thing in page.inert:  # a pill that looks like a link: dead clicks land on it
+        cx, cy = int(thing.x * width), int(thing.y * height)
+        half_w, half_h = int(min(width * 0.12, 90 * dpr)), 14 * dpr
+        draw.rounded_rectangle(
+            (cx - half_w, cy - half_h, cx + half_w, cy + half_h), radius=14 * dpr, fill=(254, 243, 199)
+        )
+        draw.text((cx, cy), thing.label, fill=(146, 64, 14), font=text_font, anchor="mm")
     return image
 
 

@@ -28,6 +28,8 @@ class FieldMap:
     dwell_event: str = contract.DWELL_EVENT
     dwell_more_event: str = contract.DWELL_MORE_EVENT
     click_event: str = contract.CLICK_EVENT
+    rage_event: str = contract.RAGE_EVENT
+    dead_event: str = contract.DEAD_EVENT
     segments: tuple[str, ...] = contract.SEGMENT_DIMENSIONS
 
     @classmethod

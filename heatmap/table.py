@@ -7,12 +7,14 @@ Strings are categorical so ten million rows stay small.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import polars as pl
 
-EVENT_KINDS = ("dwell", "click")
+EVENT_KINDS = ("dwell", "click", "rage", "dead")
+#: Click rows flagged as frustration (contract.RAGE_EVENT, DEAD_EVENT): the same clicks again, at their cells.
+FLAG_KINDS = ("rage", "dead")
 
 BASE_SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),
@@ -55,18 +57,27 @@ def segment_columns(table: pl.DataFrame) -> list[str]:
     return [name for name in table.columns if name not in fixed]
 
 
+FLAGGED_SCHEMA: dict[str, pl.DataType] = {"event": pl.String(), "y": pl.Int32(), "x": pl.Int16(), "events": pl.Int64()}
+
+
 @dataclass(frozen=True)
 class ViewSums:
     """What a view needs from the data (docs/engines.md, engines return only this): `dwell` has band, events,
     seconds, seconds_sq summed per band and `sq_missing`, the rows without seconds_sq (older exports: their
-    variance is unknown); `clicks` has y, x, events summed per cell. Hundreds of rows, whatever the source."""
+    variance is unknown); `clicks` has y, x, events summed per cell; `flagged` the same per flag (`event`: one of
+    FLAG_KINDS) for the clicks flagged rage or dead. Hundreds of rows, whatever the source."""
 
     dwell: pl.DataFrame
     clicks: pl.DataFrame
+    flagged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FLAGGED_SCHEMA))
 
     @property
     def is_empty(self) -> bool:
         return self.dwell.is_empty() and self.clicks.is_empty()
+
+    def flag(self, kind: str) -> pl.DataFrame:
+        """The cells of the clicks flagged `kind` (y, x, events), like `clicks`."""
+        return self.flagged.filter(pl.col("event") == kind).drop("event")
 
 
 def view_sums(rows: pl.DataFrame | pl.LazyFrame) -> ViewSums:
@@ -97,5 +108,11 @@ def view_sums(rows: pl.DataFrame | pl.LazyFrame) -> ViewSums:
             "events",
         )
     )
-    dwell_sums, click_sums = pl.collect_all([dwell, clicks])
-    return ViewSums(dwell=dwell_sums, clicks=click_sums)
+    flagged = (
+        lazy.filter(pl.col("event").is_in(FLAG_KINDS) & pl.col("x").is_not_null() & pl.col("y").is_not_null())
+        .group_by(pl.col("event").cast(pl.String), "y", "x")
+        .agg(pl.col("events").sum())
+        .sort("event", "y", "x")
+    )
+    dwell_sums, click_sums, flagged_sums = pl.collect_all([dwell, clicks, flagged])
+    return ViewSums(dwell=dwell_sums, clicks=click_sums, flagged=flagged_sums.cast(pl.Schema(FLAGGED_SCHEMA)))

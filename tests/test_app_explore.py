@@ -58,13 +58,13 @@ def test_opens_on_the_demo_with_a_map_and_a_complete_link(app_env: AppEnv) -> No
     assert_clean(at)
     assert at.title[0].value == "/"  # busiest page first
     metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["Page views"].replace(",", "")) > 1000
+    assert int(metrics["Page views"].replace(",", "")) > 500  # desktop page views at the screenshot's layout width
     (shown,) = viewers(at)
     (layer,) = shown["layers"]
     assert layer["src"].startswith("data:image/jpeg;base64,") and layer["bands"] > 10
     assert layer["rowWidth"] == 9 and len(layer["rows"]) == 9 * layer["bands"]  # the hover numbers per band
     marks = {m["label"]: m["depth"] for m in shown["marks"]}  # jump to the fold and the reach depths
-    assert marks["Average fold"] == 1000 and marks["50%"] == 2400 and "75%" in marks  # 25 %: only if reach falls so low
+    assert marks["Average fold"] == 1000 and marks["50%"] == 2300 and "75%" in marks  # 25 %: only if reach falls so low
     assert at.session_state["_x_payload"] < 2_000_000
     query = qp(at)
     assert query["page"] == ["/"] and query["type"] == ["attention"] and len(query["shot"][0]) == 64
@@ -86,6 +86,27 @@ def test_segment_change_updates_numbers_and_link(app_env: AppEnv) -> None:
     assert qp(at)["device"] == ["mobile"]
     assert at.number_input(key="x_dpr").value == 2.0  # the demo's mobile screenshot is dpr 2
     assert qp(at)["shot"] == [demo_sha(app_env, "home__mobile.png")]
+
+
+def test_the_layout_width_follows_the_screenshot_until_the_designer_picks_one(app_env: AppEnv) -> None:
+    at = run()
+    assert_clean(at)
+    assert at.multiselect(key="x_seg_hm_layout").value == ["1440-1919"]  # the desktop screenshot: 1,440 CSS px
+    assert qp(at)["layout"] == ["1440-1919"]
+    shown = int(at.metric[0].value.replace(",", ""))
+    (note,) = [text for text in texts(at.info) if "other widths" in text]
+    others, total = (int(n.replace(",", "")) for n in note.split()[0:5:4])  # "{others} of the page's {total} ..."
+    assert total - others == shown and others > 0  # the report-route days know no width
+    at.multiselect(key="x_seg_deviceCategory").set_value(["mobile"]).run()
+    assert at.multiselect(key="x_seg_hm_layout").value == ["360-767"]  # 780 px at dpr 2: 390 CSS px
+    at.multiselect(key="x_seg_hm_layout").set_value([]).run()  # every width: the designer's choice stays
+    at.multiselect(key="x_seg_deviceCategory").set_value(["tablet"]).run()
+    assert_clean(at)
+    assert at.multiselect(key="x_seg_hm_layout").value == [] and "layout" not in qp(at)
+    assert not [text for text in texts(at.info) if "other widths" in text]
+    linked = run({"page": "/pricing", "device": "desktop"})  # a link names its widths: none is every width
+    assert linked.multiselect(key="x_seg_hm_layout").value == []
+    assert "1,440–1,919 px" in linked.multiselect(key="x_seg_hm_layout").options
 
 
 def test_date_presets_set_the_last_days_with_data_in_one_click(app_env: AppEnv) -> None:
@@ -338,3 +359,28 @@ def test_a_page_template_is_picked_like_a_page_and_sums_its_paths(app_env: AppEn
     assert "Paths" not in [tab.label for tab in run({"page": paths[0]}).tabs]
     at = run({"page": "not home"}, locale="ja")
     assert at.selectbox(key="x_page").options[0].startswith(f"not home  ·  {len(paths)} パスのテンプレート")
+
+
+def test_rage_and_dead_clicks_have_their_own_layer_and_list(app_env: AppEnv) -> None:
+    at = run({"page": "/pricing", "type": "clicks", "device": "desktop"})
+    assert_clean(at)
+    said = {
+        m.value.split("**")[1]: m.value for m in at.markdown if m.value.startswith("**") and " in this view" in m.value
+    }
+    dead = int(said["Dead clicks"].split("· ")[1].split()[0].replace(",", ""))
+    assert dead > 0 and said["Rage clicks"].endswith("· 0 in this view")  # the demo's decoy label on /pricing
+    (spots,) = [
+        d.value for d in at.dataframe if "Depth (CSS px)" in d.value.columns and d.value["Clicks"].sum() == dead
+    ]
+    assert spots.iloc[0]["Depth (CSS px)"] == "700–800" and spots.iloc[0]["Across (% of width)"] == "50–60 %"
+    everything = int({m.label: m.value for m in at.metric}["Clicks"].replace(",", ""))
+    at.segmented_control(key="x_layer").set_value("dead").run()
+    assert_clean(at)
+    assert qp(at)["clicks"] == ["dead"]
+    assert int({m.label: m.value for m in at.metric}["Dead clicks"].replace(",", "")) == dead < everything
+    at.segmented_control(key="x_layer").set_value("rage").run()
+    assert any("No Rage clicks in this view" in text for text in texts(at.info))
+    jobs = run({"page": "/求人/detail", "type": "clicks", "device": "mobile", "clicks": "rage"}, locale="ja")
+    assert_clean(jobs)
+    assert jobs.segmented_control(key="x_layer").value == "rage"
+    assert int({m.label: m.value for m in jobs.metric}["レイジクリック"].replace(",", "")) > 0  # the slow submit button

@@ -37,6 +37,7 @@ LANGUAGE_NEUTRAL = {
     "legend.low.clicks",  # 0
     "download.json",
     "compare.effect_percent",  # 10 %
+    "value.hm_layout.range",  # 1,440–1,919 px
 }
 
 

@@ -206,6 +206,22 @@ def test_events_with_one_timestamp_stay_apart_and_exact_copies_count_once() -> N
     }
 
 
+def test_flagged_clicks_are_clicks_and_rows_of_their_flag() -> None:
+    """'r' rage, 'd' dead, both, or a reserved letter (ignored): each click counts once as hm_click, and once more
+    per flag it carries, at its own cell."""
+    flags = hm_view("u1", "r1", 0, ["d0:10", "c12.40r,12.40r,12.40rd,30.5d,30.5,60.7f"], ts=1)
+    rows = as_dict(run([flags], DAY, DAY))
+    assert rows == {
+        ("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (1, 1.0, 1.0),
+        ("/pricing", "hm_click", None, 12, 40, *DESKTOP): (3, 0.0, 0.0),
+        ("/pricing", "hm_click", None, 30, 5, *DESKTOP): (2, 0.0, 0.0),
+        ("/pricing", "hm_click", None, 60, 7, *DESKTOP): (1, 0.0, 0.0),
+        ("/pricing", "hm_rage", None, 12, 40, *DESKTOP): (3, 0.0, 0.0),
+        ("/pricing", "hm_dead", None, 12, 40, *DESKTOP): (1, 0.0, 0.0),
+        ("/pricing", "hm_dead", None, 30, 5, *DESKTOP): (1, 0.0, 0.0),
+    }
+
+
 def test_the_worked_example_of_the_tracking_readme() -> None:
     """Two flushes of one page view: band 10 gets 3.2 s + 2.0 s, so 5.2² = 27.04 s², not 3.2² + 2.0²."""
     first = hm_view("u1", "k3f9x2a1", 0, ["d0:50,50,50,50,50,50,50,50;10:32,32,32,32,32,32,32,32", "c30.68"])

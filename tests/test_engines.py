@@ -62,6 +62,21 @@ def engines(folder: Path, tmp_path: Path) -> tuple:
     return local, duck
 
 
+def every_engine(folder: Path, tmp_path: Path) -> tuple:
+    """The local engine, DuckDB and Athena (the SQL it is sent run by a fake Athena on DuckDB) over one folder,
+    and the fake (it records the SQL started)."""
+    from tests.fixtures.athena import FakeAthena
+
+    store = LocalStore(folder)
+    objects = list_exports(store)
+    local = load_dataset(store, cache_dir=tmp_path / "local")
+    duck = DuckDBEngine(store, objects, FieldMap(), Bounds(), str(tmp_path / "duck"))
+    fake = FakeAthena(store, objects, OPTIONS, "exports-bucket", "ga/", polls=1)
+    athena = AthenaEngine("exports-bucket", "ga/", objects, FieldMap(), Bounds(), OPTIONS, None, fake,
+                          sleep=lambda _s: None, store=store)  # fmt: skip
+    return local, duck, athena, fake
+
+
 def only_query(engine, *args):
     """The view's one query (a short view is never split)."""
     (query,) = engine.view_queries(*args)

@@ -86,7 +86,9 @@ def test_glue_columns_are_the_contracts_fields_under_both_spellings_and_the_sql_
             if field.startswith("customEvent:"):
                 assert field in reads.values()  # customEvent:hm_band from AppFlow
         assert len(set(reads.values())) == len(reads)
-        assert {c for f in sql.role_fields(FieldMap()) for c, _key in sql.spellings(f)} <= set(columns)
+        read = {c for f in sql.role_fields(FieldMap()) if f != contract.LAYOUT_FIELD for c, _key in sql.spellings(f)}
+        assert read <= set(columns)
+    assert sql._column(sql.JSON, contract.LAYOUT_FIELD) == "CAST(NULL AS VARCHAR)"  # the event route's alone
 
 
 def test_partitions_are_the_run_date_folders_the_shipped_flows_write():

@@ -17,7 +17,7 @@ from heatmap.images import MESSAGES
 from heatmap.statistics.compare import UNTESTED_REASONS
 from heatmap.ui.i18n import EN, JA, Translator
 from heatmap.ui.shots import SOURCES
-from heatmap.usecases.view import MODES
+from heatmap.usecases.view import LAYERS, MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 UI_FILES = sorted([*(ROOT / "heatmap" / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "streamlit_app.py"])
@@ -42,6 +42,7 @@ DYNAMIC: dict[str, Iterable[str]] = {
     ),
     "compare.untested_": UNTESTED_REASONS,
     "shot.": SOURCES,
+    "layer.": LAYERS,
     "scale.": SCALE_MODES,
     "ramp.": RAMPS,
     "kind.": MAP_KINDS,

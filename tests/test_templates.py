@@ -8,14 +8,9 @@ import polars as pl
 import pytest
 
 from heatmap.config import Settings
-from heatmap.contract import Bounds
-from heatmap.engines.athena import AthenaEngine
-from heatmap.engines.duckdb_engine import DuckDBEngine
 from heatmap.engines.local import load_dataset
 from heatmap.engines.sql import text
 from heatmap.errors import ConfigError
-from heatmap.fields import FieldMap
-from heatmap.ingest.build import list_exports
 from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.stores import LocalStore
 from heatmap.templates import glob_pattern, parse_templates
@@ -23,7 +18,7 @@ from heatmap.ui.widgets import _options
 from heatmap.usecases.numbers import numbers
 from heatmap.usecases.view import View
 from tests.exports import click, dwell, jsonl, write
-from tests.test_engines import OPTIONS, rewritten, same_numbers
+from tests.test_engines import every_engine, rewritten, same_numbers
 
 RULES = "job detail=/jobs/*; job apply=/jobs/*/apply\nsearch=re:^/search(/.*)?$\n# a comment\nall jobs=/jobs/**"
 PATHS = ["/jobs/1", "/jobs/2", "/jobs/2/apply", "/jobs", "/jobs/3/apply/done", "/search", "/search/tokyo",
@@ -171,16 +166,8 @@ def test_a_template_is_the_sum_of_its_paths_on_the_local_engine(source, tmp_path
 def test_duckdb_and_the_athena_sql_give_the_local_engines_template_sums(source, tmp_path, shape):
     """The report route's JSON and the event route's typed Parquet: the same rule in polars, DuckDB and the SQL
     Athena is sent (run here by a fake Athena on DuckDB)."""
-    from tests.fixtures.athena import FakeAthena
-
     folder = source if shape == "jsonl" else rewritten(source, tmp_path / "src", shape)
-    store = LocalStore(folder)
-    objects = list_exports(store)
-    local = load_dataset(store, cache_dir=tmp_path / "local")
-    duck = DuckDBEngine(store, objects, FieldMap(), Bounds(), str(tmp_path / "duck"))
-    fake = FakeAthena(store, objects, OPTIONS, "exports-bucket", "ga/", polls=1)
-    athena = AthenaEngine("exports-bucket", "ga/", objects, FieldMap(), Bounds(), OPTIONS, None, fake,
-                          sleep=lambda _s: None, store=store)  # fmt: skip
+    local, duck, athena, fake = every_engine(folder, tmp_path)
     for name in ("job detail", "job apply"):
         for where in ({}, {"deviceCategory": ["desktop"]}):
             template = TEMPLATES.named(name)

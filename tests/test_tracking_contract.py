@@ -138,6 +138,8 @@ def test_container_forwards_each_event_with_its_parameters() -> None:
         contract.DWELL_MORE_EVENT: dwell,
         contract.CLICK_EVENT: {contract.X_PARAM, contract.Y_PARAM},
         contract.VIEW_EVENT: set(contract.VIEW_PARAMS),
+        contract.RAGE_EVENT: {contract.X_PARAM, contract.Y_PARAM},
+        contract.DEAD_EVENT: {contract.X_PARAM, contract.Y_PARAM},
     }
     ga4_tags = [t for t in version["tag"] if t["type"] == "gaawe"]
     assert sorted(_param(t, "eventName") for t in ga4_tags) == sorted(expected)
@@ -162,7 +164,7 @@ def test_tag_pushes_every_contract_event_and_the_container_forwards_each() -> No
     """hm_dwell_more is one name in contract.py, the tag and the container (trigger, GA4 event name)."""
     js = (TRACKING / "hm_tag.js").read_text(encoding="utf-8")
     code = re.sub(r"/\*.*?\*/|//[^\n]*", "", js, flags=re.S)
-    for var in ("DWELL_EVENT", "DWELL_MORE_EVENT", "CLICK_EVENT"):
+    for var in ("DWELL_EVENT", "DWELL_MORE_EVENT", "CLICK_EVENT", "RAGE_EVENT", "DEAD_EVENT"):
         assert re.search(rf"\bevent: [^;]*\b{var}\b", code), f"the tag never pushes {var}"
     version = _container()["containerVersion"]
     trigger_events = {
@@ -175,11 +177,12 @@ def test_tag_pushes_every_contract_event_and_the_container_forwards_each() -> No
         for t in version["tag"]
         if t["type"] == "gaawe"
     }
-    events = (contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT, contract.VIEW_EVENT)
+    events = (contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT, contract.VIEW_EVENT,
+              contract.RAGE_EVENT, contract.DEAD_EVENT)  # fmt: skip
     assert sent == {e: [e] for e in events}
     ids = {t["name"]: t["tagId"] for t in version["tag"]}
     # Earlier imports keep their IDs; new events are appended.
-    assert [ids[f"Heatmap - GA4 event - {e}"] for e in events] == ["2", "4", "3", "5"]
+    assert [ids[f"Heatmap - GA4 event - {e}"] for e in events] == ["2", "4", "3", "5", "6", "7"]
     variables = {v["name"]: v["variableId"] for v in version["variable"]}
     assert variables[f"DLV - {contract.BAND_PARAM}"] == "2" and variables[f"DLV - {contract.SECONDS_SQ_PARAM}"] == "7"
     assert [variables[f"DLV - {k}"] for k in contract.VIEW_PARAMS] == [str(n) for n in range(8, 26)]
@@ -302,6 +305,7 @@ def test_readers_default_field_names_are_the_contract() -> None:
     fields = pytest.importorskip("heatmap.fields")
     default = fields.FieldMap()
     names = {fields.plain_name(f) for f in contract.REPORT_DIMENSIONS + contract.REPORT_METRICS}
+    names.add(contract.LAYOUT_FIELD)  # the event route's segment (the report route has no width)
     for role in ("date", "page", "event_name", "band", "x", "y", "events", "seconds", "seconds_sq", *default.segments):
         assert fields.plain_name(getattr(default, role, role)) in names, role
     assert (default.dwell_event, default.dwell_more_event, default.click_event) == (
@@ -309,6 +313,7 @@ def test_readers_default_field_names_are_the_contract() -> None:
         contract.DWELL_MORE_EVENT,
         contract.CLICK_EVENT,
     )
+    assert (default.rage_event, default.dead_event) == (contract.RAGE_EVENT, contract.DEAD_EVENT)
 
 
 # ---------------------------------------------------------------------------------------- AppFlow template

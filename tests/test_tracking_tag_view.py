@@ -152,7 +152,10 @@ def test_many_clicks_are_sent_before_the_flush_and_nothing_is_lost(tag_page: Cal
     tp.run(1)
     tp.set_visibility("hidden")
     [view] = views_of(tp).values()
-    assert view.clicks == [((10 + n * 9) * 100 // 1000, 5, "") for n in range(105)]
+    # 9 px apart at once: one rage burst (flagged on its third click); on a plain div, the clicks still waiting to
+    # be sent after a second are dead
+    flags = ["r" if n == 2 else "d" if n >= 100 else "" for n in range(105)]
+    assert view.clicks == [((10 + n * 9) * 100 // 1000, 5, flags[n]) for n in range(105)]
     assert view.flushes == 2
 
 
@@ -266,3 +269,62 @@ def test_captured_pushes_through_the_query_equal_the_v1_report_sums(
         assert dwell[key] == (count, pytest.approx(seconds), pytest.approx(squares)), key
     assert clicks == want_clicks
     assert not [r for r in out if r[2] == contract.VIEW_REJECTED_EVENT]
+
+
+# ------------------------------------------------------------------------------------------- rage and dead clicks
+
+
+def click_at(tp: TagPage, x: int, y: int, *gaps: float) -> None:
+    """Click at (x, y), then again after each of `gaps` seconds (the fake clock runs in between)."""
+    tp.page.mouse.click(x, y)
+    for gap in gaps:
+        tp.run(gap)
+        tp.page.mouse.click(x, y)
+
+
+def sent_clicks(tp: TagPage) -> list[tuple[int, int, str]]:
+    tp.set_visibility("hidden")
+    [view] = views_of(tp).values()
+    return view.clicks
+
+
+def test_the_third_quick_click_in_one_place_is_a_rage_click_once_per_burst(tag_page: Callable[[str], TagPage]) -> None:
+    tp = tag_page("/frustration/rage")
+    click_at(tp, 500, 650, 0.2, 0.2, 0.2, 0.2)  # five clicks 0.2 s apart on one spot: one burst
+    tp.run(2)
+    click_at(tp, 500, 650, 0.9, 0.9)  # three more, each under a second apart: the next burst
+    tp.run(2)
+    click_at(tp, 200, 650, 1.2, 1.2)  # near miss: too slow
+    tp.run(2)
+    tp.page.mouse.click(700, 650)
+    tp.run(0.2)
+    tp.page.mouse.click(740, 650)  # near miss: 40 px from the last click
+    tp.run(0.2)
+    tp.page.mouse.click(780, 650)
+    flags = [flag.replace("d", "") for _x, _y, flag in sent_clicks(tp)]
+    assert flags == ["", "", "r", "", "", "", "", "r", "", "", "", "", "", ""]
+
+
+def test_a_dead_click_is_one_on_something_inert_after_which_nothing_changes(
+    tag_page: Callable[[str], TagPage],
+) -> None:
+    tp = tag_page("/frustration/dead")
+    for y in (50, 150, 350, 450, 250):  # plain, reacts (a script changes it), a button that adds to the page, a
+        tp.page.mouse.click(100, y)  #     broken button (a button: not called dead), a link (scrolls to #below)
+        tp.run(1.5)
+    tp.page.mouse.click(100, 650)  # the inert part below, but the page is left before a second passes
+    tp.run(0.3)
+    clicks = sent_clicks(tp)
+    assert [flag for _x, _y, flag in clicks] == ["d", "", "", "", "", ""]
+    assert [y for _x, y, _flag in clicks[:5]] == [2, 7, 17, 22, 12]
+
+
+def test_band_mode_pushes_rage_and_dead_as_their_own_events(band_page: Callable[[str], TagPage]) -> None:
+    tp = band_page("/frustration/band")
+    click_at(tp, 500, 50, 0.2, 0.2)
+    tp.run(1.5)
+    rage = tp.events(contract.RAGE_EVENT)
+    dead = tp.events(contract.DEAD_EVENT)
+    assert [(e[contract.X_PARAM], e[contract.Y_PARAM]) for e in rage] == [("50", "2")]
+    assert [(e[contract.X_PARAM], e[contract.Y_PARAM]) for e in dead] == [("50", "2")] * 3  # each inert click
+    assert len(tp.events(CLICK)) == 3

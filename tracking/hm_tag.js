@@ -11,16 +11,12 @@
  * in MAX_PACKS packs spills into the next event of the same page view. GA4's BigQuery export keeps these
  * event-level and tracking/bigquery/heatmap_daily.sql sums them exactly (packing: tracking/README.md).
  *
- * "band" (the report route, for GA4 reports through AppFlow): when the page is hidden or left it pushes the
- * bands' seconds to the dataLayer, one event per band: a band's
- * first report in a page view is DWELL_EVENT (one per band per page view, so GA's eventCount counts page views),
- * later reports of the same band in that page view (the visitor came back to the tab) are DWELL_MORE_EVENT.
- * Each dwell event also carries SECONDS_SQ_PARAM, chosen so that its sum over a page view's events is the square
- * of the band's total seconds in that page view: (before + new)^2 - before^2, where `before` is what the page
- * view already reported for the band (0 for DWELL_EVENT). Summed by GA4 over page views it gives each band's
- * spread of seconds, so attention differences can be tested. Clicks are pushed as they happen.
+ * "band" (the report route, for GA4 reports through AppFlow): when the page is hidden or left it pushes one
+ * DWELL_EVENT per band (one per band per page view, so eventCount counts page views; later reports of the band
+ * in that page view are DWELL_MORE_EVENT) with SECONDS_SQ_PARAM = (before + new)^2 - before^2, so that GA4's
+ * sums give each band's spread of seconds. Clicks are pushed as they happen.
  *
- * See tracking/README.md for settings, consent and SPA behaviour.
+ * See tracking/README.md for settings, consent, SPAs.
  */
 (function (window, document) {
   "use strict";
@@ -31,6 +27,8 @@
   var DWELL_EVENT = "hm_dwell";
   var DWELL_MORE_EVENT = "hm_dwell_more";
   var CLICK_EVENT = "hm_click";
+  var RAGE_EVENT = "hm_rage";
+  var DEAD_EVENT = "hm_dead";
   var BAND_PARAM = "hm_band";
   var SECONDS_PARAM = "hm_seconds";
   var SECONDS_SQ_PARAM = "hm_seconds_sq";
@@ -62,6 +60,14 @@
   var CONSENT_KEY = "hmConsent";    // window.hmConsent / dataLayer.push({hmConsent: false}) switch the tag off
   var DATA_LAYER = "dataLayer";
   var ACTIVITY_EVENTS = ["scroll", "mousemove", "keydown", "touchstart", "pointerdown", "wheel"];
+  // Rage click: the RAGE_CLICKS-th click in a row, each within RAGE_MS and RAGE_PX (|dx| + |dy|) of the last.
+  var RAGE_CLICKS = 3;
+  var RAGE_MS = 1000;
+  var RAGE_PX = 30;
+  // Dead click: on nothing INTERACTIVE, then no DOM change, navigation, scroll, focus or selection change for DEAD_MS.
+  var DEAD_MS = 1000;
+  var INTERACTIVE = "a[href],button,input,select,textarea,label,summary,option,[role=button],[role=link]," +
+    "[role=checkbox],[role=radio],[role=menuitem],[role=tab],[role=switch],[onclick],[contenteditable],[tabindex]";
 
   if (window.__hmTag) { return; }  // one instance per document, even if the tag fires twice
 
@@ -80,6 +86,7 @@
   var sequence = 0;
   var clicks = [];           // view mode: packed clicks since the last flush ("x.y")
   var deepest = 0;           // view mode: the deepest document height seen in this page view, CSS px
+  var burst = { n: 0, t: 0, x: 0, y: 0, counted: false };  // the clicks in a row so far (rage clicks)
 
   // A letter, then 15 random base-36 characters: unique enough per visitor, and never read as a number by GA.
   function newPageViewId() {
@@ -341,8 +348,12 @@
     var width = Math.max(de ? de.scrollWidth : 0, body ? body.scrollWidth : 0, 1);
     var x = Math.min(99, Math.max(0, Math.floor(pageX / width * 100)));
     var y = Math.max(0, Math.floor(pageY / CLICK_Y_STEP_PX));
+    var rage = isRage(pageX, pageY);
     if (TAG_MODE !== "band") {
-      clicks.push(x + "." + y);
+      var list = clicks, index = clicks.push(x + "." + y + (rage ? "r" : "")) - 1;
+      if (!interactive(e.target)) {  // flagged only while it waits to be sent (a flush: the page was left)
+        whenDead(function () { if (clicks === list && list[index]) { list[index] += "d"; } });
+      }
       if (clicks.length >= MAX_PENDING_CLICKS) {
         var pending = clicks;
         clicks = [];
@@ -350,10 +361,61 @@
       }
       return;
     }
-    var data = { event: CLICK_EVENT };
+    pushClick({ event: CLICK_EVENT }, x, y);
+    if (rage) { pushClick({ event: RAGE_EVENT }, x, y); }
+    if (!interactive(e.target)) { whenDead(function () { pushClick({ event: DEAD_EVENT }, x, y); }); }
+  }
+
+  function pushClick(data, x, y) {
     data[X_PARAM] = String(x);
     data[Y_PARAM] = String(y);
     push(data);
+  }
+
+  // True once per burst of clicks, when it reaches RAGE_CLICKS.
+  function isRage(pageX, pageY) {
+    var t = now();
+    var near = burst.n > 0 && t - burst.t <= RAGE_MS && Math.abs(pageX - burst.x) + Math.abs(pageY - burst.y) <= RAGE_PX;
+    burst = near ? { n: burst.n + 1, t: t, x: pageX, y: pageY, counted: burst.counted } :
+      { n: 1, t: t, x: pageX, y: pageY, counted: false };
+    if (burst.n >= RAGE_CLICKS && !burst.counted) {
+      burst.counted = true;
+      return true;
+    }
+    return false;
+  }
+
+  function interactive(target) {
+    try {
+      var element = target && target.nodeType === 1 ? target : target && target.parentElement;
+      return !element || !element.closest || !!element.closest(INTERACTIVE);
+    } catch (err) {
+      return true;  // unknown: never called dead
+    }
+  }
+
+  function selectionText() {
+    try { return String(window.getSelection ? window.getSelection() : ""); } catch (err) { return ""; }
+  }
+
+  // Calls `dead` after DEAD_MS unless the page reacted; watches only while a click waits.
+  function whenDead(dead) {
+    if (typeof window.MutationObserver !== "function") { return; }
+    var reacted = false, focus = document.activeElement, selection = selectionText(), view = pageViewId;
+    // The selection is compared, not watched: the click itself queues a selectionchange.
+    var events = [[window, "scroll"], [window, "pagehide"], [window, "hashchange"], [window, "popstate"]];
+    function react() { reacted = true; }
+    var observer = new window.MutationObserver(react);
+    observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    for (var i = 0; i < events.length; i++) { events[i][0].addEventListener(events[i][1], react, true); }
+    window.setTimeout(function () {
+      observer.disconnect();
+      for (var j = 0; j < events.length; j++) { events[j][0].removeEventListener(events[j][1], react, true); }
+      if (!reacted && view === pageViewId && document.activeElement === focus && selectionText() === selection &&
+          consentGranted()) {
+        dead();
+      }
+    }, DEAD_MS);
   }
 
   function pathOf(url) {

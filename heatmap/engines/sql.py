@@ -179,7 +179,10 @@ def _ident(field: str) -> str:
 
 def _column(family: Family, field: str) -> str:
     """A field as a string column of a family's table: whichever spelling a JSON row has; an event-route column
-    cast back to the text the other formats hold (a field the event route does not write is null there)."""
+    cast back to the text the other formats hold (a field the event route does not write is null there, and the
+    layout width, which only the event route writes, is null in the report tables)."""
+    if family is not EVENTS and plain_name(field) == contract.LAYOUT_FIELD:
+        return "CAST(NULL AS VARCHAR)"
     if family is JSON:
         names = [_quoted(column) for column, _key in spellings(field)]
         return f"COALESCE({', '.join(names)})" if len(names) > 1 else names[0]
@@ -248,7 +251,9 @@ def _normalized(fields: FieldMap, scope: Scope) -> str:
         REPLACE({c["date"]}, '-', '') AS day,
         {c["page"]} AS page,
         CASE WHEN {c["event_name"]} IN (:dwell_event, :dwell_more_event) THEN 'dwell'
-             WHEN {c["event_name"]} = :click_event THEN 'click' END AS event,
+             WHEN {c["event_name"]} = :click_event THEN 'click'
+             WHEN {c["event_name"]} = :rage_event THEN 'rage'
+             WHEN {c["event_name"]} = :dead_event THEN 'dead' END AS event,
         {c["event_name"]} = :dwell_more_event AS more_only,
         TRY_CAST({c["events"]} AS BIGINT) AS events,
         TRY_CAST({c["band"]} AS BIGINT) AS band,
@@ -320,6 +325,8 @@ def _values(fields: FieldMap, bounds: Bounds) -> dict[str, object]:
         "dwell_event": fields.dwell_event,
         "dwell_more_event": fields.dwell_more_event,
         "click_event": fields.click_event,
+        "rage_event": fields.rage_event,
+        "dead_event": fields.dead_event,
         "first_day": bounds.first_day.strftime("%Y%m%d"),
         "last_day": bounds.last_day().strftime("%Y%m%d"),
         "max_page_length": bounds.max_page_length,
@@ -395,7 +402,7 @@ def view_sql(
     where: Mapping[str, Sequence[str]],
 ) -> exp.Expression:
     """Sums of one view: per band for dwell (events, seconds, seconds², rows without seconds²), per cell for
-    clicks. Hundreds of rows whatever the source's size; statistics and drawing stay in process. `pairs`: the
+    clicks and for each click flag (rage, dead). Hundreds of rows whatever the source's size; statistics and drawing stay in process. `pairs`: the
     (object, GA date) pairs that count in the date range; `scope`: the partitions holding those objects. A
     template selects its paths by the rule's regular expressions (REGEXP_LIKE, the same rule as heatmap.templates)."""
     page_filter, page_values = _page_filter(page)
@@ -410,8 +417,8 @@ def view_sql(
         + f"""
     SELECT event,
       CASE WHEN event = 'dwell' THEN band END AS band,
-      CASE WHEN event = 'click' THEN y END AS y,
-      CASE WHEN event = 'click' THEN x END AS x,
+      CASE WHEN event <> 'dwell' THEN y END AS y,
+      CASE WHEN event <> 'dwell' THEN x END AS x,
       SUM(CASE WHEN more_only THEN 0 ELSE events END) AS events,
       SUM(CASE WHEN event = 'dwell' THEN COALESCE(seconds, 0) ELSE 0 END) AS seconds,
       COALESCE(SUM(CASE WHEN event = 'dwell' THEN sq END), 0) AS seconds_sq,

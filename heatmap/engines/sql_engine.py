@@ -30,7 +30,7 @@ from heatmap.ingest.catalog import Catalog
 from heatmap.ingest.executions import decide, execution_of
 from heatmap.query import resolve_dimension
 from heatmap.stores.base import ObjectInfo, Store
-from heatmap.table import ViewSums
+from heatmap.table import FLAG_KINDS, ViewSums
 
 _SHAPE_NAMES = {
     "jsonl": "JSON Lines",
@@ -322,12 +322,14 @@ def _view_sums(result: pl.DataFrame) -> ViewSums:
         )
         .sort("band")
     )
-    clicks = (
-        result.filter(pl.col("event") == "click")
-        .select(pl.col("y").cast(pl.Int32), pl.col("x").cast(pl.Int16), pl.col("events").cast(pl.Int64))
-        .sort("y", "x")
+    cells = (pl.col("y").cast(pl.Int32), pl.col("x").cast(pl.Int16), pl.col("events").cast(pl.Int64))
+    clicks = result.filter(pl.col("event") == "click").select(*cells).sort("y", "x")
+    flagged = (
+        result.filter(pl.col("event").is_in(FLAG_KINDS))
+        .select(pl.col("event").cast(pl.String), *cells)
+        .sort("event", "y", "x")
     )
-    return ViewSums(dwell=dwell, clicks=clicks)
+    return ViewSums(dwell=dwell, clicks=clicks, flagged=flagged)
 
 
 def refuse_shapes(kinds: Mapping[str, str], readable: Iterable[str], reader: str, way_out: str) -> None:

@@ -11,9 +11,10 @@ import polars as pl
 from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap
 from heatmap.readers.base import Issue, IssueLog, RawBatch
-from heatmap.table import EVENT_KINDS, schema, seconds_sq_floor
+from heatmap.table import EVENT_KINDS, FLAG_KINDS, schema, seconds_sq_floor
 
 PLACEHOLDERS = sorted(PLACEHOLDER_VALUES)
+CLICK_KINDS = ["click", *FLAG_KINDS]
 
 
 MAX_SAMPLES_PER_REASON = 3
@@ -98,7 +99,7 @@ def normalize(batch: RawBatch, name: str, fields: FieldMap, bounds: Bounds | Non
     col = {role: plain for plain, role in roles.items()}
     parsed, checks, implied = _rules(col, fields, bounds, _parse_dates(frame[col["date"]], bounds))
     is_dwell = pl.col("_event") == "dwell"
-    is_click = pl.col("_event") == "click"
+    is_click = pl.col("_event").is_in(CLICK_KINDS)  # a flag is a click's cell too
     more_seconds_only = pl.col(col["event_name"]) == fields.dwell_more_event
     # One pass: every check as a cheap boolean over every row (a row that fails any is excluded whole, docs/contract.md:
     # every row is untrusted) and the typed columns; the reason texts only for the few rows that fail.
@@ -199,7 +200,13 @@ def _rules(
     parsed = {
         "_date": pl.col(col["date"]).replace_strict(dates, default=None, return_dtype=pl.Date),
         "_event": pl.col(col["event_name"]).replace_strict(
-            {fields.dwell_event: "dwell", fields.dwell_more_event: "dwell", fields.click_event: "click"},
+            {
+                fields.dwell_event: "dwell",
+                fields.dwell_more_event: "dwell",
+                fields.click_event: "click",
+                fields.rage_event: "rage",
+                fields.dead_event: "dead",
+            },
             default=None,
             return_dtype=pl.Enum(list(EVENT_KINDS)),
         ),
@@ -211,7 +218,7 @@ def _rules(
         "_seconds_sq": _number(col["seconds_sq"], pl.Float64()),
     }
     is_dwell = pl.col("_event") == "dwell"
-    is_click = pl.col("_event") == "click"
+    is_click = pl.col("_event").is_in(CLICK_KINDS)  # a flag is a click's cell too
     band_placeholder, click_placeholder = "band is (other) or (not set)", "click position is (other) or (not set)"
     checks = [
         (pl.col("_event").is_null(), "not a heatmap event"),

@@ -329,7 +329,11 @@ def click_areas(grid: ClickGrid, band_height_px: int = BAND_HEIGHT_PX) -> pl.Dat
 def click_grid(data: pl.DataFrame | ViewSums, page_views: int, y_step_px: int = CLICK_Y_STEP_PX) -> ClickGrid:
     """Click events per (x, y) cell of a view (engine sums or selected canonical rows); x outside 0-99 or
     y < 0 are ignored."""
-    cells = (data if isinstance(data, ViewSums) else view_sums(data)).clicks
+    return cell_grid((data if isinstance(data, ViewSums) else view_sums(data)).clicks, page_views, y_step_px)
+
+
+def cell_grid(cells: pl.DataFrame, page_views: int, y_step_px: int = CLICK_Y_STEP_PX) -> ClickGrid:
+    """A ClickGrid from summed cells (y, x, events): a view's clicks, or its clicks flagged rage or dead."""
     cells = cells.filter(pl.col("x").is_between(0, CLICK_COLUMNS - 1) & (pl.col("y") >= 0))
     height = int(cells["y"].max()) + 1 if cells.height else 0  # type: ignore[arg-type]
     counts = np.zeros((height, CLICK_COLUMNS), dtype=np.int64)

@@ -88,6 +88,7 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
             args=(options,),
         )
         kind = widgets.kind_picker(t, P)
+        layer = widgets.layer_picker(t, P)
         effect = _effect_input(t, kind)
         if mode == "periods":
             start, end = widgets.date_range(t, P, options, label=t("compare.dates_a"))
@@ -96,7 +97,7 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
             where = widgets.segment_filters(t, P, options)
             return CompareView(
                 mode="periods", page=page_path, kind=kind, start=start, end=end, start_b=start_b, end_b=end_b,
-                where=where, min_effect=effect,
+                where=where, min_effect=effect, layer=layer,
             )  # fmt: skip
         start, end = widgets.date_range(t, P, options)
         st.caption(t("compare.segment_a"))
@@ -105,7 +106,7 @@ def _filters(t: Translator, options: Options, views: dict[str, int]) -> CompareV
         where_b = widgets.segment_filters(t, P, options, label_prefix="B · ", key_prefix="b_seg_")
         return CompareView(
             mode="segments", page=page_path, kind=kind, start=start, end=end, where_a=where_a, where_b=where_b,
-            min_effect=effect,
+            min_effect=effect, layer=layer,
         )  # fmt: skip
 
 

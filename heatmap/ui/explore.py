@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from heatmap.contract import LAYOUT_FIELD, layout_of, layout_range
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError, HeatmapError
@@ -61,6 +62,8 @@ def _restore(ctx: PageContext, options: Any) -> list[Problem]:
         problems = capped + problems
     if link is not None:
         st.session_state["_x_spot"] = link.spot  # where the map opens, once (popped when it is shown)
+        st.session_state[LAYOUT_AUTO] = not (run_id or params.get("page"))  # a link names its widths fully
+        st.session_state.pop(LAYOUT_FOR, None)
         widgets.seed(widgets.view_values(P, link, options), force=True)
         missing = shots.seed_source(ctx, P, link.shot, force=True)
         if missing:
@@ -103,19 +106,23 @@ def main(ctx: PageContext) -> None:
         return
     options, views = found
     problems = _restore(ctx, options)
+    if LAYOUT_PENDING in st.session_state:  # chosen for the screenshot on the last run (_auto_layout)
+        st.session_state[LAYOUT_KEY] = st.session_state.pop(LAYOUT_PENDING)
+        problems = [*st.session_state.pop(LAYOUT_CARRY, []), *problems]  # what that run found in the link
 
     with st.sidebar:
         st.subheader(t("filters.header"))
         page_path = widgets.page_picker(t, P, options, views)
         start, end = widgets.date_range(t, P, options)
         kind = widgets.kind_picker(t, P, instant=True)
+        layer = widgets.layer_picker(t, P)
         st.caption(t("filters.segment"))
         where = widgets.segment_filters(t, P, options)
 
     st.title(page_path or t("explore.title"))
     st.caption(f"{start} – {end} · {widgets.segment_label(t, where)}")  # the map's legend names its type
     page.warn_problems(t, problems)
-    view = View(page=page_path, start=start, end=end, where=where, kind=kind)
+    view = View(page=page_path, start=start, end=end, where=where, kind=kind, layer=layer)
     nums = numbers(ctx.engine, view, ctx.settings.templates)
     notes = _run_notes(t, nums)
     device = shots.device_of(where, fallback=shots.named_device(ctx, P))
@@ -148,10 +155,14 @@ def main(ctx: PageContext) -> None:
                     css_height=f"{shot.height / display.dpr:,.0f}",
                 )
             )
+    _auto_layout(options, chosen, display.dpr, problems)
     view = view.with_(shot=chosen.sha, display=display)
     st.session_state[VIEW_KEY] = view
     page.sync_url(view_query(view), "explore")
     notes += _shot_notes(ctx, view, nums, chosen.shot)
+    notes += _layout_notes(ctx, view, nums, chosen.shot)
+    if view.layer != "all" and not nums.clicks.total:
+        notes.append(page.Notice("info", t("layer.none", layer=t(f"layer.{view.layer}")), ":material/ads_click:"))
     line = st.columns([3, 2], vertical_alignment="center")
     with line[0]:
         page.show_notices(t, notes)
@@ -166,6 +177,7 @@ def main(ctx: PageContext) -> None:
         )  # fmt: skip
         with st.container(key="x_areas_box"):
             mapview.show_click_areas(t, nums, key="x_areas")
+            mapview.show_frustration(t, nums, key="x_frustration")
     template_paths = options.templates.get(page_path) if page_path else None  # the page is a template
     extra = [t("template.paths")] if template_paths is not None else []
     save_tab, curve_tab, table_tab, *paths_tab = st.tabs(
@@ -219,6 +231,52 @@ def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:
         st.session_state[f"{P}dpr"] = _guess_dpr(chosen.shot, nums.bands.data_height_px)
     for key in ("shift", "crop_top", "crop_bottom"):
         st.session_state[f"{P}{key}"] = 0
+
+
+LAYOUT_KEY = f"{P}seg_{LAYOUT_FIELD}"
+LAYOUT_AUTO, LAYOUT_PENDING, LAYOUT_FOR = "_x_layout_auto", "_x_layout_pending", "_x_layout_for"
+LAYOUT_CARRY = "_x_layout_carry"
+
+
+def _auto_layout(options: Any, chosen: shots.Chosen, dpr: float, problems: list[Problem]) -> None:
+    """A screenshot shows one layout: until the designer picks layout widths (or a link names them), the view
+    keeps the page views of the bucket that holds the screenshot's CSS width. Chosen once per screenshot and
+    ratio, then applied on a rerun (a widget's value cannot change after it is drawn), which shows `problems` of
+    the link again."""
+    if chosen.shot is None or not st.session_state.get(LAYOUT_AUTO, True):
+        return
+    mark, last = (chosen.shot.sha256, dpr), st.session_state.get(LAYOUT_FOR)  # last: (mark, widths chosen)
+    if last is not None and st.session_state.get(LAYOUT_KEY, []) != last[1]:
+        st.session_state[LAYOUT_AUTO] = False  # the designer chose widths
+        return
+    if last is not None and last[0] == mark:
+        return
+    label = layout_of(round(chosen.shot.width / dpr), options.segments.get(LAYOUT_FIELD, ()))
+    wanted = [label] if label else []
+    st.session_state[LAYOUT_FOR] = (mark, wanted)
+    if st.session_state.get(LAYOUT_KEY, []) != wanted:
+        st.session_state[LAYOUT_PENDING] = wanted
+        st.session_state[LAYOUT_CARRY] = problems
+        st.rerun()
+
+
+def _layout_notes(ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None) -> list[page.Notice]:
+    """How many of the page's page views the layout filter leaves out, or that the data knows no widths."""
+    t = ctx.t
+    chosen = view.where.get(LAYOUT_FIELD, ())
+    if shot is None:
+        return []
+    if not chosen:
+        known = [v for v in ctx.engine.catalog.segment_values.get(LAYOUT_FIELD, ()) if layout_range(v) is not None]
+        return [] if known else [page.Notice("info", t("layout.none"), ":material/devices:")]
+    every = numbers(ctx.engine, view.with_(where={k: v for k, v in view.where.items() if k != LAYOUT_FIELD}),
+                    ctx.settings.templates)  # fmt: skip
+    others = every.n - nums.n
+    if others <= 0:
+        return []
+    share = f"{others / every.n:.0%}"
+    text = t("layout.others", others=f"{others:,}", total=f"{every.n:,}", share=share)
+    return [page.Notice("info", text, ":material/devices:")]
 
 
 def _map(ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None, device: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from heatmap.contract import LAYOUT_FIELD, layout_range
 from heatmap.text import DEFAULT_LANGUAGE, catalog
 
 LANGUAGES: dict[str, str] = {"en": "English", "ja": "日本語"}
@@ -75,4 +76,12 @@ class Translator:
         """A segment value as GA4 names it, in this language when the product knows it (GA's own channel and
         device names); any other value as exported."""
         key = f"value.{dimension}.{value}"
-        return self(key) if self.has(key) else value
+        if self.has(key):
+            return self(key)
+        covered = layout_range(value) if dimension == LAYOUT_FIELD else None
+        if covered is not None:
+            low, high = covered
+            if high is None:
+                return self("value.hm_layout.from", low=f"{low:,}")
+            return self("value.hm_layout.range", low=f"{low:,}", high=f"{high:,}")
+        return value

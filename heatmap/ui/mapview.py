@@ -407,7 +407,7 @@ def show_numbers(t: Translator, nums: Numbers, kind: str) -> None:
     with st.container(key="x_numbers"):
         cols = st.columns(4)
     cols[0].metric(t("n.page_views"), f"{nums.n:,}")
-    cols[1].metric(t("n.clicks"), f"{nums.clicks.total:,}")
+    cols[1].metric(t("n.clicks") if nums.layer == "all" else t(f"layer.{nums.layer}"), f"{nums.clicks.total:,}")
     if nums.n > 0:
         cols[2].metric(t("n.fold"), f"{nums.bands.fold_px:,} px")
         cols[3].metric(t("n.reach50"), f"{nums.bands.reach_depth_px(0.5):,} px")
@@ -493,6 +493,34 @@ def show_click_areas(t: Translator, nums: Numbers, key: str) -> None:
             **{t(k): st.column_config.NumberColumn(format="%.2f") for k in ("areas.rate", "areas.low", "areas.high")},
         },
     )
+
+
+def show_frustration(t: Translator, nums: Numbers, key: str) -> None:
+    """The spots with most rage and most dead clicks, as the click areas list them (rate per 1,000 page views with
+    its exact interval): what Clarity's and Hotjar's users open first."""
+    st.subheader(t("frustration.header"))
+    st.caption(t("frustration.help"))
+    for name, grid in nums.flags.items():
+        st.markdown(f"**{t(f'layer.{name}')}** · {t('frustration.total', count=f'{grid.total:,}')}")
+        if not grid.total:
+            continue
+        frame = areas_frame(t, grid, nums.bands.band_height_px).head(FRUSTRATION_SHOWN)
+        st.dataframe(
+            frame,
+            hide_index=True,
+            height=table_height(frame.height),
+            key=f"{key}_{name}",
+            column_config={
+                **{
+                    t(k): st.column_config.NumberColumn(format="%.2f")
+                    for k in ("areas.rate", "areas.low", "areas.high")
+                },
+                t("areas.share"): st.column_config.NumberColumn(format="%.1f %%"),
+            },
+        )
+
+
+FRUSTRATION_SHOWN = 10
 
 
 def show_curve(t: Translator, bands: BandTable, key: str) -> None:

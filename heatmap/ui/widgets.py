@@ -19,7 +19,7 @@ from heatmap.templates import Templates
 from heatmap.ui import data
 from heatmap.ui.i18n import Translator
 from heatmap.usecases.numbers import NO_TEMPLATES
-from heatmap.usecases.view import KINDS, RAMPS, SCALES, SETTING_RANGES, MapSettings, Options, View, last_days
+from heatmap.usecases.view import KINDS, LAYERS, RAMPS, SCALES, SETTING_RANGES, MapSettings, Options, View, last_days
 
 
 def options_for(engine: Any, templates: Templates = NO_TEMPLATES) -> tuple[Options, dict[str, int]]:
@@ -79,6 +79,7 @@ def view_values(prefix: str, view: View, options: Options) -> dict[str, Any]:
         f"{prefix}page": page,
         f"{prefix}dates": _clamp_dates(view.start, view.end, options),
         f"{prefix}kind": view.kind if view.kind in KINDS else View().kind,
+        f"{prefix}layer": view.layer if view.layer in LAYERS else View().layer,
     }
     for dim, known in options.segments.items():
         values[f"{prefix}seg_{dim}"] = [v for v in view.where.get(dim, ()) if v in known]
@@ -213,6 +214,18 @@ def kind_picker(t: Translator, prefix: str, instant: bool = False) -> str:
         on_change="ignore" if instant else "rerun",
     )
     return kind or "attention"
+
+
+def layer_picker(t: Translator, prefix: str) -> str:
+    """Which clicks a click map counts: all, or those flagged rage or dead (a server rerun: other numbers)."""
+    layer = st.segmented_control(
+        t("layer.label"),
+        list(LAYERS),
+        key=f"{prefix}layer",
+        format_func=lambda name: t(f"layer.{name}"),
+        help=t("layer.help"),
+    )
+    return layer or "all"
 
 
 def display_controls(

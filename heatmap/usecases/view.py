@@ -22,8 +22,11 @@ from heatmap.contract import MAP_KINDS, SEGMENT_ALIASES
 from heatmap.drawing import render
 from heatmap.drawing.ramps import RAMPS as RAMPS  # re-exported: the ramps a link may name
 from heatmap.drawing.render import SCALE_MODES
+from heatmap.table import FLAG_KINDS as FLAG_LAYERS
 
 KINDS = MAP_KINDS
+#: The clicks a click map shows: all of them, or those flagged rage or dead (link key `clicks`).
+LAYERS = ("all", *FLAG_LAYERS)
 SCALES = SCALE_MODES
 DPRS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 DEFAULT_DAYS = 28
@@ -192,6 +195,7 @@ class View:
     shot: str | None = None  # sha256 of the screenshot
     display: MapSettings = field(default_factory=MapSettings)
     spot: Spot = field(default_factory=Spot, compare=False)  # from a link only; never written to one
+    layer: str = "all"  # one of LAYERS: which clicks the click map counts
 
     def with_(self, **changes: object) -> View:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -419,6 +423,7 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
     view = view.with_(page=linked_page or view.page)
     start, end = parse_range(params, options, problems=problems)
     kind = _choice(params, "type", KINDS, problems) or view.kind
+    layer = _choice(params, "clicks", LAYERS, problems) or view.layer
     where = parse_where(params, options, problems=problems)
     if linked_page is None and not where:
         where = dict(view.where)  # a fresh visit (or a page gone) gets the default device; a link to a page names
@@ -427,12 +432,13 @@ def parse_view(params: Mapping[str, Sequence[str]], options: Options) -> tuple[V
         start=start,
         end=end,
         kind=kind,
+        layer=layer,
         where=where,
         shot=parse_shot(params, problems),
         display=parse_display(params, problems),
         spot=parse_spot(params, problems),
     )
-    known = {"page", "from", "to", "type", "shot", *DISPLAY_KEYS, *COMMON_KEYS, *SPOT_KEYS}
+    known = {"page", "from", "to", "type", "clicks", "shot", *DISPLAY_KEYS, *COMMON_KEYS, *SPOT_KEYS}
     for key in params:
         if key not in known and _dimension_for(key, options, "") is None:
             problems.append(Problem(key, ",".join(params[key][:3]), "unknown_key"))
@@ -470,6 +476,8 @@ def view_query(view: View) -> dict[str, list[str]]:
         out["to"] = [view.end.isoformat()]
     out.update(where_query(view.where))
     out["type"] = [view.kind]
+    if view.layer != "all":
+        out["clicks"] = [view.layer]
     if view.shot:
         out["shot"] = [view.shot]
     out.update(display_query(view.display))
@@ -516,13 +524,14 @@ class CompareView:
     diff: bool = False  # also show the difference map B − A (on demand: A and B get the width otherwise)
     min_effect: float | None = None  # smallest difference worth a headline (None: differences.MIN_EFFECT)
     spot: Spot = field(default_factory=Spot, compare=False)  # from a link only; never written to one
+    layer: str = "all"  # one of LAYERS: which clicks A and B count
 
     def with_(self, **changes: object) -> CompareView:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def sides(self) -> tuple[View, View]:
         """Selections A and B as plain views (same page, type, screenshot and display)."""
-        common = {"page": self.page, "kind": self.kind, "shot": self.shot, "display": self.display}
+        common = {"page": self.page, "kind": self.kind, "shot": self.shot, "display": self.display, "layer": self.layer}
         if self.mode == "periods":
             return (
                 View(start=self.start, end=self.end, where=self.where, **common),  # type: ignore[arg-type]
@@ -599,7 +608,8 @@ def parse_compare(params: Mapping[str, Sequence[str]], options: Options) -> tupl
     if (diff := _choice(params, "diff", ("0", "1"), problems)) is not None:
         view = view.with_(diff=diff == "1")
     view = view.with_(min_effect=_bounded(params, "effect", *EFFECT_RANGE, problems))
-    known = {"mode", "page", "type", "from", "to", "from_b", "to_b", "shot", "diff", "effect"}
+    view = view.with_(layer=_choice(params, "clicks", LAYERS, problems) or view.layer)
+    known = {"mode", "page", "type", "clicks", "from", "to", "from_b", "to_b", "shot", "diff", "effect"}
     known |= {*DISPLAY_KEYS, *COMMON_KEYS, *SPOT_KEYS}
     for key in params:
         if key in known:
@@ -615,6 +625,8 @@ def compare_query(view: CompareView) -> dict[str, list[str]]:
     if view.page is not None:
         out["page"] = [view.page]
     out["type"] = [view.kind]
+    if view.layer != "all":
+        out["clicks"] = [view.layer]
     if view.start and view.end:
         out["from"], out["to"] = [view.start.isoformat()], [view.end.isoformat()]
     if view.mode == "periods":

@@ -107,7 +107,8 @@ click_items AS (
     user_pseudo_id,
     page_view,
     SAFE_CAST(SPLIT(item, '.')[SAFE_ORDINAL(1)] AS INT64) AS x,
-    SAFE_CAST(REGEXP_EXTRACT(item, r'^[0-9]+\.([0-9]+)') AS INT64) AS y
+    SAFE_CAST(REGEXP_EXTRACT(item, r'^[0-9]+\.([0-9]+)') AS INT64) AS y,
+    REGEXP_EXTRACT(item, r'[a-z]*$') AS flags
   FROM packs, UNNEST(SPLIT(SUBSTR(pack, 2), ',')) AS item
   WHERE STARTS_WITH(pack, 'c') AND REGEXP_CONTAINS(item, r'^[0-9]{1,2}\.[0-9]{1,6}[a-z]{0,4}$')
 ),
@@ -161,16 +162,24 @@ dwell_rows AS (
   JOIN good_views AS v ON v.user_pseudo_id = b.user_pseudo_id AND v.page_view = b.page_view
   GROUP BY v.event_date, v.page, b.band, v.device_category, v.channel_group, v.visitor, v.layout
 ),
+-- Every click is an hm_click; a click flagged rage (r) or dead (d) is also a row of hm_rage / hm_dead at its cell.
+-- Other letters are reserved and ignored.
 click_rows AS (
   SELECT
-    v.event_date, v.page, 'hm_click' AS event_name, CAST(NULL AS INT64) AS band, c.x, c.y,
+    v.event_date, v.page, c.event_name, CAST(NULL AS INT64) AS band, c.x, c.y,
     v.device_category, v.channel_group, v.visitor, v.layout,
     COUNT(*) AS event_count,
     CAST(0 AS FLOAT64) AS seconds,
     CAST(0 AS FLOAT64) AS seconds_sq
-  FROM click_items AS c
+  FROM (
+    SELECT user_pseudo_id, page_view, x, y, 'hm_click' AS event_name FROM click_items
+    UNION ALL
+    SELECT user_pseudo_id, page_view, x, y, 'hm_rage' AS event_name FROM click_items WHERE STRPOS(flags, 'r') > 0
+    UNION ALL
+    SELECT user_pseudo_id, page_view, x, y, 'hm_dead' AS event_name FROM click_items WHERE STRPOS(flags, 'd') > 0
+  ) AS c
   JOIN good_views AS v ON v.user_pseudo_id = c.user_pseudo_id AND v.page_view = c.page_view
-  GROUP BY v.event_date, v.page, c.x, c.y, v.device_category, v.channel_group, v.visitor, v.layout
+  GROUP BY v.event_date, v.page, c.event_name, c.x, c.y, v.device_category, v.channel_group, v.visitor, v.layout
 ),
 rejected_rows AS (
   SELECT
