@@ -100,7 +100,11 @@ def add_view_args(parser: argparse.ArgumentParser) -> None:
         help="segment filter, e.g. deviceCategory=mobile (aliases: device, channel, visitor, layout); repeatable",
     )
     parser.add_argument(
-        "--clicks", dest="layer", choices=LAYERS, default="all", help="which clicks count: all, rage or dead"
+        "--clicks",
+        dest="layer",
+        choices=LAYERS,
+        default="all",
+        help="which clicks count: all, rage, dead, or those on fixed and sticky elements",
     )
 
 

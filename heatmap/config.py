@@ -112,8 +112,15 @@ class Settings:
             cache_budget_mb=int(
                 _between("cache_budget_mb", int(pick("cache_budget_mb", DEFAULT_BUDGET // 1024**2)), 31, math.inf)
             ),
-            templates=parse_templates(pick("page_templates")),
+            templates=parse_templates(pick("page_templates", _demo_templates() if pick("source") is None else None)),
         )
+
+
+def _demo_templates() -> str:
+    """The demo's page templates: its job listings as one page, unless HEATMAP_PAGE_TEMPLATES says otherwise."""
+    from heatmap.demo import DEMO_TEMPLATES
+
+    return DEMO_TEMPLATES
 
 
 def _between(name: str, value: float, low: float, high: float) -> float:

@@ -27,7 +27,11 @@ CLICK_EVENT = "hm_click"
 #: click's "x.y" in a pack (FLAG_LETTERS); the report route's tag pushes the flag's event with hm_x / hm_y.
 RAGE_EVENT = "hm_rage"
 DEAD_EVENT = "hm_dead"
-FLAG_LETTERS: dict[str, str] = {"r": RAGE_EVENT, "d": DEAD_EVENT}
+#: A click on a fixed or sticky element (its target or an ancestor is position: fixed or sticky) sits at the same
+#: place on every screen, so its page position means nothing: it is sent with viewport coordinates (x % of the
+#: viewport's width, y = floor(viewport y / CLICK_Y_STEP_PX)) as this event, instead of a click, never flagged.
+FIXED_EVENT = "hm_fixed"
+FLAG_LETTERS: dict[str, str] = {"r": RAGE_EVENT, "d": DEAD_EVENT, "f": FIXED_EVENT}
 
 BAND_PARAM = "hm_band"
 SECONDS_PARAM = "hm_seconds"

@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +41,7 @@ MISSING_DAY = date(2026, 10, 14)  # the AppFlow run failed (GA 503) and nobody r
 REVISED_DAY = date(2026, 10, 20)  # re-exported by a manual re-run two days later, with revised numbers
 MALFORMED_DAY = date(2026, 9, 17)
 SEED = 20260901
-VERSION = 4  # bump when the generated data changes: ensure_demo rewrites an older demo folder
+VERSION = 5  # bump when the generated data changes: ensure_demo rewrites an older demo folder
 DWELL_SHAPE = 1.5  # gamma shape of one page view's seconds in a band (mean = shape x scale): skewed, like dwell
 DWELL_MEAN = {"new": 3.6, "returning": 2.8}  # seconds per page view that saw a band of interest 1
 
@@ -78,6 +78,7 @@ class DemoPage:
     sections: tuple[Section, ...]
     buttons: tuple[Button, ...]
     inert: tuple[Button, ...] = ()  # things that look clickable and are not: their clicks are dead
+    pinned: tuple[Button, ...] = ()  # fixed to the screen: y is a fraction of the first screen (FOLDS)
 
 
 def _sections(*items: tuple[str, float, float, float]) -> tuple[Section, ...]:
@@ -102,6 +103,7 @@ PAGES: tuple[DemoPage, ...] = (
             Button("Sign up", 0.85, 0.02, 0.05, returning=0.2),
             Button("View job", 0.3, 0.33, 0.08),
         ),
+        pinned=(Button("Chat with us", 0.9, 0.9, 0.02),),
     ),
     DemoPage(
         "/pricing",
@@ -130,6 +132,7 @@ PAGES: tuple[DemoPage, ...] = (
         ),
         (Button("Apply now", 0.75, 0.05, 0.09), Button("Submit application", 0.5, 0.85, 0.12, rage=0.08)),
         (Button("Salary range", 0.3, 0.5, 0.02, dead=0.8),),
+        (Button("Apply (sticky bar)", 0.5, 0.93, 0.04),),
     ),
     DemoPage(
         "/blog/how-to-write-a-cv",
@@ -146,6 +149,30 @@ PAGES: tuple[DemoPage, ...] = (
 )
 
 
+#: A templated section, as on the seed's job site: a page per listing, each with a handful of page views a day, too
+#: few for a map of its own; DEMO_TEMPLATES (the demo's default HEATMAP_PAGE_TEMPLATES) makes them one page.
+JOB_TEMPLATE = "job listing"
+DEMO_TEMPLATES = f"{JOB_TEMPLATE}=/jobs/*"
+JOB_LAYOUT = DemoPage(
+    "/jobs/*",
+    2800,
+    0.0,
+    _sections(
+        ("Job title", 0.0, 0.12, 1.8),
+        ("Summary", 0.12, 0.4, 1.5),
+        ("Details", 0.4, 0.75, 1.0),
+        ("Apply", 0.75, 0.9, 2.2),
+        ("Similar jobs", 0.9, 1.0, 0.5),
+    ),
+    (Button("Apply", 0.5, 0.82, 0.10, rage=0.05),),
+    (Button("Company logo", 0.15, 0.05, 0.03, dead=0.9),),
+    (Button("Save job", 0.9, 0.92, 0.03),),
+)
+JOB_PAGES: tuple[DemoPage, ...] = tuple(
+    replace(JOB_LAYOUT, path=f"/jobs/{n}", daily_views=round(24 / n, 2)) for n in range(1, 41)
+)
+
+
 def page_height(page: DemoPage, device: str) -> int:
     """Narrow layouts stack content, so the same page is taller on phones."""
     return {
@@ -155,9 +182,12 @@ def page_height(page: DemoPage, device: str) -> int:
     }[device]
 
 
+FOLDS = {"desktop": 900, "tablet": 1100, "mobile": 700}  # the first screen, CSS px
+
+
 def _reach_curve(page: DemoPage, device: str, bands: int, rng: np.random.Generator) -> np.ndarray:
     height = page_height(page, device)
-    fold = {"desktop": 900, "tablet": 1100, "mobile": 700}[device]
+    fold = FOLDS[device]
     y = (np.arange(bands) + 0.5) * contract.BAND_HEIGHT_PX
     below = np.clip(y - fold, 0, None)
     reach = 0.15 + 0.85 * np.exp(-below / (0.45 * height))
@@ -180,49 +210,10 @@ def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[
     flag_rng = np.random.default_rng([SEED, day.toordinal()])  # its own draws: the other numbers stay as they were
     weekday = 0.75 if day.weekday() >= 5 else 1.0
     for page in PAGES:
-        for device, (_width, _dpr, device_share) in DEVICES.items():
-            height = page_height(page, device)
-            bands = height // contract.BAND_HEIGHT_PX
-            reach = _reach_curve(page, device, bands, rng)
-            interest = _interest(page, device, bands)
-            for channel, channel_share in CHANNELS.items():
-                for visitor, visitor_share in VISITORS.items():
-                    expected = page.daily_views * weekday * device_share * channel_share * visitor_share * revision
-                    views = int(rng.poisson(expected))
-                    if views == 0:
-                        continue
-                    segment = {
-                        "deviceCategory": device,
-                        "sessionDefaultChannelGroup": channel,
-                        "newVsReturning": visitor,
-                    }
-                    # Returning visitors know the page and scroll further down it.
-                    seen = rng.binomial(views, reach**0.6 if visitor == "returning" else reach)
-                    seen[0] = views
-                    # One draw per page view that saw the band, rounded like the tag: sums of s and of s².
-                    live = np.flatnonzero(seen)
-                    scale = DWELL_MEAN[visitor] / DWELL_SHAPE
-                    draws = rng.gamma(DWELL_SHAPE, scale, int(seen[live].sum()))
-                    per_view = np.round(draws * np.repeat(interest[live], seen[live]), 1)
-                    starts = np.concatenate(([0], np.cumsum(seen[live])[:-1]))
-                    sums = np.add.reduceat(per_view, starts) if live.size else np.zeros(0)
-                    squares = np.add.reduceat(per_view**2, starts) if live.size else np.zeros(0)
-                    for band, total, square in zip(live.tolist(), sums.tolist(), squares.tolist(), strict=True):
-                        records.append(_dwell(day, page.path, band, int(seen[band]), total, segment, square))
-                    for button in page.buttons:
-                        top_band = min(bands - 1, int(button.y * height) // contract.BAND_HEIGHT_PX)
-                        rate = button.clicks * (button.returning if visitor == "returning" else 1.0)
-                        clicks = int(rng.poisson(seen[top_band] * rate))
-                        if clicks:
-                            xs = np.clip(rng.normal(button.x * 100, 3.0, clicks), 0, 99).astype(int)
-                            ys = np.clip(rng.normal(button.y * height, 12.0, clicks), 0, height - 1)
-                            cells: dict[tuple[int, int], int] = {}
-                            for cx, cy in zip(xs, (ys // contract.CLICK_Y_STEP_PX).astype(int), strict=True):
-                                cells[(int(cx), int(cy))] = cells.get((int(cx), int(cy)), 0) + 1
-                            for (cx, cy), count in sorted(cells.items()):
-                                records.append(_click(day, page.path, cx, cy, count, segment))
-                                records += _flags(day, page.path, cx, cy, count, segment, button, flag_rng)
-                    records += _inert_clicks(day, page, height, seen, segment, flag_rng)
+        records += _page_records(day, page, (weekday, revision), rng, flag_rng)
+    jobs_rng = np.random.default_rng([SEED, day.toordinal(), 1])  # the job pages came later: their own draws too
+    for page in JOB_PAGES:
+        records += _page_records(day, page, (weekday, revision), jobs_rng, jobs_rng)
     for _ in range(3):
         records.append(
             _dwell(
@@ -235,6 +226,64 @@ def _records(day: date, revision: float, rng: np.random.Generator) -> list[dict[
                 9.0,
             )
         )
+    return records
+
+
+def _page_records(
+    day: date,
+    page: DemoPage,
+    scales: tuple[float, float],
+    rng: np.random.Generator,
+    flag_rng: np.random.Generator,
+) -> list[dict[str, str]]:
+    """One page's rows of one day: dwell per band and segment, clicks, and flagged clicks (from `flag_rng`).
+    `scales`: the day's weekday and revision factors of page views."""
+    records: list[dict[str, str]] = []
+    weekday, revision = scales
+    for device, (_width, _dpr, device_share) in DEVICES.items():
+        height = page_height(page, device)
+        bands = height // contract.BAND_HEIGHT_PX
+        reach = _reach_curve(page, device, bands, rng)
+        interest = _interest(page, device, bands)
+        for channel, channel_share in CHANNELS.items():
+            for visitor, visitor_share in VISITORS.items():
+                expected = page.daily_views * weekday * device_share * channel_share * visitor_share * revision
+                views = int(rng.poisson(expected))
+                if views == 0:
+                    continue
+                segment = {
+                    "deviceCategory": device,
+                    "sessionDefaultChannelGroup": channel,
+                    "newVsReturning": visitor,
+                }
+                # Returning visitors know the page and scroll further down it.
+                seen = rng.binomial(views, reach**0.6 if visitor == "returning" else reach)
+                seen[0] = views
+                # One draw per page view that saw the band, rounded like the tag: sums of s and of s².
+                live = np.flatnonzero(seen)
+                scale = DWELL_MEAN[visitor] / DWELL_SHAPE
+                draws = rng.gamma(DWELL_SHAPE, scale, int(seen[live].sum()))
+                per_view = np.round(draws * np.repeat(interest[live], seen[live]), 1)
+                starts = np.concatenate(([0], np.cumsum(seen[live])[:-1]))
+                sums = np.add.reduceat(per_view, starts) if live.size else np.zeros(0)
+                squares = np.add.reduceat(per_view**2, starts) if live.size else np.zeros(0)
+                for band, total, square in zip(live.tolist(), sums.tolist(), squares.tolist(), strict=True):
+                    records.append(_dwell(day, page.path, band, int(seen[band]), total, segment, square))
+                for button in page.buttons:
+                    top_band = min(bands - 1, int(button.y * height) // contract.BAND_HEIGHT_PX)
+                    rate = button.clicks * (button.returning if visitor == "returning" else 1.0)
+                    clicks = int(rng.poisson(seen[top_band] * rate))
+                    if clicks:
+                        xs = np.clip(rng.normal(button.x * 100, 3.0, clicks), 0, 99).astype(int)
+                        ys = np.clip(rng.normal(button.y * height, 12.0, clicks), 0, height - 1)
+                        cells: dict[tuple[int, int], int] = {}
+                        for cx, cy in zip(xs, (ys // contract.CLICK_Y_STEP_PX).astype(int), strict=True):
+                            cells[(int(cx), int(cy))] = cells.get((int(cx), int(cy)), 0) + 1
+                        for (cx, cy), count in sorted(cells.items()):
+                            records.append(_click(day, page.path, cx, cy, count, segment))
+                            records += _flags(day, page.path, cx, cy, count, segment, button, flag_rng)
+                records += _inert_clicks(day, page, height, seen, segment, flag_rng)
+                records += _pinned_clicks(day, page, device, views, segment, flag_rng)
     return records
 
 
@@ -279,6 +328,19 @@ def _inert_clicks(
         if clicks:
             out.append(_click(day, page.path, x, y, clicks, segment))
             out += _flags(day, page.path, x, y, clicks, segment, thing, rng)
+    return out
+
+
+def _pinned_clicks(
+    day: date, page: DemoPage, device: str, views: int, segment: dict[str, str], rng: np.random.Generator
+) -> list[dict[str, str]]:
+    """Clicks on what stays on screen (DemoPage.pinned): at their screen position, as contract.FIXED_EVENT."""
+    out = []
+    for thing in page.pinned:
+        clicks = int(rng.poisson(views * thing.clicks))
+        if clicks:
+            y = int(thing.y * FOLDS[device]) // contract.CLICK_Y_STEP_PX
+            out.append(_click(day, page.path, int(thing.x * 100), y, clicks, segment, contract.FIXED_EVENT))
     return out
 
 
@@ -385,7 +447,9 @@ def _parquet(rows: list[dict[str, object]]) -> bytes:
 
 
 def screenshot_name(path: str, device: str) -> str:
-    slug = path.strip("/").replace("/", "_") or "home"
+    """The demo screenshot of a page or template (the job listings share one)."""
+    is_job = path == JOB_TEMPLATE or path.startswith("/jobs/")
+    slug = "jobs" if is_job else path.strip("/").replace("/", "_") or "home"
     return f"{slug}__{device}.png"
 
 
@@ -416,6 +480,13 @@ def draw_page(page: DemoPage, device: str) -> Image.Image:
             (cx - half_w, cy - half_h, cx + half_w, cy + half_h), radius=10 * dpr, fill=(37, 99, 235)
         )
         draw.text((cx, cy), button.label, fill=(255, 255, 255), font=text_font, anchor="mm")
+    for thing in page.pinned:  # fixed to the screen: drawn where it sits on the first screen
+        cx, cy = int(thing.x * width), int(thing.y * FOLDS[device] * dpr)
+        half_w, half_h = int(min(width * 0.2, 110 * dpr)), 20 * dpr
+        draw.rounded_rectangle(
+            (cx - half_w, cy - half_h, cx + half_w, cy + half_h), radius=20 * dpr, fill=(22, 163, 74)
+        )
+        draw.text((cx, cy), thing.label, fill=(255, 255, 255), font=text_font, anchor="mm")
     for thing in page.inert:  # a pill that looks like a link: dead clicks land on it
         cx, cy = int(thing.x * width), int(thing.y * height)
         half_w, half_h = int(min(width * 0.12, 90 * dpr)), 14 * dpr
@@ -430,7 +501,7 @@ def write_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for page in PAGES:
+    for page in (*PAGES, JOB_LAYOUT):
         for device in DEVICES:
             path = out / screenshot_name(page.path, device)
             draw_page(page, device).save(path, format="PNG", optimize=False, compress_level=6)

@@ -30,6 +30,7 @@ class FieldMap:
     click_event: str = contract.CLICK_EVENT
     rage_event: str = contract.RAGE_EVENT
     dead_event: str = contract.DEAD_EVENT
+    fixed_event: str = contract.FIXED_EVENT
     segments: tuple[str, ...] = contract.SEGMENT_DIMENSIONS
 
     @classmethod

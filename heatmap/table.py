@@ -12,9 +12,11 @@ from typing import TypeVar
 
 import polars as pl
 
-EVENT_KINDS = ("dwell", "click", "rage", "dead")
-#: Click rows flagged as frustration (contract.RAGE_EVENT, DEAD_EVENT): the same clicks again, at their cells.
-FLAG_KINDS = ("rage", "dead")
+EVENT_KINDS = ("dwell", "click", "rage", "dead", "fixed")
+#: Flagged click rows: frustration (contract.RAGE_EVENT, DEAD_EVENT: the same clicks again, at their cells) and
+#: clicks on fixed or sticky elements (contract.FIXED_EVENT: viewport cells, not clicks of the page).
+FLAG_KINDS = ("rage", "dead", "fixed")
+FRUSTRATION_KINDS = ("rage", "dead")
 
 BASE_SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),
@@ -65,7 +67,7 @@ class ViewSums:
     """What a view needs from the data (docs/engines.md, engines return only this): `dwell` has band, events,
     seconds, seconds_sq summed per band and `sq_missing`, the rows without seconds_sq (older exports: their
     variance is unknown); `clicks` has y, x, events summed per cell; `flagged` the same per flag (`event`: one of
-    FLAG_KINDS) for the clicks flagged rage or dead. Hundreds of rows, whatever the source."""
+    FLAG_KINDS) for the clicks flagged rage, dead or fixed. Hundreds of rows, whatever the source."""
 
     dwell: pl.DataFrame
     clicks: pl.DataFrame

@@ -310,7 +310,7 @@ def test_a_click_map_lists_its_most_clicked_areas(app_env: AppEnv) -> None:
 
     at = run({"page": "/", "type": "clicks", "device": "desktop"})
     assert_clean(at)
-    (areas,) = [d.value for d in at.dataframe if "Depth (CSS px)" in d.value.columns]
+    areas = next(d.value for d in at.dataframe if "Depth (CSS px)" in d.value.columns)  # then fixed-element clicks
     metrics = {m.label: m.value for m in at.metric}
     n, clicks = (int(metrics[k].replace(",", "")) for k in ("Page views", "Clicks"))
     assert int(areas["Clicks"].sum()) == clicks > 0  # every click is in exactly one area
@@ -384,3 +384,32 @@ def test_rage_and_dead_clicks_have_their_own_layer_and_list(app_env: AppEnv) -> 
     assert_clean(jobs)
     assert jobs.segmented_control(key="x_layer").value == "rage"
     assert int({m.label: m.value for m in jobs.metric}["レイジクリック"].replace(",", "")) > 0  # the slow submit button
+
+
+def test_clicks_on_fixed_elements_are_listed_apart_and_drawn_on_the_first_screen(app_env: AppEnv) -> None:
+    at = run({"page": "/", "type": "clicks", "device": "desktop"})
+    assert_clean(at)
+    (help_text,) = [c.value for c in at.caption if "are not in the page's click map" in c.value]
+    pinned = int(help_text.split()[0].replace(",", ""))
+    (spots,) = [
+        d.value for d in at.dataframe if "Depth (CSS px)" in d.value.columns and d.value["Clicks"].sum() == pinned
+    ]
+    assert spots.iloc[0]["Depth (CSS px)"] == "800–900" and spots.iloc[0]["Across (% of width)"] == "90–100 %"
+    at.segmented_control(key="x_layer").set_value("fixed").run()
+    assert_clean(at)
+    assert int({m.label: m.value for m in at.metric}["Fixed and sticky"].replace(",", "")) == pinned
+    assert any("over the page's first screen" in text for text in texts(at.info)) and qp(at)["clicks"] == ["fixed"]
+
+
+def test_the_demo_has_a_template_of_many_job_pages_with_its_screenshot(app_env: AppEnv) -> None:
+    at = run()
+    assert at.selectbox(key="x_page").options[0].startswith("job listing")  # templates first in the picker
+    assert at.title[0].value == "/"  # the default view is still the busiest path
+    at.selectbox(key="x_page").set_value("job listing").run()
+    assert_clean(at)
+    assert qp(at)["page"] == ["job listing"] and qp(at)["shot"] == [demo_sha(app_env, "jobs__desktop.png")]
+    views = int({m.label: m.value for m in at.metric}["Page views"].replace(",", ""))
+    one = run({"page": "/jobs/1", "layout": "1440-1919", "device": "desktop"})
+    assert 0 < int({m.label: m.value for m in one.metric}["Page views"].replace(",", "")) < views
+    (paths,) = [d.value for t in at.tabs for d in t.dataframe if "Path" in d.value.columns]
+    assert len(paths) == 40 and paths.iloc[0]["Path"] == "/jobs/1"

@@ -208,8 +208,8 @@ def test_events_with_one_timestamp_stay_apart_and_exact_copies_count_once() -> N
 
 def test_flagged_clicks_are_clicks_and_rows_of_their_flag() -> None:
     """'r' rage, 'd' dead, both, or a reserved letter (ignored): each click counts once as hm_click, and once more
-    per flag it carries, at its own cell."""
-    flags = hm_view("u1", "r1", 0, ["d0:10", "c12.40r,12.40r,12.40rd,30.5d,30.5,60.7f"], ts=1)
+    per flag it carries, at its own cell; 'f' (fixed or sticky, viewport coordinates) is hm_fixed instead."""
+    flags = hm_view("u1", "r1", 0, ["d0:10", "c12.40r,12.40r,12.40rd,30.5d,30.5,60.7x,95.3f,95.3fr"], ts=1)
     rows = as_dict(run([flags], DAY, DAY))
     assert rows == {
         ("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (1, 1.0, 1.0),
@@ -219,6 +219,7 @@ def test_flagged_clicks_are_clicks_and_rows_of_their_flag() -> None:
         ("/pricing", "hm_rage", None, 12, 40, *DESKTOP): (3, 0.0, 0.0),
         ("/pricing", "hm_dead", None, 12, 40, *DESKTOP): (1, 0.0, 0.0),
         ("/pricing", "hm_dead", None, 30, 5, *DESKTOP): (1, 0.0, 0.0),
+        ("/pricing", "hm_fixed", None, 95, 3, *DESKTOP): (2, 0.0, 0.0),
     }
 
 

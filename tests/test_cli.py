@@ -181,7 +181,9 @@ def test_demo_then_coverage_and_bands(tmp_path):
     out = tmp_path / "demo"
     made = run("demo", "--out", str(out), "--json", env_home=tmp_path)
     assert made.returncode == 0, made.stderr
-    assert len(json.loads(made.stdout)["screenshots"]) == 12
+    assert (
+        len(json.loads(made.stdout)["screenshots"]) == 15
+    )  # five page layouts (the job listings share one), 3 devices
     coverage = json.loads(run("coverage", "--source", str(out), "--json", env_home=tmp_path).stdout)
     assert len(coverage["days"]) == 61 and coverage["missing_days"] == ["2026-10-14"]
     assert coverage["days"]["2026-10-20"]["executions"] == 2

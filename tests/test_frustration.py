@@ -23,7 +23,8 @@ def flagged(event: str, day: str, page: str, x: int | str, y: int | str, count: 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """/pricing: 20 page views, 9 clicks in three cells, of which 4 rage (two cells) and 2 dead; a forged flag row."""
+    """/pricing: 20 page views, 9 clicks in two cells, of which 4 rage (two cells) and 2 dead; 4 clicks on a
+    sticky header; a forged flag row."""
     folder = tmp_path_factory.mktemp("src")
     records = [
         dwell("20260105", "/pricing", 0, 12, 30),
@@ -35,6 +36,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
         flagged("hm_rage", "20260106", "/pricing", 70, 3, 1, deviceCategory="desktop"),
         flagged("hm_dead", "20260105", "/pricing", 70, 3, 2),
         flagged("hm_dead", "20260105", "/pricing", 140, 3, 50),  # x beyond 99: forged, left out like a click
+        flagged("hm_fixed", "20260105", "/pricing", 95, 2, 4),  # a sticky header, at its place on the screen
     ]
     write(folder, f"{RUN}/p0.jsonl", jsonl(records), modified=datetime(2026, 1, 8, 2))
     return folder
@@ -51,6 +53,7 @@ def test_flags_are_their_own_cells_and_every_click_stays_a_click(source, tmp_pat
     assert cells(nums.clicks) == {(12, 40): 6, (3, 70): 3}  # the flags add no clicks
     assert cells(nums.flags["rage"]) == {(12, 40): 3, (3, 70): 1}
     assert cells(nums.flags["dead"]) == {(3, 70): 2}
+    assert cells(nums.flags["fixed"]) == {(2, 95): 4}  # not among the page's clicks
     assert any("click x is not a whole percent" in i.reason for i in local.catalog.excluded_samples)
     rage = numbers(local, View(page="/pricing", start=START, end=END, layer="rage"))
     assert cells(rage.clicks) == {(12, 40): 3, (3, 70): 1} and rage.n == 20  # rates stay per page view
@@ -62,7 +65,7 @@ def test_flags_are_their_own_cells_and_every_click_stays_a_click(source, tmp_pat
 def test_duckdb_and_the_athena_sql_read_the_flags_as_the_local_engine(source, tmp_path, shape):
     folder = source if shape == "jsonl" else rewritten(source, tmp_path / "src", shape)
     local, duck, athena, _fake = every_engine(folder, tmp_path)
-    for layer in ("all", "rage", "dead"):
+    for layer in ("all", "rage", "dead", "fixed"):
         view = View(page="/pricing", start=START, end=END, layer=layer)
         ours = numbers(local, view)
         for engine in (duck, athena):

@@ -140,6 +140,7 @@ def test_container_forwards_each_event_with_its_parameters() -> None:
         contract.VIEW_EVENT: set(contract.VIEW_PARAMS),
         contract.RAGE_EVENT: {contract.X_PARAM, contract.Y_PARAM},
         contract.DEAD_EVENT: {contract.X_PARAM, contract.Y_PARAM},
+        contract.FIXED_EVENT: {contract.X_PARAM, contract.Y_PARAM},
     }
     ga4_tags = [t for t in version["tag"] if t["type"] == "gaawe"]
     assert sorted(_param(t, "eventName") for t in ga4_tags) == sorted(expected)
@@ -164,7 +165,7 @@ def test_tag_pushes_every_contract_event_and_the_container_forwards_each() -> No
     """hm_dwell_more is one name in contract.py, the tag and the container (trigger, GA4 event name)."""
     js = (TRACKING / "hm_tag.js").read_text(encoding="utf-8")
     code = re.sub(r"/\*.*?\*/|//[^\n]*", "", js, flags=re.S)
-    for var in ("DWELL_EVENT", "DWELL_MORE_EVENT", "CLICK_EVENT", "RAGE_EVENT", "DEAD_EVENT"):
+    for var in ("DWELL_EVENT", "DWELL_MORE_EVENT", "CLICK_EVENT", "RAGE_EVENT", "DEAD_EVENT", "FIXED_EVENT"):
         assert re.search(rf"\bevent: [^;]*\b{var}\b", code), f"the tag never pushes {var}"
     version = _container()["containerVersion"]
     trigger_events = {
@@ -178,11 +179,11 @@ def test_tag_pushes_every_contract_event_and_the_container_forwards_each() -> No
         if t["type"] == "gaawe"
     }
     events = (contract.DWELL_EVENT, contract.DWELL_MORE_EVENT, contract.CLICK_EVENT, contract.VIEW_EVENT,
-              contract.RAGE_EVENT, contract.DEAD_EVENT)  # fmt: skip
+              contract.RAGE_EVENT, contract.DEAD_EVENT, contract.FIXED_EVENT)  # fmt: skip
     assert sent == {e: [e] for e in events}
     ids = {t["name"]: t["tagId"] for t in version["tag"]}
     # Earlier imports keep their IDs; new events are appended.
-    assert [ids[f"Heatmap - GA4 event - {e}"] for e in events] == ["2", "4", "3", "5", "6", "7"]
+    assert [ids[f"Heatmap - GA4 event - {e}"] for e in events] == ["2", "4", "3", "5", "6", "7", "8"]
     variables = {v["name"]: v["variableId"] for v in version["variable"]}
     assert variables[f"DLV - {contract.BAND_PARAM}"] == "2" and variables[f"DLV - {contract.SECONDS_SQ_PARAM}"] == "7"
     assert [variables[f"DLV - {k}"] for k in contract.VIEW_PARAMS] == [str(n) for n in range(8, 26)]
@@ -313,7 +314,11 @@ def test_readers_default_field_names_are_the_contract() -> None:
         contract.DWELL_MORE_EVENT,
         contract.CLICK_EVENT,
     )
-    assert (default.rage_event, default.dead_event) == (contract.RAGE_EVENT, contract.DEAD_EVENT)
+    assert (default.rage_event, default.dead_event, default.fixed_event) == (
+        contract.RAGE_EVENT,
+        contract.DEAD_EVENT,
+        contract.FIXED_EVENT,
+    )
 
 
 # ---------------------------------------------------------------------------------------- AppFlow template

@@ -328,3 +328,22 @@ def test_band_mode_pushes_rage_and_dead_as_their_own_events(band_page: Callable[
     assert [(e[contract.X_PARAM], e[contract.Y_PARAM]) for e in rage] == [("50", "2")]
     assert [(e[contract.X_PARAM], e[contract.Y_PARAM]) for e in dead] == [("50", "2")] * 3  # each inert click
     assert len(tp.events(CLICK)) == 3
+
+
+def test_clicks_on_fixed_and_sticky_elements_are_sent_where_they_sit_on_the_screen(
+    tag_page: Callable[[str], TagPage], band_page: Callable[[str], TagPage]
+) -> None:
+    script: Script = lambda tp: (  # noqa: E731
+        tp.scroll_to(1000),
+        tp.page.mouse.click(100, 30),  # the sticky header, stuck at the top: viewport y 30 -> 1
+        tp.page.mouse.click(500, 760),  # the fixed button, 20-60 px above the bottom (800): viewport y 760 -> 38
+        tp.page.mouse.click(100, 400),  # the page under them: page y 1400 -> 70
+        tp.run(1.5),  # a second without a change: the plain content's click is dead, the header's (a span) not
+    )
+    view = tag_page("/pinned/view")
+    script(view)
+    assert sent_clicks(view) == [(10, 1, "f"), (50, 38, "f"), (10, 70, "d")]  # fixed: never rage or dead
+    band = band_page("/pinned/band")
+    script(band)
+    cells = [(e["event"], e[contract.X_PARAM], e[contract.Y_PARAM]) for e in band.events(CLICK, contract.FIXED_EVENT)]
+    assert cells == [(contract.FIXED_EVENT, "10", "1"), (contract.FIXED_EVENT, "50", "38"), (CLICK, "10", "70")]

@@ -66,6 +66,7 @@ def contract_settings() -> dict[str, int | str]:
         "CLICK_EVENT": contract.CLICK_EVENT,
         "RAGE_EVENT": contract.RAGE_EVENT,
         "DEAD_EVENT": contract.DEAD_EVENT,
+        "FIXED_EVENT": contract.FIXED_EVENT,
         "BAND_PARAM": contract.BAND_PARAM,
         "SECONDS_PARAM": contract.SECONDS_PARAM,
         "SECONDS_SQ_PARAM": contract.SECONDS_SQ_PARAM,
@@ -131,8 +132,8 @@ def gtm_container(js: str) -> dict[str, Any]:
     """An importable GTM export (exportFormatVersion 2): merge it into the site's container."""
     ids = {"accountId": "0", "containerId": "0"}
     # Appended in this order so the IDs of an earlier import stay the same (dwell 2, click 3, dwell more 4,
-    # view 5: tag v2's one event per flush, every parameter of contract.VIEW_PARAMS under its own name; rage 6 and
-    # dead 7: band mode's flagged clicks).
+    # view 5: tag v2's one event per flush, every parameter of contract.VIEW_PARAMS under its own name; rage 6, dead 7
+    # and fixed 8: band mode's flagged clicks).
     dwell = (contract.BAND_PARAM, contract.SECONDS_PARAM, contract.SECONDS_SQ_PARAM)
     events = {
         contract.DWELL_EVENT: dwell,
@@ -141,6 +142,7 @@ def gtm_container(js: str) -> dict[str, Any]:
         contract.VIEW_EVENT: contract.VIEW_PARAMS,
         contract.RAGE_EVENT: (contract.X_PARAM, contract.Y_PARAM),
         contract.DEAD_EVENT: (contract.X_PARAM, contract.Y_PARAM),
+        contract.FIXED_EVENT: (contract.X_PARAM, contract.Y_PARAM),
     }
     dl_keys = [  # appended in this order too: variables of an earlier import keep their IDs
         contract.BAND_PARAM,

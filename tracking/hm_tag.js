@@ -5,11 +5,9 @@
  * viewport, counting only while the document is visible and the visitor was active in the last
  * IDLE_TIMEOUT_MS, and where the visitor clicks. What it sends depends on TAG_MODE:
  *
- * "view" (the event route, default): when the page is hidden or left, one VIEW_EVENT per flush carrying the page
- * view's random id, the flush's sequence number, the layout width, the deepest page height and the dwell and
- * clicks since the last flush packed into parameters of at most MAX_PARAM_LENGTH characters; what does not fit
- * in MAX_PACKS packs spills into the next event of the same page view. GA4's BigQuery export keeps these
- * event-level and tracking/bigquery/heatmap_daily.sql sums them exactly (packing: tracking/README.md).
+ * "view" (the event route, default): when the page is hidden or left, one VIEW_EVENT per flush with the page
+ * view's id, sequence number, layout width, deepest height and the dwell and clicks since the last flush packed
+ * into parameters (tracking/README.md); tracking/bigquery/heatmap_daily.sql sums them exactly.
  *
  * "band" (the report route, for GA4 reports through AppFlow): when the page is hidden or left it pushes one
  * DWELL_EVENT per band (one per band per page view, so eventCount counts page views; later reports of the band
@@ -29,6 +27,7 @@
   var CLICK_EVENT = "hm_click";
   var RAGE_EVENT = "hm_rage";
   var DEAD_EVENT = "hm_dead";
+  var FIXED_EVENT = "hm_fixed";
   var BAND_PARAM = "hm_band";
   var SECONDS_PARAM = "hm_seconds";
   var SECONDS_SQ_PARAM = "hm_seconds_sq";
@@ -48,13 +47,13 @@
   /* END CONTRACT */
 
   /* ---- Settings ---- */
-  var TAG_MODE = "view";            // "view": one hm_view per flush (event route); "band": per-band events (report route)
+  var TAG_MODE = "view";            // "view": one hm_view per flush (event route); "band": per-band events
   var MAX_PENDING_CLICKS = 100;     // view mode: this many clicks before a flush are sent at once (memory stays small)
-  var BAND_PAD = 3;                 // hm_band is zero-padded to this many digits: band 7 -> "007" (1234 -> "1234")
+  var BAND_PAD = 3;                 // hm_band is zero-padded to this many digits: band 7 -> "007"
   var IDLE_TIMEOUT_MS = 30000;      // time counts only within this long after the last activity
-  var MIN_SECONDS = 0;              // a band is pushed only when its (rounded) seconds are greater than this
+  var MIN_SECONDS = 0;              // a band is sent only with (rounded) seconds above this
   var SECONDS_DECIMALS = 1;         // hm_seconds is rounded to this many decimals
-  var SQ_DECIMALS = 2;              // hm_seconds_sq: exact for seconds with one decimal (0.1 * 0.1 = 0.01)
+  var SQ_DECIMALS = 2;              // hm_seconds_sq: exact for seconds to 0.1 (0.1 * 0.1 = 0.01)
   var TICK_MS = 500;                // sampling period of the viewport position
   var PAGE_PARAM = "hm_page_location"; // URL of the page view an event belongs to (sent to GA4 as page_location)
   var CONSENT_KEY = "hmConsent";    // window.hmConsent / dataLayer.push({hmConsent: false}) switch the tag off
@@ -88,7 +87,7 @@
   var deepest = 0;           // view mode: the deepest document height seen in this page view, CSS px
   var burst = { n: 0, t: 0, x: 0, y: 0, counted: false };  // the clicks in a row so far (rage clicks)
 
-  // A letter, then 15 random base-36 characters: unique enough per visitor, and never read as a number by GA.
+  // A letter, then 15 random base-36 characters: never read as a number by GA.
   function newPageViewId() {
     var alphabet = "abcdefghijklmnopqrstuvwxyz0123456789", out = "v", bytes = null;
     try {
@@ -185,10 +184,7 @@
     return Math.round(value * scale) / scale;
   }
 
-  // Push the seconds of each band and start again from zero, so a later flush sends only new time. A band's first
-  // report in this page view is DWELL_EVENT; a band already reported gets DWELL_MORE_EVENT (seconds, not a view).
-  // SECONDS_SQ_PARAM = total^2 - before^2 of the page view's reported seconds, so the page view's values add up
-  // to the square of its total (from the rounded seconds, so the identity holds exactly for what GA4 receives).
+  // Send what was measured since the last flush and start again from zero: a later flush sends only new time.
   function flush() {
     sample();
     consentOk = consentGranted();
@@ -203,6 +199,8 @@
     }
   }
 
+  // A band's first report is DWELL_EVENT, later ones DWELL_MORE_EVENT; SECONDS_SQ_PARAM = total^2 - before^2 (of
+  // the rounded seconds), so a page view's values add up to the square of its total exactly.
   function flushBands(done) {
     var bands = [];
     for (var key in done) {
@@ -223,9 +221,8 @@
     }
   }
 
-  // Dwell since the last flush as packs: "d" + runs "<first band>:<tenths>,<tenths>,..." joined by ";", a run
-  // holding consecutive bands. A pack never exceeds MAX_PARAM_LENGTH and never splits a run across packs (a run
-  // that does not fit goes on as a new run), so each pack decodes alone.
+  // Dwell as packs: "d" + runs "<first band>:<tenths>,<tenths>,..." joined by ";" (tracking/README.md); a pack
+  // never exceeds MAX_PARAM_LENGTH nor splits a run, so each decodes alone.
   function dwellPacks(done) {
     var bands = [], tenths = {};
     for (var key in done) {
@@ -346,12 +343,18 @@
     var pageX = typeof e.pageX === "number" ? e.pageX : e.clientX + (window.pageXOffset || 0);
     var pageY = typeof e.pageY === "number" ? e.pageY : e.clientY + scrollTop();
     var width = Math.max(de ? de.scrollWidth : 0, body ? body.scrollWidth : 0, 1);
+    var fixed = pinned(e.target);  // at one place on every screen: viewport coordinates
+    if (fixed) {
+      pageX = e.clientX;
+      pageY = e.clientY;
+      width = (de && de.clientWidth) || window.innerWidth || 1;
+    }
     var x = Math.min(99, Math.max(0, Math.floor(pageX / width * 100)));
     var y = Math.max(0, Math.floor(pageY / CLICK_Y_STEP_PX));
-    var rage = isRage(pageX, pageY);
+    var rage = !fixed && isRage(pageX, pageY), inert = !fixed && !interactive(e.target);
     if (TAG_MODE !== "band") {
-      var list = clicks, index = clicks.push(x + "." + y + (rage ? "r" : "")) - 1;
-      if (!interactive(e.target)) {  // flagged only while it waits to be sent (a flush: the page was left)
+      var list = clicks, index = clicks.push(x + "." + y + (fixed ? "f" : rage ? "r" : "")) - 1;
+      if (inert) {  // flagged only while it waits to be sent (a flush: the page was left)
         whenDead(function () { if (clicks === list && list[index]) { list[index] += "d"; } });
       }
       if (clicks.length >= MAX_PENDING_CLICKS) {
@@ -361,9 +364,17 @@
       }
       return;
     }
-    pushClick({ event: CLICK_EVENT }, x, y);
+    pushClick(fixed ? { event: FIXED_EVENT } : { event: CLICK_EVENT }, x, y);
     if (rage) { pushClick({ event: RAGE_EVENT }, x, y); }
-    if (!interactive(e.target)) { whenDead(function () { pushClick({ event: DEAD_EVENT }, x, y); }); }
+    if (inert) { whenDead(function () { pushClick({ event: DEAD_EVENT }, x, y); }); }
+  }
+
+  function pinned(el) {
+    for (; el && el.nodeType === 1; el = el.parentElement) {
+      var position = window.getComputedStyle(el).position;
+      if (position === "fixed" || position === "sticky") { return true; }
+    }
+    return false;
   }
 
   function pushClick(data, x, y) {
@@ -425,7 +436,7 @@
     return p.charAt(0) === "/" ? p : "/" + p;
   }
 
-  // history.pushState / replaceState: a new path ends this page view (flushed under the old URL) and starts the next.
+  // pushState / replaceState: a new path ends this page view (flushed under the old URL) and starts the next.
   function wrapHistory(name) {
     var history = window.history, original = history && history[name];
     if (typeof original !== "function") { return; }

@@ -253,7 +253,8 @@ def _normalized(fields: FieldMap, scope: Scope) -> str:
         CASE WHEN {c["event_name"]} IN (:dwell_event, :dwell_more_event) THEN 'dwell'
              WHEN {c["event_name"]} = :click_event THEN 'click'
              WHEN {c["event_name"]} = :rage_event THEN 'rage'
-             WHEN {c["event_name"]} = :dead_event THEN 'dead' END AS event,
+             WHEN {c["event_name"]} = :dead_event THEN 'dead'
+             WHEN {c["event_name"]} = :fixed_event THEN 'fixed' END AS event,
         {c["event_name"]} = :dwell_more_event AS more_only,
         TRY_CAST({c["events"]} AS BIGINT) AS events,
         TRY_CAST({c["band"]} AS BIGINT) AS band,
@@ -327,6 +328,7 @@ def _values(fields: FieldMap, bounds: Bounds) -> dict[str, object]:
         "click_event": fields.click_event,
         "rage_event": fields.rage_event,
         "dead_event": fields.dead_event,
+        "fixed_event": fields.fixed_event,
         "first_day": bounds.first_day.strftime("%Y%m%d"),
         "last_day": bounds.last_day().strftime("%Y%m%d"),
         "max_page_length": bounds.max_page_length,
@@ -402,9 +404,10 @@ def view_sql(
     where: Mapping[str, Sequence[str]],
 ) -> exp.Expression:
     """Sums of one view: per band for dwell (events, seconds, seconds², rows without seconds²), per cell for
-    clicks and for each click flag (rage, dead). Hundreds of rows whatever the source's size; statistics and drawing stay in process. `pairs`: the
-    (object, GA date) pairs that count in the date range; `scope`: the partitions holding those objects. A
-    template selects its paths by the rule's regular expressions (REGEXP_LIKE, the same rule as heatmap.templates)."""
+    clicks and for each click flag (rage, dead, fixed). Hundreds of rows whatever the source's size; statistics
+    and drawing stay in process. `pairs`: the (object, GA date) pairs that count in the date range; `scope`: the
+    partitions holding those objects. A template selects its paths by the rule's regular expressions
+    (REGEXP_LIKE, the same rule as heatmap.templates)."""
     page_filter, page_values = _page_filter(page)
     segment_filters = [
         f"{_seg(name)} IN ({', '.join(exp.convert(v).sql(dialect=DIALECT) for v in values)})"

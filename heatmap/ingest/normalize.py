@@ -206,6 +206,7 @@ def _rules(
                 fields.click_event: "click",
                 fields.rage_event: "rage",
                 fields.dead_event: "dead",
+                fields.fixed_event: "fixed",
             },
             default=None,
             return_dtype=pl.Enum(list(EVENT_KINDS)),

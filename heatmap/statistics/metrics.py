@@ -333,7 +333,7 @@ def click_grid(data: pl.DataFrame | ViewSums, page_views: int, y_step_px: int = 
 
 
 def cell_grid(cells: pl.DataFrame, page_views: int, y_step_px: int = CLICK_Y_STEP_PX) -> ClickGrid:
-    """A ClickGrid from summed cells (y, x, events): a view's clicks, or its clicks flagged rage or dead."""
+    """A ClickGrid from summed cells (y, x, events): a view's clicks, or its flagged clicks."""
     cells = cells.filter(pl.col("x").is_between(0, CLICK_COLUMNS - 1) & (pl.col("y") >= 0))
     height = int(cells["y"].max()) + 1 if cells.height else 0  # type: ignore[arg-type]
     counts = np.zeros((height, CLICK_COLUMNS), dtype=np.int64)

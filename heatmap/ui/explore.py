@@ -163,6 +163,8 @@ def main(ctx: PageContext) -> None:
     notes += _layout_notes(ctx, view, nums, chosen.shot)
     if view.layer != "all" and not nums.clicks.total:
         notes.append(page.Notice("info", t("layer.none", layer=t(f"layer.{view.layer}")), ":material/ads_click:"))
+    elif view.layer == "fixed":
+        notes.append(page.Notice("info", t("layer.fixed_note"), ":material/push_pin:"))
     line = st.columns([3, 2], vertical_alignment="center")
     with line[0]:
         page.show_notices(t, notes)
@@ -178,6 +180,7 @@ def main(ctx: PageContext) -> None:
         with st.container(key="x_areas_box"):
             mapview.show_click_areas(t, nums, key="x_areas")
             mapview.show_frustration(t, nums, key="x_frustration")
+            mapview.show_fixed(t, nums, key="x_fixed")
     template_paths = options.templates.get(page_path) if page_path else None  # the page is a template
     extra = [t("template.paths")] if template_paths is not None else []
     save_tab, curve_tab, table_tab, *paths_tab = st.tabs(

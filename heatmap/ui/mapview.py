@@ -25,6 +25,7 @@ from heatmap.caching import memory, picture_work
 from heatmap.drawing import live, render
 from heatmap.drawing.encode import preview_jpeg
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
+from heatmap.table import FRUSTRATION_KINDS
 from heatmap.ui import figures, viewer
 from heatmap.ui.i18n import STRINGS, Translator
 from heatmap.ui.shots import PREVIEW_WIDTH, Shot, downscaled
@@ -481,7 +482,38 @@ def show_click_areas(t: Translator, nums: Numbers, key: str) -> None:
     """Where the clicks are, as numbers: the click map's hot spots in a table a designer can sort and quote."""
     st.subheader(t("areas.header"))
     st.caption(t("areas.help", band=f"{nums.bands.band_height_px:,}"))
-    frame = areas_frame(t, nums.clicks, nums.bands.band_height_px)
+    _areas_table(t, nums.clicks, nums, key)
+
+
+def show_frustration(t: Translator, nums: Numbers, key: str) -> None:
+    """The spots with most rage and most dead clicks, as the click areas list them (rate per 1,000 page views with
+    its exact interval): what Clarity's and Hotjar's users open first."""
+    st.subheader(t("frustration.header"))
+    st.caption(t("frustration.help"))
+    for name in FRUSTRATION_KINDS:
+        grid = nums.flags[name]
+        st.markdown(f"**{t(f'layer.{name}')}** · {t('frustration.total', count=f'{grid.total:,}')}")
+        if grid.total:
+            _areas_table(t, grid, nums, f"{key}_{name}", most=FRUSTRATION_SHOWN)
+
+
+def show_fixed(t: Translator, nums: Numbers, key: str) -> None:
+    """Clicks on fixed and sticky elements, by where they sit on the screen: listed apart from the page's clicks
+    (a sticky header's clicks would otherwise smear down the whole page)."""
+    grid = nums.flags.get("fixed")
+    if grid is None or not grid.total:
+        return
+    st.subheader(t("fixed.header"))
+    st.caption(t("fixed.help", count=f"{grid.total:,}"))
+    _areas_table(t, grid, nums, key, most=FRUSTRATION_SHOWN)
+
+
+FRUSTRATION_SHOWN = 10
+
+
+def _areas_table(t: Translator, grid: ClickGrid, nums: Numbers, key: str, most: int | None = None) -> None:
+    frame = areas_frame(t, grid, nums.bands.band_height_px)
+    frame = frame if most is None else frame.head(most)
     st.dataframe(
         frame,
         hide_index=True,
@@ -493,34 +525,6 @@ def show_click_areas(t: Translator, nums: Numbers, key: str) -> None:
             **{t(k): st.column_config.NumberColumn(format="%.2f") for k in ("areas.rate", "areas.low", "areas.high")},
         },
     )
-
-
-def show_frustration(t: Translator, nums: Numbers, key: str) -> None:
-    """The spots with most rage and most dead clicks, as the click areas list them (rate per 1,000 page views with
-    its exact interval): what Clarity's and Hotjar's users open first."""
-    st.subheader(t("frustration.header"))
-    st.caption(t("frustration.help"))
-    for name, grid in nums.flags.items():
-        st.markdown(f"**{t(f'layer.{name}')}** · {t('frustration.total', count=f'{grid.total:,}')}")
-        if not grid.total:
-            continue
-        frame = areas_frame(t, grid, nums.bands.band_height_px).head(FRUSTRATION_SHOWN)
-        st.dataframe(
-            frame,
-            hide_index=True,
-            height=table_height(frame.height),
-            key=f"{key}_{name}",
-            column_config={
-                **{
-                    t(k): st.column_config.NumberColumn(format="%.2f")
-                    for k in ("areas.rate", "areas.low", "areas.high")
-                },
-                t("areas.share"): st.column_config.NumberColumn(format="%.1f %%"),
-            },
-        )
-
-
-FRUSTRATION_SHOWN = 10
 
 
 def show_curve(t: Translator, bands: BandTable, key: str) -> None:

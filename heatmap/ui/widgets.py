@@ -217,7 +217,8 @@ def kind_picker(t: Translator, prefix: str, instant: bool = False) -> str:
 
 
 def layer_picker(t: Translator, prefix: str) -> str:
-    """Which clicks a click map counts: all, or those flagged rage or dead (a server rerun: other numbers)."""
+    """Which clicks a click map counts: all, those flagged rage or dead, or those on fixed and sticky elements (a
+    server rerun: other numbers)."""
     layer = st.segmented_control(
         t("layer.label"),
         list(LAYERS),

@@ -19,7 +19,7 @@ class Numbers:
     """What the engine says about one selection."""
 
     bands: BandTable
-    clicks: ClickGrid  # the view's layer: all clicks, or those flagged rage or dead
+    clicks: ClickGrid  # the view's layer: all clicks, or those flagged rage, dead or fixed
     flags: dict[str, ClickGrid] = field(default_factory=dict)  # per flag (table.FLAG_KINDS), for the lists
     layer: str = "all"  # what `clicks` counts (view.LAYERS)
     missing_days: list[date] = field(default_factory=list)

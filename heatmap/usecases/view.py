@@ -25,7 +25,7 @@ from heatmap.drawing.render import SCALE_MODES
 from heatmap.table import FLAG_KINDS as FLAG_LAYERS
 
 KINDS = MAP_KINDS
-#: The clicks a click map shows: all of them, or those flagged rage or dead (link key `clicks`).
+#: The clicks a click map shows: all of them, or those flagged rage, dead or fixed (link key `clicks`).
 LAYERS = ("all", *FLAG_LAYERS)
 SCALES = SCALE_MODES
 DPRS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
@@ -202,12 +202,14 @@ class View:
 
 
 def default_view(options: Options) -> View:
-    """The busiest page, the last four weeks with data, and the commonest device: a screenshot shows one
-    device's layout, so mixing devices would paint one layout's bands over another's."""
+    """The busiest path (page templates, listed first, are chosen by name), the last four weeks with data, and the
+    commonest device: a screenshot shows one device's layout, so mixing devices would paint one layout's bands
+    over another's."""
     start_end = options.default_range()
     devices = options.segments.get("deviceCategory", ())
+    paths = [page for page in options.pages if page not in options.templates] or list(options.pages)
     return View(
-        page=options.pages[0] if options.pages else None,
+        page=paths[0] if paths else None,
         start=start_end[0] if start_end else None,
         end=start_end[1] if start_end else None,
         where={"deviceCategory": (devices[0],)} if devices else {},

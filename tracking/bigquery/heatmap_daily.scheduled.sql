@@ -169,6 +169,7 @@ dwell_rows AS (
   GROUP BY v.event_date, v.page, b.band, v.device_category, v.channel_group, v.visitor, v.layout
 ),
 -- Every click is an hm_click; a click flagged rage (r) or dead (d) is also a row of hm_rage / hm_dead at its cell.
+-- A click on a fixed or sticky element (f) has viewport coordinates: it is hm_fixed instead, never rage or dead.
 -- Other letters are reserved and ignored.
 click_rows AS (
   SELECT
@@ -178,11 +179,14 @@ click_rows AS (
     CAST(0 AS FLOAT64) AS seconds,
     CAST(0 AS FLOAT64) AS seconds_sq
   FROM (
-    SELECT user_pseudo_id, page_view, x, y, 'hm_click' AS event_name FROM click_items
+    SELECT user_pseudo_id, page_view, x, y, IF(STRPOS(flags, 'f') > 0, 'hm_fixed', 'hm_click') AS event_name
+    FROM click_items
     UNION ALL
-    SELECT user_pseudo_id, page_view, x, y, 'hm_rage' AS event_name FROM click_items WHERE STRPOS(flags, 'r') > 0
+    SELECT user_pseudo_id, page_view, x, y, 'hm_rage' AS event_name FROM click_items
+    WHERE STRPOS(flags, 'r') > 0 AND STRPOS(flags, 'f') = 0
     UNION ALL
-    SELECT user_pseudo_id, page_view, x, y, 'hm_dead' AS event_name FROM click_items WHERE STRPOS(flags, 'd') > 0
+    SELECT user_pseudo_id, page_view, x, y, 'hm_dead' AS event_name FROM click_items
+    WHERE STRPOS(flags, 'd') > 0 AND STRPOS(flags, 'f') = 0
   ) AS c
   JOIN good_views AS v ON v.user_pseudo_id = c.user_pseudo_id AND v.page_view = c.page_view
   GROUP BY v.event_date, v.page, c.event_name, c.x, c.y, v.device_category, v.channel_group, v.visitor, v.layout
