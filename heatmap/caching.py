@@ -27,6 +27,7 @@ class LoadOnce(Generic[K, V]):
         self, maxsize: float, getsizeof: Callable[[V], float] | None = None, keep_oversize: bool = True
     ) -> None:
         self._values: LRUCache[K, V] = LRUCache(maxsize, getsizeof)
+        self._reserved = 0.0  # of maxsize, held by work outside the cache (reserve)
         self._oversize: tuple[K, V] | None = None
         self._keep_oversize = keep_oversize
         self._lock = threading.Lock()
@@ -71,6 +72,22 @@ class LoadOnce(Generic[K, V]):
             extra = self._values.getsizeof(self._oversize[1]) if self._oversize else 0
             return float(self._values.currsize + extra)
 
+    @property
+    def reserved(self) -> float:
+        return self._reserved
+
+    def reserve(self, amount: float) -> None:
+        """Hold `amount` of the budget for work outside the cache (a picture job's pixels): the least recently used
+        entries go until the cache and every reservation fit the budget together, so the process's pictures stay
+        within one budget however many jobs run. `release` gives it back."""
+        with self._lock:
+            self._reserved += amount
+            self._fit()
+
+    def release(self, amount: float) -> None:
+        with self._lock:
+            self._reserved = max(0.0, self._reserved - amount)
+
     def keys(self) -> list[K]:
         """Least recently used first."""
         with self._lock:
@@ -94,6 +111,11 @@ class LoadOnce(Generic[K, V]):
             if self._keep_oversize:
                 self._values.clear()
                 self._oversize = (key, value)
+        self._fit()
+
+    def _fit(self) -> None:
+        while self._values and self._values.currsize + self._reserved > self._values.maxsize:
+            self._values.popitem()
 
 
 def sizeof(value: Any) -> int:
@@ -126,6 +148,8 @@ class PictureWork:
     of `pixels` holds about BYTES_PER_PIXEL times that (the picture and its painted or decoded copy). Jobs run
     together while their bytes fit `limit` (default: half the cache budget); one job always runs, however large.
     A 1440 × 20,000 page (about 170 MB) works alone under a 400 MB budget, while several ordinary pages share it.
+    A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
+    make room: pictures in the cache and in jobs stay within the one budget together.
     Re-entrant per thread: a job that needs a screenshot the cache let go decodes it in its own admission."""
 
     BYTES_PER_PIXEL = 6  # two RGB copies
@@ -156,12 +180,14 @@ class PictureWork:
                 self._held += cost
                 self._jobs += 1
                 self.most = max(self.most, self._held)
+            memory().reserve(cost)
         self._depth.value = depth + 1
         try:
             yield
         finally:
             self._depth.value = depth
             if depth == 0:
+                memory().release(cost)
                 with self._ready:
                     self._held -= cost
                     self._jobs -= 1

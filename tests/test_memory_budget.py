@@ -322,3 +322,25 @@ def test_a_shown_map_leaves_no_copy_of_its_page_in_urllibs_cache() -> None:
     for number in range(3):
         mapview.show_frame(f"<!doctype html><p>{number}</p>" + "x" * 2_000_000, 500, "map")
         assert urlsplit.cache_info().currsize == 0
+
+
+def test_picture_jobs_take_their_bytes_from_the_one_budget(budget: LoadOnce) -> None:
+    """While a job runs, its bytes are reserved in the cache: entries go (least recently used first) so that the
+    cache and the jobs together stay within the budget; the room comes back when the job ends."""
+    from heatmap.caching import PictureWork
+
+    block = 1024**2
+    for n in range(20):
+        budget.get_or_load(("page", n), lambda: b"x" * block)  # 20 MB: the budget is full
+    work = PictureWork(limit=budget.maxsize)
+    with work(block):  # 6 bytes a pixel: 6 MB held outside the cache
+        assert budget.reserved == 6 * block and budget.size + budget.reserved <= budget.maxsize
+        assert budget.get(("page", 0)) is None and budget.get(("page", 19)) is not None  # the oldest went
+        budget.get_or_load(("page", 20), lambda: b"x" * block)
+        assert budget.size + budget.reserved <= budget.maxsize
+        with work(block):  # the job's own decode: reserved once
+            assert budget.reserved == 6 * block
+    assert budget.reserved == 0
+    for n in range(21, 27):
+        budget.get_or_load(("page", n), lambda: b"x" * block)
+    assert budget.size == budget.maxsize  # the room came back
