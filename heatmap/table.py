@@ -75,7 +75,7 @@ class ViewSums:
 
     @property
     def is_empty(self) -> bool:
-        return self.dwell.is_empty() and self.clicks.is_empty()
+        return self.dwell.is_empty() and self.clicks.is_empty() and self.flagged.is_empty()
 
     def flag(self, kind: str) -> pl.DataFrame:
         """The cells of the clicks flagged `kind` (y, x, events), like `clicks`."""

@@ -102,3 +102,15 @@ def test_the_cli_compares_a_layer(source, tmp_path, monkeypatch, capsys):
     regions = {(r["band"], r["x_from"]): (r["a"], r["b"]) for r in out["regions"]}
     assert (out["a_page_views"], out["b_page_views"]) == (8, 12)
     assert regions == {(0, 70): (1 / 8, 0.0), (2, 40): (0.0, 3 / 12)}
+
+
+def test_a_layers_picture_says_which_clicks_it_counts(source, tmp_path):
+    from heatmap.usecases.pictures import caption
+
+    local = load_dataset(LocalStore(source), cache_dir=tmp_path / "local")
+    view = View(page="/pricing", start=START, end=END, kind="clicks", layer="dead")
+    nums = numbers(local, view)
+    assert caption(view, nums, "en").segment == "all visitors · dead clicks only"
+    assert caption(view, nums, "ja", segment="モバイル").segment == "モバイル · デッドクリックのみ"
+    assert caption(view.with_(layer="all"), nums, "en").segment == "all visitors"
+    assert caption(view, nums, "en").clicks == 2  # the layer's clicks

@@ -19,12 +19,15 @@ def written_segment(where: Mapping[str, Sequence[str]]) -> str:
 
 def caption(view: View, nums: Numbers, language: str, segment: str | None = None) -> render.Caption:
     """The legend facts of `view`, in `language`; `segment` is how the caller names the segment (the app: its
-    labels), else the filters as written, else "all visitors"."""
+    labels), else the filters as written, else "all visitors"; a click map of one layer says which."""
+    named = segment or written_segment(view.where) or legend_text(language, "all_visitors")
+    if view.kind == "clicks" and view.layer != "all":
+        named = f"{named} · {legend_text(language, f'layer_{view.layer}')}"
     return render.Caption(
         page=view.page or "",
         start=view.start.isoformat() if view.start else "",
         end=view.end.isoformat() if view.end else "",
-        segment=segment or written_segment(view.where) or legend_text(language, "all_visitors"),
+        segment=named,
         page_views=nums.n,
         clicks=nums.clicks.total if view.kind == "clicks" else None,
         language=language,
