@@ -64,6 +64,7 @@ STYLE = """
 [data-testid="stMetricValue"]{font-size:1.35rem}
 [data-testid="stMetricLabel"]{min-height:0}
 .st-key-x_map iframe,.st-key-c_maps iframe{height:max(420px,calc(100vh - 96px))!important}
+.st-key-x_map [data-testid="stElementContainer"]:has(> iframe),.st-key-c_maps [data-testid="stElementContainer"]:has(> iframe){height:auto!important}
 @media (max-width:640px){
   .st-key-x_numbers [data-testid="stHorizontalBlock"]{flex-wrap:wrap;gap:0.25rem 1rem}
   .st-key-x_numbers [data-testid="stColumn"]{flex:1 1 calc(50% - 1rem)!important;min-width:calc(50% - 1rem)!important}

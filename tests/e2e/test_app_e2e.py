@@ -258,3 +258,31 @@ def test_compare_shows_tested_attention_and_click_differences(st_server: Server,
     assert "Band 0 " in text and "x 80–90 %" in text, text
     assert _adjusted_p(text) <= 0.05
     screenshot(page, "compare-clicks-tested")
+
+
+def test_fixed_element_clicks_are_drawn_on_the_first_screen_and_frustration_is_listed(
+    st_server: Server, page: Page
+) -> None:
+    """The demo's fixed "Chat with us" button (x 90 %, 90 % down the first screen: 810 CSS px) on its own layer:
+    the click map shows it there, and the page lists the rage and dead spots under the map."""
+    goto(page, f"{st_server.base_url}/?page=%2F&type=clicks&clicks=fixed&device=desktop")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("over the page's first screen")
+    expect(main).to_contain_text("Clicks on fixed and sticky elements")
+    assert viewer.jpeg_maps(page, "x_map") == 1
+    map_bottom, areas_top = page.evaluate(
+        """() => [document.querySelector('.st-key-x_map iframe').getBoundingClientRect().bottom,
+                  document.querySelector('.st-key-x_areas_box').getBoundingClientRect().top]"""
+    )
+    assert areas_top >= map_bottom, "on a window taller than the frame Streamlit sized, the map covered the lists"
+    text = viewer.hover(page, "x_map", 0, 0.92, 850)
+    found = re.match(r"([\d,]+) clicks · x 90–95 %", text)
+    assert found and int(found[1].replace(",", "")) > 0 and "Band 8 " in text, text
+    screenshot(page, "explore-fixed-layer")
+    goto(page, f"{st_server.base_url}/?page=%2Fpricing&type=clicks&clicks=dead&device=desktop")
+    expect(main).to_contain_text("Rage and dead clicks")
+    text = viewer.hover(page, "x_map", 0, 0.52, 730)  # the decoy "Most popular" label at 720 CSS px
+    found = re.match(r"([\d,]+) clicks · x 50–55 %", text)
+    assert found and int(found[1].replace(",", "")) > 0 and "Band 7 " in text, text
+    screenshot(page, "explore-dead-layer")
