@@ -238,7 +238,7 @@ def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:
 
 LAYOUT_KEY = f"{P}seg_{LAYOUT_FIELD}"
 LAYOUT_AUTO, LAYOUT_PENDING, LAYOUT_FOR = "_x_layout_auto", "_x_layout_pending", "_x_layout_for"
-LAYOUT_CARRY = "_x_layout_carry"
+LAYOUT_CARRY, LAYOUT_TOTAL = "_x_layout_carry", "_x_layout_total"
 
 
 def _auto_layout(options: Any, chosen: shots.Chosen, dpr: float, problems: list[Problem]) -> None:
@@ -272,14 +272,24 @@ def _layout_notes(ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot 
     if not chosen:
         known = [v for v in ctx.engine.catalog.segment_values.get(LAYOUT_FIELD, ()) if layout_range(v) is not None]
         return [] if known else [page.Notice("info", t("layout.none"), ":material/devices:")]
-    every = numbers(ctx.engine, view.with_(where={k: v for k, v in view.where.items() if k != LAYOUT_FIELD}),
-                    ctx.settings.templates)  # fmt: skip
-    others = every.n - nums.n
+    total = _page_views_at_every_width(ctx, view)
+    others = total - nums.n
     if others <= 0:
         return []
-    share = f"{others / every.n:.0%}"
-    text = t("layout.others", others=f"{others:,}", total=f"{every.n:,}", share=share)
+    text = t("layout.others", others=f"{others:,}", total=f"{total:,}", share=f"{others / total:.0%}")
     return [page.Notice("info", text, ":material/devices:")]
+
+
+def _page_views_at_every_width(ctx: PageContext, view: View) -> int:
+    """The view's page views without its layout filter: a second engine query, so asked again only when the
+    page, dates or the rest of the segment change (not on a rerun for the screenshot, display, widths or layer)."""
+    every = view.with_(where={k: v for k, v in view.where.items() if k != LAYOUT_FIELD})
+    key = (id(ctx.engine), every.page, every.start, every.end, tuple(sorted(every.where.items())))
+    known = st.session_state.get(LAYOUT_TOTAL)
+    if known is None or known[0] != key:
+        known = st.session_state[LAYOUT_TOTAL] = (key, numbers(ctx.engine, every, ctx.settings.templates).n)
+    total: int = known[1]
+    return total
 
 
 def _map(ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None, device: str) -> bool:

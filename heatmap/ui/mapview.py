@@ -500,8 +500,8 @@ def show_frustration(t: Translator, nums: Numbers, key: str) -> None:
 def show_fixed(t: Translator, nums: Numbers, key: str) -> None:
     """Clicks on fixed and sticky elements, by where they sit on the screen: listed apart from the page's clicks
     (a sticky header's clicks would otherwise smear down the whole page)."""
-    grid = nums.flags.get("fixed")
-    if grid is None or not grid.total:
+    grid = nums.flags["fixed"]
+    if not grid.total:
         return
     st.subheader(t("fixed.header"))
     st.caption(t("fixed.help", count=f"{grid.total:,}"))

@@ -250,7 +250,7 @@ def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chose
                 st.error(f"{sentence}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
             if _keep(ctx, shot):
-                _let_go(f"{prefix}upload", upload.file_id, sha)
+                _let_go(f"{prefix}upload", sha)
             else:  # not stored: this session keeps its last few such files itself
                 uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
                 uploads[sha] = raw
@@ -294,12 +294,12 @@ def _replaced(key: str, file_id: str) -> None:
         sessions.forget_upload(before)
 
 
-def _let_go(key: str, file_id: str, sha: str) -> None:
-    """The upload in uploader `key` is stored: Streamlit lets its bytes go (15 MB a tall page, per session, for as
-    long as the uploader shows it) and the picture is read from the store. The uploader then gives None, as when
-    the designer removes the file; `_let_go_sha` tells the two apart."""
-    st.session_state.setdefault("_let_go", {})[key] = (file_id, sha)
-    sessions.forget_upload(file_id)
+def _let_go(key: str, sha: str) -> None:
+    """The file uploader `key` holds (`_replaced` noted it) is stored as `sha`: Streamlit lets its bytes go (15 MB a
+    tall page, per session, for as long as the uploader shows it) and the picture is read from the store. The
+    uploader then gives None, as when the designer removes the file; `_let_go_sha` tells the two apart."""
+    st.session_state.setdefault("_let_go", {})[key] = sha
+    sessions.forget_upload(st.session_state["_upload_ids"][key])
 
 
 def _let_go_sha(key: str) -> str | None:
@@ -307,9 +307,9 @@ def _let_go_sha(key: str) -> str | None:
     (or replaced it, or this Streamlit says nothing of files it no longer holds)."""
     from streamlit.runtime.uploaded_file_manager import DeletedFile
 
-    file_id, sha = st.session_state.get("_let_go", {}).get(key, (None, None))
     value = st.session_state.get(key)
-    return sha if isinstance(value, DeletedFile) and value.file_id == file_id else None
+    shown = isinstance(value, DeletedFile) and value.file_id == st.session_state.get("_upload_ids", {}).get(key)
+    return st.session_state.get("_let_go", {}).get(key) if shown else None
 
 
 def _describe(t: Translator, sha: str, info: data.StoredShot | None) -> str:
