@@ -182,7 +182,8 @@ def select_view(args: argparse.Namespace, engine: Engine, templates: Templates) 
     nums = numbers(engine, spec, templates)
     if not nums.has_rows:
         pages = ", ".join(page for page, _ in catalog.pages()[:5]) or "none"
-        named = f"; templates: {', '.join(r.name for r in templates.rules)}" if templates else ""
+        names = [rule.name for rule in templates.rules] + [n for n in catalog.declared if not templates.named(n)]
+        named = f"; templates: {', '.join(names)}" if names else ""
         raise DataError(
             f"no data for page {args.page!r} from {start} to {end} with that segment; busiest pages: {pages}{named}"
         )
@@ -239,7 +240,7 @@ def show_sql(args: argparse.Namespace) -> int:
     catalog = engine.catalog
     start, end = view_dates(args, catalog)
     queries = engine.view_queries(
-        settings.templates.page(args.page), start, end, parse_where(catalog.segments, args.where)
+        settings.templates.page(args.page, catalog.declared), start, end, parse_where(catalog.segments, args.where)
     )
     for number, query in enumerate(queries, start=1):
         if len(queries) > 1:  # too many runs for one query text: the view is the sum of the parts' rows

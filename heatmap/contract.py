@@ -68,8 +68,10 @@ VIEW_PARAMS: tuple[str, ...] = (
 )
 #: The BigQuery query's row counting page views it left out whole (forged values, garbage packing).
 VIEW_REJECTED_EVENT = "hm_view_rejected"
-#: Export columns the event route adds: the layout-width bucket and which route a row came from.
+#: Export columns the event route adds: the layout-width bucket, the template the page declared (hm_tpl) and which
+#: route a row came from.
 LAYOUT_FIELD = "hm_layout"
+TEMPLATE_FIELD = "hm_template"
 ROUTE_FIELD = "hm_route"
 EVENT_ROUTE = "event"
 REPORT_ROUTE = "report"
@@ -137,8 +139,16 @@ FLOW_READ_ACTIONS: tuple[str, ...] = ("appflow:DescribeFlow", "appflow:DescribeF
 FLOW_BACKFILL_ACTIONS: tuple[str, ...] = ("appflow:UpdateFlow", "appflow:StartFlow")
 
 #: Segment dimensions in the default report, with friendly aliases accepted by `--where` and the URL. The layout
-#: width is the event route's (report-route rows have none: "(not set)", shown as "width unknown").
-SEGMENT_DIMENSIONS: tuple[str, ...] = ("deviceCategory", "sessionDefaultChannelGroup", "newVsReturning", LAYOUT_FIELD)
+#: width and the declared template are the event route's (report-route rows have neither: "(not set)"). The
+#: declared template is chosen with the page, not as a segment: a template's view takes the rows that declare it
+#: and, of the rows that declare none, those its URL rule matches (heatmap/templates.py).
+SEGMENT_DIMENSIONS: tuple[str, ...] = (
+    "deviceCategory",
+    "sessionDefaultChannelGroup",
+    "newVsReturning",
+    LAYOUT_FIELD,
+    TEMPLATE_FIELD,
+)
 #: The maps a view can show, in the order the app offers them (the app, the CLI, the drawing and Compare).
 MAP_KINDS: tuple[str, ...] = ("attention", "reach", "clicks")
 SEGMENT_ALIASES: dict[str, str] = {

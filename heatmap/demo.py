@@ -41,7 +41,7 @@ MISSING_DAY = date(2026, 10, 14)  # the AppFlow run failed (GA 503) and nobody r
 REVISED_DAY = date(2026, 10, 20)  # re-exported by a manual re-run two days later, with revised numbers
 MALFORMED_DAY = date(2026, 9, 17)
 SEED = 20260901
-VERSION = 5  # bump when the generated data changes: ensure_demo rewrites an older demo folder
+VERSION = 6  # bump when the generated data changes: ensure_demo rewrites an older demo folder
 DWELL_SHAPE = 1.5  # gamma shape of one page view's seconds in a band (mean = shape x scale): skewed, like dwell
 DWELL_MEAN = {"new": 3.6, "returning": 2.8}  # seconds per page view that saw a band of interest 1
 
@@ -371,6 +371,7 @@ def _event_row(record: dict[str, str]) -> dict[str, object]:
     for name in (contract.SECONDS_PARAM, contract.SECONDS_SQ_PARAM):
         row[name] = float(record[f"customEvent:{name}"])
     row[contract.LAYOUT_FIELD] = LAYOUTS.get(record["deviceCategory"])
+    row[contract.TEMPLATE_FIELD] = "(not set)"  # the demo's pages declare no template: its rule names them
     row[contract.ROUTE_FIELD] = contract.EVENT_ROUTE
     return row
 

@@ -3,7 +3,10 @@ named by ordered rules in configuration (HEATMAP_PAGE_TEMPLATES, docs/templates.
 
 A rule is `name=pattern`: a glob over the path (`*` one path segment, `**` any number of them, every other
 character itself) or `re:` and a regular expression over the whole path. A path belongs to the template of the
-first rule it matches, so a view of a template sums the rows of every path whose first match it is. Every engine
+first rule it matches, so a view of a template sums the rows of every path whose first match it is. A page can
+also declare its template (the tag's hm_tpl, exported as contract.TEMPLATE_FIELD): a row that declares one belongs
+to that template whatever the rules say, so a template's view is its declaring rows plus the rows that declare
+nothing and whose path its rule wins; a name pages declare and no rule names is a template of its own. Every engine
 applies the same rule from the same regular expressions: polars for the local engine, REGEXP_LIKE in the SQL
 for DuckDB and Athena, Python here for the picker's counts. A rule's expression is checked to mean the same to
 all of them (the syntax common to Rust's regex, RE2 and Java: no look-around, no back-references).
@@ -12,12 +15,15 @@ all of them (the syntax common to Rust's regex, RE2 and Java: no look-around, no
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
 
 from heatmap.errors import ConfigError
+
+#: Values of the declared-template column that declare nothing (the export's placeholder; empty for safety).
+UNDECLARED = ("(not set)", "")
 
 MAX_RULES = 200
 MAX_NAME_CHARS = 80
@@ -28,22 +34,30 @@ _NOT_COMMON = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=|\\[gk]<")  # look-around and
 
 @dataclass(frozen=True)
 class Template:
-    """One template as the engines select it: rows whose page matches `pattern` and none of `before` (the
-    patterns of earlier rules, which win their paths)."""
+    """One template as the engines select it: rows that declare `name`, and rows that declare nothing whose page
+    matches `pattern` and none of `before` (the patterns of earlier rules, which win their paths). `pattern` is
+    None for a name only pages declare."""
 
     name: str
-    pattern: str
+    pattern: str | None = None
     before: tuple[str, ...] = ()
 
     def holds(self, path: str) -> bool:
-        return re.search(self.pattern, path) is not None and not any(re.search(p, path) for p in self.before)
+        """Whether the URL rule wins `path` (for a row that declares no template)."""
+        if self.pattern is None or re.search(self.pattern, path) is None:
+            return False
+        return not any(re.search(p, path) for p in self.before)
 
-    def polars_condition(self, column: str = "page") -> pl.Expr:
-        """The same rule as a polars filter (Rust's regex engine)."""
-        condition = pl.col(column).str.contains(self.pattern)
+    def polars_condition(self, column: str = "page", declared: str | None = None) -> pl.Expr:
+        """The same selection as a polars filter (Rust's regex engine); `declared`: the declared-template column,
+        when the rows have one."""
+        rule = pl.lit(False) if self.pattern is None else pl.col(column).str.contains(self.pattern)
         for earlier in self.before:
-            condition = condition & ~pl.col(column).str.contains(earlier)
-        return condition
+            rule = rule & ~pl.col(column).str.contains(earlier)
+        if declared is None:
+            return rule
+        key = pl.col(declared).cast(pl.String)
+        return pl.when(key.is_null() | key.is_in(UNDECLARED)).then(rule).otherwise(key == self.name)
 
 
 @dataclass(frozen=True)
@@ -58,26 +72,37 @@ class Templates:
     def named(self, name: str) -> Template | None:
         return next((rule for rule in self.rules if rule.name == name), None)
 
-    def page(self, name: str) -> str | Template:
-        """What an engine is asked for a page name: the template of that name, else the path itself."""
-        return self.named(name) or name
+    def page(self, name: str, declared: Collection[str] = ()) -> str | Template:
+        """What an engine is asked for a page name: the template of that name (a rule's, or one of the names the
+        data's pages `declared`), else the path itself."""
+        return self.named(name) or (Template(name) if name in declared else name)
 
     def of(self, path: str) -> str | None:
-        """The template a path belongs to: its first matching rule's name."""
-        return next((rule.name for rule in self.rules if re.search(rule.pattern, path)), None)
+        """The template a path's undeclaring rows belong to: its first matching rule's name."""
+        return next((rule.name for rule in self.rules if rule.pattern and re.search(rule.pattern, path)), None)
 
-    def group(self, page_views: Mapping[str, int]) -> dict[str, tuple[tuple[str, int], ...]]:
-        """Template -> its paths with their page views, in the order of `page_views` (path -> page views, busiest
-        first), templates busiest first. Each path is matched once here, so the picker and a template's list of
-        paths never match again. A template no path matches is listed empty, so a link to it still opens (and
-        says there is no data yet)."""
-        groups: dict[str, list[tuple[str, int]]] = {rule.name: [] for rule in self.rules}
-        for path, views in page_views.items():
-            name = self.of(path)
-            if name is not None:
-                groups[name].append((path, views))
-        ordered = sorted(groups.items(), key=lambda item: -sum(views for _path, views in item[1]))
-        return {name: tuple(paths) for name, paths in ordered}
+    def group(
+        self, page_views: Mapping[str, int], declared: Mapping[str, Mapping[str, int]] | None = None
+    ) -> dict[str, tuple[tuple[str, int], ...]]:
+        """Template -> its paths with their page views (busiest first), templates busiest first. `page_views`:
+        path -> all its page views; `declared`: template -> path -> the page views that declared it. A path's page
+        views that declare nothing go to its rule's template, each declaring one to the declared template. Each path
+        is matched once here, so the picker and a template's list of paths never match again. A rule no path
+        matches is listed empty, so a link to it still opens (and says there is no data yet)."""
+        declared = declared or {}
+        groups: dict[str, dict[str, int]] = {rule.name: {} for rule in self.rules}
+        undeclared = dict(page_views)
+        for name, paths in declared.items():
+            for path, views in paths.items():
+                groups.setdefault(name, {})[path] = views
+                undeclared[path] = undeclared.get(path, 0) - views
+        for path, views in undeclared.items():
+            rule = self.of(path)
+            if rule is not None and views > 0:
+                held = groups[rule]
+                held[path] = held.get(path, 0) + views
+        ordered = sorted(groups.items(), key=lambda item: -sum(item[1].values()))
+        return {name: tuple(sorted(paths.items(), key=lambda item: -item[1])) for name, paths in ordered}
 
 
 def glob_pattern(glob: str) -> str:
@@ -122,7 +147,7 @@ def parse_templates(text: str | Iterable[str] | None) -> Templates:
             )
         if any(rule.name == name for rule in rules):
             raise ConfigError(f"page template {name!r} is named twice; each name once, the first rule wins a path")
-        rules.append(Template(name, _pattern(name, pattern), tuple(rule.pattern for rule in rules)))
+        rules.append(Template(name, _pattern(name, pattern), tuple(rule.pattern for rule in rules if rule.pattern)))
         if len(rules) > MAX_RULES:
             raise ConfigError(f"more than {MAX_RULES} page templates; group them with ** or a regular expression")
     return Templates(tuple(rules))

@@ -62,9 +62,12 @@ def hm_view(
     url: str = "https://shop.example/pricing?ref=ad",
     version: Any = 2,
     name: str = "hm_view",
+    template: str | None = None,
 ) -> dict[str, Any]:
     params = [param("page_location", url), param("ga_session_id", 1700000000), param("ga_session_number", session)]
     params += [param("hm_v", version), param("hm_seq", seq), param("hm_w", width), param("hm_h", 3000)]
+    if template is not None:
+        params.append(param("hm_tpl", template))
     if pv is not None:
         params.append(param("hm_pv", pv))
     params += [param(f"hm_p{i}", pack) for i, pack in enumerate(packs, start=1)]
@@ -102,10 +105,11 @@ EVENTS = [
     hm_view("u1", "a1", 0, ["d0:999"], ts=14, name="page_view"),
 ]
 
-DESKTOP = ("desktop", "Organic Search", "new", "1440-1919")
-MOBILE = ("mobile", "Direct", "returning", "360-767")
+DESKTOP = ("desktop", "Organic Search", "new", "1440-1919", "(not set)")
+MOBILE = ("mobile", "Direct", "returning", "360-767", "(not set)")
+REJECTED = ("(not set)", "hm_view_rejected", None, None, None, *["(not set)"] * 5)
 EXPECTED = {
-    # (page, event, band, x, y, *segment, layout): (eventCount, seconds, seconds²)
+    # (page, event, band, x, y, *segment, layout, template): (eventCount, seconds, seconds²)
     ("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (2, 6.0, 26.0),  # a1 5.0 s + a3 1.0 s; 25 + 1
     ("/pricing", "hm_dwell", 1, None, None, *DESKTOP): (1, 7.0, 49.0),  # 5.0 + 2.0 in one page view
     ("/pricing", "hm_dwell", 2, None, None, *DESKTOP): (1, 3.0, 9.0),
@@ -115,11 +119,7 @@ EXPECTED = {
     ("/pricing", "hm_dwell", 1, None, None, *MOBILE): (1, 4.0, 16.0),
     ("/pricing", "hm_dwell", 2, None, None, *MOBILE): (1, 4.0, 16.0),
     ("/pricing", "hm_click", None, 50, 10, *MOBILE): (1, 0.0, 0.0),
-    ("(not set)", "hm_view_rejected", None, None, None, "(not set)", "(not set)", "(not set)", "(not set)"): (
-        5,
-        0.0,
-        0.0,
-    ),
+    REJECTED: (5, 0.0, 0.0),
 }
 
 
@@ -127,7 +127,7 @@ EXPECTED = {
 TABLE_COLUMNS = (
     "date DATE, pagePath VARCHAR, eventName VARCHAR, hm_band BIGINT, hm_x BIGINT, hm_y BIGINT,"
     " deviceCategory VARCHAR, sessionDefaultChannelGroup VARCHAR, newVsReturning VARCHAR, hm_layout VARCHAR,"
-    " eventCount BIGINT, hm_seconds DOUBLE, hm_seconds_sq DOUBLE, hm_route VARCHAR"
+    " hm_template VARCHAR, eventCount BIGINT, hm_seconds DOUBLE, hm_seconds_sq DOUBLE, hm_route VARCHAR"
 )
 
 
@@ -159,8 +159,8 @@ def run(events: list[dict[str, Any]], start: str, end: str) -> list[tuple[Any, .
 def as_dict(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     out = {}
     for row in rows:
-        assert row[13] == "event"
-        out[row[1:10]] = row[10:13]
+        assert row[14] == "event"
+        out[row[1:11]] = row[11:14]
     return out
 
 
@@ -173,7 +173,7 @@ def test_rows_are_the_hand_computed_sums() -> None:
 def test_yesterday_is_rewritten_with_its_late_flush() -> None:
     """The 72-hour rewrite: run again over both days, p0 (begun yesterday) counts yesterday with both flushes."""
     rows = run(EVENTS, BEFORE, DAY)
-    yesterday = {r[1:10]: r[10:13] for r in rows if r[0] == date(2026, 10, 31)}
+    yesterday = {r[1:11]: r[11:14] for r in rows if r[0] == date(2026, 10, 31)}
     assert yesterday == {("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (1, 6.0, 36.0)}  # (3.0 + 3.0)²
     assert as_dict([r for r in rows if r[0] == date(2026, 11, 1)]) == EXPECTED
 
@@ -198,11 +198,7 @@ def test_events_with_one_timestamp_stay_apart_and_exact_copies_count_once() -> N
         ("/pricing", "hm_dwell", 0, None, None, *DESKTOP): (1, 1.0, 1.0),
         ("/pricing", "hm_dwell", 1, None, None, *DESKTOP): (1, 2.0, 4.0),
         ("/pricing", "hm_click", None, 5, 5, *DESKTOP): (1, 0.0, 0.0),
-        ("(not set)", "hm_view_rejected", None, None, None, "(not set)", "(not set)", "(not set)", "(not set)"): (
-            1,
-            0.0,
-            0.0,
-        ),
+        REJECTED: (1, 0.0, 0.0),
     }
 
 
@@ -220,6 +216,25 @@ def test_flagged_clicks_are_clicks_and_rows_of_their_flag() -> None:
         ("/pricing", "hm_dead", None, 12, 40, *DESKTOP): (1, 0.0, 0.0),
         ("/pricing", "hm_dead", None, 30, 5, *DESKTOP): (1, 0.0, 0.0),
         ("/pricing", "hm_fixed", None, 95, 3, *DESKTOP): (2, 0.0, 0.0),
+    }
+
+
+def test_the_declared_template_is_the_first_flushs_trimmed_key() -> None:
+    """hm_tpl -> hm_template: trimmed, cut at GA's 100 characters, '(not set)' when absent or blank; a page view's
+    first flush names it (as it names the page and the segment)."""
+    views = [
+        hm_view("u1", "t1", 0, ["d0:10"], ts=1, template=" job detail "),
+        hm_view("u1", "t1", 1, ["d0:10"], ts=2, template="other"),  # a later flush does not change the page view
+        hm_view("u2", "t2", 0, ["d0:20"], ts=3, template="   "),
+        hm_view("u3", "t3", 0, ["d0:30"], ts=4),
+        hm_view("u4", "t4", 0, ["d0:40"], ts=5, template="k" * 120),
+    ]
+    rows = as_dict(run(views, DAY, DAY))
+    plain = DESKTOP[:-1]
+    assert rows == {
+        ("/pricing", "hm_dwell", 0, None, None, *plain, "job detail"): (1, 2.0, 4.0),  # 1.0 + 1.0 s, squared after
+        ("/pricing", "hm_dwell", 0, None, None, *plain, "(not set)"): (2, 5.0, 13.0),  # 2² + 3²
+        ("/pricing", "hm_dwell", 0, None, None, *plain, "k" * 100): (1, 4.0, 16.0),
     }
 
 
@@ -252,7 +267,7 @@ def test_layout_buckets_are_the_contracts_at_every_edge() -> None:
     events = [hm_view(f"u{n}", f"w{n}", 0, ["d0:10"], ts=n, width=w) for n, (w, _label) in enumerate(cases)]
     page_views = Counter[str]()
     for row in run(events, DAY, DAY):
-        page_views[row[9]] += row[10]
+        page_views[row[9]] += row[11]
     assert page_views == Counter(label for _w, label in cases)
     labels = [label for _low, _high, label in layout_buckets()]
     assert labels[0] == "0-359" and labels[-1] == "1920+" and len(labels) == len(LAYOUT_BREAKPOINTS) + 1
@@ -285,9 +300,24 @@ def test_scheduled_script_rewrites_the_last_days_with_the_same_select() -> None:
     con = _events_db(EVENTS)
     con.execute("CREATE SCHEMA heatmap")
     con.execute(f"CREATE TABLE heatmap.heatmap_daily ({TABLE_COLUMNS})")
-    stale = ["2026-11-01", "/old", "hm_dwell", 0, None, None, "desktop", "Direct", "new", "(not set)", 9, 9.0, 81.0]
+    stale = [
+        "2026-11-01",
+        "/old",
+        "hm_dwell",
+        0,
+        None,
+        None,
+        "desktop",
+        "Direct",
+        "new",
+        "(not set)",
+        "(not set)",
+        9,
+        9.0,
+        81.0,
+    ]
     kept = ["2026-10-30", *stale[1:]]
-    con.executemany("INSERT INTO heatmap.heatmap_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'event')",
+    con.executemany("INSERT INTO heatmap.heatmap_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'event')",
                     [stale, kept])  # fmt: skip
     for statement in sqlglot.transpile(body, read="bigquery", write="duckdb"):
         con.execute(statement)
@@ -301,14 +331,14 @@ def _event_route_export(folder: Path) -> None:
     con = duckdb.connect()
     rows = run(EVENTS, DAY, DAY)
     con.execute(f"CREATE TABLE out ({TABLE_COLUMNS})")
-    con.executemany("INSERT INTO out VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO out VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     con.execute(f"COPY out TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)")
 
 
 def _report_route_export(folder: Path) -> None:
     """The same visits as GA4's report (AppFlow JSON Lines, string values) when GA folds nothing."""
     lines = []
-    for (page, event, band, x, y, device, channel, visitor, _layout), (count, seconds, sq) in EXPECTED.items():
+    for (page, event, band, x, y, device, channel, visitor, *_event_only), (count, seconds, sq) in EXPECTED.items():
         lines.append(
             {
                 "date": DAY, "pagePath": page, "eventName": event,

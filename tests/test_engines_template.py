@@ -47,7 +47,8 @@ def test_two_tables_per_export_format():
 
 
 def test_parquet_columns_are_what_the_flows_write_under_their_plain_names():
-    fields = [*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS, contract.SECONDS_SQ_PARAM]
+    event_only = [contract.LAYOUT_FIELD, contract.TEMPLATE_FIELD]  # null in the report's rows
+    fields = [*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS, contract.SECONDS_SQ_PARAM, *event_only]
     for table in tables_of(sql.PARQUET):  # what the report flows' maps name (DestinationField), strings
         columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
         assert columns == {sql.column_name(f): "string" for f in fields}
@@ -70,7 +71,13 @@ def test_the_event_tables_types_are_the_demos_event_parquet(tmp_path):
 
 
 def test_glue_columns_are_the_contracts_fields_under_both_spellings_and_the_sql_reads_them():
-    fields = [*contract.REPORT_DIMENSIONS, *contract.REPORT_METRICS, contract.SECONDS_SQ_PARAM]
+    fields = [
+        *contract.REPORT_DIMENSIONS,
+        *contract.REPORT_METRICS,
+        contract.SECONDS_SQ_PARAM,
+        contract.LAYOUT_FIELD,
+        contract.TEMPLATE_FIELD,
+    ]  # fmt: skip  (an events flow set to JSON writes both)
     for table in tables_of(sql.JSON):
         storage = table["StorageDescriptor"]
         columns = [c["Name"] for c in storage["Columns"]]
@@ -86,9 +93,8 @@ def test_glue_columns_are_the_contracts_fields_under_both_spellings_and_the_sql_
             if field.startswith("customEvent:"):
                 assert field in reads.values()  # customEvent:hm_band from AppFlow
         assert len(set(reads.values())) == len(reads)
-        read = {c for f in sql.role_fields(FieldMap()) if f != contract.LAYOUT_FIELD for c, _key in sql.spellings(f)}
+        read = {c for f in sql.role_fields(FieldMap()) for c, _key in sql.spellings(f)}
         assert read <= set(columns)
-    assert sql._column(sql.JSON, contract.LAYOUT_FIELD) == "CAST(NULL AS VARCHAR)"  # the event route's alone
 
 
 def test_partitions_are_the_run_date_folders_the_shipped_flows_write():

@@ -219,3 +219,64 @@ def test_the_cli_takes_a_template_name_for_page(source, tmp_path, monkeypatch, c
     assert json.loads(capsys.readouterr().out)["page_views"] == 21
     assert main([*args, "--page", "jobs"]) != 0
     assert "templates: job detail" in capsys.readouterr().err
+
+
+# --- templates the pages declare (the tag's hm_tpl, the event route's hm_template) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def declaring(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Event-route Parquet where some page views declare a template: one against its path's rule, one as its rule
+    says, and a template no rule names, over two unrelated paths."""
+    folder = tmp_path_factory.mktemp("declaring")
+    records = [
+        dwell("20260105", "/jobs/1", 0, 10, 50, hm_template="(not set)"),
+        dwell("20260105", "/jobs/1", 0, 3, 9, hm_template="job apply"),  # declared: wins over job detail's rule
+        dwell("20260105", "/jobs/1", 1, 3, 6, hm_template="job apply"),
+        dwell("20260105", "/jobs/2", 0, 4, 12, hm_template="job detail"),  # declared as its rule says
+        dwell("20260107", "/jobs/3/apply", 0, 5, 5, hm_template="(not set)"),
+        dwell("20260107", "/landing/spring", 0, 6, 18, hm_template="landing"),
+        dwell("20260107", "/lp/x", 0, 2, 4, hm_template="landing", deviceCategory="desktop", hm_layout="1440-1919"),
+        click("20260105", "/jobs/1", 40, 12, 4, hm_template="(not set)"),
+        click("20260105", "/jobs/1", 40, 12, 1, hm_template="job apply"),
+    ]
+    write(folder, f"{B}/p0.jsonl", jsonl(records), modified=datetime(2026, 1, 8, 2))
+    return rewritten(folder, tmp_path_factory.mktemp("declaring-events"), "parquet-events")
+
+
+def test_a_declared_template_wins_over_the_rules_on_every_engine(declaring, tmp_path):
+    """By hand: job detail = /jobs/1's 10 undeclared page views + /jobs/2's 4 that declare it; job apply =
+    /jobs/1's 3 that declare it + /jobs/3/apply's 5 by its rule; landing (declared only) = 6 + 2."""
+    local, duck, athena, _fake = every_engine(declaring, tmp_path)
+    expected = {"job detail": (14, [0]), "job apply": (8, [0, 1]), "landing": (8, [0])}
+    for engine in (local, duck, athena):
+        declared = engine.catalog.declared
+        assert declared == {"landing": {"/landing/spring": 6, "/lp/x": 2}, "job apply": {"/jobs/1": 3},
+                            "job detail": {"/jobs/2": 4}}, engine.name  # fmt: skip
+        for name, (views, bands) in expected.items():
+            sums = engine.view(TEMPLATES.page(name, declared), START, END)
+            assert band_table(sums).page_views == views, (engine.name, name)
+            assert sums.dwell["band"].to_list() == bands
+        clicks = {n: int(click_grid(engine.view(TEMPLATES.page(n, declared), START, END), 1).counts.sum())
+                  for n in ("job detail", "job apply")}  # fmt: skip
+        assert clicks == {"job detail": 4, "job apply": 1}
+        assert band_table(engine.view("/jobs/1", START, END)).page_views == 13  # a path is every row of it
+        desktop = engine.view(TEMPLATES.page("landing", declared), START, END, {"deviceCategory": ["desktop"]})
+        assert band_table(desktop).page_views == 2
+        wide = engine.view(TEMPLATES.page("landing", declared), START, END, {"hm_layout": ["1440-1919"]})
+        assert band_table(wide).page_views == 2  # DuckDB read no event-route width before (its tables are JSON's)
+
+
+def test_the_picker_counts_declared_page_views_where_they_belong(declaring, tmp_path):
+    local = load_dataset(LocalStore(declaring), cache_dir=tmp_path / "local")
+    options, views = _options(local.catalog, TEMPLATES)
+    assert options.templates == {
+        "job detail": (("/jobs/1", 10), ("/jobs/2", 4)),
+        "job apply": (("/jobs/3/apply", 5), ("/jobs/1", 3)),
+        "landing": (("/landing/spring", 6), ("/lp/x", 2)),
+    }
+    assert options.pages[:3] == ("job detail", "job apply", "landing")
+    assert (views["job detail"], views["job apply"], views["landing"], views["/jobs/1"]) == (14, 8, 8, 13)
+    assert "hm_template" not in options.segments  # chosen as the page, not as a segment
+    assert numbers(local, View(page="landing", start=START, end=END, where={}), TEMPLATES).n == 8
+    assert TEMPLATES.page("landing") == "landing"  # unknown to the rules and not declared: a path

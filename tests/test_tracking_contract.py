@@ -306,7 +306,7 @@ def test_readers_default_field_names_are_the_contract() -> None:
     fields = pytest.importorskip("heatmap.fields")
     default = fields.FieldMap()
     names = {fields.plain_name(f) for f in contract.REPORT_DIMENSIONS + contract.REPORT_METRICS}
-    names.add(contract.LAYOUT_FIELD)  # the event route's segment (the report route has no width)
+    names |= {contract.LAYOUT_FIELD, contract.TEMPLATE_FIELD}  # the event route's (the report route has neither)
     for role in ("date", "page", "event_name", "band", "x", "y", "events", "seconds", "seconds_sq", *default.segments):
         assert fields.plain_name(getattr(default, role, role)) in names, role
     assert (default.dwell_event, default.dwell_more_event, default.click_event) == (

@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from heatmap import contract
-from tests.fixtures.tag_page import CLICK, DWELL, MORE, SQ, TagPage, tag_pages_fixture
+from heatmap.templates import parse_templates
+from tests.fixtures.tag_page import CLICK, DWELL, MORE, SQ, TAG_JS, TagPage, tag_pages_fixture
 from tests.fixtures.tag_page import chromium as chromium
 from tests.fixtures.tag_page import server as server
 from tests.test_bigquery_sql import param
 from tests.test_bigquery_sql import run as run_daily_sql
+from tracking import build
 from tracking.packing import PageView, page_views
 
 pytestmark = pytest.mark.browser
@@ -143,6 +145,48 @@ def test_a_declared_template_key_is_sent_and_an_overlong_one_is_not(tag_page: Ca
     assert contract.TEMPLATE_PARAM not in second
 
 
+#: As `python -m tracking.build --site` builds them into a site's tag (the fixture serves it with these rules).
+SITE_RULES = "job apply=/tall/jobs/*/apply; job detail=/tall/jobs/*; pairs=re:^/tall/a{2}/[0-9]+$; x=re:^/tall/x<y$"
+
+
+def test_the_tag_applies_the_sites_url_rules_and_a_declared_key_wins(chromium: Any, server: str) -> None:
+    """The first matching rule names the page's template; a declared key wins; no match sends none; a route change
+    is matched again. `{2}` and `<` reach the browser intact through the escaping that keeps them out of the HTML."""
+    tp = TagPage(chromium, server, "view", templates=SITE_RULES)
+    try:
+        sent = {}
+        for path in ("/tall/jobs/7", "/tall/jobs/7/apply", "/tall/aa/12", "/tall/x%3Cy", "/tall/x<y", "/tall/jobs"):
+            tp.open(path)
+            tp.run(1)
+            tp.set_visibility("hidden")
+            tp.set_visibility("visible")
+            sent[path] = tp.events(VIEW)[-1].get(contract.TEMPLATE_PARAM)
+        assert sent == {"/tall/jobs/7": "job detail", "/tall/jobs/7/apply": "job apply", "/tall/aa/12": "pairs",
+                        "/tall/x%3Cy": None, "/tall/x<y": None, "/tall/jobs": None}  # fmt: skip
+        # the path as page_location has it (percent-encoded), as the dashboard's rules see it: x<y is x%3Cy there
+        tp.page.evaluate("history.pushState({}, '', '/tall/jobs/9')")
+        tp.run(1)
+        tp.page.evaluate("history.pushState({}, '', '/tall/jobs/10')")  # flushes /tall/jobs/9, then the app renders
+        tp.page.evaluate("document.body.setAttribute('data-hm-page', 'featured job')")
+        tp.run(1)
+        tp.set_visibility("hidden")
+        *_before, ninth, tenth = tp.events(VIEW)
+        assert ninth["hm_page_location"].endswith("/tall/jobs/9") and ninth[contract.TEMPLATE_PARAM] == "job detail"
+        assert tenth["hm_page_location"].endswith("/tall/jobs/10") and tenth[contract.TEMPLATE_PARAM] == "featured job"
+        assert tp.errors == [], tp.errors
+    finally:
+        tp.close()
+
+
+def test_a_sites_tag_holds_no_script_end_or_gtm_variable_whatever_the_rules() -> None:
+    js = build.render_site_tag(TAG_JS, parse_templates(r"odd=re:^/a\{{2}</script>$"))  # "{" twice, then a tag
+    assert "</script" not in js.lower() and "{{" not in js
+    assert build.read_js_settings(js)["PAGE_TEMPLATES"] == [["odd", r"^/a\{{2}</script>$"]]  # the same text in JS
+    with pytest.raises(ValueError, match=r"'flags'.*JavaScript reads otherwise"):
+        build.render_site_tag(TAG_JS, parse_templates("flags=re:(?i)^/jobs$"))
+    assert build.read_js_settings(TAG_JS)["PAGE_TEMPLATES"] == []  # the shipped tag applies no rules
+
+
 def test_many_clicks_are_sent_before_the_flush_and_nothing_is_lost(tag_page: Callable[[str], TagPage]) -> None:
     tp = tag_page("/tall/clicky")
     for n in range(105):
@@ -262,8 +306,8 @@ def test_captured_pushes_through_the_query_equal_the_v1_report_sums(
             total[2] += e[SQ]
     rows.append(rows[0])  # GA delivered one event twice: counted once
     out = run_daily_sql(rows, "20261101", "20261101")
-    dwell = {(r[1], r[3]): (r[10], r[11], r[12]) for r in out if r[2] == DWELL}
-    clicks = {(r[1], r[4], r[5]): r[10] for r in out if r[2] == CLICK}
+    dwell = {(r[1], r[3]): (r[11], r[12], r[13]) for r in out if r[2] == DWELL}
+    clicks = {(r[1], r[4], r[5]): r[11] for r in out if r[2] == CLICK}
     assert set(dwell) == set(want)
     for key, (count, seconds, squares) in want.items():
         assert dwell[key] == (count, pytest.approx(seconds), pytest.approx(squares)), key

@@ -2,6 +2,7 @@
 
     python -m tracking.build           # rewrite the generated files
     python -m tracking.build --check   # exit 1 if a committed file differs from what would be generated
+    python -m tracking.build --site out/   # your site's tag, with your page templates built in
 
 Generated:
 - `tracking/hm_tag.js`: only the CONTRACT block at the top (the rest is hand-written);
@@ -32,6 +33,7 @@ import yaml
 
 from heatmap import contract
 from heatmap.fields import plain_name
+from heatmap.templates import Templates, parse_templates
 
 HERE = Path(__file__).resolve().parent
 TAG_JS = HERE / "hm_tag.js"
@@ -105,6 +107,38 @@ def read_js_settings(source: str) -> dict[str, Any]:
         except ValueError:
             continue
     return found
+
+
+_PAGE_TEMPLATES = re.compile(r"^(?P<indent>[ \t]*)var PAGE_TEMPLATES = \[.*?\];", re.M)
+#: Regular-expression syntax JavaScript reads otherwise or not at all (inline flags, named groups, \A, \z, \p{…}):
+#: a rule using it is refused for the tag, which must select what the dashboard's engines select.
+_NOT_IN_JS = re.compile(r"\(\?[^:]|\\[AzZpPQE]")
+
+
+def render_site_tag(js: str, templates: Templates) -> str:
+    """The tag with a site's page templates in PAGE_TEMPLATES: it sends the first rule matching the page's path as
+    the template key when the page declares none (docs/templates.md). Escaped so the text holds no `</script` and
+    no `{{` (a GTM variable) whatever the rules say. Raises ValueError naming a rule JavaScript would read otherwise."""
+    rules = []
+    for rule in templates.rules:
+        assert rule.pattern is not None  # configured rules always have one
+        if _NOT_IN_JS.search(rule.pattern):
+            raise ValueError(
+                f"page template {rule.name!r}: {rule.pattern!r} uses syntax JavaScript reads otherwise (inline flags,"
+                " named groups, \\A, \\z, \\p); write it with plain groups and ^ $ for the tag"
+            )
+        rules.append([rule.name, rule.pattern])
+    literal = json.dumps(rules, ensure_ascii=True).replace("<", "\\u003c").replace("{", "\\u007b")
+    rendered, count = _PAGE_TEMPLATES.subn(lambda m: f"{m['indent']}var PAGE_TEMPLATES = {literal};", js, count=1)
+    if count != 1:
+        raise ValueError("hm_tag.js has no `var PAGE_TEMPLATES = [...];` setting")
+    return rendered
+
+
+def site_files(templates: Templates) -> dict[str, str]:
+    """A site's own tag files (name -> text): the shipped tag with its page templates built in."""
+    js = render_site_tag(render_tag_js(TAG_JS.read_text(encoding="utf-8")), templates)
+    return {TAG_JS.name: js, TAG_HTML.name: gtm_custom_html(js), CONTAINER_JSON.name: _json(gtm_container(js))}
 
 
 def gtm_custom_html(js: str) -> str:
@@ -264,11 +298,12 @@ def gtm_container(js: str) -> dict[str, Any]:
 
 #: The columns of `heatmap.heatmap_daily`, in order: heatmap_daily.sql's output (tests parse its final SELECT),
 #: the scheduled script's INSERT list and what the event route's AppFlow flows bring to S3. The report's fields
-#: under their plain names (the dashboard reads `hm_band` like `customEvent:hm_band`), the layout bucket after
-#: the dimensions, the route last.
+#: under their plain names (the dashboard reads `hm_band` like `customEvent:hm_band`), the layout bucket and the
+#: declared template after the dimensions, the route last.
 EVENT_COLUMNS: tuple[str, ...] = (
     *(f.removeprefix("customEvent:") for f in contract.REPORT_DIMENSIONS),
     contract.LAYOUT_FIELD,
+    contract.TEMPLATE_FIELD,
     *(f.removeprefix("customEvent:") for f in contract.REPORT_METRICS),
     contract.ROUTE_FIELD,
 )
@@ -480,10 +515,12 @@ def render_appflow_yaml(source: str) -> str:
 
 
 def glue_columns() -> list[tuple[str, str]]:
-    """(column, JSON key) of the Glue tables: the report's fields, a custom parameter also without its prefix."""
+    """(column, JSON key) of the Glue tables: the report's fields, a custom parameter also without its prefix, and
+    the event route's layout width and declared template (an events flow set to JSON writes them; the report's
+    rows have neither, so they read as null)."""
     from heatmap.engines.sql import table_columns
 
-    return table_columns(report_fields())
+    return table_columns([*report_fields(), contract.LAYOUT_FIELD, contract.TEMPLATE_FIELD])
 
 
 def _glue_tables_yaml(indent: str) -> str:
@@ -677,7 +714,16 @@ def generated() -> dict[Path, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tracking.build", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report files that are not up to date")
+    parser.add_argument(
+        "--site",
+        metavar="FOLDER",
+        help="write your site's tag (hm_tag.js, hm_tag.gtm.html, gtm-container.json) into FOLDER with your page "
+        "templates built in (HEATMAP_PAGE_TEMPLATES or page_templates in secrets.toml, or --page-templates)",
+    )
+    parser.add_argument("--page-templates", metavar="RULES", help="with --site: these rules (name=pattern; ...)")
     args = parser.parse_args(argv)
+    if args.site:
+        return _write_site(Path(args.site), args.page_templates)
     stale = []
     for path, text in generated().items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
@@ -689,6 +735,25 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(("out of date: " if args.check else "wrote: ") + str(path.relative_to(HERE.parent)))
     return 1 if (args.check and stale) else 0
+
+
+def _write_site(folder: Path, rules: str | None) -> int:
+    from heatmap.config import Settings
+    from heatmap.errors import ConfigError
+
+    try:
+        templates = parse_templates(rules) if rules is not None else Settings.load().templates
+        files = site_files(templates)
+    except (ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        print(f"wrote: {folder / name}")
+    names = ", ".join(rule.name for rule in templates.rules) or "none: only templates the pages declare"
+    print(f"page templates in the tag: {names}")
+    return 0
 
 
 if __name__ == "__main__":

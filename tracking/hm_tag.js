@@ -48,22 +48,23 @@
 
   /* ---- Settings ---- */
   var TAG_MODE = "view";            // "view": one hm_view per flush (event route); "band": per-band events
-  var MAX_PENDING_CLICKS = 100;     // view mode: this many clicks before a flush are sent at once (memory stays small)
+  var MAX_PENDING_CLICKS = 100;     // view mode: this many pending clicks are sent at once
   var BAND_PAD = 3;                 // hm_band is zero-padded to this many digits: band 7 -> "007"
   var IDLE_TIMEOUT_MS = 30000;      // time counts only within this long after the last activity
   var MIN_SECONDS = 0;              // a band is sent only with (rounded) seconds above this
   var SECONDS_DECIMALS = 1;         // hm_seconds is rounded to this many decimals
   var SQ_DECIMALS = 2;              // hm_seconds_sq: exact for seconds to 0.1 (0.1 * 0.1 = 0.01)
   var TICK_MS = 500;                // sampling period of the viewport position
-  var PAGE_PARAM = "hm_page_location"; // URL of the page view an event belongs to (sent to GA4 as page_location)
+  var PAGE_PARAM = "hm_page_location"; // the page view's URL (GA4's page_location)
   var CONSENT_KEY = "hmConsent";    // window.hmConsent / dataLayer.push({hmConsent: false}) switch the tag off
   var DATA_LAYER = "dataLayer";
+  var PAGE_TEMPLATES = [];          // [[name, regexp], ...]: tracking.build --site
   var ACTIVITY_EVENTS = ["scroll", "mousemove", "keydown", "touchstart", "pointerdown", "wheel"];
   // Rage click: the RAGE_CLICKS-th click in a row, each within RAGE_MS and RAGE_PX (|dx| + |dy|) of the last.
   var RAGE_CLICKS = 3;
   var RAGE_MS = 1000;
   var RAGE_PX = 30;
-  // Dead click: on nothing INTERACTIVE, then no DOM change, navigation, scroll, focus or selection change for DEAD_MS.
+  // Dead click: on nothing INTERACTIVE, then for DEAD_MS no DOM, URL, scroll, focus or selection change.
   var DEAD_MS = 1000;
   var INTERACTIVE = "a[href],button,input,select,textarea,label,summary,option,[role=button],[role=link]," +
     "[role=checkbox],[role=radio],[role=menuitem],[role=tab],[role=switch],[onclick],[contenteditable],[tabindex]";
@@ -74,14 +75,14 @@
   function now() { return perf && perf.now ? perf.now() : new Date().getTime(); }
 
   var acc = {};              // band index -> milliseconds counted since the last flush
-  var sent = {};             // band index -> seconds this page view has reported for it (set once DWELL_EVENT went)
+  var sent = {};             // band -> seconds reported so far in this page view
   var lastT = now();         // time up to which dwell has been accounted
   var lastActive = lastT;    // the page view's start counts as activity
   var inView = [];           // bands counted as in the viewport since lastT
   var consentOk = consentGranted();
   var pageLocation = window.location.href;
   var pagePath = window.location.pathname;
-  var pageViewId = newPageViewId();  // view mode: the page view's flushes share it and are numbered by `sequence`
+  var pageViewId = newPageViewId();  // view mode: shared by the page view's flushes
   var sequence = 0;
   var clicks = [];           // view mode: packed clicks since the last flush ("x.y")
   var deepest = 0;           // view mode: the deepest document height seen in this page view, CSS px
@@ -184,7 +185,7 @@
     return Math.round(value * scale) / scale;
   }
 
-  // Send what was measured since the last flush and start again from zero: a later flush sends only new time.
+  // Send what was measured since the last flush, then start from zero.
   function flush() {
     sample();
     consentOk = consentGranted();
@@ -264,14 +265,18 @@
     return packs;
   }
 
-  // The page's template key when it declares one (data-hm-page on <html> or <body>, or <meta name="hm:page">).
+  // The declared template (data-hm-page on <html>/<body>, <meta name="hm:page">), else PAGE_TEMPLATES'.
   function templateKey() {
     try {
       var de = document.documentElement, body = document.body, meta = document.querySelector("meta[name='hm:page']");
       var key = (de && de.getAttribute("data-hm-page")) || (body && body.getAttribute("data-hm-page")) ||
         (meta && meta.getAttribute("content")) || "";
       key = String(key).replace(/^\s+|\s+$/g, "");
-      return key.length <= MAX_PARAM_LENGTH ? key : "";  // GA would cut a longer key: better none than a wrong one
+      if (key.length > MAX_PARAM_LENGTH) { key = ""; }  // GA would cut it
+      for (var i = 0; !key && i < PAGE_TEMPLATES.length; i++) {
+        if (new RegExp(PAGE_TEMPLATES[i][1]).test(pagePath)) { key = PAGE_TEMPLATES[i][0]; }
+      }
+      return key;
     } catch (err) {
       return "";
     }
@@ -323,7 +328,7 @@
 
   function onActivity(e) {
     var t = now();
-    // Time before this moment belongs to the old scroll position, and idle time before it is not counted.
+    // Earlier time belongs to the old position; idle time is not counted.
     if (e.type === "scroll" || t - lastActive > IDLE_TIMEOUT_MS) { sample(); }
     lastActive = t;
   }
@@ -338,7 +343,7 @@
   }
 
   function onClick(e) {
-    if (!e || e.detail === 0 || !consentGranted()) { return; }  // detail 0: keyboard or scripted click, no position
+    if (!e || e.detail === 0 || !consentGranted()) { return; }  // keyboard or scripted: no position
     var de = document.documentElement, body = document.body;
     var pageX = typeof e.pageX === "number" ? e.pageX : e.clientX + (window.pageXOffset || 0);
     var pageY = typeof e.pageY === "number" ? e.pageY : e.clientY + scrollTop();

@@ -30,7 +30,7 @@ from heatmap.stores.base import ObjectInfo, Store
 
 log = logging.getLogger("heatmap.engines")
 
-FORMAT = "sql-catalog-2"  # 2: each object's family (its export format's tables)
+FORMAT = "sql-catalog-3"  # 2: each object's family (its export format's tables); 3: declared templates' page views
 SHARED_PREFIX = f"store/{FORMAT}/"
 MAX_STATE_BYTES = 256 * 1024**2  # far above any real state: an entry per object, object-day, page and value
 MAX_CHANGED_PAIRS = 2_000  # (object, date) pairs a change names; beyond that, counting from scratch is as cheap

@@ -40,7 +40,7 @@ from heatmap.contract import PLACEHOLDER_VALUES, Bounds
 from heatmap.fields import FieldMap, plain_name
 from heatmap.ingest.executions import execution_of
 from heatmap.table import SQ_RELATIVE, SQ_ROUNDING
-from heatmap.templates import Template
+from heatmap.templates import UNDECLARED, Template
 
 DIALECT = "trino"
 FLOW, RUN_DATE = "flow", "run_date"  # the partition columns
@@ -179,10 +179,8 @@ def _ident(field: str) -> str:
 
 def _column(family: Family, field: str) -> str:
     """A field as a string column of a family's table: whichever spelling a JSON row has; an event-route column
-    cast back to the text the other formats hold (a field the event route does not write is null there, and the
-    layout width, which only the event route writes, is null in the report tables)."""
-    if family is not EVENTS and plain_name(field) == contract.LAYOUT_FIELD:
-        return "CAST(NULL AS VARCHAR)"
+    cast back to the text the other formats hold (a field the event route does not write is null there; the
+    layout width and the declared template, which only the event route writes, are null in the report's rows)."""
     if family is JSON:
         names = [_quoted(column) for column, _key in spellings(field)]
         return f"COALESCE({', '.join(names)})" if len(names) > 1 else names[0]
@@ -193,7 +191,13 @@ def _column(family: Family, field: str) -> str:
 
 def event_columns() -> tuple[str, ...]:
     """The event route's table columns (heatmap_daily.sql's output, in order, lower case)."""
-    fields = (*contract.REPORT_DIMENSIONS, contract.LAYOUT_FIELD, *contract.REPORT_METRICS, contract.ROUTE_FIELD)
+    fields = (
+        *contract.REPORT_DIMENSIONS,
+        contract.LAYOUT_FIELD,
+        contract.TEMPLATE_FIELD,
+        *contract.REPORT_METRICS,
+        contract.ROUTE_FIELD,
+    )
     return tuple(column_name(field) for field in fields)
 
 
@@ -376,15 +380,27 @@ def coverage_sql(fields: FieldMap, bounds: Bounds, scope: Scope) -> exp.Expressi
     return _build(text, _values(fields, bounds), scope)
 
 
+#: The catalog query's dimension for the page views of one declared template, per path: this, then the template.
+DECLARED_PREFIX = "declared:"
+
+
 def catalog_sql(fields: FieldMap, bounds: Bounds, pairs: Pairs | SignedPairs, scope: Scope) -> exp.Expression:
     """Page views (band-0 dwell events) and rows per page and per value of each segment dimension, counted rows
-    only. With signed pairs, the change in those counts: the rows of a -1 pair are taken away (a value stays
+    only, and per declared template and path. With signed pairs, the change in those counts: the rows of a -1 pair are taken away (a value stays
     listed while it has rows, even with 0 page views, as in the local engine's catalog)."""
     sums = "SUM(events * sign) AS views, SUM(sign) AS rows"
     parts = [f"SELECT 'page' AS dimension, page AS value, {sums} FROM views GROUP BY page"]
     for name in fields.segments:
         literal = exp.convert(name).sql(dialect=DIALECT)
         parts.append(f"SELECT {literal}, {_seg(name)}, {sums} FROM views GROUP BY {_seg(name)}")
+    if contract.TEMPLATE_FIELD in fields.segments:  # per declared template and path: DECLARED_PREFIX + template
+        declared = _seg(contract.TEMPLATE_FIELD)
+        undeclared = ", ".join(exp.convert(v).sql(dialect=DIALECT) for v in UNDECLARED)
+        prefix = exp.convert(DECLARED_PREFIX).sql(dialect=DIALECT)
+        parts.append(
+            f"SELECT {prefix} || {declared}, page, {sums} FROM views WHERE {declared} NOT IN ({undeclared})"
+            f" GROUP BY {declared}, page"
+        )
     body = (
         _normalized(fields, scope)
         + ",\n    views AS (SELECT * FROM counted WHERE event = 'dwell' AND band = 0 AND NOT more_only)\n"
@@ -408,7 +424,8 @@ def view_sql(
     and drawing stay in process. `pairs`: the (object, GA date) pairs that count in the date range; `scope`: the
     partitions holding those objects. A template selects its paths by the rule's regular expressions
     (REGEXP_LIKE, the same rule as heatmap.templates)."""
-    page_filter, page_values = _page_filter(page)
+    declared = _seg(contract.TEMPLATE_FIELD) if contract.TEMPLATE_FIELD in fields.segments else None
+    page_filter, page_values = _page_filter(page, declared)
     segment_filters = [
         f"{_seg(name)} IN ({', '.join(exp.convert(v).sql(dialect=DIALECT) for v in values)})"
         for name, values in where.items()
@@ -438,12 +455,22 @@ def view_sql(
     return _build(_with(pairs, body), values, scope)
 
 
-def _page_filter(page: str | Template) -> tuple[str, dict[str, str]]:
+def _page_filter(page: str | Template, declared: str | None) -> tuple[str, dict[str, str]]:
+    """One path, or a template: the rows declaring it (`declared`: the declared-template column, when the source
+    has one) and the undeclaring rows its rule wins (heatmap.templates.Template.polars_condition)."""
     if isinstance(page, str):
         return "page = :page", {"page": page}
     earlier = [f"NOT REGEXP_LIKE(page, :page_before_{i})" for i in range(len(page.before))]
-    values = {"page_pattern": page.pattern, **{f"page_before_{i}": p for i, p in enumerate(page.before)}}
-    return " AND ".join(["REGEXP_LIKE(page, :page_pattern)", *earlier]), values
+    values = {f"page_before_{i}": p for i, p in enumerate(page.before)}
+    rule = "FALSE"
+    if page.pattern is not None:
+        rule = " AND ".join(["REGEXP_LIKE(page, :page_pattern)", *earlier])
+        values["page_pattern"] = page.pattern
+    if declared is None:
+        return rule, values
+    undeclared = ", ".join(exp.convert(v).sql(dialect=DIALECT) for v in UNDECLARED)
+    values["page_template"] = page.name
+    return f"(CASE WHEN {declared} IN ({undeclared}) THEN {rule} ELSE {declared} = :page_template END)", values
 
 
 def text(query: exp.Expression, dialect: str = DIALECT) -> str:

@@ -23,7 +23,17 @@ from heatmap.contract import Bounds
 from heatmap.engines import catalog_state
 from heatmap.engines.base import Page, Where
 from heatmap.engines.catalog_state import CatalogState, StateHome, object_id
-from heatmap.engines.sql import JSON, Scope, catalog_sql, coverage_sql, partition_of, scope_of, unit_of, view_sql
+from heatmap.engines.sql import (
+    DECLARED_PREFIX,
+    JSON,
+    Scope,
+    catalog_sql,
+    coverage_sql,
+    partition_of,
+    scope_of,
+    unit_of,
+    view_sql,
+)
 from heatmap.errors import DataError
 from heatmap.fields import FieldMap
 from heatmap.ingest.catalog import Catalog
@@ -157,7 +167,7 @@ class SqlEngine:
             views = _counts(self._catalog_query(query) for query in queries)
         families = {ids[key]: name for key, name in self.families.items() if key in ids}
         self._states.save(CatalogState(coverage, counted, views, families), ids.values())
-        page_views, segment_values = _catalog_values(
+        page_views, segment_values, declared = _catalog_values(
             {key: n for key, (n, _rows) in views.items()}, self.fields.segments
         )
         return Catalog(
@@ -171,6 +181,7 @@ class SqlEngine:
             reads_every_line=False,
             page_views=page_views,
             segment_values=segment_values,
+            declared=declared,
         )
 
     def _coverage(self, ids: dict[str, str], state: CatalogState | None) -> dict[str, dict[str, int]]:
@@ -281,11 +292,16 @@ class SqlEngine:
 
 def _catalog_values(
     views: Mapping[tuple[str, str], int], segments: tuple[str, ...]
-) -> tuple[dict[str, int], dict[str, tuple[str, ...]]]:
+) -> tuple[dict[str, int], dict[str, tuple[str, ...]], dict[str, dict[str, int]]]:
+    """Page views per page, segment values by page views, and per declared template its paths' page views."""
     ordered = sorted(views.items(), key=lambda item: (-item[1], item[0][1]))
     page_views = {value: n for (dimension, value), n in ordered if dimension == "page"}
     segment_values = {name: tuple(v for (d, v), _n in ordered if d == name) for name in segments}
-    return page_views, segment_values
+    declared: dict[str, dict[str, int]] = {}
+    for (dimension, path), n in ordered:
+        if dimension.startswith(DECLARED_PREFIX) and n > 0:
+            declared.setdefault(dimension.removeprefix(DECLARED_PREFIX), {})[path] = n
+    return page_views, segment_values, declared
 
 
 def _counts(results: Iterable[pl.DataFrame]) -> dict[tuple[str, str], catalog_state.Counts]:

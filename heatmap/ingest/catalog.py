@@ -43,6 +43,7 @@ class Catalog:
     partial: set[str] = field(default_factory=set)  # parts that also hold rows of days another execution won
     reads_every_line: bool = True  # False for SQL engines: file/line errors and exclusions are not counted
     folded: dict[date, tuple[int, int]] = field(default_factory=dict)  # heatmap events in GA's "(other)", all
+    declared: dict[str, dict[str, int]] = field(default_factory=dict)  # template -> path -> page views declaring it
 
     @property
     def excluded_rows(self) -> int:
@@ -125,6 +126,7 @@ class Catalog:
                 "parts": {name: [iso(d) for d in days] for name, days in self.parts.items()},
                 "partial": sorted(self.partial),
                 "folded": {iso(d): list(v) for d, v in self.folded.items()},
+                "declared": self.declared,
             },
             ensure_ascii=False,
         ).encode()
@@ -151,6 +153,7 @@ class Catalog:
             parts={name: [date.fromisoformat(d) for d in days] for name, days in raw["parts"].items()},
             partial=set(raw["partial"]),
             folded={date.fromisoformat(d): (int(f), int(n)) for d, (f, n) in raw.get("folded", {}).items()},
+            declared={name: dict(paths) for name, paths in raw.get("declared", {}).items()},
         )
 
 
@@ -171,6 +174,7 @@ def assemble(
     parts: dict[str, list[date]] = {}
     partial: set[str] = set()
     folded: dict[date, tuple[int, int]] = {}
+    declared: dict[str, Counter[str]] = {}
     for execution in executions.values():
         mine = {day for day, name in won.items() if name == execution.name}
         for key in execution.objects:
@@ -187,6 +191,8 @@ def assemble(
                 before, here = folded.get(day, (0, 0)), summary.folded.get(day, (0, 0))
                 folded[day] = (before[0] + here[0], before[1] + here[1])
                 page_views.update(summary.page_views.get(day, {}))
+                for name, paths in summary.declared_views.get(day, {}).items():
+                    declared.setdefault(name, Counter()).update(paths)
                 for name, values in summary.segment_views.get(day, {}).items():
                     if name in segment_views:
                         segment_views[name].update(values)
@@ -212,6 +218,7 @@ def assemble(
         parts=parts,
         partial=partial,
         folded=folded,
+        declared={name: _by_frequency(paths) for name, paths in declared.items()},
     )
 
 

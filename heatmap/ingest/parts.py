@@ -24,14 +24,14 @@ from pathlib import Path
 import polars as pl
 
 import heatmap
-from heatmap.contract import Bounds
+from heatmap.contract import TEMPLATE_FIELD, Bounds
 from heatmap.fields import FieldMap
 from heatmap.ingest.normalize import Normalized
 from heatmap.readers.base import Issue
 from heatmap.stores.base import ObjectInfo
-from heatmap.templates import Template
+from heatmap.templates import UNDECLARED, Template
 
-FORMAT = "parts-5"
+FORMAT = "parts-6"  # 6: page views per declared template and path
 ROW_GROUP_ROWS = 4096  # small groups: a page's rows are a few groups of a daily file, the rest is skipped
 SUMMARY_KEY = b"heatmap.summary"
 
@@ -56,6 +56,7 @@ class Summary:
     page_views: dict[date, dict[str, int]] = field(default_factory=dict)
     segment_views: dict[date, dict[str, dict[str, int]]] = field(default_factory=dict)
     folded: dict[date, tuple[int, int]] = field(default_factory=dict)  # heatmap events in GA's "(other)", all
+    declared_views: dict[date, dict[str, dict[str, int]]] = field(default_factory=dict)  # template -> path -> n
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -67,6 +68,7 @@ class Summary:
                 "page_views": {d.isoformat(): v for d, v in self.page_views.items()},
                 "segment_views": {d.isoformat(): v for d, v in self.segment_views.items()},
                 "folded": {d.isoformat(): list(v) for d, v in self.folded.items()},
+                "declared_views": {d.isoformat(): v for d, v in self.declared_views.items()},
             },
             ensure_ascii=False,
         ).encode()
@@ -83,6 +85,7 @@ class Summary:
             page_views={day(d): v for d, v in raw["page_views"].items()},
             segment_views={day(d): v for d, v in raw["segment_views"].items()},
             folded={day(d): (int(f), int(n)) for d, (f, n) in raw["folded"].items()},
+            declared_views={day(d): v for d, v in raw["declared_views"].items()},
         )
 
 
@@ -105,6 +108,12 @@ def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
                 page_views.setdefault(day, {})[value] = n
             else:
                 segment_views.setdefault(day, {}).setdefault(key, {})[value] = n
+    declared_views: dict[date, dict[str, dict[str, int]]] = {}
+    if TEMPLATE_FIELD in segments:
+        declaring = views.filter(~pl.col(TEMPLATE_FIELD).cast(pl.String).is_in(UNDECLARED))
+        sums = declaring.group_by("date", TEMPLATE_FIELD, "page").agg(pl.col("events").sum()).collect()
+        for day, name, path, n in sums.cast({TEMPLATE_FIELD: pl.String, "page": pl.String}).iter_rows():
+            declared_views.setdefault(day, {}).setdefault(name, {})[path] = n
     return Summary(
         day_rows=dict(result.day_rows.iter_rows()),
         excluded=list(result.excluded.iter_rows()),
@@ -113,6 +122,7 @@ def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
         page_views=page_views,
         segment_views=segment_views,
         folded={d: (f, n) for d, f, n in result.folded.iter_rows()},
+        declared_views=declared_views,
     )
 
 
@@ -199,7 +209,7 @@ def read_rows(
 
     target = schema(segments)
     if isinstance(page, Template):
-        on_page = page.polars_condition()
+        on_page = page.polars_condition(declared=TEMPLATE_FIELD if TEMPLATE_FIELD in segments else None)
     else:
         on_page = pl.lit(True) if page is None else pl.col("page") == page
     counted = sorted(((path, days) for path, days in paths.items() if days), key=lambda item: (min(item[1]), item[0]))

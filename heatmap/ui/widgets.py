@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from heatmap.contract import TEMPLATE_FIELD
 from heatmap.ingest.catalog import Catalog
 from heatmap.templates import Templates
 from heatmap.ui import data
@@ -44,14 +45,15 @@ def options_or_note(
 
 def _options(catalog: Catalog, templates: Templates = NO_TEMPLATES) -> tuple[Options, dict[str, int]]:
     days = catalog.days
-    groups = templates.group(catalog.page_views) if catalog.page_views else {}
+    groups = templates.group(catalog.page_views, catalog.declared) if catalog.page_views else {}
     used = tuple(name for name, paths in groups.items() if paths)
     unused = tuple(name for name in groups if name not in used)  # listed last: a link to one still opens
     options = Options(
         pages=(*used, *catalog.page_views, *unused) if catalog.page_views else (),
         first_day=days[0] if days else None,
         last_day=days[-1] if days else None,
-        segments=dict(catalog.segment_values),
+        # a declared template is chosen as the page, not as a segment
+        segments={name: values for name, values in catalog.segment_values.items() if name != TEMPLATE_FIELD},
         templates=groups,
     )
     sums = {name: sum(views for _path, views in paths) for name, paths in groups.items()}

@@ -33,9 +33,9 @@ class Numbers:
 
 def numbers(engine: Engine, view: View, templates: Templates = NO_TEMPLATES) -> Numbers:
     """The view's sums from the engine, then bands and clicks (fast: one page, no S3, no image work). A page
-    named by one of `templates` is that template: the sums of its paths."""
+    named by one of `templates`, or declared by the data's pages, is that template: the sums of its rows."""
     assert view.page is not None and view.start is not None and view.end is not None
-    sums = engine.view(templates.page(view.page), view.start, view.end, view.where)
+    sums = engine.view(templates.page(view.page, engine.catalog.declared), view.start, view.end, view.where)
     bands = band_table(sums)
     flags = {kind: cell_grid(sums.flag(kind), bands.page_views) for kind in FLAG_KINDS}
     return Numbers(

@@ -47,6 +47,7 @@ hm_flushes AS (
     MAX(IF(key = 'hm_v', number, NULL)) AS version,
     MAX(IF(key = 'hm_seq', number, NULL)) AS seq,
     MAX(IF(key = 'hm_w', number, NULL)) AS layout_width,
+    MAX(IF(key = 'hm_tpl', value.string_value, NULL)) AS declared_template,
     MAX(IF(key = 'ga_session_number', number, NULL)) AS session_number
   FROM hm_params
   GROUP BY event_date, event_timestamp, user_pseudo_id, device_category, channel_group, TO_JSON_STRING(event_params)
@@ -68,6 +69,9 @@ views AS (
     COALESCE(device_category, '(not set)') AS device_category,
     COALESCE(channel_group, '(not set)') AS channel_group,
     CASE WHEN session_number = 1 THEN 'new' WHEN session_number > 1 THEN 'returning' ELSE '(not set)' END AS visitor,
+    -- The template the page declared (the tag's hm_tpl: data-hm-page, <meta name="hm:page"> or the URL rules built
+    -- into the tag); it wins over the dashboard's URL rules. Trimmed, at most GA's 100 characters; none: '(not set)'.
+    COALESCE(NULLIF(TRIM(SUBSTR(declared_template, 1, 100)), ''), '(not set)') AS template,
     -- BEGIN LAYOUTS: written by tracking/build.py from heatmap.contract.LAYOUT_BREAKPOINTS
     CASE
       WHEN layout_width IS NULL OR layout_width <= 0 THEN '(not set)'
@@ -154,13 +158,13 @@ view_bands AS (
 dwell_rows AS (
   SELECT
     v.event_date, v.page, 'hm_dwell' AS event_name, b.band, CAST(NULL AS INT64) AS x, CAST(NULL AS INT64) AS y,
-    v.device_category, v.channel_group, v.visitor, v.layout,
+    v.device_category, v.channel_group, v.visitor, v.layout, v.template,
     COUNT(*) AS event_count,
     SUM(b.tenths) / 10 AS seconds,
     SUM(b.tenths * b.tenths) / 100 AS seconds_sq
   FROM view_bands AS b
   JOIN good_views AS v ON v.user_pseudo_id = b.user_pseudo_id AND v.page_view = b.page_view
-  GROUP BY v.event_date, v.page, b.band, v.device_category, v.channel_group, v.visitor, v.layout
+  GROUP BY v.event_date, v.page, b.band, v.device_category, v.channel_group, v.visitor, v.layout, v.template
 ),
 -- Every click is an hm_click; a click flagged rage (r) or dead (d) is also a row of hm_rage / hm_dead at its cell.
 -- A click on a fixed or sticky element (f) has viewport coordinates: it is hm_fixed instead, never rage or dead.
@@ -168,7 +172,7 @@ dwell_rows AS (
 click_rows AS (
   SELECT
     v.event_date, v.page, c.event_name, CAST(NULL AS INT64) AS band, c.x, c.y,
-    v.device_category, v.channel_group, v.visitor, v.layout,
+    v.device_category, v.channel_group, v.visitor, v.layout, v.template,
     COUNT(*) AS event_count,
     CAST(0 AS FLOAT64) AS seconds,
     CAST(0 AS FLOAT64) AS seconds_sq
@@ -183,13 +187,15 @@ click_rows AS (
     WHERE STRPOS(flags, 'd') > 0 AND STRPOS(flags, 'f') = 0
   ) AS c
   JOIN good_views AS v ON v.user_pseudo_id = c.user_pseudo_id AND v.page_view = c.page_view
-  GROUP BY v.event_date, v.page, c.event_name, c.x, c.y, v.device_category, v.channel_group, v.visitor, v.layout
+  GROUP BY v.event_date, v.page, c.event_name, c.x, c.y, v.device_category, v.channel_group, v.visitor, v.layout,
+    v.template
 ),
 rejected_rows AS (
   SELECT
     f.event_date, '(not set)' AS page, 'hm_view_rejected' AS event_name, CAST(NULL AS INT64) AS band,
     CAST(NULL AS INT64) AS x, CAST(NULL AS INT64) AS y, '(not set)' AS device_category,
     '(not set)' AS channel_group, '(not set)' AS visitor, '(not set)' AS layout,
+    '(not set)' AS template,
     COUNT(DISTINCT CONCAT(f.user_pseudo_id, '/', COALESCE(f.page_view, CAST(f.event_timestamp AS STRING))))
       AS event_count,
     CAST(0 AS FLOAT64) AS seconds,
@@ -210,6 +216,7 @@ SELECT
   channel_group AS sessionDefaultChannelGroup,
   visitor AS newVsReturning,
   layout AS hm_layout,
+  template AS hm_template,
   event_count AS eventCount,
   seconds AS hm_seconds,
   seconds_sq AS hm_seconds_sq,
