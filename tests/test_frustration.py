@@ -4,10 +4,16 @@ every engine as their own cells, never moving a click, and a view's click map ca
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
+import polars as pl
 import pytest
+from PIL import Image
 
+from heatmap.drawing import live, render
 from heatmap.engines.local import load_dataset
+from heatmap.statistics.metrics import click_grid
 from heatmap.stores import LocalStore
+from heatmap.table import ViewSums
 from heatmap.usecases.numbers import numbers
 from heatmap.usecases.view import Options, View, compare_query, parse_compare, parse_view, view_query
 from tests.exports import click, dwell, jsonl, write
@@ -110,7 +116,44 @@ def test_a_layers_picture_says_which_clicks_it_counts(source, tmp_path):
     local = load_dataset(LocalStore(source), cache_dir=tmp_path / "local")
     view = View(page="/pricing", start=START, end=END, kind="clicks", layer="dead")
     nums = numbers(local, view)
-    assert caption(view, nums, "en").segment == "all visitors · dead clicks only"
-    assert caption(view, nums, "ja", segment="モバイル").segment == "モバイル · デッドクリックのみ"
-    assert caption(view.with_(layer="all"), nums, "en").segment == "all visitors"
-    assert caption(view, nums, "en").clicks == 2  # the layer's clicks
+    told = caption(view, nums, "en")
+    assert (told.segment, told.layer) == ("all visitors", "dead clicks only")
+    assert caption(view, nums, "ja", segment="モバイル").layer == "デッドクリックのみ"
+    assert caption(view.with_(layer="all"), nums, "en").layer is None
+    assert told.clicks == 2  # the layer's clicks
+    # a click map says the layer; the same view's attention map (the viewer switches type in the browser) does not
+    clicks_words = live.legends(told, 2)["clicks|max|0"]["facts"]
+    attention_words = live.legends(told, 2)["attention|max|0"]["facts"]
+    assert "Segment: all visitors · dead clicks only" in clicks_words
+    assert "Segment: all visitors" in attention_words
+    ja = caption(view, nums, "ja", segment="モバイル")
+    assert any(
+        "モバイル · デッドクリックのみ" in line for line in render.caption_lines(ja, render.Display(kind="clicks"))
+    )
+
+
+def test_the_fixed_layer_outlines_the_first_screen_instead_of_the_pages_depths():
+    """Clicks at screen positions: the first screen (down to the average fold) is outlined, dark outside and light
+    inside, on the saved picture and in the browser's spec; the 75/50/25 % reach lines of the page are not drawn."""
+    from tests.test_render import bands_from
+
+    # reach 1.00 .90 .70 .40 .20 (n = 100): the fold at 100 CSS px, 75/50/25 % lines at 200, 300, 400
+    bands = bands_from([100, 90, 70, 40, 20])
+    shot = Image.new("RGB", (200, 600), (128, 128, 128))
+    grid = click_grid(ViewSums(dwell=pl.DataFrame(), clicks=pl.DataFrame(schema={"y": pl.Int32, "x": pl.Int16,
+                                                                            "events": pl.Int64})), 100)  # fmt: skip
+    caption = render.Caption(page="/", start="", end="", layer="clicks on fixed and sticky elements")
+    fixed = render.render_map(shot, render.Display(kind="clicks", first_screen=True), caption, bands, grid)
+    plain = render.render_map(shot, render.Display(kind="clicks"), caption, bands, grid)
+    out = np.asarray(fixed.image)
+    # thickness 2: the sides are 2 px dark at x 0-1, 2 px light at x 2-3, from the top down to the line at row 100
+    assert out[50, 0].tolist() == list(render.LINE_COLOUR) and out[50, 1].tolist() == list(render.LINE_COLOUR)
+    assert out[50, 2].tolist() == list(render.FOLD_COLOUR) and out[50, 199].tolist() == list(render.LINE_COLOUR)
+    assert out[0, 100].tolist() == list(render.LINE_COLOUR) and out[2, 100].tolist() == list(render.FOLD_COLOUR)
+    assert out[150, 0].tolist() == [128, 128, 128]  # below the first screen: the picture
+    assert out[300, 190].tolist() == [128, 128, 128]  # no 50 % line (the plain map has one)
+    assert np.asarray(plain.image)[300, 190].tolist() == list(render.LINE_COLOUR)
+    spec = live.live_spec(shot.size, render.Alignment(), bands, grid, caption, first_screen=True)
+    assert spec["clickLines"] == [{"row": 100, "label": "first screen: fixed and sticky clicks sit here",
+                                   "fold": True, "box": True}]  # fmt: skip
+    assert live.live_spec(shot.size, render.Alignment(), bands, grid, caption)["clickLines"] is None

@@ -87,6 +87,19 @@ def _lines(bands: BandTable, alignment: render.Alignment, width: int, map_height
     return [line for line in out if 0 <= line["row"] < map_height]
 
 
+def _first_screen(
+    bands: BandTable, alignment: render.Alignment, width: int, map_height: int, language: str
+) -> list[Any]:
+    """The first screen outlined down to the average fold, as `render._first_screen` draws it."""
+    row = int(alignment.css_to_row([bands.fold_px], width)[0])
+    label = legend_text(language, "line.first_screen")
+    return (
+        [{"row": row, "label": label, "fold": True, "box": True}]
+        if bands.page_views > 0 and 0 <= row < map_height
+        else []
+    )
+
+
 def live_spec(
     size: tuple[int, int],
     alignment: render.Alignment,
@@ -94,9 +107,12 @@ def live_spec(
     clicks: ClickGrid,
     caption: render.Caption,
     sigma_px: float = render.Display.sigma_px,
+    first_screen: bool = False,
 ) -> dict[str, Any]:
     """What viewer.js needs to paint any map of this view on a picture of `size` (width, height in image px,
-    the screenshot's kept rows or a plain page), aligned by `alignment`."""
+    the screenshot's kept rows or a plain page), aligned by `alignment`. `first_screen`: the clicks are at screen
+    positions (the fixed and sticky layer), so a click map outlines the first screen instead of the page's depths
+    (`clickLines`), as `render_map` does."""
     width, full_height = size
     top, bottom = alignment.rows(full_height)
     height = bottom - top
@@ -122,6 +138,7 @@ def live_spec(
         "legendColours": {name: list(render.legend_colours(lut(name))) for name in RAMPS},
         "legends": legends(caption, clicks.total),
         "lines": _lines(bands, alignment, width, height, caption.language),
+        "clickLines": _first_screen(bands, alignment, width, height, caption.language) if first_screen else None,
         "lineColour": list(render.LINE_COLOUR),
         "foldColour": list(render.FOLD_COLOUR),
     }

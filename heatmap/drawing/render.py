@@ -80,6 +80,8 @@ class Display:
     lines: bool = True  # 75/50/25 % reach lines and the fold, labelled (every map drawn with its band table)
     smooth: bool = False  # attention/reach: interpolate between band centres instead of one colour per band
     sigma_px: float = 24.0  # click smoothing, CSS px
+    # clicks at screen positions (the fixed and sticky layer): the first screen outlined instead of the page's depths
+    first_screen: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Caption:
     title: str | None = None
     language: str = "en"  # of the legend's words (heatmap.drawing.captions): "en" or "ja"
     note: str | None = None  # one more legend line (a difference map: which test, over how many units, n per side)
+    layer: str | None = None  # the click layer shown, when not all clicks ("dead clicks only"): said by click maps
     ga_folded: float | None = None  # share of the period's heatmap events GA4 folded into "(other)" (report route)
 
 
@@ -332,8 +335,10 @@ def _draw_line(
     colour: tuple[int, int, int],
     map_height: int,
     dashed: bool = False,
+    box: bool = False,
 ) -> None:
-    """A horizontal line centred on `row` (thickness ~2 CSS px) with a label box just above it, at the left.
+    """A horizontal line centred on `row` (thickness ~2 CSS px) with a label box just above it, at the left; with
+    `box`, also the top edge and the sides down to it (an area outlined from the top of the map).
 
     A dashed line alternates `colour` with LINE_COLOUR every 12 CSS px, so it shows on light and dark pages.
     """
@@ -344,6 +349,12 @@ def _draw_line(
     first = row - thickness // 2
     y0, y1 = max(0, first), min(map_height - 1, first + thickness - 1)
     draw.rectangle([0, y0, image.width - 1, y1], fill=colour)
+    if box and y0 > 2 * thickness:  # LINE_COLOUR outside, FOLD_COLOUR inside: seen on light and dark pages
+        for inset, fill in ((0, LINE_COLOUR), (thickness, FOLD_COLOUR)):
+            right = image.width - 1 - inset
+            for edge in ([inset, inset, right, inset + thickness - 1], [inset, inset, inset + thickness - 1, y0 - 1],
+                         [right - thickness + 1, inset, right, y0 - 1]):  # fmt: skip
+                draw.rectangle(edge, fill=fill)
     if dashed:
         dash = max(4, round(12 * scale))
         for x in range(dash, image.width, 2 * dash):
@@ -373,6 +384,13 @@ def _reach_lines(
     fold_row = int(alignment.css_to_row([bands.fold_px], image.width)[0])
     fold = legend_text(language, "line.fold")
     _draw_line(image, fold_row, fold, scale, FOLD_COLOUR, map_height, dashed=True)
+
+
+def _first_screen(image: Image.Image, bands: BandTable, alignment: Alignment, map_height: int, language: str) -> None:
+    """The first screen (down to the average fold) outlined: where clicks on fixed and sticky elements sit."""
+    row = int(alignment.css_to_row([bands.fold_px], image.width)[0])
+    label = legend_text(language, "line.first_screen")
+    _draw_line(image, row, label, alignment.scale(image.width), FOLD_COLOUR, map_height, dashed=True, box=True)
 
 
 def covered_css(image_width: int, image_height: int, alignment: Alignment) -> float:
@@ -417,6 +435,7 @@ def caption_lines(caption: Caption, display: Display, scale: str | None = None) 
         return legend_text(caption.language, key, **values)
 
     n = say("page_views", n=caption.page_views)
+    segment = f"{caption.segment} · {caption.layer}" if caption.layer and display.kind == "clicks" else caption.segment
     if caption.clicks is not None:
         n += say("clicks", clicks=caption.clicks)
     if scale is None:
@@ -426,7 +445,7 @@ def caption_lines(caption: Caption, display: Display, scale: str | None = None) 
     lines = [
         caption.title or say(f"title.{display.kind}"),
         say("page", page=caption.page),
-        f"{say('dates', start=caption.start, end=caption.end)}{GAP}{say('segment', segment=caption.segment)}",
+        f"{say('dates', start=caption.start, end=caption.end)}{GAP}{say('segment', segment=segment)}",
         f"{n}{GAP}{say('scale', scale=scale, opacity=display.opacity)}",
     ]
     if caption.ga_folded:
@@ -496,7 +515,10 @@ def render_map(
         paint(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
         positions = np.where(drawn, normalise(values, vmax), np.nan)
     if display.lines and bands is not None and bands.page_views > 0:  # every map: where the fold and depths are
-        _reach_lines(image, bands, alignment, height, REACH_LEVELS, caption.language)
+        if display.first_screen and display.kind == "clicks":
+            _first_screen(image, bands, alignment, height, caption.language)
+        else:
+            _reach_lines(image, bands, alignment, height, REACH_LEVELS, caption.language)
     legend = screen_legend(lines, low, high, ramp, positions)
     return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings, legend=legend)
 

@@ -262,7 +262,9 @@ def _live_layer(
     title: str,
 ) -> Preview:
     size, align = picture
-    spec = live.live_spec(size, align, nums.bands, nums.clicks, caption(view, nums, t))
+    spec = live.live_spec(
+        size, align, nums.bands, nums.clicks, caption(view, nums, t), first_screen=view.layer == "fixed"
+    )
     bands = nums.bands
     spec["fill"] = list(BLANK) if blank else None
     spec["hover"] = {"bands": figures.hover_template(labels), "clicks": figures.hover_template(labels, clicks=True)}

@@ -363,6 +363,15 @@
     const css = (c) => "rgb(" + c.join(",") + ")";
     ctx.fillStyle = css(colour);
     ctx.fillRect(0, y0 - offset, width, y1 - y0 + 1);
+    if (line.box && y0 > 2 * thick) {  // render._draw_line(box=True): the top edge and both sides down to the line, dark then light
+      [[0, live.lineColour], [thick, live.foldColour]].forEach(([inset, fill]) => {
+        ctx.fillStyle = css(fill);
+        const right = width - 1 - inset;
+        ctx.fillRect(inset, inset - offset, right - inset + 1, thick);
+        ctx.fillRect(inset, inset - offset, thick, y0 - inset);
+        ctx.fillRect(right - thick + 1, inset - offset, thick, y0 - inset);
+      });
+    }
     if (line.fold) {
       const dash = Math.max(4, rint(12 * scale));
       ctx.fillStyle = css(live.lineColour);
@@ -417,8 +426,10 @@
       }
       const ctx = tile.canvas.getContext("2d");
       ctx.putImageData(image, 0, 0);
-      for (const line of live.lines) {
-        if (line.row >= tile.top - 64 && line.row < tile.top + tile.rows + 64) drawLine(ctx, live, line, tile.top);
+      const lines = kind === "clicks" && live.clickLines ? live.clickLines : live.lines;
+      for (const line of lines) {
+        const near = line.row >= tile.top - 64 && line.row < tile.top + tile.rows + 64;
+        if (near || (line.box && tile.top <= line.row)) drawLine(ctx, live, line, tile.top);
       }
     }
     const words = live.legends[kind + "|" + scaleOf(kind) + "|" + (settings.smooth ? 1 : 0)];

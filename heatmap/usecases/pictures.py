@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from PIL import Image
 
@@ -21,8 +22,6 @@ def caption(view: View, nums: Numbers, language: str, segment: str | None = None
     """The legend facts of `view`, in `language`; `segment` is how the caller names the segment (the app: its
     labels), else the filters as written, else "all visitors"; a click map of one layer says which."""
     named = segment or written_segment(view.where) or legend_text(language, "all_visitors")
-    if view.kind == "clicks" and view.layer != "all":
-        named = f"{named} · {legend_text(language, f'layer_{view.layer}')}"
     return render.Caption(
         page=view.page or "",
         start=view.start.isoformat() if view.start else "",
@@ -32,6 +31,7 @@ def caption(view: View, nums: Numbers, language: str, segment: str | None = None
         clicks=nums.clicks.total if view.kind == "clicks" else None,
         language=language,
         ga_folded=nums.ga_folded,
+        layer=legend_text(language, f"layer_{view.layer}") if view.layer != "all" else None,
     )
 
 
@@ -44,9 +44,10 @@ def draw(
     drawing: render.Display | None = None,
 ) -> render.Rendered:
     """The view's map on `image` (a screenshot, or the app's downscaled copy of one) with its legend."""
+    drawing = drawing or view.display.drawing(view.kind)
     return render.render_map(
         image,
-        drawing or view.display.drawing(view.kind),
+        replace(drawing, first_screen=view.layer == "fixed"),
         legend,
         bands=nums.bands,
         clicks=nums.clicks if view.kind == "clicks" else None,

@@ -279,6 +279,22 @@ def test_fixed_element_clicks_are_drawn_on_the_first_screen_and_frustration_is_l
     text = viewer.hover(page, "x_map", 0, 0.92, 850)
     found = re.match(r"([\d,]+) clicks · x 90–95 %", text)
     assert found and int(found[1].replace(",", "")) > 0 and "Band 8 " in text, text
+    [outline] = viewer.config(page, "x_map")["layers"][0]["live"]["clickLines"]  # the first screen, outlined
+    left = (
+        viewer.frame(page, "x_map")
+        .locator(".panes .live")
+        .first.evaluate(
+            """(e, row) => { let top = 0;
+            for (const c of e.querySelectorAll('canvas')) {
+                if (row < top + c.height) return Array.from(c.getContext('2d').getImageData(0, row - top, 8, 1).data);
+                top += c.height;
+            }
+            return null; }""",
+            outline["row"] // 2,
+        )
+    )
+    assert left is not None and left[0:3] == [20, 20, 20] and [255, 255, 255] in [left[i : i + 3] for i in (8, 12)]
+    expect(viewer.frame(page, "x_map").get_by_test_id("map-legend")).to_contain_text("fixed and sticky elements")
     screenshot(page, "explore-fixed-layer")
     goto(page, f"{st_server.base_url}/?page=%2Fpricing&type=clicks&clicks=dead&device=desktop")
     expect(main).to_contain_text("Rage and dead clicks")
