@@ -415,6 +415,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-band-views", type=int, help="attention: page views per band and side to test (default: 30)"
     )
     comp.set_defaults(run=cmd_compare)
+    capture = commands.add_parser("capture", help="capture a page of the site as the screenshot (docs/capture.md)")
+    add_source_args(capture)
+    target = capture.add_mutually_exclusive_group(required=True)
+    target.add_argument("--page", help="a page path on HEATMAP_SITE_URL, or a page template (its busiest path)")
+    target.add_argument("--url", help="the full URL (its host must be on HEATMAP_CAPTURE_HOSTS)")
+    capture.add_argument("--width", type=int, required=True, metavar="CSS_PX", help="the layout's CSS width")
+    capture.add_argument("--dpr", type=int, choices=(1, 2), default=1, help="device pixel ratio of the picture")
+    capture.add_argument("--output", help="s3://bucket/prefix/ or a folder (default: HEATMAP_OUTPUT)")
+    capture.set_defaults(run=cmd_capture)
     # AppFlow operations (docs/operations.md): the runs of a flow, and backfilling days through the on-demand flow.
     flow_runs = commands.add_parser("flow-runs", help="the last runs of an AppFlow flow, newest first")
     flow_runs.add_argument("--flow", help="flow name (default: HEATMAP_DAILY_FLOW)")
@@ -438,6 +447,38 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--clicks-per-view", type=float, default=1.0, help="clicks per page view (default 1)")
     route.set_defaults(run=cmd_plan)
     return parser
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    """Capture a page of the site at a layout's CSS width into the output store (docs/capture.md); a template's
+    name captures its busiest path, and says which."""
+    from heatmap.capture import capture_and_store
+
+    settings = load_settings()
+    if not settings.capture.enabled:
+        raise HeatmapError("no capture hosts: set HEATMAP_CAPTURE_HOSTS (docs/capture.md) to allow the site's host")
+    page, template = args.page, None
+    if page is not None and not page.startswith("/"):
+        _settings, engine = load_source(args)
+        catalog = engine.catalog
+        paths = settings.templates.group(catalog.page_views, catalog.declared).get(page, ())
+        if not paths:
+            raise DataError(f"{page!r} is neither a page path (starting with /) nor a page template with data")
+        page, template = paths[0][0], args.page
+    url = args.url or settings.capture.url_of(page)
+    output = args.output or settings.output
+    if settings.source:  # the source is read-only: never write a capture into it
+        from heatmap.locations import check_separate, parse_location
+
+        check_separate(parse_location(settings.source), parse_location(output))
+    stored = capture_and_store(settings.capture, url, args.width, args.dpr, open_store(output, settings.s3))
+    payload = {"key": stored.key, "sha256": stored.sha256, "output": output, **stored.captured.provenance()}
+    if template:
+        payload["template"], payload["path"] = template, page
+    _print(payload, args.json)
+    if template and not args.json:
+        print(f"captured {page}, the busiest path of {template!r}", file=sys.stderr)
+    return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from heatmap.caching import DEFAULT_BUDGET
+from heatmap.capture import CaptureSettings
 from heatmap.contract import Bounds
 from heatmap.engines import ENGINES
 from heatmap.engines.athena_options import AthenaOptions
@@ -48,6 +49,7 @@ class Settings:
         DEFAULT_BUDGET // 1024**2
     )  # the app's in-memory caches together (pages, screenshots, previews, thumbnails)
     templates: Templates = field(default_factory=Templates)  # page templates: many paths as one page
+    capture: CaptureSettings = field(default_factory=CaptureSettings)  # capturing pages from the site (SSRF-guarded)
 
     @property
     def uses_demo(self) -> bool:
@@ -113,6 +115,7 @@ class Settings:
                 _between("cache_budget_mb", int(pick("cache_budget_mb", DEFAULT_BUDGET // 1024**2)), 31, math.inf)
             ),
             templates=parse_templates(pick("page_templates", _demo_templates() if pick("source") is None else None)),
+            capture=CaptureSettings.parse(pick, (secrets or {}).get("capture_headers")),
         )
 
 

@@ -7,6 +7,7 @@ Layout (keys relative to the output store):
     runs/YYYY/MM/DD/<run id>/clicks.csv    raw click counts (click maps only)
     runs/YYYY/MM/DD/<run id>/run.json      every parameter, inputs, version, statistics — written LAST
     screenshots/<sha256>.<ext>             the screenshot, content-addressed: stored once, shared by runs
+    captures/<sha256>.json                 a captured screenshot's URL, width, pixel ratio, time and browser
 
 A run id is `YYYYMMDDTHHMMSS.mmmZ-<8 hex>` (UTC creation time + random suffix), so ids sort by time and
 the day folder is derivable from the id. A run is listed only once its run.json exists, so a save that failed
@@ -29,6 +30,7 @@ from typing import Any
 from PIL import Image
 
 import heatmap
+from heatmap.capture import provenance as capture_provenance
 from heatmap.drawing.encode import thumbnail_jpeg
 from heatmap.drawing.render import Alignment, Display
 from heatmap.errors import AlreadyExists, HeatmapError, NotFound, StoreError
@@ -99,7 +101,7 @@ class RunRecord:
     alignment: dict[str, Any]
     view: dict[str, Any]
     exports: list[dict[str, Any]]  # export objects that went in: key, etag, size, ... as the caller gave them
-    screenshot: dict[str, Any] | None  # sha256, key, format, width, height
+    screenshot: dict[str, Any] | None  # sha256, key, format, width, height; capture (heatmap.capture) if captured
     statistics: dict[str, Any]  # page_views, bands (CLI `bands` shape), reach depths, fold, clicks
     warnings: list[str]
     objects: list[str]  # every key of this run, run.json last
@@ -199,6 +201,9 @@ def save_run(
             "width": screenshot.width,
             "height": screenshot.height,
         }
+        captured = capture_provenance(store, screenshot.sha256)  # a capture records where and how it was taken
+        if captured is not None:
+            shot_info["capture"] = captured
         with contextlib.suppress(AlreadyExists):  # content-addressed: already stored = the same picture
             if not _holds(store, screenshot.key):  # then its bytes need not be read (the app reads them when asked)
                 store.create(screenshot.key, screenshot.data, screenshot.content_type)

@@ -39,6 +39,11 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
         "HEATMAP_ATHENA_TIMEOUT_SECONDS": "30",
         "HEATMAP_CACHE_BUDGET_MB": "64",
         "HEATMAP_PAGE_TEMPLATES": "x=/x/*",
+        "HEATMAP_CAPTURE_MAX_HEIGHT": "8000",
+        "HEATMAP_CAPTURE_TIMEOUT_SECONDS": "30",
+        "HEATMAP_CAPTURE_MAX_MB": "20",
+        "HEATMAP_CAPTURE_CONCURRENT": "2",
+        "HEATMAP_SITE_URL": "https://www.example.com",
     }
     bounds = {
         f"HEATMAP_{spec.name.upper()}": "2020-01-01" if spec.name == "first_day" else "9" for spec in fields(Bounds)
@@ -52,6 +57,9 @@ def test_every_documented_variable_is_read_and_every_read_variable_is_documented
     assert settings.appflow.max_attempts == 4 and settings.appflow.poll_seconds == 2.5
     assert settings.engine == "duckdb" and settings.athena.workgroup == "x" and settings.athena.timeout_seconds == 30
     assert settings.templates.of("/x/1") == "x"
+    assert settings.capture.enabled and settings.capture.hide == ("x",)
+    assert (settings.capture.limits.max_height_css, settings.capture.limits.concurrent) == (8000, 2)
+    assert settings.capture.url_of("/jobs/1") == "https://www.example.com/jobs/1"
     code = "".join(p.read_text() for p in (ROOT / "heatmap").rglob("*.py"))
     read = (
         set(re.findall(r"HEATMAP_[A-Z0-9_]+", code))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -139,7 +139,8 @@ def main(ctx: PageContext) -> None:
     # Widgets stay out of popovers: a popover mounts its content only while open, and a radio mounted later
     # shows its default instead of the session's value (Streamlit 1.67).
     with st.sidebar.expander(t("shot.header"), expanded=True, icon=":material/image:"):
-        chosen = shots.picker(ctx, P, page_path, device)
+        paths = options.templates.get(page_path) if page_path else None
+        chosen = shots.picker(ctx, P, page_path, device, paths, _layout_width(where))
         _auto_dpr(chosen, nums, device)
     with st.sidebar.expander(t("align.header"), icon=":material/tune:"):
         display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None, instant=True)
@@ -218,6 +219,13 @@ def _template_paths(t: Translator, view: View, paths: Sequence[tuple[str, int]])
         height=mapview.table_height(len(shown)),
         column_config={open_col: st.column_config.LinkColumn(display_text=t("template.open_text"))},
     )
+
+
+def _layout_width(where: Mapping[str, Sequence[str]]) -> int | None:
+    """The CSS width one chosen layout width asks a capture for (its bucket's lower edge); None otherwise."""
+    chosen = where.get(LAYOUT_FIELD, ())
+    covered = layout_range(chosen[0]) if len(chosen) == 1 else None
+    return max(covered[0], 320) if covered else None
 
 
 def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:

@@ -24,13 +24,13 @@ from heatmap.images import (
     load_screenshot,
     screenshot_key,
 )
-from heatmap.ui import data, sessions
+from heatmap.ui import capture_panel, data, sessions
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
 
 log = logging.getLogger("heatmap.ui")
 
-SOURCES = ("upload", "stored", "demo", "none")
+SOURCES = ("upload", "stored", "capture", "demo", "none")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp"]
 MAX_UPLOAD_MB = 50
 MAX_UPLOADS_KEPT = 3
@@ -205,10 +205,20 @@ def seed_source(ctx: PageContext, prefix: str, sha: str | None, force: bool) -> 
     return "shot_missing"
 
 
-def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chosen:
+def picker(
+    ctx: PageContext,
+    prefix: str,
+    page: str | None,
+    device: str,
+    paths: Sequence[tuple[str, int]] | None = None,
+    width: int | None = None,
+) -> Chosen:
     """The screenshot widgets. Never raises for a bad file: says what is wrong and carries on without it. While
-    the uploader waits for a file (or refused one), the picture shown before stays."""
-    chosen = _pick(ctx, prefix, page, device)
+    the uploader waits for a file (or refused one), the picture shown before stays. `paths` (a template's, busiest
+    first) and `width` (the layout's CSS width) are what *Capture from the site* captures."""
+    capture_panel.take_pending(prefix)
+    chosen = _pick(ctx, prefix, page, device, paths, width)
+    capture_panel.said(prefix)
     shown = f"_{prefix}shown_sha"
     if chosen.shot is not None:
         st.session_state[shown] = chosen.shot.sha256
@@ -221,9 +231,17 @@ def picker(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chos
     return chosen
 
 
-def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chosen:
+def _pick(
+    ctx: PageContext,
+    prefix: str,
+    page: str | None,
+    device: str,
+    paths: Sequence[tuple[str, int]] | None,
+    width: int | None,
+) -> Chosen:
     t, output, s3, demo = ctx.t, ctx.output, ctx.settings.s3, ctx.demo
-    sources = [s for s in SOURCES if s != "demo" or demo]
+    offered = {"demo": bool(demo), "capture": capture_panel.settings_of(ctx) is not None}
+    sources = [s for s in SOURCES if offered.get(s, True)]
     if st.session_state.get(f"{prefix}src") not in sources:
         st.session_state[f"{prefix}src"] = sources[0]
     source = st.radio(
@@ -278,6 +296,8 @@ def _pick(ctx: PageContext, prefix: str, page: str | None, device: str) -> Chose
             chosen.shot = by_sha(ctx, sha)
             if chosen.shot is None:
                 st.warning(t("shot.missing", sha=sha[:12]), icon=":material/image_not_supported:")
+    elif source == "capture":
+        capture_panel.panel(ctx, prefix, page, device, paths, width)
     elif source == "demo" and demo:
         demo_shot = demo_sha(demo, page, device)
         if demo_shot:

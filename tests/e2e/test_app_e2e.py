@@ -302,3 +302,28 @@ def test_fixed_element_clicks_are_drawn_on_the_first_screen_and_frustration_is_l
     found = re.match(r"([\d,]+) clicks · x 50–55 %", text)
     assert found and int(found[1].replace(",", "")) > 0 and "Band 7 " in text, text
     screenshot(page, "explore-dead-layer")
+
+
+def test_a_designer_captures_the_page_and_the_map_sits_on_it(st_server: Server, page: Page) -> None:
+    """On the demo (its pages served on loopback, allowed by the app itself): Capture from the site, at the desktop
+    layout's 1,440 CSS px; the capture is then the stored screenshot under the map, as tall as the page (3,000 CSS
+    px), with the average fold where the demo's first screen ends (900 CSS px)."""
+    goto(page, f"{st_server.base_url}/?page=%2F&device=desktop")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Capture from the site").click()
+    wait_for_app_run(page)
+    expect(sidebar.get_by_label("Page URL")).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/$"))
+    sidebar.get_by_role("button", name="Capture").click()
+    expect(sidebar.get_by_text(re.compile(r"Captured http://127\.0\.0\.1:\d+/ at 1,440 CSS px × 1"))).to_be_visible(
+        timeout=90_000
+    )
+    wait_for_app_run(page)
+    expect(sidebar.get_by_role("radio", name="Stored before")).to_be_checked()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert viewer.jpeg_maps(page, "x_map") == 1
+    layer = viewer.config(page, "x_map")["layers"][0]
+    assert layer["totalHeight"] == 3000, layer["totalHeight"]
+    live = layer["live"]
+    [fold] = [line for line in live["lines"] if line["fold"]]
+    assert abs(fold["row"] / live["scale"] - 900) <= 100, fold  # the demo's desktop first screen: 900 CSS px
+    screenshot(page, "explore-captured")
