@@ -12,6 +12,7 @@ from PIL import Image
 
 from heatmap.capture.allow import Refused, parse_allowlist
 from heatmap.capture.page import CaptureError, Limits, Request, _slot, capture
+from heatmap.config import Settings
 from heatmap.errors import ConfigError
 from tests.fixtures import site as site_fixture
 from tests.fixtures.browser import CHROMIUM
@@ -107,6 +108,19 @@ def test_a_capture_has_the_width_the_lazy_image_one_header_and_no_banner(site: s
     assert image.getpixel((1000 - 20 - 95, 845)) == (0, 160, 0)  # its left edge, clear of its text
     assert image.getpixel((1000 - 20 - 95, image.height - 35)) != (0, 160, 0)
     assert sticky.pinned == 2
+
+
+def test_a_page_behind_a_login_is_captured_with_the_headers_from_secrets(site: site_fixture.Site) -> None:
+    """`[capture_headers]` reach the allowed host; without them the page answers 403 and nothing is captured."""
+    from heatmap.capture import CaptureSettings
+
+    secrets = {"heatmap": {"capture_hosts": site.allow}, "capture_headers": {"Cookie": "session=s3cret"}}
+    settings = Settings.load(secrets=secrets, env={})
+    assert settings.capture.headers == {"Cookie": "session=s3cret"}
+    shot = capture(Request(f"{site.base}/private", 800, 1, headers=settings.capture.headers), settings.capture.hosts)
+    assert picture(shot.png).getpixel((10, 10)) == (0, 0, 0) and site.cookies[-1] == "session=s3cret"
+    with pytest.raises(CaptureError, match="answered 403"):
+        capture(Request(f"{site.base}/private", 800), CaptureSettings(hosts=parse_allowlist(site.allow)).hosts)
 
 
 def test_the_height_limit_cuts_a_60000_px_page_and_says_so(site: site_fixture.Site) -> None:

@@ -304,12 +304,18 @@ def test_fixed_element_clicks_are_drawn_on_the_first_screen_and_frustration_is_l
     screenshot(page, "explore-dead-layer")
 
 
-def test_a_designer_captures_the_page_and_the_map_sits_on_it(st_server: Server, page: Page) -> None:
-    """On the demo (its pages served on loopback, allowed by the app itself): Capture from the site, at the desktop
-    layout's 1,440 CSS px; the capture is then the stored screenshot under the map, as tall as the page (3,000 CSS
-    px), with the average fold where the demo's first screen ends (900 CSS px)."""
+def test_a_designer_captures_the_page_and_the_map_sits_on_it(st_server: Server, page: Page, page_png: Path) -> None:
+    """On the demo (its pages served on loopback, allowed by the app itself), after an upload of the same page:
+    Capture from the site, at the desktop layout's 1,440 CSS px; the capture is then the stored screenshot under
+    the map, as tall as the page (3,000 CSS px), with the average fold where the demo's first screen ends (900 CSS
+    px)."""
     goto(page, f"{st_server.base_url}/?page=%2F&device=desktop")
     sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Upload", exact=True).click()
+    wait_for_app_run(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(page_png))
+    expect(sidebar).to_contain_text("Stored as screenshots/", timeout=60_000)
+    wait_for_app_run(page)
     sidebar.get_by_text("Capture from the site").click()
     wait_for_app_run(page)
     expect(sidebar.get_by_label("Page URL")).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/$"))
