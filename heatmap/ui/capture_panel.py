@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from heatmap.capture import CaptureSettings, capture_and_store
+from heatmap.capture import CaptureSettings, capture_and_store, provenance
 from heatmap.capture.allow import parse_allowlist
 from heatmap.capture.page import chromium_path
 from heatmap.demo import DEVICES
@@ -39,6 +39,19 @@ def _has_browser() -> bool:
     except HeatmapError:
         return False
     return True
+
+
+def recorded_dpr(ctx: PageContext, sha: str) -> float | None:
+    """The pixel ratio a stored capture was taken at (its record in the output store); None for an upload."""
+    known: dict[str, float | None] = st.session_state.setdefault("_capture_dpr", {})
+    if sha not in known:
+        try:
+            found = provenance(open_store(ctx.output, ctx.settings.s3), sha)
+        except HeatmapError:
+            found = None
+        ratio = found.get("dpr") if found else None
+        known[sha] = float(ratio) if isinstance(ratio, int | float) and ratio in (1, 2) else None
+    return known[sha]
 
 
 def take_pending(prefix: str) -> None:

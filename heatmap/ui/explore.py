@@ -15,7 +15,7 @@ from heatmap.contract import LAYOUT_FIELD, layout_of, layout_range
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError, HeatmapError
-from heatmap.ui import figures, mapview, page, saved, shots, widgets
+from heatmap.ui import capture_panel, figures, mapview, page, saved, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PAGES_BY_ID, PageContext
 from heatmap.usecases import links
@@ -141,7 +141,7 @@ def main(ctx: PageContext) -> None:
     with st.sidebar.expander(t("shot.header"), expanded=True, icon=":material/image:"):
         paths = options.templates.get(page_path) if page_path else None
         chosen = shots.picker(ctx, P, page_path, device, paths, _layout_width(where))
-        _auto_dpr(chosen, nums, device)
+        _auto_dpr(ctx, chosen, nums, device)
     with st.sidebar.expander(t("align.header"), icon=":material/tune:"):
         display = widgets.display_controls(t, P, kind, with_alignment=chosen.shot is not None, instant=True)
         if chosen.shot is not None:
@@ -228,7 +228,7 @@ def _layout_width(where: Mapping[str, Sequence[str]]) -> int | None:
     return max(covered[0], 320) if covered else None
 
 
-def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:
+def _auto_dpr(ctx: PageContext, chosen: shots.Chosen, nums: Numbers, device: str) -> None:
     """When a different screenshot is picked (not from a link), preset its device-pixel ratio."""
     sha = chosen.sha
     if sha == st.session_state.get("_x_last_shot"):
@@ -238,6 +238,8 @@ def _auto_dpr(chosen: shots.Chosen, nums: Numbers, device: str) -> None:
         return
     if chosen.source == "demo":
         st.session_state[f"{P}dpr"] = shots.demo_dpr(device)
+    elif (captured := capture_panel.recorded_dpr(ctx, chosen.shot.sha256)) is not None:
+        st.session_state[f"{P}dpr"] = captured  # a capture knows the ratio it was taken at
     else:
         st.session_state[f"{P}dpr"] = _guess_dpr(chosen.shot, nums.bands.data_height_px)
     for key in ("shift", "crop_top", "crop_bottom"):

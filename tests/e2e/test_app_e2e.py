@@ -333,3 +333,20 @@ def test_a_designer_captures_the_page_and_the_map_sits_on_it(st_server: Server, 
     [fold] = [line for line in live["lines"] if line["fold"]]
     assert abs(fold["row"] / live["scale"] - 900) <= 100, fold  # the demo's desktop first screen: 900 CSS px
     screenshot(page, "explore-captured")
+
+
+def test_a_phone_capture_is_read_at_the_ratio_it_was_taken_at(st_server: Server, page: Page) -> None:
+    """Mobile: 390 CSS px at pixel ratio 2 by default; the map reads the 780-px picture as 390 CSS px wide (the
+    stored capture's record gives the ratio; the guess from the data's depth agrees here, as the demo's page is
+    as deep as its data)."""
+    goto(page, f"{st_server.base_url}/?page=%2Fpricing&device=mobile")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Capture from the site").click()
+    wait_for_app_run(page)
+    expect(sidebar.get_by_label("CSS width (px)")).to_have_value("390")
+    sidebar.get_by_role("button", name="Capture").click()
+    expect(sidebar.get_by_text(re.compile(r"at 390 CSS px × 2"))).to_be_visible(timeout=90_000)
+    wait_for_app_run(page)
+    sidebar.get_by_text("Alignment and display").click()
+    expect(sidebar).to_contain_text(re.compile(r"780 × 13,680 px screenshot · 390 CSS px wide at 2×"))
+    expect(page.get_by_test_id("stException")).to_have_count(0)
