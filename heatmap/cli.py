@@ -455,7 +455,12 @@ def cmd_capture(args: argparse.Namespace) -> int:
     from heatmap.capture import capture_and_store
 
     settings = load_settings()
-    if not settings.capture.enabled:
+    capture = settings.capture
+    if not capture.enabled and settings.uses_demo:  # the demo captures its own pages, served on loopback
+        from heatmap.demo_site import demo_capture
+
+        capture = demo_capture(capture.limits)
+    if not capture.enabled:
         raise HeatmapError("no capture hosts: set HEATMAP_CAPTURE_HOSTS (docs/capture.md) to allow the site's host")
     page, template = args.page, None
     if page is not None and not page.startswith("/"):
@@ -465,13 +470,13 @@ def cmd_capture(args: argparse.Namespace) -> int:
         if not paths:
             raise DataError(f"{page!r} is neither a page path (starting with /) nor a page template with data")
         page, template = paths[0][0], args.page
-    url = args.url or settings.capture.url_of(page)
+    url = args.url or capture.url_of(page)
     output = args.output or settings.output
     if settings.source:  # the source is read-only: never write a capture into it
         from heatmap.locations import check_separate, parse_location
 
         check_separate(parse_location(settings.source), parse_location(output))
-    stored = capture_and_store(settings.capture, url, args.width, args.dpr, open_store(output, settings.s3))
+    stored = capture_and_store(capture, url, args.width, args.dpr, open_store(output, settings.s3))
     payload = {"key": stored.key, "sha256": stored.sha256, "output": output, **stored.captured.provenance()}
     if template:
         payload["template"], payload["path"] = template, page

@@ -12,6 +12,9 @@ import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from heatmap.capture import CaptureSettings
+from heatmap.capture.allow import parse_allowlist
+from heatmap.capture.page import Limits
 from heatmap.demo import DEVICES, FOLDS, JOB_LAYOUT, PAGES, DemoPage, page_height
 
 _BREAKS = {"mobile": "(max-width: 599px)", "tablet": "(min-width: 600px) and (max-width: 1023px)"}
@@ -82,6 +85,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 _server: http.server.ThreadingHTTPServer | None = None
 _lock = threading.Lock()
+
+
+def demo_capture(limits: Limits) -> CaptureSettings:
+    """Capture settings for the demo: its own site, allowed by exactly its address and port."""
+    base = demo_site()
+    return CaptureSettings(hosts=parse_allowlist(base), site_url=base, limits=limits)
 
 
 def demo_site() -> str:

@@ -208,10 +208,10 @@ def test_the_cli_captures_a_templates_busiest_path_and_a_run_records_the_capture
     from heatmap.cli import main
     from heatmap.demo_site import demo_site
 
-    base = demo_site()
+    base = demo_site()  # the demo's capture settings, with nothing configured
     monkeypatch.setenv("HEATMAP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("HEATMAP_CAPTURE_HOSTS", base)
-    monkeypatch.setenv("HEATMAP_SITE_URL", base)
+    for name in ("HEATMAP_CAPTURE_HOSTS", "HEATMAP_SITE_URL", "HEATMAP_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
     out = tmp_path / "out"
     assert main(["capture", "--page", "job listing", "--width", "1440", "--output", str(out), "--json"]) == 0
     said = json.loads(capsys.readouterr().out)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import streamlit as st
 
 from heatmap.capture import CaptureSettings, capture_and_store, provenance
-from heatmap.capture.allow import parse_allowlist
 from heatmap.capture.page import chromium_path
 from heatmap.demo import DEVICES
 from heatmap.errors import HeatmapError
@@ -26,10 +25,9 @@ def settings_of(ctx: PageContext) -> CaptureSettings | None:
     if configured.enabled:
         return configured
     if ctx.settings.uses_demo and _has_browser():  # the demo offers it only where it can work
-        from heatmap.demo_site import demo_site
+        from heatmap.demo_site import demo_capture
 
-        base = demo_site()
-        return CaptureSettings(hosts=parse_allowlist(base), site_url=base, limits=configured.limits)
+        return demo_capture(configured.limits)
     return None
 
 
