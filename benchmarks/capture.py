@@ -39,7 +39,7 @@ from heatmap import allocator  # noqa: E402
 from heatmap.capture import CaptureSettings, capture_and_store  # noqa: E402
 from heatmap.capture import page as capture_page  # noqa: E402
 from heatmap.capture.allow import parse_allowlist  # noqa: E402
-from heatmap.capture.page import CHROMIUM_FLAGS, Limits, chromium_path  # noqa: E402
+from heatmap.capture.page import Limits, chromium_path, sandbox_flags  # noqa: E402
 from heatmap.images import load_screenshot  # noqa: E402
 from heatmap.stores import LocalStore  # noqa: E402
 from tests.fixtures import site as site_fixture  # noqa: E402
@@ -83,7 +83,9 @@ def baseline(url: str, dpr: int) -> tuple[float, int]:
 
     started = time.perf_counter()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_FLAGS[:-3]))
+        browser = p.chromium.launch(
+            executable_path=chromium_path(), args=["--headless", "--disable-gpu", *sandbox_flags()]
+        )
         page = browser.new_page(viewport={"width": WIDTH, "height": 900}, device_scale_factor=dpr)
         page.goto(url, wait_until="load")
         png = page.screenshot(full_page=True, type="png")

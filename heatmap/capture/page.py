@@ -27,7 +27,7 @@ from heatmap.errors import HeatmapError
 SLICE_CSS_PX = 2000  # the full page is taken in slices this tall: a tall page is never one huge texture
 VIEWPORT_HEIGHT = 900
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
     "--disable-background-networking", "--disable-component-update", "--disable-domain-reliability",
     "--proxy-bypass-list=<-loopback>",  # loopback too goes through the guard
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp", "--hide-scrollbars",
@@ -170,7 +170,9 @@ def _capture(request: Request, limits: Limits, guard: Guard, proxy: str) -> Capt
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path=chromium_path(), args=[*CHROMIUM_FLAGS, f"--proxy-server={proxy}"]
+                executable_path=chromium_path(),
+                args=[*CHROMIUM_FLAGS, *sandbox_flags(), f"--proxy-server={proxy}"],
+                chromium_sandbox=not _as_root(),
             )
             try:
                 context = browser.new_context(
@@ -227,6 +229,15 @@ def _capture(request: Request, limits: Limits, guard: Guard, proxy: str) -> Capt
         page_height=page_height, browser=f"Chromium {version}", when=datetime.now(UTC), pinned=pinned,
         refused=tuple(reason for host, reason in guard.refusals.items() if host in asked),
     )  # fmt: skip
+
+
+def _as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def sandbox_flags() -> list[str]:
+    """Chromium's sandbox stays on, except as root (containers), where Chromium cannot start with it."""
+    return ["--no-sandbox"] if _as_root() else []
 
 
 def _loaded(page: Any, guard: Guard, deadline: float) -> None:
