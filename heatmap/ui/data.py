@@ -136,13 +136,16 @@ class StoredShot:
     key: str
     size: int
     when: datetime | None
+    captured: bool = False  # taken by Capture from the site (its record is captures/<sha256>.json)
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=16)
 def stored_shots(output_uri: str, s3: S3Options) -> list[StoredShot]:
     """Screenshots in the output store (`screenshots/<sha256>.<ext>`), newest first. Empty when none."""
+    store = store_for(output_uri, s3)
     try:
-        objects = list(store_for(output_uri, s3).list("screenshots/"))
+        objects = list(store.list("screenshots/"))
+        captures = {info.key.rsplit("/", 1)[-1].removesuffix(".json") for info in store.list("captures/")}
     except StoreError as exc:
         log.info("listing screenshots in %s failed: %s", output_uri, exc)
         return []
@@ -151,7 +154,7 @@ def stored_shots(output_uri: str, s3: S3Options) -> list[StoredShot]:
         name = info.key.rsplit("/", 1)[-1]
         sha, _, ext = name.partition(".")
         if len(sha) == 64 and ext in SHOT_EXTS:
-            found.append(StoredShot(sha, info.key, info.size, info.last_modified))
+            found.append(StoredShot(sha, info.key, info.size, info.last_modified, sha in captures))
     found.sort(key=lambda s: (s.when or datetime.min).timestamp() if s.when else 0.0, reverse=True)
     return found
 

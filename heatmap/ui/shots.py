@@ -337,7 +337,7 @@ def _describe(t: Translator, sha: str, info: data.StoredShot | None) -> str:
         return sha[:12]
     when = info.when.strftime("%Y-%m-%d %H:%M") if info.when else "?"
     size = f"{info.size / 1e6:.1f} MB" if info.size >= 1e6 else f"{info.size / 1e3:.0f} kB"
-    return t("shot.stored_fmt", when=when, size=size, sha=sha[:12])
+    return t("shot.stored_captured_fmt" if info.captured else "shot.stored_fmt", when=when, size=size, sha=sha[:12])
 
 
 def _keep(ctx: PageContext, shot: Screenshot) -> bool:

@@ -325,6 +325,10 @@ def test_a_designer_captures_the_page_and_the_map_sits_on_it(st_server: Server, 
     )
     wait_for_app_run(page)
     expect(sidebar.get_by_role("radio", name="Stored before")).to_be_checked()
+    sidebar.locator(".st-key-x_stored").get_by_role("combobox").click()  # the list tells captures from uploads
+    expect(page.get_by_role("option", name=re.compile(r"^captured \d{4}-\d\d-\d\d \d\d:\d\d · "))).to_have_count(1)
+    expect(page.get_by_role("option")).to_have_count(2)  # and the upload, without the word
+    page.keyboard.press("Escape")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert viewer.jpeg_maps(page, "x_map") == 1
     layer = viewer.config(page, "x_map")["layers"][0]
