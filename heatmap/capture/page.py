@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 
+from heatmap.caching import picture_work
 from heatmap.capture.allow import Allowlist, Refused, Resolver
 from heatmap.capture.proxy import REFUSED_HEADER, Guard, running
 from heatmap.errors import HeatmapError
@@ -255,9 +256,15 @@ def _over(guard: Guard) -> str:
 
 
 def _slices(page: Any, request: Request, height: int, deadline: float) -> bytes:
-    """The page's first `height` CSS px, slice by slice into one picture, as PNG."""
+    """The page's first `height` CSS px, slice by slice into one picture, as PNG: a picture job like a decode or a
+    render, admitted by its bytes under the process's one picture budget (heatmap.caching.picture_work)."""
     width_px, height_px = request.css_width * request.dpr, height * request.dpr
-    picture = Image.new("RGB", (width_px, height_px), (255, 255, 255))
+    with picture_work(width_px * height_px):
+        return _stitched(page, request, height, deadline, (width_px, height_px))
+
+
+def _stitched(page: Any, request: Request, height: int, deadline: float, size: tuple[int, int]) -> bytes:
+    picture = Image.new("RGB", size, (255, 255, 255))
     for top in range(0, height, SLICE_CSS_PX):
         if time.monotonic() > deadline:
             raise CaptureError("the page took too long to capture")
