@@ -37,7 +37,7 @@ def page_html(page: DemoPage) -> str:
     for device, query in _BREAKS.items():
         pinned = "".join(f".p{n}{{top:{thing.y * FOLDS[device]:.0f}px}}" for n, thing in enumerate(page.pinned))
         css.append(f"@media {query}{{.page{{height:{heights[device]}px}}.s h2{{font-size:20px}}{pinned}}}")
-    parts = [f"<div class='page' data-hm-page='{html.escape(page.path)}'>"]
+    parts = ["<div class='page'>"]
     for section in page.sections:
         top, height = section.top * 100, (section.bottom - section.top) * 100
         lines = "".join(f"<div class='l' style='width:{100 - (n % 5) * 6}%'></div>" for n in range(40))
