@@ -324,3 +324,14 @@ def test_bad_settings_say_what_to_fix(app_env: AppEnv) -> None:
     at.run()
     assert not at.exception
     assert "unknown field roles" in at.error[0].value and "[fields]" in at.error[0].value
+
+
+def test_compare_captures_a_templates_busiest_path(app_env: AppEnv) -> None:
+    """*Capture from the site* on Compare, for the demo's template *job listing*: the URL offered is its busiest path
+    on the demo's own site (never the template's name as a path), the width the device's."""
+    at = open_page("pages/1_Compare.py", {"page": "job listing", "a_device": "desktop", "b_device": "mobile"})
+    assert_clean(at)
+    at.radio(key="c_src").set_value("capture").run()
+    assert_clean(at)
+    assert at.text_input(key="c_capture_url").value.endswith("/jobs/1")
+    assert any("/jobs/1 is the busiest path of the template job listing" in c.value for c in at.caption)
