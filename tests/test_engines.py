@@ -367,6 +367,8 @@ def test_athena_view_sql_passes_winners_and_parses_as_trino(tmp_path):
          "the Glue tables in heatmaps come from an older tracking/athena.yaml"),
         ("FAILED", "TABLE_NOT_FOUND: line 1:8: Table 'awsdatacatalog.heatmaps.exports_undated' does not exist",
          "the Glue tables in heatmaps come from an older tracking/athena.yaml"),
+        ("FAILED", "COLUMN_NOT_FOUND: line 12:40: Column 'hm_template' cannot be resolved",
+         "the Glue tables in heatmaps come from an older tracking/athena.yaml"),  # the report tables before hm_template
         ("FAILED", "Access denied when writing output to url 's3://results/'",
          "Athena could not read the exports or write its results"),
     ],
