@@ -73,6 +73,8 @@ VIEW_REJECTED_EVENT = "hm_view_rejected"
 LAYOUT_FIELD = "hm_layout"
 TEMPLATE_FIELD = "hm_template"
 ROUTE_FIELD = "hm_route"
+#: Columns only the event route fills (null in the report's rows; every table of tracking/athena.yaml has them).
+EVENT_ONLY_FIELDS: tuple[str, ...] = (LAYOUT_FIELD, TEMPLATE_FIELD)
 EVENT_ROUTE = "event"
 REPORT_ROUTE = "report"
 #: Lower edges (CSS px) of the layout-width buckets after the first: 0-359, 360-767, ..., 1920+.
@@ -157,6 +159,10 @@ SEGMENT_ALIASES: dict[str, str] = {
     "visitor": "newVsReturning",
     "layout": LAYOUT_FIELD,
 }
+
+#: The event route's export columns, in heatmap_daily.sql's order: the report's fields, the event route's own, the
+#: route last (tracking/build.py names them plainly, the SQL engines read them lower case).
+EVENT_FIELDS: tuple[str, ...] = (*REPORT_DIMENSIONS, *EVENT_ONLY_FIELDS, *REPORT_METRICS, ROUTE_FIELD)
 
 #: GA4 custom definitions to register (event-scoped).
 CUSTOM_DIMENSIONS: tuple[str, ...] = (BAND_PARAM, X_PARAM, Y_PARAM)

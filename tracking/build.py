@@ -298,15 +298,8 @@ def gtm_container(js: str) -> dict[str, Any]:
 
 #: The columns of `heatmap.heatmap_daily`, in order: heatmap_daily.sql's output (tests parse its final SELECT),
 #: the scheduled script's INSERT list and what the event route's AppFlow flows bring to S3. The report's fields
-#: under their plain names (the dashboard reads `hm_band` like `customEvent:hm_band`), the layout bucket and the
-#: declared template after the dimensions, the route last.
-EVENT_COLUMNS: tuple[str, ...] = (
-    *(f.removeprefix("customEvent:") for f in contract.REPORT_DIMENSIONS),
-    contract.LAYOUT_FIELD,
-    contract.TEMPLATE_FIELD,
-    *(f.removeprefix("customEvent:") for f in contract.REPORT_METRICS),
-    contract.ROUTE_FIELD,
-)
+#: under their plain names (the dashboard reads `hm_band` like `customEvent:hm_band`): contract.EVENT_FIELDS.
+EVENT_COLUMNS: tuple[str, ...] = tuple(plain_name(field) for field in contract.EVENT_FIELDS)
 
 _LAYOUTS = re.compile(
     r"(?P<head>^(?P<indent>[ \t]*)-- BEGIN LAYOUTS[^\n]*\n)(?P<body>.*?)(?P<tail>^[ \t]*-- END LAYOUTS\b)",
@@ -520,7 +513,7 @@ def glue_columns() -> list[tuple[str, str]]:
     rows have neither, so they read as null)."""
     from heatmap.engines.sql import table_columns
 
-    return table_columns([*report_fields(), contract.LAYOUT_FIELD, contract.TEMPLATE_FIELD])
+    return table_columns([*report_fields(), *contract.EVENT_ONLY_FIELDS])
 
 
 def _glue_tables_yaml(indent: str) -> str:

@@ -19,7 +19,7 @@ import polars as pl
 from sqlglot import exp
 
 from heatmap.aws import new_client, one_line, unreached
-from heatmap.contract import EVENT_ROUTE, LAYOUT_FIELD, TEMPLATE_FIELD, Bounds
+from heatmap.contract import EVENT_ONLY_FIELDS, EVENT_ROUTE, LAYOUT_FIELD, TEMPLATE_FIELD, Bounds
 from heatmap.engines.athena_options import AthenaOptions as AthenaOptions
 from heatmap.engines.sql import EVENTS, FAMILIES, JSON, PARQUET, RUN_DATE, unit_of
 from heatmap.engines.sql_engine import SqlEngine, refuse_shapes
@@ -286,7 +286,7 @@ def _failed_sentence(state: str, reason: str, options: AthenaOptions) -> str:
     lowered = reason.lower()
     newer = [options.table_name(t) for f in (PARQUET, EVENTS) for t in (f.table, f.undated_table)]
     stale = f"'{RUN_DATE}'" in lowered or "customevent_" in lowered or options.undated_table.lower() in lowered
-    stale = stale or any(f"'{field}'" in lowered for field in (LAYOUT_FIELD, TEMPLATE_FIELD))  # in every table now
+    stale = stale or any(f"'{field}'" in lowered for field in EVENT_ONLY_FIELDS)  # in every table now
     stale = stale or any(name.lower() in lowered for name in newer)
     if stale and ("cannot be resolved" in lowered or "not_found" in lowered or "does not exist" in lowered):
         return (

@@ -191,14 +191,7 @@ def _column(family: Family, field: str) -> str:
 
 def event_columns() -> tuple[str, ...]:
     """The event route's table columns (heatmap_daily.sql's output, in order, lower case)."""
-    fields = (
-        *contract.REPORT_DIMENSIONS,
-        contract.LAYOUT_FIELD,
-        contract.TEMPLATE_FIELD,
-        *contract.REPORT_METRICS,
-        contract.ROUTE_FIELD,
-    )
-    return tuple(column_name(field) for field in fields)
+    return tuple(column_name(field) for field in contract.EVENT_FIELDS)
 
 
 def _source(fields: FieldMap, scope: Scope) -> str:
