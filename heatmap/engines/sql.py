@@ -386,12 +386,11 @@ def catalog_sql(fields: FieldMap, bounds: Bounds, pairs: Pairs | SignedPairs, sc
     for name in fields.segments:
         literal = exp.convert(name).sql(dialect=DIALECT)
         parts.append(f"SELECT {literal}, {_seg(name)}, {sums} FROM views GROUP BY {_seg(name)}")
-    if contract.TEMPLATE_FIELD in fields.segments:  # per declared template and path: DECLARED_PREFIX + template
-        declared = _seg(contract.TEMPLATE_FIELD)
-        undeclared = ", ".join(exp.convert(v).sql(dialect=DIALECT) for v in UNDECLARED)
+    declared = _declared(fields)
+    if declared is not None:  # per declared template and path: DECLARED_PREFIX + template
         prefix = exp.convert(DECLARED_PREFIX).sql(dialect=DIALECT)
         parts.append(
-            f"SELECT {prefix} || {declared}, page, {sums} FROM views WHERE {declared} NOT IN ({undeclared})"
+            f"SELECT {prefix} || {declared}, page, {sums} FROM views WHERE {declared} NOT IN ({_UNDECLARED})"
             f" GROUP BY {declared}, page"
         )
     body = (
@@ -417,8 +416,7 @@ def view_sql(
     and drawing stay in process. `pairs`: the (object, GA date) pairs that count in the date range; `scope`: the
     partitions holding those objects. A template selects its paths by the rule's regular expressions
     (REGEXP_LIKE, the same rule as heatmap.templates)."""
-    declared = _seg(contract.TEMPLATE_FIELD) if contract.TEMPLATE_FIELD in fields.segments else None
-    page_filter, page_values = _page_filter(page, declared)
+    page_filter, page_values = _page_filter(page, _declared(fields))
     segment_filters = [
         f"{_seg(name)} IN ({', '.join(exp.convert(v).sql(dialect=DIALECT) for v in values)})"
         for name, values in where.items()
@@ -461,9 +459,16 @@ def _page_filter(page: str | Template, declared: str | None) -> tuple[str, dict[
         values["page_pattern"] = page.pattern
     if declared is None:
         return rule, values
-    undeclared = ", ".join(exp.convert(v).sql(dialect=DIALECT) for v in UNDECLARED)
     values["page_template"] = page.name
-    return f"(CASE WHEN {declared} IN ({undeclared}) THEN {rule} ELSE {declared} = :page_template END)", values
+    return f"(CASE WHEN {declared} IN ({_UNDECLARED}) THEN {rule} ELSE {declared} = :page_template END)", values
+
+
+_UNDECLARED = ", ".join(exp.convert(v).sql(dialect=DIALECT) for v in UNDECLARED)
+
+
+def _declared(fields: FieldMap) -> str | None:
+    """The declared-template column of the normalized rows, when the source's segments have it."""
+    return _seg(contract.TEMPLATE_FIELD) if contract.TEMPLATE_FIELD in fields.segments else None
 
 
 def text(query: exp.Expression, dialect: str = DIALECT) -> str:

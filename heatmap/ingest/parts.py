@@ -96,12 +96,17 @@ def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
         .filter((pl.col("event") == "dwell") & (pl.col("band") == 0))
         .select("date", "page", *segments, "events")
     )
-    per_key = pl.collect_all(
-        views.group_by("date", key).agg(pl.col("events").sum()).drop_nulls(key) for key in ("page", *segments)
-    )
+    keys = ("page", *segments)
+    queries = [views.group_by("date", key).agg(pl.col("events").sum()).drop_nulls(key) for key in keys]
+    if TEMPLATE_FIELD in segments:  # page views per declared template and path, in the same pass
+        declaring = views.filter(~pl.col(TEMPLATE_FIELD).cast(pl.String).is_in(UNDECLARED))
+        queries.append(declaring.group_by("date", TEMPLATE_FIELD, "page").agg(pl.col("events").sum()))
+    results = pl.collect_all(queries)
+    per_key = results[: len(keys)]
+    declaring_sums = results[len(keys)] if len(results) > len(keys) else None
     page_views: dict[date, dict[str, int]] = {}
     segment_views: dict[date, dict[str, dict[str, int]]] = {}
-    for key, sums in zip(("page", *segments), per_key, strict=True):
+    for key, sums in zip(keys, per_key, strict=True):
         columns = sums["date"].to_list(), sums[key].cast(pl.String).to_list(), sums["events"].to_list()
         for day, value, n in zip(*columns, strict=True):
             if key == "page":
@@ -109,10 +114,9 @@ def summarize(result: Normalized, segments: tuple[str, ...]) -> Summary:
             else:
                 segment_views.setdefault(day, {}).setdefault(key, {})[value] = n
     declared_views: dict[date, dict[str, dict[str, int]]] = {}
-    if TEMPLATE_FIELD in segments:
-        declaring = views.filter(~pl.col(TEMPLATE_FIELD).cast(pl.String).is_in(UNDECLARED))
-        sums = declaring.group_by("date", TEMPLATE_FIELD, "page").agg(pl.col("events").sum()).collect()
-        for day, name, path, n in sums.cast({TEMPLATE_FIELD: pl.String, "page": pl.String}).iter_rows():
+    if declaring_sums is not None:
+        text = declaring_sums.cast({TEMPLATE_FIELD: pl.String, "page": pl.String})
+        for day, name, path, n in text.iter_rows():
             declared_views.setdefault(day, {}).setdefault(name, {})[path] = n
     return Summary(
         day_rows=dict(result.day_rows.iter_rows()),
