@@ -18,11 +18,11 @@ from urllib.parse import urljoin, urlsplit
 from heatmap.capture.allow import Allowlist, Refused, parse_allowlist
 from heatmap.capture.page import Captured, CaptureError, Limits, Request, capture
 from heatmap.errors import AlreadyExists, ConfigError, StoreError
+from heatmap.images import screenshot_key
 from heatmap.stores.base import Store
 
 __all__ = ["CaptureError", "CaptureSettings", "Captured", "Refused", "Stored", "capture_and_store", "provenance"]
 
-SHOTS_PREFIX = "screenshots/"
 CAPTURES_PREFIX = "captures/"
 
 
@@ -79,7 +79,7 @@ def capture_and_store(settings: CaptureSettings, url: str, css_width: int, dpr: 
     `captures/<sha256>.json` (its URL, width, pixel ratio, time, browser). Raises Refused or CaptureError."""
     captured = capture(Request(url, css_width, dpr, settings.hide, settings.headers), settings.hosts, settings.limits)
     sha = hashlib.sha256(captured.png).hexdigest()
-    key = f"{SHOTS_PREFIX}{sha}.png"
+    key = screenshot_key(sha, "png")
     for name, data, kind in (
         (key, captured.png, "image/png"),
         (f"{CAPTURES_PREFIX}{sha}.json", json.dumps(captured.provenance(), indent=2).encode(), "application/json"),

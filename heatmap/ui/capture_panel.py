@@ -68,18 +68,16 @@ def said(prefix: str) -> None:
 
 def panel(
     ctx: PageContext,
+    capture: CaptureSettings,
     prefix: str,
     page: str | None,
     device: str,
     paths: Sequence[tuple[str, int]] | None,
     width: int | None,
 ) -> None:
-    """The capture controls. `paths`: the template's paths (busiest first) when the page is a template; `width`:
-    the CSS width the layout asks for, else the device's."""
+    """The capture controls for `capture` (settings_of). `paths`: the template's paths (busiest first) when the
+    page is a template; `width`: the CSS width the layout asks for, else the device's."""
     t = ctx.t
-    capture = settings_of(ctx)
-    if capture is None:
-        return
     st.caption(t("capture.help"))
     path = paths[0][0] if paths else page
     if paths and page:

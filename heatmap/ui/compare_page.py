@@ -15,7 +15,7 @@ import streamlit as st
 from heatmap.drawing import live, render
 from heatmap.drawing.captions import legend_text
 from heatmap.statistics import compare
-from heatmap.ui import capture_panel, figures, mapview, page, shots, widgets
+from heatmap.ui import figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
 from heatmap.usecases.differences import MIN_EFFECT, Difference, differences, p_text
@@ -163,10 +163,9 @@ def main(ctx: PageContext) -> None:
         chosen = shots.picker(ctx, P, view.page, device, options.templates.get(view.page) if view.page else None)
         if chosen.sha != st.session_state.get("_c_last_shot"):
             st.session_state["_c_last_shot"] = chosen.sha
-            if chosen.source == "demo":
-                st.session_state[f"{P}dpr"] = shots.demo_dpr(device)
-            elif chosen.sha and (captured := capture_panel.recorded_dpr(ctx, chosen.sha)) is not None:
-                st.session_state[f"{P}dpr"] = captured  # a capture knows the ratio it was taken at
+            known = shots.known_dpr(ctx, chosen, device)
+            if known is not None:
+                st.session_state[f"{P}dpr"] = known
     with st.sidebar.expander(t("align.header"), icon=":material/tune:"):
         display = widgets.display_controls(t, P, view.kind, with_alignment=chosen.shot is not None, instant=True)
     bar = st.columns([1, 3], gap="small", vertical_alignment="center")

@@ -15,7 +15,7 @@ from heatmap.contract import LAYOUT_FIELD, layout_of, layout_range
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError, HeatmapError
-from heatmap.ui import capture_panel, figures, mapview, page, saved, shots, widgets
+from heatmap.ui import figures, mapview, page, saved, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PAGES_BY_ID, PageContext
 from heatmap.usecases import links
@@ -236,12 +236,8 @@ def _auto_dpr(ctx: PageContext, chosen: shots.Chosen, nums: Numbers, device: str
     st.session_state["_x_last_shot"] = sha
     if chosen.shot is None:
         return
-    if chosen.source == "demo":
-        st.session_state[f"{P}dpr"] = shots.demo_dpr(device)
-    elif (captured := capture_panel.recorded_dpr(ctx, chosen.shot.sha256)) is not None:
-        st.session_state[f"{P}dpr"] = captured  # a capture knows the ratio it was taken at
-    else:
-        st.session_state[f"{P}dpr"] = _guess_dpr(chosen.shot, nums.bands.data_height_px)
+    known = shots.known_dpr(ctx, chosen, device)
+    st.session_state[f"{P}dpr"] = known if known is not None else _guess_dpr(chosen.shot, nums.bands.data_height_px)
     for key in ("shift", "crop_top", "crop_bottom"):
         st.session_state[f"{P}{key}"] = 0
 

@@ -161,6 +161,16 @@ def demo_sha(demo: str, page: str | None, device: str) -> str | None:
     return None
 
 
+def known_dpr(ctx: PageContext, chosen: Chosen, device: str) -> float | None:
+    """The pixel ratio a screenshot is known to have: a demo screenshot's device's, or the one a capture recorded;
+    None for an upload (the pages guess it, or leave it to the designer)."""
+    if chosen.shot is None:
+        return None
+    if chosen.source == "demo":
+        return demo_dpr(device)
+    return capture_panel.recorded_dpr(ctx, chosen.shot.sha256)
+
+
 def demo_dpr(device: str) -> float:
     from heatmap.demo import DEVICES
 
@@ -240,7 +250,8 @@ def _pick(
     width: int | None,
 ) -> Chosen:
     t, output, s3, demo = ctx.t, ctx.output, ctx.settings.s3, ctx.demo
-    offered = {"demo": bool(demo), "capture": capture_panel.settings_of(ctx) is not None}
+    capture = capture_panel.settings_of(ctx)
+    offered = {"demo": bool(demo), "capture": capture is not None}
     sources = [s for s in SOURCES if offered.get(s, True)]
     if st.session_state.get(f"{prefix}src") not in sources:
         st.session_state[f"{prefix}src"] = sources[0]
@@ -296,8 +307,8 @@ def _pick(
             chosen.shot = by_sha(ctx, sha)
             if chosen.shot is None:
                 st.warning(t("shot.missing", sha=sha[:12]), icon=":material/image_not_supported:")
-    elif source == "capture":
-        capture_panel.panel(ctx, prefix, page, device, paths, width)
+    elif source == "capture" and capture is not None:
+        capture_panel.panel(ctx, capture, prefix, page, device, paths, width)
     elif source == "demo" and demo:
         demo_shot = demo_sha(demo, page, device)
         if demo_shot:
