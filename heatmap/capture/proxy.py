@@ -76,13 +76,14 @@ class _Handler(socketserver.BaseRequestHandler):
             method, target, version = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
         except ValueError:
             return
-        host = target.rpartition(":")[0] if method.upper() == "CONNECT" else (urlsplit(target).hostname or "")
+        tunnel = method.upper() == "CONNECT"
+        host, _, port = target.rpartition(":") if tunnel else (urlsplit(target).hostname or "", "", "")
         if guard.over_limit:  # the capture has failed: answer at once, so the browser stops instead of retrying
             _refuse(client, OVER_LIMIT)
             return
+        upstream: socket.socket | None = None
         try:
-            if method.upper() == "CONNECT":
-                port = target.rpartition(":")[2]
+            if tunnel:
                 upstream = guard.connect("https", host, int(port))
                 client.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                 if rest:
@@ -95,6 +96,8 @@ class _Handler(socketserver.BaseRequestHandler):
             _refuse(client, str(exc))
             return
         except (OSError, ValueError) as exc:
+            if upstream is not None:  # connected, then the first bytes failed: the connection is not left open
+                upstream.close()
             guard.refuse(host, f"{target[:200]} could not be fetched ({exc})")
             _refuse(client, f"{target[:200]} could not be fetched")
             return
