@@ -183,8 +183,10 @@ def save_run(
     warnings: Sequence[str] = (),
     output: str | Location | None = None,
     now: datetime | None = None,
+    thumbnail: bytes | None = None,
 ) -> RunRecord:
     """Write a run as new objects and return its record. The output location is `output` or the store's URI.
+    `thumbnail`: the run list's JPEG when the caller made it from the rendered image; else it is made from `png`.
 
     Raises LocationError (before any write) when the output is the source, inside it or contains it.
     """
@@ -209,7 +211,7 @@ def save_run(
                 store.create(screenshot.key, screenshot.data, screenshot.content_type)
 
     files: list[tuple[str, bytes, str]] = [("heatmap.png", png, "image/png"), ("bands.csv", bands.to_csv(), "text/csv")]
-    if thumbnail := _thumbnail(png):
+    if thumbnail := thumbnail or _thumbnail(png):
         files.append((THUMBNAIL_FILE, thumbnail, "image/jpeg"))
     if clicks is not None:
         files.append(("clicks.csv", clicks.to_csv(), "text/csv"))

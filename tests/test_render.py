@@ -276,6 +276,39 @@ def test_png_round_trips_exactly() -> None:
     assert np.array_equal(pixels(Image.open(io.BytesIO(encode_png(image, compress_level=0)))), pixels(image))
 
 
+@pytest.mark.parametrize("height", [1, 511, 512, 513, 2600])
+def test_png_strips_deflated_apart_make_one_valid_zlib_stream(height: int) -> None:
+    """The strips are deflated in parallel and joined: zlib itself (which checks the Adler-32, as Pillow does
+    not) reads the joined stream as the filtered rows, each led by filter byte 2 (Up)."""
+    import struct
+    import zlib
+
+    image = noise(300, height, seed=height)
+    data = encode_png(image)
+    at, idat = 8, b""
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        if data[at + 4 : at + 8] == b"IDAT":
+            idat += data[at + 8 : at + 8 + length]
+        at += 12 + length
+    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(height, 300 * 3 + 1)
+    assert (raw[:, 0] == 2).all()
+    rows = np.cumsum(raw[:, 1:], axis=0, dtype=np.uint8)  # undo Up: each row adds the one above, modulo 256
+    assert np.array_equal(rows.reshape(height, 300, 3), pixels(image))
+
+
+def test_adler32_of_joined_strips_is_zlibs() -> None:
+    import zlib
+
+    from heatmap.drawing.encode import _adler32_combine
+
+    rng = np.random.default_rng(9)
+    data = rng.integers(0, 256, 300_000, dtype=np.uint8).tobytes()
+    for cut in (0, 1, 65_520, 65_521, 65_522, 150_000, 300_000):
+        first, second = data[:cut], data[cut:]
+        assert _adler32_combine(zlib.adler32(first), zlib.adler32(second), len(second)) == zlib.adler32(data)
+
+
 def test_preview_fits_the_budget() -> None:
     image = noise(1440, 6000, seed=5)  # noise is the worst case for JPEG
     data = preview_jpeg(image, max_width=900, max_bytes=500_000)
@@ -458,3 +491,17 @@ def test_a_crop_that_leaves_nothing_is_its_own_error_and_other_mistakes_are_not(
     with pytest.raises(CropError, match="the crop leaves no rows"):
         Alignment(crop_top=300, crop_bottom=200).rows(1000)
     assert Alignment(crop_top=100, crop_bottom=200).rows(1000) == (100, 200)
+
+
+@pytest.mark.parametrize("max_bytes", [150_000, 400_000])
+def test_preview_of_a_screenshot_downscales_the_original_once(max_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A box-reduced copy tells which width will fit, so the costly full-size downscale is made once (it was made
+    at 1,200 px and again at each narrower width tried)."""
+    import heatmap.drawing.encode as encode
+
+    image, widths = screenshot_like(), []
+    original = encode.downscale
+    monkeypatch.setattr(encode, "downscale", lambda im, w, h: widths.append(w) or original(im, w, h))
+    data = preview_jpeg(image, max_width=1200, max_bytes=max_bytes)
+    assert len(data) <= max_bytes and len(widths) == 1, widths
+    assert Image.open(io.BytesIO(data)).width == _first_fit(image, 1200, max_bytes)[0]

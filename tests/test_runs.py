@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -291,6 +292,20 @@ def test_a_run_has_a_thumbnail_of_the_top_of_its_map() -> None:
     with Image.open(io.BytesIO(store.read(record.thumbnail_key))) as thumb:
         assert thumb.format == "JPEG" and thumb.width == 320 and thumb.height == 480  # the top 2160 px, scaled
         assert abs(thumb.getpixel((10, 10))[0] - 200) < 8
+
+
+def test_a_thumbnail_made_from_the_rendered_image_is_the_one_made_from_its_png() -> None:
+    """The app and the CLI hand save_run the thumbnail of the image they rendered instead of decoding the PNG."""
+
+    from heatmap.drawing.encode import encode_png, thumbnail_jpeg
+
+    rng = np.random.default_rng(4)
+    picture = Image.fromarray(rng.integers(0, 256, (3000, 800, 3), dtype=np.uint8))
+    png = encode_png(picture)
+    assert thumbnail_jpeg(picture) == thumbnail_jpeg(png)
+    store = MemoryStore()
+    record = save_run(store, SOURCE, PARAMS, png, BANDS, output=output_of(store), thumbnail=thumbnail_jpeg(picture))
+    assert store.read(record.thumbnail_key) == thumbnail_jpeg(png)
 
 
 def test_a_map_pillow_cannot_read_saves_without_a_thumbnail() -> None:

@@ -23,7 +23,7 @@ from PIL import Image
 
 from heatmap.caching import memory, picture_work
 from heatmap.drawing import live, render
-from heatmap.drawing.encode import preview_jpeg
+from heatmap.drawing.encode import preview_jpeg, thumbnail_jpeg
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
 from heatmap.table import FRUSTRATION_KINDS
 from heatmap.ui import figures, viewer
@@ -223,24 +223,34 @@ class LivePicture:
 def live_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
     """The screenshot's JPEG for live maps, encoded once per server for its alignment and byte budget: a segment,
     date or map-type change on the same picture encodes nothing."""
-    alignment = (display.dpr, display.shift, display.crop_top, display.crop_bottom)
-    found: LivePicture = memory().get_or_load(
-        ("live-picture", shot.sha256, alignment, budget), lambda: _encode_picture(shot, display, budget)
-    )
+    cache, alignment = memory(), (display.dpr, display.shift, display.crop_top, display.crop_bottom)
+
+    def encode() -> LivePicture:
+        # A picture encoded for a larger budget that fits this one too is what this budget chooses: the candidates
+        # before it did not fit the larger budget, so they do not fit this one (Compare after Explore).
+        held = cache.keys()
+        for key in held:
+            if isinstance(key, tuple) and key[:3] == ("live-picture", shot.sha256, alignment) and key[3] > budget:
+                larger = cache.get(key)
+                if isinstance(larger, LivePicture) and larger.nbytes <= budget:
+                    return larger
+        return _encode_picture(shot, display, budget)
+
+    found: LivePicture = cache.get_or_load(("live-picture", shot.sha256, alignment, budget), encode)
     return found
 
 
 def _encode_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
+    # From the original, not from `canvas`'s preview-width copy: the bytes budget usually narrows the picture
+    # further, and one downscale of the original costs less than making the copy and downscaling that again.
     with picture_work(shot.width * shot.height):
-        image, align = canvas(shot, display, 0, "desktop")
-        top, bottom = align.rows(image.height)
+        image = shot.pixels().image
+        top, bottom = display.alignment(shot.width, shot.height).rows(image.height)
         kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
-        jpeg = preview_jpeg(kept, image.width, budget)
+        jpeg = preview_jpeg(kept, min(PREVIEW_WIDTH, shot.width), budget)
+        del image, kept
     width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
-    if width >= image.width:
-        return LivePicture(jpeg, image.size, align)
-    size = (width, max(1, round(image.height * width / image.width)))
-    return LivePicture(jpeg, size, display.alignment(shot.width, shot.height, width / shot.width))
+    return LivePicture(jpeg, shot.scaled(width), display.alignment(shot.width, shot.height, width / shot.width))
 
 
 def live_on(base: Preview, view: View, nums: Numbers, labels: Mapping[str, str], t: Translator, title: str) -> Preview:
@@ -333,12 +343,24 @@ def full_png(
     engine: render.Display | None = None,
     t: Translator = EN,
 ) -> bytes:
-    """The full-resolution PNG with the legend burned in (for saving and downloading)."""
+    """The full-resolution PNG with the legend burned in (for downloading)."""
+    return full_picture(shot, view, nums, device, engine, t)[0]
+
+
+def full_picture(
+    shot: Shot | None,
+    view: View,
+    nums: Numbers,
+    device: str = "desktop",
+    engine: render.Display | None = None,
+    t: Translator = EN,
+) -> tuple[bytes, bytes]:
+    """The full-resolution PNG with the legend burned in and the saved runs' thumbnail of it (for saving)."""
     css, css_height = blank_page(device, depth_of(nums))  # drawn at its CSS size
     pixels = shot.width * shot.height if shot is not None else css * css_height
     with picture_work(pixels):
-        png: bytes = _render_map(shot, view, nums, device, engine, t, full=True)[0].png()
-    return png
+        rendered = _render_map(shot, view, nums, device, engine, t, full=True)[0]
+        return rendered.png(), thumbnail_jpeg(rendered.image)
 
 
 def _render_map(

@@ -53,7 +53,7 @@ def save(
 ) -> Any:
     """Write the view as a new run (PNG, CSV, run.json, the screenshot) and return its record."""
     assert view.page and view.start and view.end
-    png = mapview.full_png(shot, view, nums, device, t=ctx.t)
+    png, thumbnail = mapview.full_picture(shot, view, nums, device, t=ctx.t)
     return runs.save_run(
         ctx_store(ctx),
         ctx.source,
@@ -64,6 +64,7 @@ def save(
         clicks=nums.clicks if view.kind == "clicks" else None,
         exports=ctx.engine.catalog.inputs(view.start, view.end),
         output=ctx.output,
+        thumbnail=thumbnail,
     )
 
 
