@@ -118,9 +118,30 @@ def test_another_segment_on_the_same_screenshot_encodes_no_new_picture(demo: tup
     assert second is not first and second.layer.live != first.layer.live  # other numbers ...
     assert second.layer.jpeg is first.layer.jpeg  # ... on the one encode of the picture
     assert len(pictures() - before) <= 1
-    shifted = mapview.live_preview(shot, view.with_(display=MapSettings(shift=40)), nums, labels)  # type: ignore[attr-defined]
-    assert shifted.layer.jpeg is not first.layer.jpeg, "another alignment: another encode"
+    shifted = mapview.live_preview(shot, view.with_(display=MapSettings(shift=40, dpr=2)), nums, labels)  # type: ignore[attr-defined]
+    assert shifted.layer.jpeg is first.layer.jpeg, "a shift or a pixel ratio moves the data, not the picture"
     assert shifted.layer.place.data_top != first.layer.place.data_top
+    assert len(pictures() - before) <= 1
+    cropped = mapview.live_preview(shot, view.with_(display=MapSettings(crop_top=100)), nums, labels)  # type: ignore[attr-defined]
+    assert cropped.layer.jpeg is not first.layer.jpeg, "a crop shows other rows: another encode"
+
+
+def test_a_picture_encoded_for_a_larger_budget_serves_a_smaller_one_it_fits() -> None:
+    """Compare (three maps' numbers) asks for a smaller picture budget than Explore on the same screenshot: the
+    picture Explore's budget chose is the one Compare's would choose when it fits, so it is not encoded again."""
+    from heatmap.ui import mapview
+    from heatmap.usecases.view import MapSettings
+
+    rng = np.random.default_rng(12)
+    noisy = Image.fromarray(rng.integers(0, 256, (2400, 900, 3), dtype=np.uint8))
+    buffer = io.BytesIO()
+    noisy.save(buffer, format="PNG")
+    shot = shot_of(buffer.getvalue())
+    large = mapview.live_picture(shot, MapSettings(), 900_000)
+    assert len(large.jpeg) <= 800_000, "a budget step below it still fits"
+    assert mapview.live_picture(shot, MapSettings(dpr=2), 800_000).jpeg is large.jpeg
+    tight = mapview.live_picture(shot, MapSettings(), len(large.jpeg) // 2)
+    assert tight.jpeg is not large.jpeg and len(tight.jpeg) <= len(large.jpeg) // 2
 
 
 @pytest.mark.parametrize(("device", "height"), [("desktop", 3_000), ("mobile", 9_000), ("desktop", 40_000)])

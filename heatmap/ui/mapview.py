@@ -215,42 +215,39 @@ class LivePicture:
     size: tuple[int, int]
     align: render.Alignment
 
-    @property
-    def nbytes(self) -> int:
-        return len(self.jpeg)
-
 
 def live_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
-    """The screenshot's JPEG for live maps, encoded once per server for its alignment and byte budget: a segment,
-    date or map-type change on the same picture encodes nothing."""
-    cache, alignment = memory(), (display.dpr, display.shift, display.crop_top, display.crop_bottom)
+    """The screenshot's JPEG for live maps, encoded once per server for the rows it shows and its byte budget: a
+    segment, date or map-type change on the same picture encodes nothing, nor does another pixel ratio or shift
+    (they move the data on the picture, not the picture: Explore's guessed ratio and Compare's share one)."""
+    rows = display.alignment(shot.width, shot.height).rows(shot.height)
+    jpeg = _picture_jpeg(shot, rows, budget)
+    width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
+    return LivePicture(jpeg, shot.scaled(width), display.alignment(shot.width, shot.height, width / shot.width))
 
-    def encode() -> LivePicture:
+
+def _picture_jpeg(shot: Shot, rows: tuple[int, int], budget: int) -> bytes:
+    cache = memory()
+
+    def encode() -> bytes:
         # A picture encoded for a larger budget that fits this one too is what this budget chooses: the candidates
         # before it did not fit the larger budget, so they do not fit this one (Compare after Explore).
         held = cache.keys()
         for key in held:
-            if isinstance(key, tuple) and key[:3] == ("live-picture", shot.sha256, alignment) and key[3] > budget:
+            if isinstance(key, tuple) and key[:3] == ("live-picture", shot.sha256, rows) and key[3] > budget:
                 larger = cache.get(key)
-                if isinstance(larger, LivePicture) and larger.nbytes <= budget:
+                if isinstance(larger, bytes) and len(larger) <= budget:
                     return larger
-        return _encode_picture(shot, display, budget)
+        # From the original, not from `canvas`'s preview-width copy: the bytes budget usually narrows the picture
+        # further, and one downscale of the original costs less than making the copy and downscaling that again.
+        with picture_work(shot.width * shot.height):
+            image = shot.pixels().image
+            top, bottom = rows
+            kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
+            return preview_jpeg(kept, min(PREVIEW_WIDTH, shot.width), budget)
 
-    found: LivePicture = cache.get_or_load(("live-picture", shot.sha256, alignment, budget), encode)
+    found: bytes = cache.get_or_load(("live-picture", shot.sha256, rows, budget), encode)
     return found
-
-
-def _encode_picture(shot: Shot, display: MapSettings, budget: int) -> LivePicture:
-    # From the original, not from `canvas`'s preview-width copy: the bytes budget usually narrows the picture
-    # further, and one downscale of the original costs less than making the copy and downscaling that again.
-    with picture_work(shot.width * shot.height):
-        image = shot.pixels().image
-        top, bottom = display.alignment(shot.width, shot.height).rows(image.height)
-        kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
-        jpeg = preview_jpeg(kept, min(PREVIEW_WIDTH, shot.width), budget)
-        del image, kept
-    width = Image.open(io.BytesIO(jpeg)).width  # the bytes budget may have narrowed it: paint at its size
-    return LivePicture(jpeg, shot.scaled(width), display.alignment(shot.width, shot.height, width / shot.width))
 
 
 def live_on(base: Preview, view: View, nums: Numbers, labels: Mapping[str, str], t: Translator, title: str) -> Preview:
