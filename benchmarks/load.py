@@ -26,7 +26,9 @@ figure). A step that fails or times out (--step-timeout) is counted and reported
 stops there; the benchmark goes on. The browsers share the server's 2 cores, so the figures include their work.
 
 Memory: the streamlit process and its children (psutil RSS), sampled every 0.5 s in a thread during each N, plus
-the kernel's high-water mark of the server process (VmHWM) at the end. Soak: one session, --soak-steps scripted
+the kernel's high-water mark of the server process (VmHWM) at the end. CPU: the seconds the server and the
+benchmark's browsers each used during each N, per designer's round, and the least time N rounds can take when
+both share the machine's cores (what the browsers cost would be on the designers' own machines). Soak: one session, --soak-steps scripted
 interactions with --soak-uploads distinct tall uploads spread over them, RSS after each step.
 
 Budgets (from the issue), printed next to the figures; nothing is asserted:
@@ -158,18 +160,40 @@ def vm_hwm_mb(pid: int) -> float:
 
 
 class MemorySampler:
-    """Samples tree_rss_mb(pid) every `every` seconds in a thread while in the `with` block."""
+    """Samples tree_rss_mb(pid) every `every` seconds in a thread while in the `with` block, and the CPU time used
+    meanwhile by the server (pid and its children) and by the benchmark's browsers (this process's other
+    children: Chromium and Playwright's driver), read from each process's own counters."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         self.pid, self.every = pid, every
         self.samples: list[float] = []
+        self._cpu: dict[tuple[int, float], tuple[str, float]] = {}  # (pid, started) -> (whose, CPU s so far)
+        self._before: dict[tuple[int, float], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        self._before = {key: used for key, (_, used) in self._cpu_now().items()}
         while not self._stop.is_set():
             self.samples.append(tree_rss_mb(self.pid))
+            self._cpu.update(self._cpu_now())
             self._stop.wait(self.every)
+
+    def _cpu_now(self) -> dict[tuple[int, float], tuple[str, float]]:
+        import psutil
+
+        server = {self.pid, *(p.pid for p in _children(self.pid))}
+        found = {}
+        for proc in _children(os.getpid()):
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                whose = "server" if proc.pid in server else "browsers"
+                found[(proc.pid, proc.create_time())] = (whose, times.user + times.system)
+        return found
+
+    def cpu_seconds(self, whose: str) -> float:
+        """CPU seconds `whose` ("server" or "browsers") used while sampled (a process's last 0.5 s may be missed)."""
+        return sum(used - self._before.get(key, 0.0) for key, (who, used) in self._cpu.items() if who == whose)
 
     def __enter__(self) -> MemorySampler:
         self._thread.start()
@@ -183,6 +207,15 @@ class MemorySampler:
     @property
     def peak(self) -> float:
         return max(self.samples)
+
+
+def _children(pid: int) -> list[Any]:
+    import psutil
+
+    try:
+        return list(psutil.Process(pid).children(recursive=True))
+    except psutil.Error:
+        return []
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -452,6 +485,8 @@ class Load:
     idle_mb: float
     hwm_mb: float
     seconds: float
+    server_cpu: float = 0.0  # CPU seconds during the run
+    browsers_cpu: float = 0.0
 
 
 def run_load(app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Path, timeout_ms: float) -> Load:
@@ -474,7 +509,10 @@ def run_load(app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Pat
                 thread.join()
         seconds = time.perf_counter() - began
         hwm = vm_hwm_mb(pid)
-    return Load(n, results, memory.peak, memory.samples[-1], idle, hwm, seconds)
+    return Load(
+        n, results, memory.peak, memory.samples[-1], idle, hwm, seconds,
+        memory.cpu_seconds("server"), memory.cpu_seconds("browsers"),
+    )  # fmt: skip
 
 
 def print_load(load: Load, rounds: int) -> None:
@@ -498,6 +536,14 @@ def print_load(load: Load, rounds: int) -> None:
         f"  N={load.n} server peak RSS {load.peak_mb:,.0f} MB (process + children, every 0.5 s; budget <= 1,024 MB: "
         f"{verdict(ok_memory)}), final {load.final_mb:,.0f} MB, idle before {load.idle_mb:,.0f} MB, "
         f"VmHWM of the server process {load.hwm_mb:,.0f} MB"
+    )
+    rounds_done = max(1, load.n * rounds)
+    server, browsers = load.server_cpu / rounds_done, load.browsers_cpu / rounds_done
+    print(
+        f"  CPU per designer's round: server {server:.1f} s, the benchmark's browsers and Playwright {browsers:.1f} s; on "
+        f"{os.cpu_count()} cores shared by both, N={load.n} rounds take at least "
+        f"{load.n * (server + browsers) / (os.cpu_count() or 1):.0f} s ({load.n} x {server + browsers:.1f} s / "
+        f"{os.cpu_count()}), the server's part {load.n * server / (os.cpu_count() or 1):.0f} s"
     )
     print_failures(r)
 
