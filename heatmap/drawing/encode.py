@@ -113,17 +113,29 @@ def _adler32_combine(first: int, second: int, second_length: int) -> int:
 
 def downscale(image: Image.Image, width: int, height: int) -> Image.Image:
     """Bilinear resize to (width, height) in horizontal strips, so a long page never needs a full-height
-    intermediate (Pillow resizes in two passes; the first pass alone would be width × source height)."""
+    intermediate (Pillow resizes in two passes; the first pass alone would be width × source height). The strips
+    are resized on every core (Pillow lets go of the GIL), a few at a time."""
     if image.mode != "RGB":
         image = image.convert("RGB")
     if image.size == (width, height):
         return image
     out = Image.new("RGB", (width, height), None)
     step = image.height / height
-    for y0 in range(0, height, STRIP_ROWS * 4):
+
+    def strip(y0: int) -> Image.Image:
         y1 = min(height, y0 + STRIP_ROWS * 4)
         box = (0.0, y0 * step, float(image.width), min(image.height, y1 * step))
-        out.paste(image.resize((width, y1 - y0), Image.Resampling.BILINEAR, box=box), (0, y0))
+        return image.resize((width, y1 - y0), Image.Resampling.BILINEAR, box=box)
+
+    with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
+        running: deque[tuple[int, Future[Image.Image]]] = deque()
+        for y0 in range(0, height, STRIP_ROWS * 4):
+            running.append((y0, pool.submit(strip, y0)))
+            while len(running) > ENCODE_THREADS:
+                at, done = running.popleft()
+                out.paste(done.result(), (0, at))
+        for at, done in running:
+            out.paste(done.result(), (0, at))
     return out
 
 
