@@ -4,9 +4,12 @@ Chromium context, and one long session (soak); the server's response time per in
     .venv/bin/python benchmarks/load.py            # N = 1, 5, 10 (2 rounds each) and a 200-step soak, 20 uploads
     .venv/bin/python benchmarks/load.py --quick    # N = 1, 2 (1 round) and a 30-step soak, 4 uploads (CI)
     .venv/bin/python benchmarks/load.py --designers 1 5 --soak-steps 100   # a shorter full run
+    .venv/bin/python benchmarks/load.py --nice-browsers   # the browsers at nice 19: the server gets the cores first
 
-The app runs through tests.fixtures.browser.streamlit_server (a fresh temp HEATMAP_HOME with the demo data, a
-fresh output folder and a fresh server for every N and for the soak, so memory figures are per N); Debian's
+The app runs as tests.fixtures.browser.streamlit_server runs it (a fresh temp HEATMAP_HOME with the demo data, a
+fresh output folder and a fresh server for every N and for the soak, so memory figures are per N), through
+benchmarks/timed_app.py, which runs streamlit_app.py unchanged and records each script run's time in the server
+(printed per N: the server's own share of an interaction, without the browsers' rendering); Debian's
 chromium (/usr/bin/chromium) is driven through Playwright's sync API, one thread and one browser context per
 designer. Every designer does the same scripted round, all starting together:
 
@@ -20,6 +23,10 @@ designer. Every designer does the same scripted round, all starting together:
     compare   Compare with the difference map on that upload (`/Compare?mode=segments&...&diff=1&shot=<sha>`)
 
 (save comes before compare: opening Compare by its link starts a new session, which no longer has the upload.)
+The browsers run on the server's machine: each uses several times the server's CPU per round (Streamlit's page
+rendered again on every run, the map painted), so with N of them on 2 cores the figures are mostly theirs. The
+CPU line says how much; --nice-browsers lowers their priority so that the server's own times show what a team
+whose browsers run on their own machines would see.
 Each interaction is timed from the action to the app reporting its run finished: the fixture's
 wait_for_app_run, the signal the e2e tests wait for (it starts with a fixed 250 ms pause, included in every
 figure). A step that fails or times out (--step-timeout) is counted and reported, and that designer's round
@@ -724,6 +731,10 @@ def print_summary(loads: Sequence[Load]) -> None:
         print(
             f"{words.get(load.n, str(load.n))} sessions vs one: {ratio:.1f}x (round p50 at N={load.n} / at N=1){budget}"
         )
+        if load.server_runs and one.server_runs:
+            ratio = statistics.median(load.server_runs) / statistics.median(one.server_runs)
+            budget = f" (budget <= 2.5x: {verdict(ratio <= 2.5)})" if load.n == 5 else ""
+            print(f"  the server's own run time: {ratio:.1f}x (p50 per script run at N={load.n} / at N=1){budget}")
 
 
 def main() -> None:

@@ -171,7 +171,10 @@ class PictureWork:
         return self._held
 
     @contextlib.contextmanager
-    def __call__(self, pixels: int) -> Iterator[None]:
+    def __call__(self, pixels: int, keep: Hashable | None = None) -> Iterator[None]:
+        """`keep`: the cache key of the picture the job works on (a decoded screenshot), made the most recently
+        used before the job's bytes are reserved, so the reservation lets other entries go first: without it, the
+        screenshot decoded by the run before was often the entry let go, and decoded again inside the job."""
         depth = getattr(self._depth, "value", 0)
         cost = max(0, pixels) * self.BYTES_PER_PIXEL
         if depth == 0:
@@ -180,6 +183,8 @@ class PictureWork:
                 self._held += cost
                 self._jobs += 1
                 self.most = max(self.most, self._held)
+            if keep is not None:
+                memory().get(keep)
             memory().reserve(cost)
         self._depth.value = depth + 1
         try:

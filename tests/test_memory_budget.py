@@ -344,3 +344,46 @@ def test_picture_jobs_take_their_bytes_from_the_one_budget(budget: LoadOnce) -> 
     for n in range(21, 27):
         budget.get_or_load(("page", n), lambda: b"x" * block)
     assert budget.size == budget.maxsize  # the room came back
+
+
+def test_a_job_keeps_the_picture_it_works_on_while_its_bytes_are_reserved(budget: LoadOnce) -> None:
+    """The screenshot a job paints was often the least recently used entry when the job reserved its bytes, so the
+    reservation let it go and the job decoded it again: `keep` makes it the most recently used first."""
+    from heatmap.caching import PictureWork
+
+    block = 1024**2
+    budget.get_or_load(("shot", "mine"), lambda: b"x" * 4 * block)  # decoded by the run before
+    for n in range(16):
+        budget.get_or_load(("page", n), lambda: b"x" * block)  # other sessions' pages since: 20 MB, full
+    work = PictureWork(limit=budget.maxsize)
+    with work(block, keep=("shot", "mine")):  # 6 MB reserved: the oldest pages go, not the picture
+        assert budget.get(("shot", "mine")) is not None and budget.get(("page", 0)) is None
+    for n in range(6, 16):
+        budget.get(("page", n))  # the pages are used again: the picture is the oldest entry once more
+    for n in range(16, 22):
+        budget.get_or_load(("page", n), lambda: b"x" * block)  # and the cache is full again
+    with work(block):  # without `keep` it is the first to go
+        assert budget.get(("shot", "mine")) is None
+
+
+def test_a_screenshots_size_is_known_without_decoding_it_again(
+    budget: LoadOnce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every run of a session asks for its screenshot's size (by_sha): once checked and decoded in this process,
+    the size is known without the pixels, so a run after the cache let them go decodes nothing."""
+    import hashlib
+
+    from heatmap.ui import shots
+
+    raw = png(300, 900)
+    sha = hashlib.sha256(raw).hexdigest()
+    decodes: list[int] = []
+    real = shots.load_screenshot
+    monkeypatch.setattr(shots, "load_screenshot", lambda *a, **k: decodes.append(1) or real(*a, **k))
+    monkeypatch.setattr(shots, "reader", lambda ctx, sha: lambda: raw)
+    first = shots.by_sha(None, sha)  # type: ignore[arg-type]
+    budget.clear()  # the cache lets the pixels go
+    again = shots.by_sha(None, sha)  # type: ignore[arg-type]
+    assert first is not None and again is not None and len(decodes) == 1
+    assert (again.width, again.height, again.format, again.key) == (300, 900, "png", first.key)
+    assert again.pixels().image.size == (300, 900) and len(decodes) == 2, "the pixels are decoded when a job needs them"

@@ -240,7 +240,7 @@ def _picture_jpeg(shot: Shot, rows: tuple[int, int], budget: int) -> bytes:
                     return larger
         # From the original, not from `canvas`'s preview-width copy: the bytes budget usually narrows the picture
         # further, and one downscale of the original costs less than making the copy and downscaling that again.
-        with picture_work(shot.width * shot.height):
+        with picture_work(shot.width * shot.height, keep=shot.cache_key):
             image = shot.pixels().image
             top, bottom = rows
             kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
@@ -355,7 +355,7 @@ def full_picture(
     """The full-resolution PNG with the legend burned in and the saved runs' thumbnail of it (for saving)."""
     css, css_height = blank_page(device, depth_of(nums))  # drawn at its CSS size
     pixels = shot.width * shot.height if shot is not None else css * css_height
-    with picture_work(pixels):
+    with picture_work(pixels, keep=shot.cache_key if shot is not None else None):
         rendered = _render_map(shot, view, nums, device, engine, t, full=True)[0]
         return rendered.png(), thumbnail_jpeg(rendered.image)
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import streamlit as st
+from cachetools import LRUCache
 from PIL import Image
 
 from heatmap.caching import memory, picture_work, sizeof
@@ -56,6 +58,11 @@ class Shot:
 
     def pixels(self) -> Screenshot:
         return decoded(self.sha256, self.read)
+
+    @property
+    def cache_key(self) -> tuple[str, str]:
+        """Its decoded pixels' key in the process's cache (caching.picture_work's `keep`)."""
+        return _pixels_key(self.sha256)
 
     def scaled(self, width: int) -> tuple[int, int]:
         """Its size at `width` px, aspect kept (what `downscaled` makes, known without making it)."""
@@ -108,10 +115,23 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
             raise ImageError(
                 "over_budget", megabytes=f"{sizeof(shot) / 1024**2:,.0f}", budget=f"{budget / 1024**2:,.0f}"
             )
+        with _CHECKED_LOCK:
+            _CHECKED[sha] = (shot.width, shot.height, shot.format)
         return shot
 
-    shot: Screenshot = memory().get_or_load(("shot", sha), load)
+    shot: Screenshot = memory().get_or_load(_pixels_key(sha), load)
     return shot
+
+
+def _pixels_key(sha: str) -> tuple[str, str]:
+    return ("shot", sha)
+
+
+#: Screenshots checked and decoded once in this process: sha256 -> (width, height, format). A session's every run
+#: needs its screenshot's size, not its pixels: asking the cache for the pixels decoded the page again on each
+#: run once the budget had let it go (0.6 s for a 1440 × 20,000 page; at five designers, most of the decodes).
+_CHECKED: LRUCache[str, tuple[int, int, str]] = LRUCache(maxsize=10_000)
+_CHECKED_LOCK = threading.Lock()
 
 
 def downscaled(shot: Shot, width: int) -> Image.Image:
@@ -128,8 +148,13 @@ def downscaled(shot: Shot, width: int) -> Image.Image:
 
 
 def by_sha(ctx: PageContext, sha: str) -> Shot | None:
-    """A screenshot by sha256: this session's uploads, the output store, or the demo folder."""
+    """A screenshot by sha256: this session's uploads, the output store, or the demo folder. Decoded (and
+    checked) once per process; after that its size is known without its pixels."""
     read = reader(ctx, sha)
+    with _CHECKED_LOCK:
+        known = _CHECKED.get(sha)
+    if known is not None:
+        return Shot(sha, *known, read=read)
     try:
         return Shot.of(decoded(sha, read), read)
     except NotFound:
