@@ -5,6 +5,7 @@ share (pages, screenshots, previews, thumbnails), each entry measured by `sizeof
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import sys
 import threading
@@ -149,7 +150,8 @@ class PictureWork:
     together while their bytes fit `limit` (default: half the cache budget); one job always runs, however large.
     A 1440 × 20,000 page (about 170 MB) works alone under a 400 MB budget, while several ordinary pages share it.
     A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
-    make room: pictures in the cache and in jobs stay within the one budget together.
+    make room: pictures in the cache and in jobs stay within the one budget together. Jobs start in the order
+    they asked; one that only downscales a cached screenshot (`copies`) holds less and runs beside a full one.
     Re-entrant per thread: a job that needs a screenshot the cache let go decodes it in its own admission."""
 
     BYTES_PER_PIXEL = 6  # two RGB copies
@@ -159,6 +161,7 @@ class PictureWork:
         self._ready = threading.Condition()
         self._held = 0  # bytes of the jobs running
         self._jobs = 0
+        self._queue: collections.deque[object] = collections.deque()  # jobs waiting, first come first
         self.most = 0  # the most bytes ever held at once
         self._depth = threading.local()
 
@@ -171,20 +174,33 @@ class PictureWork:
         return self._held
 
     @contextlib.contextmanager
-    def __call__(self, pixels: int, keep: Hashable | None = None) -> Iterator[None]:
+    def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:
         """`keep`: the cache key of the picture the job works on (a decoded screenshot), made the most recently
         used before the job's bytes are reserved, so the reservation lets other entries go first: without it, the
-        screenshot decoded by the run before was often the entry let go, and decoded again inside the job."""
+        screenshot decoded by the run before was often the entry let go, and decoded again inside the job.
+        `copies`: how many RGB copies of `pixels` the job makes when `keep` is in the cache (a downscale for the
+        browser makes less than one); without it the job holds two.
+
+        Jobs are admitted first come, first served: with ten designers, a job woken in no order could wait behind
+        every job that came after it."""
         depth = getattr(self._depth, "value", 0)
-        cost = max(0, pixels) * self.BYTES_PER_PIXEL
+        cached = keep is not None and memory().get(keep) is not None
+        per_pixel = self.BYTES_PER_PIXEL * (copies / 2 if cached else 1.0)
+        cost = int(max(0, pixels) * per_pixel)
         if depth == 0:
+            ticket = object()
             with self._ready:
-                self._ready.wait_for(lambda: self._jobs == 0 or self._held + cost <= self.limit)
+                self._queue.append(ticket)
+                self._ready.wait_for(
+                    lambda: self._queue[0] is ticket and (self._jobs == 0 or self._held + cost <= self.limit)
+                )
+                self._queue.popleft()
+                if cached and memory().get(keep) is None:  # let go while this job waited: it decodes it again
+                    cost = max(0, pixels) * self.BYTES_PER_PIXEL
                 self._held += cost
                 self._jobs += 1
                 self.most = max(self.most, self._held)
-            if keep is not None:
-                memory().get(keep)
+                self._ready.notify_all()  # the next in line may fit too
             memory().reserve(cost)
         self._depth.value = depth + 1
         try:

@@ -387,3 +387,74 @@ def test_a_screenshots_size_is_known_without_decoding_it_again(
     assert first is not None and again is not None and len(decodes) == 1
     assert (again.width, again.height, again.format, again.key) == (300, 900, "png", first.key)
     assert again.pixels().image.size == (300, 900) and len(decodes) == 2, "the pixels are decoded when a job needs them"
+
+
+def test_picture_jobs_are_admitted_first_come_first_served() -> None:
+    """Ten designers' jobs wait for one another: each starts in the order it asked, none waits behind later ones."""
+    import threading
+    import time
+
+    from heatmap.caching import PictureWork
+
+    work = PictureWork(limit=600)  # one job of 100 pixels at a time
+    started: list[int] = []
+    first_in = threading.Event()
+
+    def job(number: int) -> None:
+        with work(100):
+            started.append(number)
+            first_in.set()
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=job, args=(0,), daemon=True)]
+    threads[0].start()
+    first_in.wait(5)
+    for number in range(1, 12):
+        threads.append(threading.Thread(target=job, args=(number,), daemon=True))
+        threads[-1].start()
+        time.sleep(0.005)  # they ask in this order
+    for thread in threads:
+        thread.join(timeout=10)
+    assert started == list(range(12)) and work.held == 0
+
+
+def test_a_downscale_of_a_cached_screenshot_holds_less_than_a_full_job(budget: LoadOnce) -> None:
+    """Making the browser's picture from a screenshot in the cache holds about half an RGB copy, not two: it runs
+    beside a full render instead of waiting for it; when the screenshot is not cached it counts as a full job."""
+    from heatmap.caching import PictureWork
+
+    work = PictureWork(limit=850)  # a full job of 100 pixels (600 bytes) and a light one (150), not two full
+    budget.get_or_load(("shot", "cached"), lambda: b"x" * 1000)
+    with work(100), work(100, keep=("shot", "cached"), copies=0.5):
+        pass  # the inner one is the same thread: re-entrant, so admitted at once either way
+    assert work.held == 0
+    import threading
+
+    inside = threading.Event()
+    release = threading.Event()
+
+    def full() -> None:
+        with work(100):
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=full, daemon=True)
+    thread.start()
+    inside.wait(5)
+    with work(100, keep=("shot", "cached"), copies=0.5):  # admitted while the full job runs
+        assert work.held == 600 + 150
+    budget.clear()
+    light_done = threading.Event()
+
+    def uncached() -> None:
+        with work(100, keep=("shot", "cached"), copies=0.5):  # not cached: a full job, which waits
+            light_done.set()
+
+    waiting = threading.Thread(target=uncached, daemon=True)
+    waiting.start()
+    assert not light_done.wait(0.3)
+    release.set()
+    assert light_done.wait(5)
+    thread.join(5)
+    waiting.join(5)
+    assert work.held == 0

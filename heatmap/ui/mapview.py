@@ -240,7 +240,7 @@ def _picture_jpeg(shot: Shot, rows: tuple[int, int], budget: int) -> bytes:
                     return larger
         # From the original, not from `canvas`'s preview-width copy: the bytes budget usually narrows the picture
         # further, and one downscale of the original costs less than making the copy and downscaling that again.
-        with picture_work(shot.width * shot.height, keep=shot.cache_key):
+        with picture_work(shot.width * shot.height, keep=shot.cache_key, copies=0.5):  # the downscale and its probe
             image = shot.pixels().image
             top, bottom = rows
             kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
