@@ -389,35 +389,6 @@ def test_a_screenshots_size_is_known_without_decoding_it_again(
     assert again.pixels().image.size == (300, 900) and len(decodes) == 2, "the pixels are decoded when a job needs them"
 
 
-def test_picture_jobs_are_admitted_first_come_first_served() -> None:
-    """Ten designers' jobs wait for one another: each starts in the order it asked, none waits behind later ones."""
-    import threading
-    import time
-
-    from heatmap.caching import PictureWork
-
-    work = PictureWork(limit=600)  # one job of 100 pixels at a time
-    started: list[int] = []
-    first_in = threading.Event()
-
-    def job(number: int) -> None:
-        with work(100):
-            started.append(number)
-            first_in.set()
-            time.sleep(0.02)
-
-    threads = [threading.Thread(target=job, args=(0,), daemon=True)]
-    threads[0].start()
-    first_in.wait(5)
-    for number in range(1, 12):
-        threads.append(threading.Thread(target=job, args=(number,), daemon=True))
-        threads[-1].start()
-        time.sleep(0.005)  # they ask in this order
-    for thread in threads:
-        thread.join(timeout=10)
-    assert started == list(range(12)) and work.held == 0
-
-
 def test_a_downscale_of_a_cached_screenshot_holds_less_than_a_full_job(budget: LoadOnce) -> None:
     """Making the browser's picture from a screenshot in the cache holds about half an RGB copy, not two: it runs
     beside a full render instead of waiting for it; when the screenshot is not cached it counts as a full job."""
