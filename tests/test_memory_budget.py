@@ -234,7 +234,7 @@ def test_renders_at_once_hold_no_more_than_half_the_budget(
     monkeypatch.setattr(pictures, "draw", counted_draw)
     sessions = [
         threading.Thread(
-            target=mapview.full_png, args=(shot, view.with_(display=MapSettings(opacity=0.3 + i / 20)), nums)
+            target=mapview.full_picture, args=(shot, view.with_(display=MapSettings(opacity=0.3 + i / 20)), nums)
         )
         for i in range(8)
     ]

@@ -332,18 +332,6 @@ def live_difference(
     return Preview(layer, [], 0.0, 0.0, base.picture)
 
 
-def full_png(
-    shot: Shot | None,
-    view: View,
-    nums: Numbers,
-    device: str = "desktop",
-    engine: render.Display | None = None,
-    t: Translator = EN,
-) -> bytes:
-    """The full-resolution PNG with the legend burned in (for downloading)."""
-    return full_picture(shot, view, nums, device, engine, t)[0]
-
-
 def full_picture(
     shot: Shot | None,
     view: View,
@@ -352,7 +340,8 @@ def full_picture(
     engine: render.Display | None = None,
     t: Translator = EN,
 ) -> tuple[bytes, bytes]:
-    """The full-resolution PNG with the legend burned in and the saved runs' thumbnail of it (for saving)."""
+    """The full-resolution PNG with the legend burned in (for saving and downloading) and the saved runs'
+    thumbnail of it."""
     css, css_height = blank_page(device, depth_of(nums))  # drawn at its CSS size
     pixels = shot.width * shot.height if shot is not None else css * css_height
     with picture_work(pixels, keep=shot.cache_key if shot is not None else None):

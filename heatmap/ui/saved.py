@@ -76,7 +76,7 @@ def _png_when_clicked(
     screenshot's handle (shots.Shot: where its bytes are, never its pixels), so no session keeps a decoded page
     outside the cache budget."""
     t = ctx.t
-    return lambda: mapview.full_png(shot, view, nums, device, t=t)
+    return lambda: mapview.full_picture(shot, view, nums, device, t=t)[0]
 
 
 def ctx_store(ctx: PageContext) -> Any:

@@ -166,7 +166,7 @@ def test_the_browser_paints_the_servers_colours(
 
     if kind == "clicks":
         return
-    full = np.asarray(Image.open(io.BytesIO(mapview.full_png(None, view, nums, "desktop"))).convert("RGB"))
+    full = np.asarray(Image.open(io.BytesIO(mapview.full_picture(None, view, nums, "desktop")[0])).convert("RGB"))
     for (r0, r1), value in zip(spec["spans"], spec[kind], strict=True):  # type: ignore[call-overload]
         if r1 <= r0 or value < 0 or smooth:
             continue
