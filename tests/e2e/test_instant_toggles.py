@@ -145,6 +145,7 @@ def test_the_browser_paints_the_servers_colours(
     page.goto(f"{st_server.base_url}/?page=%2F&type={kind}&opacity=0.6&ramp=cividis{extra}")
     wait_for_app_run(page)
     page.locator(".st-key-x_src").get_by_text("None (data only)").click()
+    expect(page).not_to_have_url(re.compile(r"[?&]shot="), timeout=60_000)  # the run that drops the picture
     wait_for_app_run(page)
     frame = painted(page)
     expect(frame.locator(".live")).to_have_attribute("data-kind", kind)
@@ -215,6 +216,8 @@ def test_compare_colours_change_in_the_browser_and_b_minus_a_is_the_servers(
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("Screenshot", exact=True).click()
     page.locator(".st-key-c_src").get_by_text("None (data only)").click()
+    # the run that drops the picture takes it out of the link; until then the frame may still be the old one
+    expect(page).not_to_have_url(re.compile(r"[?&]shot="), timeout=60_000)
     wait_for_app_run(page)
     frame = viewer.frame(page, "c_maps")
     expect(frame.locator("#viewer[data-painted=true]")).to_have_count(1, timeout=60_000)
