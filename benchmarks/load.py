@@ -27,10 +27,14 @@ The browsers run on the server's machine: each uses several times the server's C
 rendered again on every run, the map painted), so with N of them on 2 cores the figures are mostly theirs. The
 CPU line says how much; --nice-browsers lowers their priority so that the server's own times show what a team
 whose browsers run on their own machines would see.
-Each interaction is timed from the action to the app reporting its run finished: the fixture's
-wait_for_app_run, the signal the e2e tests wait for (it starts with a fixed 250 ms pause, included in every
-figure). A step that fails or times out (--step-timeout) is counted and reported, and that designer's round
-stops there; the benchmark goes on. The browsers share the server's 2 cores, so the figures include their work.
+Each interaction is timed from the action to the app reporting its run finished, the signal the e2e tests wait
+for (stApp's data-test-script-state back at notRunning): the page records the moment of each change of that state
+on the machine's clock (RUN_WATCH, a MutationObserver added to every document), so the figure is the app's, not
+the harness's (wait_for_app_run starts with a fixed 250 ms pause and Playwright polls ever more slowly, up to 1 s;
+those are waited out but not counted). A step with no run of the app (the map type, painted in the browser) is
+timed until the viewer shows it, as Playwright sees it. A step that fails or times out (--step-timeout) is
+counted and reported, and that designer's round stops there; the benchmark goes on. The browsers share the
+server's 2 cores, so the figures include their work.
 
 Memory: the streamlit process and its children (psutil RSS), sampled every 0.5 s in a thread during each N, plus
 the kernel's high-water mark of the server process (VmHWM) at the end. CPU: the seconds the server and the
@@ -88,6 +92,15 @@ CACHE_BUDGET_MB = int(os.environ.get("HEATMAP_CACHE_BUDGET_MB") or 400)
 EXPLORE = "/?page=%2F&type=attention"
 COMPARE = "/Compare?mode=segments&page=%2F&type=reach&a_device=desktop&b_device=mobile&diff=1"
 RUN_TIMES = "run-times.jsonl"
+RUN_WATCH = """
+window.__runs = [];
+new MutationObserver(changes => {
+    for (const change of changes) {
+        if (change.target.dataset.testid === 'stApp')
+            window.__runs.push([change.target.dataset.testScriptState, Date.now()]);
+    }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+"""  # each change of the app's script state, with the machine's clock (ms since the epoch), in every document
 BROWSER = {"path": CHROMIUM}  # browser_launcher: a script that keeps chromium's priority at or below the server's
 
 
@@ -106,16 +119,16 @@ def browser_launcher(folder: Path, nice: bool) -> str:
     return str(script)
 
 
-def run_times(workdir: Path, since: float = 0.0) -> list[float]:
+def run_times(workdir: Path, since: float = 0.0, until: float = float("inf")) -> list[float]:
     """The server time of each finished script run of the server in `workdir` (benchmarks/timed_app.py) that
-    started at `since` (time.time()) or later."""
+    started between `since` and `until` (time.time())."""
     import json
 
     path = workdir / RUN_TIMES
     if not path.exists():
         return []
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [float(line["seconds"]) for line in lines if line.get("finished") and line["started"] >= since]
+    return [float(line["seconds"]) for line in lines if line.get("finished") and since <= line["started"] <= until]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -144,6 +157,7 @@ class Sample:
     kind: str
     seconds: float
     first_load: bool = False
+    waited: float = 0.0  # until the harness saw it (its pauses and polling included)
     ended: float = field(default_factory=time.time)
 
 
@@ -206,6 +220,7 @@ class MemorySampler:
         self._cpu: dict[tuple[int, float], tuple[str, float]] = {}  # (pid, started) -> (whose, CPU s so far)
         self._before: dict[tuple[int, float], float] = {}
         self._stop = threading.Event()
+        self.stopped = float("inf")
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -239,6 +254,7 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
         self.samples.append(tree_rss_mb(self.pid))
+        self.stopped = time.time()
 
     @property
     def peak(self) -> float:
@@ -374,12 +390,28 @@ def server_for(app: App, workdir: Path) -> Iterator[Server]:
 KIND_OF = {"Attention": "attention", "Scroll reach": "reach", "Clicks": "clicks"}  # Explore's map type labels
 
 
+def designer_page(browser: Any) -> Any:
+    """A page in a fresh context whose documents record the app's run states (RUN_WATCH)."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    context.add_init_script(RUN_WATCH)
+    return context.new_page()
+
+
 class Designer:
     def __init__(self, page: Any, base_url: str, timeout_ms: float) -> None:
         self.page, self.base, self.timeout = page, base_url, timeout_ms
 
     def settle(self) -> None:
         wait_for_app_run(self.page, timeout=self.timeout)
+
+    def finished_at(self, since: float) -> float | None:
+        """When the app last reported a run finished after a run that began at or after `since` (epoch s)."""
+        changes = self.page.evaluate("() => window.__runs || []")
+        began = next((i for i, (state, ms) in enumerate(changes) if state == "running" and ms >= since * 1000), None)
+        if began is None:
+            return None
+        ends = [ms for state, ms in changes[began:] if state == "notRunning"]
+        return ends[-1] / 1000 if ends else None
 
     def exceptions(self) -> int:
         return int(self.page.get_by_test_id("stException").count())
@@ -436,16 +468,22 @@ class Designer:
         self.settle()
 
 
-def timed(results: Results, who: int, rnd: int, kind: str, action: Callable[[], None], first: bool = False) -> bool:
-    """Run one interaction; record its time, or its failure. False when it failed."""
-    started = time.perf_counter()
+def timed(
+    results: Results, d: Designer, who: int, rnd: int, kind: str, action: Callable[[], None], first: bool = False
+) -> bool:
+    """Run one interaction; record its time (until the app reported its run finished, when it ran), or its
+    failure. False when it failed."""
+    started, clock = time.perf_counter(), time.time()
     try:
         action()
+        finished = d.finished_at(clock)
     except Exception as exc:  # a step that times out or finds no widget is counted, the benchmark goes on
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         results.add(Failure(who, rnd, kind, f"{type(exc).__name__}: {message[:160]}"))
         return False
-    results.add(Sample(who, rnd, kind, time.perf_counter() - started, first_load=first))
+    waited = time.perf_counter() - started
+    seconds = waited if finished is None else max(0.0, finished - clock)
+    results.add(Sample(who, rnd, kind, seconds, first_load=first, waited=waited))
     return True
 
 
@@ -476,7 +514,7 @@ def round_steps(d: Designer, shot: Upload) -> list[tuple[str, Callable[[], None]
 def one_round(results: Results, d: Designer, who: int, rnd: int, shot: Upload) -> None:
     steps = round_steps(d, shot)
     for i, (kind, action) in enumerate(steps):
-        if not timed(results, who, rnd, kind, action, first=(rnd == 0 and kind == "open")):
+        if not timed(results, d, who, rnd, kind, action, first=(rnd == 0 and kind == "open")):
             with results.lock:
                 results.skipped += len(steps) - i - 1
             return
@@ -488,9 +526,24 @@ def one_round(results: Results, d: Designer, who: int, rnd: int, shot: Upload) -
             check_maps(results, d, "c_maps", 3, f"designer {who} round {rnd} Compare")
 
 
+def views_round(results: Results, d: Designer, who: int, rnd: int) -> None:
+    """The same views for everyone: Explore's link, both other map types, a segment and back (VIEWS_STEPS)."""
+    steps = [
+        ("open", d.open_explore),
+        ("type", lambda: d.map_type("Scroll reach")),
+        ("type", lambda: d.map_type("Clicks")),
+        ("segment", lambda: d.device("desktop")),
+        ("segment", lambda: d.device(None)),
+    ]
+    for kind, action in steps:
+        if not timed(results, d, who, rnd, kind, action):
+            return
+
+
 def designer_thread(
-    results: Results, base: str, who: int, shots: Sequence[Upload], start: threading.Barrier, timeout_ms: float
-) -> None:
+    results: Results, base: str, who: int, start: threading.Barrier, timeout_ms: float,
+    rounds: Callable[[Designer], None],
+) -> None:  # fmt: skip
     """One designer: its own Playwright, browser and context (Playwright's sync API is one per thread)."""
     from playwright.sync_api import sync_playwright
 
@@ -498,12 +551,10 @@ def designer_thread(
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=BROWSER["path"], args=CHROMIUM_ARGS)
             try:
-                page = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
+                page = designer_page(browser)
                 with contextlib.suppress(threading.BrokenBarrierError):
                     start.wait(timeout=180)
-                d = Designer(page, base, timeout_ms)
-                for rnd, shot in enumerate(shots):
-                    one_round(results, d, who, rnd, shot)
+                rounds(Designer(page, base, timeout_ms))
             finally:
                 browser.close()
     except Exception as exc:
@@ -528,32 +579,56 @@ class Load:
     server_cpu: float = 0.0  # CPU seconds during the run
     browsers_cpu: float = 0.0
     server_runs: list[float] = field(default_factory=list)  # seconds of each script run after the first load
+    views: Results = field(default_factory=Results)  # the same-views rounds, after the scripted ones
 
 
-def run_load(app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Path, timeout_ms: float) -> Load:
-    results = Results()
+def all_at_once(
+    n: int, base: str, results: Results, timeout_ms: float, rounds: Callable[[Designer, int], None],
+    memory: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> float:  # fmt: skip
+    """N designer threads, each with its own browser, starting `rounds(designer, who)` together once every browser
+    is up; the seconds until all are done."""
+    start = threading.Barrier(n + 1)
+    threads = []
+    for who in range(n):
+        args = (results, base, who, start, timeout_ms, lambda d, w=who: rounds(d, w))
+        threads.append(threading.Thread(target=designer_thread, args=args, daemon=True))
+        threads[-1].start()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        start.wait(timeout=180)  # every browser is up: the round starts for all at once
+    began = time.perf_counter()
+    with memory():
+        for thread in threads:
+            thread.join()
+    return time.perf_counter() - began
+
+
+def run_load(
+    app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Path, timeout_ms: float, views_rounds: int
+) -> Load:
+    results, views = Results(), Results()
+
+    def scripted(d: Designer, who: int) -> None:
+        for rnd in range(rounds):
+            one_round(results, d, who, rnd, uploads[(who * rounds + rnd) % len(uploads)])  # distinct per designer
+
+    def same_views(d: Designer, who: int) -> None:
+        for rnd in range(views_rounds):
+            views_round(views, d, who, rnd)
+
     with server_for(app, work / f"n{n}") as server:
         pid = server.proc.pid
         idle = tree_rss_mb(pid)
-        start = threading.Barrier(n + 1)
-        threads = []
-        for who in range(n):
-            shots = [uploads[(who * rounds + r) % len(uploads)] for r in range(rounds)]  # distinct per designer
-            args = (results, server.base_url, who, shots, start, timeout_ms)
-            threads.append(threading.Thread(target=designer_thread, args=args, daemon=True))
-            threads[-1].start()
-        with contextlib.suppress(threading.BrokenBarrierError):
-            start.wait(timeout=180)  # every browser is up: the round starts for all at once
-        began = time.perf_counter()
-        with MemorySampler(pid) as memory:
-            for thread in threads:
-                thread.join()
-        seconds = time.perf_counter() - began
+        sampler = MemorySampler(pid)
+        seconds = all_at_once(n, server.base_url, results, timeout_ms, scripted, lambda: sampler)
         hwm = vm_hwm_mb(pid)
+        if views_rounds:
+            all_at_once(n, server.base_url, views, timeout_ms, same_views)
     loaded = min((s.ended for s in results.samples if s.first_load), default=0.0)  # the fresh server's engine is up
     return Load(
-        n, results, memory.peak, memory.samples[-1], idle, hwm, seconds,
-        memory.cpu_seconds("server"), memory.cpu_seconds("browsers"), run_times(work / f"n{n}", since=loaded),
+        n, results, sampler.peak, sampler.samples[-1], idle, hwm, seconds,
+        sampler.cpu_seconds("server"), sampler.cpu_seconds("browsers"),
+        run_times(work / f"n{n}", since=loaded, until=sampler.stopped), views,
     )  # fmt: skip
 
 
@@ -566,6 +641,8 @@ def print_load(load: Load, rounds: int) -> None:
     every, later = r.times(), r.times(first_load=False)
     print(f"  all interactions                 {secs(every)}")
     print(f"  excluding the first load         {secs(later)}")
+    waited = [s.waited for s in r.samples if not s.first_load]
+    print(f"  the same, as the harness waited  {secs(waited)} (its pauses and polling included; not the budget's)")
     if later:
         p95 = pct(later, 0.95)
         budget = 1.0 if load.n == 1 else 3.0
@@ -595,6 +672,15 @@ def print_load(load: Load, rounds: int) -> None:
         f"{os.cpu_count()}), the server's part {load.n * server / (os.cpu_count() or 1):.0f} s"
     )
     print_failures(r)
+    if load.views.samples or load.views.failures:
+        v = load.views
+        views_rounds = round_times(v)
+        print(
+            f"  same views (every designer: Explore's link, two map types, a segment and back), round {secs(views_rounds)}"
+        )
+        for kind in ("open", "type", "segment"):
+            print(f"    {kind:8s} {secs(v.times(kind))}")
+        print_failures(v)
 
 
 def print_failures(r: Results, soak: bool = False) -> None:
@@ -676,14 +762,14 @@ def run_soak(app: App, steps: int, uploads: Sequence[Upload], work: Path, timeou
         idle = tree_rss_mb(pid)
         browser = playwright.chromium.launch(executable_path=BROWSER["path"], args=CHROMIUM_ARGS)
         try:
-            d = Designer(browser.new_context(viewport=VIEWPORT, locale="en-US").new_page(), server.base_url, timeout_ms)
-            timed(results, 0, 0, "open", d.open_explore, first=True)
+            d = Designer(designer_page(browser), server.base_url, timeout_ms)
+            timed(results, d, 0, 0, "open", d.open_explore, first=True)
             rss = [tree_rss_mb(pid)]
             on_explore, shot_index = True, 0
             for step, name in enumerate(plan, start=1):
                 shot = uploads[shot_index % len(uploads)]
                 action = soak_action(d, name, shot, on_explore)
-                if not timed(results, 0, step, name, action) and name != "compare":
+                if not timed(results, d, 0, step, name, action) and name != "compare":
                     d.page.goto(d.base + EXPLORE, timeout=timeout_ms)  # start over on Explore, as a person would
                     with contextlib.suppress(Exception):
                         d.settle()
@@ -715,6 +801,16 @@ def print_soak(soak: Soak, steps: int, uploads: int) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def round_times(results: Results) -> list[float]:
+    """Each designer's round, the sum of its interactions (rounds with a failed step left out)."""
+    rounds: dict[tuple[int, int], float] = {}
+    for sample in results.samples:
+        key = (sample.designer, sample.round)
+        rounds[key] = rounds.get(key, 0.0) + sample.seconds
+    failed = {(f.designer, f.round) for f in results.failures}
+    return [seconds for key, seconds in rounds.items() if key not in failed]
+
+
 def print_summary(loads: Sequence[Load]) -> None:
     print("\n== summary ==")
     print("   N   p50 all   p95 all   p95 w/o first load   peak RSS   final RSS   failed")
@@ -737,6 +833,14 @@ def print_summary(loads: Sequence[Load]) -> None:
         print(
             f"{words.get(load.n, str(load.n))} sessions vs one: {ratio:.1f}x (round p50 at N={load.n} / at N=1){budget}"
         )
+        ours, theirs = round_times(load.views), round_times(one.views)
+        if ours and theirs:
+            ratio = statistics.median(ours) / statistics.median(theirs)
+            budget = f" (budget <= 2.5x: {verdict(ratio <= 2.5)})" if load.n == 5 else ""
+            print(
+                f"  on the same views: {ratio:.1f}x (p50 of a same-views round, {statistics.median(ours):.1f} s at "
+                f"N={load.n} / {statistics.median(theirs):.1f} s at N=1){budget}"
+            )
         if load.server_runs and one.server_runs:
             ratio = statistics.median(load.server_runs) / statistics.median(one.server_runs)
             budget = f" (budget <= 2.5x: {verdict(ratio <= 2.5)})" if load.n == 5 else ""
@@ -748,6 +852,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="N = 1, 2; 1 round; a 30-step soak with 4 uploads")
     parser.add_argument("--designers", type=int, nargs="+", help="the N to measure (default 1 5 10; quick 1 2)")
     parser.add_argument("--rounds", type=int, help="rounds per designer (default 2; quick 1)")
+    parser.add_argument(
+        "--views-rounds", type=int, help="same-views rounds per designer after the scripted ones (default 2)"
+    )
     parser.add_argument("--soak-steps", type=int, help="default 200; quick 30 (0: no soak)")
     parser.add_argument("--soak-uploads", type=int, help="default 20; quick 4")
     parser.add_argument("--step-timeout", type=float, default=90, help="seconds per interaction (default 90)")
@@ -760,6 +867,7 @@ def main() -> None:
     args = parser.parse_args()
     designers = args.designers or ([1, 2] if args.quick else [1, 5, 10])
     rounds = args.rounds or (1 if args.quick else 2)
+    views_rounds = args.views_rounds if args.views_rounds is not None else (1 if args.quick else 2)
     soak_steps = args.soak_steps if args.soak_steps is not None else (30 if args.quick else 200)
     soak_uploads = args.soak_uploads or (4 if args.quick else 20)
     app_root = args.app_root.resolve()
@@ -782,7 +890,7 @@ def main() -> None:
         timeout_ms = args.step_timeout * 1000
         loads = []
         for n in designers:
-            load = run_load(app, n, rounds, uploads, work, timeout_ms)
+            load = run_load(app, n, rounds, uploads, work, timeout_ms, views_rounds)
             print_load(load, rounds)
             loads.append(load)
         print_summary(loads)
