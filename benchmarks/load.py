@@ -580,6 +580,8 @@ class Load:
     browsers_cpu: float = 0.0
     server_runs: list[float] = field(default_factory=list)  # seconds of each script run after the first load
     views: Results = field(default_factory=Results)  # the same-views rounds, after the scripted ones
+    views_runs: list[float] = field(default_factory=list)  # their script runs' seconds in the server
+    views_cpu: tuple[float, float] = (0.0, 0.0)  # CPU seconds of the server and of the browsers meanwhile
 
 
 def all_at_once(
@@ -622,13 +624,15 @@ def run_load(
         sampler = MemorySampler(pid)
         seconds = all_at_once(n, server.base_url, results, timeout_ms, scripted, lambda: sampler)
         hwm = vm_hwm_mb(pid)
+        views_began, views_sampler = time.time(), MemorySampler(pid)
         if views_rounds:
-            all_at_once(n, server.base_url, views, timeout_ms, same_views)
+            all_at_once(n, server.base_url, views, timeout_ms, same_views, lambda: views_sampler)
     loaded = min((s.ended for s in results.samples if s.first_load), default=0.0)  # the fresh server's engine is up
     return Load(
         n, results, sampler.peak, sampler.samples[-1], idle, hwm, seconds,
         sampler.cpu_seconds("server"), sampler.cpu_seconds("browsers"),
-        run_times(work / f"n{n}", since=loaded, until=sampler.stopped), views,
+        run_times(work / f"n{n}", since=loaded, until=sampler.stopped), views, run_times(work / f"n{n}", views_began),
+        (views_sampler.cpu_seconds("server"), views_sampler.cpu_seconds("browsers")),
     )  # fmt: skip
 
 
@@ -680,6 +684,11 @@ def print_load(load: Load, rounds: int) -> None:
         )
         for kind in ("open", "type", "segment"):
             print(f"    {kind:8s} {secs(v.times(kind))}")
+        done = max(1, len(round_times(v)))
+        print(
+            f"    the server's own time per script run {secs(load.views_runs)}; CPU per round: server "
+            f"{load.views_cpu[0] / done:.1f} s, the browsers and Playwright {load.views_cpu[1] / done:.1f} s"
+        )
         print_failures(v)
 
 
