@@ -145,9 +145,11 @@ DEFAULT_BUDGET = 400 * 1024**2
 
 class PictureWork:
     """Full-size picture jobs (decode, render, encode) admitted by the bytes they hold outside the cache: a job
-    of `pixels` holds about BYTES_PER_PIXEL times that (the picture and its painted or decoded copy). Jobs run
-    together while their bytes fit `limit` (default: half the cache budget); one job always runs, however large.
-    A 1440 × 20,000 page (about 170 MB) works alone under a 400 MB budget, while several ordinary pages share it.
+    of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; BYTES_PER_PIXEL when it must
+    decode its picture as well). Jobs run together while their bytes fit `limit` (default: half the cache
+    budget); one job always runs, however large. A render of a 1440 × 20,000 page (about 170 MB) works alone
+    under a 400 MB budget, while several ordinary pages share it; decoding an RGB one (115 MB, Pillow keeps RGB
+    in four bytes a pixel) runs beside a downscale for the browser.
     A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
     make room: pictures in the cache and in jobs stay within the one budget together. A job that only downscales
     a cached screenshot (`copies`) holds less and runs beside a full one. Waiting jobs are woken together and the
@@ -175,20 +177,21 @@ class PictureWork:
 
     @contextlib.contextmanager
     def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:
-        """`keep`: the cache key of the picture the job works on (a decoded screenshot), made the most recently
+        """`copies`: how many RGB copies of `pixels` the job makes (a decode: what the file's mode needs,
+        images.decode_copies; a full render: its canvas; a downscale for the browser: less than one).
+        `keep`: the cache key of the picture the job works on (a decoded screenshot), made the most recently
         used before the job's bytes are reserved, so the reservation lets other entries go first: without it, the
-        screenshot decoded by the run before was often the entry let go, and decoded again inside the job.
-        `copies`: how many RGB copies of `pixels` the job makes when `keep` is in the cache (a downscale for the
-        browser makes less than one); without it the job holds two.
+        screenshot decoded by the run before was often the entry let go, and decoded again inside the job. When
+        the cache has let it go anyway, the job decodes it too and holds BYTES_PER_PIXEL.
         """
         depth = getattr(self._depth, "value", 0)
-        cached = keep is not None and memory().get(keep) is not None
-        per_pixel = self.BYTES_PER_PIXEL * (copies / 2 if cached else 1.0)
+        cached = keep is None or memory().get(keep) is not None
+        per_pixel = 3 * copies if cached else self.BYTES_PER_PIXEL
         cost = int(max(0, pixels) * per_pixel)
         if depth == 0:
             with self._ready:
                 self._ready.wait_for(lambda: self._jobs == 0 or self._held + cost <= self.limit)
-                if cached and memory().get(keep) is None:  # let go while this job waited: it decodes it again
+                if keep is not None and cached and memory().get(keep) is None:  # let go while this job waited
                     cost = max(0, pixels) * self.BYTES_PER_PIXEL
                 self._held += cost
                 self._jobs += 1

@@ -179,6 +179,30 @@ def declared_pixels(data: bytes) -> int:
     return max(0, width) * max(0, height)
 
 
+# Bytes a pixel holds at the peak of load_screenshot, by the mode a file decodes to, as Pillow keeps pixels (four
+# bytes for RGB and RGBA, one for grey and palette): the decoded picture and what _to_rgb makes of it (RGBA: the
+# picture, the flat RGB copy and the alpha channel; grey or palette: the picture and the RGB copy). A JPEG may be
+# turned by its EXIF orientation: one more copy. Measured by tests/test_images.py.
+_DECODE_BYTES = {"RGB": 4, "RGBA": 9, "P+transparency": 10, "L": 5, "P": 5, "1": 5, "LA": 13, "PA": 13, "CMYK": 8}
+_DECODE_BYTES_OTHER = 13
+
+
+def decode_copies(data: bytes) -> float:
+    """How many RGB copies (three bytes a pixel, picture_work's unit) a file holds at most while it is decoded and
+    flattened to RGB, from its header: what a decode takes of the picture budget (an RGB PNG 4/3, as Pillow keeps
+    RGB in four bytes a pixel; an RGBA one 3)."""
+    kind = sniff_format(data)
+    try:
+        header = _open(data, kind) if kind not in (None, "webp") else None
+    except Exception:  # a damaged header: load_screenshot says what is wrong
+        header = None
+    if header is None:
+        return _DECODE_BYTES_OTHER / 3
+    mode = "P+transparency" if header.mode == "P" and "transparency" in header.info else header.mode
+    per_pixel = _DECODE_BYTES.get(mode, _DECODE_BYTES_OTHER) + (4 if kind == "jpeg" else 0)
+    return per_pixel / 3
+
+
 def is_truncated(data: bytes, kind: str) -> bool:
     """The file ends before its format's end marker (PNG IEND, JPEG EOI, WebP RIFF length)."""
     if kind == "png":
@@ -287,7 +311,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         return Image.fromarray(grey).convert("RGB")
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
     if has_alpha:
-        rgba = image.convert("RGBA")
+        rgba = image if mode == "RGBA" else image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat

@@ -286,3 +286,50 @@ def test_a_one_pixel_wide_long_picture_previews_quickly() -> None:
     data = preview_jpeg(Image.new("RGB", (1, 100_000), (10, 20, 30)))
     assert time.monotonic() - started < 5
     assert Image.open(io.BytesIO(data)).height <= 65_535
+
+
+@pytest.mark.parametrize(
+    ("image", "fmt", "copies"),
+    [
+        (Image.new("RGB", (8, 8)), "PNG", 4 / 3),
+        (Image.new("RGBA", (8, 8)), "PNG", 3.0),
+        (Image.new("L", (8, 8)), "PNG", 5 / 3),
+        (Image.new("P", (8, 8)), "PNG", 5 / 3),
+        (Image.new("RGB", (8, 8)), "JPEG", 8 / 3),
+    ],
+)
+def test_a_decode_says_from_the_header_how_many_rgb_copies_it_holds(
+    image: Image.Image, fmt: str, copies: float
+) -> None:
+    from heatmap.images import decode_copies
+
+    assert decode_copies(encode(image, fmt)) == pytest.approx(copies)
+    assert decode_copies(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20) == 13 / 3, "a damaged header: the most any mode holds"
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+def test_a_decodes_peak_memory_is_within_what_it_declares(mode: str) -> None:
+    """What the picture budget reserves for a decode (decode_copies) covers the process's real peak: a fresh
+    process decodes a 1,000 × 20,000 page and reports how far its resident size peaked above where it stood (the
+    kernel's high-water mark, reset first through /proc/self/clear_refs)."""
+    import subprocess
+    import sys
+
+    from heatmap.images import decode_copies
+
+    data = encode(Image.new(mode, (1000, 20_000), (10, 200, 30, 128)[: len(mode)]), "PNG", compress_level=1)
+    code = r"""
+import re, sys
+from heatmap.images import load_screenshot
+def kb(field):
+    return int(re.search(field + r":\s+(\d+)", open("/proc/self/status").read()).group(1))
+data = sys.stdin.buffer.read()
+open("/proc/self/clear_refs", "w").write("5")
+before = kb("VmRSS")
+shot = load_screenshot(data)
+print((kb("VmHWM") - before) * 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True)
+    risen = int(out.stdout)
+    declared = decode_copies(data) * 3 * 1000 * 20_000
+    assert 0.5 * declared < risen <= declared + 16 * 1024**2, (mode, risen / 1e6, declared / 1e6)

@@ -429,3 +429,24 @@ def test_a_downscale_of_a_cached_screenshot_holds_less_than_a_full_job(budget: L
     thread.join(5)
     waiting.join(5)
     assert work.held == 0
+
+
+def test_a_decode_reserves_what_the_files_mode_holds(budget: LoadOnce, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow keeps RGB in four bytes a pixel, and flattening RGBA makes an RGB copy and an alpha channel: the
+    decode's job reserves 4 and 9 bytes a pixel (held while it decodes), not the same two RGB copies for both."""
+    import hashlib
+
+    from heatmap import caching
+    from heatmap.ui import shots
+
+    held: list[int] = []
+    real = shots.load_screenshot
+    monkeypatch.setattr(
+        shots, "load_screenshot", lambda *a, **k: held.append(caching.picture_work.held) or real(*a, **k)
+    )
+    for mode in ("RGB", "RGBA"):
+        buffer = io.BytesIO()
+        Image.new(mode, (300, 900)).save(buffer, format="PNG")
+        raw = buffer.getvalue()
+        shots.decoded(hashlib.sha256(raw).hexdigest(), lambda raw=raw: raw)
+    assert held == [300 * 900 * 4, 300 * 900 * 9]

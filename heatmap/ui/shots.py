@@ -23,6 +23,7 @@ from heatmap.images import (
     ImageError,
     Screenshot,
     declared_pixels,
+    decode_copies,
     load_screenshot,
     screenshot_key,
 )
@@ -108,7 +109,7 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
         raw = read()
         if raw is None:
             raise NotFound(f"screenshot {sha[:12]} is not stored")
-        with picture_work(declared_pixels(raw)):
+        with picture_work(declared_pixels(raw), copies=decode_copies(raw)):
             shot = load_screenshot(raw, page_shape=True)
         budget = int(memory().maxsize)
         if sizeof(shot) > budget:
