@@ -118,6 +118,9 @@ class LoadOnce(Generic[K, V]):
             self._values.popitem()
 
 
+_PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}  # other modes: 4 a pixel
+
+
 def sizeof(value: Any) -> int:
     """Bytes a cached value holds: what it says (`nbytes`, a DataFrame's estimate, a picture's pixels), else
     Python's own count. The app's own cached objects say it with an `nbytes` property."""
@@ -125,8 +128,8 @@ def sizeof(value: Any) -> int:
 
     if isinstance(value, (bytes, bytearray, memoryview)):
         return len(value)
-    if isinstance(value, Image.Image):
-        return value.width * value.height * len(value.getbands())
+    if isinstance(value, Image.Image):  # as Pillow keeps pixels: RGB in four bytes, like RGBA
+        return value.width * value.height * _PILLOW_BYTES.get(value.mode, 4)
     estimated = getattr(value, "estimated_size", None)
     if callable(estimated):  # a polars DataFrame
         return int(estimated())
@@ -145,11 +148,11 @@ DEFAULT_BUDGET = 400 * 1024**2
 
 class PictureWork:
     """Full-size picture jobs (decode, render, encode) admitted by the bytes they hold outside the cache: a job
-    of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; BYTES_PER_PIXEL when it must
-    decode its picture as well). Jobs run together while their bytes fit `limit` (default: half the cache
-    budget); one job always runs, however large. A render of a 1440 × 20,000 page (about 170 MB) works alone
-    under a 400 MB budget, while several ordinary pages share it; decoding an RGB one (115 MB, Pillow keeps RGB
-    in four bytes a pixel) runs beside a downscale for the browser.
+    of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; an RGB copy is RGB_BYTES a
+    pixel, as Pillow keeps it; BYTES_PER_PIXEL when it must decode its picture as well). Jobs run together while their bytes fit `limit` (default: half the cache
+    budget); one job always runs, however large. A render of a 1440 × 20,000 page (about 230 MB) works alone
+    under a 400 MB budget, while several ordinary pages share it; decoding an RGB one (115 MB) runs beside a
+    downscale for the browser (58 MB).
     A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
     make room: pictures in the cache and in jobs stay within the one budget together. A job that only downscales
     a cached screenshot (`copies`) holds less and runs beside a full one. Waiting jobs are woken together and the
@@ -157,7 +160,8 @@ class PictureWork:
     run queued behind every tall job) with the same 95th percentile.
     Re-entrant per thread: a job that needs a screenshot the cache let go decodes it in its own admission."""
 
-    BYTES_PER_PIXEL = 6  # two RGB copies
+    RGB_BYTES = 4  # a pixel of an RGB picture as Pillow keeps it
+    BYTES_PER_PIXEL = 2 * RGB_BYTES  # the picture and its painted or decoded copy
 
     def __init__(self, limit: int | None = None) -> None:
         self._limit = limit
@@ -186,7 +190,7 @@ class PictureWork:
         """
         depth = getattr(self._depth, "value", 0)
         cached = keep is None or memory().get(keep) is not None
-        per_pixel = 3 * copies if cached else self.BYTES_PER_PIXEL
+        per_pixel = self.RGB_BYTES * copies if cached else self.BYTES_PER_PIXEL
         cost = int(max(0, pixels) * per_pixel)
         if depth == 0:
             with self._ready:

@@ -94,8 +94,9 @@ class Screenshot:
 
     @property
     def nbytes(self) -> int:
-        """What it holds in memory: the decoded pixels and the file's bytes."""
-        return self.image.width * self.image.height * len(self.image.getbands()) + len(self.data)
+        """What it holds in memory: the decoded pixels (RGB, which Pillow keeps in four bytes a pixel) and the
+        file's bytes."""
+        return self.image.width * self.image.height * 4 + len(self.data)
 
     @property
     def height(self) -> int:
@@ -188,19 +189,19 @@ _DECODE_BYTES_OTHER = 13
 
 
 def decode_copies(data: bytes) -> float:
-    """How many RGB copies (three bytes a pixel, picture_work's unit) a file holds at most while it is decoded and
-    flattened to RGB, from its header: what a decode takes of the picture budget (an RGB PNG 4/3, as Pillow keeps
-    RGB in four bytes a pixel; an RGBA one 3)."""
+    """How many RGB copies (four bytes a pixel, as Pillow keeps RGB: picture_work's unit) a file holds at most
+    while it is decoded and flattened to RGB, from its header: what a decode takes of the picture budget (an RGB
+    PNG one, an RGBA one 9/4)."""
     kind = sniff_format(data)
     try:
         header = _open(data, kind) if kind not in (None, "webp") else None
     except Exception:  # a damaged header: load_screenshot says what is wrong
         header = None
     if header is None:
-        return _DECODE_BYTES_OTHER / 3
+        return _DECODE_BYTES_OTHER / 4
     mode = "P+transparency" if header.mode == "P" and "transparency" in header.info else header.mode
     per_pixel = _DECODE_BYTES.get(mode, _DECODE_BYTES_OTHER) + (4 if kind == "jpeg" else 0)
-    return per_pixel / 3
+    return per_pixel / 4
 
 
 def is_truncated(data: bytes, kind: str) -> bool:

@@ -52,11 +52,12 @@ def test_a_budget_is_never_exceeded(puts: list[tuple[int, int]]) -> None:
 
 def test_entries_are_measured_by_what_they_hold() -> None:
     assert sizeof(b"12345") == 5
-    assert sizeof(Image.new("RGB", (100, 20))) == 100 * 20 * 3
+    assert sizeof(Image.new("RGB", (100, 20))) == sizeof(Image.new("RGBA", (100, 20))) == 100 * 20 * 4  # as Pillow
+    assert sizeof(Image.new("L", (100, 20))) == 100 * 20
     frame = pl.DataFrame({"a": np.arange(1000, dtype=np.int64)})
     assert sizeof(frame) == frame.estimated_size() >= 8000
     shot = load_screenshot(png(400, 1000), page_shape=True)
-    assert sizeof(shot) == 400 * 1000 * 3 + len(shot.data)
+    assert sizeof(shot) == 400 * 1000 * 4 + len(shot.data)
 
 
 def test_a_screenshot_is_decoded_once_from_an_upload_or_the_store(budget: LoadOnce) -> None:
@@ -81,7 +82,7 @@ def test_a_screenshot_is_decoded_once_from_an_upload_or_the_store(budget: LoadOn
 def test_a_screenshot_larger_than_the_budget_is_refused_in_one_sentence(budget: LoadOnce) -> None:
     from heatmap.ui.shots import decoded
 
-    raw = png(1440, 6000)  # 26 MB of pixels, over the 20 MB budget
+    raw = png(1440, 6000)  # 35 MB of pixels, over the 20 MB budget
     with pytest.raises(ImageError) as refused:
         decoded("b" * 64, lambda: raw)
     assert refused.value.reason == "over_budget" and "HEATMAP_CACHE_BUDGET_MB" in str(refused.value)
@@ -122,7 +123,7 @@ def test_picture_jobs_decode_inside_their_own_admission() -> None:
 
     from heatmap.caching import PictureWork
 
-    work = PictureWork(limit=12 * 100)  # two jobs of 100 pixels (600 bytes each) fit, no more
+    work = PictureWork(limit=16 * 100)  # two jobs of 100 pixels (800 bytes each) fit, no more
     inside = threading.Barrier(2, timeout=5)
     done: list[int] = []
 
@@ -137,12 +138,12 @@ def test_picture_jobs_decode_inside_their_own_admission() -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    assert sorted(done) == [0, 1] and work.held == 0 and work.most == 1200
+    assert sorted(done) == [0, 1] and work.held == 0 and work.most == 1600
 
 
-@pytest.mark.parametrize(("pixels", "together"), [(100, 4), (150, 2), (250, 1), (10_000, 1)])
+@pytest.mark.parametrize(("pixels", "together"), [(75, 4), (100, 3), (150, 2), (250, 1), (10_000, 1)])
 def test_picture_jobs_run_together_while_their_bytes_fit(pixels: int, together: int) -> None:
-    """Jobs are admitted by the bytes they hold (6 a pixel): as many at once as fit the limit, and one alone
+    """Jobs are admitted by the bytes they hold (8 a pixel): as many at once as fit the limit, and one alone
     when it is larger than the limit (a screenshot the cache admitted is always drawn)."""
     import threading
     import time
@@ -194,11 +195,11 @@ def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) ->
     assert mapview.live_preview(shot, segment, numbers(engine, segment), labels) is not first
 
 
-@pytest.mark.parametrize(("budget_mb", "together"), [(20, 1), (120, 2)])
+@pytest.mark.parametrize(("budget_mb", "together"), [(20, 1), (160, 2)])
 def test_renders_at_once_hold_no_more_than_half_the_budget(
     budget_mb: int, together: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each render holds copies of the page outside the cache budget (26 MB for 1440 × 3,000): eight sessions at
+    """Each render holds copies of the page outside the cache budget (35 MB for 1440 × 3,000): eight sessions at
     once render as many at a time as fit half the budget, one when none fits."""
     import threading
     import time
@@ -333,15 +334,15 @@ def test_picture_jobs_take_their_bytes_from_the_one_budget(budget: LoadOnce) -> 
     for n in range(20):
         budget.get_or_load(("page", n), lambda: b"x" * block)  # 20 MB: the budget is full
     work = PictureWork(limit=budget.maxsize)
-    with work(block):  # 6 bytes a pixel: 6 MB held outside the cache
-        assert budget.reserved == 6 * block and budget.size + budget.reserved <= budget.maxsize
+    with work(block):  # 8 bytes a pixel: 8 MB held outside the cache
+        assert budget.reserved == 8 * block and budget.size + budget.reserved <= budget.maxsize
         assert budget.get(("page", 0)) is None and budget.get(("page", 19)) is not None  # the oldest went
         budget.get_or_load(("page", 20), lambda: b"x" * block)
         assert budget.size + budget.reserved <= budget.maxsize
         with work(block):  # the job's own decode: reserved once
-            assert budget.reserved == 6 * block
+            assert budget.reserved == 8 * block
     assert budget.reserved == 0
-    for n in range(21, 27):
+    for n in range(21, 29):
         budget.get_or_load(("page", n), lambda: b"x" * block)
     assert budget.size == budget.maxsize  # the room came back
 
@@ -356,7 +357,7 @@ def test_a_job_keeps_the_picture_it_works_on_while_its_bytes_are_reserved(budget
     for n in range(16):
         budget.get_or_load(("page", n), lambda: b"x" * block)  # other sessions' pages since: 20 MB, full
     work = PictureWork(limit=budget.maxsize)
-    with work(block, keep=("shot", "mine")):  # 6 MB reserved: the oldest pages go, not the picture
+    with work(block, keep=("shot", "mine")):  # 8 MB reserved: the oldest pages go, not the picture
         assert budget.get(("shot", "mine")) is not None and budget.get(("page", 0)) is None
     for n in range(6, 16):
         budget.get(("page", n))  # the pages are used again: the picture is the oldest entry once more
@@ -394,7 +395,7 @@ def test_a_downscale_of_a_cached_screenshot_holds_less_than_a_full_job(budget: L
     beside a full render instead of waiting for it; when the screenshot is not cached it counts as a full job."""
     from heatmap.caching import PictureWork
 
-    work = PictureWork(limit=850)  # a full job of 100 pixels (600 bytes) and a light one (150), not two full
+    work = PictureWork(limit=1100)  # a full job of 100 pixels (800 bytes) and a light one (200), not two full
     budget.get_or_load(("shot", "cached"), lambda: b"x" * 1000)
     with work(100), work(100, keep=("shot", "cached"), copies=0.5):
         pass  # the inner one is the same thread: re-entrant, so admitted at once either way
@@ -413,7 +414,7 @@ def test_a_downscale_of_a_cached_screenshot_holds_less_than_a_full_job(budget: L
     thread.start()
     inside.wait(5)
     with work(100, keep=("shot", "cached"), copies=0.5):  # admitted while the full job runs
-        assert work.held == 600 + 150
+        assert work.held == 800 + 200
     budget.clear()
     light_done = threading.Event()
 
