@@ -21,7 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
         ("app.py", ["segment change"]),
         ("engines.py", ["duckdb/local", "bytes an Athena view of the last   7 days scans", "without run-date folders"]),
         ("scale.py", ["cold ingest peak RSS", "one-page query mid (rank 100)", "fresh server speed-up vs re-parse"]),
-        ("load.py", ["per interaction p95", "server peak RSS", "CPU per designer's round", "on the same views", "soak final RSS"]),
+        (
+            "load.py",
+            [
+                "per interaction p95",
+                "server peak RSS",
+                "CPU per designer's round",
+                "on the same views",
+                "soak final RSS",
+            ],
+        ),
         ("capture.py", ["baseline s", "ratio", "Two at once, limit 1: at most 1 running"]),
     ],
 )
