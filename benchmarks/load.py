@@ -23,6 +23,10 @@ designer. Every designer does the same scripted round, all starting together:
     compare   Compare with the difference map on that upload (`/Compare?mode=segments&...&diff=1&shot=<sha>`)
 
 (save comes before compare: opening Compare by its link starts a new session, which no longer has the upload.)
+Then, on the same server, every designer does --views-rounds rounds of the same views, all together: Explore's
+link, Heatmap -> Scroll reach -> Clicks, Device -> desktop and back. Every designer after the first gets that
+view's numbers and preview from the server's cache, so this phase shows how far work is shared; its server run
+times and CPU are printed apart.
 The browsers run on the server's machine: each uses several times the server's CPU per round (Streamlit's page
 rendered again on every run, the map painted), so with N of them on 2 cores the figures are mostly theirs. The
 CPU line says how much; --nice-browsers lowers their priority so that the server's own times show what a team
@@ -47,7 +51,7 @@ Budgets (from the issue), printed next to the figures; nothing is asserted:
 - soak final <= start + the cache budget (HEATMAP_CACHE_BUDGET_MB, default 400 MB) + 100 MB;
 - 10 designers on 2 cores: p95 <= 3 s per interaction;
 - one designer: p95 <= 1 s per interaction, excluding the first load;
-- five sessions on the same views <= 2.5x the time of one (p50 of the round at N=5 / at N=1, same run).
+- five sessions on the same views <= 2.5x the time of one (p50 of a same-views round at N=5 / at N=1, same run).
 """
 
 from __future__ import annotations

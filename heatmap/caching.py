@@ -149,10 +149,10 @@ DEFAULT_BUDGET = 400 * 1024**2
 class PictureWork:
     """Full-size picture jobs (decode, render, encode) admitted by the bytes they hold outside the cache: a job
     of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; an RGB copy is RGB_BYTES a
-    pixel, as Pillow keeps it; BYTES_PER_PIXEL when it must decode its picture as well). Jobs run together while their bytes fit `limit` (default: half the cache
-    budget); one job always runs, however large. A render of a 1440 × 20,000 page (about 230 MB) works alone
-    under a 400 MB budget, while several ordinary pages share it; decoding an RGB one (115 MB) runs beside a
-    downscale for the browser (58 MB).
+    pixel, as Pillow keeps it; BYTES_PER_PIXEL when it must decode its picture as well). Jobs run together
+    while their bytes fit `limit` (default: half the cache budget); one job always runs, however large. A render
+    of a 1440 × 20,000 page (about 230 MB) works alone under a 400 MB budget, while several ordinary pages share
+    it; decoding an RGB one (115 MB) runs beside a downscale for the browser (58 MB).
     A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
     make room: pictures in the cache and in jobs stay within the one budget together. A job that only downscales
     a cached screenshot (`copies`) holds less and runs beside a full one. Waiting jobs are woken together and the

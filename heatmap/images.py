@@ -197,7 +197,7 @@ def decode_copies(data: bytes) -> float:
         header = _open(data, kind) if kind not in (None, "webp") else None
     except Exception:  # a damaged header: load_screenshot says what is wrong
         header = None
-    if header is None:
+    if header is None:  # no mode known (WebP's header is read apart): the most any mode holds
         return _DECODE_BYTES_OTHER / 4
     mode = "P+transparency" if header.mode == "P" and "transparency" in header.info else header.mode
     per_pixel = _DECODE_BYTES.get(mode, _DECODE_BYTES_OTHER) + (4 if kind == "jpeg" else 0)

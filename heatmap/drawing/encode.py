@@ -39,7 +39,7 @@ def encode_png(image: Image.Image, compress_level: int = 1) -> bytes:
     """PNG bytes of an RGB image (other modes are converted), Up-filtered, deflated at ISA-L `compress_level`
     (0-3; higher levels are taken as 3).
 
-    Strips are filtered and deflated in parallel threads (zlib and numpy let go of the GIL), each its own raw
+    Strips are filtered and deflated in parallel threads (ISA-L and numpy let go of the GIL), each its own raw
     deflate stream ended on a byte boundary (a sync flush), joined into the one zlib stream PNG wants with the
     checksums combined, as pigz does: a full page saves in about half the time on two cores. At most a few
     strips are in flight, so memory stays one strip per thread."""
