@@ -590,10 +590,10 @@ class Load:
 
 def all_at_once(
     n: int, base: str, results: Results, timeout_ms: float, rounds: Callable[[Designer, int], None],
-    memory: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+    sampler: MemorySampler,
 ) -> float:  # fmt: skip
     """N designer threads, each with its own browser, starting `rounds(designer, who)` together once every browser
-    is up; the seconds until all are done."""
+    is up; the seconds until all are done, sampled by `sampler` meanwhile."""
     start = threading.Barrier(n + 1)
     threads = []
     for who in range(n):
@@ -603,7 +603,7 @@ def all_at_once(
     with contextlib.suppress(threading.BrokenBarrierError):
         start.wait(timeout=180)  # every browser is up: the round starts for all at once
     began = time.perf_counter()
-    with memory():
+    with sampler:
         for thread in threads:
             thread.join()
     return time.perf_counter() - began
@@ -626,11 +626,11 @@ def run_load(
         pid = server.proc.pid
         idle = tree_rss_mb(pid)
         sampler = MemorySampler(pid)
-        seconds = all_at_once(n, server.base_url, results, timeout_ms, scripted, lambda: sampler)
+        seconds = all_at_once(n, server.base_url, results, timeout_ms, scripted, sampler)
         hwm = vm_hwm_mb(pid)
         views_began, views_sampler = time.time(), MemorySampler(pid)
         if views_rounds:
-            all_at_once(n, server.base_url, views, timeout_ms, same_views, lambda: views_sampler)
+            all_at_once(n, server.base_url, views, timeout_ms, same_views, views_sampler)
     loaded = min((s.ended for s in results.samples if s.first_load), default=0.0)  # the fresh server's engine is up
     return Load(
         n, results, sampler.peak, sampler.samples[-1], idle, hwm, seconds,

@@ -182,7 +182,7 @@ class PictureWork:
     @contextlib.contextmanager
     def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:
         """`copies`: how many RGB copies of `pixels` the job makes (a decode: what the file's mode needs,
-        images.decode_copies; a full render: its canvas; a downscale for the browser: less than one).
+        images.decode_cost; a full render: its canvas; a downscale for the browser: less than one).
         `keep`: the cache key of the picture the job works on (a decoded screenshot), made the most recently
         used before the job's bytes are reserved, so the reservation lets other entries go first: without it, the
         screenshot decoded by the run before was often the entry let go, and decoded again inside the job. When

@@ -164,22 +164,6 @@ def _open(data: bytes, kind: str) -> ImageFile.ImageFile:
     return WebPImagePlugin.WebPImageFile(stream)
 
 
-def declared_pixels(data: bytes) -> int:
-    """Pixels a file says it holds, from its header alone (0 when it cannot say): what decoding it will cost,
-    known before it is decoded."""
-    kind = sniff_format(data)
-    try:
-        if kind == "webp":
-            width, height = _webp_size(data)
-        elif kind is not None:
-            width, height = _open(data, kind).size
-        else:
-            return 0
-    except Exception:  # a damaged header: load_screenshot says what is wrong
-        return 0
-    return max(0, width) * max(0, height)
-
-
 # Bytes a pixel holds at the peak of load_screenshot, by the mode a file decodes to, as Pillow keeps pixels (four
 # bytes for RGB and RGBA, one for grey and palette): the decoded picture and what _to_rgb makes of it (RGBA: the
 # picture, the flat RGB copy and the alpha channel; grey or palette: the picture and the RGB copy). A JPEG may be
@@ -188,20 +172,25 @@ _DECODE_BYTES = {"RGB": 4, "RGBA": 9, "P+transparency": 10, "L": 5, "P": 5, "1":
 _DECODE_BYTES_OTHER = 13
 
 
-def decode_copies(data: bytes) -> float:
-    """How many RGB copies (four bytes a pixel, as Pillow keeps RGB: picture_work's unit) a file holds at most
-    while it is decoded and flattened to RGB, from its header: what a decode takes of the picture budget (an RGB
-    PNG one, an RGBA one 9/4)."""
+def decode_cost(data: bytes) -> tuple[int, float]:
+    """What decoding a file will cost, from its header alone, before it is decoded: the pixels it says it holds
+    (0 when it cannot say) and how many RGB copies of them (four bytes a pixel, as Pillow keeps RGB:
+    picture_work's unit) it holds at most while decoded and flattened to RGB (an RGB PNG one, an RGBA one 9/4;
+    the most any mode holds when the mode is not known, as for WebP, whose header is read apart)."""
     kind = sniff_format(data)
+    most = _DECODE_BYTES_OTHER / 4
     try:
-        header = _open(data, kind) if kind not in (None, "webp") else None
+        if kind == "webp":
+            width, height = _webp_size(data)
+            return max(0, width) * max(0, height), most
+        if kind is None:
+            return 0, most
+        header = _open(data, kind)
     except Exception:  # a damaged header: load_screenshot says what is wrong
-        header = None
-    if header is None:  # no mode known (WebP's header is read apart): the most any mode holds
-        return _DECODE_BYTES_OTHER / 4
+        return 0, most
     mode = "P+transparency" if header.mode == "P" and "transparency" in header.info else header.mode
     per_pixel = _DECODE_BYTES.get(mode, _DECODE_BYTES_OTHER) + (4 if kind == "jpeg" else 0)
-    return per_pixel / 4
+    return max(0, header.width) * max(0, header.height), per_pixel / 4
 
 
 def is_truncated(data: bytes, kind: str) -> bool:

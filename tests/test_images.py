@@ -301,21 +301,21 @@ def test_a_one_pixel_wide_long_picture_previews_quickly() -> None:
 def test_a_decode_says_from_the_header_how_many_rgb_copies_it_holds(
     image: Image.Image, fmt: str, copies: float
 ) -> None:
-    from heatmap.images import decode_copies
+    from heatmap.images import decode_cost
 
-    assert decode_copies(encode(image, fmt)) == pytest.approx(copies)
-    assert decode_copies(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20) == 13 / 4, "a damaged header: the most any mode holds"
+    assert decode_cost(encode(image, fmt)) == (64, pytest.approx(copies))
+    assert decode_cost(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20) == (0, 13 / 4), "a damaged header: the most any mode holds"
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
 def test_a_decodes_peak_memory_is_within_what_it_declares(mode: str) -> None:
-    """What the picture budget reserves for a decode (decode_copies) covers the process's real peak: a fresh
+    """What the picture budget reserves for a decode (decode_cost) covers the process's real peak: a fresh
     process decodes a 1,000 × 20,000 page and reports how far its resident size peaked above where it stood (the
     kernel's high-water mark, reset first through /proc/self/clear_refs)."""
     import subprocess
     import sys
 
-    from heatmap.images import decode_copies
+    from heatmap.images import decode_cost
 
     data = encode(Image.new(mode, (1000, 20_000), (10, 200, 30, 128)[: len(mode)]), "PNG", compress_level=1)
     code = r"""
@@ -331,5 +331,6 @@ print((kb("VmHWM") - before) * 1024)
 """
     out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True)
     risen = int(out.stdout)
-    declared = decode_copies(data) * 4 * 1000 * 20_000
+    pixels, copies = decode_cost(data)
+    declared = copies * 4 * pixels
     assert 0.5 * declared < risen <= declared + 16 * 1024**2, (mode, risen / 1e6, declared / 1e6)

@@ -22,8 +22,7 @@ from heatmap.images import (
     CONTENT_TYPES,
     ImageError,
     Screenshot,
-    declared_pixels,
-    decode_copies,
+    decode_cost,
     load_screenshot,
     screenshot_key,
 )
@@ -109,7 +108,8 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
         raw = read()
         if raw is None:
             raise NotFound(f"screenshot {sha[:12]} is not stored")
-        with picture_work(declared_pixels(raw), copies=decode_copies(raw)):
+        pixels, copies = decode_cost(raw)
+        with picture_work(pixels, copies=copies):
             shot = load_screenshot(raw, page_shape=True)
         budget = int(memory().maxsize)
         if sizeof(shot) > budget:
