@@ -76,6 +76,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.scale import tree_rss_mb  # noqa: E402  (the same measure as the scale benchmark)
+from benchmarks.streamlit_client import ClientError, StreamlitClient  # noqa: E402
+from heatmap.ui import viewer as viewer_html  # noqa: E402
 from tests.fixtures import map_viewer as viewer  # noqa: E402
 from tests.fixtures.browser import (  # noqa: E402
     APP_ENV_KEYS,
@@ -105,6 +107,12 @@ new MutationObserver(changes => {
     }
 }).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
 """  # each change of the app's script state, with the machine's clock (ms since the epoch), in every document
+CLIENTS = {
+    "mixed": "the first designer in Chromium, the others as tabs (Streamlit's messages; their browsers elsewhere)",
+    "browser": "every designer in Chromium, on this machine's cores",
+    "tabs": "every designer as a tab (Streamlit's messages, no browser)",
+}
+THINK = {"seconds": 0.0}  # --think
 BROWSER = {"path": CHROMIUM}  # browser_launcher: a script that keeps chromium's priority at or below the server's
 
 
@@ -162,6 +170,7 @@ class Sample:
     seconds: float
     first_load: bool = False
     waited: float = 0.0  # until the harness saw it (its pauses and polling included)
+    tab: bool = False  # a TabDesigner's (Streamlit's messages, no browser)
     ended: float = field(default_factory=time.time)
 
 
@@ -192,11 +201,13 @@ class Results:
         with self.lock:
             self.problems.append(text)
 
-    def times(self, kind: str | None = None, first_load: bool | None = None) -> list[float]:
+    def times(self, kind: str | None = None, first_load: bool | None = None, tab: bool | None = None) -> list[float]:
         return [
             s.seconds
             for s in self.samples
-            if (kind is None or s.kind == kind) and (first_load is None or s.first_load == first_load)
+            if (kind is None or s.kind == kind)
+            and (first_load is None or s.first_load == first_load)
+            and (tab is None or s.tab == tab)
         ]
 
 
@@ -223,12 +234,14 @@ class MemorySampler:
         self.samples: list[float] = []
         self._cpu: dict[tuple[int, float], tuple[str, float]] = {}  # (pid, started) -> (whose, CPU s so far)
         self._before: dict[tuple[int, float], float] = {}
+        self._own_before, self.own_cpu = 0.0, 0.0  # this process: the tabs, Playwright's Python side
         self._stop = threading.Event()
         self.stopped = float("inf")
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         self._before = {key: used for key, (_, used) in self._cpu_now().items()}
+        self._own_before = _own_cpu()
         while not self._stop.is_set():
             self.samples.append(tree_rss_mb(self.pid))
             self._cpu.update(self._cpu_now())
@@ -258,11 +271,17 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
         self.samples.append(tree_rss_mb(self.pid))
+        self.own_cpu = _own_cpu() - self._own_before
         self.stopped = time.time()
 
     @property
     def peak(self) -> float:
         return max(self.samples)
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _children(pid: int) -> list[Any]:
@@ -402,8 +421,15 @@ def designer_page(browser: Any) -> Any:
 
 
 class Designer:
+    """A designer in Chromium: every step as a person does it, timed until the app reports its run finished."""
+
+    measures_paint = True  # a step with no run of the app (the map type) is timed until the browser painted it
+
     def __init__(self, page: Any, base_url: str, timeout_ms: float) -> None:
         self.page, self.base, self.timeout = page, base_url, timeout_ms
+
+    def close(self) -> None:
+        self.page.context.close()
 
     def settle(self) -> None:
         wait_for_app_run(self.page, timeout=self.timeout)
@@ -419,6 +445,9 @@ class Designer:
 
     def exceptions(self) -> int:
         return int(self.page.get_by_test_id("stException").count())
+
+    def maps(self, key: str) -> int:
+        return viewer.jpeg_maps(self.page, key)
 
     def open_explore(self) -> None:
         self.page.goto(self.base + EXPLORE, timeout=self.timeout)
@@ -472,8 +501,60 @@ class Designer:
         self.settle()
 
 
+class TabDesigner:
+    """A designer without a browser: the same steps as Streamlit's messages (benchmarks/streamlit_client.py), each
+    timed until the server's run of it is over. The map type is the viewer's own business in the browser (no
+    run): here it only changes the address the next run sends, and is not timed."""
+
+    measures_paint = False
+
+    def __init__(self, base_url: str, timeout_ms: float) -> None:
+        self.tab = StreamlitClient(base_url, timeout_ms / 1000)
+
+    def close(self) -> None:
+        self.tab.close()
+
+    def finished_at(self, since: float) -> float | None:
+        ends = [ended for began, ended in self.tab.runs if began >= since]
+        return ends[-1] if ends else None
+
+    def exceptions(self) -> int:
+        return self.tab.count("exception")
+
+    def maps(self, key: str) -> int:
+        return sum(len(viewer_html.config_of(frame)["layers"]) for frame in self.tab.frames_in(key))
+
+    def open_explore(self) -> None:
+        self.tab.open(EXPLORE)
+
+    def map_type(self, label: str) -> None:
+        self.tab.set_query(type=KIND_OF[label])
+
+    def device(self, name: str | None) -> None:
+        self.tab.pick("x_seg_deviceCategory", [name] if name else [])
+
+    def upload_source(self) -> None:
+        self.tab.choose("x_src", "Upload")
+
+    def upload(self, shot: Upload) -> None:
+        self.tab.upload("x_upload", shot.path)
+        if shot.sha256 not in self.tab.texts():
+            raise ClientError("the page does not name the uploaded screenshot")
+
+    def save(self) -> None:
+        self.tab.click("x_save")
+        if "Saved run" not in self.tab.texts():
+            raise ClientError('no "Saved run" on the page')
+
+    def open_compare(self, shot: Upload | None) -> None:
+        self.tab.open(COMPARE + (f"&shot={shot.sha256}" if shot else ""))
+
+
+AnyDesigner = Designer | TabDesigner
+
+
 def timed(
-    results: Results, d: Designer, who: int, rnd: int, kind: str, action: Callable[[], None], first: bool = False
+    results: Results, d: AnyDesigner, who: int, rnd: int, kind: str, action: Callable[[], None], first: bool = False
 ) -> bool:
     """Run one interaction; record its time (until the app reported its run finished, when it ran), or its
     failure. False when it failed."""
@@ -486,15 +567,17 @@ def timed(
         results.add(Failure(who, rnd, kind, f"{type(exc).__name__}: {message[:160]}"))
         return False
     waited = time.perf_counter() - started
+    if finished is None and not d.measures_paint:
+        return True  # nothing reached the server, and nothing is painted here
     seconds = waited if finished is None else max(0.0, finished - clock)
-    results.add(Sample(who, rnd, kind, seconds, first_load=first, waited=waited))
+    results.add(Sample(who, rnd, kind, seconds, first_load=first, waited=waited, tab=not d.measures_paint))
     return True
 
 
-def check_maps(results: Results, d: Designer, key: str, expected: int, where: str) -> None:
+def check_maps(results: Results, d: AnyDesigner, key: str, expected: int, where: str) -> None:
     """Not timed: the page shows no exception and the viewer the expected number of JPEG maps."""
     try:
-        shown, errors = viewer.jpeg_maps(d.page, key), d.exceptions()
+        shown, errors = d.maps(key), d.exceptions()
     except Exception as exc:
         results.problem(f"{where}: could not count maps ({type(exc).__name__})")
         return
@@ -502,7 +585,7 @@ def check_maps(results: Results, d: Designer, key: str, expected: int, where: st
         results.problem(f"{where}: {shown} map(s) (expected {expected}), {errors} exception(s) shown")
 
 
-def round_steps(d: Designer, shot: Upload) -> list[tuple[str, Callable[[], None]]]:
+def round_steps(d: AnyDesigner, shot: Upload) -> list[tuple[str, Callable[[], None]]]:
     return [
         ("open", d.open_explore),
         ("type", lambda: d.map_type("Scroll reach")),
@@ -515,9 +598,18 @@ def round_steps(d: Designer, shot: Upload) -> list[tuple[str, Callable[[], None]
     ]
 
 
-def one_round(results: Results, d: Designer, who: int, rnd: int, shot: Upload) -> None:
+def think(who: int, rnd: int, step: int) -> None:
+    """A designer looks at the page before the next step: THINK seconds on average, from half to one and a half
+    times that, the same for every run of the benchmark (none before a round's first step)."""
+    if step and THINK["seconds"]:
+        spread = ((who * 7919 + rnd * 104729 + step * 1299709) % 1000) / 1000
+        time.sleep(THINK["seconds"] * (0.5 + spread))
+
+
+def one_round(results: Results, d: AnyDesigner, who: int, rnd: int, shot: Upload) -> None:
     steps = round_steps(d, shot)
     for i, (kind, action) in enumerate(steps):
+        think(who, rnd, i)
         if not timed(results, d, who, rnd, kind, action, first=(rnd == 0 and kind == "open")):
             with results.lock:
                 results.skipped += len(steps) - i - 1
@@ -530,7 +622,7 @@ def one_round(results: Results, d: Designer, who: int, rnd: int, shot: Upload) -
             check_maps(results, d, "c_maps", 3, f"designer {who} round {rnd} Compare")
 
 
-def views_round(results: Results, d: Designer, who: int, rnd: int) -> None:
+def views_round(results: Results, d: AnyDesigner, who: int, rnd: int) -> None:
     """The same views for everyone: Explore's link, both other map types, a segment and back (VIEWS_STEPS)."""
     steps = [
         ("open", d.open_explore),
@@ -539,30 +631,48 @@ def views_round(results: Results, d: Designer, who: int, rnd: int) -> None:
         ("segment", lambda: d.device("desktop")),
         ("segment", lambda: d.device(None)),
     ]
-    for kind, action in steps:
+    for i, (kind, action) in enumerate(steps):
+        think(who, rnd, i)
         if not timed(results, d, who, rnd, kind, action):
             return
 
 
-def designer_thread(
-    results: Results, base: str, who: int, start: threading.Barrier, timeout_ms: float,
-    rounds: Callable[[Designer], None],
-) -> None:  # fmt: skip
-    """One designer: its own Playwright, browser and context (Playwright's sync API is one per thread)."""
+@contextlib.contextmanager
+def designer_for(in_browser: bool, base: str, timeout_ms: float) -> Iterator[AnyDesigner]:
+    """A designer in its own Chromium (its own Playwright: the sync API is one per thread), or a TabDesigner."""
+    if not in_browser:
+        tab = TabDesigner(base, timeout_ms)
+        try:
+            yield tab
+        finally:
+            tab.close()
+        return
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=BROWSER["path"], args=CHROMIUM_ARGS)
+        try:
+            yield Designer(designer_page(browser), base, timeout_ms)
+        finally:
+            browser.close()
+
+
+def in_browser(clients: str, who: int) -> bool:
+    """--clients: "browser" every designer in Chromium, "tabs" none, "mixed" the first one (the others as tabs)."""
+    return clients == "browser" or (clients == "mixed" and who == 0)
+
+
+def designer_thread(
+    results: Results, base: str, who: int, start: threading.Barrier, timeout_ms: float,
+    rounds: Callable[[AnyDesigner], None], clients: str,
+) -> None:  # fmt: skip
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=BROWSER["path"], args=CHROMIUM_ARGS)
-            try:
-                page = designer_page(browser)
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    start.wait(timeout=180)
-                rounds(Designer(page, base, timeout_ms))
-            finally:
-                browser.close()
+        with designer_for(in_browser(clients, who), base, timeout_ms) as designer:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                start.wait(timeout=180)
+            rounds(designer)
     except Exception as exc:
-        results.add(Failure(who, -1, "browser", f"{type(exc).__name__}: {str(exc)[:160]}"))
+        results.add(Failure(who, -1, "client", f"{type(exc).__name__}: {str(exc)[:160]}"))
         with contextlib.suppress(threading.BrokenBarrierError):
             start.abort()
 
@@ -582,22 +692,23 @@ class Load:
     seconds: float
     server_cpu: float = 0.0  # CPU seconds during the run
     browsers_cpu: float = 0.0
+    own_cpu: float = 0.0  # the benchmark's own process: the tabs, Playwright's Python side
     server_runs: list[float] = field(default_factory=list)  # seconds of each script run after the first load
     views: Results = field(default_factory=Results)  # the same-views rounds, after the scripted ones
     views_runs: list[float] = field(default_factory=list)  # their script runs' seconds in the server
-    views_cpu: tuple[float, float] = (0.0, 0.0)  # CPU seconds of the server and of the browsers meanwhile
+    views_cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # CPU s of the server, the browsers, the benchmark
 
 
 def all_at_once(
-    n: int, base: str, results: Results, timeout_ms: float, rounds: Callable[[Designer, int], None],
-    sampler: MemorySampler,
+    n: int, base: str, results: Results, timeout_ms: float, rounds: Callable[[AnyDesigner, int], None],
+    sampler: MemorySampler, clients: str,
 ) -> float:  # fmt: skip
-    """N designer threads, each with its own browser, starting `rounds(designer, who)` together once every browser
-    is up; the seconds until all are done, sampled by `sampler` meanwhile."""
+    """N designer threads, each with its own browser or tab (in_browser), starting `rounds(designer, who)` together
+    once every browser is up; the seconds until all are done, sampled by `sampler` meanwhile."""
     start = threading.Barrier(n + 1)
     threads = []
     for who in range(n):
-        args = (results, base, who, start, timeout_ms, lambda d, w=who: rounds(d, w))
+        args = (results, base, who, start, timeout_ms, lambda d, w=who: rounds(d, w), clients)
         threads.append(threading.Thread(target=designer_thread, args=args, daemon=True))
         threads[-1].start()
     with contextlib.suppress(threading.BrokenBarrierError):
@@ -610,15 +721,16 @@ def all_at_once(
 
 
 def run_load(
-    app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Path, timeout_ms: float, views_rounds: int
-) -> Load:
+    app: App, n: int, rounds: int, uploads: Sequence[Upload], work: Path, timeout_ms: float, views_rounds: int,
+    clients: str,
+) -> Load:  # fmt: skip
     results, views = Results(), Results()
 
-    def scripted(d: Designer, who: int) -> None:
+    def scripted(d: AnyDesigner, who: int) -> None:
         for rnd in range(rounds):
             one_round(results, d, who, rnd, uploads[(who * rounds + rnd) % len(uploads)])  # distinct per designer
 
-    def same_views(d: Designer, who: int) -> None:
+    def same_views(d: AnyDesigner, who: int) -> None:
         for rnd in range(views_rounds):
             views_round(views, d, who, rnd)
 
@@ -626,17 +738,17 @@ def run_load(
         pid = server.proc.pid
         idle = tree_rss_mb(pid)
         sampler = MemorySampler(pid)
-        seconds = all_at_once(n, server.base_url, results, timeout_ms, scripted, sampler)
+        seconds = all_at_once(n, server.base_url, results, timeout_ms, scripted, sampler, clients)
         hwm = vm_hwm_mb(pid)
         views_began, views_sampler = time.time(), MemorySampler(pid)
         if views_rounds:
-            all_at_once(n, server.base_url, views, timeout_ms, same_views, views_sampler)
+            all_at_once(n, server.base_url, views, timeout_ms, same_views, views_sampler, clients)
     loaded = min((s.ended for s in results.samples if s.first_load), default=0.0)  # the fresh server's engine is up
     return Load(
         n, results, sampler.peak, sampler.samples[-1], idle, hwm, seconds,
-        sampler.cpu_seconds("server"), sampler.cpu_seconds("browsers"),
+        sampler.cpu_seconds("server"), sampler.cpu_seconds("browsers"), sampler.own_cpu,
         run_times(work / f"n{n}", since=loaded, until=sampler.stopped), views, run_times(work / f"n{n}", views_began),
-        (views_sampler.cpu_seconds("server"), views_sampler.cpu_seconds("browsers")),
+        (views_sampler.cpu_seconds("server"), views_sampler.cpu_seconds("browsers"), views_sampler.own_cpu),
     )  # fmt: skip
 
 
@@ -651,6 +763,9 @@ def print_load(load: Load, rounds: int) -> None:
     print(f"  excluding the first load         {secs(later)}")
     waited = [s.waited for s in r.samples if not s.first_load]
     print(f"  the same, as the harness waited  {secs(waited)} (its pauses and polling included; not the budget's)")
+    if r.times(tab=True) and r.times(tab=False):
+        print(f"    of them in Chromium            {secs(r.times(first_load=False, tab=False))}")
+        print(f"    of them as tabs                {secs(r.times(first_load=False, tab=True))} (no painting)")
     if later:
         p95 = pct(later, 0.95)
         budget = 1.0 if load.n == 1 else 3.0
@@ -674,7 +789,8 @@ def print_load(load: Load, rounds: int) -> None:
     rounds_done = max(1, load.n * rounds)
     server, browsers = load.server_cpu / rounds_done, load.browsers_cpu / rounds_done
     print(
-        f"  CPU per designer's round: server {server:.1f} s, the benchmark's browsers and Playwright {browsers:.1f} s; on "
+        f"  CPU per designer's round: server {server:.1f} s, the benchmark's browsers and Playwright {browsers:.1f} s, "
+        f"its own process (tabs, Playwright's Python side) {load.own_cpu / rounds_done:.1f} s; on "
         f"{os.cpu_count()} cores shared by both, N={load.n} rounds take at least "
         f"{load.n * (server + browsers) / (os.cpu_count() or 1):.0f} s ({load.n} x {server + browsers:.1f} s / "
         f"{os.cpu_count()}), the server's part {load.n * server / (os.cpu_count() or 1):.0f} s"
@@ -691,7 +807,8 @@ def print_load(load: Load, rounds: int) -> None:
         done = max(1, len(round_times(v)))
         print(
             f"    the server's own time per script run {secs(load.views_runs)}; CPU per round: server "
-            f"{load.views_cpu[0] / done:.1f} s, the browsers and Playwright {load.views_cpu[1] / done:.1f} s"
+            f"{load.views_cpu[0] / done:.1f} s, the browsers and Playwright {load.views_cpu[1] / done:.1f} s, "
+            f"the benchmark's own process {load.views_cpu[2] / done:.1f} s"
         )
         print_failures(v)
 
@@ -814,10 +931,13 @@ def print_soak(soak: Soak, steps: int, uploads: int) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def round_times(results: Results) -> list[float]:
-    """Each designer's round, the sum of its interactions (rounds with a failed step left out)."""
+def round_times(results: Results, tab: bool | None = None) -> list[float]:
+    """Each designer's round, the sum of its interactions (rounds with a failed step left out); `tab`: only the
+    rounds of TabDesigners (True) or of browsers (False)."""
     rounds: dict[tuple[int, int], float] = {}
     for sample in results.samples:
+        if tab is not None and sample.tab != tab:
+            continue
         key = (sample.designer, sample.round)
         rounds[key] = rounds.get(key, 0.0) + sample.seconds
     failed = {(f.designer, f.round) for f in results.failures}
@@ -841,12 +961,15 @@ def print_summary(loads: Sequence[Load]) -> None:
     for load in loads:
         if one is None or load.n == 1 or not load.results.samples:
             continue
-        ratio = statistics.median(load.results.times()) / statistics.median(one.results.times())
+        alike = one.results.samples[0].tab  # N=1's one designer, and at N the designers of its kind
+        ratio = statistics.median(load.results.times(tab=alike)) / statistics.median(one.results.times())
         budget = f" (budget <= 2.5x: {verdict(ratio <= 2.5)})" if load.n == 5 else ""
+        kind = "as tabs" if alike else "in Chromium"
         print(
-            f"{words.get(load.n, str(load.n))} sessions vs one: {ratio:.1f}x (round p50 at N={load.n} / at N=1){budget}"
+            f"{words.get(load.n, str(load.n))} sessions vs one: {ratio:.1f}x (p50 per interaction at N={load.n} / at "
+            f"N=1, of the designers {kind} as at N=1){budget}"
         )
-        ours, theirs = round_times(load.views), round_times(one.views)
+        ours, theirs = round_times(load.views, tab=alike), round_times(one.views)
         if ours and theirs:
             ratio = statistics.median(ours) / statistics.median(theirs)
             budget = f" (budget <= 2.5x: {verdict(ratio <= 2.5)})" if load.n == 5 else ""
@@ -872,6 +995,20 @@ def main() -> None:
     parser.add_argument("--soak-uploads", type=int, help="default 20; quick 4")
     parser.add_argument("--step-timeout", type=float, default=90, help="seconds per interaction (default 90)")
     parser.add_argument(
+        "--clients",
+        choices=("mixed", "browser", "tabs"),
+        default="mixed",
+        help="mixed (default): the first designer in Chromium, the others as tabs (Streamlit's messages, no browser); "
+        "browser: every designer in Chromium on this machine; tabs: none in Chromium",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a designer looks at the page between two steps, on average (default 0: all steps back to back, "
+        "every designer's upload at the same moment)",
+    )
+    parser.add_argument(
         "--nice-browsers",
         action="store_true",
         help="run the browsers at nice 19: the server gets the cores first, as if the browsers were on other machines",
@@ -894,6 +1031,9 @@ def main() -> None:
         ).stdout.strip()
         print(f"app: {app_root}/streamlit_app.py (commit {commit or '?'}); work: {work}; {os.cpu_count()} CPU(s)")
         print(f"designers {designers}, {rounds} round(s) each; soak {soak_steps} steps, {soak_uploads} uploads")
+        print(f"clients: {CLIENTS[args.clients]}")
+        THINK["seconds"] = args.think
+        print(f"think time between steps: {args.think:g} s on average (0.5-1.5x; not counted in any figure)")
         BROWSER["path"] = browser_launcher(work, args.nice_browsers)
         if args.nice_browsers:
             print("the browsers run at nice 19 (--nice-browsers): the server's threads get the cores first")
@@ -903,7 +1043,7 @@ def main() -> None:
         timeout_ms = args.step_timeout * 1000
         loads = []
         for n in designers:
-            load = run_load(app, n, rounds, uploads, work, timeout_ms, views_rounds)
+            load = run_load(app, n, rounds, uploads, work, timeout_ms, views_rounds, args.clients)
             print_load(load, rounds)
             loads.append(load)
         print_summary(loads)

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
                 "per interaction p95",
                 "server peak RSS",
                 "CPU per designer's round",
+                "of them as tabs",
                 "on the same views",
                 "soak final RSS",
             ],
