@@ -1,17 +1,27 @@
-"""Load benchmark (docs/performance.md): N designers at once on one real `streamlit run`, each in its own
-Chromium context, and one long session (soak); the server's response time per interaction and its resident memory.
+"""Load benchmark (docs/performance.md): N designers at once on one real `streamlit run`, and one long session
+(soak) in Chromium; the server's response time per interaction and its resident memory.
 
     .venv/bin/python benchmarks/load.py            # N = 1, 5, 10 (2 rounds each) and a 200-step soak, 20 uploads
     .venv/bin/python benchmarks/load.py --quick    # N = 1, 2 (1 round) and a 30-step soak, 4 uploads (CI)
     .venv/bin/python benchmarks/load.py --designers 1 5 --soak-steps 100   # a shorter full run
-    .venv/bin/python benchmarks/load.py --nice-browsers   # the browsers at nice 19: the server gets the cores first
+    .venv/bin/python benchmarks/load.py --think 5  # a designer looks at the page ~5 s between steps
+    .venv/bin/python benchmarks/load.py --clients browser --nice-browsers   # every designer in Chromium, at nice 19
+
+Clients (--clients): a team's browsers run on their own machines, so by default ("mixed") the first designer is a
+Chromium on this machine (the whole path, painting included: N = 1 is a browser) and the others are tabs
+(benchmarks/streamlit_client.py): the same steps as Streamlit's own websocket messages, uploads included, timed
+until the server's run is over, at almost no CPU of their own. "browser" puts every designer in Chromium on the
+server's cores (how this benchmark measured before: ten browsers used 8-10 times the server's CPU), "tabs" none.
+The N-vs-one ratios compare designers of the same kind as N = 1's.
+Think time (--think S): between two steps a designer waits 0.5-1.5 x S seconds (fixed per designer and step);
+0, the default, is the burst: every designer's upload and save at the same moment.
 
 The app runs as tests.fixtures.browser.streamlit_server runs it (a fresh temp HEATMAP_HOME with the demo data, a
 fresh output folder and a fresh server for every N and for the soak, so memory figures are per N), through
 benchmarks/timed_app.py, which runs streamlit_app.py unchanged and records each script run's time in the server
 (printed per N: the server's own share of an interaction, without the browsers' rendering); Debian's
 chromium (/usr/bin/chromium) is driven through Playwright's sync API, one thread and one browser context per
-designer. Every designer does the same scripted round, all starting together:
+designer (or a tab). Every designer does the same scripted round, all starting together:
 
     open      Explore (`/?page=%2F&type=attention`; a designer's first one is the fresh server's first load)
     type      Heatmap -> Scroll reach, then -> Clicks (painted in the browser: timed until the viewer shows it)
@@ -28,17 +38,17 @@ link, Heatmap -> Scroll reach -> Clicks, Device -> desktop and back. Every desig
 view's numbers and preview from the server's cache, so this phase shows how far work is shared; its server run
 times and CPU are printed apart.
 The browsers run on the server's machine: each uses several times the server's CPU per round (Streamlit's page
-rendered again on every run, the map painted), so with N of them on 2 cores the figures are mostly theirs. The
-CPU line says how much; --nice-browsers lowers their priority so that the server's own times show what a team
-whose browsers run on their own machines would see.
+rendered again on every run, the map painted), so with N of them on 2 cores (--clients browser) the figures are
+mostly theirs. The CPU line says how much; --nice-browsers lowers their priority.
 Each interaction is timed from the action to the app reporting its run finished, the signal the e2e tests wait
 for (stApp's data-test-script-state back at notRunning): the page records the moment of each change of that state
 on the machine's clock (RUN_WATCH, a MutationObserver added to every document), so the figure is the app's, not
 the harness's (wait_for_app_run starts with a fixed 250 ms pause and Playwright polls ever more slowly, up to 1 s;
 those are waited out but not counted). A step with no run of the app (the map type, painted in the browser) is
-timed until the viewer shows it, as Playwright sees it. A step that fails or times out (--step-timeout) is
-counted and reported, and that designer's round stops there; the benchmark goes on. The browsers share the
-server's 2 cores, so the figures include their work.
+timed until the viewer shows it, as Playwright sees it (a tab only changes the address its next run sends, and
+is not timed). A tab's step is timed from sending it to the session's status saying the run is over. A step that
+fails or times out (--step-timeout) is counted and reported, and that designer's round stops there; the
+benchmark goes on.
 
 Memory: the streamlit process and its children (psutil RSS), sampled every 0.5 s in a thread during each N, plus
 the kernel's high-water mark of the server process (VmHWM) at the end. CPU: the seconds the server and the
