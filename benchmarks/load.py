@@ -438,9 +438,6 @@ class Designer:
     def __init__(self, page: Any, base_url: str, timeout_ms: float) -> None:
         self.page, self.base, self.timeout = page, base_url, timeout_ms
 
-    def close(self) -> None:
-        self.page.context.close()
-
     def settle(self) -> None:
         wait_for_app_run(self.page, timeout=self.timeout)
 
