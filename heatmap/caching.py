@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
@@ -28,6 +29,7 @@ class LoadOnce(Generic[K, V]):
     ) -> None:
         self._values: LRUCache[K, V] = LRUCache(maxsize, getsizeof)
         self._reserved = 0.0  # of maxsize, held by work outside the cache (reserve)
+        self._kept: Counter[K] = Counter()  # keys that go last (keep)
         self._oversize: tuple[K, V] | None = None
         self._keep_oversize = keep_oversize
         self._lock = threading.Lock()
@@ -88,6 +90,20 @@ class LoadOnce(Generic[K, V]):
         with self._lock:
             self._reserved = max(0.0, self._reserved - amount)
 
+    @contextlib.contextmanager
+    def keep(self, key: K) -> Iterator[None]:
+        """While in the block, `key` goes only when nothing else is left to let go: a picture job keeps the
+        screenshot it waits for and works on, which other sessions' entries and reservations let go otherwise."""
+        with self._lock:
+            self._kept[key] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._kept[key] -= 1
+                if self._kept[key] <= 0:
+                    del self._kept[key]
+
     def keys(self) -> list[K]:
         """Least recently used first."""
         with self._lock:
@@ -114,8 +130,18 @@ class LoadOnce(Generic[K, V]):
         self._fit()
 
     def _fit(self) -> None:
-        while self._values and self._values.currsize + self._reserved > self._values.maxsize:
-            self._values.popitem()
+        size = self._values.getsizeof
+        spared: list[tuple[K, V]] = []  # kept keys, least recently used first, put back afterwards
+        held = 0.0
+        while self._values and self._values.currsize + held + self._reserved > self._values.maxsize:
+            key, value = self._values.popitem()
+            if self._kept[key] > 0:
+                spared.append((key, value))
+                held += size(value)
+        while spared and self._values.currsize + held + self._reserved > self._values.maxsize:
+            held -= size(spared.pop(0)[1])  # nothing else was left: the budget holds
+        for key, value in spared:
+            self._values[key] = value
 
 
 _PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}  # other modes: 4 a pixel
@@ -168,6 +194,7 @@ class PictureWork:
         self._ready = threading.Condition()
         self._held = 0  # bytes of the jobs running
         self._jobs = 0
+        self.waiting = 0  # jobs waiting for room now
         self.most = 0  # the most bytes ever held at once
         self._depth = threading.local()
 
@@ -183,35 +210,39 @@ class PictureWork:
     def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:
         """`copies`: how many RGB copies of `pixels` the job makes (a decode: what the file's mode needs,
         images.decode_cost; a full render: its canvas; a downscale for the browser: less than one).
-        `keep`: the cache key of the picture the job works on (a decoded screenshot), made the most recently
-        used before the job's bytes are reserved, so the reservation lets other entries go first: without it, the
-        screenshot decoded by the run before was often the entry let go, and decoded again inside the job. When
-        the cache has let it go anyway, the job decodes it too and holds BYTES_PER_PIXEL.
+        `keep`: the cache key of the picture the job works on (a decoded screenshot), kept while the job waits for
+        room and runs (LoadOnce.keep), so reservations and other sessions' entries let other entries go first:
+        without it, the screenshot decoded by the run before was often the entry let go, and decoded again inside
+        the job. When the cache has let it go anyway, the job decodes it too and holds BYTES_PER_PIXEL.
         """
-        depth = getattr(self._depth, "value", 0)
-        cached = keep is None or memory().get(keep) is not None
-        per_pixel = self.RGB_BYTES * copies if cached else self.BYTES_PER_PIXEL
-        cost = int(max(0, pixels) * per_pixel)
-        if depth == 0:
-            with self._ready:
-                self._ready.wait_for(lambda: self._jobs == 0 or self._held + cost <= self.limit)
-                if keep is not None and cached and memory().get(keep) is None:  # let go while this job waited
-                    cost = max(0, pixels) * self.BYTES_PER_PIXEL
-                self._held += cost
-                self._jobs += 1
-                self.most = max(self.most, self._held)
-            memory().reserve(cost)
-        self._depth.value = depth + 1
-        try:
-            yield
-        finally:
-            self._depth.value = depth
+        cache = memory()
+        with cache.keep(keep) if keep is not None else contextlib.nullcontext():
+            depth = getattr(self._depth, "value", 0)
+            cached = keep is None or cache.get(keep) is not None
+            per_pixel = self.RGB_BYTES * copies if cached else self.BYTES_PER_PIXEL
+            cost = int(max(0, pixels) * per_pixel)
             if depth == 0:
-                memory().release(cost)
                 with self._ready:
-                    self._held -= cost
-                    self._jobs -= 1
-                    self._ready.notify_all()
+                    self.waiting += 1
+                    self._ready.wait_for(lambda: self._jobs == 0 or self._held + cost <= self.limit)
+                    self.waiting -= 1
+                    if keep is not None and cached and cache.get(keep) is None:  # let go while this job waited
+                        cost = max(0, pixels) * self.BYTES_PER_PIXEL
+                    self._held += cost
+                    self._jobs += 1
+                    self.most = max(self.most, self._held)
+                cache.reserve(cost)
+            self._depth.value = depth + 1
+            try:
+                yield
+            finally:
+                self._depth.value = depth
+                if depth == 0:
+                    cache.release(cost)
+                    with self._ready:
+                        self._held -= cost
+                        self._jobs -= 1
+                        self._ready.notify_all()
 
 
 #: The process's picture jobs. Sessions hold no pixels between jobs (heatmap/ui/shots.Shot), so the cache and
