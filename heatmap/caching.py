@@ -121,6 +121,9 @@ class LoadOnce(Generic[K, V]):
 
     def _put(self, key: K, value: V) -> None:
         self._oversize = None
+        room = self._values.getsizeof(value)
+        if room <= self._values.maxsize:
+            self._fit(room)  # here, not in cachetools' own eviction, which knows nothing of kept keys
         try:
             self._values[key] = value
         except ValueError:  # larger than the whole cache
@@ -129,16 +132,18 @@ class LoadOnce(Generic[K, V]):
                 self._oversize = (key, value)
         self._fit()
 
-    def _fit(self) -> None:
-        size = self._values.getsizeof
+    def _fit(self, room: float = 0.0) -> None:
+        """Let entries go, least recently used first and kept keys last, until the cache, the reservations and
+        `room` fit the budget."""
+        size, limit = self._values.getsizeof, self._values.maxsize - self._reserved - room
         spared: list[tuple[K, V]] = []  # kept keys, least recently used first, put back afterwards
         held = 0.0
-        while self._values and self._values.currsize + held + self._reserved > self._values.maxsize:
+        while self._values and self._values.currsize + held > limit:
             key, value = self._values.popitem()
             if self._kept[key] > 0:
                 spared.append((key, value))
                 held += size(value)
-        while spared and self._values.currsize + held + self._reserved > self._values.maxsize:
+        while spared and self._values.currsize + held > limit:
             held -= size(spared.pop(0)[1])  # nothing else was left: the budget holds
         for key, value in spared:
             self._values[key] = value
@@ -243,6 +248,29 @@ class PictureWork:
                         self._held -= cost
                         self._jobs -= 1
                         self._ready.notify_all()
+
+
+_RUN = threading.local()  # the keeps of the script run on this thread (run_keeps)
+
+
+@contextlib.contextmanager
+def run_keeps() -> Iterator[None]:
+    """One script run of a session: what it asked to keep (keep_for_run) goes last from the cache until the run
+    ends. A run that decodes an upload then encodes it for the browser waits for room in between; at ten
+    designers other sessions' reservations let the picture go in that gap and the encode decoded it again."""
+    with contextlib.ExitStack() as stack:
+        _RUN.stack = stack
+        try:
+            yield
+        finally:
+            _RUN.stack = None
+
+
+def keep_for_run(key: Hashable) -> None:
+    """Keep `key` (LoadOnce.keep) until the script run on this thread ends; outside a run, nothing."""
+    stack: contextlib.ExitStack | None = getattr(_RUN, "stack", None)
+    if stack is not None:
+        stack.enter_context(memory().keep(key))
 
 
 #: The process's picture jobs. Sessions hold no pixels between jobs (heatmap/ui/shots.Shot), so the cache and

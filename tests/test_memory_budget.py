@@ -413,6 +413,30 @@ def test_a_job_waiting_for_room_keeps_the_picture_it_waits_for(budget: LoadOnce)
             assert budget.size + budget.reserved <= budget.maxsize
 
 
+def test_a_run_keeps_the_pictures_it_decoded_until_it_ends(budget: LoadOnce) -> None:
+    """An upload's run decodes the picture, then waits for room to encode it for the browser: the picture stays in
+    the cache for the rest of that run (caching.run_keeps around each page run), and is an ordinary entry after."""
+    import hashlib
+
+    from heatmap.ui import shots
+
+    raw = png(500, 500)  # 1 MB decoded
+    sha = hashlib.sha256(raw).hexdigest()
+    block = 1024**2
+    with caching.run_keeps():
+        shots.decoded(sha, lambda: raw)
+        for n in range(30):  # other sessions' pages: 30 MB through a 20 MB budget
+            budget.get_or_load(("page", n), lambda: b"x" * block)
+        assert budget.get(shots._pixels_key(sha)) is not None
+    for n in range(30, 60):
+        budget.get_or_load(("page", n), lambda: b"x" * block)
+    assert budget.get(shots._pixels_key(sha)) is None, "kept only while the run lasted"
+    shots.decoded(sha, lambda: raw)  # outside a run: nothing to keep it for
+    for n in range(60, 90):
+        budget.get_or_load(("page", n), lambda: b"x" * block)
+    assert budget.get(shots._pixels_key(sha)) is None
+
+
 def test_a_screenshots_size_is_known_without_decoding_it_again(
     budget: LoadOnce, monkeypatch: pytest.MonkeyPatch
 ) -> None:

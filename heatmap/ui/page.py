@@ -210,7 +210,8 @@ def navigate() -> None:
     app_page = next(p for p in PAGES if known[p.page_id].url_path == chosen.url_path)
     token = _CONTEXT.set(setup(app_page.title, load_data=app_page.load_data))
     try:
-        chosen.run()
+        with caching.run_keeps():
+            chosen.run()
     finally:
         _CONTEXT.reset(token)
 

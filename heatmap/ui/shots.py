@@ -15,7 +15,7 @@ import streamlit as st
 from cachetools import LRUCache
 from PIL import Image
 
-from heatmap.caching import memory, picture_work, sizeof
+from heatmap.caching import keep_for_run, memory, picture_work, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import (
@@ -120,6 +120,7 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
             _CHECKED[sha] = (shot.width, shot.height, shot.format)
         return shot
 
+    keep_for_run(_pixels_key(sha))  # the run's later picture jobs find it (caching.run_keeps)
     shot: Screenshot = memory().get_or_load(_pixels_key(sha), load)
     return shot
 
