@@ -21,6 +21,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 XSRF_COOKIE = "_streamlit_xsrf"
 
 
+def made_with(element_id: str, key: str) -> bool:
+    """Whether a widget's or container's id is the one Streamlit gives what was made with `key=key`
+    ("$$ID-<hash>-<key>")."""
+    return element_id.endswith(f"-{key}")
+
+
 class ClientError(RuntimeError):
     """The server did not answer as a browser tab expects (no run, no upload URL, a closed socket)."""
 
@@ -148,10 +154,10 @@ class StreamlitClient:
     # ------------------------------------------------------------------------------------------------ the page
 
     def widget(self, key: str) -> Any:
-        """The element of the widget made with `key=key` (Streamlit ends such a widget's id with "-<key>")."""
+        """The element of the widget made with `key=key`."""
         for element in self.elements.values():
             inner = getattr(element, element.WhichOneof("type") or "", None)
-            if str(getattr(inner, "id", "")).endswith(f"-{key}"):
+            if made_with(str(getattr(inner, "id", "")), key):
                 return inner
         raise ClientError(f"no widget with key {key!r} on the page")
 
@@ -169,7 +175,7 @@ class StreamlitClient:
 
     def frames_in(self, key: str) -> list[str]:
         """The srcdoc of each iframe inside the container made with `key=key`."""
-        roots = [path for path, block_id in self.blocks.items() if block_id.endswith(f"-{key}") or block_id == key]
+        roots = [path for path, block_id in self.blocks.items() if made_with(block_id, key)]
         return [
             element.iframe.srcdoc
             for path, element in self.elements.items()
