@@ -15,7 +15,7 @@ import gc
 import io
 import json
 import os
-import resource
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from heatmap.drawing.legend import legend_font
-from heatmap.drawing.render import Caption, Display, render_map
+from heatmap.drawing.render import Caption, Display, render_map, saving_bytes
 from heatmap.statistics.metrics import band_table, click_grid
 from heatmap.table import schema
 
@@ -109,31 +109,40 @@ def synthetic_rows(height_px: int, page_views: int = 20_000, seed: int = 3) -> p
 
 
 def run_case(case: str, folder: Path, repeat: int) -> dict[str, Any]:
-    """One case in this (fresh) process: best time of `repeat`, payload sizes, peak RSS over the inputs."""
+    """One case in this (fresh) process: best time of `repeat`, payload sizes, peak RSS over the inputs; for the
+    engine, the peak of what a save makes (the PNG and the thumbnail, painted a strip at a time) apart from the
+    peak of the browser preview (which paints the whole page first)."""
     shot = Image.open(folder / "screenshot.png")
     shot.load()
     rows = pl.read_parquet(folder / "rows.parquet")
     bands = band_table(rows)
     clicks = click_grid(rows, bands.page_views)
     caption = Caption("/jobs", "2025-05-01", "2025-05-31", "all visitors", bands.page_views, clicks.total)
+    display = Display(kind="attention", smooth=True) if case == "smooth" else Display(kind=case)  # type: ignore[arg-type]
+    if case != "baseline":  # fonts and threads, once, as a server has them
+        render_map(shot.crop((0, 0, shot.width, 1000)), display, caption, bands, clicks).png()
     gc.collect()
-    rss_inputs = psutil.Process().memory_info().rss
+    rss_inputs = reset_peak()
     best, preview_best, png, preview = float("inf"), float("inf"), b"", b""
     for _ in range(repeat):
         start = time.perf_counter()
         if case == "baseline":
             png = baseline(shot, bands.seconds_per_view, float(bands.seconds_per_view.max()))
-            best = min(best, time.perf_counter() - start)
-            continue
-        display = Display(kind="attention", smooth=True) if case == "smooth" else Display(kind=case)  # type: ignore[arg-type]
-        rendered = render_map(shot, display, caption, bands, clicks)
-        png = rendered.png()
+        else:
+            rendered = render_map(shot, display, caption, bands, clicks)
+            png, _thumbnail = rendered.png(), rendered.thumbnail()
+            del rendered
         best = min(best, time.perf_counter() - start)
-        start = time.perf_counter()
-        preview = rendered.preview()
-        preview_best = min(preview_best, time.perf_counter() - start)
-        del rendered
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    peak = peak_rss()
+    preview_peak = None
+    if case != "baseline":
+        gc.collect()
+        before_preview = reset_peak()
+        for _ in range(repeat):
+            start = time.perf_counter()
+            preview = render_map(shot, display, caption, bands, clicks).preview()
+            preview_best = min(preview_best, time.perf_counter() - start)
+        preview_peak = peak_rss() - before_preview
     return {
         "case": case,
         "seconds": best,
@@ -143,7 +152,23 @@ def run_case(case: str, folder: Path, repeat: int) -> dict[str, Any]:
         "preview_size": preview_size(preview) if preview else "",
         "peak_rss": peak,
         "peak_over_inputs": peak - rss_inputs,
+        "preview_peak_over_inputs": preview_peak,
     }
+
+
+def _status_bytes(field: str) -> int:
+    found = re.search(field + r":\s+(\d+)", Path("/proc/self/status").read_text())
+    return int(found.group(1)) * 1024 if found else 0
+
+
+def reset_peak() -> int:
+    """Reset the kernel's high-water mark of resident memory (Linux) and return the resident size now."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_bytes("VmRSS")
+
+
+def peak_rss() -> int:
+    return _status_bytes("VmHWM")
 
 
 def baseline(shot: Image.Image, values: np.ndarray, vmax: float) -> bytes:
@@ -195,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  baseline (ImageDraw RGBA + alpha_composite + Pillow PNG): {base['seconds']:.3f} s, "
           f"PNG {base['png_bytes'] / 1e6:.1f} MB, peak RSS {base['peak_rss'] / mib:.0f} MiB "
           f"(+{base['peak_over_inputs'] / mib:.0f} over inputs)")  # fmt: skip
+    base_over = max(1, base["peak_over_inputs"])
     times, sizes = [], []
     for case in ("attention", "smooth", "reach", "clicks"):  # smooth: attention with the gradient between bands
         r = results[case]
@@ -202,11 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         times.append(ok_time)
         sizes.append(ok_size)
         print(
-            f"  {case:<9} overlay+legend+PNG {r['seconds']:.3f} s ({base['seconds'] / r['seconds']:.1f}× baseline) "
-            f"[{'PASS' if ok_time else 'FAIL'} ≤ {TIME_BUDGET_S} s], PNG {r['png_bytes'] / 1e6:.1f} MB, "
+            f"  {case:<9} overlay+legend+PNG+thumbnail {r['seconds']:.3f} s ({base['seconds'] / r['seconds']:.1f}× "
+            f"baseline) [{'PASS' if ok_time else 'FAIL'} ≤ {TIME_BUDGET_S} s], PNG {r['png_bytes'] / 1e6:.1f} MB, "
+            f"peak RSS +{r['peak_over_inputs'] / mib:.0f} MiB over inputs ({r['peak_over_inputs'] / base_over:.2f}× "
+            f"baseline's +{base_over / mib:.0f}; declared +{saving_bytes(width, height) / mib:.0f}); "
             f"preview {r['preview_bytes'] / 1e6:.2f} MB {r['preview_size']} in {r['preview_seconds']:.3f} s "
-            f"[{'PASS' if ok_size else 'FAIL'} ≤ 2 MB], peak RSS {r['peak_rss'] / mib:.0f} MiB "
-            f"(+{r['peak_over_inputs'] / mib:.0f} over inputs; baseline +{base['peak_over_inputs'] / mib:.0f})"
+            f"[{'PASS' if ok_size else 'FAIL'} ≤ 2 MB], peak +{r['preview_peak_over_inputs'] / mib:.0f} MiB"
         )
     print("verdict:", "PASS" if all(times + sizes) else "FAIL")
     # The exit status says whether the previews fit their byte budget, which the code decides; times depend on

@@ -180,10 +180,10 @@ DEFAULT_BUDGET = 400 * 1024**2
 class PictureWork:
     """Full-size picture jobs (decode, render, encode) admitted by the bytes they hold outside the cache: a job
     of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; an RGB copy is RGB_BYTES a
-    pixel, as Pillow keeps it; BYTES_PER_PIXEL when it must decode its picture as well). Jobs run together
-    while their bytes fit `limit` (default: half the cache budget); one job always runs, however large. A render
-    of a 1440 × 20,000 page (about 230 MB) works alone under a 400 MB budget, while several ordinary pages share
-    it; decoding an RGB one (115 MB) runs beside a downscale for the browser (58 MB).
+    pixel, as Pillow keeps it; one more when it must decode its picture as well). Jobs run together while their
+    bytes fit `limit` (default: half the cache budget); one job always runs, however large. Under a 400 MB
+    budget, saving a map of a 1440 × 20,000 page (painted in strips: 64 MB, render.saving_bytes) runs beside
+    decoding another (115 MB), and a decode beside a downscale for the browser (58 MB).
     A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
     make room: pictures in the cache and in jobs stay within the one budget together. A job that only downscales
     a cached screenshot (`copies`) holds less and runs beside a full one. Waiting jobs are woken together and the
@@ -192,7 +192,6 @@ class PictureWork:
     Re-entrant per thread: a job that needs a screenshot the cache let go decodes it in its own admission."""
 
     RGB_BYTES = 4  # a pixel of an RGB picture as Pillow keeps it
-    BYTES_PER_PIXEL = 2 * RGB_BYTES  # the picture and its painted or decoded copy
 
     def __init__(self, limit: int | None = None) -> None:
         self._limit = limit
@@ -214,17 +213,17 @@ class PictureWork:
     @contextlib.contextmanager
     def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:
         """`copies`: how many RGB copies of `pixels` the job makes (a decode: what the file's mode needs,
-        images.decode_cost; a full render: its canvas; a downscale for the browser: less than one).
+        images.decode_cost; saving a map: its strips and PNG; a downscale for the browser: less than one).
         `keep`: the cache key of the picture the job works on (a decoded screenshot), kept while the job waits for
         room and runs (LoadOnce.keep), so reservations and other sessions' entries let other entries go first:
         without it, the screenshot decoded by the run before was often the entry let go, and decoded again inside
-        the job. When the cache has let it go anyway, the job decodes it too and holds BYTES_PER_PIXEL.
+        the job. When the cache has let it go anyway, the job decodes it too and holds one copy more.
         """
         cache = memory()
         with cache.keep(keep) if keep is not None else contextlib.nullcontext():
             depth = getattr(self._depth, "value", 0)
             cached = keep is None or cache.get(keep) is not None
-            per_pixel = self.RGB_BYTES * copies if cached else self.BYTES_PER_PIXEL
+            per_pixel = self.RGB_BYTES * (copies if cached else 1 + copies)
             cost = int(max(0, pixels) * per_pixel)
             if depth == 0:
                 with self._ready:
@@ -232,7 +231,7 @@ class PictureWork:
                     self._ready.wait_for(lambda: self._jobs == 0 or self._held + cost <= self.limit)
                     self.waiting -= 1
                     if keep is not None and cached and cache.get(keep) is None:  # let go while this job waited
-                        cost = max(0, pixels) * self.BYTES_PER_PIXEL
+                        cost = int(max(0, pixels) * self.RGB_BYTES * (1 + copies))
                     self._held += cost
                     self._jobs += 1
                     self.most = max(self.most, self._held)

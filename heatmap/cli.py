@@ -250,7 +250,6 @@ def show_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from heatmap.drawing.encode import thumbnail_jpeg
     from heatmap.images import load_screenshot
     from heatmap.locations import check_separate, parse_location
     from heatmap.runs import save_run
@@ -277,7 +276,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     record = save_run(
         open_store(output, settings.s3), view.catalog.source, params, rendered.png(), bands, screenshot=shot,
         clicks=clicks, exports=view.catalog.inputs(view.start, view.end), warnings=rendered.warnings, output=output,
-        thumbnail=thumbnail_jpeg(rendered.image),
+        thumbnail=rendered.thumbnail(),
     )  # fmt: skip
     for warning in rendered.warnings:
         print(f"warning: {warning}", file=sys.stderr)

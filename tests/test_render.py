@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import io
-import threading
-import time
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import numpy as np
-import psutil
 import pytest
 from PIL import Image
 
-from heatmap.drawing.encode import QUALITIES, downscale, encode_png, preview_jpeg
+from heatmap.drawing.encode import QUALITIES, STRIP_ROWS, downscale, encode_png, preview_jpeg, thumbnail_jpeg
 from heatmap.drawing.legend import displayable, legend_font
 from heatmap.drawing.ramps import CMAP_NAMES, COLOUR_BLIND_SAFE, RAMPS, colour_index, lut
 from heatmap.drawing.render import (
@@ -23,10 +22,12 @@ from heatmap.drawing.render import (
     Alignment,
     Caption,
     Display,
+    Plain,
     alignment_warning,
     render_difference,
     render_map,
     resolve_ceiling,
+    saving_bytes,
 )
 from heatmap.statistics.metrics import BandTable, band_table, click_grid
 from tests.exports import canonical_frame
@@ -279,7 +280,8 @@ def test_png_round_trips_exactly() -> None:
 @pytest.mark.parametrize("height", [1, 511, 512, 513, 2600])
 def test_png_strips_deflated_apart_make_one_valid_zlib_stream(height: int) -> None:
     """The strips are deflated in parallel and joined: zlib itself (which checks the Adler-32, as Pillow does
-    not) reads the joined stream as the filtered rows, each led by filter byte 2 (Up)."""
+    not) reads the joined stream as the filtered rows: the first of each strip led by filter byte 1 (Sub: less
+    the pixel to its left), so no strip needs another's rows, the others by 2 (Up: less the row above)."""
     import struct
     import zlib
 
@@ -292,9 +294,13 @@ def test_png_strips_deflated_apart_make_one_valid_zlib_stream(height: int) -> No
             idat += data[at + 8 : at + 8 + length]
         at += 12 + length
     raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(height, 300 * 3 + 1)
-    assert (raw[:, 0] == 2).all()
-    rows = np.cumsum(raw[:, 1:], axis=0, dtype=np.uint8)  # undo Up: each row adds the one above, modulo 256
-    assert np.array_equal(rows.reshape(height, 300, 3), pixels(image))
+    firsts = np.arange(height) % STRIP_ROWS == 0
+    assert (raw[firsts, 0] == 1).all() and (raw[~firsts, 0] == 2).all()
+    rows = raw[:, 1:].reshape(height, 300, 3).copy()
+    rows[firsts] = np.cumsum(rows[firsts], axis=1, dtype=np.uint8)  # undo Sub: each pixel adds its left neighbour
+    for first in np.flatnonzero(firsts):  # undo Up: each row adds the one above, modulo 256
+        rows[first : first + STRIP_ROWS] = np.cumsum(rows[first : first + STRIP_ROWS], axis=0, dtype=np.uint8)
+    assert np.array_equal(rows, pixels(image))
 
 
 def test_adler32_of_joined_strips_is_zlibs() -> None:
@@ -373,35 +379,98 @@ def test_strip_downscale_matches_a_whole_image_resize() -> None:
     assert np.array_equal(pixels(downscale(image, 180, 3000)), pixels(whole))  # no seams between strips
 
 
-class PeakRss:
-    def __init__(self) -> None:
-        self.process = psutil.Process()
-        self.peak = self.process.memory_info().rss
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.01)
-
-
 def test_1440_by_60000_renders_within_memory() -> None:
     shot = Image.new("RGB", (1440, 60000), (250, 250, 250))
     bt = bands_from([int(1000 * 0.99**b) for b in range(600)])
-    before = psutil.Process().memory_info().rss
-    watch = PeakRss()
-    watch.thread.start()
-    try:
-        rendered = render_map(shot, Display(kind="reach"), CAPTION, bt)
-        png = rendered.png()
-        preview = rendered.preview()
-    finally:
-        watch.stop.set()
-        watch.thread.join()
-    assert rendered.image.size[1] > 60000 and png[:8] == b"\x89PNG\r\n\x1a\n" and len(preview) <= 2_000_000
-    # output (~350 MB at 4 bytes/px) plus encoders; far below a naive float64 RGBA frame (2.8 GB)
-    assert watch.peak - before < 1_000_000_000
+    rendered = render_map(shot, Display(kind="reach"), CAPTION, bt)
+    png, preview = rendered.png(), rendered.preview()
+    assert rendered.size[1] > 60000 and png[:8] == b"\x89PNG\r\n\x1a\n" and len(preview) <= 2_000_000
+    assert Image.open(io.BytesIO(png)).size == rendered.size
+
+
+def _strip_cases() -> dict[str, Callable[[Image.Image, Alignment], Any]]:
+    rows = [(date(2025, 3, 1), "/jobs", "dwell", b, None, None, 1000 - 9 * b, 5.0 + b * 37 % 11) for b in range(40)]
+    rng = np.random.default_rng(1)
+    rows += [
+        (date(2025, 3, 1), "/jobs", "click", None, int(x), int(y), int(n), 0.0)
+        for x, y, n in zip(rng.integers(0, 100, 80), rng.integers(0, 200, 80), rng.integers(1, 30, 80), strict=True)
+    ]
+    table = canonical_frame(rows, ())
+    bt, grid = band_table(table), click_grid(table, 1000)
+    diff = np.linspace(-0.2, 0.2, 40).reshape(4, 10)
+    return {
+        "attention": lambda shot, at: render_map(shot, Display(kind="attention"), CAPTION, bt, alignment=at),
+        "smooth": lambda shot, at: render_map(shot, Display(kind="attention", smooth=True), CAPTION, bt, alignment=at),
+        "reach": lambda shot, at: render_map(shot, Display(kind="reach"), CAPTION, bt, alignment=at),
+        "clicks": lambda shot, at: render_map(shot, Display(kind="clicks"), CAPTION, bt, grid, at),
+        "first screen": lambda shot, at: render_map(
+            shot, Display(kind="clicks", first_screen=True), CAPTION, bt, grid, at
+        ),
+        "difference": lambda shot, at: render_difference(
+            shot, diff, np.arange(40).reshape(4, 10) % 3 == 0, CAPTION, 1000, at, kind="clicks"
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_strip_cases()))
+def test_a_map_is_the_same_whichever_strips_paint_it(case: str) -> None:
+    """Saving paints a map a strip of rows at a time (Rendered.rows): every row comes out as when the whole map is
+    painted at once, whatever rows a strip starts and ends at (lines and labels across strips, click densities
+    across the 512-row blocks they are resampled in), and the PNG and thumbnail hold those rows."""
+    shot = noise(300, 2600, seed=5)
+    at = Alignment(dpr=0.7, shift_px=13, crop_top=40, crop_bottom=2500)
+    whole = _strip_cases()[case](shot, at)
+    assert whole.size == (300, 2460 + whole.panel.height)
+    fresh = _strip_cases()[case](shot, at)  # nothing painted before: each strip is painted from the screenshot
+    edges = [0, 1, 37, 500, 530, 1024, 1100, 2459, 2461, 2470, whole.size[1]]
+    strips = [pixels(fresh.rows(top, bottom)) for top, bottom in itertools.pairwise(edges)]
+    assert np.array_equal(np.concatenate(strips), pixels(whole.image))
+    assert (pixels(whole.image)[:2460] != pixels(shot)[40:2500]).any(), "the map paints something"
+    decoded = Image.open(io.BytesIO(fresh.png()))
+    assert np.array_equal(pixels(decoded), pixels(whole.image))
+    assert fresh.thumbnail() == thumbnail_jpeg(whole.image)
+
+
+def test_a_plain_page_paints_as_a_picture_of_its_colour_would() -> None:
+    bt = bands_from([100, 80, 60, 0, 20])
+    plain = render_map(Plain((320, 700), (248, 248, 250)), Display(kind="attention", smooth=True), CAPTION, bt)
+    image = render_map(
+        Image.new("RGB", (320, 700), (248, 248, 250)), Display(kind="attention", smooth=True), CAPTION, bt
+    )
+    assert np.array_equal(pixels(plain.image), pixels(image.image))
+
+
+def test_saving_a_tall_map_holds_what_it_declares_not_a_copy_of_the_page() -> None:
+    """A fresh process paints and encodes a 1440 × 20,000 map (the PNG and the thumbnail, what a save makes) and
+    reports how far its resident size peaked above where it stood with the screenshot decoded (the kernel's
+    high-water mark, reset first through /proc/self/clear_refs): within what the picture budget reserves for it
+    (render.saving_bytes), about half of one painted copy of the page (painting the whole page first held 1.3)."""
+    import subprocess
+    import sys
+
+    code = r"""
+import re
+import numpy as np
+from PIL import Image
+from heatmap.drawing.render import Caption, Display, render_map
+from tests.test_render import bands_from, screenshot_like
+def kb(field):
+    return int(re.search(field + r":\s+(\d+)", open("/proc/self/status").read()).group(1))
+page = np.asarray(screenshot_like())
+shot = Image.fromarray(np.tile(page, (-(-20000 // page.shape[0]), 1, 1))[:20000, :1440])
+caption = Caption(page="/jobs", start="2025-03-01", end="2025-03-31", page_views=1000)
+bands = bands_from([int(1000 * 0.99**b) for b in range(200)])
+render_map(shot.crop((0, 0, 1440, 2000)), Display(kind="attention"), caption, bands).png()  # fonts, threads
+open("/proc/self/clear_refs", "w").write("5")
+before = kb("VmRSS")
+rendered = render_map(shot, Display(kind="attention"), caption, bands)
+png, thumbnail = rendered.png(), rendered.thumbnail()
+print((kb("VmHWM") - before) * 1024, len(png), *rendered.size)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, text=True)
+    risen, png_bytes, width, height = (int(word) for word in out.stdout.split())
+    assert (width, height) > (1440, 20000) and png_bytes > 1_000_000
+    assert risen <= saving_bytes(1440, 20000) < 0.6 * width * height * 4, (risen / 1e6, png_bytes / 1e6)
 
 
 def test_click_map_alignment_is_judged_by_the_dwell_data() -> None:

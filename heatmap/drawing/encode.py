@@ -35,17 +35,23 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
-def encode_png(image: Image.Image, compress_level: int = 1) -> bytes:
-    """PNG bytes of an RGB image (other modes are converted), Up-filtered, deflated at ISA-L `compress_level`
-    (0-3; higher levels are taken as 3).
+Rows = Callable[[int, int], Image.Image]  # rows [y0, y1) of a picture, made when asked for
 
-    Strips are filtered and deflated in parallel threads (ISA-L and numpy let go of the GIL), each its own raw
-    deflate stream ended on a byte boundary (a sync flush), joined into the one zlib stream PNG wants with the
-    checksums combined, as pigz does: a full page saves in about half the time on two cores. At most a few
-    strips are in flight, so memory stays one strip per thread."""
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    width, height = image.size
+
+def encode_png(image: Image.Image, compress_level: int = 1) -> bytes:
+    """PNG bytes of an image (RGB; other modes are converted), as `encode_rows_png`."""
+    return encode_rows_png(image.size, lambda y0, y1: image.crop((0, y0, image.width, y1)), compress_level)
+
+
+def encode_rows_png(size: tuple[int, int], rows: Rows, compress_level: int = 1) -> bytes:
+    """PNG bytes of a picture of `size` whose rows `rows` makes (a rendered map paints them), filtered and
+    deflated at ISA-L `compress_level` (0-3; higher levels are taken as 3).
+
+    Strips of STRIP_ROWS rows are made, filtered and deflated in parallel threads (Pillow, ISA-L and numpy let
+    go of the GIL), each its own raw deflate stream ended on a byte boundary (a sync flush), joined into the one
+    zlib stream PNG wants with the checksums combined, as pigz does: a full page saves in about half the time on
+    two cores. At most a few strips are in flight, so memory stays one strip per thread."""
+    width, height = size
     out = io.BytesIO()
     out.write(PNG_SIGNATURE)
     out.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
@@ -54,7 +60,8 @@ def encode_png(image: Image.Image, compress_level: int = 1) -> bytes:
     with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
         running: deque[Future[tuple[bytes, int, int]]] = deque()
         for y0 in strips:
-            running.append(pool.submit(_deflate_strip, image, y0, min(3, compress_level), y0 == strips[-1]))
+            y1 = min(height, y0 + STRIP_ROWS)
+            running.append(pool.submit(_deflate_strip, rows, y0, y1, min(3, compress_level), y0 == strips[-1]))
             if len(running) <= ENCODE_THREADS:
                 continue
             adler, pending_size = _take(running.popleft(), adler, pending, pending_size, out)
@@ -84,19 +91,22 @@ def _take(
     return _adler32_combine(adler, strip_adler, length), pending_size
 
 
-def _deflate_strip(image: Image.Image, y0: int, level: int, last: bool) -> tuple[bytes, int, int]:
-    """Rows y0.. of the image, Up-filtered against the row above, as raw deflate ending on a byte boundary (the
-    last strip ends the stream); with the Adler-32 and length of the filtered bytes."""
-    width = image.width
-    y1 = min(image.height, y0 + STRIP_ROWS)
-    top = max(0, y0 - 1)
-    rows = np.asarray(image.crop((0, top, width, y1)), dtype=np.uint8).reshape(y1 - top, width * 3)
-    above = rows[0] if y0 > 0 else np.zeros(width * 3, dtype=np.uint8)
-    rows = rows[1:] if y0 > 0 else rows
+def _deflate_strip(rows: Rows, y0: int, y1: int, level: int, last: bool) -> tuple[bytes, int, int]:
+    """Rows [y0, y1) filtered and deflated raw, ending on a byte boundary (the last strip ends the stream); with
+    the Adler-32 and length of the filtered bytes. The first row is Sub-filtered (against the pixel to its left)
+    and the others Up-filtered (against the row above), so a strip needs no row of another strip."""
+    strip = rows(y0, y1)
+    if strip.mode != "RGB":
+        strip = strip.convert("RGB")
+    width = strip.width
+    pixels = np.asarray(strip, dtype=np.uint8).reshape(y1 - y0, width * 3)
+    del strip
     filtered = np.empty((y1 - y0, width * 3 + 1), dtype=np.uint8)
-    filtered[:, 0] = 2  # filter type Up
-    np.subtract(rows[0], above, out=filtered[0, 1:])
-    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
+    filtered[0, 0] = 1  # filter type Sub
+    filtered[1:, 0] = 2  # filter type Up
+    filtered[0, 1:4] = pixels[0, :3]
+    np.subtract(pixels[0, 3:], pixels[0, :-3], out=filtered[0, 4:])
+    np.subtract(pixels[1:], pixels[:-1], out=filtered[1:, 1:])
     compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15, 9)
     data = compressor.compress(filtered.data) + compressor.flush(isal_zlib.Z_FINISH if last else isal_zlib.Z_SYNC_FLUSH)
     return data, isal_zlib.adler32(filtered.data), filtered.nbytes
@@ -255,7 +265,15 @@ def _widths(image: Image.Image, width: int) -> list[int]:
         width = max(64, round(width * 0.8))
 
 
-def thumbnail_jpeg(picture: Image.Image | bytes, width: int = 320, max_height: int = 480) -> bytes:
+THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT = 320, 480
+
+
+def thumbnail_rows(picture_width: int) -> int:
+    """Rows at the top of a picture `picture_width` wide that its thumbnail shows."""
+    return round(THUMBNAIL_HEIGHT * picture_width / THUMBNAIL_WIDTH)
+
+
+def thumbnail_jpeg(picture: Image.Image | bytes) -> bytes:
     """A small picture of the top of a rendered map (what a list of saved runs shows to recognise each). Given the
     rendered image rather than its PNG, nothing is decoded again (a 1440 × 20,000 PNG takes 0.3 s to read)."""
     with (
@@ -263,9 +281,11 @@ def thumbnail_jpeg(picture: Image.Image | bytes, width: int = 320, max_height: i
         if isinstance(picture, Image.Image)
         else Image.open(io.BytesIO(picture)) as image
     ):
-        crop_height = min(image.height, round(max_height * image.width / width))
+        crop_height = min(image.height, thumbnail_rows(image.width))
         top = image.crop((0, 0, image.width, crop_height)).convert("RGB")
-    small = top.resize((width, max(1, round(crop_height * width / top.width))), Image.Resampling.BILINEAR)
+    small = top.resize(
+        (THUMBNAIL_WIDTH, max(1, round(crop_height * THUMBNAIL_WIDTH / top.width))), Image.Resampling.BILINEAR
+    )
     buffer = io.BytesIO()
     small.save(buffer, format="JPEG", quality=75)
     return buffer.getvalue()

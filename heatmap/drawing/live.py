@@ -2,7 +2,7 @@
 map type, opacity, ramp, scale or smoothing is instant: the numbers of all three map types, where each band lands
 on the picture, the ramps' lookup tables, the lines, and the legend's words for every setting.
 
-The browser paints with the same integer arithmetic as `render` (render.fade_alpha, ramps.colour_index, the blend
+The browser paints with the same integer arithmetic as `render` (paint.fade_alpha, ramps.colour_index, the blend
 round((s·(255−a) + c·a) / 255)) from the same tables, so a band's colour on screen is, byte for byte, the colour
 the server's PNG gives it on the same pixel of the page. Nothing here depends on a colour setting: one spec serves
 every toggle, and the server renders it once per view.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from heatmap.drawing import render
+from heatmap.drawing import paint, render
 from heatmap.drawing.captions import legend_text
 from heatmap.drawing.ramps import RAMPS, colour_index, lut
 from heatmap.statistics.metrics import REACH_LEVELS, BandTable, ClickGrid
@@ -124,7 +124,7 @@ def live_spec(
         "width": width,
         "height": height,
         "scale": scale,
-        "fadeIn": render.FADE_IN,
+        "fadeIn": paint.FADE_IN,
         "spans": [list(span) for span in spans],
         "reach": _band_values(bands.reach),
         "attention": _band_values(bands.seconds_per_view),
@@ -139,8 +139,8 @@ def live_spec(
         "legends": legends(caption, clicks.total),
         "lines": _lines(bands, alignment, width, height, caption.language),
         "clickLines": _first_screen(bands, alignment, width, height, caption.language) if first_screen else None,
-        "lineColour": list(render.LINE_COLOUR),
-        "foldColour": list(render.FOLD_COLOUR),
+        "lineColour": list(paint.LINE_COLOUR),
+        "foldColour": list(paint.FOLD_COLOUR),
     }
 
 

@@ -7,12 +7,14 @@ screenshot, CSS y maps to image row `round((y + shift_px) * scale) - crop_top`.
 
 Blending is integer and exact: out = round((s·(255−a) + c·a) / 255) with a per-row (bands) or per-pixel
 (clicks) alpha a in 0..255; where a = 0 the screenshot pixel is unchanged byte for byte, so bands with no data
-or a value of 0, and everything below the data, stay the screenshot. Work is done in horizontal strips so a
-1440×60000 page never needs a full-frame float array.
+or a value of 0, and everything below the data, stay the screenshot. A map is painted a strip of rows at a time
+when its rows are asked for (`Rendered.rows`, heatmap.drawing.paint): a 1440 × 60,000 page is saved without a
+painted copy of it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,13 +22,24 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from heatmap.contract import MAP_KINDS
+from heatmap.drawing import paint
 from heatmap.drawing.captions import folded_percent, legend_text
-from heatmap.drawing.encode import PREVIEW_MAX_BYTES, PREVIEW_WIDTH, encode_png, preview_jpeg
-from heatmap.drawing.legend import legend_font, legend_panel
-from heatmap.drawing.ramps import Lut, colour_index, lut
+from heatmap.drawing.encode import (
+    ENCODE_THREADS,
+    PREVIEW_MAX_BYTES,
+    PREVIEW_WIDTH,
+    STRIP_ROWS,
+    encode_rows_png,
+    preview_jpeg,
+    thumbnail_jpeg,
+    thumbnail_rows,
+)
+from heatmap.drawing.legend import legend_panel
+from heatmap.drawing.paint import FOLD_COLOUR, LINE_COLOUR, Line
+from heatmap.drawing.ramps import Lut, lut
 from heatmap.errors import CropError
 from heatmap.statistics.metrics import REACH_LEVELS, BandTable, ClickGrid
 
@@ -34,10 +47,7 @@ Kind = Literal["attention", "reach", "clicks"]
 ScaleMode = Literal["max", "fixed", "p99"]
 KINDS = MAP_KINDS
 SCALE_MODES: tuple[str, ...] = ("max", "p99", "fixed")  # in the order the app offers them
-STRIP_ROWS = 2048
 MISMATCH_TOLERANCE = 0.10
-LINE_COLOUR = (20, 20, 20)
-FOLD_COLOUR = (255, 255, 255)
 
 
 @dataclass(frozen=True)
@@ -123,21 +133,97 @@ def legend_colours(ramp: Lut, stops: int = LEGEND_STOPS) -> tuple[str, ...]:
     return tuple("#{:02x}{:02x}{:02x}".format(*(int(c) for c in colour)) for colour in picks)
 
 
+@dataclass(frozen=True)
+class Plain:
+    """A page of one colour to paint on when there is no screenshot: its rows are made as they are painted."""
+
+    size: tuple[int, int]
+    colour: tuple[int, int, int]
+    mode = "RGB"
+
+    @property
+    def width(self) -> int:
+        return self.size[0]
+
+    @property
+    def height(self) -> int:
+        return self.size[1]
+
+    def crop(self, box: tuple[int, int, int, int]) -> Image.Image:
+        return Image.new("RGB", (box[2] - box[0], box[3] - box[1]), self.colour)
+
+
+Picture = Image.Image | Plain
+
+
 @dataclass
 class Rendered:
-    """A full-resolution map with its legend, plus what was decided while drawing it."""
+    """A full-resolution map with its legend, plus what was decided while drawing it.
 
-    image: Image.Image
+    The map is painted when its rows are asked for (`rows`), a band of rows at a time, from the screenshot it was
+    drawn on: a PNG is encoded strip by strip on every core and a thumbnail paints only the top, so saving a tall
+    page holds a few strips, not a painted copy of the page (`image` paints it all)."""
+
+    source: Picture
+    top: int  # the source's first kept row
     map_height: int  # rows above the legend panel
+    panel: Image.Image | None
+    painters: tuple[paint.Painter, ...]
     vmax: float
     warnings: list[str] = field(default_factory=list)
     legend: Legend | None = None
 
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.source.width, self.map_height + (self.panel.height if self.panel is not None else 0)
+
+    def rows(self, y0: int, y1: int) -> Image.Image:
+        """Rows [y0, y1) of the map and its legend panel, painted."""
+        width, height = self.size
+        y0, y1 = max(0, y0), min(height, y1)
+        if y1 <= y0:
+            raise ValueError(f"no rows between {y0} and {y1} of a picture {height} rows tall")
+        map_rows = min(y1, self.map_height) - y0
+        strip = None
+        if map_rows > 0:
+            strip = self.source.crop((0, self.top + y0, width, self.top + y0 + map_rows))
+            if strip.mode != "RGB":
+                strip = strip.convert("RGB")
+            for painter in self.painters:
+                painter(strip, y0)
+            if map_rows == y1 - y0:
+                return strip
+        out = Image.new("RGB", (width, y1 - y0), None)  # uninitialised: fully covered below
+        if strip is not None:
+            out.paste(strip, (0, 0))
+        if self.panel is not None:
+            out.paste(self.panel, (0, self.map_height - y0))
+        return out
+
+    @functools.cached_property
+    def image(self) -> Image.Image:
+        """The whole picture, painted: for small pictures and tests (a tall page is 4 bytes a pixel)."""
+        return self.rows(0, self.size[1])
+
     def png(self, compress_level: int = 1) -> bytes:
-        return encode_png(self.image, compress_level)
+        return encode_rows_png(self.size, self.rows, compress_level)
 
     def preview(self, max_width: int = PREVIEW_WIDTH, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
         return preview_jpeg(self.image, max_width, max_bytes)
+
+    def thumbnail(self) -> bytes:
+        """The saved runs' thumbnail: the top of the map, painted alone."""
+        width, height = self.size
+        return thumbnail_jpeg(self.rows(0, min(height, thumbnail_rows(width))))
+
+
+def saving_bytes(width: int, height: int) -> int:
+    """Bytes that painting and encoding a map of width × height (`Rendered.png` and `thumbnail`) hold at most
+    beside its screenshot: the strips in flight, about 16 bytes a pixel of theirs (the painted strip, its array,
+    its filtered rows), and the PNG, a byte a pixel (a screenshot deflates to 0.3-0.6 of one; noise to 3).
+    Measured by benchmarks/render.py: 1440 × 20,000, 32-36 MiB with a 9-17 MB PNG."""
+    in_flight = min(height, (ENCODE_THREADS + 1) * STRIP_ROWS) * width
+    return in_flight * 16 + width * height
 
 
 # --- scales ------------------------------------------------------------------------------------------------
@@ -191,22 +277,7 @@ def normalise(values: npt.ArrayLike, vmax: float) -> npt.NDArray[np.float64]:
     return np.clip(data / vmax, 0.0, 1.0)
 
 
-# --- painting ----------------------------------------------------------------------------------------------
-#
-# Blending uses Pillow's masked paste, which computes out = round((s·(255−a) + c·a) / 255) in C; with a = 0 it
-# returns s exactly. Bands are painted one rectangle at a time; click densities in strips of STRIP_ROWS rows.
-
-
-def _canvas(screenshot: Image.Image, alignment: Alignment, legend: Image.Image | None) -> Image.Image:
-    """A copy of the kept rows of the screenshot, with the legend panel below them."""
-    top, bottom = alignment.rows(screenshot.height)
-    height = bottom - top
-    extra = legend.height if legend is not None else 0
-    out = Image.new("RGB", (screenshot.width, height + extra), None)  # uninitialised: fully covered below
-    out.paste(screenshot, (0, -top))  # rows above `top` fall outside; rows below `bottom` are covered next
-    if legend is not None:
-        out.paste(legend, (0, height))
-    return out
+# --- where things land --------------------------------------------------------------------------------------
 
 
 def band_spans(count: int, band_height_px: int, alignment: Alignment, width: int, height: int) -> list[tuple[int, int]]:
@@ -219,178 +290,24 @@ def band_spans(count: int, band_height_px: int, alignment: Alignment, width: int
     return spans
 
 
-FADE_IN = 0.25  # of the scale over which colour fades in from transparent: low values let the page show
-
-
-def fade_alpha(values_t: npt.NDArray[np.float64], opacity: float) -> npt.NDArray[np.int64]:
-    """Alpha 0..255 per value: `opacity` from a quarter of the scale up, fading to fully transparent at zero."""
-    top = min(max(opacity, 0.0), 1.0) * 255.0
-    return np.rint(np.clip(np.asarray(values_t, dtype=np.float64) / FADE_IN, 0.0, 1.0) * top).astype(np.int64)
-
-
-def _paint_bands(
-    image: Image.Image,
-    values_t: npt.NDArray[np.float64],
-    drawn: npt.NDArray[np.bool_],
-    spans: Sequence[tuple[int, int]],
-    ramp: Lut,
-    opacity: float,
-) -> None:
-    """Each drawn band's rows get the ramp colour of its value, faded in over the low end; others are left alone."""
-    alphas = fade_alpha(values_t, opacity)
-    index = colour_index(values_t)
-    for band in np.flatnonzero(drawn).tolist():
-        r0, r1 = spans[band]
-        if r1 <= r0 or alphas[band] == 0:
-            continue
-        colour = tuple(int(c) for c in ramp[index[band]])
-        image.paste(colour, (0, r0, image.width, r1), Image.new("L", (image.width, r1 - r0), int(alphas[band])))
-
-
-def _paint_smooth(
-    image: Image.Image,
-    values_t: npt.NDArray[np.float64],
-    drawn: npt.NDArray[np.bool_],
-    spans: Sequence[tuple[int, int]],
-    ramp: Lut,
-    opacity: float,
-) -> None:
-    """Like `_paint_bands`, but each row's value is interpolated linearly between the centres of the bands around
-    it (bands without data count as 0), so the map is a gradient; rows outside the bands stay the screenshot."""
-    live = [i for i, (r0, r1) in enumerate(spans) if r1 > r0]
-    if not live or not drawn.any():
-        return
-    centres = np.array([(spans[i][0] + spans[i][1] - 1) / 2.0 for i in live])
-    values = np.where(drawn, values_t, 0.0)[live]
-    first, last = spans[live[0]][0], spans[live[-1]][1]
-    for y0 in range(first, last, STRIP_ROWS // 2):
-        y1 = min(last, y0 + STRIP_ROWS // 2)
-        rows_t = np.interp(np.arange(y0, y1, dtype=np.float64), centres, values)
-        alpha = fade_alpha(rows_t, opacity).astype(np.uint16)[:, None, None]
-        if not alpha.any():
-            continue
-        colour = ramp[colour_index(rows_t)].astype(np.uint16)[:, None, :]
-        strip = np.asarray(image.crop((0, y0, image.width, y1)), dtype=np.uint16)  # one strip, never the frame
-        blended = (strip * (255 - alpha) + colour * alpha + 127) // 255  # ≤ 255·255 + 127: fits 16 bits
-        image.paste(Image.fromarray(blended.astype(np.uint8), "RGB"), (0, y0))
-
-
-def _paint_density(
-    image: Image.Image,
-    grid_t: npt.NDArray[np.float64],
-    map_height: int,
-    row_to_grid: tuple[float, float],
-    ramp: Lut,
-    opacity: float,
-) -> None:
-    """Bilinearly upsampled density (values in [0, 1] per grid cell) painted in horizontal strips.
-
-    `row_to_grid` = (a, b): image row edge y lies at grid row coordinate a + b·y (cell i spans [i, i+1)).
-    Columns span the grid's 100 cells across the full image width. Alpha fades in like the bands' (`fade_alpha`),
-    so thin tails fade out instead of ending in a hard edge; zero density leaves pixels untouched.
-    """
-    if grid_t.size == 0 or not grid_t.any():
-        return
-    pad = 2
-    # +0.5 so Pillow's truncating F -> L conversion rounds; the zero padding keeps far rows exactly 0
-    levels = np.pad((grid_t * 255.0 + 0.5).astype(np.float32), pad)
-    source = Image.fromarray(levels, mode="F")
-    grid_rows, grid_cols = grid_t.shape
-    live = np.flatnonzero(grid_t.max(axis=1) > 0)
-    first_live, last_live = live[0] - 1.0, live[-1] + 2.0  # rows beyond these interpolate to 0 exactly
-    a, b = row_to_grid
-    palette = ramp.astype(np.uint8).tobytes()
-    alpha_table = fade_alpha(np.arange(256) / 255.0, opacity).tolist()  # per level: the bands' fade-in
-    for y0 in range(0, map_height, STRIP_ROWS):
-        y1 = min(map_height, y0 + STRIP_ROWS)
-        g0, g1 = a + b * y0, a + b * y1
-        if g1 <= first_live or g0 >= last_live:
-            continue
-        box = (float(pad), g0 + pad, float(pad + grid_cols), g1 + pad)
-        if box[1] < 0 or box[3] > levels.shape[0]:
-            # clip the strip to rows that map inside the padded grid (outside it the density is 0)
-            lo = max(y0, math.ceil((-pad - a) / b))
-            hi = min(y1, math.floor((grid_rows + pad - a) / b))
-            if hi <= lo:
-                continue
-            y0, y1 = lo, hi
-            box = (float(pad), a + b * y0 + pad, float(pad + grid_cols), a + b * y1 + pad)
-        level = source.resize((image.width, y1 - y0), Image.Resampling.BILINEAR, box=box).convert("L")
-        alpha = level.point(alpha_table)
-        if not alpha.getbbox():
-            continue
-        colour = level.copy()
-        colour.putpalette(palette)
-        image.paste(colour.convert("RGB"), (0, y0), alpha)
-
-
-# --- lines and warnings ------------------------------------------------------------------------------------
-
-
-def _draw_line(
-    image: Image.Image,
-    row: int,
-    label: str,
-    scale: float,
-    colour: tuple[int, int, int],
-    map_height: int,
-    dashed: bool = False,
-    box: bool = False,
-) -> None:
-    """A horizontal line centred on `row` (thickness ~2 CSS px) with a label box just above it, at the left; with
-    `box`, also the top edge and the sides down to it (an area outlined from the top of the map).
-
-    A dashed line alternates `colour` with LINE_COLOUR every 12 CSS px, so it shows on light and dark pages.
-    """
-    if not 0 <= row < map_height:
-        return
-    draw = ImageDraw.Draw(image)
-    thickness = max(2, round(2 * scale))
-    first = row - thickness // 2
-    y0, y1 = max(0, first), min(map_height - 1, first + thickness - 1)
-    draw.rectangle([0, y0, image.width - 1, y1], fill=colour)
-    if box and y0 > 2 * thickness:  # LINE_COLOUR outside, FOLD_COLOUR inside: seen on light and dark pages
-        for inset, fill in ((0, LINE_COLOUR), (thickness, FOLD_COLOUR)):
-            right = image.width - 1 - inset
-            for edge in ([inset, inset, right, inset + thickness - 1], [inset, inset, inset + thickness - 1, y0 - 1],
-                         [right - thickness + 1, inset, right, y0 - 1]):  # fmt: skip
-                draw.rectangle(edge, fill=fill)
-    if dashed:
-        dash = max(4, round(12 * scale))
-        for x in range(dash, image.width, 2 * dash):
-            draw.rectangle([x, y0, min(image.width - 1, x + dash - 1), y1], fill=LINE_COLOUR)
-    font = legend_font(max(11, round(13 * scale)))
-    pad = max(2, round(3 * scale))
-    text_w = draw.textlength(label, font=font)
-    box_h = int(font.getbbox(label)[3]) + 2 * pad
-    box_top = max(0, first - box_h)
-    back = (255, 255, 255) if colour == LINE_COLOUR else (20, 20, 20)
-    draw.rectangle([pad, box_top, pad + text_w + 2 * pad, box_top + box_h - 1], fill=colour)
-    draw.text((2 * pad, box_top + pad), label, font=font, fill=back)
-
-
 def _reach_lines(
-    image: Image.Image,
-    bands: BandTable,
-    alignment: Alignment,
-    map_height: int,
-    levels: Sequence[float],
-    language: str,
-) -> None:
-    scale = alignment.scale(image.width)
-    for level, depth in bands.reach_depths(tuple(levels)).items():
-        row = int(alignment.css_to_row([depth], image.width)[0])
-        _draw_line(image, row, legend_text(language, "line.reached", level=level), scale, LINE_COLOUR, map_height)
-    fold_row = int(alignment.css_to_row([bands.fold_px], image.width)[0])
-    fold = legend_text(language, "line.fold")
-    _draw_line(image, fold_row, fold, scale, FOLD_COLOUR, map_height, dashed=True)
+    bands: BandTable, alignment: Alignment, width: int, levels: Sequence[float], language: str
+) -> list[Line]:
+    scale = alignment.scale(width)
+    drawn = [
+        Line(int(alignment.css_to_row([depth], width)[0]), legend_text(language, "line.reached", level=level), scale,
+             LINE_COLOUR)
+        for level, depth in bands.reach_depths(tuple(levels)).items()
+    ]  # fmt: skip
+    fold_row = int(alignment.css_to_row([bands.fold_px], width)[0])
+    return [*drawn, Line(fold_row, legend_text(language, "line.fold"), scale, FOLD_COLOUR, dashed=True)]
 
 
-def _first_screen(image: Image.Image, bands: BandTable, alignment: Alignment, map_height: int, language: str) -> None:
+def _first_screen(bands: BandTable, alignment: Alignment, width: int, language: str) -> list[Line]:
     """The first screen (down to the average fold) outlined: where clicks on fixed and sticky elements sit."""
-    row = int(alignment.css_to_row([bands.fold_px], image.width)[0])
+    row = int(alignment.css_to_row([bands.fold_px], width)[0])
     label = legend_text(language, "line.first_screen")
-    _draw_line(image, row, label, alignment.scale(image.width), FOLD_COLOUR, map_height, dashed=True, box=True)
+    return [Line(row, label, alignment.scale(width), FOLD_COLOUR, dashed=True, box=True)]
 
 
 def covered_css(image_width: int, image_height: int, alignment: Alignment) -> float:
@@ -458,7 +375,7 @@ def end_labels(kind: str, vmax: float, language: str) -> tuple[str, str]:
 
 
 def render_map(
-    screenshot: Image.Image,
+    screenshot: Picture,
     display: Display,
     caption: Caption,
     bands: BandTable | None = None,
@@ -473,8 +390,6 @@ def render_map(
     alignment = alignment or Alignment()
     if display.kind not in KINDS:
         raise ValueError(f"unknown heatmap type {display.kind!r}; choose one of {', '.join(KINDS)}")
-    if screenshot.mode != "RGB":
-        screenshot = screenshot.convert("RGB")
     ramp = lut(display.ramp)
     width = screenshot.width
     top, bottom = alignment.rows(screenshot.height)
@@ -499,32 +414,34 @@ def render_map(
     warnings = [w for w in [alignment_warning(data_height, width, screenshot.height, alignment, caption.language)] if w]
     low, high = end_labels(display.kind, vmax, caption.language)
     lines = caption_lines(caption, display)
-    image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale, warnings))
+    panel = legend_panel(width, lines, ramp, low, high, scale, warnings)
     positions = None
     if display.kind == "clicks":
         assert clicks is not None
         # image row edge y is CSS y = (y + top) / scale - shift, grid row = CSS y / y_step
         step = clicks.y_step_px
         row_to_grid = ((top / scale - alignment.shift_px) / step, 1.0 / (scale * step))
-        _paint_density(image, normalise(density, vmax), height, row_to_grid, ramp, display.opacity)
+        colours = paint.density(normalise(density, vmax), height, width, row_to_grid, ramp, display.opacity)
     else:
         assert bands is not None
         spans = band_spans(bands.band_count, bands.band_height_px, alignment, width, height)
         drawn = np.isfinite(values) & (values > 0)
-        paint = _paint_smooth if display.smooth else _paint_bands
-        paint(image, normalise(values, vmax), drawn, spans, ramp, display.opacity)
+        painter = paint.smooth if display.smooth else paint.bands
+        colours = painter(normalise(values, vmax), drawn, spans, ramp, display.opacity)
         positions = np.where(drawn, normalise(values, vmax), np.nan)
+    marks: list[Line] = []
     if display.lines and bands is not None and bands.page_views > 0:  # every map: where the fold and depths are
         if display.first_screen and display.kind == "clicks":
-            _first_screen(image, bands, alignment, height, caption.language)
+            marks = _first_screen(bands, alignment, width, caption.language)
         else:
-            _reach_lines(image, bands, alignment, height, REACH_LEVELS, caption.language)
+            marks = _reach_lines(bands, alignment, width, REACH_LEVELS, caption.language)
     legend = screen_legend(lines, low, high, ramp, positions)
-    return Rendered(image=image, map_height=height, vmax=vmax, warnings=warnings, legend=legend)
+    painters = (colours, paint.lines(marks, width, height))
+    return Rendered(screenshot, top, height, panel, painters, vmax, warnings, legend)
 
 
 def render_difference(
-    screenshot: Image.Image,
+    screenshot: Picture,
     difference: npt.ArrayLike,
     significant: npt.ArrayLike,
     caption: Caption,
@@ -547,20 +464,18 @@ def render_difference(
     alignment = alignment or Alignment()
     if kind not in KINDS:
         raise ValueError(f"unknown heatmap type {kind!r}; choose one of {', '.join(KINDS)}")
-    if screenshot.mode != "RGB":
-        screenshot = screenshot.convert("RGB")
     t, mask, limit = difference_cells(difference, significant, vmax)
     ramp = lut("difference")
     width = screenshot.width
     top, bottom = alignment.rows(screenshot.height)
     scale = alignment.scale(width)
     lines, low, high = difference_words(caption, kind, limit, opacity, fdr, title)
-    image = _canvas(screenshot, alignment, legend_panel(width, lines, ramp, low, high, scale))
+    panel = legend_panel(width, lines, ramp, low, high, scale)
     spans = band_spans(t.shape[0], band_height_px, alignment, width, bottom - top)
-    _paint_cells(image, t, mask, spans, ramp, opacity)
+    colours = paint.cells(t, mask, spans, ramp, opacity, width)
     positions = np.where(mask, t, np.nan).reshape(np.shape(difference))
     legend = screen_legend(lines, low, high, ramp, positions)
-    return Rendered(image=image, map_height=bottom - top, vmax=limit, legend=legend)
+    return Rendered(screenshot, top, bottom - top, panel, (colours,), limit, legend=legend)
 
 
 def difference_cells(
@@ -586,27 +501,3 @@ def difference_words(
     lines = caption_lines(replace(caption, title=title), Display(kind="reach", opacity=opacity), spread)
     low, high = (legend_text(language, f"{end}.difference.{kind}", limit=shown) for end in ("low", "high"))
     return lines, low, high
-
-
-def _paint_cells(
-    image: Image.Image,
-    values_t: npt.NDArray[np.float64],
-    drawn: npt.NDArray[np.bool_],
-    spans: Sequence[tuple[int, int]],
-    ramp: Lut,
-    opacity: float,
-) -> None:
-    """Like `_paint_bands` for a rows × columns grid: column c spans image x [c·W/cols, (c+1)·W/cols)."""
-    alpha = round(min(max(opacity, 0.0), 1.0) * 255)
-    if alpha == 0:
-        return
-    columns = values_t.shape[1]
-    edges = [round(c * image.width / columns) for c in range(columns + 1)]
-    index = colour_index(values_t)
-    for row, column in zip(*np.nonzero(drawn), strict=True):
-        r0, r1 = spans[int(row)]
-        x0, x1 = edges[int(column)], edges[int(column) + 1]
-        if r1 <= r0 or x1 <= x0:
-            continue
-        colour = tuple(int(c) for c in ramp[index[row, column]])
-        image.paste(colour, (x0, r0, x1, r1), Image.new("L", (x1 - x0, r1 - r0), alpha))

@@ -21,9 +21,9 @@ import polars as pl
 import streamlit as st
 from PIL import Image
 
-from heatmap.caching import memory, picture_work
+from heatmap.caching import PictureWork, memory, picture_work
 from heatmap.drawing import live, render
-from heatmap.drawing.encode import preview_jpeg, thumbnail_jpeg
+from heatmap.drawing.encode import preview_jpeg
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
 from heatmap.table import FRUSTRATION_KINDS
 from heatmap.ui import figures, viewer
@@ -58,10 +58,10 @@ def blank_page(device: str, data_height: int) -> tuple[int, int]:
     return CANVAS_WIDTHS.get(device, 1440), max(data_height, 600) + 100
 
 
-def blank_canvas(width_css: int, height_css: int, width_px: int) -> Image.Image:
+def blank_canvas(width_css: int, height_css: int, width_px: int) -> render.Plain:
     """A plain page to paint on when there is no screenshot (data only)."""
     scale = width_px / width_css
-    return Image.new("RGB", (width_px, max(1, round(height_css * scale))), BLANK)
+    return render.Plain((width_px, max(1, round(height_css * scale))), BLANK)
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Preview:
 
 def canvas(
     shot: Shot | None, display: MapSettings, data_height: int, device: str, full: bool = False
-) -> tuple[Image.Image, render.Alignment]:
+) -> tuple[render.Picture, render.Alignment]:
     """The picture to paint on and its alignment: the screenshot (downscaled for the browser unless `full`),
     or a plain page as tall as the data when there is no screenshot. In a picture job (caching.picture_work)."""
     if shot is not None:
@@ -344,9 +344,11 @@ def full_picture(
     thumbnail of it."""
     css, css_height = blank_page(device, depth_of(nums))  # drawn at its CSS size
     pixels = shot.width * shot.height if shot is not None else css * css_height
-    with picture_work(pixels, keep=shot.cache_key if shot is not None else None):
+    width, height = (shot.width, shot.height) if shot is not None else (css, css_height)
+    copies = render.saving_bytes(width, height) / (pixels * PictureWork.RGB_BYTES)  # painted a strip at a time
+    with picture_work(pixels, keep=shot.cache_key if shot is not None else None, copies=copies):
         rendered = _render_map(shot, view, nums, device, engine, t, full=True)[0]
-        return rendered.png(), thumbnail_jpeg(rendered.image)
+        return rendered.png(), rendered.thumbnail()
 
 
 def _render_map(

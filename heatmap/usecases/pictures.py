@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from PIL import Image
-
 from heatmap.drawing import render
 from heatmap.drawing.captions import legend_text
 from heatmap.usecases.numbers import Numbers
@@ -36,7 +34,7 @@ def caption(view: View, nums: Numbers, language: str, segment: str | None = None
 
 
 def draw(
-    image: Image.Image,
+    image: render.Picture,
     alignment: render.Alignment,
     view: View,
     nums: Numbers,
