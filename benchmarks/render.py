@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from heatmap import allocator
 from heatmap.drawing.legend import legend_font
 from heatmap.drawing.render import Caption, Display, render_map, saving_bytes
 from heatmap.statistics.metrics import band_table, click_grid
@@ -112,6 +113,7 @@ def run_case(case: str, folder: Path, repeat: int) -> dict[str, Any]:
     """One case in this (fresh) process: best time of `repeat`, payload sizes, peak RSS over the inputs; for the
     engine, the peak of what a save makes (the PNG and the thumbnail, painted a strip at a time) apart from the
     peak of the browser preview (which paints the whole page first)."""
+    allocator.pin_mmap_threshold()  # as the app and the CLI do: big buffers go back to the system when freed
     shot = Image.open(folder / "screenshot.png")
     shot.load()
     rows = pl.read_parquet(folder / "rows.parquet")
@@ -129,6 +131,7 @@ def run_case(case: str, folder: Path, repeat: int) -> dict[str, Any]:
         if case == "baseline":
             png = baseline(shot, bands.seconds_per_view, float(bands.seconds_per_view.max()))
         else:
+            del png  # the last repeat's: a save holds its own
             rendered = render_map(shot, display, caption, bands, clicks)
             png, _thumbnail = rendered.png(), rendered.thumbnail()
             del rendered

@@ -219,11 +219,11 @@ class Rendered:
 
 def saving_bytes(width: int, height: int) -> int:
     """Bytes that painting and encoding a map of width × height (`Rendered.png` and `thumbnail`) hold at most
-    beside its screenshot: the strips in flight, about 16 bytes a pixel of theirs (the painted strip, its array,
-    its filtered rows), and the PNG, a byte a pixel (a screenshot deflates to 0.3-0.6 of one; noise to 3).
-    Measured by benchmarks/render.py: 1440 × 20,000, 32-36 MiB with a 9-17 MB PNG."""
-    in_flight = min(height, (ENCODE_THREADS + 1) * STRIP_ROWS) * width
-    return in_flight * 16 + width * height
+    beside its screenshot: a strip per encoding thread, 32 bytes a pixel of theirs (the painted strip, its
+    array and filtered rows, a click map's density blocks), and the PNG, a byte a pixel (a screenshot deflates to
+    0.3-0.6 of one; noise to 3). Measured by benchmarks/render.py at 1440 × 20,000: 35-44 MiB and the PNG."""
+    in_flight = min(height, ENCODE_THREADS * STRIP_ROWS) * width
+    return in_flight * 32 + width * height
 
 
 # --- scales ------------------------------------------------------------------------------------------------
