@@ -213,7 +213,7 @@ def main() -> None:
     print(f"segment change without the app's caches (exports parsed again): {time.perf_counter() - started:6.2f} s")
     shot, _ = shots["tall 1440x20000"]
     started = time.perf_counter()
-    naive_bytes = len(px.imshow(shot.pixels().image).to_json())
+    naive_bytes = len(px.imshow(shot.pixels().unpacked()).to_json())
     naive_time = time.perf_counter() - started
     plain = View(page="/", start=start, end=end)
     ours = mapview.live_preview(shot, plain, numbers(dataset, plain), labels).payload

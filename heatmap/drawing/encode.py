@@ -18,6 +18,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
 
 import numpy as np
 from isal import isal_zlib
@@ -36,6 +37,17 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 Rows = Callable[[int, int], Image.Image]  # rows [y0, y1) of a picture, made when asked for
+
+
+class Source(Protocol):
+    """A picture whose rows are made when asked for: a Pillow image, a packed screenshot (heatmap.drawing.packed),
+    a plain page (render.Plain). `crop` returns a new RGB image of the box, as Pillow's does."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    def crop(self, box: tuple[int, int, int, int]) -> Image.Image: ...
 
 
 def encode_png(image: Image.Image, compress_level: int = 1) -> bytes:
@@ -95,21 +107,38 @@ def _deflate_strip(rows: Rows, y0: int, y1: int, level: int, last: bool) -> tupl
     """Rows [y0, y1) filtered and deflated raw, ending on a byte boundary (the last strip ends the stream); with
     the Adler-32 and length of the filtered bytes. The first row is Sub-filtered (against the pixel to its left)
     and the others Up-filtered (against the row above), so a strip needs no row of another strip."""
-    strip = rows(y0, y1)
+    filtered = filter_rows(rows(y0, y1))
+    compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15, 9)
+    data = compressor.compress(filtered.data) + compressor.flush(isal_zlib.Z_FINISH if last else isal_zlib.Z_SYNC_FLUSH)
+    return data, isal_zlib.adler32(filtered.data), filtered.nbytes
+
+
+def filter_rows(strip: Image.Image) -> np.ndarray:
+    """A strip's PNG scanlines, each led by its filter type: the first row Sub (less the pixel to its left), the
+    others Up (less the row above), so the strip stands alone. `unfilter_rows` undoes it."""
     if strip.mode != "RGB":
         strip = strip.convert("RGB")
-    width = strip.width
-    pixels = np.asarray(strip, dtype=np.uint8).reshape(y1 - y0, width * 3)
-    del strip
-    filtered = np.empty((y1 - y0, width * 3 + 1), dtype=np.uint8)
+    width, height = strip.size
+    pixels = np.asarray(strip, dtype=np.uint8).reshape(height, width * 3)
+    filtered = np.empty((height, width * 3 + 1), dtype=np.uint8)
     filtered[0, 0] = 1  # filter type Sub
     filtered[1:, 0] = 2  # filter type Up
     filtered[0, 1:4] = pixels[0, :3]
     np.subtract(pixels[0, 3:], pixels[0, :-3], out=filtered[0, 4:])
     np.subtract(pixels[1:], pixels[:-1], out=filtered[1:, 1:])
-    compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15, 9)
-    data = compressor.compress(filtered.data) + compressor.flush(isal_zlib.Z_FINISH if last else isal_zlib.Z_SYNC_FLUSH)
-    return data, isal_zlib.adler32(filtered.data), filtered.nbytes
+    return filtered
+
+
+def unfilter_rows(filtered: np.ndarray, width: int) -> Image.Image:
+    """The RGB strip that `filter_rows` filtered (sums modulo 256, as the filters are differences). Row by row:
+    numpy's cumulative sum down the rows of a C-ordered strip is ten times slower than adding each row."""
+    height = filtered.shape[0]
+    pixels = filtered[:, 1:].copy()
+    first = pixels[0].reshape(width, 3)
+    np.cumsum(first, axis=0, dtype=np.uint8, out=first)
+    for row in range(1, height):
+        np.add(pixels[row], pixels[row - 1], out=pixels[row])
+    return Image.fromarray(pixels.reshape(height, width, 3), "RGB")
 
 
 def _adler32_combine(first: int, second: int, second_length: int) -> int:
@@ -123,25 +152,33 @@ def _adler32_combine(first: int, second: int, second_length: int) -> int:
     return sum1 | (sum2 << 16)
 
 
-def downscale(image: Image.Image, width: int, height: int) -> Image.Image:
+def downscale(image: Source, width: int, height: int) -> Image.Image:
     """Bilinear resize to (width, height) in horizontal strips, so a long page never needs a full-height
-    intermediate (Pillow resizes in two passes; the first pass alone would be width × source height). The strips
-    are resized on every core (Pillow lets go of the GIL), a few at a time."""
-    if image.mode != "RGB":
+    intermediate (Pillow resizes in two passes; the first pass alone would be width × source height), and a packed
+    picture is unpacked a strip at a time. The strips are resized on every core (Pillow lets go of the GIL), a
+    few at a time, each from the source rows its filter reaches."""
+    if isinstance(image, Image.Image) and image.mode != "RGB":
         image = image.convert("RGB")
-    if image.size == (width, height):
-        return image
+    if (image.width, image.height) == (width, height):
+        return image if isinstance(image, Image.Image) else image.crop((0, 0, width, height))
     out = Image.new("RGB", (width, height), None)
     step = image.height / height
+    margin = math.ceil(step) + 2  # beyond the bilinear filter's reach (one output row: `step` source rows)
+    rows = STRIP_ROWS * 4 if isinstance(image, Image.Image) else STRIP_ROWS  # what a strip holds: its output
 
     def strip(y0: int) -> Image.Image:
-        y1 = min(height, y0 + STRIP_ROWS * 4)
-        box = (0.0, y0 * step, float(image.width), min(image.height, y1 * step))
-        return image.resize((width, y1 - y0), Image.Resampling.BILINEAR, box=box)
+        y1 = min(height, y0 + rows)
+        top, bottom = y0 * step, min(image.height, y1 * step)
+        if isinstance(image, Image.Image):  # no copy to make: exactly the whole picture's resize
+            return image.resize((width, y1 - y0), Image.Resampling.BILINEAR, box=(0.0, top, image.width, bottom))
+        # the rows the filter reaches (Pillow's fixed-point weights of this box may differ by one level)
+        first, last = max(0, math.floor(top) - margin), min(image.height, math.ceil(bottom) + margin)
+        box = (0.0, top - first, float(image.width), bottom - first)
+        return image.crop((0, first, image.width, last)).resize((width, y1 - y0), Image.Resampling.BILINEAR, box=box)
 
     with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
         running: deque[tuple[int, Future[Image.Image]]] = deque()
-        for y0 in range(0, height, STRIP_ROWS * 4):
+        for y0 in range(0, height, rows):
             running.append((y0, pool.submit(strip, y0)))
             while len(running) > ENCODE_THREADS:
                 at, done = running.popleft()
@@ -160,7 +197,7 @@ TARGET = 0.95  # aim a little under the budget: the estimate is an estimate
 MAX_ENCODES = 6
 
 
-def preview_jpeg(image: Image.Image, max_width: int = PREVIEW_WIDTH, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
+def preview_jpeg(image: Source, max_width: int = PREVIEW_WIDTH, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
     """A downscaled JPEG for the browser, at most `max_width` wide and `max_bytes` large.
 
     The first (width, quality) that fits, in the order quality 82, 70, 55, 40, then the width 20 % smaller and again
@@ -205,14 +242,14 @@ def preview_jpeg(image: Image.Image, max_width: int = PREVIEW_WIDTH, max_bytes: 
     return encode(len(candidates) - 1) if len(candidates) - 1 not in sizes else data
 
 
-def _likely_first(image: Image.Image, candidates: list[tuple[int, int]], max_bytes: int) -> int:
+def _likely_first(image: Source, candidates: list[tuple[int, int]], max_bytes: int) -> int:
     """The first candidate likely to fit, judged from a copy box-reduced to about half the widest candidate (a
     reduce and a small encode: a tenth of a full-size downscale). Each candidate tried costs a downscale from the
     original, so starting near the fit saves those that could not. 0 when no cheap copy can be had."""
     factor = image.width * 2 // max(1, candidates[0][0])
     if factor < 2 or image.height // factor > JPEG_MAX_SIDE:
         return 0
-    probe = image.reduce(factor)
+    probe = _reduced(image, factor)
     buffer = io.BytesIO()
     probe.save(buffer, format="JPEG", quality=QUALITIES[0])
     measured = len(buffer.getvalue())
@@ -221,6 +258,18 @@ def _likely_first(image: Image.Image, candidates: list[tuple[int, int]], max_byt
         if measured * scale <= max_bytes * TARGET:
             return at
     return len(candidates) - 1
+
+
+def _reduced(image: Source, factor: int) -> Image.Image:
+    """`Image.reduce(factor)` of the picture, a band of rows at a time (a multiple of `factor` tall, so the boxes
+    are the whole picture's)."""
+    if isinstance(image, Image.Image):
+        return image.reduce(factor)
+    rows = max(factor, STRIP_ROWS - STRIP_ROWS % factor)
+    out = Image.new("RGB", (-(-image.width // factor), -(-image.height // factor)), None)
+    for y0 in range(0, image.height, rows):
+        out.paste(image.crop((0, y0, image.width, min(image.height, y0 + rows))).reduce(factor), (0, y0 // factor))
+    return out
 
 
 def _estimator(candidates: list[tuple[int, int]], sizes: dict[int, int]) -> Callable[[int], float]:
@@ -251,7 +300,7 @@ def _estimator(candidates: list[tuple[int, int]], sizes: dict[int, int]) -> Call
     return estimate
 
 
-def _widths(image: Image.Image, width: int) -> list[int]:
+def _widths(image: Source, width: int) -> list[int]:
     """The widths to try, largest first: each 20 % narrower, none under 64 px, no side past JPEG's limit."""
     widths = []
     while True:

@@ -32,6 +32,7 @@ from heatmap.drawing.encode import (
     PREVIEW_MAX_BYTES,
     PREVIEW_WIDTH,
     STRIP_ROWS,
+    Source,
     encode_rows_png,
     preview_jpeg,
     thumbnail_jpeg,
@@ -139,7 +140,6 @@ class Plain:
 
     size: tuple[int, int]
     colour: tuple[int, int, int]
-    mode = "RGB"
 
     @property
     def width(self) -> int:
@@ -153,7 +153,7 @@ class Plain:
         return Image.new("RGB", (box[2] - box[0], box[3] - box[1]), self.colour)
 
 
-Picture = Image.Image | Plain
+Picture = Source  # a screenshot (a Pillow image, a packed one) or a plain page
 
 
 @dataclass

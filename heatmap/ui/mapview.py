@@ -24,6 +24,7 @@ from PIL import Image
 from heatmap.caching import PictureWork, memory, picture_work
 from heatmap.drawing import live, render
 from heatmap.drawing.encode import preview_jpeg
+from heatmap.drawing.packed import Window
 from heatmap.statistics.metrics import BandTable, ClickGrid, click_areas
 from heatmap.table import FRUSTRATION_KINDS
 from heatmap.ui import figures, viewer
@@ -90,7 +91,7 @@ def canvas(
     or a plain page as tall as the data when there is no screenshot. In a picture job (caching.picture_work)."""
     if shot is not None:
         if full:
-            return shot.pixels().image, display.alignment(shot.width, shot.height)
+            return shot.pixels().picture, display.alignment(shot.width, shot.height)
         small = downscaled(shot, min(PREVIEW_WIDTH, shot.width))
         return small, display.alignment(shot.width, shot.height, small.width / shot.width)
     css_w, css_h = blank_page(device, data_height)
@@ -241,9 +242,9 @@ def _picture_jpeg(shot: Shot, rows: tuple[int, int], budget: int) -> bytes:
         # From the original, not from `canvas`'s preview-width copy: the bytes budget usually narrows the picture
         # further, and one downscale of the original costs less than making the copy and downscaling that again.
         with picture_work(shot.width * shot.height, keep=shot.cache_key, copies=0.5):  # the downscale and its probe
-            image = shot.pixels().image
+            picture = shot.pixels().picture
             top, bottom = rows
-            kept = image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
+            kept = picture if (top, bottom) == (0, picture.height) else Window(picture, top, bottom)
             return preview_jpeg(kept, min(PREVIEW_WIDTH, shot.width), budget)
 
     found: bytes = cache.get_or_load(("live-picture", shot.sha256, rows, budget), encode)

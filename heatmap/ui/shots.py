@@ -17,11 +17,12 @@ from PIL import Image
 
 from heatmap.caching import keep_for_run, memory, picture_work, sizeof
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
+from heatmap.drawing.encode import downscale
+from heatmap.drawing.packed import Packed
 from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import (
     CONTENT_TYPES,
     ImageError,
-    Screenshot,
     decode_cost,
     load_screenshot,
     screenshot_key,
@@ -53,10 +54,10 @@ class Shot:
     read: Callable[[], bytes | None] = field(repr=False, compare=False)
 
     @classmethod
-    def of(cls, shot: Screenshot, read: Callable[[], bytes | None]) -> Shot:
+    def of(cls, shot: Pixels, read: Callable[[], bytes | None]) -> Shot:
         return cls(shot.sha256, shot.width, shot.height, shot.format, read)
 
-    def pixels(self) -> Screenshot:
+    def pixels(self) -> Pixels:
         return decoded(self.sha256, self.read)
 
     @property
@@ -98,31 +99,58 @@ class Chosen:
         return self.shot.sha256 if self.shot else None
 
 
-def decoded(sha: str, read: Callable[[], bytes | None]) -> Screenshot:
-    """Screenshot `sha`, decoded and checked once per process whether it came from an upload or a store (one
-    entry in the server's memory budget). `read` gives its bytes; None (never cached) raises NotFound, so a
-    picture stored later by another session is found on the next try. What the store holds is checked like an
-    upload; a picture whose pixels alone would fill the budget is refused."""
+@dataclass(frozen=True)
+class Pixels:
+    """A screenshot's pixels as the server keeps them: packed in strips (heatmap.drawing.packed; a tall page's
+    6-10 MB instead of 115), which the maps, the browser's picture and a save unpack a strip at a time."""
 
-    def load() -> Screenshot:
+    picture: Packed = field(repr=False)
+    sha256: str
+    format: str
+
+    @property
+    def width(self) -> int:
+        return self.picture.width
+
+    @property
+    def height(self) -> int:
+        return self.picture.height
+
+    @property
+    def nbytes(self) -> int:
+        return self.picture.nbytes
+
+    def unpacked(self) -> Image.Image:
+        """The whole picture at four bytes a pixel: for small pictures and tests."""
+        return self.picture.image()
+
+
+def decoded(sha: str, read: Callable[[], bytes | None]) -> Pixels:
+    """Screenshot `sha`, decoded, checked and packed once per process whether it came from an upload or a store
+    (one entry in the server's memory budget). `read` gives its bytes; None (never cached) raises NotFound, so a
+    picture stored later by another session is found on the next try. What the store holds is checked like an
+    upload; a picture whose decoded pixels alone would fill the budget is refused (a job decodes it whole)."""
+
+    def load() -> Pixels:
         raw = read()
         if raw is None:
             raise NotFound(f"screenshot {sha[:12]} is not stored")
         pixels, copies = decode_cost(raw)
         with picture_work(pixels, copies=copies):
             shot = load_screenshot(raw, page_shape=True)
-        budget = int(memory().maxsize)
-        if sizeof(shot) > budget:
-            raise ImageError(
-                "over_budget", megabytes=f"{sizeof(shot) / 1024**2:,.0f}", budget=f"{budget / 1024**2:,.0f}"
-            )
+            budget = int(memory().maxsize)
+            if sizeof(shot) > budget:
+                raise ImageError(
+                    "over_budget", megabytes=f"{sizeof(shot) / 1024**2:,.0f}", budget=f"{budget / 1024**2:,.0f}"
+                )
+            packed = Pixels(Packed.of(shot.image), shot.sha256, shot.format)
         with _CHECKED_LOCK:
             _CHECKED[sha] = (shot.width, shot.height, shot.format)
-        return shot
+        return packed
 
     keep_for_run(_pixels_key(sha))  # the run's later picture jobs find it (caching.run_keeps)
-    shot: Screenshot = memory().get_or_load(_pixels_key(sha), load)
-    return shot
+    found: Pixels = memory().get_or_load(_pixels_key(sha), load)
+    return found
 
 
 def _pixels_key(sha: str) -> tuple[str, str]:
@@ -140,10 +168,10 @@ def downscaled(shot: Shot, width: int) -> Image.Image:
     """The screenshot at `width` px (aspect kept): the browser preview is rendered from this, not the original.
     In a picture job: it may need the original's pixels."""
     if shot.width <= width:
-        return shot.pixels().image
+        return shot.pixels().unpacked()
 
     def shrink() -> Image.Image:
-        return shot.pixels().image.resize(shot.scaled(width), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return downscale(shot.pixels().picture, *shot.scaled(width))
 
     small: Image.Image = memory().get_or_load(("downscaled", shot.sha256, width), shrink)
     return small
@@ -305,7 +333,7 @@ def _pick(
                 sentence = t("shot.bad", error=error).rstrip(".。") + ("。" if t.lang == "ja" else ".")
                 st.error(f"{sentence}  \n{t('shot.bad_hint')}", icon=":material/broken_image:")
                 return chosen
-            if _keep(ctx, shot):
+            if _keep(ctx, Shot.of(shot, lambda: raw)):
                 _let_go(f"{prefix}upload", sha)
             else:  # not stored: this session keeps its last few such files itself
                 uploads: dict[str, bytes] = st.session_state.setdefault("_uploads", {})
@@ -378,7 +406,7 @@ def _describe(t: Translator, sha: str, info: data.StoredShot | None) -> str:
     return t("shot.stored_captured_fmt" if info.captured else "shot.stored_fmt", when=when, size=size, sha=sha[:12])
 
 
-def _keep(ctx: PageContext, shot: Screenshot) -> bool:
+def _keep(ctx: PageContext, shot: Shot) -> bool:
     """Store an upload in the output store once, so links that name its sha256 work in any browser (and the
     session need not hold its bytes). False if it could not be stored."""
     t = ctx.t
