@@ -18,7 +18,7 @@ from tests.test_render import CAPTION, bands_from, noise, pixels, screenshot_lik
 def test_a_packed_picture_unpacks_to_its_pixels(height: int) -> None:
     image = noise(131, height, seed=height)
     packed = Packed.of(image)
-    assert packed.size == image.size and len(packed.strips) == -(-height // STRIP_ROWS)
+    assert packed.size == image.size and len(packed.strips) == -(-height // packed.rows)
     assert np.array_equal(pixels(packed.image()), pixels(image))
 
 

@@ -205,6 +205,9 @@ def preview_jpeg(image: Source, max_width: int = PREVIEW_WIDTH, max_bytes: int =
     the sizes are estimated from the encodes made so far and only the likely first fit is encoded: two to four
     encodes instead of up to twenty, landing on the exhaustive choice or one step after it."""
     candidates = [(w, q) for w in _widths(image, min(max_width, image.width)) for q in QUALITIES]
+    if not isinstance(image, Image.Image):  # a packed picture: unpacked once, at the widest width tried
+        widest = candidates[0][0]
+        image = downscale(image, widest, min(JPEG_MAX_SIDE, max(1, round(image.height * widest / image.width))))
     sizes: dict[int, int] = {}  # candidate -> bytes, for those encoded
     small: dict[int, Image.Image] = {}
     best: tuple[int, bytes] | None = None  # the earliest candidate known to fit

@@ -16,30 +16,38 @@ import numpy as np
 from isal import isal_zlib
 from PIL import Image
 
-from heatmap.drawing.encode import ENCODE_THREADS, STRIP_ROWS, Source, filter_rows, unfilter_rows
+from heatmap.drawing.encode import ENCODE_THREADS, Source, filter_rows, unfilter_rows
 
 LEVEL = 1  # ISA-L's: fast, and a screenshot's runs deflate well at it
+STRIP_BYTES = 1 << 19  # of an unpacked strip as Pillow holds it: under glibc's mmap threshold (heatmap.allocator)
+
+
+def strip_rows(width: int) -> int:
+    """Rows a packed strip holds: an unpacked one stays under STRIP_BYTES, so unpacking reuses the heap's memory
+    (a strip of 512 rows of a 1440 px page took fresh pages from the system each time: three times as slow)."""
+    return max(8, STRIP_BYTES // (4 * max(1, width)))
 
 
 @dataclass(frozen=True)
 class Packed:
-    """An RGB picture packed in strips of STRIP_ROWS rows (each its own deflate stream of filtered rows)."""
+    """An RGB picture packed in strips of `rows` rows (each its own deflate stream of filtered rows)."""
 
     width: int
     height: int
+    rows: int
     strips: Sequence[bytes] = field(repr=False)
 
     @classmethod
     def of(cls, image: Source) -> Packed:
         """`image` packed, its strips filtered and deflated on every core."""
-        width, height = image.width, image.height
+        width, height, rows = image.width, image.height, strip_rows(image.width)
 
         def pack(y0: int) -> bytes:
-            filtered = filter_rows(image.crop((0, y0, width, min(height, y0 + STRIP_ROWS))))
+            filtered = filter_rows(image.crop((0, y0, width, min(height, y0 + rows))))
             return bytes(isal_zlib.compress(filtered.data, LEVEL))
 
         with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
-            return cls(width, height, tuple(pool.map(pack, range(0, height, STRIP_ROWS))))
+            return cls(width, height, rows, tuple(pool.map(pack, range(0, height, rows))))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -54,15 +62,13 @@ class Packed:
         outside the picture black, as Pillow's crop."""
         left, top, right, bottom = box
         out = Image.new("RGB", (right - left, bottom - top), None if self._inside(box) else (0, 0, 0))
-        for index in range(max(0, top) // STRIP_ROWS, min(self.height, bottom) // STRIP_ROWS + 1):
-            y0 = index * STRIP_ROWS
+        for index in range(max(0, top) // self.rows, min(self.height, bottom) // self.rows + 1):
+            y0 = index * self.rows
             if index >= len(self.strips) or y0 >= bottom:
                 break
-            first, last = max(top, y0), min(bottom, y0 + STRIP_ROWS, self.height)
-            if last <= first:
+            if min(bottom, y0 + self.rows, self.height) <= max(top, y0):
                 continue
-            strip = self._strip(index)
-            out.paste(strip.crop((left, first - y0, right, last - y0)), (0, first - top))
+            out.paste(self._strip(index), (-left, y0 - top))  # what falls outside `out` is clipped
         return out
 
     def _inside(self, box: tuple[int, int, int, int]) -> bool:
@@ -70,7 +76,7 @@ class Packed:
         return left >= 0 and top >= 0 and right <= self.width and bottom <= self.height
 
     def _strip(self, index: int) -> Image.Image:
-        rows = min(STRIP_ROWS, self.height - index * STRIP_ROWS)
+        rows = min(self.rows, self.height - index * self.rows)
         filtered = np.frombuffer(isal_zlib.decompress(self.strips[index]), dtype=np.uint8)
         return unfilter_rows(filtered.reshape(rows, self.width * 3 + 1), self.width)
 

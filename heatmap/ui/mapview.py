@@ -241,7 +241,9 @@ def _picture_jpeg(shot: Shot, rows: tuple[int, int], budget: int) -> bytes:
                     return larger
         # From the original, not from `canvas`'s preview-width copy: the bytes budget usually narrows the picture
         # further, and one downscale of the original costs less than making the copy and downscaling that again.
-        with picture_work(shot.width * shot.height, keep=shot.cache_key, copies=0.5):  # the downscale and its probe
+        # it holds its downscale (at most PREVIEW_WIDTH wide) and a few strips of the packed original
+        copies = min(1.0, (PREVIEW_WIDTH / shot.width) ** 2) + 0.1
+        with picture_work(shot.width * shot.height, keep=shot.cache_key, copies=copies):
             picture = shot.pixels().picture
             top, bottom = rows
             kept = picture if (top, bottom) == (0, picture.height) else Window(picture, top, bottom)
