@@ -182,8 +182,8 @@ class PictureWork:
     of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; an RGB copy is RGB_BYTES a
     pixel, as Pillow keeps it; one more when it must decode its picture as well). Jobs run together while their
     bytes fit `limit` (default: half the cache budget); one job always runs, however large. Under a 400 MB
-    budget, saving a map of a 1440 × 20,000 page (painted in strips: 64 MB, render.saving_bytes) runs beside
-    decoding another (115 MB), and a decode beside a downscale for the browser (58 MB).
+    budget, saving a map of a 1440 × 20,000 page (painted in strips: 76 MB, render.saving_bytes) runs beside
+    decoding another (115 MB), and a decode beside the browser's picture of a packed one (90 MB).
     A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
     make room: pictures in the cache and in jobs stay within the one budget together. A job that only downscales
     a cached screenshot (`copies`) holds less and runs beside a full one. Waiting jobs are woken together and the

@@ -44,8 +44,8 @@ class Shot:
     """A screenshot as a session holds it: what it is and where its bytes are, never its pixels. A session's run
     can wait a long time for a picture job while ten designers work; holding the decoded page all that while (about
     100 MB for 1440 × 20,000) would put every waiting session's picture outside the memory budget. `pixels()`
-    gives the decoded screenshot from the process's cache (decoding it again if the cache let it go): call it in
-    a picture job (caching.picture_work) and let it go when the job ends."""
+    gives the screenshot's packed pixels from the process's cache (decoding it again if the cache let it go): call
+    it in a picture job (caching.picture_work) and let it go when the job ends."""
 
     sha256: str
     width: int
