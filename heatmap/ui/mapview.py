@@ -346,8 +346,8 @@ def full_picture(
     """The full-resolution PNG with the legend burned in (for saving and downloading) and the saved runs'
     thumbnail of it."""
     css, css_height = blank_page(device, depth_of(nums))  # drawn at its CSS size
-    pixels = shot.width * shot.height if shot is not None else css * css_height
     width, height = (shot.width, shot.height) if shot is not None else (css, css_height)
+    pixels = width * height
     copies = render.saving_bytes(width, height) / (pixels * PictureWork.RGB_BYTES)  # painted a strip at a time
     with picture_work(pixels, keep=shot.cache_key if shot is not None else None, copies=copies):
         rendered = _render_map(shot, view, nums, device, engine, t, full=True)[0]
