@@ -65,3 +65,27 @@ def test_maps_downscales_and_previews_of_a_packed_picture_match_the_pictures() -
     small = Image.open(io.BytesIO(jpeg))
     assert len(jpeg) <= 200_000
     assert small.width <= 600 and small.height == round(image.height * small.width / image.width)
+
+
+def test_a_tall_packed_pictures_preview_is_downscaled_once_at_the_width_that_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The width that fits is judged from bands spread down the page, not from a copy of all of it: the packed
+    original is downscaled once, at that width, and its strips unpacked well under twice (it was downscaled at
+    1,200 px first, then again from that copy)."""
+    import heatmap.drawing.encode as encode
+
+    page = pixels(screenshot_like())
+    tall = Image.fromarray(np.tile(page, (-(-12_000 // page.shape[0]), 1, 1))[:12_000])
+    packed = Packed.of(tall)
+    widths: list[int] = []
+    unpacked: list[int] = []
+    downscale, strip = encode.downscale, Packed._strip
+    monkeypatch.setattr(encode, "downscale", lambda im, w, h: widths.append(w) or downscale(im, w, h))
+    monkeypatch.setattr(Packed, "_strip", lambda self, i: unpacked.append(i) or strip(self, i))
+    jpeg = preview_jpeg(packed, 1200, 600_000)
+    width = Image.open(io.BytesIO(jpeg)).width
+    assert len(jpeg) <= 600_000 and widths == [width] and width < 1200
+    assert len(unpacked) < 2 * len(packed.strips)
+    monkeypatch.setattr(encode, "downscale", downscale)
+    assert Image.open(io.BytesIO(preview_jpeg(tall, 1200, 600_000))).width == width  # as the decoded picture's

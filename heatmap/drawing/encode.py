@@ -205,9 +205,6 @@ def preview_jpeg(image: Source, max_width: int = PREVIEW_WIDTH, max_bytes: int =
     the sizes are estimated from the encodes made so far and only the likely first fit is encoded: two to four
     encodes instead of up to twenty, landing on the exhaustive choice or one step after it."""
     candidates = [(w, q) for w in _widths(image, min(max_width, image.width)) for q in QUALITIES]
-    if not isinstance(image, Image.Image):  # a packed picture: unpacked once, at the widest width tried
-        widest = candidates[0][0]
-        image = downscale(image, widest, min(JPEG_MAX_SIDE, max(1, round(image.height * widest / image.width))))
     sizes: dict[int, int] = {}  # candidate -> bytes, for those encoded
     small: dict[int, Image.Image] = {}
     best: tuple[int, bytes] | None = None  # the earliest candidate known to fit
@@ -252,27 +249,43 @@ def _likely_first(image: Source, candidates: list[tuple[int, int]], max_bytes: i
     factor = image.width * 2 // max(1, candidates[0][0])
     if factor < 2 or image.height // factor > JPEG_MAX_SIDE:
         return 0
-    probe = _reduced(image, factor)
-    buffer = io.BytesIO()
-    probe.save(buffer, format="JPEG", quality=QUALITIES[0])
-    measured = len(buffer.getvalue())
+    measured = _probe_bytes(image, factor)
+    probe_width = -(-image.width // factor)
     for at, (width, quality) in enumerate(candidates):
-        scale = (width / probe.width) ** WIDTH_EXPONENT * RELATIVE_SIZE[quality] / RELATIVE_SIZE[QUALITIES[0]]
+        scale = (width / probe_width) ** WIDTH_EXPONENT * RELATIVE_SIZE[quality] / RELATIVE_SIZE[QUALITIES[0]]
         if measured * scale <= max_bytes * TARGET:
             return at
     return len(candidates) - 1
 
 
-def _reduced(image: Source, factor: int) -> Image.Image:
-    """`Image.reduce(factor)` of the picture, a band of rows at a time (a multiple of `factor` tall, so the boxes
-    are the whole picture's)."""
-    if isinstance(image, Image.Image):
-        return image.reduce(factor)
+PROBE_ROWS = 2_048  # rows of the reduced copy encoded at most: evenly spaced bands stand for a tall page
+
+
+def _probe_bytes(image: Source, factor: int) -> float:
+    """The bytes of the picture `Image.reduce(factor)`-ed as a JPEG at the first quality. A tall page's is measured
+    on bands spread evenly down it and scaled to its height: a JPEG's size adds up row by row, and the whole copy
+    cost a packed picture's every strip unpacked once more before its downscale unpacked them again. Bands are a
+    multiple of `factor` rows, so each box is the whole picture's; all of a short picture is encoded."""
     rows = max(factor, STRIP_ROWS - STRIP_ROWS % factor)
-    out = Image.new("RGB", (-(-image.width // factor), -(-image.height // factor)), None)
-    for y0 in range(0, image.height, rows):
-        out.paste(image.crop((0, y0, image.width, min(image.height, y0 + rows))).reduce(factor), (0, y0 // factor))
-    return out
+    starts = range(0, image.height, rows)
+    every = max(1, math.ceil(image.height / factor / PROBE_ROWS))
+    chosen = starts[::every]
+
+    def band(y0: int) -> Image.Image:
+        if isinstance(image, Image.Image):
+            return image.reduce(factor, (0, y0, image.width, min(image.height, y0 + rows)))
+        return image.crop((0, y0, image.width, min(image.height, y0 + rows))).reduce(factor)
+
+    with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
+        bands = list(pool.map(band, chosen))
+    probe = Image.new("RGB", (bands[0].width, sum(b.height for b in bands)), None)
+    top = 0
+    for reduced in bands:
+        probe.paste(reduced, (0, top))
+        top += reduced.height
+    buffer = io.BytesIO()
+    probe.save(buffer, format="JPEG", quality=QUALITIES[0])
+    return len(buffer.getvalue()) * -(-image.height // factor) / probe.height
 
 
 def _estimator(candidates: list[tuple[int, int]], sizes: dict[int, int]) -> Callable[[int], float]:
