@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import io
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -165,18 +166,24 @@ def _open(data: bytes, kind: str) -> ImageFile.ImageFile:
 
 
 # Bytes a pixel holds at the peak of load_screenshot, by the mode a file decodes to, as Pillow keeps pixels (four
-# bytes for RGB and RGBA, one for grey and palette): the decoded picture and what _to_rgb makes of it (RGBA: the
+# bytes for RGB and RGBA, one for grey and palette): the decoded picture and what to_rgb makes of it (RGBA: the
 # picture, the flat RGB copy and the alpha channel; grey or palette: the picture and the RGB copy). A JPEG may be
 # turned by its EXIF orientation: one more copy. Measured by tests/test_images.py.
 _DECODE_BYTES = {"RGB": 4, "RGBA": 9, "P+transparency": 10, "L": 5, "P": 5, "1": 5, "LA": 13, "PA": 13, "CMYK": 8}
 _DECODE_BYTES_OTHER = 13
 
 
+#: What packing a PNG as it is inflated holds beside its packed strips (at most twice the file): a few strips in
+#: flight, each a few hundred kB in its forms (inflated, unfiltered, filtered again, deflated).
+PACKING_BYTES = 8 * 1024**2
+
+
 def decode_cost(data: bytes) -> tuple[int, float]:
     """What decoding a file will cost, from its header alone, before it is decoded: the pixels it says it holds
     (0 when it cannot say) and how many RGB copies of them (four bytes a pixel, as Pillow keeps RGB:
     picture_work's unit) it holds at most while decoded and flattened to RGB (an RGB PNG one, an RGBA one 9/4;
-    the most any mode holds when the mode is not known, as for WebP, whose header is read apart)."""
+    the most any mode holds when the mode is not known, as for WebP, whose header is read apart). A PNG packed as
+    it is inflated (`streams_png`) holds a small fraction of one."""
     kind = sniff_format(data)
     most = _DECODE_BYTES_OTHER / 4
     try:
@@ -189,8 +196,11 @@ def decode_cost(data: bytes) -> tuple[int, float]:
     except Exception:  # a damaged header: load_screenshot says what is wrong
         return 0, most
     mode = "P+transparency" if header.mode == "P" and "transparency" in header.info else header.mode
-    per_pixel = _DECODE_BYTES.get(mode, _DECODE_BYTES_OTHER) + (4 if kind == "jpeg" else 0)
-    return max(0, header.width) * max(0, header.height), per_pixel / 4
+    per_pixel = float(_DECODE_BYTES.get(mode, _DECODE_BYTES_OTHER) + (4 if kind == "jpeg" else 0))
+    pixels = max(0, header.width) * max(0, header.height)
+    if streams_png(data):
+        per_pixel = min(per_pixel, (PACKING_BYTES + 2 * len(data)) / max(1, pixels))
+    return pixels, per_pixel / 4
 
 
 def is_truncated(data: bytes, kind: str) -> bool:
@@ -233,16 +243,41 @@ def check_shape(width: int, height: int) -> None:
         )  # fmt: skip
 
 
+def png_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview, int]]:
+    """A PNG's chunks in order, as (type, payload, where the next chunk starts), up to IEND or the file's end; a
+    payload that runs past the end is cut there."""
+    pos, view = len(PNG_MAGIC), memoryview(data)
+    while pos + 8 <= len(data):
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), bytes(data[pos + 4 : pos + 8])
+        yield kind, view[pos + 8 : pos + 8 + length], pos + 12 + length
+        if kind == b"IEND":
+            return
+        pos += 12 + length
+
+
 def _png_end(data: bytes) -> tuple[int | None, bool]:
     """Where the PNG ends (just after IEND; None when the file stops first) and whether it is animated (acTL)."""
-    pos, animated = len(PNG_MAGIC), False
-    while pos + 8 <= len(data):
-        length, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
+    animated = False
+    for kind, _, end in png_chunks(data):
         animated = animated or kind == b"acTL"
-        pos += 12 + length
         if kind == b"IEND":
-            return (pos if pos <= len(data) else None), animated
+            return (end if end <= len(data) else None), animated
     return None, animated
+
+
+#: PNG colour types packed as they are inflated (heatmap/drawing/png_packer.py), by the mode they decode to.
+STREAMED_COLOUR_TYPES = {2: "RGB", 6: "RGBA"}
+
+
+def streams_png(data: bytes) -> bool:
+    """A PNG that can be packed as it is inflated, never decoded whole: 8-bit RGB or RGBA, not interlaced, without
+    EXIF (which could turn it). Browsers' screenshots are; other PNGs are decoded whole."""
+    if not data.startswith(PNG_MAGIC) or len(data) < 33 or data[12:16] != b"IHDR":
+        return False
+    depth, colour, interlace = data[24], data[25], data[28]
+    if depth != 8 or colour not in STREAMED_COLOUR_TYPES or interlace != 0:
+        return False
+    return all(kind != b"eXIf" for kind, _, _ in png_chunks(data))
 
 
 def _jpeg_end(data: bytes) -> int | None:
@@ -289,7 +324,7 @@ def check_structure(data: bytes, kind: str) -> None:
         raise ImageError("trailing_data", extra=f"{len(data) - end:,}", format=label)
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def to_rgb(image: Image.Image) -> Image.Image:
     """8-bit RGB; transparency is flattened onto white (a page's usual background)."""
     mode = image.mode
     if mode == "RGB":
@@ -311,6 +346,24 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 def load_screenshot(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, page_shape: bool = False) -> Screenshot:
     """Check, decode and normalise an uploaded screenshot. Raises ImageError with a user-facing message.
     `page_shape` also refuses what cannot be a page (check_shape); every check runs before any pixel is decoded."""
+    kind, _, _ = check_file(data, max_pixels, page_shape=page_shape)
+    try:
+        image = _open(data, kind)
+        image.load()
+    except Exception as exc:
+        raise _describe(exc, data, kind) from None
+    with contextlib.suppress(Exception):  # a malformed EXIF block must not make a good picture unusable
+        ImageOps.exif_transpose(image, in_place=True)
+    try:
+        rgb = to_rgb(image)
+    except Exception as exc:
+        raise ImageError("colour", mode=image.mode, detail=exc) from None
+    return Screenshot(image=rgb, data=bytes(data), format=kind, sha256=hashlib.sha256(data).hexdigest())
+
+
+def check_file(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, page_shape: bool = False) -> tuple[str, int, int]:
+    """Every check `load_screenshot` makes before decoding a pixel (and a PNG's chunk checksums); its format and
+    the size its header says (before any EXIF turn)."""
     if not data:
         raise ImageError("empty")
     kind = sniff_format(data)
@@ -330,23 +383,15 @@ def load_screenshot(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, page_s
     check_structure(data, kind)
     try:
         header.verify()  # PNG: every chunk's CRC up to IEND; a truncated file fails here
-        image = _open(data, kind)
-        image.load()
     except Exception as exc:
         raise _describe(exc, data, kind) from None
-    with contextlib.suppress(Exception):  # a malformed EXIF block must not make a good picture unusable
-        ImageOps.exif_transpose(image, in_place=True)
-    try:
-        rgb = _to_rgb(image)
-    except Exception as exc:
-        raise ImageError("colour", mode=image.mode, detail=exc) from None
-    return Screenshot(image=rgb, data=bytes(data), format=kind, sha256=hashlib.sha256(data).hexdigest())
+    return kind, header.width, header.height
 
 
 def screenshot_from_image(image: Image.Image, fmt: str = "png") -> Screenshot:
     """A Screenshot from an in-memory picture (demo data, tests): encoded once so it can be stored."""
     buffer = io.BytesIO()
-    rgb = _to_rgb(image)
+    rgb = to_rgb(image)
     rgb.save(buffer, format="PNG" if fmt == "png" else fmt.upper(), compress_level=1)
     data = buffer.getvalue()
     return Screenshot(image=rgb, data=data, format=fmt, sha256=hashlib.sha256(data).hexdigest())

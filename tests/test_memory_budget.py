@@ -453,8 +453,8 @@ def test_a_screenshots_size_is_known_without_decoding_it_again(
     raw = png(300, 900)
     sha = hashlib.sha256(raw).hexdigest()
     decodes: list[int] = []
-    real = shots.load_screenshot
-    monkeypatch.setattr(shots, "load_screenshot", lambda *a, **k: decodes.append(1) or real(*a, **k))
+    real = shots._packed
+    monkeypatch.setattr(shots, "_packed", lambda *a, **k: decodes.append(1) or real(*a, **k))
     monkeypatch.setattr(shots, "reader", lambda ctx, sha: lambda: raw)
     first = shots.by_sha(None, sha)  # type: ignore[arg-type]
     budget.clear()  # the cache lets the pixels go
@@ -509,21 +509,24 @@ def test_a_downscale_of_a_cached_screenshot_holds_less_than_a_full_job(budget: L
 
 
 def test_a_decode_reserves_what_the_files_mode_holds(budget: LoadOnce, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pillow keeps RGB in four bytes a pixel, and flattening RGBA makes an RGB copy and an alpha channel: the
-    decode's job reserves 4 and 9 bytes a pixel (held while it decodes), not the same two RGB copies for both."""
+    """Pillow keeps RGB in four bytes a pixel, flattening RGBA makes an RGB copy and an alpha channel, and grey
+    an RGB copy: a small page's job reserves 4, 9 and 5 bytes a pixel (held while it decodes or packs). A tall
+    RGB PNG, packed as it inflates, reserves a few strips and its packed bytes (at most twice the file's)."""
     import hashlib
 
     from heatmap import caching
+    from heatmap.images import PACKING_BYTES
     from heatmap.ui import shots
 
     held: list[int] = []
-    real = shots.load_screenshot
-    monkeypatch.setattr(
-        shots, "load_screenshot", lambda *a, **k: held.append(caching.picture_work.held) or real(*a, **k)
-    )
-    for mode in ("RGB", "RGBA"):
+    real = shots._packed
+    monkeypatch.setattr(shots, "_packed", lambda *a, **k: held.append(caching.picture_work.held) or real(*a, **k))
+    files = []
+    for mode, size in (("RGB", (300, 900)), ("RGBA", (300, 900)), ("L", (300, 900)), ("RGB", (250, 18_000))):
         buffer = io.BytesIO()
-        Image.new(mode, (300, 900)).save(buffer, format="PNG")
-        raw = buffer.getvalue()
-        shots.decoded(hashlib.sha256(raw).hexdigest(), lambda raw=raw: raw)
-    assert held == [300 * 900 * 4, 300 * 900 * 9]
+        Image.new(mode, size).save(buffer, format="PNG")
+        files.append(buffer.getvalue())
+        shots.decoded(hashlib.sha256(files[-1]).hexdigest(), lambda raw=files[-1]: raw)
+    assert held[:3] == [300 * 900 * 4, 300 * 900 * 9, 300 * 900 * 5]
+    assert held[3] == pytest.approx(PACKING_BYTES + 2 * len(files[3]), abs=2)
+    assert held[3] < 250 * 18_000 * 4 / 2

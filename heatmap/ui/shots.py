@@ -15,17 +15,20 @@ import streamlit as st
 from cachetools import LRUCache
 from PIL import Image
 
-from heatmap.caching import keep_for_run, memory, picture_work, sizeof
+from heatmap.caching import PictureWork, keep_for_run, memory, picture_work
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.drawing.encode import downscale
 from heatmap.drawing.packed import Packed
+from heatmap.drawing.png_packer import pack_png
 from heatmap.errors import HeatmapError, NotFound
 from heatmap.images import (
     CONTENT_TYPES,
     ImageError,
+    check_file,
     decode_cost,
     load_screenshot,
     screenshot_key,
+    streams_png,
 )
 from heatmap.ui import capture_panel, data, sessions
 from heatmap.ui.i18n import Translator
@@ -137,20 +140,37 @@ def decoded(sha: str, read: Callable[[], bytes | None]) -> Pixels:
             raise NotFound(f"screenshot {sha[:12]} is not stored")
         pixels, copies = decode_cost(raw)
         with picture_work(pixels, copies=copies):
-            shot = load_screenshot(raw, page_shape=True)
-            budget = int(memory().maxsize)
-            if sizeof(shot) > budget:
-                raise ImageError(
-                    "over_budget", megabytes=f"{sizeof(shot) / 1024**2:,.0f}", budget=f"{budget / 1024**2:,.0f}"
-                )
-            packed = Pixels(Packed.of(shot.image), shot.sha256, shot.format)
+            packed = _packed(raw)
         with _CHECKED_LOCK:
-            _CHECKED[sha] = (shot.width, shot.height, shot.format)
+            _CHECKED[sha] = (packed.width, packed.height, packed.format)
         return packed
 
     keep_for_run(_pixels_key(sha))  # the run's later picture jobs find it (caching.run_keeps)
     found: Pixels = memory().get_or_load(_pixels_key(sha), load)
     return found
+
+
+def _packed(raw: bytes) -> Pixels:
+    """A screenshot file checked and packed: a browser's PNG as it is inflated (drawing/png_packer.py), any other
+    file decoded whole first."""
+    if streams_png(raw):
+        kind, width, height = check_file(raw, page_shape=True)
+        _check_budget(width, height, raw)
+        picture = pack_png(raw)
+    else:
+        shot = load_screenshot(raw, page_shape=True)
+        kind = shot.format
+        _check_budget(shot.width, shot.height, raw)
+        picture = Packed.of(shot.image)
+    return Pixels(picture, hashlib.sha256(raw).hexdigest(), kind)
+
+
+def _check_budget(width: int, height: int, raw: bytes) -> None:
+    """Refuse a picture whose decoded pixels and file would not fit the memory budget: some jobs unpack a
+    picture whole (a small one's map, a screenshot narrower than the browser's picture)."""
+    held, budget = width * height * PictureWork.RGB_BYTES + len(raw), int(memory().maxsize)
+    if held > budget:
+        raise ImageError("over_budget", megabytes=f"{held / 1024**2:,.0f}", budget=f"{budget / 1024**2:,.0f}")
 
 
 def _pixels_key(sha: str) -> tuple[str, str]:

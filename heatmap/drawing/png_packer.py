@@ -1,0 +1,102 @@
+"""A PNG screenshot packed as it is inflated (heatmap.drawing.packed), never decoded whole.
+
+Decoding a 1440 × 20,000 PNG with Pillow holds 115 MB until it is packed, so a server's picture budget let one or
+two uploads decode at a time and ten designers' uploads queued. Here the file's deflate stream is inflated a strip
+of rows at a time; Pillow's own PNG decoder unfilters each strip (handed as a stored, uncompressed zlib stream
+led by the row above it, unfiltered, so Up, Average and Paeth rows see their real neighbour), and the strips are
+filtered and deflated for the packed picture on the other cores meanwhile. The pixels are Pillow's, byte for
+byte; what is held at once is a few strips. Only what `images.streams_png` accepts comes here: 8-bit RGB or RGBA,
+not interlaced, not turned by EXIF.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from isal import isal_zlib
+from PIL import Image
+
+from heatmap.drawing.encode import ENCODE_THREADS, filter_rows
+from heatmap.drawing.packed import LEVEL, Packed, strip_rows
+from heatmap.images import STREAMED_COLOUR_TYPES, ImageError, png_chunks, to_rgb
+
+_STORED_BLOCK = 65_535  # bytes a stored deflate block holds at most
+
+
+def pack_png(data: bytes) -> Packed:
+    """`data` (checked by `images.check_file`, accepted by `images.streams_png`) as a packed RGB picture; RGBA
+    flattened onto white as `images.to_rgb` does. Raises ImageError when its pixel data is damaged or short."""
+    width, height = struct.unpack(">II", data[16:24])
+    mode = STREAMED_COLOUR_TYPES[data[25]]
+    line = width * len(mode) + 1  # a scanline: its filter type, then the pixels
+    rows = strip_rows(width)
+    pending = bytearray()
+    above = bytes(line - 1)  # the row above the next strip, unfiltered (none above the first: zeros, as PNG says)
+    done = 0
+    strips: list[bytes] = []
+    try:
+        with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
+            running: deque[Future[bytes]] = deque()
+            for inflated in _inflated(data, rows * line):
+                pending += inflated
+                while done < height and len(pending) >= min(rows, height - done) * line:
+                    count = min(rows, height - done)
+                    strip, above = _unfiltered(bytes(pending[: count * line]), above, width, mode)
+                    del pending[: count * line]
+                    running.append(pool.submit(_pack, strip))
+                    while len(running) > ENCODE_THREADS:
+                        strips.append(running.popleft().result())
+                    done += count
+                if done >= height:
+                    break
+            strips.extend(future.result() for future in running)
+    except Exception as exc:  # a damaged stream: isal's error, Pillow's OSError or ValueError
+        raise ImageError("damaged", detail=str(exc).strip() or type(exc).__name__) from None
+    if done < height:
+        raise ImageError("truncated")
+    return Packed(width, height, rows, tuple(strips))
+
+
+def _inflated(data: bytes, most: int) -> Iterator[bytes]:
+    """The PNG's image data inflated, at most `most` bytes at a time: a flat page's 64 kB chunk inflates to tens
+    of MB."""
+    inflater = isal_zlib.decompressobj()
+    for kind, payload, _ in png_chunks(data):
+        tail = payload if kind == b"IDAT" else b""
+        while tail:
+            inflated = inflater.decompress(tail, most)
+            tail = inflater.unconsumed_tail
+            while len(inflated) == most:  # the output was cut: there may be more before the next input
+                yield inflated
+                inflated = inflater.decompress(tail, most)
+                tail = inflater.unconsumed_tail
+            if inflated:
+                yield inflated
+
+
+def _unfiltered(scanlines: bytes, above: bytes, width: int, mode: str) -> tuple[Image.Image, bytes]:
+    """Filtered scanlines unfiltered by Pillow's PNG decoder, and their last row (what the next strip's filters
+    refer to)."""
+    count = len(scanlines) // (len(above) + 1)
+    led = _stored_zlib(b"\x00" + above + scanlines)  # the row above, filter type None, then the strip
+    image = Image.frombytes(mode, (width, count + 1), led, "zip", mode)
+    return image.crop((0, 1, width, count + 1)), image.crop((0, count, width, count + 1)).tobytes()
+
+
+def _stored_zlib(payload: bytes) -> bytes:
+    """`payload` as a zlib stream of stored (uncompressed) deflate blocks: what Pillow's PNG decoder reads."""
+    parts = [b"\x78\x01"]
+    for start in range(0, len(payload), _STORED_BLOCK):
+        block = payload[start : start + _STORED_BLOCK]
+        final = start + _STORED_BLOCK >= len(payload)
+        parts.append(struct.pack("<BHH", final, len(block), 0xFFFF ^ len(block)) + block)
+    parts.append(struct.pack(">I", zlib.adler32(payload)))
+    return b"".join(parts)
+
+
+def _pack(strip: Image.Image) -> bytes:
+    return bytes(isal_zlib.compress(filter_rows(to_rgb(strip)).data, LEVEL))
