@@ -178,7 +178,8 @@ DEFAULT_BUDGET = 400 * 1024**2
 
 
 #: Of the cache budget, what picture jobs may hold at once: the cache holds packed screenshots (a tall page's 9 MB),
-#: pages and previews, and a job's reservation lets them go while it runs, so cache and jobs share one budget.
+#: pages and previews, and a job's reservation lets them go while it runs, so cache and jobs share one budget. With
+#: half, a decode of a tall page waited for the browser's picture of the upload before it (206 MB together).
 JOBS_SHARE = 0.75
 
 
@@ -187,10 +188,9 @@ class PictureWork:
     of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; an RGB copy is RGB_BYTES a
     pixel, as Pillow keeps it; one more when it must decode its picture as well). Jobs run together while their
     bytes fit `limit` (default: JOBS_SHARE of the cache budget); one job always runs, however large. Under a
-    400 MB budget two decodes of 1440 × 20,000 pages run together (115 MB each: one per core), or a decode, the
-    browser's picture of a packed page (90 MB) and a save of a map on another (painted in strips: 76 MB,
-    render.saving_bytes). With half the budget, as before screenshots were kept packed, a decode waited for the
-    browser's picture of the upload before it (206 MB together), and ten designers' uploads queued behind one core.
+    400 MB budget, for 1440 × 20,000 pages: a browser's PNG packed as it inflates (a few strips and its packed
+    bytes: 38 MB), the browser's picture of a packed page (90 MB) and a save of a map (painted in strips: 76 MB,
+    render.saving_bytes) run together, twice over; or two JPEG uploads decoded whole (115 MB each, one per core).
     A running job's bytes are reserved in the process's cache (`memory().reserve`), which lets entries go to
     make room: pictures in the cache and in jobs stay within the one budget together. A job that only downscales
     a cached screenshot (`copies`) holds less and runs beside a full one. Waiting jobs are woken together and the
