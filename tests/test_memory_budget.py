@@ -199,7 +199,7 @@ def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) ->
     assert mapview.live_preview(shot, segment, numbers(engine, segment), labels) is not first
 
 
-@pytest.mark.parametrize(("budget_mb", "together"), [(20, 1), (150, 2), (220, 3)])
+@pytest.mark.parametrize(("budget_mb", "together"), [(20, 1), (220, 2), (300, 3)])
 def test_renders_at_once_hold_no_more_than_their_share_of_the_budget(
     budget_mb: int, together: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
