@@ -66,16 +66,16 @@ def _inflated(data: bytes, most: int) -> Iterator[bytes]:
     of MB."""
     inflater = isal_zlib.decompressobj()
     for kind, payload, _ in png_chunks(data):
-        tail = payload if kind == b"IDAT" else b""
-        while tail:
+        if kind != b"IDAT":
+            continue
+        tail: bytes | memoryview = payload
+        while True:
             inflated = inflater.decompress(tail, most)
             tail = inflater.unconsumed_tail
-            while len(inflated) == most:  # the output was cut: there may be more before the next input
-                yield inflated
-                inflated = inflater.decompress(tail, most)
-                tail = inflater.unconsumed_tail
             if inflated:
                 yield inflated
+            if not tail and len(inflated) < most:  # a cut output may have more to give before the next input
+                break
 
 
 def _unfiltered(scanlines: bytes, above: bytes, width: int, mode: str) -> tuple[Image.Image, bytes]:

@@ -156,13 +156,10 @@ def _packed(raw: bytes) -> Pixels:
     if streams_png(raw):
         kind, width, height = check_file(raw, page_shape=True)
         _check_budget(width, height, raw)
-        picture = pack_png(raw)
-    else:
-        shot = load_screenshot(raw, page_shape=True)
-        kind = shot.format
-        _check_budget(shot.width, shot.height, raw)
-        picture = Packed.of(shot.image)
-    return Pixels(picture, hashlib.sha256(raw).hexdigest(), kind)
+        return Pixels(pack_png(raw), hashlib.sha256(raw).hexdigest(), kind)
+    shot = load_screenshot(raw, page_shape=True)  # its sha256 hashed there
+    _check_budget(shot.width, shot.height, raw)
+    return Pixels(Packed.of(shot.image), shot.sha256, shot.format)
 
 
 def _check_budget(width: int, height: int, raw: bytes) -> None:
