@@ -233,11 +233,33 @@
     return settings.scale === "fixed" && !(settings.ceiling > 0) ? "max" : settings.scale;
   }
 
-  function blend(data, i, colour, alpha) {
-    const keep = 255 - alpha;
-    data[i] = Math.round((data[i] * keep + colour[0] * alpha) / 255);
-    data[i + 1] = Math.round((data[i + 1] * keep + colour[1] * alpha) / 255);
-    data[i + 2] = Math.round((data[i + 2] * keep + colour[2] * alpha) / 255);
+  // The server's blend, round((base·(255 − α) + colour·α) / 255) per channel, tabulated for one colour and α:
+  // the 768 results (256 a channel), so a pixel costs three lookups instead of the arithmetic (a tall page's
+  // map repaints in about half the time, the same bytes).
+  function blendTable(colour, alpha) {
+    const keep = 255 - alpha, table = new Uint8Array(768);
+    for (let c = 0; c < 3; c++) {
+      for (let v = 0; v < 256; v++) table[256 * c + v] = Math.round((v * keep + colour[c] * alpha) / 255);
+    }
+    return table;
+  }
+  function blendTables(lut) {
+    // Tables by (α, colour index), made when first asked for.
+    const made = new Map();
+    return (alpha, index) => {
+      const key = alpha * 256 + index;
+      let table = made.get(key);
+      if (!table) made.set(key, (table = blendTable(colourAt(lut, index), alpha)));
+      return table;
+    };
+  }
+  function blendSpan(data, from, to, table) {
+    // Pixels [from, to) of `data` (RGBA bytes) blended by `table`.
+    for (let i = 4 * from, end = 4 * to; i < end; i += 4) {
+      data[i] = table[data[i]];
+      data[i + 1] = table[256 + data[i + 1]];
+      data[i + 2] = table[512 + data[i + 2]];
+    }
   }
   function colourAt(lut, index) { return [lut[3 * index], lut[3 * index + 1], lut[3 * index + 2]]; }
 
@@ -405,22 +427,23 @@
       rows = painted;
       positions = t.map((v) => (v < 0 ? -1 : Math.round(v * 10000) / 10000));
     }
-    const alphaOf = kind === "clicks" ? Array.from({ length: 256 }, (_, level) => fadeAlpha(live, level / 255)) : null;
+    const tableOf = blendTables(lut);
+    const levelTables = kind === "clicks"
+      ? Array.from({ length: 256 }, (_, level) => { const alpha = fadeAlpha(live, level / 255); return alpha ? tableOf(alpha, level) : null; })
+      : null;
+    const width = live.width;
     for (const tile of live.tiles) {
-      const image = new ImageData(new Uint8ClampedArray(tile.base), live.width, tile.rows);
+      const image = new ImageData(new Uint8ClampedArray(tile.base), width, tile.rows);
       const data = image.data;
       for (let y = 0; y < tile.rows; y++) {
         const row = tile.top + y;
         if (rows) {
           const paintRow = rows.get(row);
-          if (!paintRow) continue;
-          const colour = colourAt(lut, paintRow[1]);
-          for (let x = 0; x < live.width; x++) blend(data, 4 * (y * live.width + x), colour, paintRow[0]);
+          if (paintRow) blendSpan(data, y * width, (y + 1) * width, tableOf(paintRow[0], paintRow[1]));
         } else if (levels) {
-          for (let x = 0; x < live.width; x++) {
-            const level = levels[row * live.width + x];
-            const alpha = alphaOf[level];
-            if (alpha) blend(data, 4 * (y * live.width + x), colourAt(lut, level), alpha);
+          for (let x = 0; x < width; x++) {
+            const table = levelTables[levels[row * width + x]];
+            if (table) blendSpan(data, y * width + x, y * width + x + 1, table);
           }
         }
       }
@@ -453,6 +476,7 @@
     const alpha = rint(clip01(settings.opacity) * 255);
     const cols = live.cellColumns, width = live.width;
     const edges = Array.from({ length: cols + 1 }, (_, c) => rint((c * width) / cols));
+    const tableOf = blendTables(lut);
     for (const tile of live.tiles) {
       const image = new ImageData(new Uint8ClampedArray(tile.base), width, tile.rows);
       const data = image.data;
@@ -462,10 +486,8 @@
         for (let c = 0; c < cols; c++) {
           const index = live.cellIndex[row * cols + c];
           if (index < 0 || edges[c + 1] <= edges[c]) continue;
-          const colour = colourAt(lut, index);
-          for (let y = y0; y < y1; y++) {
-            for (let x = edges[c]; x < edges[c + 1]; x++) blend(data, 4 * ((y - tile.top) * width + x), colour, alpha);
-          }
+          const table = tableOf(alpha, index);
+          for (let y = y0 - tile.top; y < y1 - tile.top; y++) blendSpan(data, y * width + edges[c], y * width + edges[c + 1], table);
         }
       });
       tile.canvas.getContext("2d").putImageData(image, 0, 0);
