@@ -133,7 +133,7 @@ def run_case(case: str, folder: Path, repeat: int) -> dict[str, Any]:
         else:
             del png  # the last repeat's: a save holds its own
             rendered = render_map(shot, display, caption, bands, clicks)
-            png, _thumbnail = rendered.png(), rendered.thumbnail()
+            png, _thumbnail = rendered.saved()
             del rendered
         best = min(best, time.perf_counter() - start)
     peak = peak_rss()

@@ -273,10 +273,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     alignment = settings_of_map.alignment(shot.width, shot.height)
     rendered = pictures.draw(shot.image, alignment, spec, view.nums, legend)
     params = params_for(spec, shot, args.name, args.note)
+    png, thumbnail = rendered.saved()
     record = save_run(
-        open_store(output, settings.s3), view.catalog.source, params, rendered.png(), bands, screenshot=shot,
+        open_store(output, settings.s3), view.catalog.source, params, png, bands, screenshot=shot,
         clicks=clicks, exports=view.catalog.inputs(view.start, view.end), warnings=rendered.warnings, output=output,
-        thumbnail=rendered.thumbnail(),
+        thumbnail=thumbnail,
     )  # fmt: skip
     for warning in rendered.warnings:
         print(f"warning: {warning}", file=sys.stderr)

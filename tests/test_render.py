@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from heatmap.drawing.encode import QUALITIES, STRIP_ROWS, downscale, encode_png, preview_jpeg, thumbnail_jpeg
+from heatmap.drawing.encode import (
+    QUALITIES,
+    STRIP_ROWS,
+    downscale,
+    encode_png,
+    preview_jpeg,
+    thumbnail_jpeg,
+    thumbnail_rows,
+)
 from heatmap.drawing.legend import displayable, legend_font
 from heatmap.drawing.ramps import CMAP_NAMES, COLOUR_BLIND_SAFE, RAMPS, colour_index, lut
 from heatmap.drawing.render import (
@@ -426,9 +434,17 @@ def test_a_map_is_the_same_whichever_strips_paint_it(case: str) -> None:
     strips = [pixels(fresh.rows(top, bottom)) for top, bottom in itertools.pairwise(edges)]
     assert np.array_equal(np.concatenate(strips), pixels(whole.image))
     assert (pixels(whole.image)[:2460] != pixels(shot)[40:2500]).any(), "the map paints something"
-    decoded = Image.open(io.BytesIO(fresh.png()))
-    assert np.array_equal(pixels(decoded), pixels(whole.image))
-    assert fresh.thumbnail() == thumbnail_jpeg(whole.image)
+    png, thumbnail = fresh.saved()
+    assert np.array_equal(pixels(Image.open(io.BytesIO(png))), pixels(whole.image))
+    assert thumbnail == thumbnail_jpeg(whole.image)
+
+
+def test_a_saved_thumbnail_is_the_top_of_the_map_across_strips() -> None:
+    """A wide map's thumbnail rows (1.5 × its width) span several of the PNG's strips, painted on every core."""
+    rendered = render_map(noise(1000, 4000, seed=3), Display(kind="attention"), CAPTION, bands_from([90, 50, 20, 5]))
+    png, thumbnail = rendered.saved()
+    assert thumbnail_rows(1000) > 2 * STRIP_ROWS
+    assert thumbnail == thumbnail_jpeg(rendered.image) == thumbnail_jpeg(png)
 
 
 def test_a_plain_page_paints_as_a_picture_of_its_colour_would() -> None:
@@ -464,7 +480,7 @@ render_map(shot.crop((0, 0, 1440, 2000)), Display(kind="attention"), caption, ba
 open("/proc/self/clear_refs", "w").write("5")
 before = kb("VmRSS")
 rendered = render_map(shot, Display(kind="attention"), caption, bands)
-png, thumbnail = rendered.png(), rendered.thumbnail()
+png, thumbnail = rendered.saved()
 print((kb("VmHWM") - before) * 1024, len(png), *rendered.size)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, text=True)

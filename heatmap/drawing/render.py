@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -211,17 +212,29 @@ class Rendered:
     def preview(self, max_width: int = PREVIEW_WIDTH, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
         return preview_jpeg(self.image, max_width, max_bytes)
 
-    def thumbnail(self) -> bytes:
-        """The saved runs' thumbnail: the top of the map, painted alone."""
+    def saved(self, compress_level: int = 1) -> tuple[bytes, bytes]:
+        """The PNG and the saved runs' thumbnail (the top of the map), the thumbnail's rows kept as the PNG's
+        strips are painted: painting them again took a tenth of a save's CPU."""
         width, height = self.size
-        return thumbnail_jpeg(self.rows(0, min(height, thumbnail_rows(width))))
+        head = Image.new("RGB", (width, min(height, thumbnail_rows(width))), None)
+        lock = threading.Lock()
+
+        def rows(y0: int, y1: int) -> Image.Image:
+            strip = self.rows(y0, y1)
+            if y0 < head.height:
+                with lock:  # strips are painted on every core
+                    head.paste(strip.crop((0, 0, width, min(y1, head.height) - y0)), (0, y0))
+            return strip
+
+        return encode_rows_png(self.size, rows, compress_level), thumbnail_jpeg(head)
 
 
 def saving_bytes(width: int, height: int) -> int:
-    """Bytes that painting and encoding a map of width × height (`Rendered.png` and `thumbnail`) hold at most
-    beside its screenshot: a strip per encoding thread, 32 bytes a pixel of theirs (the painted strip, its
-    array and filtered rows, a click map's density blocks), and the PNG, a byte a pixel (a screenshot deflates to
-    0.3-0.6 of one; noise to 3). Measured by benchmarks/render.py at 1440 × 20,000: 35-44 MiB and the PNG."""
+    """Bytes that painting and encoding a map of width × height (`Rendered.saved`) hold at most beside its
+    screenshot: a strip per encoding thread, 32 bytes a pixel of theirs (the painted strip, its array and filtered
+    rows, a click map's density blocks, and the thumbnail's rows kept meanwhile), and the PNG, a byte a pixel (a
+    screenshot deflates to 0.3-0.6 of one; noise to 3). Measured by benchmarks/render.py at 1440 × 20,000: 35-44
+    MiB and the PNG (tests/test_render.py: 40 MiB with the thumbnail's 12)."""
     in_flight = min(height, ENCODE_THREADS * STRIP_ROWS) * width
     return in_flight * 32 + width * height
 

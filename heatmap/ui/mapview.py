@@ -351,7 +351,8 @@ def full_picture(
     copies = render.saving_bytes(width, height) / (pixels * PictureWork.RGB_BYTES)  # painted a strip at a time
     with picture_work(pixels, keep=shot.cache_key if shot is not None else None, copies=copies):
         rendered = _render_map(shot, view, nums, device, engine, t, full=True)[0]
-        return rendered.png(), rendered.thumbnail()
+        saved: tuple[bytes, bytes] = rendered.saved()
+        return saved
 
 
 def _render_map(
