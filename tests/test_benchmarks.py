@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
             ],
         ),
         ("capture.py", ["baseline s", "ratio", "Two at once, limit 1: at most 1 running"]),
+        ("viewer.py", ["1440 x 20,000 upload", "painted p50", "baseline <img>", "ratio"]),
     ],
 )
 def test_benchmark_runs_in_quick_mode(script, expected, tmp_path):
