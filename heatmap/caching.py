@@ -218,6 +218,9 @@ class PictureWork:
     def held(self) -> int:
         return self._held
 
+    def _fits(self, cost: int) -> bool:
+        return self._jobs == 0 or self._held + cost <= self.limit
+
     @contextlib.contextmanager
     def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:
         """`copies`: how many RGB copies of `pixels` the job makes (a decode: what the file's mode needs,
@@ -233,10 +236,16 @@ class PictureWork:
             cached = keep is None or cache.get(keep) is not None
             per_pixel = self.RGB_BYTES * (copies if cached else 1 + copies)
             cost = int(max(0, pixels) * per_pixel)
+            say: Callable[[int], None] | None = getattr(_WAITING, "say", None) if depth == 0 else None
+            ahead = 0
             if depth == 0:
                 with self._ready:
+                    ahead = 0 if self._fits(cost) else self._jobs + self.waiting
+                if ahead and say is not None:  # told outside the lock: it writes to a page
+                    say(ahead)
+                with self._ready:
                     self.waiting += 1
-                    self._ready.wait_for(lambda: self._jobs == 0 or self._held + cost <= self.limit)
+                    self._ready.wait_for(lambda: self._fits(cost))
                     self.waiting -= 1
                     if keep is not None and cached and cache.get(keep) is None:  # let go while this job waited
                         cost = int(max(0, pixels) * self.RGB_BYTES * (1 + copies))
@@ -246,6 +255,8 @@ class PictureWork:
                 cache.reserve(cost)
             self._depth.value = depth + 1
             try:
+                if ahead and say is not None:  # inside: a page that stops its run here lets the room go
+                    say(0)
                 yield
             finally:
                 self._depth.value = depth
@@ -258,6 +269,20 @@ class PictureWork:
 
 
 _RUN = threading.local()  # the keeps of the script run on this thread (run_keeps)
+_WAITING = threading.local()  # what a job on this thread says when it must wait for room (when_waiting)
+
+
+@contextlib.contextmanager
+def when_waiting(say: Callable[[int], None]) -> Iterator[None]:
+    """In this block, a picture job on this thread that has to wait for room first calls `say(ahead)`, the jobs
+    running or waiting before it, and `say(0)` once it starts: with ten designers on two cores an upload can wait
+    ten seconds, and the page should say why rather than look stuck."""
+    before = getattr(_WAITING, "say", None)
+    _WAITING.say = say
+    try:
+        yield
+    finally:
+        _WAITING.say = before
 
 
 @contextlib.contextmanager

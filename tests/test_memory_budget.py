@@ -417,6 +417,62 @@ def test_a_job_waiting_for_room_keeps_the_picture_it_waits_for(budget: LoadOnce)
             assert budget.size + budget.reserved <= budget.maxsize
 
 
+def test_a_job_that_must_wait_says_how_many_are_ahead_then_that_it_started(budget: LoadOnce) -> None:
+    """The page tells a designer why nothing happens yet (caching.when_waiting, heatmap/ui/busy.py): a job that
+    finds no room says how many jobs are ahead before it waits and 0 once it runs; a job that fits says nothing;
+    a page that stops its run as it is told (Streamlit's rerun) lets the room go."""
+    import threading
+
+    from heatmap.caching import PictureWork, when_waiting
+
+    block = 1024**2
+    work = PictureWork(limit=9 * block)  # one full job of 1 M pixels (8 MB) at a time
+    said: list[object] = []
+    with when_waiting(said.append), work(block):
+        said.append("ran")
+    assert said == ["ran"]
+
+    inside, release = threading.Event(), threading.Event()
+
+    def full() -> None:
+        with work(block):
+            inside.set()
+            release.wait(5)
+
+    def second() -> None:
+        with when_waiting(heard.append), work(block):
+            heard.append("ran")
+
+    def stopped(ahead: int) -> None:
+        if ahead == 0:
+            raise RuntimeError("the page stopped its run")
+
+    heard: list[object] = []
+    runner = threading.Thread(target=full, daemon=True)
+    runner.start()
+    assert inside.wait(5)
+    waiter = threading.Thread(target=second, daemon=True)
+    waiter.start()
+    while work.waiting == 0:
+        time.sleep(0.01)
+    assert heard == [1], "told before it waits: one job ahead"
+    release.set()
+    runner.join(5)
+    waiter.join(5)
+    assert heard == [1, 0, "ran"]
+
+    runner = threading.Thread(target=full, daemon=True)
+    release.clear()
+    inside.clear()
+    runner.start()
+    assert inside.wait(5)
+    threading.Timer(0.2, release.set).start()
+    with pytest.raises(RuntimeError), when_waiting(stopped), work(block):
+        pass
+    runner.join(5)
+    assert work.held == 0 and budget.reserved == 0, "nothing stays reserved"
+
+
 def test_a_run_keeps_the_pictures_it_decoded_until_it_ends(budget: LoadOnce) -> None:
     """An upload's run decodes the picture, then waits for room to encode it for the browser: the picture stays in
     the cache for the rest of that run (caching.run_keeps around each page run), and is an ordinary entry after."""

@@ -15,7 +15,7 @@ import streamlit as st
 from heatmap.drawing import live, render
 from heatmap.drawing.captions import legend_text
 from heatmap.statistics import compare
-from heatmap.ui import figures, mapview, page, shots, widgets
+from heatmap.ui import busy, figures, mapview, page, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
 from heatmap.usecases.differences import MIN_EFFECT, Difference, differences, p_text
@@ -251,7 +251,7 @@ def _maps(
     side_a, side_b = view.sides()
     family = comparison.family(view.kind)
     test, fdr = t(f"compare.test_{view.kind}"), f"{comparison.alpha:.0%}"
-    with st.spinner(t("map.rendering")):
+    with busy.working(t, "map.rendering"):
         # A's picture carries B and B − A too: the browser paints all three on it, on one colour scale, and
         # changes their colours without asking the server.
         shown_a = mapview.live_preview(

@@ -15,7 +15,7 @@ from heatmap.contract import LAYOUT_FIELD, layout_of, layout_range
 from heatmap.drawing import render
 from heatmap.drawing.captions import folded_percent
 from heatmap.errors import CropError, HeatmapError
-from heatmap.ui import figures, mapview, page, saved, shots, widgets
+from heatmap.ui import busy, figures, mapview, page, saved, shots, widgets
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PAGES_BY_ID, PageContext
 from heatmap.usecases import links
@@ -311,7 +311,7 @@ def _map(ctx: PageContext, view: View, nums: Numbers, shot: shots.Shot | None, d
         st.warning(t("guard.low", n=f"{nums.n:,}", min=f"{minimum:,}"), icon=":material/hourglass_empty:")
         return False
     try:
-        with st.spinner(t("map.rendering")):
+        with busy.working(t, "map.rendering"):
             shown = mapview.live_preview(shot, view, nums, figures.hover_labels(t, nums.n), device, t=t)
     except CropError as exc:  # a crop that leaves nothing of the screenshot
         st.warning(str(exc), icon=":material/crop:")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from heatmap import runs
 from heatmap.errors import HeatmapError
-from heatmap.ui import data, mapview, page, shots, widgets
+from heatmap.ui import busy, data, mapview, page, shots, widgets
 from heatmap.ui.page import PageContext
 from heatmap.usecases import links
 from heatmap.usecases.numbers import Numbers
@@ -108,7 +108,7 @@ def save_and_share(
         help=None if shown else t("save.blocked"),
     )  # fmt: skip
     if clicked:
-        with st.spinner(t("save.saving")):
+        with busy.working(t, "save.saving"):
             record = save(ctx, view, nums, shot, device, name, note)
         st.session_state["_x_saved"] = (record, params)
     last = st.session_state.get("_x_saved")

@@ -30,7 +30,7 @@ from heatmap.images import (
     screenshot_key,
     streams_png,
 )
-from heatmap.ui import capture_panel, data, sessions
+from heatmap.ui import busy, capture_panel, data, sessions
 from heatmap.ui.i18n import Translator
 from heatmap.ui.page import PageContext
 
@@ -344,7 +344,8 @@ def _pick(
             raw = upload.getvalue()
             sha = hashlib.sha256(raw).hexdigest()
             try:
-                shot = decoded(sha, lambda: raw)
+                with busy.working(t, "shot.reading"):
+                    shot = decoded(sha, lambda: raw)
             except HeatmapError as exc:  # nothing is kept or stored
                 error = t(f"image.{exc.reason}", **exc.values) if isinstance(exc, ImageError) else str(exc)
                 sentence = t("shot.bad", error=error).rstrip(".。") + ("。" if t.lang == "ja" else ".")
