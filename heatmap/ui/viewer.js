@@ -235,7 +235,7 @@
 
   // The server's blend, round((base·(255 − α) + colour·α) / 255) per channel, tabulated for one colour and α:
   // the 768 results (256 a channel), so a pixel costs three lookups instead of the arithmetic (a tall page's
-  // map repaints in about half the time, the same bytes).
+  // map paints in about a third of the time, the same bytes).
   function blendTable(colour, alpha) {
     const keep = 255 - alpha, table = new Uint8Array(768);
     for (let c = 0; c < 3; c++) {
