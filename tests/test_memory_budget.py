@@ -5,11 +5,13 @@ view, and freed pictures given back to the system."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from heatmap import caching
-from heatmap.caching import LoadOnce, sizeof
+from heatmap.caching import LoadOnce, PictureWork, sizeof
 from heatmap.images import ImageError, load_screenshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,8 +127,6 @@ def test_picture_jobs_decode_inside_their_own_admission() -> None:
     once, with no room left for a third, finish (waiting for room they hold themselves would block both)."""
     import threading
 
-    from heatmap.caching import PictureWork
-
     work = PictureWork(limit=16 * 100)  # two jobs of 100 pixels (800 bytes each) fit, no more
     inside = threading.Barrier(2, timeout=5)
     done: list[int] = []
@@ -151,8 +151,6 @@ def test_picture_jobs_run_together_while_their_bytes_fit(pixels: int, together: 
     when it is larger than the limit (a screenshot the cache admitted is always drawn)."""
     import threading
     import time
-
-    from heatmap.caching import PictureWork
 
     work = PictureWork(limit=2400)
     active, most, lock = [0], [0], threading.Lock()
@@ -333,8 +331,6 @@ def test_a_shown_map_leaves_no_copy_of_its_page_in_urllibs_cache() -> None:
 def test_picture_jobs_take_their_bytes_from_the_one_budget(budget: LoadOnce) -> None:
     """While a job runs, its bytes are reserved in the cache: entries go (least recently used first) so that the
     cache and the jobs together stay within the budget; the room comes back when the job ends."""
-    from heatmap.caching import PictureWork
-
     block = 1024**2
     for n in range(20):
         budget.get_or_load(("page", n), lambda: b"x" * block)  # 20 MB: the budget is full
@@ -355,8 +351,6 @@ def test_picture_jobs_take_their_bytes_from_the_one_budget(budget: LoadOnce) -> 
 def test_a_job_keeps_the_picture_it_works_on_while_its_bytes_are_reserved(budget: LoadOnce) -> None:
     """The screenshot a job paints was often the least recently used entry when the job reserved its bytes, so the
     reservation let it go and the job decoded it again: `keep` makes it the most recently used first."""
-    from heatmap.caching import PictureWork
-
     block = 1024**2
     budget.get_or_load(("shot", "mine"), lambda: b"x" * 4 * block)  # decoded by the run before
     for n in range(16):
@@ -377,38 +371,22 @@ def test_a_job_waiting_for_room_keeps_the_picture_it_waits_for(budget: LoadOnce)
     go, then decoded it again inside the job (26 of 36 decodes in benchmarks/load.py at N = 10 were again): while a
     job waits for or works on `keep`, the cache lets other entries go first, and `keep` only when nothing else is
     left; the budget holds throughout."""
-    import threading
-
-    from heatmap.caching import PictureWork
 
     block = 1024**2
     work = PictureWork(limit=9 * block)  # a full job of 1 M pixels (8 MB) leaves no room for a light one (2 MB)
     budget.get_or_load(("shot", "mine"), lambda: b"x" * 4 * block)
-    inside, release = threading.Event(), threading.Event()
-
-    def full() -> None:
-        with work(block):
-            inside.set()
-            release.wait(5)
 
     def light() -> None:
         with work(block, keep=("shot", "mine"), copies=0.5):
             seen.append(budget.get(("shot", "mine")) is not None)
 
     seen: list[bool] = []
-    runner = threading.Thread(target=full, daemon=True)
-    runner.start()
-    assert inside.wait(5)
-    waiter = threading.Thread(target=light, daemon=True)
-    waiter.start()
-    while work.waiting == 0:
-        time.sleep(0.01)
-    for n in range(12):  # other sessions' pages meanwhile: 12 MB beside 8 reserved; the picture is the oldest
-        budget.get_or_load(("page", n), lambda: b"x" * block)
-        assert budget.size + budget.reserved <= budget.maxsize
-    assert budget.get(("shot", "mine")) is not None and budget.get(("page", 0)) is None
-    release.set()
-    runner.join(5)
+    with _room_taken(work, block):
+        waiter = _waiting(work, light)
+        for n in range(12):  # other sessions' pages meanwhile: 12 MB beside 8 reserved; the picture is the oldest
+            budget.get_or_load(("page", n), lambda: b"x" * block)
+            assert budget.size + budget.reserved <= budget.maxsize
+        assert budget.get(("shot", "mine")) is not None and budget.get(("page", 0)) is None
     waiter.join(5)
     assert seen == [True], "the job found its picture in the cache: no decode again"
     with work(block, keep=("shot", "mine"), copies=0.5):
@@ -421,23 +399,14 @@ def test_a_job_that_must_wait_says_how_many_are_ahead_then_that_it_started(budge
     """The page tells a designer why nothing happens yet (caching.when_waiting, heatmap/ui/busy.py): a job that
     finds no room says how many jobs are ahead before it waits and 0 once it runs; a job that fits says nothing;
     a page that stops its run as it is told (Streamlit's rerun) lets the room go."""
-    import threading
-
-    from heatmap.caching import PictureWork, when_waiting
+    from heatmap.caching import when_waiting
 
     block = 1024**2
     work = PictureWork(limit=9 * block)  # one full job of 1 M pixels (8 MB) at a time
-    said: list[object] = []
-    with when_waiting(said.append), work(block):
-        said.append("ran")
-    assert said == ["ran"]
-
-    inside, release = threading.Event(), threading.Event()
-
-    def full() -> None:
-        with work(block):
-            inside.set()
-            release.wait(5)
+    heard: list[object] = []
+    with when_waiting(heard.append), work(block):
+        heard.append("ran")
+    assert heard == ["ran"]
 
     def second() -> None:
         with when_waiting(heard.append), work(block):
@@ -447,30 +416,49 @@ def test_a_job_that_must_wait_says_how_many_are_ahead_then_that_it_started(budge
         if ahead == 0:
             raise RuntimeError("the page stopped its run")
 
-    heard: list[object] = []
+    def stopped_job() -> None:
+        with contextlib.suppress(RuntimeError), when_waiting(stopped), work(block):
+            heard.append("not reached")
+
+    heard.clear()
+    with _room_taken(work, block):
+        waiter = _waiting(work, second)
+        assert heard == [1], "told before it waits: one job ahead"
+    waiter.join(5)
+    assert heard == [1, 0, "ran"]
+    with _room_taken(work, block):
+        waiter = _waiting(work, stopped_job)
+    waiter.join(5)
+    assert heard == [1, 0, "ran"] and work.held == 0 and budget.reserved == 0, "nothing stays reserved"
+
+
+@contextlib.contextmanager
+def _room_taken(work: PictureWork, pixels: int) -> Iterator[None]:
+    """A full picture job of `pixels` running on another thread until the block ends."""
+    inside, release = threading.Event(), threading.Event()
+
+    def full() -> None:
+        with work(pixels):
+            inside.set()
+            release.wait(5)
+
     runner = threading.Thread(target=full, daemon=True)
     runner.start()
     assert inside.wait(5)
-    waiter = threading.Thread(target=second, daemon=True)
+    try:
+        yield
+    finally:
+        release.set()
+        runner.join(5)
+
+
+def _waiting(work: PictureWork, job: Callable[[], None]) -> threading.Thread:
+    """`job` started on its own thread, once it waits for room in `work`."""
+    waiter = threading.Thread(target=job, daemon=True)
     waiter.start()
     while work.waiting == 0:
         time.sleep(0.01)
-    assert heard == [1], "told before it waits: one job ahead"
-    release.set()
-    runner.join(5)
-    waiter.join(5)
-    assert heard == [1, 0, "ran"]
-
-    runner = threading.Thread(target=full, daemon=True)
-    release.clear()
-    inside.clear()
-    runner.start()
-    assert inside.wait(5)
-    threading.Timer(0.2, release.set).start()
-    with pytest.raises(RuntimeError), when_waiting(stopped), work(block):
-        pass
-    runner.join(5)
-    assert work.held == 0 and budget.reserved == 0, "nothing stays reserved"
+    return waiter
 
 
 def test_a_run_keeps_the_pictures_it_decoded_until_it_ends(budget: LoadOnce) -> None:
@@ -525,8 +513,6 @@ def test_a_screenshots_size_is_known_without_decoding_it_again(
 def test_a_downscale_of_a_cached_screenshot_holds_less_than_a_full_job(budget: LoadOnce) -> None:
     """Making the browser's picture from a screenshot in the cache holds about half an RGB copy, not two: it runs
     beside a full render instead of waiting for it; when the screenshot is not cached it counts as a full job."""
-    from heatmap.caching import PictureWork
-
     work = PictureWork(limit=1100)  # a full job of 100 pixels (800 bytes) and a light one (200), not two full
     budget.get_or_load(("shot", "cached"), lambda: b"x" * 1000)
     with work(100), work(100, keep=("shot", "cached"), copies=0.5):
