@@ -97,7 +97,7 @@ class Screenshot:
     def nbytes(self) -> int:
         """What it holds in memory: the decoded pixels (RGB, which Pillow keeps in four bytes a pixel) and the
         file's bytes."""
-        return self.image.width * self.image.height * 4 + len(self.data)
+        return held_bytes(self.image.width, self.image.height, len(self.data))
 
     @property
     def height(self) -> int:
@@ -176,6 +176,12 @@ _DECODE_BYTES_OTHER = 13
 #: What packing a PNG as it is inflated holds beside its packed strips (at most twice the file): a few strips in
 #: flight, each a few hundred kB in its forms (inflated, unfiltered, filtered again, deflated).
 PACKING_BYTES = 8 * 1024**2
+
+
+def held_bytes(width: int, height: int, file_bytes: int) -> int:
+    """What a screenshot decoded whole holds in memory: its RGB pixels as Pillow keeps them (four bytes a pixel)
+    and its file."""
+    return width * height * 4 + file_bytes
 
 
 def decode_cost(data: bytes) -> tuple[int, float]:

@@ -15,7 +15,7 @@ import streamlit as st
 from cachetools import LRUCache
 from PIL import Image
 
-from heatmap.caching import PictureWork, keep_for_run, memory, picture_work
+from heatmap.caching import keep_for_run, memory, picture_work
 from heatmap.drawing.encode import PREVIEW_WIDTH as PREVIEW_WIDTH  # the screenshot width previews start from
 from heatmap.drawing.encode import downscale
 from heatmap.drawing.packed import Packed
@@ -26,6 +26,7 @@ from heatmap.images import (
     ImageError,
     check_file,
     decode_cost,
+    held_bytes,
     load_screenshot,
     screenshot_key,
     streams_png,
@@ -165,7 +166,7 @@ def _packed(raw: bytes) -> Pixels:
 def _check_budget(width: int, height: int, raw: bytes) -> None:
     """Refuse a picture whose decoded pixels and file would not fit the memory budget: some jobs unpack a
     picture whole (a small one's map, a screenshot narrower than the browser's picture)."""
-    held, budget = width * height * PictureWork.RGB_BYTES + len(raw), int(memory().maxsize)
+    held, budget = held_bytes(width, height, len(raw)), int(memory().maxsize)
     if held > budget:
         raise ImageError("over_budget", megabytes=f"{held / 1024**2:,.0f}", budget=f"{budget / 1024**2:,.0f}")
 
