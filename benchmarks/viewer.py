@@ -19,6 +19,7 @@ import hashlib
 import statistics
 import sys
 import tempfile
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,9 @@ PAINTED = """() => new Promise((done) => {
 DECODED = "() => document.querySelector('img').decode().then(() => performance.now())"
 
 
-def frames(height: int, folder: Path) -> tuple[Path, Path, tuple[int, int]]:
-    """The viewer's HTML for a live attention map on a 1440 × `height` upload, and the baseline page."""
+def frames(heights: Sequence[int], folder: Path) -> list[tuple[int, Path, Path, tuple[int, int]]]:
+    """Per height: the viewer's HTML for a live attention map on a 1440 × height upload (the demo's home page, one
+    view's numbers for all), the baseline page, and the map's size."""
     from heatmap.demo import ensure_demo
     from heatmap.engines.local import load_dataset
     from heatmap.stores import LocalStore
@@ -52,20 +54,24 @@ def frames(height: int, folder: Path) -> tuple[Path, Path, tuple[int, int]]:
     engine = load_dataset(LocalStore(ensure_demo(str(folder / "home"))))
     last = engine.catalog.days[-1]
     view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
+    nums = numbers(engine, view)
     t = Translator("en")
-    upload = tall_png(1, height=height)
-    sha = hashlib.sha256(upload).hexdigest()
-    shot = shots.Shot.of(shots.decoded(sha, lambda: upload), lambda: upload)
-    layer = mapview.live_preview(shot, view, numbers(engine, view), figures.hover_labels(t, 100)).layer
-    html = viewer.viewer_html(
-        [layer], [], mapview.viewer_labels(t), name="x_map", link="", controls=widgets.instant_controls(t, "x_")
-    )
-    live, plain = folder / f"viewer-{height}.html", folder / f"plain-{height}.html"
-    live.write_text(html, encoding="utf-8")
-    src = "data:image/jpeg;base64," + base64.b64encode(layer.jpeg).decode()
-    plain.write_text(f'<!doctype html><html><body style="margin:0"><img src="{src}" width="100%"></body></html>')
-    assert layer.live is not None
-    return live, plain, (int(layer.live["width"]), int(layer.live["height"]))
+    made = []
+    for height in heights:
+        upload = tall_png(1, height=height)
+        sha = hashlib.sha256(upload).hexdigest()
+        shot = shots.Shot.of(shots.decoded(sha, lambda upload=upload: upload), lambda upload=upload: upload)
+        layer = mapview.live_preview(shot, view, nums, figures.hover_labels(t, 100)).layer
+        html = viewer.viewer_html(
+            [layer], [], mapview.viewer_labels(t), name="x_map", link="", controls=widgets.instant_controls(t, "x_")
+        )
+        live, plain = folder / f"viewer-{height}.html", folder / f"plain-{height}.html"
+        live.write_text(html, encoding="utf-8")
+        src = "data:image/jpeg;base64," + base64.b64encode(layer.jpeg).decode()
+        plain.write_text(f'<!doctype html><html><body style="margin:0"><img src="{src}" width="100%"></body></html>')
+        assert layer.live is not None
+        made.append((height, live, plain, (int(layer.live["width"]), int(layer.live["height"]))))
+    return made
 
 
 def chromium_mb() -> float:
@@ -101,8 +107,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="viewer-bench-") as work, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         print(f"Chromium {browser.version}; {loads} loads per case (the first left out)")
-        for height in (5_000, 20_000):
-            live, plain, size = frames(height, Path(work))
+        for height, live, plain, size in frames((5_000, 20_000), Path(work)):
             painted, painted_mb = load_times(browser, live, PAINTED, loads)
             shown, shown_mb = load_times(browser, plain, DECODED, loads)
             p50, base = statistics.median(painted), statistics.median(shown)
