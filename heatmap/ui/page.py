@@ -58,6 +58,9 @@ PAGES_BY_ID = {app_page.page_id: app_page.script for app_page in PAGES}
 _CONTEXT: ContextVar[PageContext | None] = ContextVar("heatmap_page_context", default=None)
 LANG_KEY = "lang"
 # Less padding around the main area and a smaller title: the map, not the margins, gets the screen.
+# Streamlit dims what a run will replace 0.5 s into the run, fading it over a second; every frame of the fade
+# composites the whole page again (a browser without a GPU spent most of a core on it while an upload was read:
+# the core the server needed). The line before the media query dims at the same moment in one step.
 STYLE = """
 [data-testid="stMainBlockContainer"]{padding:3.25rem 1.5rem 3rem 1.5rem;max-width:none}
 [data-testid="stMain"] h1{font-size:1.6rem;padding:0.1rem 0}
@@ -65,6 +68,7 @@ STYLE = """
 [data-testid="stMetricLabel"]{min-height:0}
 .st-key-x_map iframe,.st-key-c_maps iframe{height:max(420px,calc(100vh - 96px))!important}
 .st-key-x_map [data-testid="stElementContainer"]:has(> iframe),.st-key-c_maps [data-testid="stElementContainer"]:has(> iframe){height:auto!important}
+[data-stale="true"],[data-testid="stExpander"] details,[data-testid="stExpander"] summary,[data-testid="stTabs"] [role="tablist"]{transition-duration:0s!important}
 @media (max-width:640px){
   .st-key-x_numbers [data-testid="stHorizontalBlock"]{flex-wrap:wrap;gap:0.25rem 1rem}
   .st-key-x_numbers [data-testid="stColumn"]{flex:1 1 calc(50% - 1rem)!important;min-width:calc(50% - 1rem)!important}
