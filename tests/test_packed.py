@@ -71,7 +71,7 @@ def test_a_tall_packed_pictures_preview_is_downscaled_once_at_the_width_that_fit
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The width that fits is judged from bands spread down the page, not from a copy of all of it: the packed
-    original is downscaled once, at that width, and its strips unpacked well under twice (it was downscaled at
+    original is downscaled once, at that width, and its rows unpacked well under twice (it was downscaled at
     1,200 px first, then again from that copy)."""
     import heatmap.drawing.encode as encode
 
@@ -82,10 +82,10 @@ def test_a_tall_packed_pictures_preview_is_downscaled_once_at_the_width_that_fit
     unpacked: list[int] = []
     downscale, strip = encode.downscale, Packed._strip
     monkeypatch.setattr(encode, "downscale", lambda im, w, h: widths.append(w) or downscale(im, w, h))
-    monkeypatch.setattr(Packed, "_strip", lambda self, i: unpacked.append(i) or strip(self, i))
+    monkeypatch.setattr(Packed, "_strip", lambda self, i, rows: unpacked.append(rows) or strip(self, i, rows))
     jpeg = preview_jpeg(packed, 1200, 600_000)
     width = Image.open(io.BytesIO(jpeg)).width
     assert len(jpeg) <= 600_000 and widths == [width] and width < 1200
-    assert len(unpacked) < 2 * len(packed.strips)
+    assert sum(unpacked) < 2 * packed.height
     monkeypatch.setattr(encode, "downscale", downscale)
     assert Image.open(io.BytesIO(preview_jpeg(tall, 1200, 600_000))).width == width  # as the decoded picture's

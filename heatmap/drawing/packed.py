@@ -68,17 +68,21 @@ class Packed:
                 break
             if min(bottom, y0 + self.rows, self.height) <= max(top, y0):
                 continue
-            out.paste(self._strip(index), (-left, y0 - top))  # what falls outside `out` is clipped
+            needed = min(bottom, y0 + self.rows, self.height) - y0  # the strip's rows down to the box's last
+            out.paste(self._strip(index, needed), (-left, y0 - top))  # what falls outside `out` is clipped
         return out
 
     def _inside(self, box: tuple[int, int, int, int]) -> bool:
         left, top, right, bottom = box
         return left >= 0 and top >= 0 and right <= self.width and bottom <= self.height
 
-    def _strip(self, index: int) -> Image.Image:
-        rows = min(self.rows, self.height - index * self.rows)
-        filtered = np.frombuffer(isal_zlib.decompress(self.strips[index]), dtype=np.uint8)
-        return unfilter_rows(filtered.reshape(rows, self.width * 3 + 1), self.width)
+    def _strip(self, index: int, rows: int) -> Image.Image:
+        """The strip's first `rows` rows: a box that ends inside a strip (a size probe's thin band) inflates and
+        unfilters only down to its last row, as each row is filtered against the one above."""
+        line = self.width * 3 + 1
+        inflated = isal_zlib.decompressobj().decompress(self.strips[index], rows * line)
+        filtered = np.frombuffer(inflated, dtype=np.uint8)
+        return unfilter_rows(filtered.reshape(rows, line), self.width)
 
     def image(self) -> Image.Image:
         """The whole picture unpacked (four bytes a pixel: for small pictures and tests)."""
