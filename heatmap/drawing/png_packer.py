@@ -12,7 +12,6 @@ not interlaced, not turned by EXIF.
 from __future__ import annotations
 
 import struct
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,7 +40,7 @@ def pack_png(data: bytes) -> Packed:
     try:
         with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
             running: deque[Future[bytes]] = deque()
-            for inflated in _inflated(data, rows * line):
+            for inflated in _read_ahead(_inflated(data, rows * line)):
                 pending += inflated
                 while done < height and len(pending) >= min(rows, height - done) * line:
                     count = min(rows, height - done)
@@ -78,6 +77,16 @@ def _inflated(data: bytes, most: int) -> Iterator[bytes]:
                 break
 
 
+def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`chunks`, the next made on another thread while this one is used: ISA-L's inflate holds the GIL and Pillow's
+    unfilter lets it go, so a strip is inflated while the one before is unfiltered (0.45 -> 0.3 s for a tall page)."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        coming = reader.submit(next, chunks, None)
+        while (chunk := coming.result()) is not None:
+            coming = reader.submit(next, chunks, None)
+            yield chunk
+
+
 def _unfiltered(scanlines: bytes, above: bytes, width: int, mode: str) -> tuple[Image.Image, bytes]:
     """Filtered scanlines unfiltered by Pillow's PNG decoder, and their last row (what the next strip's filters
     refer to)."""
@@ -94,7 +103,7 @@ def _stored_zlib(payload: bytes) -> bytes:
         block = payload[start : start + _STORED_BLOCK]
         final = start + _STORED_BLOCK >= len(payload)
         parts.append(struct.pack("<BHH", final, len(block), 0xFFFF ^ len(block)) + block)
-    parts.append(struct.pack(">I", zlib.adler32(payload)))
+    parts.append(struct.pack(">I", isal_zlib.adler32(payload)))
     return b"".join(parts)
 
 
