@@ -145,3 +145,28 @@ def test_packing_keeps_the_file_intact() -> None:
     copy = bytes(data)
     pack_png(data)
     assert data == copy and Image.open(io.BytesIO(data)).getpixel((0, 0)) == (1, 2, 3)
+
+
+def test_a_tall_pages_packing_measures_its_preview_size_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bands a preview's size probe samples are reduced as their strips are unfiltered, so the preview reads
+    no strip for its probe; the estimate is within 4 % of the whole reduced copy's JPEG, as the preview's own."""
+    import heatmap.drawing.encode as encoding
+    from heatmap.drawing.packed import Packed
+    from tests.test_render import long_page
+
+    misses = []
+    for seed in (1000, 1003, 1006):
+        page = long_page(seed)
+        packed = pack_png(encoding.encode_png(page))
+        assert packed.probed is not None and packed.probed.factor == 2
+        unpacked: list[int] = []
+        strip = Packed._strip
+        monkeypatch.setattr(Packed, "_strip", lambda self, i, rows: unpacked.append(rows) or strip(self, i, rows))
+        assert encoding._probed(packed, 2) == packed.probed.jpeg_bytes and not unpacked
+        monkeypatch.setattr(Packed, "_strip", strip)
+        buffer = io.BytesIO()
+        page.reduce(2).save(buffer, format="JPEG", quality=encoding.QUALITIES[0])
+        misses.append(round(packed.probed.jpeg_bytes / len(buffer.getvalue()) - 1, 3))
+    assert all(abs(miss) <= 0.04 for miss in misses), misses
+    short = pack_png(encoding.encode_png(long_page(1000).crop((0, 0, 1440, 3000))))
+    assert short.probed is None  # probed whole by the preview: a sample would be no cheaper

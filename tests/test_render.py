@@ -599,14 +599,14 @@ def test_the_size_probe_of_a_long_page_is_within_four_percent() -> None:
     """A preview's first downscale is at the width the probe says will fit, and a miss costs a second full
     downscale (a fifth of a second on a tall page). The probe encodes a sample of the page's rows; eight bands of 512
     rows missed these pages' sizes by up to 16 %, so a busy section in or out of the sample decided the width."""
-    from heatmap.drawing.encode import _probe_bytes
+    from heatmap.drawing.encode import _probed
 
     misses = {}
     for seed in range(1000, 1008):
         page = long_page(seed)
         buffer = io.BytesIO()
         page.reduce(2).save(buffer, format="JPEG", quality=QUALITIES[0])
-        misses[seed] = round(_probe_bytes(page, 2) / len(buffer.getvalue()) - 1, 3)
+        misses[seed] = round(_probed(page, 2) / len(buffer.getvalue()) - 1, 3)
     assert all(abs(miss) <= 0.04 for miss in misses.values()), misses
 
 

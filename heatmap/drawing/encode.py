@@ -24,6 +24,8 @@ import numpy as np
 from isal import isal_zlib
 from PIL import Image
 
+from heatmap.drawing.size_probe import ProbedSize, SizeProbe, band_rows, band_spacing, probe_factor
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STRIP_ROWS = 512
 IDAT_TARGET = 1 << 20  # bytes per IDAT chunk, roughly
@@ -246,13 +248,13 @@ def preview_jpeg(image: Source, max_width: int = PREVIEW_WIDTH, max_bytes: int =
 
 
 def _likely_first(image: Source, candidates: list[tuple[int, int]], max_bytes: int) -> int:
-    """The first candidate likely to fit, judged from a copy box-reduced to about half the widest candidate (a
-    reduce and a small encode: a tenth of a full-size downscale). Each candidate tried costs a downscale from the
-    original, so starting near the fit saves those that could not. 0 when no cheap copy can be had."""
-    factor = image.width * 2 // max(1, candidates[0][0])
+    """The first candidate likely to fit, judged from a copy box-reduced to about half the widest candidate
+    (heatmap.drawing.size_probe). Each candidate tried costs a downscale from the original, so starting near the
+    fit saves those that could not. 0 when no cheap copy can be had."""
+    factor = probe_factor(image.width, candidates[0][0])
     if factor < 2 or image.height // factor > JPEG_MAX_SIDE:
         return 0
-    measured = _probe_bytes(image, factor)
+    measured = _probed(image, factor)
     probe_width = -(-image.width // factor)
     for at, (width, quality) in enumerate(candidates):
         scale = (width / probe_width) ** WIDTH_EXPONENT * RELATIVE_SIZE[quality] / RELATIVE_SIZE[QUALITIES[0]]
@@ -261,37 +263,23 @@ def _likely_first(image: Source, candidates: list[tuple[int, int]], max_bytes: i
     return len(candidates) - 1
 
 
-PROBE_ROWS = 2_048  # rows of the reduced copy encoded at most: evenly spaced bands stand for a tall page
-PROBE_BAND = 16  # reduced rows a band holds: one row of JPEG blocks at 4:2:0, so a band encodes as it does in the whole
-
-
-def _probe_bytes(image: Source, factor: int) -> float:
-    """The bytes of the picture `Image.reduce(factor)`-ed as a JPEG at the first quality. A tall page's is measured
-    on bands spread evenly down it and scaled to its height: a JPEG's size adds up row by row, and the whole copy
-    cost a packed picture's every strip unpacked once more before its downscale unpacked them again. Many thin
-    bands, not a few thick ones: a page's photos and text land in the sample as often as in the page (eight bands
-    of 512 rows missed long pages' sizes by up to 11 %, and a miss costs a second full downscale). Bands are a
-    multiple of `factor` rows, so each box is the whole picture's; all of a short picture is encoded."""
-    rows = PROBE_BAND * factor
-    starts = range(0, image.height, rows)
-    every = max(1, math.ceil(image.height / factor / PROBE_ROWS))
-    chosen = starts[::every]
+def _probed(image: Source, factor: int) -> float:
+    """The picture's JPEG bytes at the first quality once reduced by `factor`: what a packed screenshot measured
+    while it was read (heatmap.drawing.png_packer), else measured on bands read from it now."""
+    known = getattr(image, "probed", None)
+    if isinstance(known, ProbedSize) and (known.factor, known.quality) == (factor, QUALITIES[0]):
+        return known.jpeg_bytes
+    rows = band_rows(factor)
 
     def band(y0: int) -> Image.Image:
-        if isinstance(image, Image.Image):
-            return image.reduce(factor, (0, y0, image.width, min(image.height, y0 + rows)))
-        return image.crop((0, y0, image.width, min(image.height, y0 + rows))).reduce(factor)
+        box = (0, y0, image.width, min(image.height, y0 + rows))
+        return image.reduce(factor, box) if isinstance(image, Image.Image) else image.crop(box).reduce(factor)
 
+    probe = SizeProbe(factor, image.height)
     with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
-        bands = list(pool.map(band, chosen))
-    probe = Image.new("RGB", (bands[0].width, sum(b.height for b in bands)), None)
-    top = 0
-    for reduced in bands:
-        probe.paste(reduced, (0, top))
-        top += reduced.height
-    buffer = io.BytesIO()
-    probe.save(buffer, format="JPEG", quality=QUALITIES[0])
-    return len(buffer.getvalue()) * -(-image.height // factor) / probe.height
+        for reduced in pool.map(band, range(0, image.height, band_spacing(image.height, factor))):
+            probe.add(reduced)
+    return probe.measured(QUALITIES[0]).jpeg_bytes
 
 
 def _estimator(candidates: list[tuple[int, int]], sizes: dict[int, int]) -> Callable[[int], float]:

@@ -17,6 +17,7 @@ from isal import isal_zlib
 from PIL import Image
 
 from heatmap.drawing.encode import ENCODE_THREADS, Source, filter_rows, unfilter_rows
+from heatmap.drawing.size_probe import ProbedSize
 
 LEVEL = 1  # ISA-L's: fast, and a screenshot's runs deflate well at it
 STRIP_BYTES = 1 << 19  # of an unpacked strip as Pillow holds it: under glibc's mmap threshold (heatmap.allocator)
@@ -36,6 +37,7 @@ class Packed:
     height: int
     rows: int
     strips: Sequence[bytes] = field(repr=False)
+    probed: ProbedSize | None = field(default=None, repr=False)  # measured as it was packed (png_packer)
 
     @classmethod
     def of(cls, image: Source) -> Packed:

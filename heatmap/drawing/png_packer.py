@@ -19,8 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from isal import isal_zlib
 from PIL import Image
 
-from heatmap.drawing.encode import ENCODE_THREADS, filter_rows
+from heatmap.drawing.encode import ENCODE_THREADS, PREVIEW_WIDTH, QUALITIES, filter_rows
 from heatmap.drawing.packed import LEVEL, Packed, strip_rows
+from heatmap.drawing.size_probe import SizeProbe, band_rows, band_spacing, probe_factor
 from heatmap.images import STREAMED_COLOUR_TYPES, ImageError, png_chunks, to_rgb
 
 _STORED_BLOCK = 65_535  # bytes a stored deflate block holds at most
@@ -37,6 +38,8 @@ def pack_png(data: bytes) -> Packed:
     above = bytes(line - 1)  # the row above the next strip, unfiltered (none above the first: zeros, as PNG says)
     done = 0
     strips: list[bytes] = []
+    probe = _size_probe(width, height, rows)
+    spacing = band_spacing(height, probe.factor) if probe else 0
     try:
         with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
             running: deque[Future[bytes]] = deque()
@@ -47,6 +50,8 @@ def pack_png(data: bytes) -> Packed:
                     strip, above = _unfiltered(bytes(pending[: count * line]), above, width, mode)
                     del pending[: count * line]
                     running.append(pool.submit(_pack, strip))
+                    if probe and count >= band_rows(probe.factor) and -(-done // spacing) * spacing < done + count:
+                        probe.add(to_rgb(strip.crop((0, 0, width, band_rows(probe.factor)))).reduce(probe.factor))
                     while len(running) > ENCODE_THREADS:
                         strips.append(running.popleft().result())
                     done += count
@@ -57,7 +62,18 @@ def pack_png(data: bytes) -> Packed:
         raise ImageError("damaged", detail=str(exc).strip() or type(exc).__name__) from None
     if done < height:
         raise ImageError("truncated")
-    return Packed(width, height, rows, tuple(strips))
+    return Packed(width, height, rows, tuple(strips), probe.measured(QUALITIES[0]) if probe else None)
+
+
+def _size_probe(width: int, height: int, rows: int) -> SizeProbe | None:
+    """What a preview of the whole picture would probe (heatmap.drawing.size_probe), fed the top band of each strip
+    in which one of its bands starts (one at most: they are further apart than strips), as the strip is unfiltered:
+    the preview then reads no strip for it. None for a picture short enough to be probed whole, for strips thinner
+    than a band, and when no reduced copy is cheaper than the downscale."""
+    factor = probe_factor(width, min(PREVIEW_WIDTH, width))
+    if factor < 2 or rows < band_rows(factor) or band_spacing(height, factor) <= rows:
+        return None
+    return SizeProbe(factor, height)
 
 
 def _inflated(data: bytes, most: int) -> Iterator[bytes]:
