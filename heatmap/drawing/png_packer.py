@@ -95,7 +95,8 @@ def _inflated(data: bytes, most: int) -> Iterator[bytes]:
 
 def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """`chunks`, the next made on another thread while this one is used: ISA-L's inflate holds the GIL and Pillow's
-    unfilter lets it go, so a strip is inflated while the one before is unfiltered (0.45 -> 0.3 s for a tall page)."""
+    unfilter lets it go, so a strip is inflated while the one before is unfiltered (a 1440 × 20,000 page packed in
+    0.36 s instead of 0.40; the GIL that inflating and deflating both hold keeps it from more)."""
     with ThreadPoolExecutor(max_workers=1) as reader:
         coming = reader.submit(next, chunks, None)
         while (chunk := coming.result()) is not None:
