@@ -154,16 +154,14 @@ def test_a_tall_pages_packing_measures_its_preview_size_probe(monkeypatch: pytes
     from heatmap.drawing.packed import Packed
     from tests.test_render import long_page
 
-    misses = []
+    misses, unpacked = [], []
+    strip = Packed._strip
+    monkeypatch.setattr(Packed, "_strip", lambda self, i, rows: unpacked.append(rows) or strip(self, i, rows))
     for seed in (1000, 1003, 1006):
         page = long_page(seed)
         packed = pack_png(encoding.encode_png(page))
         assert packed.probed is not None and packed.probed.factor == 2
-        unpacked: list[int] = []
-        strip = Packed._strip
-        monkeypatch.setattr(Packed, "_strip", lambda self, i, rows: unpacked.append(rows) or strip(self, i, rows))
         assert encoding._probed(packed, 2) == packed.probed.jpeg_bytes and not unpacked
-        monkeypatch.setattr(Packed, "_strip", strip)
         buffer = io.BytesIO()
         page.reduce(2).save(buffer, format="JPEG", quality=encoding.QUALITIES[0])
         misses.append(round(packed.probed.jpeg_bytes / len(buffer.getvalue()) - 1, 3))
