@@ -6,6 +6,7 @@ share (pages, screenshots, previews, thumbnails), each entry measured by `sizeof
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 from collections import Counter
@@ -182,13 +183,19 @@ DEFAULT_BUDGET = 400 * 1024**2
 #: shrank to a quarter and let packed screenshots and pictures go, decoded and encoded again: the server's CPU per
 #: designer's round went 3.7 -> 5.1 s and Compare's p95 1.3 -> 7.6 s.
 JOBS_SHARE = 0.5
+#: Picture jobs running at once, at most: one a core. Each already keeps about one and a half cores busy (its
+#: strips on a thread pool), and ISA-L's inflate and deflate hold the GIL, so five at once (what the bytes allowed)
+#: passed the GIL to each other at every strip: ten designers uploading together, a packing that takes 0.4 s
+#: alone took 3-3.8 s, and the uploads' median was 11.7 s.
+JOBS_RUNNING = max(1, os.cpu_count() or 1)
 
 
 class PictureWork:
     """Full-size picture jobs (decode, render, encode) admitted by the bytes they hold outside the cache: a job
     of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; an RGB copy is RGB_BYTES a
     pixel, as Pillow keeps it; one more when it must decode its picture as well). Jobs run together while their
-    bytes fit `limit` (default: JOBS_SHARE of the cache budget); one job always runs, however large. Under a
+    bytes fit `limit` (default: JOBS_SHARE of the cache budget), `running` at most (default: JOBS_RUNNING, one a
+    core); one job always runs, however large. Under a
     400 MB budget, for 1440 × 20,000 pages: a browser's PNG packed as it inflates (a few strips and its packed
     bytes: 38 MB) beside the browser's picture of a packed page (90 MB) or a save of a map (painted in strips:
     76 MB, render.saving_bytes), or a JPEG upload decoded whole (115 MB) beside either.
@@ -201,8 +208,9 @@ class PictureWork:
 
     RGB_BYTES = 4  # a pixel of an RGB picture as Pillow keeps it
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None, running: int = JOBS_RUNNING) -> None:
         self._limit = limit
+        self._running = running
         self._ready = threading.Condition()
         self._held = 0  # bytes of the jobs running
         self._jobs = 0
@@ -219,7 +227,7 @@ class PictureWork:
         return self._held
 
     def _fits(self, cost: int) -> bool:
-        return self._jobs == 0 or self._held + cost <= self.limit
+        return self._jobs == 0 or (self._jobs < self._running and self._held + cost <= self.limit)
 
     @contextlib.contextmanager
     def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:

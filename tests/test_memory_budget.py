@@ -145,14 +145,18 @@ def test_picture_jobs_decode_inside_their_own_admission() -> None:
     assert sorted(done) == [0, 1] and work.held == 0 and work.most == 1600
 
 
-@pytest.mark.parametrize(("pixels", "together"), [(75, 4), (100, 3), (150, 2), (250, 1), (10_000, 1)])
-def test_picture_jobs_run_together_while_their_bytes_fit(pixels: int, together: int) -> None:
-    """Jobs are admitted by the bytes they hold (8 a pixel): as many at once as fit the limit, and one alone
-    when it is larger than the limit (a screenshot the cache admitted is always drawn)."""
+@pytest.mark.parametrize(
+    ("pixels", "running", "together"),
+    [(75, 6, 4), (100, 6, 3), (150, 6, 2), (250, 6, 1), (10_000, 6, 1), (75, 2, 2), (75, 1, 1), (10_000, 2, 1)],
+)
+def test_picture_jobs_run_together_while_their_bytes_fit(pixels: int, running: int, together: int) -> None:
+    """Jobs are admitted by the bytes they hold (8 a pixel): as many at once as fit the limit, no more than
+    `running` (a core each: more only passed the GIL to each other), and one alone when it is larger than the
+    limit (a screenshot the cache admitted is always drawn)."""
     import threading
     import time
 
-    work = PictureWork(limit=2400)
+    work = PictureWork(limit=2400, running=running)
     active, most, lock = [0], [0], threading.Lock()
 
     def job() -> None:
@@ -216,6 +220,7 @@ def test_renders_at_once_hold_no_more_than_their_share_of_the_budget(
     from heatmap.usecases.view import MapSettings, View
 
     caching.memory(budget_mb * 1024**2)
+    monkeypatch.setattr(caching.picture_work, "_running", 8)  # the bytes decide here, not the cores
     engine = load_dataset(LocalStore(ensure_demo(caching_home())))
     last = engine.catalog.days[-1]
     view = View(page="/", start=date(last.year, last.month, 1), end=last, kind="attention")
