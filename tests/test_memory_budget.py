@@ -176,6 +176,57 @@ def test_picture_jobs_run_together_while_their_bytes_fit(pixels: int, running: i
     assert most[0] == together and work.held == 0
 
 
+def test_waiting_picture_jobs_go_in_the_order_they_asked_unless_an_earlier_one_does_not_fit() -> None:
+    """When any job that fitted could go, one waited 11.8 s at ten designers' burst: a job asking as room freed
+    went before those woken to take it. The first to ask goes; a later one goes first only while the earlier does
+    not fit beside what runs."""
+    started: list[str] = []
+
+    def job(work: PictureWork, name: str, pixels: int) -> threading.Thread:
+        def run() -> None:
+            with work(pixels):
+                started.append(name)
+
+        thread, waiting = threading.Thread(target=run, daemon=True), work.waiting
+        thread.start()
+        while work.waiting == waiting and name not in started:  # queued (or gone) before the next one asks
+            time.sleep(0.005)
+        return thread
+
+    one = PictureWork(limit=1000, running=1)  # 8 bytes a pixel (two copies of four)
+    inside, done = threading.Event(), threading.Event()
+
+    def again() -> None:  # a job that ends and asks again at once, before the waiting one has woken
+        with one(10):
+            inside.set()
+            done.wait(5)
+        with one(10):
+            started.append("asked again")
+
+    first = threading.Thread(target=again, daemon=True)
+    first.start()
+    assert inside.wait(5)
+    line = [job(one, "waiting", 10)]
+    done.set()
+    for thread in [first, *line]:
+        thread.join(5)
+    assert started == ["waiting", "asked again"]
+    started.clear()
+    with _room_taken(one, 10):
+        line = [job(one, "first", 10), job(one, "second", 10), job(one, "third", 10)]
+    for thread in line:
+        thread.join(5)
+    assert started == ["first", "second", "third"]
+    started.clear()
+    two = PictureWork(limit=1000, running=2)
+    with _room_taken(two, 100):  # 800 bytes: a job of 25 pixels (200 bytes) fits beside it, one of 50 does not
+        line = [job(two, "large", 50), job(two, "small", 25)]
+        line[1].join(5)
+        assert started == ["small"], "the small one fits beside the running job; the large one waits"
+    line[0].join(5)
+    assert started == ["small", "large"] and two.held == 0 and two.waiting == 0
+
+
 def test_a_map_is_made_once_for_everyone_who_opens_the_view(budget: LoadOnce) -> None:
     from heatmap.demo import ensure_demo
     from heatmap.engines.local import load_dataset
