@@ -6,7 +6,6 @@ share (pages, screenshots, previews, thumbnails), each entry measured by `sizeof
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 from collections import Counter
@@ -15,6 +14,8 @@ from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
+
+from heatmap.cores import usable_cores
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -187,7 +188,7 @@ JOBS_SHARE = 0.5
 #: strips on a thread pool), and ISA-L's inflate and deflate hold the GIL, so five at once (what the bytes allowed)
 #: passed the GIL to each other at every strip: ten designers uploading together, a packing that takes 0.4 s
 #: alone took 3-3.8 s, and the uploads' median was 11.7 s.
-JOBS_RUNNING = max(1, os.cpu_count() or 1)
+JOBS_RUNNING = usable_cores()
 
 
 class PictureWork:

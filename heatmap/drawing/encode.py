@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import os
 import struct
 import zlib
 from collections import deque
@@ -24,6 +23,7 @@ import numpy as np
 from isal import isal_zlib
 from PIL import Image
 
+from heatmap.cores import usable_cores
 from heatmap.drawing.size_probe import ProbedSize, SizeProbe, band_rows, band_spacing, probe_factor
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -88,7 +88,7 @@ def encode_rows_png(size: tuple[int, int], rows: Rows, compress_level: int = 1) 
 
 
 ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KiB window, no preset dictionary (the level bits are only a hint)
-ENCODE_THREADS = max(1, min(4, os.cpu_count() or 1))
+ENCODE_THREADS = min(4, usable_cores())
 
 
 def _take(
