@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from heatmap.ui.i18n import Translator
 from tests.fixtures.browser import Server, wait_for_app_run
@@ -17,6 +17,14 @@ from tests.streamlit_process import streamlit_process
 pytestmark = pytest.mark.e2e
 
 APP = Path(__file__).resolve().parent / "apps" / "busy_app" / "streamlit_app.py"
+
+
+@pytest.fixture
+def page(chromium_browser: Browser) -> Iterator[Page]:
+    """Not pytest-playwright's: its session-wide Playwright breaks later modules' own (tests/fixtures/browser.py)."""
+    context = chromium_browser.new_context(locale="en-US")
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture(scope="module")

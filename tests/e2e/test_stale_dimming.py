@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.fixtures.browser import Server, wait_for_app_run
 from tests.streamlit_process import streamlit_process
@@ -21,6 +21,14 @@ RUNNING_FADES = """() => document.getAnimations()
     .map(a => `${a.transitionProperty} on ${a.effect.target.dataset.testid || a.effect.target.tagName}`)"""
 DIMMED = """() => [...document.querySelectorAll('[data-stale="true"]')]
     .map(e => Number(getComputedStyle(e).opacity))"""
+
+
+@pytest.fixture
+def page(chromium_browser: Browser) -> Iterator[Page]:
+    """Not pytest-playwright's: its session-wide Playwright breaks later modules' own (tests/fixtures/browser.py)."""
+    context = chromium_browser.new_context(locale="en-US")
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture(scope="module")
