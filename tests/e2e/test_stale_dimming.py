@@ -42,7 +42,8 @@ def test_a_long_run_dims_the_page_in_one_step(stale_app: Server, page: Page) -> 
     wait_for_app_run(page)
     expect(page.get_by_text("STALE-APP-TEXT")).to_be_visible()
     page.get_by_role("button", name="Work").click()
-    page.wait_for_timeout(1000)  # Streamlit's fade would be half way (0.5 s in, for a second)
+    page.locator('[data-stale="true"]').first.wait_for(state="attached")  # the run began: the page is stale
+    page.wait_for_timeout(800)  # Streamlit's fade would be under way (from 0.5 s, for a second); the run sleeps 3 s
     fades, dimmed = page.evaluate(RUNNING_FADES), page.evaluate(DIMMED)
     assert fades == [], fades
     assert dimmed and all(opacity < 0.5 for opacity in dimmed), dimmed  # dimmed all the way already
