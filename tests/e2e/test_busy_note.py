@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from heatmap.ui.i18n import Translator
 from tests.fixtures.browser import Server, wait_for_app_run
@@ -19,14 +19,6 @@ pytestmark = pytest.mark.e2e
 APP = Path(__file__).resolve().parent / "apps" / "busy_app" / "streamlit_app.py"
 
 
-@pytest.fixture
-def page(chromium_browser: Browser) -> Iterator[Page]:
-    """Not pytest-playwright's: its session-wide Playwright breaks later modules' own (tests/fixtures/browser.py)."""
-    context = chromium_browser.new_context(locale="en-US")
-    yield context.new_page()
-    context.close()
-
-
 @pytest.fixture(scope="module")
 def busy_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with streamlit_process(APP, tmp_path_factory.mktemp("busy-app")) as server:
@@ -34,13 +26,15 @@ def busy_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_a_waiting_picture_says_how_many_are_ahead_until_it_starts(busy_app: Server, page: Page, lang: str) -> None:
+def test_a_waiting_picture_says_how_many_are_ahead_until_it_starts(
+    busy_app: Server, english_page: Page, lang: str
+) -> None:
     note = Translator(lang)("busy.waiting", ahead="1")
-    page.goto(f"{busy_app.base_url}/?lang={lang}")
-    wait_for_app_run(page)
-    page.get_by_role("button", name="Hold the room").click()
-    expect(page.get_by_text("ROOM-HELD")).to_be_visible()
-    page.get_by_role("button", name="Make a picture").click()
-    expect(page.get_by_text(note)).to_be_visible(timeout=3_000)  # while the other job holds the room (4 s)
-    expect(page.get_by_text("PICTURE-MADE")).to_be_visible(timeout=10_000)
-    expect(page.get_by_text(note)).to_have_count(0)
+    english_page.goto(f"{busy_app.base_url}/?lang={lang}")
+    wait_for_app_run(english_page)
+    english_page.get_by_role("button", name="Hold the room").click()
+    expect(english_page.get_by_text("ROOM-HELD")).to_be_visible()
+    english_page.get_by_role("button", name="Make a picture").click()
+    expect(english_page.get_by_text(note)).to_be_visible(timeout=3_000)  # while the other job holds the room (4 s)
+    expect(english_page.get_by_text("PICTURE-MADE")).to_be_visible(timeout=10_000)
+    expect(english_page.get_by_text(note)).to_have_count(0)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import Server, wait_for_app_run
 from tests.streamlit_process import streamlit_process
@@ -23,29 +23,23 @@ DIMMED = """() => [...document.querySelectorAll('[data-stale="true"]')]
     .map(e => Number(getComputedStyle(e).opacity))"""
 
 
-@pytest.fixture
-def page(chromium_browser: Browser) -> Iterator[Page]:
-    """Not pytest-playwright's: its session-wide Playwright breaks later modules' own (tests/fixtures/browser.py)."""
-    context = chromium_browser.new_context(locale="en-US")
-    yield context.new_page()
-    context.close()
-
-
 @pytest.fixture(scope="module")
 def stale_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with streamlit_process(APP, tmp_path_factory.mktemp("stale-app")) as server:
         yield server
 
 
-def test_a_long_run_dims_the_page_in_one_step(stale_app: Server, page: Page) -> None:
-    page.goto(stale_app.base_url)
-    wait_for_app_run(page)
-    expect(page.get_by_text("STALE-APP-TEXT")).to_be_visible()
-    page.get_by_role("button", name="Work").click()
-    page.locator('[data-stale="true"]').first.wait_for(state="attached")  # the run began: the page is stale
-    page.wait_for_timeout(800)  # Streamlit's fade would be under way (from 0.5 s, for a second); the run sleeps 3 s
-    fades, dimmed = page.evaluate(RUNNING_FADES), page.evaluate(DIMMED)
+def test_a_long_run_dims_the_page_in_one_step(stale_app: Server, english_page: Page) -> None:
+    english_page.goto(stale_app.base_url)
+    wait_for_app_run(english_page)
+    expect(english_page.get_by_text("STALE-APP-TEXT")).to_be_visible()
+    english_page.get_by_role("button", name="Work").click()
+    english_page.locator('[data-stale="true"]').first.wait_for(state="attached")  # the run began: the page is stale
+    english_page.wait_for_timeout(
+        800
+    )  # Streamlit's fade would be under way (from 0.5 s, for a second); the run sleeps 3 s
+    fades, dimmed = english_page.evaluate(RUNNING_FADES), english_page.evaluate(DIMMED)
     assert fades == [], fades
     assert dimmed and all(opacity < 0.5 for opacity in dimmed), dimmed  # dimmed all the way already
-    wait_for_app_run(page)
-    assert page.evaluate(DIMMED) == []
+    wait_for_app_run(english_page)
+    assert english_page.evaluate(DIMMED) == []
