@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
@@ -191,6 +192,13 @@ JOBS_SHARE = 0.5
 JOBS_RUNNING = usable_cores()
 
 
+@dataclass(eq=False)
+class _Waiting:
+    """A picture job waiting for room (equal only to itself: two jobs may cost the same)."""
+
+    cost: int
+
+
 class PictureWork:
     """Full-size picture jobs (decode, render, encode) admitted by the bytes they hold outside the cache: a job
     of `pixels` holds the RGB copies it says it makes (`copies`, two unless told; an RGB copy is RGB_BYTES a
@@ -216,7 +224,7 @@ class PictureWork:
         self._ready = threading.Condition()
         self._held = 0  # bytes of the jobs running
         self._jobs = 0
-        self._queue: list[list[int]] = []  # the costs of the jobs waiting, in the order they asked (one list each)
+        self._queue: list[_Waiting] = []  # the jobs waiting, in the order they asked
         self.most = 0  # the most bytes ever held at once
         self._depth = threading.local()
 
@@ -236,9 +244,9 @@ class PictureWork:
     def _fits(self, cost: int) -> bool:
         return self._jobs == 0 or (self._jobs < self._running and self._held + cost <= self.limit)
 
-    def _goes(self, mine: list[int]) -> bool:
-        """Whether `mine` is the first of the waiting jobs, in the order they asked, that fits now."""
-        return next((waiting for waiting in self._queue if self._fits(waiting[0])), None) is mine
+    def _first_fitting(self) -> _Waiting | None:
+        """Of the waiting jobs, in the order they asked, the first that fits now: the one to go."""
+        return next((waiting for waiting in self._queue if self._fits(waiting.cost)), None)
 
     @contextlib.contextmanager
     def __call__(self, pixels: int, keep: Hashable | None = None, copies: float = 2.0) -> Iterator[None]:
@@ -258,18 +266,18 @@ class PictureWork:
             say: Callable[[int], None] | None = getattr(_WAITING, "say", None) if depth == 0 else None
             ahead = 0
             if depth == 0:
-                mine = [cost]
+                mine = _Waiting(cost)
                 with self._ready:
-                    goes = self._fits(cost) and not any(self._fits(waiting[0]) for waiting in self._queue)
+                    goes = self._fits(cost) and self._first_fitting() is None
                     ahead = 0 if goes else self._jobs + len(self._queue)
                 if ahead and say is not None:  # told outside the lock: it writes to a page
                     say(ahead)
                 with self._ready:
                     self._queue.append(mine)
                     try:
-                        self._ready.wait_for(lambda: self._goes(mine))
+                        self._ready.wait_for(lambda: self._first_fitting() is mine)
                     finally:
-                        del self._queue[next(at for at, waiting in enumerate(self._queue) if waiting is mine)]
+                        self._queue.remove(mine)  # this job's own: _Waiting compares by identity
                         self._ready.notify_all()  # the next in line may fit beside this one
                     if keep is not None and cached and cache.get(keep) is None:  # let go while this job waited
                         cost = int(max(0, pixels) * self.RGB_BYTES * (1 + copies))
