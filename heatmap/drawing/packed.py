@@ -68,10 +68,10 @@ class Packed:
             y0 = index * self.rows
             if index >= len(self.strips) or y0 >= bottom:
                 break
-            if min(bottom, y0 + self.rows, self.height) <= max(top, y0):
+            last = min(bottom, y0 + self.rows, self.height)  # the box's last row in this strip, plus one
+            if last <= max(top, y0):
                 continue
-            needed = min(bottom, y0 + self.rows, self.height) - y0  # the strip's rows down to the box's last
-            out.paste(self._strip(index, needed), (-left, y0 - top))  # what falls outside `out` is clipped
+            out.paste(self._strip(index, last - y0), (-left, y0 - top))  # what falls outside `out` is clipped
         return out
 
     def _inside(self, box: tuple[int, int, int, int]) -> bool:
